@@ -1,0 +1,76 @@
+/**
+ * The infrastructure under Hindsight: the embedded Kafka and ClickHouse when the configuration
+ * leaves them at their defaults, or the existing services it points at (then nothing is
+ * started). Either way the database schema is migrated and the topics exist afterwards.
+ */
+import { createClickHouse } from "../../services/common/clickhouse/client.js";
+import { migrate } from "../../services/common/clickhouse/migrations.js";
+import type { Config } from "../../services/common/config/env.js";
+import { createKafka, ensureTopics } from "../../services/common/kafka/client.js";
+import { createLogger } from "../../services/common/observability/logger.js";
+import { startLocalClickHouse, stopLocalClickHouse } from "./clickhouse.js";
+import { startLocalKafka, stopLocalKafka } from "./kafka.js";
+import { portOpen, type Log } from "./process.js";
+
+export interface InfrastructureOptions {
+  config: Config;
+  home: string;
+  /** Which dependencies the project runs itself (the configuration left them at their defaults). */
+  embedded: { kafka: boolean; clickhouse: boolean };
+  log: Log;
+}
+
+export interface Infrastructure {
+  startedKafka: boolean;
+  startedClickHouse: boolean;
+  /** Stops only what this call started. */
+  stop(): Promise<void>;
+}
+
+export function hostPort(address: string, defaultPort: number): { host: string; port: number } {
+  const url = new URL(address.includes("://") ? address : `tcp://${address}`);
+  return { host: url.hostname, port: url.port ? Number(url.port) : defaultPort };
+}
+
+export async function startInfrastructure(options: InfrastructureOptions): Promise<Infrastructure> {
+  const { config, home, embedded, log } = options;
+  const broker = hostPort(config.kafka.brokers[0]!, 9092);
+  const ch = hostPort(config.clickhouse.url, 8123);
+  let startedKafka = false;
+  let startedClickHouse = false;
+  const stop = async () => {
+    if (startedKafka) await stopLocalKafka(home);
+    if (startedClickHouse) await stopLocalClickHouse(home);
+  };
+  try {
+    // Both at once: the JVM and ClickHouse each take a few seconds to come up.
+    [startedKafka, startedClickHouse] = await Promise.all([
+      embedded.kafka ? startLocalKafka({ home, host: broker.host, port: broker.port, partitions: config.topics.partitions, log }) : requireReachable("KAFKA_BROKERS", broker),
+      embedded.clickhouse ? startLocalClickHouse({ home, host: ch.host, httpPort: ch.port, log }) : requireReachable("CLICKHOUSE_URL", ch),
+    ]);
+    await prepare(config, log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { startedKafka, startedClickHouse, stop };
+}
+
+async function requireReachable(setting: string, at: { host: string; port: number }): Promise<false> {
+  if (!(await portOpen(at.host, at.port, 3_000))) throw new Error(`${setting} points at ${at.host}:${at.port}, which does not answer; start it or unset ${setting} to use the embedded one`);
+  return false;
+}
+
+/** Migrates the database and creates the topics; both are idempotent. */
+export async function prepare(config: Config, log: Log): Promise<void> {
+  const clickhouse = createClickHouse(config.clickhouse);
+  try {
+    const result = await migrate(clickhouse);
+    if (result.applied.length > 0) log(`ClickHouse migrations applied: ${result.applied.join(", ")}`);
+  } finally {
+    await clickhouse.close();
+  }
+  const kafka = createKafka({ ...config.kafka, logger: createLogger("setup", "error") });
+  const created = await ensureTopics(kafka, [config.topics.predictions, config.topics.labels, config.topics.dlq], config.topics.partitions);
+  if (created.length > 0) log(`Kafka topics created: ${created.join(", ")} (${config.topics.partitions} partitions)`);
+}

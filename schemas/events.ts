@@ -1,0 +1,124 @@
+/**
+ * The zod twins of the Avro schemas in this folder.
+ *
+ * Two layers: `*Wire` describes the record exactly as it travels in Avro (epoch-ms numbers,
+ * string labels, defaults filled in) and holds every semantic rule; `*Http` accepts the friendlier
+ * JSON forms (ISO or epoch timestamps, numeric labels, omitted defaults) and pipes into the wire
+ * schema. The gateway validates with `*Http`; the processor validates decoded Avro with `*Wire`,
+ * so both paths apply the same rules (proved by contract.test.ts).
+ */
+import { z } from "zod";
+
+export const LIMITS = {
+  idLength: 256,
+  features: 1000,
+  featureKeyLength: 256,
+  stringValueLength: 4096,
+  segments: 32,
+  segmentValueLength: 256,
+  classes: 1000,
+} as const;
+
+// Timestamps before 2000 or after 2200 are almost always seconds-vs-milliseconds mistakes.
+const MIN_TIME_MS = Date.UTC(2000, 0, 1);
+const MAX_TIME_MS = Date.UTC(2200, 0, 1);
+
+const id = z.string().min(1, "must not be empty").max(LIMITS.idLength);
+const modelId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'");
+const epochMs = z
+  .number()
+  .int("must be whole epoch milliseconds")
+  .min(MIN_TIME_MS, "must be epoch milliseconds after 2000-01-01 (seconds given?)")
+  .max(MAX_TIME_MS, "must be epoch milliseconds before 2200-01-01");
+const probability = z.number().min(0, "must be a probability in [0, 1]").max(1, "must be a probability in [0, 1]");
+const finite = z.number().refine(Number.isFinite, "must be a finite number");
+
+const featureValue = z.union([finite, z.string().max(LIMITS.stringValueLength), z.boolean(), z.null()]);
+const features = z
+  .record(z.string().min(1).max(LIMITS.featureKeyLength), featureValue)
+  .refine((f) => Object.keys(f).length <= LIMITS.features, `at most ${LIMITS.features} features`);
+const segments = z
+  .record(z.string().min(1).max(LIMITS.featureKeyLength), z.string().max(LIMITS.segmentValueLength))
+  .refine((s) => Object.keys(s).length <= LIMITS.segments, `at most ${LIMITS.segments} segments`);
+
+export const PredictionOutputWire = z
+  .object({
+    label: z.string().min(1).max(LIMITS.idLength).nullable(),
+    score: probability.nullable(),
+    scores: z
+      .record(z.string().min(1).max(LIMITS.idLength), probability)
+      .refine((s) => Object.keys(s).length > 0 && Object.keys(s).length <= LIMITS.classes, "must hold 1 to 1000 classes")
+      .nullable(),
+    value: finite.nullable(),
+  })
+  .refine((p) => p.label !== null || p.score !== null || p.scores !== null || p.value !== null, {
+    message: "needs at least one of label, score, scores or value",
+  });
+
+export const PredictionWire = z.object({
+  prediction_id: id,
+  model_id: modelId,
+  model_version: z.string().min(1, "must not be empty").max(128),
+  stage: z.string().min(1, "must not be empty").max(64),
+  timestamp: epochMs,
+  features,
+  prediction: PredictionOutputWire,
+  segments,
+  received_at: epochMs.nullable(),
+});
+export type PredictionEvent = z.infer<typeof PredictionWire>;
+
+export const LabelWire = z
+  .object({
+    prediction_id: id,
+    model_id: modelId,
+    label: z.string().min(1).max(LIMITS.idLength).nullable(),
+    value: finite.nullable(),
+    labeled_at: epochMs,
+    source: z.string().min(1, "must not be empty").max(128),
+    received_at: epochMs.nullable(),
+  })
+  .refine((l) => (l.label === null) !== (l.value === null), { message: "needs exactly one of label or value" });
+export type LabelEvent = z.infer<typeof LabelWire>;
+
+/** ISO-8601 with a zone, or epoch milliseconds. */
+const timestampInput = z.union([
+  z.iso.datetime({ offset: true, message: "must be an ISO-8601 timestamp with a zone, or epoch milliseconds" }).transform((s) => Date.parse(s)),
+  z.number(),
+]);
+/** Class labels may be sent as numbers or booleans; on the wire they are strings. */
+const labelInput = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+export const PredictionHttp = z
+  .object({
+    prediction_id: z.string(),
+    model_id: z.string(),
+    model_version: z.string(),
+    stage: z.string().default("production"),
+    timestamp: timestampInput,
+    features: z.record(z.string(), z.unknown()).default({}),
+    prediction: z.object({
+      label: labelInput.nullable().default(null),
+      score: z.number().nullable().default(null),
+      scores: z.record(z.string(), z.number()).nullable().default(null),
+      value: z.number().nullable().default(null),
+    }),
+    segments: z.record(z.string(), z.unknown()).default({}),
+  })
+  .transform((p) => ({ ...p, received_at: null as number | null }))
+  .pipe(PredictionWire);
+
+export const LabelHttp = z
+  .object({
+    prediction_id: z.string(),
+    model_id: z.string(),
+    label: labelInput.nullable().default(null),
+    value: z.number().nullable().default(null),
+    // Omitted: the time the gateway received it, filled in by the gateway before producing.
+    labeled_at: timestampInput.optional(),
+    source: z.string().default("unspecified"),
+  })
+  .transform((l) => ({ ...l, labeled_at: l.labeled_at ?? Date.now(), received_at: null as number | null }))
+  .pipe(LabelWire);

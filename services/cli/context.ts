@@ -1,0 +1,15 @@
+import type { Config } from "../common/config/env.js";
+import type { Log } from "../../infra/local/process.js";
+
+/** What every CLI command gets: the parsed configuration and where the embedded stack lives. */
+export interface CliContext {
+  config: Config;
+  /** The environment the services are started with (the CLI's own, plus what it adds). */
+  env: NodeJS.ProcessEnv;
+  home: string;
+  /** Dependencies left at their defaults, which the project starts itself. */
+  embedded: { kafka: boolean; clickhouse: boolean };
+  log: Log;
+}
+
+export const gatewayUrl = (config: Config) => `http://${config.http.host}:${config.http.port}`;

@@ -1,0 +1,105 @@
+/**
+ * `hindsight demo`: realistic traffic from the seeded generator (services/demo/generator.ts) sent
+ * over HTTP like a production service would: a fraud model with late labels and scheduled
+ * incidents. Starts the whole system first when it is not running, and stops what it started.
+ */
+import { createDemoTraffic, defaultIncidents } from "../demo/generator.js";
+import { createClickHouse } from "../common/clickhouse/client.js";
+import { ident, sql } from "../common/clickhouse/sql.js";
+import { gatewayUrl, type CliContext } from "./context.js";
+import { devToken } from "./local-stack.js";
+import { runInForeground, startAll } from "./up.js";
+import { sleep } from "../../infra/local/process.js";
+
+export interface DemoOptions {
+  rate: number;
+  seed: number;
+  timeScale: number;
+  durationS: number | undefined;
+}
+
+export async function demo(ctx: CliContext, options: DemoOptions): Promise<number> {
+  const base = gatewayUrl(ctx.config);
+  const alreadyUp = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+  if (alreadyUp) {
+    ctx.log(`sending demo traffic to the running gateway at ${base}; Ctrl-C stops the traffic`);
+    const abort = new AbortController();
+    process.once("SIGINT", () => abort.abort());
+    process.once("SIGTERM", () => abort.abort());
+    await sendTraffic(ctx, options, tokenFor(ctx), abort.signal);
+    return 0;
+  }
+  const running = await startAll(ctx, { detach: false });
+  ctx.log(`sending demo traffic to ${base}; Ctrl-C stops the traffic and the system`);
+  return runInForeground(ctx, running, (signal) => sendTraffic(ctx, options, running.token ?? tokenFor(ctx), signal));
+}
+
+function tokenFor(ctx: CliContext): string {
+  const withScopes = ctx.config.http.tokens.find((t) => t.scopes.includes("ingest") && t.scopes.includes("label"));
+  return withScopes?.token ?? devToken(ctx.home).token;
+}
+
+async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<void> {
+  const startMs = Date.now();
+  const traffic = createDemoTraffic({
+    seed: options.seed,
+    startMs,
+    predictionsPerSecond: options.rate,
+    timeScale: options.timeScale,
+    incidents: defaultIncidents(startMs),
+    idPrefix: `demo-${options.seed}-${startMs.toString(36)}`,
+  });
+  ctx.log(
+    `demo: ${options.rate} predictions/s of model 'fraud' (v3 production, v4 canary); labels arrive late ` +
+      `(median 2 days compressed ${options.timeScale}× into ${Math.round(172_800 / options.timeScale)} s); ` +
+      "incidents: 'amount' drifts at +10 min, country=BR accuracy drops at +30 min",
+  );
+  const sent = { predictions: 0, labels: 0, rejected: 0 };
+  let lastReport = Date.now();
+  const endAt = options.durationS === undefined ? Infinity : startMs + options.durationS * 1000;
+  while (!signal.aborted && Date.now() < endAt) {
+    const { predictions, labels } = traffic.advance(Math.min(Date.now(), endAt));
+    for (const [path, items] of [["/v1/predictions", predictions], ["/v1/labels", labels]] as const) {
+      for (let i = 0; i < items.length; i += 5_000) {
+        const answer = await post(`${gatewayUrl(ctx.config)}${path}`, token, items.slice(i, i + 5_000));
+        sent[path === "/v1/predictions" ? "predictions" : "labels"] += answer.accepted;
+        sent.rejected += answer.rejected.length;
+      }
+    }
+    if (Date.now() - lastReport >= 5_000) {
+      lastReport = Date.now();
+      ctx.log(`demo: sent ${sent.predictions} predictions, ${sent.labels} labels (${sent.rejected} rejected)${await stored(ctx)}`);
+    }
+    await sleep(250);
+  }
+  ctx.log(`demo: finished after ${sent.predictions} predictions and ${sent.labels} labels${await stored(ctx)}`);
+}
+
+async function post(url: string, token: string, items: unknown[]): Promise<{ accepted: number; rejected: unknown[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(items),
+    }).catch((err: Error) => err);
+    if (!(res instanceof Error) && res.status === 202) return (await res.json()) as { accepted: number; rejected: unknown[] };
+    const why = res instanceof Error ? res.message : `HTTP ${res.status}: ${await res.text()}`;
+    if ((!(res instanceof Error) && res.status < 500) || attempt >= 5) throw new Error(`POST ${url} failed: ${why}`);
+    await sleep(200 * 2 ** attempt);
+  }
+}
+
+async function stored(ctx: CliContext): Promise<string> {
+  const client = createClickHouse(ctx.config.clickhouse);
+  try {
+    const db = ctx.config.clickhouse.database;
+    const [row] = await client.rows<{ p: string; l: string }>(
+      sql`SELECT (SELECT count() FROM ${ident(`${db}.prediction_events`)}) AS p, (SELECT count() FROM ${ident(`${db}.label_events`)}) AS l`,
+    );
+    return `; in ClickHouse: ${row?.p} predictions, ${row?.l} labels`;
+  } catch {
+    return "";
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,52 @@
+/** `hindsight status`: which parts run, whether they answer, event counts and consumer lag. */
+import { localClickHousePid } from "../../infra/local/clickhouse.js";
+import { localKafkaPid } from "../../infra/local/kafka.js";
+import { portOpen, readPid } from "../../infra/local/process.js";
+import { hostPort } from "../../infra/local/stack.js";
+import { createClickHouse } from "../common/clickhouse/client.js";
+import { ident, sql } from "../common/clickhouse/sql.js";
+import { consumerLag, createKafka } from "../common/kafka/client.js";
+import { createLogger } from "../common/observability/logger.js";
+import { gatewayUrl, type CliContext } from "./context.js";
+import { servicePidFile } from "./local-stack.js";
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const describePid = (pid: number | undefined, external: boolean) => (external ? "external" : pid !== undefined ? `pid ${pid}` : "not running");
+
+export async function status(ctx: CliContext): Promise<number> {
+  const { config } = ctx;
+  const broker = hostPort(config.kafka.brokers[0]!, 9092);
+  const ch = hostPort(config.clickhouse.url, 8123);
+  const gatewayReady = await fetch(`${gatewayUrl(config)}/readyz`).then((r) => r.ok, () => false);
+  const kafkaUp = await portOpen(broker.host, broker.port);
+  const clickhouseUp = await portOpen(ch.host, ch.port);
+  const processorPid = readPid(servicePidFile(ctx.home, "processor"));
+  const rows: Array<[string, string, string]> = [
+    ["gateway", describePid(readPid(servicePidFile(ctx.home, "gateway")), false), `${gatewayUrl(config)} ${gatewayReady ? "ready" : "not answering"}`],
+    ["processor", describePid(processorPid, false), ""],
+    ["kafka", describePid(localKafkaPid(ctx.home), !ctx.embedded.kafka), `${config.kafka.brokers.join(",")} ${kafkaUp ? "reachable" : "unreachable"}`],
+    ["clickhouse", describePid(localClickHousePid(ctx.home), !ctx.embedded.clickhouse), `${config.clickhouse.url} ${clickhouseUp ? "reachable" : "unreachable"}`],
+  ];
+  for (const [name, pid, detail] of rows) process.stdout.write(`${pad(name, 12)}${pad(pid, 16)}${detail}\n`);
+
+  if (clickhouseUp) {
+    const client = createClickHouse(config.clickhouse);
+    try {
+      const db = config.clickhouse.database;
+      const [counts] = await client.rows<{ predictions: string; labels: string }>(
+        sql`SELECT (SELECT count() FROM ${ident(`${db}.prediction_events`)}) AS predictions, (SELECT count() FROM ${ident(`${db}.label_events`)}) AS labels`,
+      );
+      process.stdout.write(`${pad("events", 28)}predictions ${counts?.predictions}, labels ${counts?.labels} (deduplicated, in ClickHouse)\n`);
+    } catch (err) {
+      process.stdout.write(`${pad("events", 28)}unknown: ${(err as Error).message.split("\n")[0]}\n`);
+    } finally {
+      await client.close();
+    }
+  }
+  if (kafkaUp) {
+    const kafka = createKafka({ ...config.kafka, logger: createLogger("cli", "silent"), retries: 1 });
+    const lag = await consumerLag(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]).catch(() => undefined);
+    if (lag) process.stdout.write(`${pad("lag", 28)}${Object.entries(lag).map(([t, n]) => `${t} ${n}`).join(", ")} (messages not yet processed)\n`);
+  }
+  return gatewayReady && processorPid !== undefined && kafkaUp && clickhouseUp ? 0 : 1;
+}

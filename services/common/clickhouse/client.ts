@@ -1,0 +1,65 @@
+/**
+ * Our small interface over @clickhouse/client. Only this folder imports the client library; the
+ * rest of the code talks to `ClickHouse`.
+ */
+import { Readable } from "node:stream";
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { Sql } from "./sql.js";
+
+export interface ClickHouse {
+  readonly database: string;
+  /** DDL and other statements without a result. */
+  command(statement: Sql): Promise<void>;
+  /** A SELECT whose rows come back as objects (JSONEachRow). */
+  rows<T>(query: Sql): Promise<T[]>;
+  /** Inserts pre-serialised JSONEachRow text, given as chunks so no single string gets huge. */
+  insertJsonEachRow(table: string, chunks: readonly string[]): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface ClickHouseOptions {
+  url: string;
+  user: string;
+  password: string;
+  database: string;
+  requestTimeoutMs?: number;
+}
+
+export function createClickHouse(options: ClickHouseOptions): ClickHouse {
+  const client: ClickHouseClient = createClient({
+    url: options.url,
+    username: options.user,
+    password: options.password,
+    request_timeout: options.requestTimeoutMs ?? 60_000,
+    // 18.16 knows neither of the settings the client adds by default for these.
+    clickhouse_settings: {},
+    compression: { request: false, response: false },
+  });
+  return {
+    database: options.database,
+    async command(statement) {
+      await client.command({ query: statement.text });
+    },
+    async rows<T>(query: Sql) {
+      const result = await client.query({ query: query.text, format: "JSONEachRow" });
+      return result.json<T>();
+    },
+    async insertJsonEachRow(table, chunks) {
+      const result = await client.exec({
+        query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+        values: Readable.from(chunks, { objectMode: false }),
+      });
+      // Drain the (empty) response so the socket goes back to the pool.
+      result.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        result.stream.on("end", resolve).on("error", reject);
+      });
+    },
+    async ping() {
+      const r = await client.ping();
+      return r.success;
+    },
+    close: () => client.close(),
+  };
+}

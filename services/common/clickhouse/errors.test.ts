@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { classifyClickHouseError, clickHouseErrorCode } from "./errors.js";
+
+describe("ClickHouse error classification", () => {
+  it("reads the code from 18.16 and current message formats", () => {
+    expect(clickHouseErrorCode(new Error("Code: 27, e.displayText() = DB::Exception: Cannot parse input"))).toBe("27");
+    expect(clickHouseErrorCode(new Error("Code: 117. DB::Exception: Unknown field found. (INCORRECT_DATA)"))).toBe("117");
+    expect(clickHouseErrorCode(Object.assign(new Error("x"), { code: "53" }))).toBe("53");
+    expect(clickHouseErrorCode(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBeUndefined();
+  });
+
+  it("retries outages and overload, splits batches the server rejects as malformed", () => {
+    expect(classifyClickHouseError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8123"), { code: "ECONNREFUSED" }))).toBe("retry");
+    expect(classifyClickHouseError(new Error("Timeout error."))).toBe("retry");
+    expect(classifyClickHouseError(new Error("Code: 252, e.displayText() = DB::Exception: Too many parts"))).toBe("retry");
+    expect(classifyClickHouseError(new Error("Code: 27, e.displayText() = DB::Exception: Cannot parse input"))).toBe("rejected_data");
+    expect(classifyClickHouseError(new Error("Code: 117. DB::Exception: Unknown field found while parsing JSONEachRow format: x (INCORRECT_DATA)"))).toBe("rejected_data");
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * All configuration, read from the environment once (in each service's main.ts) and validated
+ * here; nothing else reads process.env. Unset values take the embedded defaults, which point at
+ * the Kafka broker and ClickHouse server that `hindsight up` starts on loopback.
+ */
+import { z } from "zod";
+
+const TokenSpec = z.object({
+  token: z.string().min(16, "tokens must be at least 16 characters"),
+  scopes: z.array(z.enum(["ingest", "label", "feedback", "read", "admin"])).min(1),
+  name: z.string().optional(),
+});
+export type TokenSpec = z.infer<typeof TokenSpec>;
+export type Scope = TokenSpec["scopes"][number];
+
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case identifier ([a-z_][a-z0-9_]*)");
+const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+
+const EnvSchema = z.object({
+  KAFKA_BROKERS: z.string().min(1).default("127.0.0.1:9092"),
+  KAFKA_CLIENT_ID: z.string().default("hindsight"),
+  CLICKHOUSE_URL: z.url().default("http://127.0.0.1:8123"),
+  CLICKHOUSE_USER: z.string().default("default"),
+  CLICKHOUSE_PASSWORD: z.string().default(""),
+  CLICKHOUSE_DATABASE: identifier.default("hindsight"),
+  HINDSIGHT_HTTP_HOST: z.string().default("127.0.0.1"),
+  HINDSIGHT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HINDSIGHT_TOKENS: z
+    .string()
+    .default("[]")
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'must be a JSON array like [{"token": "...", "scopes": ["ingest"]}]' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(TokenSpec)),
+  HINDSIGHT_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("hindsight"),
+  HINDSIGHT_PARTITIONS: int(3),
+  HINDSIGHT_CONSUMER_GROUP: z.string().min(1).default("hindsight-processor"),
+  HINDSIGHT_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),
+  HINDSIGHT_MAX_BATCH_ITEMS: int(5000),
+  HINDSIGHT_BATCH_MAX_ROWS: int(20000),
+  HINDSIGHT_BATCH_MAX_WAIT_MS: int(500, 0),
+  HINDSIGHT_PROCESSOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  HINDSIGHT_HOME: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export interface Config {
+  kafka: { brokers: string[]; clientId: string };
+  topics: { predictions: string; labels: string; dlq: string; partitions: number };
+  clickhouse: { url: string; user: string; password: string; database: string };
+  http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[] };
+  processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number };
+  logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  /** State of the embedded stack (data, logs, pid files); the CLI defaults it to ./.hindsight. */
+  home: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    kafka: { brokers: e.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean), clientId: e.KAFKA_CLIENT_ID },
+    topics: {
+      predictions: `${e.HINDSIGHT_TOPIC_PREFIX}.predictions`,
+      labels: `${e.HINDSIGHT_TOPIC_PREFIX}.labels`,
+      dlq: `${e.HINDSIGHT_TOPIC_PREFIX}.dlq`,
+      partitions: e.HINDSIGHT_PARTITIONS,
+    },
+    clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE },
+    http: {
+      host: e.HINDSIGHT_HTTP_HOST,
+      port: e.HINDSIGHT_HTTP_PORT,
+      maxBodyBytes: e.HINDSIGHT_MAX_BODY_BYTES,
+      maxBatchItems: e.HINDSIGHT_MAX_BATCH_ITEMS,
+      tokens: e.HINDSIGHT_TOKENS,
+    },
+    processor: {
+      groupId: e.HINDSIGHT_CONSUMER_GROUP,
+      batchMaxRows: e.HINDSIGHT_BATCH_MAX_ROWS,
+      batchMaxWaitMs: e.HINDSIGHT_BATCH_MAX_WAIT_MS,
+      metricsPort: e.HINDSIGHT_PROCESSOR_METRICS_PORT,
+    },
+    logLevel: e.LOG_LEVEL,
+    home: e.HINDSIGHT_HOME,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Maps validated events to the rows of the raw ClickHouse tables (see migration 001). Pure: the
+ * Kafka coordinates come in as arguments.
+ */
+import type { LabelEvent, PredictionEvent } from "../../../schemas/events.js";
+
+/** Where a row came from and when it was ingested (18.16 does not fill DEFAULTs on JSONEachRow). */
+export interface SourcePosition {
+  partition: number;
+  offset: number;
+  schemaId: number;
+  ingestedAtS: number;
+}
+
+export type FeatureType = "null" | "number" | "string" | "boolean";
+
+export interface PredictionRow {
+  prediction_id: string;
+  model_id: string;
+  model_version: string;
+  stage: string;
+  event_time: number;
+  event_time_ms: number;
+  feature_keys: string[];
+  feature_types: FeatureType[];
+  feature_numbers: Array<number | null>;
+  feature_strings: Array<string | null>;
+  pred_label: string | null;
+  pred_score: number | null;
+  pred_class_keys: string[];
+  pred_class_scores: number[];
+  pred_value: number | null;
+  segment_keys: string[];
+  segment_values: string[];
+  received_at_ms: number | null;
+  schema_id: number;
+  kafka_partition: number;
+  kafka_offset: number;
+  ingested_at: number;
+}
+
+export interface LabelRow {
+  prediction_id: string;
+  model_id: string;
+  label: string | null;
+  value: number | null;
+  labeled_at: number;
+  labeled_at_ms: number;
+  source: string;
+  received_at_ms: number | null;
+  schema_id: number;
+  kafka_partition: number;
+  kafka_offset: number;
+  ingested_at: number;
+}
+
+export function predictionRow(e: PredictionEvent, at: SourcePosition): PredictionRow {
+  const keys = Object.keys(e.features);
+  const types: FeatureType[] = new Array(keys.length);
+  const numbers: Array<number | null> = new Array(keys.length);
+  const strings: Array<string | null> = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const v = e.features[keys[i]!];
+    if (typeof v === "number") {
+      types[i] = "number";
+      numbers[i] = v;
+      strings[i] = null;
+    } else if (typeof v === "string") {
+      types[i] = "string";
+      numbers[i] = null;
+      strings[i] = v;
+    } else if (typeof v === "boolean") {
+      // Booleans are also numbers (0/1) so that drift and means work on them unchanged.
+      types[i] = "boolean";
+      numbers[i] = v ? 1 : 0;
+      strings[i] = v ? "true" : "false";
+    } else {
+      types[i] = "null";
+      numbers[i] = null;
+      strings[i] = null;
+    }
+  }
+  const scores = e.prediction.scores ?? {};
+  return {
+    prediction_id: e.prediction_id,
+    model_id: e.model_id,
+    model_version: e.model_version,
+    stage: e.stage,
+    event_time: Math.floor(e.timestamp / 1000),
+    event_time_ms: e.timestamp,
+    feature_keys: keys,
+    feature_types: types,
+    feature_numbers: numbers,
+    feature_strings: strings,
+    pred_label: e.prediction.label,
+    pred_score: e.prediction.score,
+    pred_class_keys: Object.keys(scores),
+    pred_class_scores: Object.values(scores),
+    pred_value: e.prediction.value,
+    segment_keys: Object.keys(e.segments),
+    segment_values: Object.values(e.segments),
+    received_at_ms: e.received_at,
+    schema_id: at.schemaId,
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    ingested_at: at.ingestedAtS,
+  };
+}
+
+export function labelRow(e: LabelEvent, at: SourcePosition): LabelRow {
+  return {
+    prediction_id: e.prediction_id,
+    model_id: e.model_id,
+    label: e.label,
+    value: e.value,
+    labeled_at: Math.floor(e.labeled_at / 1000),
+    labeled_at_ms: e.labeled_at,
+    source: e.source,
+    received_at_ms: e.received_at,
+    schema_id: at.schemaId,
+    kafka_partition: at.partition,
+    kafka_offset: at.offset,
+    ingested_at: at.ingestedAtS,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Avro framing for every Hindsight message: byte 0x00, the schema id as a big-endian int32, then
+ * the Avro binary record (the same layout as Confluent's wire format, with fixed ids instead of a
+ * registry). The id carries the schema version in every message, so a reader always knows which
+ * writer schema to decode with.
+ */
+import { readFileSync } from "node:fs";
+import avro from "avsc";
+import type { LabelEvent, PredictionEvent } from "../../../schemas/events.js";
+
+const MAGIC = 0;
+const HEADER_BYTES = 5;
+
+function loadSchema(file: string): avro.Type {
+  const url = new URL(`../../../schemas/${file}`, import.meta.url);
+  return avro.Type.forSchema(JSON.parse(readFileSync(url, "utf8")) as avro.Schema);
+}
+
+export const SCHEMAS = {
+  prediction: { id: 1, name: "prediction.v1", type: loadSchema("prediction.v1.avsc") },
+  label: { id: 2, name: "label.v1", type: loadSchema("label.v1.avsc") },
+  deadLetter: { id: 3, name: "dead-letter.v1", type: loadSchema("dead-letter.v1.avsc") },
+} as const;
+export type SchemaKind = keyof typeof SCHEMAS;
+
+const byId = new Map<number, { kind: SchemaKind; type: avro.Type }>(
+  (Object.keys(SCHEMAS) as SchemaKind[]).map((kind) => [SCHEMAS[kind].id, { kind, type: SCHEMAS[kind].type }]),
+);
+
+export interface DeadLetterRecord {
+  reason: string;
+  message: string;
+  step: string;
+  service: string;
+  source_topic: string;
+  source_partition: number;
+  source_offset: number;
+  key: Buffer | null;
+  payload: Buffer;
+  failed_at: number;
+}
+
+interface RecordOf {
+  prediction: PredictionEvent;
+  label: LabelEvent;
+  deadLetter: DeadLetterRecord;
+}
+
+/** Thrown for bytes that are not a framed Hindsight record of the expected kind. */
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+}
+
+export function encode<K extends SchemaKind>(kind: K, record: RecordOf[K]): Buffer {
+  const { id, type } = SCHEMAS[kind];
+  const body = type.toBuffer(record);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+  out.writeUInt8(MAGIC, 0);
+  out.writeInt32BE(id, 1);
+  body.copy(out, HEADER_BYTES);
+  return out;
+}
+
+export function decode<K extends SchemaKind>(kind: K, bytes: Buffer | null): RecordOf[K] {
+  if (bytes === null || bytes.length < HEADER_BYTES) throw new DecodeError("message too short for the 5-byte schema header");
+  if (bytes.readUInt8(0) !== MAGIC) throw new DecodeError(`unknown magic byte ${bytes.readUInt8(0)}, expected 0`);
+  const id = bytes.readInt32BE(1);
+  const schema = byId.get(id);
+  if (schema === undefined) throw new DecodeError(`unknown schema id ${id}`);
+  if (schema.kind !== kind) throw new DecodeError(`schema id ${id} is ${SCHEMAS[schema.kind].name}, expected ${SCHEMAS[kind].name}`);
+  try {
+    // decode() instead of fromBuffer() so that trailing garbage is reported rather than ignored.
+    const { value, offset } = schema.type.decode(bytes, HEADER_BYTES);
+    if (offset !== bytes.length) throw new DecodeError(offset < 0 ? "truncated Avro record" : "trailing bytes after the Avro record");
+    return value as RecordOf[K];
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    throw new DecodeError(`invalid Avro body: ${(err as Error).message}`);
+  }
+}

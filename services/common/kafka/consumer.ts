@@ -1,0 +1,113 @@
+/**
+ * A consumer-group loop with at-least-once delivery done right: the handler gets a partition's
+ * batch, and only after it resolves (its rows acknowledged by ClickHouse, its dead letters by
+ * Kafka) is the last offset resolved and committed. While the handler waits, the loop keeps
+ * heartbeating so a slow or absent ClickHouse does not get the member thrown out of its group.
+ */
+import type { Kafka, Consumer, IHeaders } from "kafkajs";
+import type { Logger } from "../observability/logger.js";
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders | undefined;
+}
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: ConsumedMessage[];
+}
+
+export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topics: string[];
+  handler: BatchHandler;
+  logger: Logger;
+  /** Partitions handled at once; their rows share the ClickHouse writers' batches. */
+  partitionsConsumedConcurrently?: number;
+  heartbeatEveryMs?: number;
+  fromBeginning?: boolean;
+}
+
+export interface BatchConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** True while the member holds an assignment and its fetch loop runs. */
+  isRunning(): boolean;
+}
+
+export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions): BatchConsumer {
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxWaitTimeInMs: 250,
+    allowAutoTopicCreation: false,
+  });
+  let running = false;
+  const log = options.logger;
+  consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed"));
+  consumer.on(consumer.events.GROUP_JOIN, (e) => log.info({ assignment: e.payload.memberAssignment }, "joined consumer group"));
+
+  return {
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          const work = options.handler({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key,
+              value: m.value,
+              headers: m.headers,
+            })),
+          });
+          await keepAlive(work, heartbeat, options.heartbeatEveryMs ?? 2_000, log);
+          // The handler finished the whole batch: every offset in it is safe to commit.
+          resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+          await commitOffsetsIfNecessary();
+        },
+      });
+      running = true;
+    },
+    async stop() {
+      running = false;
+      await consumer.disconnect();
+    },
+    isRunning: () => running,
+  };
+}
+
+async function keepAlive(work: Promise<void>, heartbeat: () => Promise<void>, everyMs: number, log: Logger): Promise<void> {
+  let done = false;
+  const beating = (async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      if (done) return;
+      // A failed heartbeat (e.g. a rebalance in progress) must not abandon the work in flight.
+      await heartbeat().catch((err: Error) => log.warn({ err: err.message }, "heartbeat failed while waiting for the batch"));
+    }
+  })();
+  try {
+    await work;
+  } finally {
+    done = true;
+    void beating;
+  }
+}

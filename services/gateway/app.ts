@@ -1,0 +1,81 @@
+/**
+ * The gateway as a fastify plugin: routes, auth, body parsing and metrics, with every dependency
+ * passed in. server.ts is the thin process around it; tests call `app.inject` on it directly.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { Config, Scope } from "../common/config/env.js";
+import type { KafkaProducer } from "../common/kafka/client.js";
+import { Counter, Gauge, type Registry } from "../common/observability/metrics.js";
+import { createAuthorizer } from "./auth.js";
+import { parseNdjson } from "./batch-body.js";
+import { ingestRoutes } from "./routes/v1/ingest.js";
+import { healthRoutes } from "./routes/health.js";
+
+export interface GatewayDeps {
+  producer: KafkaProducer;
+  registry: Registry;
+  /** Each resolves true when the dependency answers. */
+  checks: { kafka(): Promise<boolean>; clickhouse(): Promise<boolean> };
+  /** Unread messages of the processor's consumer group, per topic. */
+  consumerLag(): Promise<Record<string, number>>;
+}
+
+export interface GatewayContext {
+  config: Config;
+  deps: GatewayDeps;
+  requireScope: (scope: Scope) => (request: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply) => Promise<unknown>;
+  metrics: { accepted: Counter<"kind">; rejected: Counter<"kind"> };
+}
+
+export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    const { registry } = deps;
+    const requests = new Counter({
+      name: "hindsight_http_requests_total",
+      help: "HTTP requests by route pattern, method and status code.",
+      labelNames: ["route", "method", "status"] as const,
+      registers: [registry],
+    });
+    const metrics = {
+      accepted: new Counter({ name: "hindsight_events_accepted_total", help: "Events accepted and produced to Kafka.", labelNames: ["kind"] as const, registers: [registry] }),
+      rejected: new Counter({ name: "hindsight_events_rejected_total", help: "Events rejected as invalid.", labelNames: ["kind"] as const, registers: [registry] }),
+    };
+    new Gauge({
+      name: "hindsight_consumer_lag_messages",
+      help: "Messages the processor has yet to read, per topic.",
+      labelNames: ["topic"] as const,
+      registers: [registry],
+      async collect() {
+        try {
+          const lag = await deps.consumerLag();
+          for (const [topic, value] of Object.entries(lag)) this.set({ topic }, value);
+        } catch {
+          // Kafka unreachable: leave the last known values; /readyz reports the outage.
+        }
+      },
+    });
+
+    app.addContentTypeParser(["application/x-ndjson", "application/jsonl"], { parseAs: "string", bodyLimit: config.http.maxBodyBytes }, (_req, body, done) => {
+      done(null, parseNdjson(body as string));
+    });
+
+    app.addHook("onResponse", async (request, reply) => {
+      requests.inc({ route: request.routeOptions.url ?? "unmatched", method: request.method, status: String(reply.statusCode) });
+    });
+
+    app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+      const status = error.statusCode ?? 500;
+      if (status >= 500) {
+        request.log.error({ err: error }, "request failed");
+        return reply.code(status).send({ error: { code: "internal", message: "internal error" } });
+      }
+      const message = error.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? `body exceeds the limit of ${config.http.maxBodyBytes} bytes; split the batch` : error.message;
+      return reply.code(status).send({ error: { code: error.code ?? "bad_request", message } });
+    });
+    app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } }));
+
+    const ctx: GatewayContext = { config, deps, requireScope: createAuthorizer(config.http.tokens), metrics };
+    healthRoutes(app, ctx);
+    ingestRoutes(app, ctx);
+  };
+}

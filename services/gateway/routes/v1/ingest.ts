@@ -1,0 +1,85 @@
+/**
+ * POST /v1/predictions and POST /v1/labels: validate each item on its own, produce the valid ones
+ * to Kafka as Avro (keyed by prediction_id so a prediction and its labels share a partition), and
+ * report the invalid ones by index, field path and reason. Valid items are accepted even when
+ * others in the same batch are not.
+ */
+import type { FastifyInstance } from "fastify";
+import type { ZodType } from "zod";
+import { LabelHttp, PredictionHttp, type LabelEvent, type PredictionEvent } from "../../../../schemas/events.js";
+import { encode, SCHEMAS } from "../../../common/kafka/avro-codec.js";
+import type { OutgoingMessage } from "../../../common/kafka/client.js";
+import { batchItems, UnparsableLine } from "../../batch-body.js";
+import type { GatewayContext } from "../../app.js";
+
+export interface Rejection {
+  index: number;
+  path: string;
+  message: string;
+}
+
+// Enough issues per item to fix it, not so many that one bad batch floods the answer.
+const MAX_ISSUES_PER_ITEM = 5;
+
+export function validateBatch<T>(items: unknown[], schema: ZodType<T>): { valid: T[]; rejected: Rejection[] } {
+  const valid: T[] = [];
+  const rejected: Rejection[] = [];
+  items.forEach((item, index) => {
+    if (item instanceof UnparsableLine) {
+      rejected.push({ index, path: "", message: item.message });
+      return;
+    }
+    const parsed = schema.safeParse(item);
+    if (parsed.success) valid.push(parsed.data);
+    else {
+      for (const issue of parsed.error.issues.slice(0, MAX_ISSUES_PER_ITEM)) {
+        rejected.push({ index, path: issue.path.join("."), message: issue.message });
+      }
+    }
+  });
+  return { valid, rejected };
+}
+
+export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const { config, deps, requireScope, metrics } = ctx;
+
+  function route<T extends PredictionEvent | LabelEvent>(
+    url: string,
+    kind: "prediction" | "label",
+    scope: "ingest" | "label",
+    schema: ZodType<T>,
+    topic: string,
+  ) {
+    app.post(url, { preHandler: requireScope(scope) }, async (request, reply) => {
+      const body = batchItems(request.body);
+      if (!body.ok) return reply.code(400).send({ error: { code: "bad_request", message: body.message } });
+      if (body.items.length > config.http.maxBatchItems) {
+        return reply.code(413).send({
+          error: { code: "batch_too_large", message: `a batch holds at most ${config.http.maxBatchItems} items, this one has ${body.items.length}; split it` },
+        });
+      }
+      const { valid, rejected } = validateBatch(body.items, schema);
+      const receivedAt = Date.now();
+      const messages: OutgoingMessage[] = valid.map((event) => ({
+        key: event.prediction_id,
+        value: kind === "prediction"
+          ? encode("prediction", { ...(event as PredictionEvent), received_at: receivedAt })
+          : encode("label", { ...(event as LabelEvent), received_at: receivedAt }),
+        headers: { "hindsight-schema": SCHEMAS[kind].name },
+      }));
+      try {
+        await deps.producer.send(topic, messages);
+      } catch (err) {
+        request.log.error({ err }, "producing to Kafka failed");
+        // Nothing of this batch is promised; a retry of the whole batch is safe (duplicates collapse).
+        return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "Kafka is unavailable; nothing from this batch was accepted, retry it" } });
+      }
+      metrics.accepted.inc({ kind }, valid.length);
+      metrics.rejected.inc({ kind }, body.items.length - valid.length);
+      return reply.code(202).send({ accepted: valid.length, rejected });
+    });
+  }
+
+  route("/v1/predictions", "prediction", "ingest", PredictionHttp, config.topics.predictions);
+  route("/v1/labels", "label", "label", LabelHttp, config.topics.labels);
+}

@@ -1,0 +1,129 @@
+/**
+ * The ingestion processor: consumes predictions and labels, writes them to the raw ClickHouse
+ * tables in batches, and dead-letters what it cannot use. Offsets advance only after both the
+ * rows (ClickHouse) and the dead letters (Kafka) of a batch are acknowledged.
+ */
+import type { Kafka } from "kafkajs";
+import type { Config } from "../common/config/env.js";
+import type { ClickHouse } from "../common/clickhouse/client.js";
+import { BatchWriter } from "../common/clickhouse/batch-writer.js";
+import { ident } from "../common/clickhouse/sql.js";
+import { createBatchConsumer, type BatchConsumer, type ConsumedMessage, type PartitionBatch } from "../common/kafka/consumer.js";
+import { createProducer, type KafkaProducer } from "../common/kafka/client.js";
+import { createDeadLetterPublisher, type DeadLetter, type DeadLetterPublisher } from "../common/kafka/dead-letter.js";
+import type { Logger } from "../common/observability/logger.js";
+import { Counter, Histogram, type Registry } from "../common/observability/metrics.js";
+import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
+import { toLabelRow, toPredictionRow, type StepResult } from "./steps.js";
+
+export interface ProcessorDeps {
+  kafka: Kafka;
+  clickhouse: ClickHouse;
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface Processor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  healthcheck(): boolean;
+}
+
+export function createProcessor(config: Config, deps: ProcessorDeps): Processor {
+  const { kafka, clickhouse, logger, registry } = deps;
+  const processed = new Counter({
+    name: "hindsight_processor_messages_total",
+    help: "Messages handled by the processor, by event kind and outcome.",
+    labelNames: ["kind", "outcome"] as const,
+    registers: [registry],
+  });
+  const flushes = new Histogram({
+    name: "hindsight_processor_insert_seconds",
+    help: "Time to write one batch to ClickHouse, retries included.",
+    labelNames: ["table"] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: "hindsight_processor_insert_retries_total",
+    help: "ClickHouse inserts retried after an outage or overload.",
+    labelNames: ["table"] as const,
+    registers: [registry],
+  });
+
+  let producer: KafkaProducer | undefined;
+  let deadLetters: DeadLetterPublisher | undefined;
+  let consumer: BatchConsumer | undefined;
+  // Rows ClickHouse refuses are dead-lettered with their original message, found through this map.
+  const origin = new WeakMap<object, ConsumedMessage>();
+
+  const writer = <R extends object>(table: "predictions" | "labels") =>
+    new BatchWriter<R>(clickhouse, {
+      table: ident(`${clickhouse.database}.${table}`).name,
+      maxRows: config.processor.batchMaxRows,
+      maxWaitMs: config.processor.batchMaxWaitMs,
+      onRejected: async (row, error) => {
+        const source = origin.get(row);
+        if (!source) throw error;
+        processed.inc({ kind: table === "predictions" ? "prediction" : "label", outcome: "rejected_by_store" });
+        await deadLetters!.publish([{ source, reason: "rejected_by_store", step: "insert", message: error.message.slice(0, 2000) }]);
+      },
+      onRetry: (error, attempt, delayMs) => {
+        retries.inc({ table });
+        logger.warn({ table, attempt, delayMs, err: error.message }, "ClickHouse insert failed, retrying");
+      },
+      onFlushed: (_rows, ms) => flushes.observe({ table }, ms / 1000),
+    });
+  const predictions = writer<PredictionRow>("predictions");
+  const labels = writer<LabelRow>("labels");
+
+  async function handle(batch: PartitionBatch): Promise<void> {
+    const isPrediction = batch.topic === config.topics.predictions;
+    const kind = isPrediction ? "prediction" : "label";
+    const rows: object[] = [];
+    const letters: DeadLetter[] = [];
+    const ingestedAtS = Math.floor(Date.now() / 1000);
+    for (const m of batch.messages) {
+      const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS) : toLabelRow(m, ingestedAtS);
+      if (result.ok) {
+        origin.set(result.value, m);
+        rows.push(result.value);
+      } else {
+        letters.push({ source: m, reason: result.reason, step: result.step, message: result.message });
+        logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: result.reason, detail: result.message }, "message dead-lettered");
+      }
+    }
+    processed.inc({ kind, outcome: "written" }, rows.length);
+    processed.inc({ kind, outcome: "dead_lettered" }, letters.length);
+    await Promise.all([
+      isPrediction ? predictions.write(rows as PredictionRow[]) : labels.write(rows as LabelRow[]),
+      deadLetters!.publish(letters),
+    ]);
+  }
+
+  return {
+    async start() {
+      producer = await createProducer(kafka);
+      deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");
+      consumer = createBatchConsumer(kafka, {
+        groupId: config.processor.groupId,
+        topics: [config.topics.predictions, config.topics.labels],
+        handler: handle,
+        logger,
+        partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
+      });
+      await consumer.start();
+      logger.info({ group: config.processor.groupId, topics: [config.topics.predictions, config.topics.labels] }, "processor started");
+    },
+    async stop() {
+      // Stop fetching first, then give waiting rows one last write; if ClickHouse is down they
+      // fail, their offsets stay uncommitted and are re-delivered on the next start.
+      const consumerStopped = consumer?.stop();
+      await Promise.all([predictions.stop(), labels.stop()]);
+      await consumerStopped;
+      await producer?.disconnect();
+      logger.info("processor stopped");
+    },
+    healthcheck: () => consumer?.isRunning() ?? false,
+  };
+}
