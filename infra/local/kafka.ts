@@ -69,7 +69,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<boole
     options.log("formatting Kafka storage (KRaft)");
     const uuid = spawnSync("java", ["-cp", classpath, log4j, "kafka.tools.StorageTool", "random-uuid"], { encoding: "utf8" });
     if (uuid.status !== 0) throw new Error(`kafka StorageTool random-uuid failed: ${uuid.stderr}`);
-    const format = spawnSync("java", ["-cp", classpath, log4j, "kafka.tools.StorageTool", "format", "-t", uuid.stdout.trim(), "-c", properties], { encoding: "utf8" });
+    const format = spawnSync("java", ["-cp", classpath, log4j, "kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", uuid.stdout.trim(), "-c", properties], { encoding: "utf8" });
     if (format.status !== 0) throw new Error(`kafka StorageTool format failed: ${format.stdout}${format.stderr}`);
   }
   options.log(`starting Kafka ${KAFKA_VERSION} on ${options.host}:${options.port}`);

@@ -15,8 +15,13 @@ const SECOND = 1000;
 // Short label delays so every label of a small window arrives within a few simulated seconds.
 const FAST_LABELS: DemoTrafficOptions = { labelDelay: { medianMs: 50, sigma: 0.5 }, timeScale: 1 };
 
-/** Advances in fixed steps and concatenates, recording which step delivered each event. */
-function run(gen: DemoTraffic, untilMs: number, stepMs: number): DemoBatch & { predictionStep: Map<string, number>; labelStep: Map<string, number> } {
+/** Advances in fixed steps and concatenates; with trackSteps, records which step delivered each event. */
+function run(
+  gen: DemoTraffic,
+  untilMs: number,
+  stepMs: number,
+  trackSteps = false,
+): DemoBatch & { predictionStep: Map<string, number>; labelStep: Map<string, number> } {
   const predictions: DemoPrediction[] = [];
   const labels: DemoLabel[] = [];
   const predictionStep = new Map<string, number>();
@@ -25,8 +30,10 @@ function run(gen: DemoTraffic, untilMs: number, stepMs: number): DemoBatch & { p
   for (let t = gen.cursorMs; t < untilMs; ) {
     t = Math.min(untilMs, t + stepMs);
     const batch = gen.advance(t);
-    for (const p of batch.predictions) predictionStep.set(p.prediction_id, step);
-    for (const l of batch.labels) labelStep.set(l.prediction_id, step);
+    if (trackSteps) {
+      for (const p of batch.predictions) predictionStep.set(p.prediction_id, step);
+      for (const l of batch.labels) labelStep.set(l.prediction_id, step);
+    }
     predictions.push(...batch.predictions);
     labels.push(...batch.labels);
     step++;
@@ -42,6 +49,39 @@ function amountOf(p: DemoPrediction): number {
   const v = p.features.amount;
   if (typeof v !== "number") throw new Error(`amount is ${String(v)}`);
   return v;
+}
+
+// Per-event expect() calls and deep equality dominate runtime at 10^5 events, so bulk checks
+// compare fields directly and count violations.
+function samePrediction(a: DemoPrediction, b: DemoPrediction): boolean {
+  if (
+    a.prediction_id !== b.prediction_id ||
+    a.model_id !== b.model_id ||
+    a.model_version !== b.model_version ||
+    a.stage !== b.stage ||
+    a.timestamp !== b.timestamp ||
+    a.prediction.label !== b.prediction.label ||
+    a.prediction.score !== b.prediction.score
+  ) {
+    return false;
+  }
+  return sameRecord(a.features, b.features) && sameRecord(a.segments, b.segments);
+}
+
+function sameRecord(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.is(a[k], b[k]));
+}
+
+function sameLabels(a: DemoLabel[], b: DemoLabel[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i]!;
+      return x.prediction_id === y.prediction_id && x.label === y.label && x.labeled_at === y.labeled_at && x.source === y.source && x.model_id === y.model_id;
+    })
+  );
 }
 
 function inWindow(p: DemoPrediction, fromMs: number, toMs: number): boolean {
@@ -85,26 +125,29 @@ describe("createDemoTraffic", () => {
 
   it("emits about rate × duration predictions with unique ids and timestamps inside each window", () => {
     const rate = 2000;
-    const seconds = 50;
+    const seconds = 30;
     const gen = createDemoTraffic({ seed: 3, startMs: START, predictionsPerSecond: rate });
     let previous = START;
     let lastTs = START;
     const ids = new Set<string>();
     let count = 0;
+    let outOfWindow = 0;
+    let outOfOrder = 0;
     for (let t = START + 1234; previous < START + seconds * SECOND; t += 1234) {
       const until = Math.min(t, START + seconds * SECOND);
       for (const p of gen.advance(until).predictions) {
-        expect(p.timestamp).toBeGreaterThan(previous);
-        expect(p.timestamp).toBeLessThanOrEqual(until);
-        expect(p.timestamp).toBeGreaterThanOrEqual(lastTs);
+        if (p.timestamp <= previous || p.timestamp > until) outOfWindow++;
+        if (p.timestamp < lastTs) outOfOrder++;
         lastTs = p.timestamp;
         ids.add(p.prediction_id);
         count++;
       }
       previous = until;
     }
+    expect(outOfWindow).toBe(0);
+    expect(outOfOrder).toBe(0);
     const expected = rate * seconds;
-    // Poisson arrivals: sd = sqrt(100_000) ≈ 316, so 1.5% is ~4.7 sd.
+    // Poisson arrivals: sd = sqrt(60_000) ≈ 245, so 1.5% is ~3.7 sd.
     expect(Math.abs(count / expected - 1)).toBeLessThan(0.015);
     expect(ids.size).toBe(count);
     expect(gen.predictionCount).toBe(count);
@@ -117,24 +160,28 @@ describe("createDemoTraffic", () => {
     const gen = createDemoTraffic({ seed: 4, startMs: START, predictionsPerSecond: 500, labelShare: 0.8, labelDelay: { medianMs, sigma }, timeScale });
     const windowEnd = START + 40 * SECOND;
     // P(delay > 30 × median) = P(Z > ln 30 / 0.8 ≈ 4.25) ≈ 1e-5, so 60 s later all are in.
-    const out = run(gen, windowEnd + 60 * SECOND, 1000);
+    const out = run(gen, windowEnd + 60 * SECOND, 1000, true);
     const byId = new Map(out.predictions.map((p) => [p.prediction_id, p]));
 
     let previousDue = -Infinity;
     const delays: number[] = [];
+    const problems = { orphan: 0, early: 0, earlierBatch: 0, unordered: 0, badField: 0 };
     for (const l of out.labels) {
       const p = byId.get(l.prediction_id);
-      expect(p).toBeDefined();
-      if (!p) continue;
-      expect(l.labeled_at).toBeGreaterThan(p.timestamp);
-      expect(out.labelStep.get(l.prediction_id)!).toBeGreaterThanOrEqual(out.predictionStep.get(l.prediction_id)!);
-      expect(l.labeled_at).toBeGreaterThanOrEqual(previousDue);
+      if (!p) {
+        problems.orphan++;
+        continue;
+      }
+      if (l.labeled_at <= p.timestamp) problems.early++;
+      if (out.labelStep.get(l.prediction_id)! < out.predictionStep.get(l.prediction_id)!) problems.earlierBatch++;
+      if (l.labeled_at < previousDue) problems.unordered++;
       previousDue = l.labeled_at;
-      expect(l.model_id).toBe("fraud");
-      expect(["fraud", "legit"]).toContain(l.label);
-      expect(["chargebacks", "manual_review"]).toContain(l.source);
+      if (l.model_id !== "fraud" || (l.label !== "fraud" && l.label !== "legit") || (l.source !== "chargebacks" && l.source !== "manual_review")) {
+        problems.badField++;
+      }
       if (p.timestamp <= windowEnd) delays.push(l.labeled_at - p.timestamp);
     }
+    expect(problems).toEqual({ orphan: 0, early: 0, earlierBatch: 0, unordered: 0, badField: 0 });
 
     delays.sort((a, b) => a - b);
     const expectedMedian = medianMs / timeScale; // 2000 ms
@@ -189,29 +236,38 @@ describe("createDemoTraffic", () => {
 
     const countries = new Set<string>();
     const devices = new Set<string>();
+    const bad: DemoPrediction[] = [];
     for (const p of predictions) {
       const f = p.features;
-      expect(p.model_id).toBe("fraud");
-      expect(typeof f.amount === "number" && f.amount > 0).toBe(true);
-      expect(f.account_age_days === null || (Number.isInteger(f.account_age_days) && (f.account_age_days as number) >= 0)).toBe(true);
-      expect(Number.isInteger(f.num_tx_24h) && (f.num_tx_24h as number) >= 0).toBe(true);
-      expect(typeof f.merchant_category).toBe("string");
-      expect(typeof f.is_international).toBe("boolean");
-      expect(f.country).toBe(p.segments.country);
-      expect(p.prediction.score).toBeGreaterThan(0);
-      expect(p.prediction.score).toBeLessThan(1);
-      expect(p.prediction.label).toBe(p.prediction.score >= 0.5 ? "fraud" : "legit");
-      countries.add(p.segments.country!);
-      devices.add(p.segments.device!);
+      const age = f.account_age_days;
+      const tx = f.num_tx_24h;
+      const ok =
+        p.model_id === "fraud" &&
+        typeof f.amount === "number" &&
+        f.amount > 0 &&
+        (age === null || (typeof age === "number" && Number.isInteger(age) && age >= 0)) &&
+        typeof tx === "number" &&
+        Number.isInteger(tx) &&
+        tx >= 0 &&
+        typeof f.merchant_category === "string" &&
+        typeof f.is_international === "boolean" &&
+        f.country === p.segments.country &&
+        p.prediction.score > 0 &&
+        p.prediction.score < 1 &&
+        p.prediction.label === (p.prediction.score >= 0.5 ? "fraud" : "legit");
+      if (!ok) bad.push(p);
+      countries.add(p.segments.country ?? "?");
+      devices.add(p.segments.device ?? "?");
     }
+    expect(bad.slice(0, 3)).toEqual([]);
     expect(countries.size).toBeGreaterThanOrEqual(6);
     expect(countries.has("BR")).toBe(true);
     expect([...devices].sort()).toEqual(["android", "ios", "web"]);
   });
 
   it("scores roughly calibrated and better than chance", () => {
-    const gen = createDemoTraffic({ seed: 8, startMs: START, predictionsPerSecond: 2000, labelShare: 1, ...FAST_LABELS });
-    const out = run(gen, START + 40 * SECOND, 10 * SECOND);
+    const gen = createDemoTraffic({ seed: 8, startMs: START, predictionsPerSecond: 1500, labelShare: 1, ...FAST_LABELS });
+    const out = run(gen, START + 30 * SECOND, 10 * SECOND);
     const truth = new Map(out.labels.map((l) => [l.prediction_id, l.label]));
     const edges = [0.1, 0.3, 0.5, 1.01];
     const bins = edges.map(() => ({ n: 0, score: 0, fraud: 0 }));
@@ -244,19 +300,29 @@ describe("createDemoTraffic", () => {
     expect(drifted).toHaveLength(clean.length);
 
     // Same seed, so the runs line up event by event; only amount (and what depends on it) moves.
+    let changedOutside = 0;
+    let wrongInside = 0;
+    let inside = 0;
     for (let i = 0; i < clean.length; i++) {
       const c = clean[i]!;
       const d = drifted[i]!;
-      expect(d.timestamp).toBe(c.timestamp);
       if (inWindow(c, from, to)) {
+        inside++;
         // Both are rounded to cents, so they can differ from an exact 3× by (1 + shift) / 2 cents.
-        expect(Math.abs(amountOf(d) - shift * amountOf(c))).toBeLessThanOrEqual(0.0201);
-        expect(d.features.account_age_days).toBe(c.features.account_age_days);
-        expect(d.segments).toEqual(c.segments);
-      } else {
-        expect(d).toEqual(c);
+        const amountOk = Math.abs(amountOf(d) - shift * amountOf(c)) <= 0.0201;
+        const restOk =
+          d.timestamp === c.timestamp &&
+          d.features.account_age_days === c.features.account_age_days &&
+          d.features.num_tx_24h === c.features.num_tx_24h &&
+          sameRecord(d.segments, c.segments);
+        if (!amountOk || !restOk) wrongInside++;
+      } else if (!samePrediction(d, c)) {
+        changedOutside++;
       }
     }
+    expect(inside).toBeGreaterThan(15_000);
+    expect(wrongInside).toBe(0);
+    expect(changedOutside).toBe(0);
 
     const before = mean(drifted.filter((p) => p.timestamp < from).map(amountOf));
     const during = mean(drifted.filter((p) => inWindow(p, from, to)).map(amountOf));
@@ -270,47 +336,59 @@ describe("createDemoTraffic", () => {
     const from = START + 30 * SECOND;
     const to = START + 60 * SECOND;
     const flipRate = 0.5;
-    const base: DemoTrafficOptions = { seed: 10, startMs: START, predictionsPerSecond: 2000, labelShare: 1, ...FAST_LABELS };
+    const base: DemoTrafficOptions = { seed: 10, startMs: START, predictionsPerSecond: 1500, labelShare: 1, ...FAST_LABELS };
     const incidents = [{ kind: "segment_accuracy_drop" as const, segment: { key: "country" as const, value: "BR" }, fromMs: from, toMs: to, flipRate }];
     const clean = run(createDemoTraffic(base), to + 2 * SECOND, 8 * SECOND);
     const hit = run(createDemoTraffic({ ...base, incidents }), to + 2 * SECOND, 8 * SECOND);
 
     // Ground truth is untouched: only model outputs are flipped.
-    expect(hit.labels).toEqual(clean.labels);
+    expect(sameLabels(hit.labels, clean.labels)).toBe(true);
     const truth = new Map(hit.labels.map((l) => [l.prediction_id, l.label]));
 
     const accBefore = accuracyBy(hit.predictions.filter((p) => p.timestamp < from), truth, "country");
     const accDuring = accuracyBy(hit.predictions.filter((p) => inWindow(p, from, to)), truth, "country");
     const br0 = accBefore.get("BR")!;
     const br1 = accDuring.get("BR")!;
-    expect(br1.n).toBeGreaterThan(5000);
+    expect(br1.n).toBeGreaterThan(4000);
     // Flipping a random half of the outputs to wrong keeps (1 - flipRate) of the right ones.
     expect(Math.abs(br1.acc - br0.acc * (1 - flipRate))).toBeLessThan(0.03);
     expect(br0.acc - br1.acc).toBeGreaterThan(flipRate * 0.8);
+    // Per country the samples are small (NG: ~2k per window), so the bound is loose there and
+    // tight for all other countries pooled.
+    const others = { before: { n: 0, right: 0 }, during: { n: 0, right: 0 } };
     for (const [country, after] of accDuring) {
       if (country === "BR") continue;
-      const beforeAcc = accBefore.get(country)!.acc;
-      expect(Math.abs(after.acc - beforeAcc), country).toBeLessThan(0.03);
+      const prior = accBefore.get(country)!;
+      expect(Math.abs(after.acc - prior.acc), country).toBeLessThan(0.04);
+      others.before.n += prior.n;
+      others.before.right += prior.acc * prior.n;
+      others.during.n += after.n;
+      others.during.right += after.acc * after.n;
     }
+    expect(Math.abs(others.during.right / others.during.n - others.before.right / others.before.n)).toBeLessThan(0.01);
 
     // Event by event: outside BR-in-window nothing changes; inside, wrong outputs stay wrong.
     let rightInClean = 0;
     let flipped = 0;
+    let changedOutside = 0;
+    let wrongBecameRight = 0;
     for (let i = 0; i < clean.predictions.length; i++) {
       const c = clean.predictions[i]!;
       const h = hit.predictions[i]!;
       if (!(inWindow(c, from, to) && c.segments.country === "BR")) {
-        expect(h).toEqual(c);
+        if (!samePrediction(h, c)) changedOutside++;
         continue;
       }
       const y = truth.get(c.prediction_id);
       if (c.prediction.label !== y) {
-        expect(h.prediction.label).toBe(c.prediction.label);
+        if (h.prediction.label === y) wrongBecameRight++;
       } else {
         rightInClean++;
         if (h.prediction.label !== y) flipped++;
       }
     }
+    expect(changedOutside).toBe(0);
+    expect(wrongBecameRight).toBe(0);
     expect(Math.abs(flipped / rightInClean - flipRate)).toBeLessThan(0.03);
   });
 

@@ -6,6 +6,9 @@
  * Pure: no I/O, no wall clock, no Math.random(). Simulated time starts at `startMs` and moves only
  * when the caller calls advance(), so the same options always yield the same events, however the
  * caller slices time.
+ *
+ * With the defaults, about 8% of transactions are fraud, the model's accuracy is about 0.93 and
+ * its AUC about 0.89, and scores are calibrated to within a few points per decile.
  */
 import { Rng, cumulativeWeights } from "./random.js";
 
@@ -35,7 +38,12 @@ export interface DemoLabel {
 export type DemoNumericFeature = "amount" | "account_age_days" | "num_tx_24h";
 export type DemoSegmentKey = "country" | "device";
 
-/** Multiplies one numeric feature by `shift` for predictions with timestamp in [fromMs, toMs). */
+/**
+ * Multiplies one numeric feature by `shift` for predictions with timestamp in [fromMs, toMs),
+ * before the usual rounding (cents, whole days capped at 20 years, whole counts). The shifted
+ * value feeds both the true fraud risk and the model's score, as a real covariate shift would,
+ * so the fraud rate and calibration may move too; null account ages stay null.
+ */
 export interface FeatureDriftIncident {
   kind: "feature_drift";
   feature: DemoNumericFeature;

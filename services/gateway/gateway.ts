@@ -1,0 +1,38 @@
+/** Wires the gateway's dependencies (Kafka producer, ClickHouse, metrics) around the app plugin. */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Config } from "../common/config/env.js";
+import { createClickHouse } from "../common/clickhouse/client.js";
+import { consumerLag, createKafka, createProducer, withAdmin } from "../common/kafka/client.js";
+import type { Logger } from "../common/observability/logger.js";
+import { createRegistry } from "../common/observability/metrics.js";
+import { buildApp } from "./app.js";
+
+export async function createGateway(config: Config, logger: Logger): Promise<FastifyInstance> {
+  const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
+  const clickhouse = createClickHouse(config.clickhouse);
+  const producer = await createProducer(kafka);
+  const topics = [config.topics.predictions, config.topics.labels];
+  let lagCache: { at: number; value: Promise<Record<string, number>> } | undefined;
+
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.http.maxBodyBytes, disableRequestLogging: true });
+  await app.register(
+    buildApp(config, {
+      producer,
+      registry: createRegistry("gateway"),
+      checks: {
+        kafka: () => withAdmin(kafka, async (admin) => (await admin.describeCluster()).brokers.length > 0),
+        clickhouse: () => clickhouse.ping(),
+      },
+      consumerLag() {
+        // Scrapes come every few seconds; asking the broker at most every 5 s is plenty.
+        if (!lagCache || Date.now() - lagCache.at > 5_000) lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };
+        return lagCache.value;
+      },
+    }),
+  );
+  app.addHook("onClose", async () => {
+    await producer.disconnect();
+    await clickhouse.close();
+  });
+  return app;
+}

@@ -1,0 +1,140 @@
+/**
+ * Helpers for integration tests against the real Kafka and ClickHouse of the test stack: a fresh
+ * configuration per test (its own topics, consumer group and database), the services in-process,
+ * and polling waits.
+ */
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { loadConfig, type Config } from "../../services/common/config/env.js";
+import { createClickHouse, type ClickHouse } from "../../services/common/clickhouse/client.js";
+import { ident, sql } from "../../services/common/clickhouse/sql.js";
+import { createKafka, withAdmin } from "../../services/common/kafka/client.js";
+import { createLogger } from "../../services/common/observability/logger.js";
+import { createRegistry } from "../../services/common/observability/metrics.js";
+import { createGateway } from "../../services/gateway/gateway.js";
+import { createProcessor, type Processor } from "../../services/processor/processor.js";
+import { prepare } from "../../infra/local/stack.js";
+import "./stack-info.js";
+
+export const TEST_TOKEN = "test-token-with-every-scope-0001";
+export const INGEST_ONLY_TOKEN = "test-token-ingest-scope-only-01";
+
+/** Environment for a test's own isolated slice of the stack; pass `overrides` to change settings. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const stack = inject("stack");
+  const id = `t${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+  return {
+    KAFKA_BROKERS: stack.kafkaBrokers,
+    CLICKHOUSE_URL: stack.clickhouseUrl,
+    CLICKHOUSE_DATABASE: `hs_${id}`,
+    HINDSIGHT_TOPIC_PREFIX: `hs.${id}`,
+    HINDSIGHT_CONSUMER_GROUP: `hs-${id}`,
+    HINDSIGHT_HTTP_PORT: "0",
+    HINDSIGHT_PROCESSOR_METRICS_PORT: "0",
+    HINDSIGHT_BATCH_MAX_WAIT_MS: "200",
+    HINDSIGHT_TOKENS: JSON.stringify([
+      { token: TEST_TOKEN, scopes: ["ingest", "label", "feedback", "read", "admin"] },
+      { token: INGEST_ONLY_TOKEN, scopes: ["ingest"] },
+    ]),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    ...overrides,
+  };
+}
+
+export interface TestStack {
+  env: Record<string, string>;
+  config: Config;
+  clickhouse: ClickHouse;
+  kafka: ReturnType<typeof createKafka>;
+  /** Drops the test's database and topics. */
+  cleanup(): Promise<void>;
+}
+
+export async function createTestStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+  const env = testEnv(overrides);
+  const config = loadConfig(env);
+  await prepare(config, () => {});
+  const clickhouse = createClickHouse(config.clickhouse);
+  const kafka = createKafka({ ...config.kafka, logger: createLogger("test", "error") });
+  return {
+    env,
+    config,
+    clickhouse,
+    kafka,
+    async cleanup() {
+      await clickhouse.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
+      await clickhouse.close();
+      await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [config.topics.predictions, config.topics.labels, config.topics.dlq] })).catch(() => undefined);
+    },
+  };
+}
+
+export async function startGateway(config: Config): Promise<{ url: string; close: () => Promise<void> }> {
+  const app = await createGateway(config, createLogger("gateway", config.logLevel));
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+export async function startProcessor(config: Config, clickhouse: ClickHouse): Promise<Processor> {
+  const logger = createLogger("processor", config.logLevel);
+  const processor = createProcessor(config, {
+    kafka: createKafka({ ...config.kafka, logger }),
+    clickhouse,
+    logger,
+    registry: createRegistry("processor"),
+  });
+  await processor.start();
+  return processor;
+}
+
+/** Deduplicated row count of a view or table in the test's database. */
+export async function count(stack: TestStack, table: string, where = sql``): Promise<number> {
+  const [row] = await stack.clickhouse.rows<{ n: string }>(sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.${table}`)} ${where}`);
+  return Number(row?.n ?? 0);
+}
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+export async function postJson(url: string, body: unknown, token = TEST_TOKEN, contentType = "application/json"): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": contentType },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** A valid prediction event in the HTTP form; `i` makes it unique. */
+export function prediction(i: number, model = "fraud"): Record<string, unknown> {
+  return {
+    prediction_id: `p-${i}`,
+    model_id: model,
+    model_version: i % 10 === 0 ? "v4" : "v3",
+    stage: i % 10 === 0 ? "canary" : "production",
+    timestamp: Date.UTC(2026, 10, 23, 10, 0, 0) + i * 1000,
+    features: { amount: 10 + (i % 97), country: ["DE", "FR", "BR"][i % 3], age: i % 50 === 0 ? null : 20 + (i % 60), is_new: i % 2 === 0 },
+    prediction: { label: i % 7 === 0 ? "fraud" : "legit", score: (i % 100) / 100 },
+    segments: { country: ["DE", "FR", "BR"][i % 3]!, device: ["ios", "android", "web"][i % 3]! },
+  };
+}
+
+export function label(i: number, model = "fraud"): Record<string, unknown> {
+  return {
+    prediction_id: `p-${i}`,
+    model_id: model,
+    label: i % 5 === 0 ? "fraud" : "legit",
+    labeled_at: Date.UTC(2026, 10, 25, 10, 0, 0) + i * 1000,
+    source: "chargebacks",
+  };
+}

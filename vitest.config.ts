@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests (*.test.ts next to the code) need nothing; integration tests (*.int.test.ts) run
+// one file at a time against the real Kafka and ClickHouse that test/global-setup.ts provides.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["services/**/*.test.ts", "schemas/**/*.test.ts", "infra/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "node_modules/**"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/**/*.int.test.ts", "services/**/*.int.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
+    ],
+  },
+});
