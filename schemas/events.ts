@@ -32,16 +32,34 @@ const epochMs = z
   .int("must be whole epoch milliseconds")
   .min(MIN_TIME_MS, "must be epoch milliseconds after 2000-01-01 (seconds given?)")
   .max(MAX_TIME_MS, "must be epoch milliseconds before 2200-01-01");
+// zod 4's number() already refuses NaN and ±Infinity.
 const probability = z.number().min(0, "must be a probability in [0, 1]").max(1, "must be a probability in [0, 1]");
-const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
-const featureValue = z.union([finite, z.string().max(LIMITS.stringValueLength), z.boolean(), z.null()]);
-const features = z
-  .record(z.string().min(1).max(LIMITS.featureKeyLength), featureValue)
-  .refine((f) => Object.keys(f).length <= LIMITS.features, `at most ${LIMITS.features} features`);
-const segments = z
-  .record(z.string().min(1).max(LIMITS.featureKeyLength), z.string().max(LIMITS.segmentValueLength))
-  .refine((s) => Object.keys(s).length <= LIMITS.segments, `at most ${LIMITS.segments} segments`);
+/**
+ * A string-keyed map checked in one pass over its entries. z.record() with per-key and per-value
+ * schemas costs several microseconds per event on the processor's hot path; this costs a fraction,
+ * and still reports each bad entry under its own path (features.amount).
+ */
+function flatRecord<V>(what: string, maxKeys: number, valueOk: (v: unknown) => v is V, valueMessage: string) {
+  return z
+    .custom<Record<string, V>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: `must be an object of ${what}` })
+    .superRefine((record, ctx) => {
+      let n = 0;
+      for (const k in record) {
+        n++;
+        if (k.length === 0 || k.length > LIMITS.featureKeyLength) ctx.addIssue({ code: "custom", path: [k], message: `keys must be 1 to ${LIMITS.featureKeyLength} characters` });
+        if (!valueOk(record[k])) ctx.addIssue({ code: "custom", path: [k], message: valueMessage });
+      }
+      if (n > maxKeys) ctx.addIssue({ code: "custom", message: `at most ${maxKeys} ${what}` });
+    });
+}
+
+const isFeatureValue = (v: unknown): v is number | string | boolean | null =>
+  v === null || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && v.length <= LIMITS.stringValueLength);
+const isSegmentValue = (v: unknown): v is string => typeof v === "string" && v.length <= LIMITS.segmentValueLength;
+
+const features = flatRecord("features", LIMITS.features, isFeatureValue, `must be a finite number, a string of at most ${LIMITS.stringValueLength} characters, a boolean or null`);
+const segments = flatRecord("segments", LIMITS.segments, isSegmentValue, `must be a string of at most ${LIMITS.segmentValueLength} characters`);
 
 export const PredictionOutputWire = z
   .object({
@@ -51,7 +69,7 @@ export const PredictionOutputWire = z
       .record(z.string().min(1).max(LIMITS.idLength), probability)
       .refine((s) => Object.keys(s).length > 0 && Object.keys(s).length <= LIMITS.classes, "must hold 1 to 1000 classes")
       .nullable(),
-    value: finite.nullable(),
+    value: z.number().nullable(),
   })
   .refine((p) => p.label !== null || p.score !== null || p.scores !== null || p.value !== null, {
     message: "needs at least one of label, score, scores or value",
@@ -75,7 +93,7 @@ export const LabelWire = z
     prediction_id: id,
     model_id: modelId,
     label: z.string().min(1).max(LIMITS.idLength).nullable(),
-    value: finite.nullable(),
+    value: z.number().nullable(),
     labeled_at: epochMs,
     source: z.string().min(1, "must not be empty").max(128),
     received_at: epochMs.nullable(),

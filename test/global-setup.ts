@@ -14,7 +14,7 @@ import { CACHE_DIR } from "../infra/local/paths.js";
 import { startInfrastructure } from "../infra/local/stack.js";
 import type { StackInfo } from "./helpers/stack-info.js";
 
-const LOCAL = { kafkaPort: 19092, clickhousePort: 18123, home: join(CACHE_DIR, "test-stack") };
+const LOCAL = { kafkaPort: 19092, clickhousePort: 18123, clickhouseTcpPort: 19000, home: join(CACHE_DIR, "test-stack") };
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => process.stderr.write(`[test-stack] ${line}\n`);
@@ -35,7 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const kafkaBrokers = `127.0.0.1:${LOCAL.kafkaPort}`;
   const clickhouseUrl = `http://127.0.0.1:${LOCAL.clickhousePort}`;
   const config = loadConfig({ KAFKA_BROKERS: kafkaBrokers, CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: "hindsight_test" });
-  const infra = await startInfrastructure({ config, home: LOCAL.home, embedded: { kafka: true, clickhouse: true }, log });
+  const infra = await startInfrastructure({ config, home: LOCAL.home, embedded: { kafka: true, clickhouse: true }, clickhouseTcpPort: LOCAL.clickhouseTcpPort, log });
   log(`Kafka ${kafkaBrokers} (${infra.startedKafka ? "started" : "already running"}), ClickHouse ${clickhouseUrl} (${infra.startedClickHouse ? "started" : "already running"})`);
   project.provide("stack", { kafkaBrokers, clickhouseUrl, origin: "local" } satisfies StackInfo);
   return () => infra.stop();

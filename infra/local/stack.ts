@@ -17,6 +17,8 @@ export interface InfrastructureOptions {
   home: string;
   /** Which dependencies the project runs itself (the configuration left them at their defaults). */
   embedded: { kafka: boolean; clickhouse: boolean };
+  /** Native-protocol port of the embedded ClickHouse (default 9000); only its HTTP port is configured by URL. */
+  clickhouseTcpPort?: number;
   log: Log;
 }
 
@@ -46,7 +48,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     // Both at once: the JVM and ClickHouse each take a few seconds to come up.
     [startedKafka, startedClickHouse] = await Promise.all([
       embedded.kafka ? startLocalKafka({ home, host: broker.host, port: broker.port, partitions: config.topics.partitions, log }) : requireReachable("KAFKA_BROKERS", broker),
-      embedded.clickhouse ? startLocalClickHouse({ home, host: ch.host, httpPort: ch.port, log }) : requireReachable("CLICKHOUSE_URL", ch),
+      embedded.clickhouse ? startLocalClickHouse({ home, host: ch.host, httpPort: ch.port, tcpPort: options.clickhouseTcpPort, log }) : requireReachable("CLICKHOUSE_URL", ch),
     ]);
     await prepare(config, log);
   } catch (err) {

@@ -1,0 +1,241 @@
+/**
+ * Ingestion benchmark: events per second from Kafka into ClickHouse through the processor, beside
+ * two baselines measured in the same run on the same events:
+ *   - a bare kafkajs consumer that only reads the topic (the ceiling for any kafkajs consumer);
+ *   - ClickHouse's own insert of the same rows from a JSONEachRow file (clickhouse-client).
+ * Then a sustained phase: events produced at a fixed rate for a fixed time while the processor
+ * runs, with the consumer lag sampled, to show whether it keeps up.
+ *
+ *   npm run bench:ingest -- [--events 1000000] [--rate 30000] [--sustain 300] [--partitions 3]
+ *
+ * Starts its own Kafka and ClickHouse (ports 29092 / 28123, state in .cache/bench-stack) unless
+ * KAFKA_BROKERS and CLICKHOUSE_URL are set. The processor runs as a child process, as in production.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { once } from "node:events";
+import { loadConfig, type Config } from "../services/common/config/env.js";
+import { createClickHouse, type ClickHouse } from "../services/common/clickhouse/client.js";
+import { serialize } from "../services/common/clickhouse/batch-writer.js";
+import { ident, sql } from "../services/common/clickhouse/sql.js";
+import { encode, SCHEMAS } from "../services/common/kafka/avro-codec.js";
+import { consumerLag, createKafka } from "../services/common/kafka/client.js";
+import { createLogger } from "../services/common/observability/logger.js";
+import { predictionRow } from "../services/common/domain/event-rows.js";
+import { createDemoTraffic, type DemoPrediction } from "../services/demo/generator.js";
+import type { PredictionEvent } from "../schemas/events.js";
+import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
+import { startInfrastructure, hostPort } from "../infra/local/stack.js";
+import { Partitioners, type Kafka } from "kafkajs";
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: "string", default: "1000000" },
+    rate: { type: "string", default: "30000" },
+    sustain: { type: "string", default: "300" },
+    partitions: { type: "string", default: "3" },
+  },
+});
+const EVENTS = Number(args.events);
+const RATE = Number(args.rate);
+const SUSTAIN_S = Number(args.sustain);
+const PARTITIONS = Number(args.partitions);
+const HOME = join(CACHE_DIR, "bench-stack");
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+function toWire(p: DemoPrediction): PredictionEvent {
+  return { ...p, prediction: { label: p.prediction.label, score: p.prediction.score, scores: null, value: null }, received_at: null };
+}
+
+async function main(): Promise<void> {
+  const external = Boolean(process.env.KAFKA_BROKERS && process.env.CLICKHOUSE_URL);
+  const runId = `b${Date.now().toString(36)}`;
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? "127.0.0.1:29092",
+    CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:28123",
+    CLICKHOUSE_DATABASE: `bench_${runId}`,
+    HINDSIGHT_TOPIC_PREFIX: `bench.${runId}`,
+    HINDSIGHT_CONSUMER_GROUP: `bench-${runId}`,
+    HINDSIGHT_PARTITIONS: String(PARTITIONS),
+    HINDSIGHT_PROCESSOR_METRICS_PORT: "0",
+    LOG_LEVEL: "warn",
+  };
+  const config = loadConfig(env);
+  const infra = await startInfrastructure({ config, home: HOME, embedded: { kafka: !external, clickhouse: !external }, clickhouseTcpPort: 29000, log });
+  const kafka = createKafka({ ...config.kafka, logger: createLogger("bench", "error") });
+  const ch = createClickHouse(config.clickhouse);
+  try {
+    log(`generating ${EVENTS} prediction events`);
+    const traffic = createDemoTraffic({ seed: 7, predictionsPerSecond: 5_000, labelShare: 0, startMs: Date.UTC(2026, 10, 1) });
+    const events: PredictionEvent[] = [];
+    while (events.length < EVENTS) for (const p of traffic.advance(traffic.cursorMs + 60_000).predictions) if (events.length < EVENTS) events.push(toWire(p));
+    const messages = events.map((e) => ({ key: e.prediction_id, value: encode("prediction", e) }));
+    const bytes = messages.reduce((s, m) => s + m.value.length, 0);
+    log(`average Avro event: ${Math.round(bytes / EVENTS)} bytes`);
+
+    const produceS = await produceAll(kafka, config.topics.predictions, messages);
+    log(`produced ${EVENTS} events in ${produceS.toFixed(1)} s`);
+
+    const bareS = await bareConsumer(kafka, config.topics.predictions, EVENTS);
+    const processorS = await processorRun(env, ch, config, EVENTS);
+    const fileS = await clickhouseFileInsert(ch, config, events);
+
+    const rows = [
+      ["bare kafkajs consumer (read only)", bareS],
+      ["Hindsight processor (Kafka → ClickHouse)", processorS],
+      ["clickhouse-client INSERT from a JSONEachRow file", fileS],
+    ] as const;
+    const bareRate = EVENTS / bareS;
+    process.stdout.write(`\nIngestion, ${EVENTS.toLocaleString("en")} events, ${PARTITIONS} partitions, same run:\n`);
+    for (const [name, s] of rows) {
+      process.stdout.write(`  ${name.padEnd(50)} ${Math.round(EVENTS / s).toLocaleString("en").padStart(9)} events/s   ${(EVENTS / s / bareRate).toFixed(2)}× bare consumer\n`);
+    }
+
+    if (SUSTAIN_S > 0) await sustained(env, kafka, config);
+  } finally {
+    await ch.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
+    await ch.close();
+    await infra.stop();
+  }
+}
+
+async function produceAll(kafka: Kafka, topic: string, messages: Array<{ key: string; value: Buffer }>): Promise<number> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const started = performance.now();
+  const inFlight: Array<Promise<unknown>> = [];
+  for (let i = 0; i < messages.length; i += 5_000) {
+    inFlight.push(producer.send({ topic, acks: 1, messages: messages.slice(i, i + 5_000) }));
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  const s = (performance.now() - started) / 1000;
+  await producer.disconnect();
+  return s;
+}
+
+/** Baseline: the same topic read by a kafkajs consumer that does nothing with the messages. */
+async function bareConsumer(kafka: Kafka, topic: string, expected: number): Promise<number> {
+  log("baseline: bare kafkajs consumer");
+  const consumer = kafka.consumer({ groupId: `bare-${Date.now()}`, maxBytesPerPartition: 2 * 1024 * 1024, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let started = 0;
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatch: async ({ batch }) => {
+        if (started === 0) started = performance.now();
+        seen += batch.messages.length;
+        if (seen >= expected) resolve((performance.now() - started) / 1000);
+      },
+    });
+  });
+  const s = await done;
+  await consumer.disconnect();
+  return s;
+}
+
+/** Ours: the processor as a child process, timed from its first row to the last row in ClickHouse. */
+async function processorRun(env: Record<string, string>, ch: ClickHouse, config: Config, expected: number): Promise<number> {
+  log("Hindsight processor");
+  const child = startProcessor(env);
+  try {
+    const table = ident(`${config.clickhouse.database}.predictions`);
+    const rowsNow = async () => Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
+    let started = 0;
+    for (;;) {
+      const n = await rowsNow();
+      if (n > 0 && started === 0) started = performance.now();
+      if (n >= expected) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+}
+
+function startProcessor(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+}
+
+/** Baseline: ClickHouse's own client inserting the same rows from a file into a copy of the table. */
+async function clickhouseFileInsert(ch: ClickHouse, config: Config, events: PredictionEvent[]): Promise<number> {
+  log("baseline: clickhouse-client INSERT from a file");
+  const db = config.clickhouse.database;
+  await ch.command(sql`CREATE TABLE ${ident(`${db}.predictions_file`)} AS ${ident(`${db}.predictions`)}`);
+  mkdirSync(HOME, { recursive: true });
+  const file = join(HOME, "rows.jsonl");
+  const out = createWriteStream(file);
+  const rows = events.map((e, i) => predictionRow(e, { partition: 0, offset: i, schemaId: SCHEMAS.prediction.id, ingestedAtS: Math.floor(Date.now() / 1000) }));
+  for (const chunk of await serialize(rows, 10_000)) if (!out.write(chunk)) await once(out, "drain");
+  out.end();
+  await once(out, "finish");
+  const { host } = hostPort(config.clickhouse.url, 8123);
+  const started = performance.now();
+  // The embedded server's native port; an external one is reached on its default.
+  const port = process.env.CLICKHOUSE_URL ? "9000" : "29000";
+  const result = spawnSync("sh", ["-c", `clickhouse-client --host ${host} --port ${port} --query "INSERT INTO ${db}.predictions_file FORMAT JSONEachRow" < ${file}`], { stdio: "inherit" });
+  const s = (performance.now() - started) / 1000;
+  rmSync(file, { force: true });
+  if (result.status !== 0) throw new Error("clickhouse-client insert failed");
+  return s;
+}
+
+/** Produces at a fixed rate for SUSTAIN_S seconds while the processor runs; samples the lag. */
+async function sustained(env: Record<string, string>, kafka: Kafka, config: Config): Promise<void> {
+  log(`sustained: ${RATE} events/s for ${SUSTAIN_S} s`);
+  const sustainEnv = { ...env, HINDSIGHT_CONSUMER_GROUP: `${env.HINDSIGHT_CONSUMER_GROUP}-sustain`, HINDSIGHT_TOPIC_PREFIX: `${env.HINDSIGHT_TOPIC_PREFIX}-s` };
+  const sustainConfig = loadConfig(sustainEnv);
+  const { prepare } = await import("../infra/local/stack.js");
+  await prepare(sustainConfig, log);
+  const child = startProcessor(sustainEnv);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const traffic = createDemoTraffic({ seed: 11, predictionsPerSecond: RATE, labelShare: 0, startMs: Date.now() });
+  const samples: Array<{ t: number; lag: number; produced: number }> = [];
+  let produced = 0;
+  const started = Date.now();
+  let nextSample = started + 10_000;
+  try {
+    while (Date.now() - started < SUSTAIN_S * 1000) {
+      const tickStart = Date.now();
+      const batch = traffic.advance(tickStart).predictions;
+      const messages = batch.map((p) => ({ key: p.prediction_id, value: encode("prediction", toWire(p)) }));
+      for (let i = 0; i < messages.length; i += 10_000) await producer.send({ topic: sustainConfig.topics.predictions, acks: 1, messages: messages.slice(i, i + 10_000) });
+      produced += messages.length;
+      if (Date.now() >= nextSample) {
+        nextSample += 10_000;
+        const lag = (await consumerLag(kafka, sustainConfig.processor.groupId, [sustainConfig.topics.predictions]))[sustainConfig.topics.predictions] ?? 0;
+        samples.push({ t: Math.round((Date.now() - started) / 1000), lag, produced });
+        log(`t=${samples.at(-1)!.t}s produced ${produced} (${Math.round(produced / ((Date.now() - started) / 1000))}/s) lag ${lag}`);
+      }
+      const wait = 200 - (Date.now() - tickStart);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  } finally {
+    await producer.disconnect();
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const mean = (xs: typeof samples) => xs.reduce((s, x) => s + x.lag, 0) / Math.max(1, xs.length);
+  const early = mean(samples.slice(0, third));
+  const late = mean(samples.slice(-third));
+  process.stdout.write(`\nSustained: offered ${Math.round(produced / elapsed).toLocaleString("en")} events/s for ${Math.round(elapsed)} s\n`);
+  process.stdout.write(`  consumer lag (events), every 10 s: ${samples.map((s) => s.lag).join(" ")}\n`);
+  process.stdout.write(`  mean lag first third ${Math.round(early)}, last third ${Math.round(late)}: ${late <= Math.max(early * 1.5, RATE) ? "no growing lag" : "LAG GROWS"}\n`);
+  await (async () => {
+    const ch = createClickHouse(sustainConfig.clickhouse);
+    await ch.command(sql`DROP DATABASE IF EXISTS ${ident(sustainConfig.clickhouse.database)}`).catch(() => undefined);
+    await ch.close();
+  })();
+}
+
+await main();
