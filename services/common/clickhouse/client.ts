@@ -3,7 +3,7 @@
  * rest of the code talks to `ClickHouse`.
  */
 import { Readable } from "node:stream";
-import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { Sql } from "./sql.js";
 
 export interface ClickHouse {
@@ -35,6 +35,8 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     // 18.16 knows neither of the settings the client adds by default for these.
     clickhouse_settings: {},
     compression: { request: false, response: false },
+    // Failures surface as errors to our callers, who log them with context (and retry or not).
+    log: { level: ClickHouseLogLevel.OFF },
   });
   return {
     database: options.database,
