@@ -161,7 +161,9 @@ async function processorRun(env: Record<string, string>, ch: ClickHouse, config:
 }
 
 function startProcessor(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  // e.g. BENCH_PROCESSOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the processor.
+  const extra = process.env.BENCH_PROCESSOR_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  return spawn(process.execPath, [...extra, "--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
 }
 
 /** Baseline: ClickHouse's own client inserting the same rows from a file into a copy of the table. */
