@@ -73,3 +73,12 @@ describe("validateBatch", () => {
     expect(rejected.filter((r) => r.index === 1).map((r) => r.path)).toEqual(["model_id"]);
   });
 });
+
+describe("prototype poisoning in NDJSON", () => {
+  it("refuses a line with a __proto__ key, like fastify does for JSON bodies", () => {
+    const items = parseNdjson('{"features": {"__proto__": {"x": 1}, "a": 2}}\n{"ok": 1}');
+    expect(items[0]).toBeInstanceOf(UnparsableLine);
+    expect((items[0] as UnparsableLine).message).toMatch(/forbidden prototype property/);
+    expect(items[1]).toEqual({ ok: 1 });
+  });
+});

@@ -1,7 +1,10 @@
 /**
  * Request bodies for batched ingestion: a JSON array, a single JSON object, or NDJSON. NDJSON
- * lines are parsed one by one so that one broken line is reported for that line only.
+ * lines are parsed one by one so that one broken line is reported for that line only, with the
+ * same parser fastify uses for JSON bodies, which refuses `__proto__` and `constructor.prototype`
+ * keys (prototype poisoning) instead of letting them slip past validation.
  */
+import sjson from "secure-json-parse";
 
 /** A body item that was not even valid JSON (NDJSON only). */
 export class UnparsableLine {
@@ -14,7 +17,7 @@ export function parseNdjson(text: string): unknown[] {
     const trimmed = line.trim();
     if (trimmed === "") continue;
     try {
-      items.push(JSON.parse(trimmed));
+      items.push(sjson.parse(trimmed));
     } catch (err) {
       items.push(new UnparsableLine(`invalid JSON: ${(err as Error).message}`));
     }

@@ -97,7 +97,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
 
 async function keepAlive(work: Promise<void>, heartbeat: () => Promise<void>, everyMs: number, log: Logger): Promise<void> {
   let done = false;
-  const beating = (async () => {
+  void (async () => {
     while (!done) {
       await new Promise((r) => setTimeout(r, everyMs));
       if (done) return;
@@ -109,6 +109,5 @@ async function keepAlive(work: Promise<void>, heartbeat: () => Promise<void>, ev
     await work;
   } finally {
     done = true;
-    void beating;
   }
 }
