@@ -8,7 +8,7 @@ import { createClickHouse } from "../common/clickhouse/client.js";
 import { ident, sql } from "../common/clickhouse/sql.js";
 import { gatewayUrl, type CliContext } from "./context.js";
 import { devToken } from "./local-stack.js";
-import { runInForeground, startAll } from "./up.js";
+import { printBanner, runInForeground, startAll } from "./up.js";
 import { sleep } from "../../infra/local/process.js";
 
 export interface DemoOptions {
@@ -30,6 +30,7 @@ export async function demo(ctx: CliContext, options: DemoOptions): Promise<numbe
     return 0;
   }
   const running = await startAll(ctx, { detach: false });
+  printBanner(ctx, running.token, false);
   ctx.log(`sending demo traffic to ${base}; Ctrl-C stops the traffic and the system`);
   return runInForeground(ctx, running, (signal) => sendTraffic(ctx, options, running.token ?? tokenFor(ctx), signal));
 }

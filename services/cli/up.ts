@@ -82,7 +82,7 @@ async function waitForGateway(ctx: CliContext): Promise<void> {
   throw new Error(`the gateway did not become ready at ${url} within 90 s`);
 }
 
-function printBanner(ctx: CliContext, token: string | undefined, detached: boolean): void {
+export function printBanner(ctx: CliContext, token: string | undefined, detached: boolean): void {
   const lines = [
     "",
     "Hindsight is up.",
