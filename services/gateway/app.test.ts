@@ -20,6 +20,13 @@ async function appWith(deps: Partial<GatewayDeps>) {
       registry: createRegistry("gateway-test"),
       checks: { kafka: async () => true, clickhouse: async () => true },
       consumerLag: async () => ({}),
+      models: {
+        declare: async () => {},
+        list: async () => [],
+        hasWindow: async () => true,
+        metrics: async () => [],
+        sliceCounts: async () => [],
+      },
       ...deps,
     }),
   );

@@ -5,11 +5,13 @@
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { Config, Scope } from "../common/config/env.js";
 import type { KafkaProducer } from "../common/kafka/client.js";
+import type { ModelStore } from "../common/clickhouse/model-store.js";
 import { Counter, Gauge, type Registry } from "../common/observability/metrics.js";
 import { createAuthorizer } from "./auth.js";
 import { parseNdjson } from "./batch-body.js";
 import { ingestRoutes } from "./routes/v1/ingest.js";
 import { healthRoutes } from "./routes/health.js";
+import { modelRoutes } from "./routes/v1/models.js";
 
 export interface GatewayDeps {
   producer: KafkaProducer;
@@ -18,6 +20,7 @@ export interface GatewayDeps {
   checks: { kafka(): Promise<boolean>; clickhouse(): Promise<boolean> };
   /** Unread messages of the processor's consumer group, per topic. */
   consumerLag(): Promise<Record<string, number>>;
+  models: ModelStore;
 }
 
 export interface GatewayContext {
@@ -77,5 +80,6 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     const ctx: GatewayContext = { config, deps, requireScope: createAuthorizer(config.http.tokens), metrics };
     healthRoutes(app, ctx);
     ingestRoutes(app, ctx);
+    modelRoutes(app, ctx);
   };
 }

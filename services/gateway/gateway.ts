@@ -6,6 +6,7 @@ import { consumerLag, createKafka, createProducer, withAdmin } from "../common/k
 import type { Logger } from "../common/observability/logger.js";
 import { createRegistry } from "../common/observability/metrics.js";
 import { buildApp } from "./app.js";
+import { createModelStore } from "../common/clickhouse/model-store.js";
 
 export async function createGateway(config: Config, logger: Logger): Promise<FastifyInstance> {
   const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
@@ -23,6 +24,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
         kafka: () => withAdmin(kafka, async (admin) => (await admin.describeCluster()).brokers.length > 0),
         clickhouse: () => clickhouse.ping(),
       },
+      models: createModelStore(clickhouse),
       consumerLag() {
         // Scrapes come every few seconds; asking the broker at most every 5 s is plenty.
         if (!lagCache || Date.now() - lagCache.at > 5_000) lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };

@@ -15,6 +15,8 @@ import type { Logger } from "../common/observability/logger.js";
 import { Counter, Histogram, type Registry } from "../common/observability/metrics.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 import { toLabelRow, toPredictionRow, type StepResult } from "./steps.js";
+import { metricsRepository } from "../common/clickhouse/metrics.repository.js";
+import { MetricsUpdater } from "./metrics-updater.js";
 
 export interface ProcessorDeps {
   kafka: Kafka;
@@ -76,6 +78,17 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     });
   const predictions = writer<PredictionRow>("predictions");
   const labels = writer<LabelRow>("labels");
+  const beyondHorizon = new Counter({
+    name: "hindsight_processor_labels_beyond_horizon_total",
+    help: "Labels that arrived later than the join horizon after their prediction (kept, not joined).",
+    registers: [registry],
+  });
+  const metricsUpdater = new MetricsUpdater(metricsRepository(clickhouse), {
+    horizonMs: config.metrics.labelHorizonMs,
+    windowSizes: config.metrics.windowSizes,
+    logger,
+    onBeyondHorizon: (n) => beyondHorizon.inc(n),
+  });
 
   async function handle(batch: PartitionBatch): Promise<void> {
     const isPrediction = batch.topic === config.topics.predictions;
@@ -99,10 +112,14 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       isPrediction ? predictions.write(rows as PredictionRow[]) : labels.write(rows as LabelRow[]),
       deadLetters!.publish(letters),
     ]);
+    // Only now, with this batch durable, can the join find it from the other side.
+    if (isPrediction) await metricsUpdater.afterPredictions(rows as PredictionRow[]);
+    else await metricsUpdater.afterLabels(rows as LabelRow[]);
   }
 
   return {
     async start() {
+      await metricsUpdater.start();
       producer = await createProducer(kafka);
       deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");
       consumer = createBatchConsumer(kafka, {
@@ -118,6 +135,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     async stop() {
       // Stop fetching first, then give waiting rows one last write; if ClickHouse is down they
       // fail, their offsets stay uncommitted and are re-delivered on the next start.
+      metricsUpdater.stop();
       const consumerStopped = consumer?.stop();
       await Promise.all([predictions.stop(), labels.stop()]);
       await consumerStopped;

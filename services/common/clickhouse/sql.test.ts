@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ident, join, literal, quoteString, raw, sql } from "./sql.js";
+import { ident, join, list, literal, quoteString, raw, sql } from "./sql.js";
 
 describe("sql escaping", () => {
   it("escapes quotes, backslashes and control characters in strings", () => {
@@ -38,5 +38,10 @@ describe("sql escaping", () => {
     const conds = [sql`model_id = ${"fraud"}`, sql`stage = ${"it's"}`];
     const q = sql`SELECT count() FROM t WHERE ${join(conds, " AND ")} LIMIT ${10}${raw("")}`;
     expect(q.text).toBe("SELECT count() FROM t WHERE model_id = 'fraud' AND stage = 'it\\'s' LIMIT 10");
+  });
+
+  it("renders IN lists and refuses empty ones", () => {
+    expect(sql`x IN ${list(["a", "b'c", 3])}`.text).toBe("x IN ('a', 'b\\'c', 3)");
+    expect(() => list([])).toThrow(/empty IN list/);
   });
 });

@@ -80,3 +80,9 @@ export function sql(strings: TemplateStringsArray, ...holes: Array<SqlValue | Sq
 export function join(parts: readonly Sql[], separator: string): Sql {
   return new Sql(parts.map((p) => p.text).join(separator));
 }
+
+/** A parenthesised list of values for `IN`, e.g. `prediction_id IN ${list(ids)}`; never empty. */
+export function list(values: readonly SqlValue[]): Sql {
+  if (values.length === 0) throw new Error("refusing an empty IN list");
+  return new Sql(`(${values.map(literal).join(", ")})`);
+}

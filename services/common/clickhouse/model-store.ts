@@ -1,0 +1,86 @@
+/** What the gateway reads and writes about models and their metrics (the HTTP API's storage). */
+import type { ClickHouse } from "./client.js";
+import { metricsRepository } from "./metrics.repository.js";
+import { ident, join, sql, type Sql } from "./sql.js";
+import type { ModelSpec } from "../domain/model-spec.js";
+
+export interface MetricsQuery {
+  modelId: string;
+  window: number;
+  from?: number | undefined;
+  to?: number | undefined;
+  slice_key: string;
+  slice_value: string;
+  stage?: string | undefined;
+  model_version?: string | undefined;
+}
+
+export interface SliceCount {
+  slice_key: string;
+  slice_value: string;
+  predictions: number;
+  correct: number;
+  class_n: number;
+}
+
+// UInt64 columns arrive as strings in JSON; these are small enough for numbers.
+const COUNT_COLUMNS = ["predictions", "labeled", "correct", "class_n", "tp", "fp", "fn", "tn"];
+
+export interface ModelStore {
+  declare(spec: ModelSpec): Promise<void>;
+  list(): Promise<Array<Record<string, unknown>>>;
+  hasWindow(seconds: number): Promise<boolean>;
+  metrics(q: MetricsQuery): Promise<Array<Record<string, unknown>>>;
+  sliceCounts(q: { modelId: string; window: number; from?: number | undefined; to?: number | undefined }): Promise<SliceCount[]>;
+}
+
+export function createModelStore(ch: ClickHouse): ModelStore {
+  const repo = metricsRepository(ch);
+  const t = (name: string) => ident(`${ch.database}.${name}`);
+  const timeRange = (from?: number, to?: number): Sql[] => [
+    ...(from === undefined ? [] : [sql`window_start >= toDateTime(${Math.floor(from / 1000)})`]),
+    ...(to === undefined ? [] : [sql`window_start < toDateTime(${Math.ceil(to / 1000)})`]),
+  ];
+  return {
+    declare: (spec) => repo.saveModelSpec(spec, Date.now()),
+    async list() {
+      const specs = await repo.loadModelSpecs();
+      return [...specs.values()].map((s) => ({
+        model_id: s.modelId,
+        task: s.task,
+        positive_class: s.positiveClass || null,
+        threshold: s.threshold,
+        slice_keys: s.sliceKeys,
+        declared: s.declared,
+      }));
+    },
+    async hasWindow(seconds) {
+      const rows = await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${t("window_sizes")} WHERE window_seconds = ${seconds}`);
+      return Number(rows[0]?.n ?? 0) > 0;
+    },
+    async metrics(q) {
+      const where = [
+        sql`model_id = ${q.modelId}`,
+        sql`window_seconds = ${q.window}`,
+        sql`slice_key = ${q.slice_key}`,
+        sql`slice_value = ${q.slice_value}`,
+        ...timeRange(q.from, q.to),
+        ...(q.stage === undefined ? [] : [sql`stage = ${q.stage}`]),
+        ...(q.model_version === undefined ? [] : [sql`model_version = ${q.model_version}`]),
+      ];
+      const rows = await ch.rows<Record<string, unknown>>(sql`
+        SELECT * FROM ${t("slice_metrics")} WHERE ${join(where, " AND ")}
+        ORDER BY window_start, model_version, stage LIMIT 10000`);
+      for (const r of rows) for (const c of COUNT_COLUMNS) if (typeof r[c] === "string") r[c] = Number(r[c]);
+      return rows;
+    },
+    async sliceCounts(q) {
+      const where = [sql`model_id = ${q.modelId}`, sql`window_seconds = ${q.window}`, ...timeRange(q.from, q.to)];
+      const rows = await ch.rows<Record<string, string>>(sql`
+        SELECT slice_key, slice_value, sum(predictions) AS predictions, sum(correct) AS correct, sum(class_n) AS class_n
+        FROM ${t("slice_metrics")} WHERE ${join(where, " AND ")}
+        GROUP BY slice_key, slice_value`);
+      return rows.map((r) => ({ slice_key: r.slice_key!, slice_value: r.slice_value!, predictions: Number(r.predictions), correct: Number(r.correct), class_n: Number(r.class_n) }));
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Models and their quality metrics over HTTP:
+ *   PUT /v1/models/:id                 declare task, positive class, threshold, slice keys (admin)
+ *   GET /v1/models                     every model with its specification (read)
+ *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
+ *   GET /v1/models/:id/slices          slices ranked by how far they fall below the population (read)
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
+import { ModelDeclaration } from "../../../../schemas/models.js";
+import type { GatewayContext } from "../../app.js";
+import { wilsonInterval } from "../../../common/domain/intervals.js";
+
+const modelIdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "not a valid model id") });
+
+const DURATIONS: Record<string, number> = { m: 60, h: 3600, d: 86400 };
+/** "5m", "1h", "1d" or plain seconds. */
+const windowParam = z
+  .string()
+  .regex(/^\d+[mhd]?$/, "a window such as 5m, 1h, 1d or seconds")
+  .transform((w) => {
+    const unit = w.at(-1)!;
+    return unit in DURATIONS ? Number(w.slice(0, -1)) * DURATIONS[unit]! : Number(w);
+  });
+const timeParam = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/)]).transform((t) => (/^\d+$/.test(t) ? Number(t) : Date.parse(t)));
+
+const MetricsQuery = z.object({
+  window: windowParam.default(3600),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  slice_key: z.string().max(256).default(""),
+  slice_value: z.string().max(256).default(""),
+  stage: z.string().max(64).optional(),
+  model_version: z.string().max(128).optional(),
+});
+
+const SlicesQuery = z.object({
+  window: windowParam.default(86400),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  metric: z.enum(["accuracy"]).default("accuracy"),
+  order: z.enum(["worst", "best"]).default("worst"),
+  min_labeled: z.coerce.number().int().min(1).default(30),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+function badRequest(reply: FastifyReply, error: z.ZodError) {
+  const issue = error.issues[0]!;
+  return reply.code(400).send({ error: { code: "bad_request", message: `${issue.path.join(".") || "request"}: ${issue.message}` } });
+}
+
+export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const { deps, requireScope } = ctx;
+  const store = deps.models;
+
+  app.put("/v1/models/:id", { preHandler: requireScope("admin") }, async (request, reply) => {
+    const params = modelIdParam.safeParse(request.params);
+    if (!params.success) return badRequest(reply, params.error);
+    const body = ModelDeclaration.safeParse(request.body);
+    if (!body.success) return badRequest(reply, body.error);
+    const d = body.data;
+    const spec = {
+      modelId: params.data.id,
+      task: d.task,
+      positiveClass: d.task === "binary" ? d.positive_class! : "",
+      threshold: d.threshold,
+      sliceKeys: d.slice_keys,
+      declared: true,
+    };
+    await store.declare(spec);
+    return reply.code(200).send({ model_id: spec.modelId, task: spec.task, positive_class: spec.positiveClass || null, threshold: spec.threshold, slice_keys: spec.sliceKeys, declared: true });
+  });
+
+  app.get("/v1/models", { preHandler: requireScope("read") }, async () => ({ models: await store.list() }));
+
+  app.get("/v1/models/:id/metrics", { preHandler: requireScope("read") }, async (request, reply) => {
+    const params = modelIdParam.safeParse(request.params);
+    if (!params.success) return badRequest(reply, params.error);
+    const query = MetricsQuery.safeParse(request.query);
+    if (!query.success) return badRequest(reply, query.error);
+    const q = query.data;
+    if (!(await store.hasWindow(q.window))) return reply.code(400).send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    const rows = await store.metrics({ modelId: params.data.id, ...q });
+    return { model_id: params.data.id, window_seconds: q.window, slice_key: q.slice_key, slice_value: q.slice_value, windows: rows };
+  });
+
+  app.get("/v1/models/:id/slices", { preHandler: requireScope("read") }, async (request, reply) => {
+    const params = modelIdParam.safeParse(request.params);
+    if (!params.success) return badRequest(reply, params.error);
+    const query = SlicesQuery.safeParse(request.query);
+    if (!query.success) return badRequest(reply, query.error);
+    const q = query.data;
+    const counts = await store.sliceCounts({ modelId: params.data.id, window: q.window, from: q.from, to: q.to });
+    const population = counts.find((c) => c.slice_key === "");
+    if (!population || population.class_n === 0) return { model_id: params.data.id, metric: q.metric, population: null, slices: [] };
+    const popAccuracy = population.correct / population.class_n;
+    const slices = counts
+      .filter((c) => c.slice_key !== "" && c.class_n > 0)
+      .map((c) => {
+        const [low, high] = wilsonInterval(c.correct, c.class_n, 0.95);
+        return {
+          slice_key: c.slice_key,
+          slice_value: c.slice_value,
+          predictions: c.predictions,
+          labeled: c.class_n,
+          accuracy: c.correct / c.class_n,
+          ci95: [low, high],
+          gap: c.correct / c.class_n - popAccuracy,
+          // Below the population beyond doubt only when the whole interval is below it.
+          significantly_worse: high < popAccuracy,
+          enough_labels: c.class_n >= q.min_labeled,
+        };
+      })
+      .filter((s) => s.enough_labels)
+      // Ranked by the conservative end of the interval, so a small slice with a wide interval is
+      // not called worst (or best) on the strength of a few examples.
+      .sort((a, b) => (q.order === "worst" ? a.ci95[1]! - b.ci95[1]! : b.ci95[0]! - a.ci95[0]!))
+      .slice(0, q.limit);
+    return {
+      model_id: params.data.id,
+      metric: q.metric,
+      window_seconds: q.window,
+      population: { predictions: population.predictions, labeled: population.class_n, accuracy: popAccuracy, ci95: wilsonInterval(population.correct, population.class_n, 0.95) },
+      slices,
+    };
+  });
+}

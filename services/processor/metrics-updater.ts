@@ -1,0 +1,185 @@
+/**
+ * After a batch of predictions or labels is durable, joins it with the other side (looked up in
+ * ClickHouse in one batched query per model) and recomputes the base windows it touched. The
+ * processor commits the batch's offsets only when this has finished, so a crash or a replay redoes
+ * exactly this work, and because each step rewrites derived rows from the raw events, redoing it
+ * changes nothing.
+ *
+ * Recomputations are coalesced: batches arriving while one runs share the next run.
+ */
+import type { Logger } from "../common/observability/logger.js";
+import type { MetricsRepository } from "../common/clickhouse/metrics.repository.js";
+import { classifyClickHouseError } from "../common/clickhouse/errors.js";
+import { joinAll, type JoinablePrediction, type JoinedRow } from "../common/domain/label-join.js";
+import { baseWindowStart, inferModelSpec, refineInferredSpec, type ModelSpec } from "../common/domain/model-spec.js";
+import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
+
+export interface MetricsUpdaterOptions {
+  horizonMs: number;
+  windowSizes: number[];
+  logger: Logger;
+  onBeyondHorizon?: (n: number) => void;
+  /** How often declared model specifications are re-read. */
+  specRefreshMs?: number;
+}
+
+type Dirty = Map<string, { volume: Set<number>; labels: Set<number> }>;
+
+export class MetricsUpdater {
+  private specs = new Map<string, ModelSpec>();
+  private specsReadAt = 0;
+  private dirty: Dirty = new Map();
+  private tail: Promise<void> = Promise.resolve();
+  private nextRun: Promise<void> | undefined;
+  private stopped = false;
+  readonly baseSeconds: number;
+
+  constructor(
+    private readonly repo: MetricsRepository,
+    private readonly options: MetricsUpdaterOptions,
+  ) {
+    this.baseSeconds = Math.min(...options.windowSizes);
+  }
+
+  async start(): Promise<void> {
+    await this.repo.writeWindowSizes(this.options.windowSizes);
+    this.specs = await this.repo.loadModelSpecs();
+    this.specsReadAt = Date.now();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async afterPredictions(rows: PredictionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.refreshSpecs();
+    for (const r of rows) {
+      const known = this.specs.get(r.model_id);
+      if (!known) await this.inferSpec(r);
+      else {
+        const refined = refineInferredSpec(known, r);
+        if (refined) await this.changeSpec(refined);
+      }
+    }
+    const labels = await this.retrying(() => this.repo.findLabels(rows));
+    const { joined, beyondHorizon } = joinAll(rows.map(toJoinable), labels, this.options.horizonMs);
+    await this.retrying(() => this.repo.insertJoined(joined));
+    if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
+    for (const r of rows) this.mark(r.model_id, "volume", r.event_time_ms);
+    this.markJoined(joined);
+    await this.recompute();
+  }
+
+  async afterLabels(rows: LabelRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const predictions = await this.retrying(() => this.repo.findPredictions(rows));
+    const { joined, beyondHorizon } = joinAll(predictions, rows, this.options.horizonMs);
+    await this.retrying(() => this.repo.insertJoined(joined));
+    if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
+    this.markJoined(joined);
+    await this.recompute();
+  }
+
+  private async inferSpec(row: PredictionRow): Promise<void> {
+    const spec = inferModelSpec(row.model_id, row);
+    await this.retrying(() => this.repo.saveModelSpec(spec, Date.now()));
+    this.specs.set(row.model_id, spec);
+    this.options.logger.info({ model: row.model_id, task: spec.task, positiveClass: spec.positiveClass }, "model not declared; inferred its task from its first prediction");
+  }
+
+  /** An inferred spec that learned more: saved, and every window of the model recomputed with it. */
+  private async changeSpec(spec: ModelSpec): Promise<void> {
+    await this.retrying(() => this.repo.saveModelSpec(spec, Date.now()));
+    this.specs.set(spec.modelId, spec);
+    await this.markAllWindows(spec.modelId);
+    this.options.logger.info({ model: spec.modelId, positiveClass: spec.positiveClass }, "inferred the positive class; recomputing the model's windows");
+  }
+
+  private async markAllWindows(modelId: string): Promise<void> {
+    for (const w of await this.retrying(() => this.repo.modelWindows(modelId, this.baseSeconds))) {
+      this.mark(modelId, "volume", w * 1000);
+      this.mark(modelId, "labels", w * 1000);
+    }
+  }
+
+  /** A newly declared or changed spec makes every window of that model stale: recompute them all. */
+  private async refreshSpecs(): Promise<void> {
+    if (Date.now() - this.specsReadAt < (this.options.specRefreshMs ?? 5_000)) return;
+    this.specsReadAt = Date.now();
+    const fresh = await this.retrying(() => this.repo.loadModelSpecs());
+    for (const [modelId, spec] of fresh) {
+      const known = this.specs.get(modelId);
+      if (known && JSON.stringify(known) !== JSON.stringify(spec)) {
+        await this.markAllWindows(modelId);
+        this.options.logger.info({ model: modelId }, "model specification changed; recomputing its windows");
+      }
+    }
+    this.specs = fresh;
+  }
+
+  private markJoined(joined: JoinedRow[]): void {
+    for (const j of joined) this.mark(j.model_id, "labels", j.event_time_ms);
+  }
+
+  private mark(modelId: string, kind: "volume" | "labels", eventTimeMs: number): void {
+    let entry = this.dirty.get(modelId);
+    if (!entry) this.dirty.set(modelId, (entry = { volume: new Set(), labels: new Set() }));
+    entry[kind].add(baseWindowStart(eventTimeMs, this.baseSeconds));
+  }
+
+  /** Resolves once a recomputation that includes everything marked so far has finished. */
+  private recompute(): Promise<void> {
+    if (!this.nextRun) {
+      this.nextRun = this.tail.then(() => {
+        this.nextRun = undefined;
+        const work = this.dirty;
+        this.dirty = new Map();
+        return this.run(work);
+      });
+      this.tail = this.nextRun.catch(() => undefined);
+    }
+    return this.nextRun;
+  }
+
+  private async run(work: Dirty): Promise<void> {
+    for (const [modelId, { volume, labels }] of work) {
+      const spec = this.specs.get(modelId);
+      if (!spec) continue;
+      const now = Date.now();
+      if (volume.size > 0) await this.retrying(() => this.repo.recomputeVolume(spec, this.baseSeconds, [...volume], now));
+      if (labels.size > 0) await this.retrying(() => this.repo.recomputeLabelStats(spec, this.baseSeconds, [...labels], now));
+    }
+  }
+
+  /** Outages are waited out like the raw writes; a query ClickHouse rejects is a bug, so it throws. */
+  private async retrying<T>(step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (this.stopped || classifyClickHouseError(err) === "rejected_data") throw err;
+        const delay = Math.min(5_000, 100 * 2 ** (attempt - 1));
+        this.options.logger.warn({ attempt, delay, err: (err as Error).message }, "window recomputation failed, retrying");
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
+
+function toJoinable(r: PredictionRow): JoinablePrediction {
+  return {
+    prediction_id: r.prediction_id,
+    model_id: r.model_id,
+    model_version: r.model_version,
+    stage: r.stage,
+    event_time_ms: r.event_time_ms,
+    pred_label: r.pred_label,
+    pred_score: r.pred_score,
+    pred_class_keys: r.pred_class_keys,
+    pred_class_scores: r.pred_class_scores,
+    pred_value: r.pred_value,
+    segment_keys: r.segment_keys,
+    segment_values: r.segment_values,
+  };
+}
