@@ -53,7 +53,8 @@ export class MetricsUpdater {
 
   async afterPredictions(rows: PredictionRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.refreshSpecs();
+    // A model unknown here may have been declared since the last read: read again before guessing.
+    await this.refreshSpecs(rows.some((r) => !this.specs.has(r.model_id)));
     for (const r of rows) {
       const known = this.specs.get(r.model_id);
       if (!known) await this.inferSpec(r);
@@ -104,8 +105,8 @@ export class MetricsUpdater {
   }
 
   /** A newly declared or changed spec makes every window of that model stale: recompute them all. */
-  private async refreshSpecs(): Promise<void> {
-    if (Date.now() - this.specsReadAt < (this.options.specRefreshMs ?? 5_000)) return;
+  private async refreshSpecs(force = false): Promise<void> {
+    if (!force && Date.now() - this.specsReadAt < (this.options.specRefreshMs ?? 5_000)) return;
     this.specsReadAt = Date.now();
     const fresh = await this.retrying(() => this.repo.loadModelSpecs());
     for (const [modelId, spec] of fresh) {

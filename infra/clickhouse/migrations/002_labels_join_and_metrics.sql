@@ -6,7 +6,7 @@
 -- a topic or restarting the processor therefore leaves every metric as it was.
 
 -- Declared (PUT /v1/models/:id) or inferred model specifications; a declared one always wins
--- (inferred rows carry updated_at_ms = 0).
+-- (inferred rows carry updated_at_ms 1, or 2 once their positive class is known).
 CREATE TABLE IF NOT EXISTS {{db}}.models
 (
     model_id String,

@@ -99,9 +99,12 @@ FROM
 )
 ANY LEFT JOIN
 (
-    SELECT model_id, argMax(task, updated_at_ms) AS task FROM {{db}}.models GROUP BY model_id
+    SELECT model_id, argMax(task, updated_at_ms) AS task, argMax(slice_keys, updated_at_ms) AS model_slice_keys
+    FROM {{db}}.models GROUP BY model_id
 )
-USING (model_id);
+USING (model_id)
+-- Slices of keys the model no longer declares (statistics computed under an older declaration).
+WHERE slice_key = '' OR empty(model_slice_keys) OR has(model_slice_keys, slice_key);
 
 -- Feedback delay (label time − prediction time) per model, version, stage and window of the
 -- predictions' event time: exact quantiles over the labelled predictions (winning labels).

@@ -94,11 +94,14 @@ export function metricsRepository(ch: ClickHouse) {
       );
     },
 
-    /** Declared specs carry the time of declaration as version; inferred ones 0, so a declaration always wins. */
+    /**
+     * Declared specs carry the time of declaration as version, so a declaration always wins;
+     * inferred ones 1, or 2 once their positive class is known, so the refinement wins over the guess.
+     */
     async saveModelSpec(spec: ModelSpec, nowMs: number): Promise<void> {
       await ch.command(sql`
         INSERT INTO ${t("models")} (model_id, task, positive_class, threshold, slice_keys, declared, updated_at_ms)
-        VALUES (${spec.modelId}, ${spec.task}, ${spec.positiveClass}, ${spec.threshold}, ${spec.sliceKeys}, ${spec.declared ? 1 : 0}, ${spec.declared ? nowMs : 0})`);
+        VALUES (${spec.modelId}, ${spec.task}, ${spec.positiveClass}, ${spec.threshold}, ${spec.sliceKeys}, ${spec.declared ? 1 : 0}, ${spec.declared ? nowMs : spec.positiveClass ? 2 : 1})`);
     },
 
     async writeWindowSizes(sizes: number[]): Promise<void> {
