@@ -10,7 +10,7 @@ import { loadConfig } from "../services/common/config/env.js";
 import { consumerLag } from "../services/common/kafka/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import type { Processor } from "../services/processor/processor.js";
-import { createTestStack, postJson, startGateway, startProcessor, TEST_TOKEN, waitUntil, type TestStack } from "./helpers/harness.js";
+import { createTestStack, INGEST_ONLY_TOKEN, postJson, startGateway, startProcessor, TEST_TOKEN, waitUntil, type TestStack } from "./helpers/harness.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -359,5 +359,44 @@ describe("windowed quality metrics", () => {
         else expect(v, k).toEqual(before.rows[i]![k]);
       }
     });
+  });
+
+  it("are served over HTTP: models, metrics per window and slice, and ranked slices", async () => {
+    const get = async (path: string, token = TEST_TOKEN) => {
+      const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const models = await get("/v1/models");
+    expect(models.body.models).toContainEqual({ model_id: "fraud", task: "binary", positive_class: "fraud", threshold: 0.5, slice_keys: ["country"], declared: true });
+
+    const metrics = await get("/v1/models/fraud/metrics?window=1h&slice_key=country&slice_value=DE&stage=production");
+    expect(metrics.status).toBe(200);
+    expect(metrics.body.windows.length).toBe(3);
+    const view = await stack.clickhouse.rows<{ accuracy: number; predictions: string }>(sql`
+      SELECT accuracy, predictions FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)}
+      WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country' AND slice_value = 'DE' AND stage = 'production' ORDER BY window_start`);
+    expect(metrics.body.windows.map((w: any) => [w.accuracy, w.predictions])).toEqual(view.map((v) => [v.accuracy, Number(v.predictions)]));
+
+    expect((await get("/v1/models/fraud/metrics?window=7m")).status).toBe(400);
+    expect((await get("/v1/models/fraud/metrics?from=yesterday")).status).toBe(400);
+
+    const slices = await get("/v1/models/fraud/slices?window=1h&min_labeled=5");
+    expect(slices.status).toBe(200);
+    expect(slices.body.population.labeled).toBeGreaterThan(0);
+    const uppers = slices.body.slices.map((sl: any) => sl.ci95[1]);
+    expect(uppers).toEqual([...uppers].sort((a: number, b: number) => a - b));
+    for (const sl of slices.body.slices) {
+      expect(sl.ci95[0]).toBeLessThanOrEqual(sl.accuracy);
+      expect(sl.ci95[1]).toBeGreaterThanOrEqual(sl.accuracy);
+      expect(sl.significantly_worse).toBe(sl.ci95[1] < slices.body.population.accuracy);
+    }
+
+    const put = (token: string, body: unknown) =>
+      fetch(`${gateway.url}/v1/models/fraud`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await put(INGEST_ONLY_TOKEN, { task: "binary", positive_class: "fraud" })).status).toBe(403);
+    const bad = await put(TEST_TOKEN, { task: "binary" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.message).toContain("positive_class");
+    expect((await get("/v1/models/fraud/metrics", INGEST_ONLY_TOKEN)).status).toBe(403);
   });
 });
