@@ -1,6 +1,7 @@
 /**
  * `kill -9` of the processor in the middle of a stream, then a restart: every event is in
- * ClickHouse exactly once in the deduplicated views. Offsets are committed only after ClickHouse
+ * ClickHouse exactly once in the deduplicated views, and every window's metrics are what an
+ * independent computation over the same events gives. Offsets are committed only after ClickHouse
  * acknowledged the rows, so the restart re-reads at most what was in flight, and the replacing
  * tables collapse what it writes twice.
  */
@@ -9,7 +10,7 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LabelHttp, PredictionHttp } from "../schemas/events.js";
 import { encode } from "../services/common/kafka/avro-codec.js";
-import { createProducer } from "../services/common/kafka/client.js";
+import { consumerLag, createProducer } from "../services/common/kafka/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { ROOT } from "../infra/local/paths.js";
 import { count, createTestStack, label, prediction, waitUntil, type TestStack } from "./helpers/harness.js";
@@ -74,6 +75,41 @@ describe("crash recovery", () => {
     expect(await count(stack, "label_events")).toBe(LABELS);
     const distinct = await stack.clickhouse.rows<{ n: string }>(sql`SELECT uniqExact(prediction_id) AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)}`);
     expect(Number(distinct[0]!.n)).toBe(PREDICTIONS);
+
+    // Rows are visible before their batch's windows are recomputed; the batch is done when committed.
+    await waitUntil(
+      "every batch committed",
+      async () => Object.values(await consumerLag(stack.kafka, stack.config.processor.groupId, [stack.config.topics.predictions, stack.config.topics.labels])).reduce((a, b) => a + b, 0),
+      (n) => n === 0,
+      60_000,
+    );
+    // Metrics per version and hour, against a computation here. The model was not declared: its
+    // positive class was inferred from the first prediction scored ≥ 0.5 (p-50, predicted "legit").
+    const expected = new Map<string, { predictions: number; labeled: number; correct: number }>();
+    for (let i = 0; i < PREDICTIONS; i++) {
+      const p = prediction(i);
+      const key = `${p.model_version}|${Math.floor((p.timestamp as number) / 3_600_000) * 3600}`;
+      const e = expected.get(key) ?? { predictions: 0, labeled: 0, correct: 0 };
+      e.predictions++;
+      if (i % 2 === 0 && i / 2 < LABELS) {
+        e.labeled++;
+        const y = label(i).label === "legit";
+        const yhat = (p.prediction as { score: number }).score >= 0.5;
+        if (y === yhat) e.correct++;
+      }
+      expected.set(key, e);
+    }
+    const rows = await stack.clickhouse.rows<{ model_version: string; ws: string; predictions: string; labeled: string; accuracy: number | null }>(sql`
+      SELECT model_version, toUInt32(window_start) AS ws, predictions, labeled, accuracy
+      FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)} WHERE window_seconds = 3600 AND slice_key = ''`);
+    expect(rows.length).toBe(expected.size);
+    for (const r of rows) {
+      const e = expected.get(`${r.model_version}|${r.ws}`)!;
+      expect([Number(r.predictions), Number(r.labeled)]).toEqual([e.predictions, e.labeled]);
+      if (e.labeled === 0) expect(r.accuracy).toBeNull();
+      else expect(Math.abs(r.accuracy! - e.correct / e.labeled)).toBeLessThan(1e-12);
+    }
+
     child.kill("SIGTERM");
     await once(child, "exit");
     child = undefined;
