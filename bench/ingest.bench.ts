@@ -25,7 +25,8 @@ import { decode, encode, SCHEMAS } from "../services/common/kafka/avro-codec.js"
 import { consumerLag, createKafka } from "../services/common/kafka/client.js";
 import { createLogger } from "../services/common/observability/logger.js";
 import { predictionRow } from "../services/common/domain/event-rows.js";
-import { createDemoTraffic, type DemoPrediction } from "../services/demo/generator.js";
+import { createDemoTraffic } from "../services/demo/generator.js";
+import { splittablePool, toWire, withId } from "./event-pool.js";
 import type { PredictionEvent } from "../schemas/events.js";
 import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { startInfrastructure, hostPort } from "../infra/local/stack.js";
@@ -46,9 +47,6 @@ const PARTITIONS = Number(args.partitions);
 const HOME = join(CACHE_DIR, "bench-stack");
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-function toWire(p: DemoPrediction): PredictionEvent {
-  return { ...p, prediction: { label: p.prediction.label, score: p.prediction.score, scores: null, value: null }, received_at: null };
-}
 
 async function main(): Promise<void> {
   const external = Boolean(process.env.KAFKA_BROKERS && process.env.CLICKHOUSE_URL);
@@ -249,37 +247,6 @@ async function sustained(env: Record<string, string>, kafka: Kafka, config: Conf
     await ch.command(sql`DROP DATABASE IF EXISTS ${ident(sustainConfig.clickhouse.database)}`).catch(() => undefined);
     await ch.close();
   })();
-}
-
-/** Encoded events with their prediction_id cut off: [5-byte header, rest of the record]. */
-function splittablePool(size: number): Array<{ header: Buffer; rest: Buffer }> {
-  const traffic = createDemoTraffic({ seed: 11, predictionsPerSecond: 5_000, labelShare: 0, startMs: Date.UTC(2026, 10, 1) });
-  const pool: Array<{ header: Buffer; rest: Buffer }> = [];
-  while (pool.length < size) {
-    for (const p of traffic.advance(traffic.cursorMs + 10_000).predictions) {
-      const bytes = encode("prediction", toWire(p));
-      const idBytes = avroString(p.prediction_id);
-      pool.push({ header: bytes.subarray(0, 5), rest: bytes.subarray(5 + idBytes.length) });
-    }
-  }
-  return pool.slice(0, size);
-}
-
-/** Avro's string encoding: zig-zag varint length, then UTF-8 bytes. */
-function avroString(s: string): Buffer {
-  const utf8 = Buffer.from(s, "utf8");
-  const len: number[] = [];
-  let n = utf8.length * 2; // zig-zag of a non-negative number
-  while (n > 0x7f) {
-    len.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  len.push(n);
-  return Buffer.concat([Buffer.from(len), utf8]);
-}
-
-function withId(entry: { header: Buffer; rest: Buffer }, id: string): Buffer {
-  return Buffer.concat([entry.header, avroString(id), entry.rest]);
 }
 
 await main();

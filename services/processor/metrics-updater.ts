@@ -23,14 +23,22 @@ export interface MetricsUpdaterOptions {
   specRefreshMs?: number;
 }
 
-type Dirty = Map<string, { volume: Set<number>; labels: Set<number> }>;
+type Kind = "volume" | "labels";
+
+interface RecomputeQueue {
+  /** model → base windows (epoch seconds) waiting for the next run */
+  dirty: Map<string, Set<number>>;
+  tail: Promise<void>;
+  next: Promise<void> | undefined;
+}
 
 export class MetricsUpdater {
   private specs = new Map<string, ModelSpec>();
   private specsReadAt = 0;
-  private dirty: Dirty = new Map();
-  private tail: Promise<void> = Promise.resolve();
-  private nextRun: Promise<void> | undefined;
+  private queues: Record<Kind, RecomputeQueue> = {
+    volume: { dirty: new Map(), tail: Promise.resolve(), next: undefined },
+    labels: { dirty: new Map(), tail: Promise.resolve(), next: undefined },
+  };
   private stopped = false;
   readonly baseSeconds: number;
 
@@ -69,7 +77,7 @@ export class MetricsUpdater {
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
     for (const r of rows) this.mark(r.model_id, "volume", r.event_time_ms);
     this.markJoined(joined);
-    await this.recompute();
+    await Promise.all([this.recompute("volume"), this.recompute("labels")]);
   }
 
   async afterLabels(rows: LabelRow[]): Promise<void> {
@@ -79,7 +87,7 @@ export class MetricsUpdater {
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
     this.markJoined(joined);
-    await this.recompute();
+    await this.recompute("labels");
   }
 
   private async inferSpec(row: PredictionRow): Promise<void> {
@@ -123,33 +131,39 @@ export class MetricsUpdater {
     for (const j of joined) this.mark(j.model_id, "labels", j.event_time_ms);
   }
 
-  private mark(modelId: string, kind: "volume" | "labels", eventTimeMs: number): void {
-    let entry = this.dirty.get(modelId);
-    if (!entry) this.dirty.set(modelId, (entry = { volume: new Set(), labels: new Set() }));
-    entry[kind].add(baseWindowStart(eventTimeMs, this.baseSeconds));
+  private mark(modelId: string, kind: Kind, eventTimeMs: number): void {
+    const dirty = this.queues[kind].dirty;
+    let windows = dirty.get(modelId);
+    if (!windows) dirty.set(modelId, (windows = new Set()));
+    windows.add(baseWindowStart(eventTimeMs, this.baseSeconds));
   }
 
-  /** Resolves once a recomputation that includes everything marked so far has finished. */
-  private recompute(): Promise<void> {
-    if (!this.nextRun) {
-      this.nextRun = this.tail.then(() => {
-        this.nextRun = undefined;
-        const work = this.dirty;
-        this.dirty = new Map();
-        return this.run(work);
+  /**
+   * Resolves once a recomputation of that kind that includes everything marked so far has
+   * finished. Volume and label statistics queue separately, so a label's metrics never wait for
+   * a scan of a busy window's predictions.
+   */
+  private recompute(kind: Kind): Promise<void> {
+    const q = this.queues[kind];
+    if (!q.next) {
+      q.next = q.tail.then(() => {
+        q.next = undefined;
+        const work = q.dirty;
+        q.dirty = new Map();
+        return this.run(kind, work);
       });
-      this.tail = this.nextRun.catch(() => undefined);
+      q.tail = q.next.catch(() => undefined);
     }
-    return this.nextRun;
+    return q.next;
   }
 
-  private async run(work: Dirty): Promise<void> {
-    for (const [modelId, { volume, labels }] of work) {
+  private async run(kind: Kind, work: Map<string, Set<number>>): Promise<void> {
+    for (const [modelId, windows] of work) {
       const spec = this.specs.get(modelId);
-      if (!spec) continue;
+      if (!spec || windows.size === 0) continue;
       const now = Date.now();
-      if (volume.size > 0) await this.retrying(() => this.repo.recomputeVolume(spec, this.baseSeconds, [...volume], now));
-      if (labels.size > 0) await this.retrying(() => this.repo.recomputeLabelStats(spec, this.baseSeconds, [...labels], now));
+      if (kind === "volume") await this.retrying(() => this.repo.recomputeVolume(spec, this.baseSeconds, [...windows], now));
+      else await this.retrying(() => this.repo.recomputeLabelStats(spec, this.baseSeconds, [...windows], now));
     }
   }
 
