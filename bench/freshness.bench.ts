@@ -15,15 +15,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Partitioners } from "kafkajs";
-import { loadConfig } from "../services/common/config/env.js";
-import { createClickHouse } from "../services/common/clickhouse/client.js";
 import { metricsRepository } from "../services/common/clickhouse/metrics.repository.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { encode } from "../services/common/kafka/avro-codec.js";
-import { consumerLag, createKafka } from "../services/common/kafka/client.js";
-import { createLogger } from "../services/common/observability/logger.js";
-import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
-import { startInfrastructure } from "../infra/local/stack.js";
+import { consumerLag } from "../services/common/kafka/client.js";
+import { ROOT } from "../infra/local/paths.js";
+import { log, startBenchStack } from "./stack.js";
 import { splittablePool, withId } from "./event-pool.js";
 
 const { values: args } = parseArgs({
@@ -36,7 +33,6 @@ const { values: args } = parseArgs({
 const RATE = Number(args.rate);
 const DURATION_S = Number(args.duration);
 const PROBE_EVERY_MS = Number(args["probes-every-ms"]);
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -48,22 +44,7 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const external = Boolean(process.env.KAFKA_BROKERS && process.env.CLICKHOUSE_URL);
-  const runId = `f${Date.now().toString(36)}`;
-  const env: Record<string, string> = {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? "127.0.0.1:29092",
-    CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:28123",
-    CLICKHOUSE_DATABASE: `bench_${runId}`,
-    HINDSIGHT_TOPIC_PREFIX: `bench.${runId}`,
-    HINDSIGHT_CONSUMER_GROUP: `bench-${runId}`,
-    HINDSIGHT_PROCESSOR_METRICS_PORT: "0",
-    HINDSIGHT_BATCH_MAX_WAIT_MS: "100",
-    LOG_LEVEL: "warn",
-  };
-  const config = loadConfig(env);
-  const infra = await startInfrastructure({ config, home: join(CACHE_DIR, "bench-stack"), embedded: { kafka: !external, clickhouse: !external }, clickhouseTcpPort: 29000, log });
-  const kafka = createKafka({ ...config.kafka, logger: createLogger("bench", "error") });
-  const ch = createClickHouse(config.clickhouse);
+  const { env, config, infra, kafka, ch } = await startBenchStack({ HINDSIGHT_BATCH_MAX_WAIT_MS: "100" });
   const repo = metricsRepository(ch);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

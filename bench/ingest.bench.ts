@@ -22,14 +22,14 @@ import { createClickHouse, type ClickHouse } from "../services/common/clickhouse
 import { serialize } from "../services/common/clickhouse/batch-writer.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { decode, encode, SCHEMAS } from "../services/common/kafka/avro-codec.js";
-import { consumerLag, createKafka } from "../services/common/kafka/client.js";
-import { createLogger } from "../services/common/observability/logger.js";
+import { consumerLag } from "../services/common/kafka/client.js";
 import { predictionRow } from "../services/common/domain/event-rows.js";
 import { createDemoTraffic } from "../services/demo/generator.js";
 import { splittablePool, toWire, withId } from "./event-pool.js";
 import type { PredictionEvent } from "../schemas/events.js";
 import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
-import { startInfrastructure, hostPort } from "../infra/local/stack.js";
+import { hostPort } from "../infra/local/stack.js";
+import { log, startBenchStack } from "./stack.js";
 import { Partitioners, type Kafka } from "kafkajs";
 
 const { values: args } = parseArgs({
@@ -45,26 +45,10 @@ const RATE = Number(args.rate);
 const SUSTAIN_S = Number(args.sustain);
 const PARTITIONS = Number(args.partitions);
 const HOME = join(CACHE_DIR, "bench-stack");
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 
 async function main(): Promise<void> {
-  const external = Boolean(process.env.KAFKA_BROKERS && process.env.CLICKHOUSE_URL);
-  const runId = `b${Date.now().toString(36)}`;
-  const env: Record<string, string> = {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? "127.0.0.1:29092",
-    CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:28123",
-    CLICKHOUSE_DATABASE: `bench_${runId}`,
-    HINDSIGHT_TOPIC_PREFIX: `bench.${runId}`,
-    HINDSIGHT_CONSUMER_GROUP: `bench-${runId}`,
-    HINDSIGHT_PARTITIONS: String(PARTITIONS),
-    HINDSIGHT_PROCESSOR_METRICS_PORT: "0",
-    LOG_LEVEL: "warn",
-  };
-  const config = loadConfig(env);
-  const infra = await startInfrastructure({ config, home: HOME, embedded: { kafka: !external, clickhouse: !external }, clickhouseTcpPort: 29000, log });
-  const kafka = createKafka({ ...config.kafka, logger: createLogger("bench", "error") });
-  const ch = createClickHouse(config.clickhouse);
+  const { env, config, infra, kafka, ch } = await startBenchStack({ HINDSIGHT_PARTITIONS: String(PARTITIONS) });
   try {
     if (EVENTS > 0) {
       log(`generating ${EVENTS} prediction events`);
@@ -93,7 +77,7 @@ async function main(): Promise<void> {
         process.stdout.write(`  ${name.padEnd(50)} ${Math.round(EVENTS / s).toLocaleString("en").padStart(9)} events/s   ${(EVENTS / s / bareRate).toFixed(2)}× bare consumer\n`);
       }
     }
-    if (SUSTAIN_S > 0) await sustained(env, kafka, config);
+    if (SUSTAIN_S > 0) await sustained(env, kafka);
   } finally {
     await ch.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
     await ch.close();
@@ -190,7 +174,7 @@ async function clickhouseFileInsert(ch: ClickHouse, config: Config, events: Pred
 }
 
 /** Produces at a fixed rate for SUSTAIN_S seconds while the processor runs; samples the lag. */
-async function sustained(env: Record<string, string>, kafka: Kafka, config: Config): Promise<void> {
+async function sustained(env: Record<string, string>, kafka: Kafka): Promise<void> {
   log(`sustained: ${RATE} events/s for ${SUSTAIN_S} s`);
   const sustainEnv = { ...env, HINDSIGHT_CONSUMER_GROUP: `${env.HINDSIGHT_CONSUMER_GROUP}-sustain`, HINDSIGHT_TOPIC_PREFIX: `${env.HINDSIGHT_TOPIC_PREFIX}-s` };
   const sustainConfig = loadConfig(sustainEnv);

@@ -10,7 +10,7 @@ import { loadConfig } from "../services/common/config/env.js";
 import { consumerLag } from "../services/common/kafka/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import type { Processor } from "../services/processor/processor.js";
-import { createTestStack, INGEST_ONLY_TOKEN, postJson, startGateway, startProcessor, TEST_TOKEN, waitUntil, type TestStack } from "./helpers/harness.js";
+import { INGEST_ONLY_TOKEN, postJson, startPipeline, startProcessor, stopPipeline, TEST_TOKEN, waitUntil, type TestStack } from "./helpers/harness.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -258,15 +258,9 @@ describe("windowed quality metrics", () => {
       ORDER BY model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value`).then((rows) => ({ groupId, rows }));
 
   beforeAll(async () => {
-    stack = await createTestStack({ HINDSIGHT_WINDOWS: "300,3600" });
-    gateway = await startGateway(stack.config);
-    processor = await startProcessor(stack.config, stack.clickhouse);
+    ({ stack, gateway, processor } = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600" }));
   });
-  afterAll(async () => {
-    await processor?.stop();
-    await gateway?.close();
-    await stack?.cleanup();
-  });
+  afterAll(() => stopPipeline({ stack, gateway, processor }));
 
   it("equal an independent computation, to 1e-9, whatever order and duplication labels arrive in", async () => {
     const declare = (id: string, body: unknown) =>

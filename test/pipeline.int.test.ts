@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode, decode } from "../services/common/kafka/avro-codec.js";
 import { createProducer } from "../services/common/kafka/client.js";
 import type { Processor } from "../services/processor/processor.js";
-import { count, createTestStack, label, postJson, prediction, startGateway, startProcessor, waitUntil, type TestStack } from "./helpers/harness.js";
+import { count, label, postJson, prediction, startPipeline, stopPipeline, waitUntil, type TestStack } from "./helpers/harness.js";
 import { readTopic } from "./helpers/kafka.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 
@@ -16,15 +16,9 @@ describe("ingestion pipeline", () => {
   let processor: Processor;
 
   beforeAll(async () => {
-    stack = await createTestStack();
-    gateway = await startGateway(stack.config);
-    processor = await startProcessor(stack.config, stack.clickhouse);
+    ({ stack, gateway, processor } = await startPipeline());
   });
-  afterAll(async () => {
-    await processor?.stop();
-    await gateway?.close();
-    await stack?.cleanup();
-  });
+  afterAll(() => stopPipeline({ stack, gateway, processor }));
 
   it("stores 1,000 predictions and their 1,000 labels within 10 s, and re-posting changes no count", async () => {
     const predictions = Array.from({ length: 1000 }, (_, i) => prediction(i));

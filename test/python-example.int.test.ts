@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../infra/local/paths.js";
 import type { Processor } from "../services/processor/processor.js";
 import { sql } from "../services/common/clickhouse/sql.js";
-import { count, createTestStack, startGateway, startProcessor, TEST_TOKEN, waitUntil, type TestStack } from "./helpers/harness.js";
+import { count, startPipeline, stopPipeline, TEST_TOKEN, waitUntil, type TestStack } from "./helpers/harness.js";
 
 function python(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,15 +25,9 @@ describe("Python example producer", () => {
   let processor: Processor;
 
   beforeAll(async () => {
-    stack = await createTestStack();
-    gateway = await startGateway(stack.config);
-    processor = await startProcessor(stack.config, stack.clickhouse);
+    ({ stack, gateway, processor } = await startPipeline());
   });
-  afterAll(async () => {
-    await processor?.stop();
-    await gateway?.close();
-    await stack?.cleanup();
-  });
+  afterAll(() => stopPipeline({ stack, gateway, processor }));
 
   it("sends predictions and labels; the malformed one comes back with its path", async () => {
     const run = await python(["--url", gateway.url, "--token", TEST_TOKEN, "--count", "300", "--model-id", "pyfraud", "--seed", "5", "--bad", "1"]);

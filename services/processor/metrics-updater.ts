@@ -10,7 +10,7 @@
 import type { Logger } from "../common/observability/logger.js";
 import type { MetricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { classifyClickHouseError } from "../common/clickhouse/errors.js";
-import { joinAll, type JoinablePrediction, type JoinedRow } from "../common/domain/label-join.js";
+import { joinAll, type JoinedRow } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 
@@ -72,7 +72,7 @@ export class MetricsUpdater {
       }
     }
     const labels = await this.retrying(() => this.repo.findLabels(rows));
-    const { joined, beyondHorizon } = joinAll(rows.map(toJoinable), labels, this.options.horizonMs);
+    const { joined, beyondHorizon } = joinAll(rows, labels, this.options.horizonMs);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
     for (const r of rows) this.mark(r.model_id, "volume", r.event_time_ms);
@@ -180,21 +180,4 @@ export class MetricsUpdater {
       }
     }
   }
-}
-
-function toJoinable(r: PredictionRow): JoinablePrediction {
-  return {
-    prediction_id: r.prediction_id,
-    model_id: r.model_id,
-    model_version: r.model_version,
-    stage: r.stage,
-    event_time_ms: r.event_time_ms,
-    pred_label: r.pred_label,
-    pred_score: r.pred_score,
-    pred_class_keys: r.pred_class_keys,
-    pred_class_scores: r.pred_class_scores,
-    pred_value: r.pred_value,
-    segment_keys: r.segment_keys,
-    segment_values: r.segment_values,
-  };
 }

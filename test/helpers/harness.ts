@@ -138,3 +138,23 @@ export function label(i: number, model = "fraud"): Record<string, unknown> {
     source: "chargebacks",
   };
 }
+
+export interface Pipeline {
+  stack: TestStack;
+  gateway: { url: string; close: () => Promise<void> };
+  processor: Processor;
+}
+
+/** A test's own stack with the gateway and the processor running in this process. */
+export async function startPipeline(overrides: Record<string, string> = {}): Promise<Pipeline> {
+  const stack = await createTestStack(overrides);
+  const gateway = await startGateway(stack.config);
+  const processor = await startProcessor(stack.config, stack.clickhouse);
+  return { stack, gateway, processor };
+}
+
+export async function stopPipeline(p: Partial<Pipeline>): Promise<void> {
+  await p.processor?.stop();
+  await p.gateway?.close();
+  await p.stack?.cleanup();
+}

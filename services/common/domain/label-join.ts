@@ -10,21 +10,24 @@
  *   a hash of source and label, so the winner never depends on arrival order (ReplacingMergeTree
  *   keeps the row with the highest `label_version`).
  */
+import type { PredictionRow } from "./event-rows.js";
 
-export interface JoinablePrediction {
-  prediction_id: string;
-  model_id: string;
-  model_version: string;
-  stage: string;
-  event_time_ms: number;
-  pred_label: string | null;
-  pred_score: number | null;
-  pred_class_keys: string[];
-  pred_class_scores: number[];
-  pred_value: number | null;
-  segment_keys: string[];
-  segment_values: string[];
-}
+/** What the join needs of a prediction: a raw row, or the same columns read back from ClickHouse. */
+export type JoinablePrediction = Pick<
+  PredictionRow,
+  | "prediction_id"
+  | "model_id"
+  | "model_version"
+  | "stage"
+  | "event_time_ms"
+  | "pred_label"
+  | "pred_score"
+  | "pred_class_keys"
+  | "pred_class_scores"
+  | "pred_value"
+  | "segment_keys"
+  | "segment_values"
+>;
 
 export interface JoinableLabel {
   prediction_id: string;
