@@ -11,7 +11,7 @@ import type { Logger } from "../common/observability/logger.js";
 import type { MetricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { classifyClickHouseError } from "../common/clickhouse/errors.js";
 import { joinAll, type JoinedRow } from "../common/domain/label-join.js";
-import { baseWindowStart, inferModelSpec, refineInferredSpec, type ModelSpec } from "../common/domain/model-spec.js";
+import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 
 export interface MetricsUpdaterOptions {
@@ -119,7 +119,7 @@ export class MetricsUpdater {
     const fresh = await this.retrying(() => this.repo.loadModelSpecs());
     for (const [modelId, spec] of fresh) {
       const known = this.specs.get(modelId);
-      if (known && JSON.stringify(known) !== JSON.stringify(spec)) {
+      if (known && !sameSpec(known, spec)) {
         await this.markAllWindows(modelId);
         this.options.logger.info({ model: modelId }, "model specification changed; recomputing its windows");
       }

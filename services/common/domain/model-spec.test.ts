@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseWindowStart, inferModelSpec, refineInferredSpec } from "./model-spec.js";
+import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec } from "./model-spec.js";
 
 const output = (over: Partial<{ pred_label: string | null; pred_score: number | null; pred_class_keys: string[]; pred_value: number | null }>) => ({
   pred_label: null,
@@ -29,5 +29,15 @@ describe("model inference", () => {
   it("puts an event time in its base window", () => {
     expect(baseWindowStart(Date.UTC(2026, 10, 23, 10, 7, 59, 999), 300)).toBe(Date.UTC(2026, 10, 23, 10, 5) / 1000);
     expect(baseWindowStart(Date.UTC(2026, 10, 23, 10, 10), 300)).toBe(Date.UTC(2026, 10, 23, 10, 10) / 1000);
+  });
+});
+
+describe("sameSpec", () => {
+  it("compares field by field, whatever order the fields were built in", () => {
+    const a = inferModelSpec("fraud", output({ pred_label: "fraud", pred_score: 0.9 }));
+    const b = { declared: false, sliceKeys: [], threshold: 0.5, positiveClass: "fraud", task: "binary" as const, modelId: "fraud" };
+    expect(sameSpec(a, b)).toBe(true);
+    expect(sameSpec(a, { ...b, sliceKeys: ["country"] })).toBe(false);
+    expect(sameSpec(a, { ...b, threshold: 0.6 })).toBe(false);
   });
 });

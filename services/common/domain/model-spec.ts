@@ -46,6 +46,18 @@ export function refineInferredSpec(spec: ModelSpec, p: PredictionOutput): ModelS
   return { ...spec, positiveClass: p.pred_label };
 }
 
+export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
+  return (
+    a.modelId === b.modelId &&
+    a.task === b.task &&
+    a.positiveClass === b.positiveClass &&
+    a.threshold === b.threshold &&
+    a.declared === b.declared &&
+    a.sliceKeys.length === b.sliceKeys.length &&
+    a.sliceKeys.every((k, i) => k === b.sliceKeys[i])
+  );
+}
+
 /** Start (epoch seconds) of the base window holding an event time. */
 export function baseWindowStart(eventTimeMs: number, baseSeconds: number): number {
   return Math.floor(eventTimeMs / 1000 / baseSeconds) * baseSeconds;
