@@ -7,10 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../services/common/config/env.js";
-import { consumerLag } from "../services/common/kafka/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import type { Processor } from "../services/processor/processor.js";
-import { INGEST_ONLY_TOKEN, postJson, startPipeline, startProcessor, stopPipeline, TEST_TOKEN, waitUntil, type TestStack } from "./helpers/harness.js";
+import { INGEST_ONLY_TOKEN, postJson, startPipeline, startProcessor, stopPipeline, TEST_TOKEN, waitForProcessor, type TestStack } from "./helpers/harness.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -279,8 +278,7 @@ describe("windowed quality metrics", () => {
     await post("/v1/predictions", data.predictions);
     await post("/v1/labels", [...late, ...data.duplicates, ...data.conflicts, ...data.orphans, data.beyondHorizon]);
 
-    const config = stack.config;
-    await waitUntil("the processor to catch up", async () => Object.values(await consumerLag(stack.kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels])).reduce((a, b) => a + b, 0), (n) => n === 0, 60_000);
+    await waitForProcessor(stack);
     const [joined] = await stack.clickhouse.rows<{ n: string }>(sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.labeled_predictions`)} FINAL`);
     expect(Number(joined!.n)).toBe(winners.size);
 
@@ -336,12 +334,7 @@ describe("windowed quality metrics", () => {
     const replayConfig = loadConfig({ ...stack.env, HINDSIGHT_CONSUMER_GROUP: `${stack.env.HINDSIGHT_CONSUMER_GROUP}-replay`, HINDSIGHT_WINDOWS: "300,3600" });
     const replay = await startProcessor(replayConfig, stack.clickhouse);
     try {
-      await waitUntil(
-        "the replay to finish",
-        async () => Object.values(await consumerLag(stack.kafka, replayConfig.processor.groupId, [replayConfig.topics.predictions, replayConfig.topics.labels])).reduce((a, b) => a + b, 0),
-        (n) => n === 0,
-        60_000,
-      );
+      await waitForProcessor(stack, replayConfig);
     } finally {
       await replay.stop();
     }

@@ -1,7 +1,12 @@
 /**
- * The ingestion processor: consumes predictions and labels, writes them to the raw ClickHouse
- * tables in batches, and dead-letters what it cannot use. Offsets advance only after both the
- * rows (ClickHouse) and the dead letters (Kafka) of a batch are acknowledged.
+ * The processor runs two consumer groups over the predictions and labels topics:
+ * - ingestion (HINDSIGHT_CONSUMER_GROUP): writes raw rows to ClickHouse in batches and
+ *   dead-letters what it cannot use; offsets advance only after the rows (ClickHouse) and the
+ *   dead letters (Kafka) of a batch are acknowledged;
+ * - metrics (the same name + "-metrics"): follows ingestion, and once a batch's raw rows are known
+ *   to be stored (the ingestion group committed past it), joins it with the other side and
+ *   recomputes the windows it touched, then commits. Separate groups keep ingestion at full speed
+ *   when recomputing busy windows is slow; the metrics group catches up with larger batches.
  */
 import type { Kafka } from "kafkajs";
 import type { Config } from "../common/config/env.js";
@@ -17,6 +22,9 @@ import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 import { toLabelRow, toPredictionRow, type StepResult } from "./steps.js";
 import { metricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { MetricsUpdater } from "./metrics-updater.js";
+import { createOffsetWatcher, type OffsetWatcher } from "../common/kafka/offset-watcher.js";
+
+export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
 
 export interface ProcessorDeps {
   kafka: Kafka;
@@ -56,6 +64,9 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   let producer: KafkaProducer | undefined;
   let deadLetters: DeadLetterPublisher | undefined;
   let consumer: BatchConsumer | undefined;
+  let metricsConsumer: BatchConsumer | undefined;
+  let ingested: OffsetWatcher | undefined;
+  const stopping = { aborted: false };
   // Rows ClickHouse refuses are dead-lettered with their original message, found through this map.
   const origin = new WeakMap<object, ConsumedMessage>();
 
@@ -112,7 +123,21 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       isPrediction ? predictions.write(rows as PredictionRow[]) : labels.write(rows as LabelRow[]),
       deadLetters!.publish(letters),
     ]);
-    // Only now, with this batch durable, can the join find it from the other side.
+  }
+
+  /** The metrics consumer's batch: the same decoding, then the join and the windows, after ingestion. */
+  async function handleMetrics(batch: PartitionBatch): Promise<void> {
+    const last = BigInt(batch.messages[batch.messages.length - 1]!.offset);
+    // Only once the batch is durable can the join find it from the other side.
+    await ingested!.waitFor(batch.topic, batch.partition, last + 1n, stopping);
+    const ingestedAtS = Math.floor(Date.now() / 1000);
+    const isPrediction = batch.topic === config.topics.predictions;
+    const rows: object[] = [];
+    for (const m of batch.messages) {
+      // What fails here was dead-lettered by ingestion; it has no place in any metric.
+      const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS) : toLabelRow(m, ingestedAtS);
+      if (result.ok) rows.push(result.value);
+    }
     if (isPrediction) await metricsUpdater.afterPredictions(rows as PredictionRow[]);
     else await metricsUpdater.afterLabels(rows as LabelRow[]);
   }
@@ -130,18 +155,30 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
       });
       await consumer.start();
+      ingested = createOffsetWatcher(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
+      metricsConsumer = createBatchConsumer(kafka, {
+        groupId: metricsGroupId(config.processor.groupId),
+        topics: [config.topics.predictions, config.topics.labels],
+        handler: handleMetrics,
+        logger: logger.child({ consumer: "metrics" }),
+        partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
+      });
+      await metricsConsumer.start();
       logger.info({ group: config.processor.groupId, topics: [config.topics.predictions, config.topics.labels] }, "processor started");
     },
     async stop() {
       // Stop fetching first, then give waiting rows one last write; if ClickHouse is down they
       // fail, their offsets stay uncommitted and are re-delivered on the next start.
+      stopping.aborted = true;
       metricsUpdater.stop();
+      await metricsConsumer?.stop().catch((err: Error) => logger.warn({ err: err.message }, "metrics consumer stopped with an error"));
+      await ingested?.close();
       const consumerStopped = consumer?.stop();
       await Promise.all([predictions.stop(), labels.stop()]);
       await consumerStopped;
       await producer?.disconnect();
       logger.info("processor stopped");
     },
-    healthcheck: () => consumer?.isRunning() ?? false,
+    healthcheck: () => (consumer?.isRunning() ?? false) && (metricsConsumer?.isRunning() ?? false),
   };
 }

@@ -8,11 +8,11 @@ import { inject } from "vitest";
 import { loadConfig, type Config } from "../../services/common/config/env.js";
 import { createClickHouse, type ClickHouse } from "../../services/common/clickhouse/client.js";
 import { ident, sql } from "../../services/common/clickhouse/sql.js";
-import { createKafka, withAdmin } from "../../services/common/kafka/client.js";
+import { consumerLag, createKafka, withAdmin } from "../../services/common/kafka/client.js";
 import { createLogger } from "../../services/common/observability/logger.js";
 import { createRegistry } from "../../services/common/observability/metrics.js";
 import { createGateway } from "../../services/gateway/gateway.js";
-import { createProcessor, type Processor } from "../../services/processor/processor.js";
+import { createProcessor, metricsGroupId, type Processor } from "../../services/processor/processor.js";
 import { prepare } from "../../infra/local/stack.js";
 import "./stack-info.js";
 
@@ -157,4 +157,18 @@ export async function stopPipeline(p: Partial<Pipeline>): Promise<void> {
   await p.processor?.stop();
   await p.gateway?.close();
   await p.stack?.cleanup();
+}
+
+/** Waits until both of the processor's consumer groups (ingestion and metrics) have read everything. */
+export async function waitForProcessor(stack: TestStack, config: Config = stack.config, timeoutMs = 60_000): Promise<void> {
+  const topics = [config.topics.predictions, config.topics.labels];
+  await waitUntil(
+    "the processor's consumer groups to catch up",
+    async () => {
+      const lags = await Promise.all([config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(stack.kafka, g, topics)));
+      return lags.flatMap((l) => Object.values(l)).reduce((a, b) => a + b, 0);
+    },
+    (n) => n === 0,
+    timeoutMs,
+  );
 }
