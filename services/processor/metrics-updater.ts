@@ -21,6 +21,12 @@ export interface MetricsUpdaterOptions {
   onBeyondHorizon?: (n: number) => void;
   /** How often declared model specifications are re-read. */
   specRefreshMs?: number;
+  /**
+   * Least time between two recomputations of one kind. Each pause also lasts at least four times
+   * the previous run, so recomputing busy windows takes at most a fifth of the time and never
+   * starves ingestion of ClickHouse.
+   */
+  minIntervalMs?: number;
 }
 
 type Kind = "volume" | "labels";
@@ -30,14 +36,16 @@ interface RecomputeQueue {
   dirty: Map<string, Set<number>>;
   tail: Promise<void>;
   next: Promise<void> | undefined;
+  /** when the next run may start, after the pause that follows the previous one */
+  notBefore: number;
 }
 
 export class MetricsUpdater {
   private specs = new Map<string, ModelSpec>();
   private specsReadAt = 0;
   private queues: Record<Kind, RecomputeQueue> = {
-    volume: { dirty: new Map(), tail: Promise.resolve(), next: undefined },
-    labels: { dirty: new Map(), tail: Promise.resolve(), next: undefined },
+    volume: { dirty: new Map(), tail: Promise.resolve(), next: undefined, notBefore: 0 },
+    labels: { dirty: new Map(), tail: Promise.resolve(), next: undefined, notBefore: 0 },
   };
   private stopped = false;
   readonly baseSeconds: number;
@@ -146,11 +154,19 @@ export class MetricsUpdater {
   private recompute(kind: Kind): Promise<void> {
     const q = this.queues[kind];
     if (!q.next) {
-      q.next = q.tail.then(() => {
+      q.next = q.tail.then(async () => {
+        const wait = q.notBefore - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         q.next = undefined;
         const work = q.dirty;
         q.dirty = new Map();
-        return this.run(kind, work);
+        const started = Date.now();
+        try {
+          await this.run(kind, work);
+        } finally {
+          const took = Date.now() - started;
+          q.notBefore = Date.now() + Math.max(this.options.minIntervalMs ?? 0, 4 * took);
+        }
       });
       q.tail = q.next.catch(() => undefined);
     }

@@ -97,6 +97,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   const metricsUpdater = new MetricsUpdater(metricsRepository(clickhouse), {
     horizonMs: config.metrics.labelHorizonMs,
     windowSizes: config.metrics.windowSizes,
+    minIntervalMs: config.metrics.minIntervalMs,
     logger,
     onBeyondHorizon: (n) => beyondHorizon.inc(n),
   });

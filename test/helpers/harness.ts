@@ -32,6 +32,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     HINDSIGHT_HTTP_PORT: "0",
     HINDSIGHT_PROCESSOR_METRICS_PORT: "0",
     HINDSIGHT_BATCH_MAX_WAIT_MS: "200",
+    HINDSIGHT_METRICS_INTERVAL_MS: "50",
     HINDSIGHT_TOKENS: JSON.stringify([
       { token: TEST_TOKEN, scopes: ["ingest", "label", "feedback", "read", "admin"] },
       { token: INGEST_ONLY_TOKEN, scopes: ["ingest"] },
