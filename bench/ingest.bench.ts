@@ -192,6 +192,7 @@ async function sustained(env: Record<string, string>, kafka: Kafka): Promise<voi
   let produced = 0;
   const started = Date.now();
   let nextSample = started + 10_000;
+  let endedAt = started;
   try {
     while (Date.now() - started < SUSTAIN_S * 1000) {
       const due = Math.floor(((Date.now() - started) / 1000) * RATE) - produced;
@@ -214,11 +215,12 @@ async function sustained(env: Record<string, string>, kafka: Kafka): Promise<voi
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
+    endedAt = Date.now();
     await producer.disconnect();
     child.kill("SIGTERM");
     await once(child, "exit");
   }
-  const elapsed = (Date.now() - started) / 1000;
+  const elapsed = (endedAt - started) / 1000;
   const third = Math.max(1, Math.floor(samples.length / 3));
   const mean = (xs: typeof samples) => xs.reduce((s, x) => s + x.lag, 0) / Math.max(1, xs.length);
   const early = mean(samples.slice(0, third));

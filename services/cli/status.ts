@@ -8,6 +8,7 @@ import { ident, sql } from "../common/clickhouse/sql.js";
 import { consumerLag, createKafka } from "../common/kafka/client.js";
 import { createLogger } from "../common/observability/logger.js";
 import { gatewayUrl, type CliContext } from "./context.js";
+import { metricsGroupId } from "../processor/processor.js";
 import { servicePidFile } from "./local-stack.js";
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -45,8 +46,11 @@ export async function status(ctx: CliContext): Promise<number> {
   }
   if (kafkaUp) {
     const kafka = createKafka({ ...config.kafka, logger: createLogger("cli", "silent"), retries: 1 });
-    const lag = await consumerLag(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]).catch(() => undefined);
-    if (lag) process.stdout.write(`${pad("lag", 28)}${Object.entries(lag).map(([t, n]) => `${t} ${n}`).join(", ")} (messages not yet processed)\n`);
+    const topics = [config.topics.predictions, config.topics.labels];
+    for (const [what, group] of [["lag", config.processor.groupId], ["metrics lag", metricsGroupId(config.processor.groupId)]] as const) {
+      const lag = await consumerLag(kafka, group, topics).catch(() => undefined);
+      if (lag) process.stdout.write(`${pad(what, 28)}${Object.entries(lag).map(([t, n]) => `${t} ${n}`).join(", ")} (messages not yet ${what === "lag" ? "stored" : "in the metrics"})\n`);
+    }
   }
   return gatewayReady && processorPid !== undefined && kafkaUp && clickhouseUp ? 0 : 1;
 }
