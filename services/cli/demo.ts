@@ -97,7 +97,12 @@ async function stored(ctx: CliContext): Promise<string> {
     const [row] = await client.rows<{ p: string; l: string }>(
       sql`SELECT (SELECT count() FROM ${ident(`${db}.prediction_events`)}) AS p, (SELECT count() FROM ${ident(`${db}.label_events`)}) AS l`,
     );
-    return `; in ClickHouse: ${row?.p} predictions, ${row?.l} labels`;
+    const [quality] = await client.rows<{ correct: string; n: string }>(sql`
+      SELECT sum(correct) AS correct, sum(class_n) AS n FROM ${ident(`${db}.slice_metrics`)}
+      WHERE model_id = 'fraud' AND slice_key = '' AND window_seconds = ${Math.min(...ctx.config.metrics.windowSizes)}`);
+    const n = Number(quality?.n ?? 0);
+    const accuracy = n > 0 ? `; accuracy so far ${(Number(quality!.correct) / n).toFixed(3)} on ${n} labelled predictions` : "";
+    return `; in ClickHouse: ${row?.p} predictions, ${row?.l} labels${accuracy}`;
   } catch {
     return "";
   } finally {
