@@ -145,7 +145,7 @@ async function processorRun(env: Record<string, string>, ch: ClickHouse, config:
 }
 
 function startProcessor(env: Record<string, string>): ChildProcess {
-  // e.g. BENCH_PROCESSOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the processor.
+  // e.g. BENCH_PROCESSOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" to profile the processor.
   const extra = process.env.BENCH_PROCESSOR_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   return spawn(process.execPath, [...extra, "--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
 }
