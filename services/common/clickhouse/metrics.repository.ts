@@ -53,7 +53,7 @@ export function metricsRepository(ch: ClickHouse) {
   return {
     /** The predictions these labels refer to (those already stored). */
     async findPredictions(keys: ModelKey[]): Promise<JoinablePrediction[]> {
-      const rows = await lookup<JoinablePrediction & { event_time_ms: string }>(
+      const rows = await lookup<Omit<JoinablePrediction, "event_time_ms"> & { event_time_ms: string }>(
         keys,
         (modelId, ids) => sql`
           SELECT prediction_id, model_id, model_version, stage, event_time_ms, pred_label, pred_score,
@@ -66,7 +66,7 @@ export function metricsRepository(ch: ClickHouse) {
 
     /** Every label observation stored for these predictions. */
     async findLabels(keys: ModelKey[]): Promise<JoinableLabel[]> {
-      const rows = await lookup<JoinableLabel & { labeled_at_ms: string }>(
+      const rows = await lookup<Omit<JoinableLabel, "labeled_at_ms"> & { labeled_at_ms: string }>(
         keys,
         (modelId, ids) => sql`
           SELECT prediction_id, model_id, label, value, labeled_at_ms, source
