@@ -44,9 +44,13 @@ const SlicesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-function badRequest(reply: FastifyReply, error: z.ZodError) {
-  const issue = error.issues[0]!;
-  return reply.code(400).send({ error: { code: "bad_request", message: `${issue.path.join(".") || "request"}: ${issue.message}` } });
+/** The parsed value, or undefined after answering 400 with the first issue's field and reason. */
+function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  void reply.code(400).send({ error: { code: "bad_request", message: `${issue.path.join(".") || "request"}: ${issue.message}` } });
+  return undefined;
 }
 
 export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -54,13 +58,11 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const store = deps.models;
 
   app.put("/v1/models/:id", { preHandler: requireScope("admin") }, async (request, reply) => {
-    const params = modelIdParam.safeParse(request.params);
-    if (!params.success) return badRequest(reply, params.error);
-    const body = ModelDeclaration.safeParse(request.body);
-    if (!body.success) return badRequest(reply, body.error);
-    const d = body.data;
+    const params = parseOr400(modelIdParam, request.params, reply);
+    const d = params && parseOr400(ModelDeclaration, request.body, reply);
+    if (!params || !d) return reply;
     const spec = {
-      modelId: params.data.id,
+      modelId: params.id,
       task: d.task,
       positiveClass: d.task === "binary" ? d.positive_class! : "",
       threshold: d.threshold,
@@ -74,25 +76,21 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get("/v1/models", { preHandler: requireScope("read") }, async () => ({ models: await store.list() }));
 
   app.get("/v1/models/:id/metrics", { preHandler: requireScope("read") }, async (request, reply) => {
-    const params = modelIdParam.safeParse(request.params);
-    if (!params.success) return badRequest(reply, params.error);
-    const query = MetricsQuery.safeParse(request.query);
-    if (!query.success) return badRequest(reply, query.error);
-    const q = query.data;
+    const params = parseOr400(modelIdParam, request.params, reply);
+    const q = params && parseOr400(MetricsQuery, request.query, reply);
+    if (!params || !q) return reply;
     if (!(await store.hasWindow(q.window))) return reply.code(400).send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
-    const rows = await store.metrics({ modelId: params.data.id, ...q });
-    return { model_id: params.data.id, window_seconds: q.window, slice_key: q.slice_key, slice_value: q.slice_value, windows: rows };
+    const rows = await store.metrics({ modelId: params.id, ...q });
+    return { model_id: params.id, window_seconds: q.window, slice_key: q.slice_key, slice_value: q.slice_value, windows: rows };
   });
 
   app.get("/v1/models/:id/slices", { preHandler: requireScope("read") }, async (request, reply) => {
-    const params = modelIdParam.safeParse(request.params);
-    if (!params.success) return badRequest(reply, params.error);
-    const query = SlicesQuery.safeParse(request.query);
-    if (!query.success) return badRequest(reply, query.error);
-    const q = query.data;
-    const counts = await store.sliceCounts({ modelId: params.data.id, window: q.window, from: q.from, to: q.to });
+    const params = parseOr400(modelIdParam, request.params, reply);
+    const q = params && parseOr400(SlicesQuery, request.query, reply);
+    if (!params || !q) return reply;
+    const counts = await store.sliceCounts({ modelId: params.id, window: q.window, from: q.from, to: q.to });
     const population = counts.find((c) => c.slice_key === "");
-    if (!population || population.class_n === 0) return { model_id: params.data.id, metric: q.metric, population: null, slices: [] };
+    if (!population || population.class_n === 0) return { model_id: params.id, metric: q.metric, population: null, slices: [] };
     const popAccuracy = population.correct / population.class_n;
     const slices = counts
       .filter((c) => c.slice_key !== "" && c.class_n > 0)
@@ -117,7 +115,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       .sort((a, b) => (q.order === "worst" ? a.ci95[1]! - b.ci95[1]! : b.ci95[0]! - a.ci95[0]!))
       .slice(0, q.limit);
     return {
-      model_id: params.data.id,
+      model_id: params.id,
       metric: q.metric,
       window_seconds: q.window,
       population: { predictions: population.predictions, labeled: population.class_n, accuracy: popAccuracy, ci95: wilsonInterval(population.correct, population.class_n, 0.95) },
