@@ -5,7 +5,7 @@
  *   dead letters (Kafka) of a batch are acknowledged;
  * - metrics (the same name + "-metrics"): follows ingestion, and once a batch's raw rows are known
  *   to be stored (the ingestion group committed past it), joins it with the other side and
- *   recomputes the windows it touched, then commits. Separate groups keep ingestion at full speed
+ *   recomputes the windows it touched (quality metrics, and drift and data quality), then commits. Separate groups keep ingestion at full speed
  *   when recomputing busy windows is slow; the metrics group catches up with larger batches.
  */
 import type { Kafka } from "kafkajs";
@@ -22,6 +22,8 @@ import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 import { toLabelRow, toPredictionRow, type StepResult } from "./steps.js";
 import { metricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { MetricsUpdater } from "./metrics-updater.js";
+import { driftRepository } from "../common/clickhouse/drift.repository.js";
+import { DriftUpdater } from "./drift-updater.js";
 import { createOffsetWatcher, type OffsetWatcher } from "../common/kafka/offset-watcher.js";
 
 export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
@@ -102,6 +104,13 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     onBeyondHorizon: (n) => beyondHorizon.inc(n),
   });
 
+  const driftUpdater = new DriftUpdater(driftRepository(clickhouse), {
+    windowSizes: config.metrics.windowSizes,
+    autoReferenceRows: config.drift.autoReferenceRows,
+    minIntervalMs: config.metrics.minIntervalMs,
+    logger: logger.child({ part: "drift" }),
+  });
+
   async function handle(batch: PartitionBatch): Promise<void> {
     const isPrediction = batch.topic === config.topics.predictions;
     const kind = isPrediction ? "prediction" : "label";
@@ -139,7 +148,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS) : toLabelRow(m, ingestedAtS);
       if (result.ok) rows.push(result.value);
     }
-    if (isPrediction) await metricsUpdater.afterPredictions(rows as PredictionRow[]);
+    if (isPrediction) await Promise.all([metricsUpdater.afterPredictions(rows as PredictionRow[]), driftUpdater.afterPredictions(rows as PredictionRow[])]);
     else await metricsUpdater.afterLabels(rows as LabelRow[]);
   }
 
@@ -172,6 +181,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       // fail, their offsets stay uncommitted and are re-delivered on the next start.
       stopping.aborted = true;
       metricsUpdater.stop();
+      driftUpdater.stop();
       await metricsConsumer?.stop().catch((err: Error) => logger.warn({ err: err.message }, "metrics consumer stopped with an error"));
       await ingested?.close();
       const consumerStopped = consumer?.stop();

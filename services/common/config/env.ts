@@ -53,6 +53,7 @@ const EnvSchema = z.object({
     .refine((ws) => ws.every((w) => Number.isInteger(w) && w >= 60 && w <= 31 * 86400), "must be whole seconds between 60 and 31 days, comma-separated")
     .refine((ws) => ws.every((w) => w % Math.min(...ws) === 0), "every window must be a multiple of the smallest"),
   HINDSIGHT_METRICS_INTERVAL_MS: int(1000, 0),
+  HINDSIGHT_REFERENCE_ROWS: int(2000, 100),
   HINDSIGHT_HOME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
@@ -64,6 +65,8 @@ export interface Config {
   http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[] };
   processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
+  /** A version without a reference is compared with its first autoReferenceRows predictions. */
+  drift: { autoReferenceRows: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   /** State of the embedded stack (data, logs, pid files); the CLI defaults it to ./.hindsight. */
   home: string | undefined;
@@ -105,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       metricsPort: e.HINDSIGHT_PROCESSOR_METRICS_PORT,
     },
     metrics: { labelHorizonMs: e.HINDSIGHT_LABEL_HORIZON_DAYS * 86_400_000, windowSizes: [...new Set(e.HINDSIGHT_WINDOWS)].sort((a, b) => a - b), minIntervalMs: e.HINDSIGHT_METRICS_INTERVAL_MS },
+    drift: { autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS },
     logLevel: e.LOG_LEVEL,
     home: e.HINDSIGHT_HOME,
   };

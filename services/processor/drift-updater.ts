@@ -1,0 +1,212 @@
+/**
+ * After a batch of predictions is durable, rewrites the feature summaries of the base windows it
+ * touched (from the raw rows, on the version's reference bins) and re-scores drift and data
+ * quality for every window size containing them. Because everything is recomputed from raw rows
+ * and written to replacing tables, a replay or a crash changes nothing.
+ *
+ * A version with no reference of its own (or its model's) gets one automatically: its first
+ * `autoReferenceRows` predictions, pinned as a time range. Uploading or pinning another one
+ * through the API makes every window of the version recomputed against it.
+ */
+import type { Logger } from "../common/observability/logger.js";
+import type { DriftRepository, ReferenceMeta } from "../common/clickhouse/drift.repository.js";
+import { classifyClickHouseError } from "../common/clickhouse/errors.js";
+import { baseWindowStart } from "../common/domain/model-spec.js";
+import type { PredictionRow } from "../common/domain/event-rows.js";
+import type { FeatureProfile } from "../common/domain/drift/profile.js";
+import { emptySummary, mergeInto, type FeatureSummary } from "../common/domain/drift/summary.js";
+import { decideDrift } from "../common/domain/drift/feature-drift.js";
+import { checkQuality } from "../common/domain/drift/data-quality.js";
+import type { FeatureRule } from "../../schemas/models.js";
+
+export interface DriftUpdaterOptions {
+  windowSizes: number[];
+  /** predictions of a version that make its automatic reference */
+  autoReferenceRows: number;
+  logger: Logger;
+  /** least time between two runs; each pause also lasts four times the previous run */
+  minIntervalMs?: number;
+  /** how often references and rules are re-read, to notice ones posted through the API */
+  refreshMs?: number;
+}
+
+interface VersionState {
+  modelId: string;
+  version: string;
+  reference?: { meta: ReferenceMeta; profiles: FeatureProfile[] };
+}
+
+const key = (modelId: string, version: string) => `${modelId}\u0000${version}`;
+
+export class DriftUpdater {
+  private versions = new Map<string, VersionState>();
+  private dirty = new Map<string, Set<number>>();
+  private rules = new Map<string, Record<string, FeatureRule>>();
+  private rulesText = new Map<string, string>();
+  private refreshedAt = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private next: Promise<void> | undefined;
+  private notBefore = 0;
+  private stopped = false;
+  readonly baseSeconds: number;
+
+  constructor(
+    private readonly repo: DriftRepository,
+    private readonly options: DriftUpdaterOptions,
+  ) {
+    this.baseSeconds = Math.min(...options.windowSizes);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async afterPredictions(rows: PredictionRow[]): Promise<void> {
+    for (const r of rows) {
+      const k = key(r.model_id, r.model_version);
+      if (!this.versions.has(k)) this.versions.set(k, { modelId: r.model_id, version: r.model_version });
+      this.mark(k, baseWindowStart(r.event_time_ms, this.baseSeconds));
+    }
+    if (rows.length > 0) await this.schedule();
+  }
+
+  private mark(k: string, window: number): void {
+    let set = this.dirty.get(k);
+    if (!set) this.dirty.set(k, (set = new Set()));
+    set.add(window);
+  }
+
+  /** Coalesces: batches arriving while a run is under way share the next run. */
+  private schedule(): Promise<void> {
+    if (!this.next) {
+      this.next = this.tail.then(async () => {
+        const wait = this.notBefore - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        this.next = undefined;
+        const work = this.dirty;
+        this.dirty = new Map();
+        const started = Date.now();
+        try {
+          await this.run(work);
+        } finally {
+          this.notBefore = Date.now() + Math.max(this.options.minIntervalMs ?? 0, 4 * (Date.now() - started));
+        }
+      });
+      this.tail = this.next.catch(() => undefined);
+    }
+    return this.next;
+  }
+
+  private async run(work: Map<string, Set<number>>): Promise<void> {
+    await this.refresh(work);
+    for (const [k, windows] of work) {
+      const state = this.versions.get(k)!;
+      if (!state.reference) await this.autoReference(state, windows);
+      if (!state.reference || windows.size === 0) continue;
+      await this.recompute(state, [...windows]);
+    }
+  }
+
+  /** Re-reads rules and references now and then; a change makes the affected windows dirty. */
+  private async refresh(work: Map<string, Set<number>>): Promise<void> {
+    if (Date.now() - this.refreshedAt < (this.options.refreshMs ?? 5_000) && [...work.keys()].every((k) => this.versions.get(k)?.reference)) return;
+    this.refreshedAt = Date.now();
+    const rules = await this.retrying(() => this.repo.loadRules());
+    const changedRules = new Set<string>();
+    for (const [modelId, r] of rules) {
+      const text = JSON.stringify(r);
+      if (this.rulesText.has(modelId) && this.rulesText.get(modelId) !== text) changedRules.add(modelId);
+      this.rulesText.set(modelId, text);
+      this.rules.set(modelId, r);
+    }
+    for (const [k, state] of this.versions) {
+      const meta = await this.retrying(() => this.repo.activeReference(state.modelId, state.version));
+      const changed = meta && meta.reference_id !== state.reference?.meta.reference_id;
+      if (changed) {
+        state.reference = { meta, profiles: await this.retrying(() => this.repo.loadProfiles(meta.reference_id)) };
+        this.options.logger.info({ model: state.modelId, version: state.version, reference: meta.reference_id }, "drift reference in use");
+      }
+      if (state.reference && (changed || changedRules.has(state.modelId))) await this.markAll(state, work, k);
+    }
+  }
+
+  private async markAll(state: VersionState, work: Map<string, Set<number>>, k: string): Promise<void> {
+    const all = await this.retrying(() => this.repo.versionWindows(state.modelId, state.version, this.baseSeconds));
+    const set = work.get(k) ?? new Set<number>();
+    for (const w of all) set.add(w);
+    work.set(k, set);
+  }
+
+  private async autoReference(state: VersionState, windows: Set<number>): Promise<void> {
+    const range = await this.retrying(() => this.repo.firstRows(state.modelId, state.version, this.options.autoReferenceRows));
+    if (!range) return;
+    const referenceId = `auto-${state.version}-${range.fromMs}-${range.toMs}`;
+    const rules = this.rules.get(state.modelId) ?? {};
+    const built = await this.retrying(() => this.repo.buildProfiles(state.modelId, state.version, referenceId, { kind: "range", ...range }, rules));
+    const meta: ReferenceMeta = {
+      reference_id: referenceId,
+      model_id: state.modelId,
+      model_version: state.version,
+      source: "auto",
+      from_ms: range.fromMs,
+      to_ms: range.toMs,
+      rows: built.rows,
+      created_at_ms: Date.now(),
+    };
+    await this.retrying(() => this.repo.saveReference(meta, built.profiles));
+    state.reference = { meta, profiles: built.profiles };
+    for (const w of await this.retrying(() => this.repo.versionWindows(state.modelId, state.version, this.baseSeconds))) windows.add(w);
+    this.options.logger.info({ model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length }, "built the automatic drift reference from the version's first predictions");
+  }
+
+  private async recompute(state: VersionState, windows: number[]): Promise<void> {
+    const { meta, profiles } = state.reference!;
+    const now = Date.now();
+    const base = this.baseSeconds;
+    await this.retrying(() => this.repo.recomputeSummaries(state.modelId, state.version, meta.reference_id, profiles, base, windows, now));
+    const rules = this.rules.get(state.modelId) ?? {};
+    for (const size of this.options.windowSizes) {
+      const starts = [...new Set(windows.map((w) => Math.floor(w / size) * size))].sort((a, b) => a - b);
+      // Windows of this size close together are read in one query.
+      for (let i = 0; i < starts.length; i += 50) {
+        const chunk = starts.slice(i, i + 50);
+        const summaries = await this.retrying(() => this.repo.readSummaries(state.modelId, state.version, meta.reference_id, profiles, chunk[0]!, chunk.at(-1)! + size));
+        for (const start of chunk) {
+          const merged = mergeWindow(summaries, start, size, base);
+          const drift = decideDrift(profiles.map((p) => ({ profile: p, window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"), rule: rules[p.feature] })));
+          const byName = new Map(profiles.map((p) => [p.feature, p]));
+          const checks = [...merged.values()].flatMap((s) => checkQuality(byName.get(s.feature), s, rules[s.feature]));
+          await this.retrying(() => this.repo.writeDrift(state.modelId, state.version, start, size, meta.reference_id, drift, now));
+          await this.retrying(() => this.repo.writeQuality(state.modelId, state.version, start, size, checks, now));
+        }
+      }
+    }
+  }
+
+  /** Outages are waited out like the raw writes; a query ClickHouse rejects is a bug, so it throws. */
+  private async retrying<T>(step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (this.stopped || classifyClickHouseError(err) === "rejected_data") throw err;
+        const delay = Math.min(5_000, 100 * 2 ** (attempt - 1));
+        this.options.logger.warn({ attempt, delay, err: (err as Error).message }, "drift recomputation failed, retrying");
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
+
+/** The base-window summaries in [start, start + size), merged per feature. */
+function mergeWindow(byWindow: Map<number, FeatureSummary[]>, start: number, size: number, base: number): Map<string, FeatureSummary> {
+  const out = new Map<string, FeatureSummary>();
+  for (let w = start; w < start + size; w += base) {
+    for (const s of byWindow.get(w) ?? []) {
+      const acc = out.get(s.feature);
+      if (acc) mergeInto(acc, s);
+      else out.set(s.feature, { ...s, counts: [...s.counts], sums: [...s.sums], unseenTop: [...s.unseenTop] });
+    }
+  }
+  return out;
+}
