@@ -53,7 +53,7 @@ async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string,
   ctx.log(
     `demo: ${options.rate} predictions/s of model 'fraud' (v3 production, v4 canary); labels arrive late ` +
       `(median 2 days compressed ${options.timeScale}× into ${Math.round(172_800 / options.timeScale)} s); ` +
-      "incidents: 'amount' drifts at +10 min, country=BR accuracy drops at +30 min",
+      "incidents: 'amount' drifts at +10 min, country=BR accuracy drops at +30 min, merchant_category 'gaming' vanishes at +40 min",
   );
   const sent = { predictions: 0, labels: 0, rejected: 0 };
   let lastReport = Date.now();

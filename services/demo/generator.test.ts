@@ -405,9 +405,29 @@ describe("createDemoTraffic", () => {
     expect(changed.every((p) => p.segments.device === "web" && p.timestamp >= from)).toBe(true);
   });
 
+  it("category_vanish replaces the category inside its interval only, drawing nothing extra", () => {
+    const base = { startMs: START, predictionsPerSecond: 200 };
+    const from = START + 10 * SECOND;
+    const to = START + 15 * SECOND;
+    const clean = createDemoTraffic(base).advance(START + 20 * SECOND).predictions;
+    const hit = createDemoTraffic({ ...base, incidents: [{ kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: from, toMs: to }] }).advance(START + 20 * SECOND).predictions;
+    expect(hit.length).toBe(clean.length);
+    let replaced = 0;
+    hit.forEach((h, i) => {
+      const c = clean[i]!;
+      const inside = h.timestamp >= from && h.timestamp < to;
+      if (inside && c.features.merchant_category === "gaming") {
+        expect(h.features.merchant_category).toBe("electronics");
+        replaced++;
+      } else expect(h.features.merchant_category).toBe(c.features.merchant_category);
+    });
+    expect(replaced).toBeGreaterThan(50);
+    expect(() => createDemoTraffic({ incidents: [{ kind: "category_vanish", category: "gaming", replacement: "gaming", fromMs: 0 }] })).toThrow(RangeError);
+  });
+
   it("defaultIncidents schedules one incident of each kind after startMs", () => {
     const incidents = defaultIncidents(START);
-    expect(incidents.map((i) => i.kind).sort()).toEqual(["feature_drift", "segment_accuracy_drop"]);
+    expect(incidents.map((i) => i.kind).sort()).toEqual(["category_vanish", "feature_drift", "segment_accuracy_drop"]);
     for (const i of incidents) {
       expect(i.fromMs).toBeGreaterThan(START);
       expect(i.toMs ?? Infinity).toBeGreaterThan(i.fromMs);

@@ -37,6 +37,7 @@ export interface DemoLabel {
 
 export type DemoNumericFeature = "amount" | "account_age_days" | "num_tx_24h";
 export type DemoSegmentKey = "country" | "device";
+export type DemoCategory = (typeof CATEGORIES)[number];
 
 /**
  * Multiplies one numeric feature by `shift` for predictions with timestamp in [fromMs, toMs),
@@ -68,7 +69,20 @@ export interface SegmentAccuracyDropIncident {
   flipRate: number;
 }
 
-export type DemoIncident = FeatureDriftIncident | SegmentAccuracyDropIncident;
+/**
+ * In [fromMs, toMs), merchants of `category` are reported (and behave) as `replacement`: the
+ * category vanishes from the data, as when an upstream mapping drops a value.
+ */
+export interface CategoryVanishIncident {
+  kind: "category_vanish";
+  category: DemoCategory;
+  replacement: DemoCategory;
+  fromMs: number;
+  /** exclusive; omitted = never ends */
+  toMs?: number;
+}
+
+export type DemoIncident = FeatureDriftIncident | SegmentAccuracyDropIncident | CategoryVanishIncident;
 
 export interface DemoVersion {
   version: string;
@@ -135,7 +149,7 @@ const DAY_MS = 86_400_000;
 // 2024-01-01T00:00:00Z, a fixed constant rather than "now" so default runs are reproducible.
 const DEFAULT_START_MS = 1_704_067_200_000;
 
-/** One incident of each kind, a few minutes into the simulation, so a demo shows both soon. */
+/** One incident of each kind, a few minutes into the simulation, so a demo shows them soon. */
 export function defaultIncidents(startMs: number): DemoIncident[] {
   return [
     { kind: "feature_drift", feature: "amount", fromMs: startMs + 10 * MINUTE_MS, toMs: startMs + 25 * MINUTE_MS, shift: 2.5 },
@@ -146,6 +160,7 @@ export function defaultIncidents(startMs: number): DemoIncident[] {
       toMs: startMs + 50 * MINUTE_MS,
       flipRate: 0.4,
     },
+    { kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: startMs + 40 * MINUTE_MS, toMs: startMs + 55 * MINUTE_MS },
   ];
 }
 
@@ -245,6 +260,7 @@ class DemoTrafficGenerator implements DemoTraffic {
   private readonly delaySigma: number;
   private readonly drifts: ResolvedDrift[];
   private readonly segmentDrops: ResolvedSegmentDrop[];
+  private readonly vanishes: Array<{ from: number; to: number; fromMs: number; toMs: number }>;
   private readonly heap = new LabelHeap();
   /** continuous ms since startMs of the next arrival */
   private nextOffsetMs: number;
@@ -282,6 +298,7 @@ class DemoTrafficGenerator implements DemoTraffic {
 
     this.drifts = [];
     this.segmentDrops = [];
+    this.vanishes = [];
     for (const incident of opts.incidents ?? []) {
       const toMs = incident.toMs ?? Number.POSITIVE_INFINITY;
       if (!Number.isFinite(incident.fromMs) || !(toMs > incident.fromMs)) {
@@ -290,6 +307,11 @@ class DemoTrafficGenerator implements DemoTraffic {
       if (incident.kind === "feature_drift") {
         if (!(incident.shift > 0) || !Number.isFinite(incident.shift)) throw new RangeError(`feature_drift shift must be > 0, got ${incident.shift}`);
         this.drifts.push({ feature: incident.feature, fromMs: incident.fromMs, toMs, shift: incident.shift });
+      } else if (incident.kind === "category_vanish") {
+        const from = CATEGORIES.indexOf(incident.category);
+        const to = CATEGORIES.indexOf(incident.replacement);
+        if (from < 0 || to < 0 || from === to) throw new RangeError(`category_vanish needs two different known categories, got ${incident.category} → ${incident.replacement}`);
+        this.vanishes.push({ from, to, fromMs: incident.fromMs, toMs });
       } else {
         if (!(incident.flipRate >= 0 && incident.flipRate <= 1)) throw new RangeError(`segment_accuracy_drop flipRate must be in [0, 1], got ${incident.flipRate}`);
         this.segmentDrops.push({ key: incident.segment.key, value: incident.segment.value, fromMs: incident.fromMs, toMs, flipRate: incident.flipRate });
@@ -358,7 +380,8 @@ class DemoTrafficGenerator implements DemoTraffic {
 
     const version = this.versions[rng.pick(this.versionCumulative)]!;
     const countryIdx = rng.pick(this.countryCumulative);
-    const categoryIdx = rng.pick(this.categoryCumulative);
+    let categoryIdx = rng.pick(this.categoryCumulative);
+    for (const v of this.vanishes) if (categoryIdx === v.from && timestamp >= v.fromMs && timestamp < v.toMs) categoryIdx = v.to;
     const deviceIdx = rng.pick(this.deviceCumulative);
     const country = COUNTRIES[countryIdx]!;
     const device = DEVICES[deviceIdx]!;

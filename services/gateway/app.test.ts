@@ -27,6 +27,8 @@ async function appWith(deps: Partial<GatewayDeps>) {
         metrics: async () => [],
         sliceCounts: async () => [],
       },
+      // These unit tests exercise ingestion only; the drift routes are tested against ClickHouse.
+      drift: {} as GatewayDeps["drift"],
       ...deps,
     }),
   );

@@ -12,6 +12,8 @@ import { parseNdjson } from "./batch-body.js";
 import { ingestRoutes } from "./routes/v1/ingest.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/v1/models.js";
+import { driftRoutes } from "./routes/v1/drift.js";
+import type { DriftRepository } from "../common/clickhouse/drift.repository.js";
 
 export interface GatewayDeps {
   producer: KafkaProducer;
@@ -21,6 +23,7 @@ export interface GatewayDeps {
   /** Unread messages of the processor's consumer group, per topic. */
   consumerLag(): Promise<Record<string, number>>;
   models: ModelStore;
+  drift: DriftRepository;
 }
 
 export interface GatewayContext {
@@ -81,5 +84,6 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     healthRoutes(app, ctx);
     ingestRoutes(app, ctx);
     modelRoutes(app, ctx);
+    driftRoutes(app, ctx);
   };
 }

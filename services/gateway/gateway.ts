@@ -7,6 +7,7 @@ import type { Logger } from "../common/observability/logger.js";
 import { createRegistry } from "../common/observability/metrics.js";
 import { buildApp } from "./app.js";
 import { createModelStore } from "../common/clickhouse/model-store.js";
+import { driftRepository } from "../common/clickhouse/drift.repository.js";
 
 export async function createGateway(config: Config, logger: Logger): Promise<FastifyInstance> {
   const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
@@ -25,6 +26,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
         clickhouse: () => clickhouse.ping(),
       },
       models: createModelStore(clickhouse),
+      drift: driftRepository(clickhouse),
       consumerLag() {
         // Scrapes come every few seconds; asking the broker at most every 5 s is plenty.
         if (!lagCache || Date.now() - lagCache.at > 5_000) lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };

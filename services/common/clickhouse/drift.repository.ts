@@ -341,6 +341,25 @@ export function driftRepository(ch: ClickHouse) {
       return out;
     },
 
+    /** Scores for the API, newest window first. */
+    async driftScores(q: WindowQuery): Promise<Array<Record<string, unknown>>> {
+      return ch.rows<Record<string, unknown>>(sql`
+        SELECT toUInt32(window_start) * 1000 AS window_start_ms, model_version, feature, kind, method, score, p_value, threshold,
+               drifted, decision, reference_id, toUInt64(n) AS n, toUInt64(reference_n) AS reference_n, psi, ks, ks_p_value, ks_error_bound, jensen_shannon,
+               wasserstein, wasserstein_error_bound, chi2, chi2_p_value, unseen_share
+        FROM ${t("drift_scores")}
+        WHERE ${windowFilter(q)} ${q.flaggedOnly ? raw("AND drifted = 1") : raw("")}
+        ORDER BY window_start DESC, model_version, feature LIMIT ${q.limit}`).then(numbers("n", "reference_n", "drifted"));
+    },
+
+    async qualityChecks(q: WindowQuery): Promise<Array<Record<string, unknown>>> {
+      return ch.rows<Record<string, unknown>>(sql`
+        SELECT toUInt32(window_start) * 1000 AS window_start_ms, model_version, feature, check, value, expected, violated, count, rule, detail
+        FROM ${t("data_quality")}
+        WHERE ${windowFilter(q)} ${q.flaggedOnly ? raw("AND violated = 1") : raw("")}
+        ORDER BY window_start DESC, model_version, feature, check LIMIT ${q.limit}`).then(numbers("count", "violated"));
+    },
+
     async writeDrift(modelId: string, version: string, windowStartS: number, windowSeconds: number, referenceId: string, drift: FeatureDrift[], nowMs: number): Promise<void> {
       if (drift.length === 0) return;
       const rows = drift.map((d) => ({
@@ -397,6 +416,40 @@ export function driftRepository(ch: ClickHouse) {
 }
 
 export type DriftRepository = ReturnType<typeof driftRepository>;
+
+export interface WindowQuery {
+  modelId: string;
+  window: number;
+  from?: number | undefined;
+  to?: number | undefined;
+  model_version?: string | undefined;
+  feature?: string | undefined;
+  flaggedOnly: boolean;
+  limit: number;
+}
+
+function windowFilter(q: WindowQuery): Sql {
+  return join(
+    [
+      sql`model_id = ${q.modelId} AND window_seconds = ${q.window}`,
+      ...(q.from === undefined ? [] : [sql`window_start >= toDateTime(${Math.floor(q.from / 1000)})`]),
+      ...(q.to === undefined ? [] : [sql`window_start < toDateTime(${Math.ceil(q.to / 1000)})`]),
+      ...(q.model_version === undefined ? [] : [sql`model_version = ${q.model_version}`]),
+      ...(q.feature === undefined ? [] : [sql`feature = ${q.feature}`]),
+    ],
+    " AND ",
+  );
+}
+
+/** UInt64 and UInt8 columns arrive as strings or numbers; the API answers numbers (and booleans). */
+function numbers(...columns: string[]) {
+  return (rows: Array<Record<string, unknown>>) =>
+    rows.map((r) => {
+      const out: Record<string, unknown> = { ...r, window_start_ms: Number(r.window_start_ms) };
+      for (const c of columns) out[c] = c === "drifted" || c === "violated" ? Number(r[c]) === 1 : Number(r[c]);
+      return out;
+    });
+}
 
 /** JSON has no Infinity or NaN: those are stored as NULL. */
 function finite(x: number | null): number | null {

@@ -1,28 +1,17 @@
 /**
  * Models and their quality metrics over HTTP:
- *   PUT /v1/models/:id                 declare task, positive class, threshold, slice keys (admin)
+ *   PUT /v1/models/:id                 declare task, positive class, threshold, slice keys and
+ *                                      per-feature rules (admin)
  *   GET /v1/models                     every model with its specification (read)
  *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
  *   GET /v1/models/:id/slices          slices ranked by how far they fall below the population (read)
  */
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ModelDeclaration } from "../../../../schemas/models.js";
 import type { GatewayContext } from "../../app.js";
 import { wilsonInterval } from "../../../common/domain/intervals.js";
-
-const modelIdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "not a valid model id") });
-
-const DURATIONS: Record<string, number> = { m: 60, h: 3600, d: 86400 };
-/** "5m", "1h", "1d" or plain seconds. */
-const windowParam = z
-  .string()
-  .regex(/^\d+[mhd]?$/, "a window such as 5m, 1h, 1d or seconds")
-  .transform((w) => {
-    const unit = w.at(-1)!;
-    return unit in DURATIONS ? Number(w.slice(0, -1)) * DURATIONS[unit]! : Number(w);
-  });
-const timeParam = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/)]).transform((t) => (/^\d+$/.test(t) ? Number(t) : Date.parse(t)));
+import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 
 const MetricsQuery = z.object({
   window: windowParam.default(3600),
@@ -44,15 +33,6 @@ const SlicesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-/** The parsed value, or undefined after answering 400 with the first issue's field and reason. */
-function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  void reply.code(400).send({ error: { code: "bad_request", message: `${issue.path.join(".") || "request"}: ${issue.message}` } });
-  return undefined;
-}
-
 export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const { deps, requireScope } = ctx;
   const store = deps.models;
@@ -70,7 +50,8 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       declared: true,
     };
     await store.declare(spec);
-    return reply.code(200).send({ model_id: spec.modelId, task: spec.task, positive_class: spec.positiveClass || null, threshold: spec.threshold, slice_keys: spec.sliceKeys, declared: true });
+    await deps.drift.saveRules(spec.modelId, d.features, Date.now());
+    return reply.code(200).send({ model_id: spec.modelId, task: spec.task, positive_class: spec.positiveClass || null, threshold: spec.threshold, slice_keys: spec.sliceKeys, features: d.features, declared: true });
   });
 
   app.get("/v1/models", { preHandler: requireScope("read") }, async () => ({ models: await store.list() }));

@@ -1,0 +1,26 @@
+/** Parameters shared by the models routes, parsed with zod; a bad one is answered with 400. */
+import type { FastifyReply } from "fastify";
+import { z } from "zod";
+
+export const modelIdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "not a valid model id") });
+
+const DURATIONS: Record<string, number> = { m: 60, h: 3600, d: 86400 };
+/** "5m", "1h", "1d" or plain seconds. */
+export const windowParam = z
+  .string()
+  .regex(/^\d+[mhd]?$/, "a window such as 5m, 1h, 1d or seconds")
+  .transform((w) => {
+    const unit = w.at(-1)!;
+    return unit in DURATIONS ? Number(w.slice(0, -1)) * DURATIONS[unit]! : Number(w);
+  });
+export const timeParam = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/)]).transform((t) => (/^\d+$/.test(t) ? Number(t) : Date.parse(t)));
+
+/** The parsed value, or undefined after answering 400 with the first issue's field and reason. */
+export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  void reply.code(400).send({ error: { code: "bad_request", message: `${issue.path.join(".") || "request"}: ${issue.message}` } });
+  return undefined;
+}
+
