@@ -1,0 +1,223 @@
+/**
+ * Drift benchmark: current rows per second scored for drift, 20 features, by Hindsight's own code
+ * path (reference profiles and the window's summaries computed in ClickHouse, then decideDrift),
+ * beside Evidently's DataDriftPreset and a plain scipy baseline on the same data in the same run.
+ * Then, per feature, the two tools' methods, scores and decisions side by side.
+ *
+ *   npm run bench:drift -- [--rows 1000000] [--reference-rows 100000] [--skip-peers]
+ *
+ * Starts its own ClickHouse (and Kafka, unused) on the benchmark ports unless KAFKA_BROKERS and
+ * CLICKHOUSE_URL are set. The peers run in .cache/bench-venv (created when missing). Loading is
+ * timed but not counted as drift computation, on either side: ClickHouse inserts for us, CSV
+ * parsing for the peers.
+ */
+import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { ClickHouse } from "../services/common/clickhouse/client.js";
+import { serialize } from "../services/common/clickhouse/batch-writer.js";
+import { driftRepository, type DriftRepository } from "../services/common/clickhouse/drift.repository.js";
+import { migrate } from "../services/common/clickhouse/migrations.js";
+import { ident, sql } from "../services/common/clickhouse/sql.js";
+import { decideDrift, type FeatureDrift } from "../services/common/domain/drift/feature-drift.js";
+import { emptySummary } from "../services/common/domain/drift/summary.js";
+import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
+import { CATEGORICAL, CSV_HEADER, DRIFTED, NUMERIC, csvLine, featureColumns, sampler, type Row } from "./drift-data.js";
+import { log, startBenchStack } from "./stack.js";
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: "string", default: "1000000" },
+    "reference-rows": { type: "string", default: "100000" },
+    "skip-peers": { type: "boolean", default: false },
+  },
+});
+const ROWS = Number(args.rows);
+const REFERENCE_ROWS = Number(args["reference-rows"]);
+if (!(Number.isInteger(ROWS) && ROWS > 0 && Number.isInteger(REFERENCE_ROWS) && REFERENCE_ROWS > 0)) throw new Error("--rows and --reference-rows take positive integers");
+
+const DATA_DIR = join(CACHE_DIR, "drift-bench");
+const VENV = join(CACHE_DIR, "bench-venv");
+const MODEL = "bench";
+const VERSION = "v1";
+const REFERENCE_ID = "bench-ref";
+/** One base window of a day holds every current row, so the whole sample is scored as one window. */
+const BASE_SECONDS = 86_400;
+const DAY = Date.UTC(2026, 0, 1) / 1000;
+/** Rows generated, written and inserted at a time, to bound memory. */
+const SLICE = 50_000;
+
+interface PeerColumn {
+  method: string;
+  score: number | null;
+  threshold: number;
+  drifted: boolean;
+}
+
+interface PeerResult {
+  load_seconds: number;
+  evidently: { version: string; seconds: number; columns: Record<string, PeerColumn> };
+  scipy: { seconds: number; columns: Record<string, Record<string, number | null>> };
+}
+
+async function main(): Promise<void> {
+  const { config, infra, ch } = await startBenchStack();
+  const files = { reference: join(DATA_DIR, "reference.csv"), current: join(DATA_DIR, "current.csv") };
+  try {
+    await migrate(ch);
+    mkdirSync(DATA_DIR, { recursive: true });
+    const drift = driftRepository(ch);
+    const currentTable = ident(`${ch.database}.features_by_time`).name;
+    log(`generating and loading ${REFERENCE_ROWS} reference rows`);
+    const referenceLoadS = await writeAndLoad(sampler("reference", 1), REFERENCE_ROWS, files.reference, (rows, first) =>
+      drift.insertSample(REFERENCE_ID, rows.map((r, i) => ({ reference_id: REFERENCE_ID, row_number: first + i, ...featureColumns(r) }))),
+    );
+    log(`generating and loading ${ROWS} current rows`);
+    const currentLoadS = await writeAndLoad(sampler("current", 2), ROWS, files.current, async (rows, first) => {
+      const stored = rows.map((r, i) => ({
+        model_id: MODEL,
+        model_version: VERSION,
+        event_time: DAY + Math.floor(((first + i) * BASE_SECONDS) / ROWS),
+        prediction_id: String(first + i),
+        ...featureColumns(r),
+      }));
+      await ch.insertJsonEachRow(currentTable, await serialize(stored, 5_000));
+    });
+    await settle(ch);
+
+    log("Hindsight: buildProfiles → recomputeSummaries → readSummaries → decideDrift");
+    const ours = await hindsight(drift);
+    const peers = args["skip-peers"] ? undefined : runPeers(files);
+    report(ours, { reference: referenceLoadS, current: currentLoadS }, peers);
+  } finally {
+    await ch.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
+    await ch.close();
+    await infra.stop();
+    for (const file of Object.values(files)) rmSync(file, { force: true });
+  }
+}
+
+/** Writes `count` rows to a CSV file and hands them to `load` in slices; returns the seconds spent loading. */
+async function writeAndLoad(next: () => Row, count: number, file: string, load: (rows: Row[], first: number) => Promise<void>): Promise<number> {
+  const out = createWriteStream(file);
+  out.write(CSV_HEADER);
+  let loadMs = 0;
+  for (let first = 0; first < count; first += SLICE) {
+    const rows = Array.from({ length: Math.min(SLICE, count - first) }, next);
+    if (!out.write(rows.map(csvLine).join(""))) await once(out, "drain");
+    const started = performance.now();
+    await load(rows, first);
+    loadMs += performance.now() - started;
+  }
+  out.end();
+  await once(out, "finish");
+  return loadMs / 1000;
+}
+
+/**
+ * Waits until ClickHouse has finished merging the freshly inserted parts, so that background
+ * merges neither steal CPU from the timed queries nor vary their input from run to run.
+ */
+async function settle(ch: ClickHouse): Promise<void> {
+  const busy = async () =>
+    Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM system.merges WHERE database = ${ch.database}`))[0]?.n ?? 0) > 0;
+  let quiet = 0;
+  while (quiet < 3) {
+    quiet = (await busy()) ? 0 : quiet + 1;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const parts = await ch.rows<{ table: string; n: string }>(sql`
+    SELECT table, count() AS n FROM system.parts WHERE database = ${ch.database} AND active AND table IN ('features_by_time', 'reference_samples') GROUP BY table`);
+  log(`merges settled; active parts: ${parts.map((p) => `${p.table} ${p.n}`).join(", ")}`);
+}
+
+interface HindsightResult {
+  seconds: number;
+  steps: Array<[string, number]>;
+  drift: FeatureDrift[];
+}
+
+/** The processor's recompute → read → decide for one window, with an uploaded sample as reference. */
+async function hindsight(repo: DriftRepository): Promise<HindsightResult> {
+  const steps: Array<[string, number]> = [];
+  const timed = async <T>(name: string, step: () => Promise<T> | T): Promise<T> => {
+    const started = performance.now();
+    const result = await step();
+    steps.push([name, (performance.now() - started) / 1000]);
+    log(`  ${name}: ${steps.at(-1)![1].toFixed(2)} s`);
+    return result;
+  };
+  const { profiles } = await timed("buildProfiles", () => repo.buildProfiles(MODEL, VERSION, REFERENCE_ID, { kind: "sample" }, {}));
+  await timed("recomputeSummaries", () => repo.recomputeSummaries(MODEL, VERSION, REFERENCE_ID, profiles, BASE_SECONDS, [DAY], Date.now()));
+  const byWindow = await timed("readSummaries", () => repo.readSummaries(MODEL, VERSION, REFERENCE_ID, profiles, DAY, DAY + BASE_SECONDS));
+  const drift = await timed("decideDrift", () => {
+    // A single base window is the whole window: nothing to merge.
+    const window = new Map((byWindow.get(DAY) ?? []).map((s) => [s.feature, s]));
+    return decideDrift(profiles.map((p) => ({ profile: p, window: window.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric") })));
+  });
+  return { seconds: steps.reduce((s, [, x]) => s + x, 0), steps, drift };
+}
+
+function runPeers(files: { reference: string; current: string }): PeerResult {
+  const python = ensureVenv();
+  log("peers: Evidently DataDriftPreset and scipy on the same CSV files");
+  const script = join(ROOT, "bench/python/evidently_drift.py");
+  const argv = [script, "--reference", files.reference, "--current", files.current, "--numeric", NUMERIC.join(","), "--categorical", CATEGORICAL.join(",")];
+  const result = spawnSync(python, argv, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`the peer script failed (exit ${result.status})`);
+  return JSON.parse(result.stdout) as PeerResult;
+}
+
+function ensureVenv(): string {
+  const python = join(VENV, "bin", "python");
+  const run = (command: string, argv: string[]) => spawnSync(command, argv, { stdio: ["ignore", 2, 2] }).status === 0;
+  if (existsSync(python) && run(python, ["-c", "import evidently, scipy, pandas"])) return python;
+  log("creating the peers' virtualenv (numpy, scipy, pandas, evidently); this takes a couple of minutes");
+  if (!existsSync(python) && !run("python3", ["-m", "venv", VENV])) throw new Error("python3 -m venv failed");
+  if (!run(join(VENV, "bin", "pip"), ["install", "-q", "-r", join(ROOT, "bench/python/requirements.txt")])) throw new Error("pip install failed");
+  return python;
+}
+
+/** The scipy baseline's statistic matching the method Hindsight decided with. */
+const SCIPY_STATISTIC: Record<string, string> = { wasserstein: "wasserstein_normed", jensen_shannon: "js", ks: "ks", chi_square: "chi2" };
+
+/*
+ * Scores differ between the tools while decisions should agree: Evidently's Jensen–Shannon distance
+ * uses the natural logarithm (its score = the base-2 score × √ln 2 ≈ 0.83 × ours) and bins numeric
+ * features its own way, and Hindsight reads the Wasserstein distance from the reference's
+ * percentile bins (within the error bound it stores) where scipy and Evidently use every value.
+ */
+function report(ours: HindsightResult, loadS: { reference: number; current: number }, peers: PeerResult | undefined): void {
+  const out = (line = "") => process.stdout.write(`${line}\n`);
+  const rate = (s: number) => ROWS / s;
+  const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? "—" : x.toFixed(digits));
+  out(`\nDrift, ${ROWS.toLocaleString("en")} current rows × ${NUMERIC.length + CATEGORICAL.length} features against ${REFERENCE_ROWS.toLocaleString("en")} reference rows, same run:`);
+  out(`  ${"tool".padEnd(48)} ${"seconds".padStart(8)} ${"rows/s".padStart(11)}   rate vs Hindsight`);
+  const tools: Array<[string, number]> = [["Hindsight (ClickHouse summaries + decideDrift)", ours.seconds]];
+  if (peers) tools.push([`Evidently ${peers.evidently.version} DataDriftPreset`, peers.evidently.seconds], ["scipy (KS, W1, chi², JS; no decisions)", peers.scipy.seconds]);
+  for (const [name, s] of tools) out(`  ${name.padEnd(48)} ${s.toFixed(2).padStart(8)} ${Math.round(rate(s)).toLocaleString("en").padStart(11)}   ${(rate(s) / rate(ours.seconds)).toFixed(2)}×`);
+  out(`  Hindsight's steps: ${ours.steps.map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(", ")}`);
+  out(`  loading, not counted: ClickHouse inserts ${(loadS.reference + loadS.current).toFixed(1)} s (Hindsight)${peers ? `, CSV parsing ${peers.load_seconds.toFixed(1)} s (peers)` : ""}`);
+
+  out(`\n  ${"feature".padEnd(8)} ${"Hindsight".padEnd(32)} ${peers ? `${"Evidently".padEnd(30)} scipy, same statistic as ours` : ""}`.trimEnd());
+  for (const d of ours.drift) {
+    const mine = `${d.method.padEnd(15)} ${fmt(d.score).padStart(8)} ${d.drifted ? "DRIFT" : "ok"}`;
+    const theirs = peers?.evidently.columns[d.feature];
+    const evidently = theirs ? `${theirs.method.padEnd(15)} ${fmt(theirs.score).padStart(8)} ${theirs.drifted ? "DRIFT" : "ok"}` : "";
+    const scipy = peers?.scipy.columns[d.feature]?.[SCIPY_STATISTIC[d.method] ?? ""];
+    out(`  ${d.feature.padEnd(8)} ${mine.padEnd(32)} ${evidently.padEnd(30)} ${peers ? fmt(scipy) : ""}`.trimEnd());
+  }
+  const flagged = (names: string[]) => names.sort().join(", ") || "none";
+  const oursFlagged = flagged(ours.drift.filter((d) => d.drifted).map((d) => d.feature));
+  out(`\n  drifted by construction: ${flagged([...DRIFTED])}`);
+  out(`  Hindsight flags:         ${oursFlagged}`);
+  if (peers) {
+    const theirs = flagged(Object.entries(peers.evidently.columns).filter(([, c]) => c.drifted).map(([name]) => name));
+    out(`  Evidently flags:         ${theirs}`);
+    out(`  the drifted sets ${theirs === oursFlagged ? "agree" : "DISAGREE"}`);
+  }
+}
+
+await main();

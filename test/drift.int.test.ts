@@ -1,0 +1,183 @@
+/**
+ * Drift and data quality end to end, through real Kafka and ClickHouse: a seeded demo stream where
+ * `amount` is scaled ×2.5 from a known window on and merchant category 'gaming' vanishes later.
+ * The first drifted window of `amount` is the one where the shift starts, unchanged features stay
+ * below their thresholds in at least 99% of windows, and the vanished category is a cardinality
+ * violation. Then the HTTP API: an uploaded reference, a pinned one, the drift and quality
+ * endpoints, and clear 400s.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PredictionHttp } from "../schemas/events.js";
+import { encode } from "../services/common/kafka/avro-codec.js";
+import { createProducer } from "../services/common/kafka/client.js";
+import { ident, sql } from "../services/common/clickhouse/sql.js";
+import { createDemoTraffic } from "../services/demo/generator.js";
+import { startPipeline, stopPipeline, waitForProcessor, TEST_TOKEN, postJson, type Pipeline } from "./helpers/harness.js";
+
+const MINUTE = 60_000;
+const START = Date.UTC(2024, 0, 1);
+const HOURS = 4;
+const SHIFT_FROM = START + 60 * MINUTE;
+const SHIFT_TO = START + 120 * MINUTE;
+const VANISH_FROM = START + 150 * MINUTE;
+const VANISH_TO = START + 210 * MINUTE;
+
+interface ScoreRow {
+  model_version: string;
+  ws: number;
+  feature: string;
+  drifted: number;
+  decision: string;
+  method: string;
+  n: string;
+}
+
+describe("drift and data quality", () => {
+  let p: Pipeline;
+  const q = <T>(text: ReturnType<typeof sql>) => p.stack.clickhouse.rows<T>(text);
+  const t = (name: string) => ident(`${p.stack.config.clickhouse.database}.${name}`);
+  let sent = 0;
+
+  beforeAll(async () => {
+    p = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600", HINDSIGHT_REFERENCE_ROWS: "2000", HINDSIGHT_METRICS_INTERVAL_MS: "200" });
+    const demo = createDemoTraffic({
+      seed: 7,
+      startMs: START,
+      predictionsPerSecond: 8,
+      incidents: [
+        { kind: "feature_drift", feature: "amount", fromMs: SHIFT_FROM, toMs: SHIFT_TO, shift: 2.5 },
+        { kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: VANISH_FROM, toMs: VANISH_TO },
+      ],
+    });
+    const producer = await createProducer(p.stack.kafka);
+    // Ten simulated minutes per send, in event-time order, as a live service would.
+    for (let at = START + 10 * MINUTE; at <= START + HOURS * 60 * MINUTE; at += 10 * MINUTE) {
+      const { predictions } = demo.advance(at);
+      const messages = predictions.map((e) => {
+        const event = { ...PredictionHttp.parse(e), received_at: null };
+        return { key: event.prediction_id, value: encode("prediction", event) };
+      });
+      await producer.send(p.stack.config.topics.predictions, messages);
+      sent += messages.length;
+    }
+    await waitForProcessor(p.stack, p.stack.config, 300_000);
+  }, 600_000);
+  afterAll(async () => {
+    await stopPipeline(p ?? {});
+  });
+
+  async function scores(window: number): Promise<ScoreRow[]> {
+    return q<ScoreRow>(sql`
+      SELECT model_version, toUInt32(window_start) * 1000 AS ws, feature, drifted, decision, method, n
+      FROM ${t("drift_scores")} WHERE model_id = 'fraud' AND window_seconds = ${window} ORDER BY ws`).then((rows) => rows.map((r) => ({ ...r, ws: Number(r.ws) })));
+  }
+
+  it("scores every window of both versions against automatic references", async () => {
+    const rows = await scores(300);
+    const counted = rows.filter((r) => r.feature === "country").reduce((s, r) => s + Number(r.n), 0);
+    expect(counted).toBe(sent);
+    const versions = new Set(rows.map((r) => r.model_version));
+    expect(versions).toEqual(new Set(["v3", "v4"]));
+    // v3 windows hold ~2,000 values (an effect size decides), v4 ~240 (a test of significance).
+    expect(rows.find((r) => r.model_version === "v3" && r.feature === "amount")!.method).toBe("wasserstein");
+    expect(rows.find((r) => r.model_version === "v4" && r.feature === "amount")!.method).toBe("ks");
+    const refs = await q<{ model_version: string; source: string; rows: string }>(sql`SELECT model_version, source, rows FROM ${t("drift_references")} FINAL`);
+    expect(refs.map((r) => r.source)).toEqual(["auto", "auto"]);
+    expect(refs.every((r) => Number(r.rows) >= 2000)).toBe(true);
+  });
+
+  it("flags amount first in the window where the shift starts, in both versions", async () => {
+    const rows = await scores(300);
+    for (const version of ["v3", "v4"]) {
+      const amount = rows.filter((r) => r.model_version === version && r.feature === "amount");
+      const first = amount.find((r) => Number(r.drifted) === 1);
+      expect(first?.ws, version).toBe(SHIFT_FROM);
+      // And it stays flagged while the shift lasts.
+      const during = amount.filter((r) => r.ws >= SHIFT_FROM && r.ws < SHIFT_TO);
+      expect(during.filter((r) => Number(r.drifted) === 1).length / during.length, version).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+
+  it("keeps unchanged features below their thresholds in at least 99% of windows", async () => {
+    const rows = await scores(300);
+    // amount moves the model's score (and so its label); merchant_category changes when gaming vanishes.
+    const affected = new Set(["amount", "prediction.score", "prediction.label", "merchant_category"]);
+    const unchanged = rows.filter((r) => !affected.has(r.feature) && r.decision !== "insufficient_data");
+    // 48 windows × 2 versions × 4 features
+    expect(unchanged.length).toBe(384);
+    const flagged = unchanged.filter((r) => Number(r.drifted) === 1);
+    expect(flagged.length / unchanged.length).toBeLessThanOrEqual(0.01);
+    const quiet = rows.filter((r) => r.feature === "merchant_category" && (r.ws < VANISH_FROM || r.ws >= VANISH_TO));
+    expect(quiet.filter((r) => Number(r.drifted) === 1).length / quiet.length).toBeLessThanOrEqual(0.01);
+  });
+
+  it("shows the vanished category as a cardinality violation, only while it is gone", async () => {
+    const checks = await q<{ model_version: string; ws: number; violated: number; detail: string }>(sql`
+      SELECT model_version, toUInt32(window_start) * 1000 AS ws, violated, detail FROM ${t("data_quality")}
+      WHERE model_id = 'fraud' AND window_seconds = 300 AND feature = 'merchant_category' AND check = 'cardinality' ORDER BY ws`).then((rows) => rows.map((r) => ({ ...r, ws: Number(r.ws) })));
+    for (const version of ["v3", "v4"]) {
+      const own = checks.filter((c) => c.model_version === version);
+      const inside = own.filter((c) => c.ws >= VANISH_FROM && c.ws < VANISH_TO);
+      const outside = own.filter((c) => c.ws < VANISH_FROM || c.ws >= VANISH_TO);
+      expect(inside.length).toBe(12);
+      expect(inside.every((c) => Number(c.violated) === 1 && c.detail.includes("gaming")), version).toBe(true);
+      expect(outside.some((c) => Number(c.violated) === 1), version).toBe(false);
+    }
+  });
+
+  it("combines base windows exactly into larger ones", async () => {
+    const [five, hour] = await Promise.all([scores(300), scores(3600)]);
+    const sum = (rows: ScoreRow[]) => rows.filter((r) => r.feature === "num_tx_24h").reduce((s, r) => s + Number(r.n), 0);
+    expect(sum(hour)).toBe(sum(five));
+    for (const version of ["v3", "v4"]) {
+      const drifted = hour.filter((r) => r.model_version === version && r.feature === "amount" && Number(r.drifted) === 1);
+      expect(drifted.map((r) => r.ws)).toEqual([SHIFT_FROM]);
+    }
+  });
+
+  it("takes an uploaded reference, and answers drift and quality over HTTP", async () => {
+    const url = p.gateway.url;
+    const sample = Array.from({ length: 500 }, (_, i) => ({ features: { amount: 20 + (i % 50), country: ["US", "DE"][i % 2] }, prediction: { score: (i % 100) / 100 } }));
+    const up = await postJson(`${url}/v1/models/fraud/reference?model_version=v3`, sample);
+    expect(up.status).toBe(201);
+    expect(up.body.rows).toBe(500);
+    const amount = up.body.features.find((f: { feature: string }) => f.feature === "amount");
+    expect(amount.kind).toBe("numeric");
+    expect(amount.proposed_rules).toMatchObject({ min: 20, max: 69, non_negative: true, required: true });
+
+    const got = await fetch(`${url}/v1/models/fraud/reference?model_version=v3`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }).then((r) => r.json());
+    expect(got.active.reference_id).toBe(up.body.reference_id);
+    expect(got.features.map((f: { feature: string }) => f.feature)).toEqual(["amount", "country", "prediction.score"]);
+
+    const drift = await fetch(`${url}/v1/models/fraud/drift?window=1h&model_version=v4&feature=amount&only=drifted`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    expect(drift.status).toBe(200);
+    const body = await drift.json();
+    expect(body.scores.map((s: { window_start_ms: number }) => s.window_start_ms)).toEqual([SHIFT_FROM]);
+    expect(body.scores[0]).toMatchObject({ feature: "amount", drifted: true, method: expect.any(String) });
+
+    const quality = await fetch(`${url}/v1/models/fraud/quality?window=5m&model_version=v3&only=violated&feature=merchant_category`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }).then((r) => r.json());
+    expect(quality.checks.length).toBeGreaterThanOrEqual(12);
+    expect(quality.checks.every((c: { violated: boolean }) => c.violated)).toBe(true);
+  });
+
+  it("pins a time range as the reference, and refuses bad requests clearly", async () => {
+    const url = p.gateway.url;
+    const pinned = await postJson(`${url}/v1/models/fraud/reference`, { from: START, to: START + 30 * MINUTE, model_version: "v3" });
+    expect(pinned.status).toBe(201);
+    expect(pinned.body).toMatchObject({ source: "range", model_version: "v3", from_ms: START });
+    expect(pinned.body.rows).toBeGreaterThan(10_000);
+
+    const bad = await postJson(`${url}/v1/models/fraud/reference`, [{ amount: 1 }, { amount: { nested: true } }]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^row 1: amount/);
+    expect((await postJson(`${url}/v1/models/fraud/reference`, [])).status).toBe(400);
+    expect((await postJson(`${url}/v1/models/fraud/reference`, { from: START, to: START - 1, model_version: "v3" })).status).toBe(400);
+    const empty = await postJson(`${url}/v1/models/fraud/reference`, { from: START - 3_600_000, to: START - 60_000, model_version: "v3" });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.message).toMatch(/no rows/);
+    const window = await fetch(`${url}/v1/models/fraud/drift?window=7m`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    expect(window.status).toBe(400);
+    const noToken = await fetch(`${url}/v1/models/fraud/drift`);
+    expect(noToken.status).toBe(401);
+  });
+});
