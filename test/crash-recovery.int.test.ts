@@ -77,7 +77,7 @@ describe("crash recovery", () => {
     expect(Number(distinct[0]!.n)).toBe(PREDICTIONS);
 
     // Rows are visible before their windows are recomputed; both groups done means all is done.
-    await waitForProcessor(stack);
+    await waitForProcessor(stack, stack.config, 180_000);
     // Metrics per version and hour, against a computation here. The model was not declared: its
     // positive class was inferred from the first prediction scored ≥ 0.5 (p-50, predicted "legit").
     const expected = new Map<string, { predictions: number; labeled: number; correct: number }>();

@@ -32,6 +32,12 @@ interface ScoreRow {
   n: string;
 }
 
+async function getJson(url: string): Promise<any> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
 describe("drift and data quality", () => {
   let p: Pipeline;
   const q = <T>(text: ReturnType<typeof sql>) => p.stack.clickhouse.rows<T>(text);
@@ -145,17 +151,17 @@ describe("drift and data quality", () => {
     expect(amount.kind).toBe("numeric");
     expect(amount.proposed_rules).toMatchObject({ min: 20, max: 69, non_negative: true, required: true });
 
-    const got = await fetch(`${url}/v1/models/fraud/reference?model_version=v3`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }).then((r) => r.json());
+    const got = await getJson(`${url}/v1/models/fraud/reference?model_version=v3`);
     expect(got.active.reference_id).toBe(up.body.reference_id);
     expect(got.features.map((f: { feature: string }) => f.feature)).toEqual(["amount", "country", "prediction.score"]);
 
     const drift = await fetch(`${url}/v1/models/fraud/drift?window=1h&model_version=v4&feature=amount&only=drifted`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     expect(drift.status).toBe(200);
-    const body = await drift.json();
+    const body = (await drift.json()) as any;
     expect(body.scores.map((s: { window_start_ms: number }) => s.window_start_ms)).toEqual([SHIFT_FROM]);
     expect(body.scores[0]).toMatchObject({ feature: "amount", drifted: true, method: expect.any(String) });
 
-    const quality = await fetch(`${url}/v1/models/fraud/quality?window=5m&model_version=v3&only=violated&feature=merchant_category`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } }).then((r) => r.json());
+    const quality = await getJson(`${url}/v1/models/fraud/quality?window=5m&model_version=v3&only=violated&feature=merchant_category`);
     expect(quality.checks.length).toBeGreaterThanOrEqual(12);
     expect(quality.checks.every((c: { violated: boolean }) => c.violated)).toBe(true);
   });

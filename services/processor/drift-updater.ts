@@ -9,14 +9,14 @@
  * through the API makes every window of the version recomputed against it.
  */
 import type { Logger } from "../common/observability/logger.js";
-import type { DriftRepository, ReferenceMeta } from "../common/clickhouse/drift.repository.js";
+import type { DriftRepository, ReferenceMeta, WindowResult } from "../common/clickhouse/drift.repository.js";
 import { classifyClickHouseError } from "../common/clickhouse/errors.js";
 import { baseWindowStart } from "../common/domain/model-spec.js";
 import type { PredictionRow } from "../common/domain/event-rows.js";
 import type { FeatureProfile } from "../common/domain/drift/profile.js";
 import { emptySummary, mergeInto, type FeatureSummary } from "../common/domain/drift/summary.js";
-import { decideDrift } from "../common/domain/drift/feature-drift.js";
-import { checkQuality } from "../common/domain/drift/data-quality.js";
+import { decideDrift, type FeatureDrift } from "../common/domain/drift/feature-drift.js";
+import { checkQuality, type QualityCheck } from "../common/domain/drift/data-quality.js";
 import type { FeatureRule } from "../../schemas/models.js";
 
 export interface DriftUpdaterOptions {
@@ -165,6 +165,9 @@ export class DriftUpdater {
     const base = this.baseSeconds;
     await this.retrying(() => this.repo.recomputeSummaries(state.modelId, state.version, meta.reference_id, profiles, base, windows, now));
     const rules = this.rules.get(state.modelId) ?? {};
+    const byName = new Map(profiles.map((p) => [p.feature, p]));
+    const drift: Array<WindowResult<FeatureDrift>> = [];
+    const quality: Array<WindowResult<QualityCheck>> = [];
     for (const size of this.options.windowSizes) {
       const starts = [...new Set(windows.map((w) => Math.floor(w / size) * size))].sort((a, b) => a - b);
       // Windows of this size close together are read in one query.
@@ -173,14 +176,14 @@ export class DriftUpdater {
         const summaries = await this.retrying(() => this.repo.readSummaries(state.modelId, state.version, meta.reference_id, profiles, chunk[0]!, chunk.at(-1)! + size));
         for (const start of chunk) {
           const merged = mergeWindow(summaries, start, size, base);
-          const drift = decideDrift(profiles.map((p) => ({ profile: p, window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"), rule: rules[p.feature] })));
-          const byName = new Map(profiles.map((p) => [p.feature, p]));
-          const checks = [...merged.values()].flatMap((s) => checkQuality(byName.get(s.feature), s, rules[s.feature]));
-          await this.retrying(() => this.repo.writeDrift(state.modelId, state.version, start, size, meta.reference_id, drift, now));
-          await this.retrying(() => this.repo.writeQuality(state.modelId, state.version, start, size, checks, now));
+          const inputs = profiles.map((p) => ({ profile: p, window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"), rule: rules[p.feature] }));
+          drift.push({ startS: start, seconds: size, items: decideDrift(inputs) });
+          quality.push({ startS: start, seconds: size, items: [...merged.values()].flatMap((s) => checkQuality(byName.get(s.feature), s, rules[s.feature])) });
         }
       }
     }
+    await this.retrying(() => this.repo.writeDrift(state.modelId, state.version, meta.reference_id, drift, now));
+    await this.retrying(() => this.repo.writeQuality(state.modelId, state.version, quality, now));
   }
 
   /** Outages are waited out like the raw writes; a query ClickHouse rejects is a bug, so it throws. */

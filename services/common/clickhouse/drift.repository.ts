@@ -360,13 +360,13 @@ export function driftRepository(ch: ClickHouse) {
         ORDER BY window_start DESC, model_version, feature, check LIMIT ${q.limit}`).then(numbers("count", "violated"));
     },
 
-    async writeDrift(modelId: string, version: string, windowStartS: number, windowSeconds: number, referenceId: string, drift: FeatureDrift[], nowMs: number): Promise<void> {
-      if (drift.length === 0) return;
-      const rows = drift.map((d) => ({
+    /** One insert for all the windows of a run: per-window inserts were the slow part. */
+    async writeDrift(modelId: string, version: string, referenceId: string, windows: Array<WindowResult<FeatureDrift>>, nowMs: number): Promise<void> {
+      const rows = windows.flatMap((w) => w.items.map((d) => ({
         model_id: modelId,
         model_version: version,
-        window_start: windowStartS,
-        window_seconds: windowSeconds,
+        window_start: w.startS,
+        window_seconds: w.seconds,
         feature: d.feature,
         kind: d.kind,
         reference_id: referenceId,
@@ -389,17 +389,16 @@ export function driftRepository(ch: ClickHouse) {
         chi2_p_value: finite(d.chi2PValue),
         unseen_share: finite(d.unseenShare),
         computed_at_ms: nowMs,
-      }));
-      await ch.insertJsonEachRow(t("window_drift").name, await serialize(rows, 500));
+      })));
+      if (rows.length > 0) await ch.insertJsonEachRow(t("window_drift").name, await serialize(rows, 500));
     },
 
-    async writeQuality(modelId: string, version: string, windowStartS: number, windowSeconds: number, checks: QualityCheck[], nowMs: number): Promise<void> {
-      if (checks.length === 0) return;
-      const rows = checks.map((c) => ({
+    async writeQuality(modelId: string, version: string, windows: Array<WindowResult<QualityCheck>>, nowMs: number): Promise<void> {
+      const rows = windows.flatMap((w) => w.items.map((c) => ({
         model_id: modelId,
         model_version: version,
-        window_start: windowStartS,
-        window_seconds: windowSeconds,
+        window_start: w.startS,
+        window_seconds: w.seconds,
         feature: c.feature,
         check: c.check,
         value: finite(c.value) ?? 0,
@@ -409,13 +408,19 @@ export function driftRepository(ch: ClickHouse) {
         rule: c.rule,
         detail: c.detail,
         computed_at_ms: nowMs,
-      }));
-      await ch.insertJsonEachRow(t("window_quality").name, await serialize(rows, 500));
+      })));
+      if (rows.length > 0) await ch.insertJsonEachRow(t("window_quality").name, await serialize(rows, 500));
     },
   };
 }
 
 export type DriftRepository = ReturnType<typeof driftRepository>;
+
+export interface WindowResult<T> {
+  startS: number;
+  seconds: number;
+  items: T[];
+}
 
 export interface WindowQuery {
   modelId: string;
