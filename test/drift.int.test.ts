@@ -3,7 +3,7 @@
  * `amount` is scaled ×2.5 from a known window on and merchant category 'gaming' vanishes later.
  * The first drifted window of `amount` is the one where the shift starts, unchanged features stay
  * below their thresholds in at least 99% of windows, and the vanished category is a cardinality
- * violation. Then the HTTP API: an uploaded reference, a pinned one, the drift and quality
+ * violation; a replay from offset zero changes nothing. Then the HTTP API: an uploaded reference, a pinned one, the drift and quality
  * endpoints, and clear 400s.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,8 @@ import { encode } from "../services/common/kafka/avro-codec.js";
 import { createProducer } from "../services/common/kafka/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { createDemoTraffic } from "../services/demo/generator.js";
-import { startPipeline, stopPipeline, waitForProcessor, TEST_TOKEN, postJson, type Pipeline } from "./helpers/harness.js";
+import { loadConfig } from "../services/common/config/env.js";
+import { startPipeline, startProcessor, stopPipeline, waitForProcessor, TEST_TOKEN, postJson, type Pipeline } from "./helpers/harness.js";
 
 const MINUTE = 60_000;
 const START = Date.UTC(2024, 0, 1);
@@ -139,6 +140,24 @@ describe("drift and data quality", () => {
       const drifted = hour.filter((r) => r.model_version === version && r.feature === "amount" && Number(r.drifted) === 1);
       expect(drifted.map((r) => r.ws)).toEqual([SHIFT_FROM]);
     }
+  });
+
+  it("is unchanged by replaying the topic from offset zero into a fresh consumer group", async () => {
+    const snapshot = () =>
+      q<Record<string, unknown>>(sql`
+        SELECT model_version, window_start, window_seconds, feature, method, score, p_value, drifted, psi, ks, jensen_shannon, wasserstein, chi2
+        FROM ${t("drift_scores")} ORDER BY model_version, window_seconds, window_start, feature`);
+    const quality = () => q<Record<string, unknown>>(sql`SELECT * FROM ${t("data_quality")} ORDER BY model_version, window_seconds, window_start, feature, check`);
+    const [before, beforeQuality] = [await snapshot(), await quality()];
+    const replayConfig = loadConfig({ ...p.stack.env, HINDSIGHT_CONSUMER_GROUP: `${p.stack.env.HINDSIGHT_CONSUMER_GROUP}-replay` });
+    const replay = await startProcessor(replayConfig, p.stack.clickhouse);
+    try {
+      await waitForProcessor(p.stack, replayConfig, 300_000);
+    } finally {
+      await replay.stop();
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(await quality()).toEqual(beforeQuality);
   });
 
   it("takes an uploaded reference, and answers drift and quality over HTTP", async () => {
