@@ -156,7 +156,8 @@ function numericChecks(profile: FeatureProfile & { kind: "numeric" }, window: Fe
   }
   if (pick("non_negative")) {
     const count = below(0);
-    out.push({ feature, check: "negative", value: window.n === 0 ? 0 : Math.min(window.min, 0), expected: 0, violated: count > 0, count, rule: source("non_negative"), detail: `${count} negative values` });
+    const rule = source("non_negative");
+    out.push({ feature, check: "negative", value: window.n === 0 ? 0 : Math.min(window.min, 0), expected: 0, violated: over(count, window.n, rule), count, rule, detail: `${count} negative values` });
   }
   return out;
 }
@@ -176,6 +177,9 @@ function categoricalChecks(profile: FeatureProfile & { kind: "categorical" }, wi
     ? profile.categories.reduce((sum, c, i) => sum + (allowed.includes(c) ? 0 : window.counts[i + 1]!), 0) + (window.unseenTop.every((v) => allowed.includes(v)) ? 0 : unseen)
     : unseen;
   const rule = allowed ? "declared" : "learned";
+  // A reference capped at MAX_CATEGORIES has its own "other" share; only more than that is new.
+  const referenceOther = profile.n === 0 ? 0 : profile.counts[0]! / profile.n;
+  const share = window.n === 0 ? 0 : outside / window.n;
   return [
     {
       feature,
@@ -190,9 +194,9 @@ function categoricalChecks(profile: FeatureProfile & { kind: "categorical" }, wi
     {
       feature,
       check: "new_categories",
-      value: window.n === 0 ? 0 : outside / window.n,
-      expected: 0,
-      violated: over(outside, window.n, rule),
+      value: share,
+      expected: allowed ? 0 : round(referenceOther),
+      violated: allowed ? outside > 0 : share > referenceOther + LEARNED_TOLERANCE,
       count: outside,
       rule,
       detail: window.unseenTop.length > 0 ? `new: ${window.unseenTop.join(", ")}` : "none",

@@ -143,10 +143,7 @@ describe("decideDrift", () => {
     expect(w).toMatchObject({ method: "jensen_shannon", threshold: DRIFT_DEFAULTS.thresholds.jensen_shannon, score: 0, decision: "no_drift" });
   });
 
-  // BUG (feature-drift.ts:153): the threshold declared for a method that does not apply is kept
-  // for the default method that replaces it, so a significance level of 0.01 meant for chi_square
-  // becomes a Wasserstein distance threshold of 0.01, at the level of sampling noise.
-  it.fails("drops a threshold declared for a method that does not apply", () => {
+  it("drops a threshold declared for a method that does not apply", () => {
     const window = Array.from({ length: 2000 }, normal);
     const [d] = decideDrift([input("x", reference, window, { drift: { method: "chi_square", threshold: 0.01 } })]);
     expect(d).toMatchObject({ method: "wasserstein", threshold: DRIFT_DEFAULTS.thresholds.wasserstein, decision: "no_drift" });

@@ -150,7 +150,8 @@ export function decideDrift(features: FeatureInput[]): FeatureDrift[] {
     const stats = featureStatistics(profile, window);
     const applicable = rule?.drift?.method && isApplicable(rule.drift.method, profile.kind) ? rule.drift.method : undefined;
     const method = applicable ?? defaultMethod(profile.kind, window.n);
-    const threshold = rule?.drift?.threshold ?? DRIFT_DEFAULTS.thresholds[method];
+    // A threshold declared for a method that does not apply means nothing for the fallback.
+    const threshold = (applicable || !rule?.drift?.method ? rule?.drift?.threshold : undefined) ?? DRIFT_DEFAULTS.thresholds[method];
     const minSamples = rule?.drift?.min_samples ?? DRIFT_DEFAULTS.minSamples;
     const { score, pValue } = methodScore(method, stats);
     const enough = window.n >= minSamples && score !== null;
