@@ -13,6 +13,8 @@ import { createProducer } from "../services/common/kafka/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { createDemoTraffic } from "../services/demo/generator.js";
 import { loadConfig } from "../services/common/config/env.js";
+import { driftRepository } from "../services/common/clickhouse/drift.repository.js";
+import { summariseValues } from "../services/common/domain/drift/summary.js";
 import { startPipeline, startProcessor, stopPipeline, waitForProcessor, TEST_TOKEN, postJson, type Pipeline } from "./helpers/harness.js";
 
 const MINUTE = 60_000;
@@ -170,6 +172,15 @@ describe("drift and data quality", () => {
     expect(amount.kind).toBe("numeric");
     expect(amount.proposed_rules).toMatchObject({ min: 20, max: 69, non_negative: true, required: true });
 
+    // The bins ClickHouse counted equal the same values binned here, one by one.
+    const profiles = await driftRepository(p.stack.clickhouse).loadProfiles(up.body.reference_id);
+    for (const profile of profiles) {
+      const values = sample.map((r) => (profile.feature === "prediction.score" ? r.prediction.score : r.features[profile.feature as "amount" | "country"]));
+      const here = summariseValues(profile, values);
+      expect([profile.feature, profile.n, profile.counts]).toEqual([profile.feature, here.n, here.counts]);
+      if (profile.kind === "numeric") profile.sums.forEach((sum, i) => expect(sum).toBeCloseTo(here.sums[i]!, 9));
+    }
+
     const got = await getJson(`${url}/v1/models/fraud/reference?model_version=v3`);
     expect(got.active.reference_id).toBe(up.body.reference_id);
     expect(got.features.map((f: { feature: string }) => f.feature)).toEqual(["amount", "country", "prediction.score"]);
@@ -196,6 +207,9 @@ describe("drift and data quality", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/^row 1: amount/);
     expect((await postJson(`${url}/v1/models/fraud/reference`, [])).status).toBe(400);
+    const tooMany = await postJson(`${url}/v1/models/fraud/reference`, Array.from({ length: 200_001 }, () => ({ a: 1 })));
+    expect(tooMany.status).toBe(413);
+    expect((await postJson(`${url}/v1/models/fraud/reference`, { from: START, to: START + 1000 })).body.error.message).toMatch(/^model_version/);
     expect((await postJson(`${url}/v1/models/fraud/reference`, { from: START, to: START - 1, model_version: "v3" })).status).toBe(400);
     const empty = await postJson(`${url}/v1/models/fraud/reference`, { from: START - 3_600_000, to: START - 60_000, model_version: "v3" });
     expect(empty.status).toBe(400);

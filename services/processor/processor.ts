@@ -4,9 +4,10 @@
  *   dead-letters what it cannot use; offsets advance only after the rows (ClickHouse) and the
  *   dead letters (Kafka) of a batch are acknowledged;
  * - metrics (the same name + "-metrics"): follows ingestion, and once a batch's raw rows are known
- *   to be stored (the ingestion group committed past it), joins it with the other side and
- *   recomputes the windows it touched (quality metrics, and drift and data quality), then commits. Separate groups keep ingestion at full speed
- *   when recomputing busy windows is slow; the metrics group catches up with larger batches.
+ *   to be stored (the ingestion group committed past it), joins it with the other side,
+ *   recomputes the windows it touched (quality metrics, drift and data quality), then commits.
+ *   Separate groups keep ingestion at full speed when recomputing busy windows is slow; the
+ *   metrics group catches up with larger batches.
  */
 import type { Kafka } from "kafkajs";
 import type { Config } from "../common/config/env.js";
