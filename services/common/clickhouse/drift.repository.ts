@@ -29,6 +29,8 @@ export interface ReferenceMeta {
   created_at_ms: number;
 }
 
+/** The pseudo-feature counting a window's rows; no real feature name is a NUL character. */
+export const ROWS_MARKER = "\u0000";
 /** A padding edge above every value (finite, so it survives SQL literals). */
 const PAD = 1.7e308;
 const BINARY_STEPS = [64, 32, 16, 8, 4, 2, 1];
@@ -63,7 +65,12 @@ export function driftRepository(ch: ClickHouse) {
         if(isNull(pred_value), emptyArrayString(), ['prediction.value']),
         if(isNull(pred_label), emptyArrayString(), ['prediction.label']))`);
 
-  /** Sums per group (a base window, or the whole source) and feature, on the profiles' bins. */
+  /**
+   * Sums per group (a base window, or the whole source) and feature, on the profiles' bins. Rows
+   * expand into their own features only (zipping the parallel arrays is several times cheaper on
+   * 18.16 than looking every known feature up in every row), plus a marker entry per row whose
+   * count is the group's rows, and the prediction's outputs.
+   */
   function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart: Sql): Sql {
     const names = profiles.map((p) => p.feature);
     const numericFlags = profiles.map((p) => (p.kind === "numeric" ? 1 : 0));
@@ -84,7 +91,7 @@ export function driftRepository(ch: ClickHouse) {
       b = next;
     });
     const categoryBin = catKeys.length === 0 ? raw("toUInt16(0)") : sql`toUInt16(transform(concat(toString(fi), ':', s), ${catKeys}, ${catBins}, 0))`;
-    const known = names.length === 0 ? raw("emptyArrayString()") : sql`${names}`;
+    const featureIndex = names.length === 0 ? raw("toUInt32(0)") : sql`toUInt32(transform(feature, ${names}, ${names.map((_, i) => i + 1)}, 0))`;
     return sql`
       SELECT ws, feature,
              count() AS rows, countIf(t != 255) AS present, countIf(t = 0) AS nulls, countIf(mismatch) AS mismatches, countIf(valid) AS n,
@@ -104,12 +111,16 @@ export function driftRepository(ch: ClickHouse) {
                   SELECT *, ${join(steps, ",\n                         ")}
                   FROM
                   (
-                      SELECT ${windowStart} AS ws, feature, indexOf(${known}, feature) AS fi,
+                      SELECT ${windowStart} AS ws, feature, t, ifNull(xn, 0) AS x, ifNull(sn, '') AS s, ${featureIndex} AS fi,
                              toUInt8(fi > 0 AND ${numericFlags.length === 0 ? raw("0") : sql`${numericFlags}`}[fi] = 1) AS numeric,
-                             (toUInt32(fi) - 1) * ${MAX_EDGES} AS o, ${edges.length === 0 ? raw("[0.]") : sql`${edges}`} AS E,
-                             ${typed}
+                             (toUInt32(fi) - 1) * ${MAX_EDGES} AS o, ${edges.length === 0 ? raw("[0.]") : sql`${edges}`} AS E
                       FROM (${from})
-                      ARRAY JOIN arrayConcat(${known}, arrayFilter(k -> NOT has(${known}, k), ${presentFeatures})) AS feature
+                      ARRAY JOIN
+                          arrayConcat(feature_keys, [${ROWS_MARKER}, 'prediction.score', 'prediction.value', 'prediction.label']) AS feature,
+                          arrayConcat(arrayMap(e -> toUInt8(CAST(e AS Int8)), feature_types),
+                                      [toUInt8(254), if(isNull(pred_score), 255, 1), if(isNull(pred_value), 255, 1), if(isNull(pred_label), 255, 2)]) AS t,
+                          arrayConcat(feature_numbers, [NULL, pred_score, pred_value, NULL]) AS xn,
+                          arrayConcat(feature_strings, [NULL, NULL, NULL, pred_label]) AS sn
                   )
               )
           )
@@ -331,12 +342,18 @@ export function driftRepository(ch: ClickHouse) {
         WHERE model_id = ${modelId} AND model_version = ${version} AND reference_id = ${referenceId}
           AND window_start >= toDateTime(${fromS}) AND window_start < toDateTime(${toS})`);
       const byName = new Map(profiles.map((p) => [p.feature, p]));
+      const byWindow = new Map<number, SummaryRow[]>();
+      for (const r of rows) byWindow.set(Number(r.ws), [...(byWindow.get(Number(r.ws)) ?? []), r]);
       const out = new Map<number, FeatureSummary[]>();
-      for (const r of rows) {
-        const p = byName.get(r.feature);
-        const bins = p ? (p.kind === "numeric" ? p.edges.length + 1 : p.categories.length + 1) : 0;
-        const w = Number(r.ws);
-        out.set(w, [...(out.get(w) ?? []), toSummary(r, bins, p?.kind === "numeric")]);
+      for (const [w, group] of byWindow) {
+        const total = Number(group.find((r) => r.feature === ROWS_MARKER)?.rows ?? 0);
+        const summaries = group
+          .filter((r) => r.feature !== ROWS_MARKER && (byName.has(r.feature) || Number(r.present) > 0))
+          .map((r) => toSummary(r, binCount(byName.get(r.feature)), byName.get(r.feature)?.kind === "numeric"));
+        // A reference feature no row of the window carried is still there, entirely missing.
+        for (const p of profiles) if (!summaries.some((s) => s.feature === p.feature)) summaries.push(emptySummary(p.feature, binCount(p), p.kind === "numeric"));
+        for (const s of summaries) s.rows = total;
+        out.set(w, summaries);
       }
       return out;
     },
@@ -415,6 +432,11 @@ export function driftRepository(ch: ClickHouse) {
 }
 
 export type DriftRepository = ReturnType<typeof driftRepository>;
+
+function binCount(p: FeatureProfile | undefined): number {
+  if (!p) return 0;
+  return p.kind === "numeric" ? p.edges.length + 1 : p.categories.length + 1;
+}
 
 export interface WindowResult<T> {
   startS: number;
