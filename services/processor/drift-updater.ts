@@ -10,7 +10,7 @@
  */
 import type { Logger } from "../common/observability/logger.js";
 import type { DriftRepository, ReferenceMeta, WindowResult } from "../common/clickhouse/drift.repository.js";
-import { classifyClickHouseError } from "../common/clickhouse/errors.js";
+import { RecomputeQueue, retryingClickHouse } from "./recompute-queue.js";
 import { baseWindowStart } from "../common/domain/model-spec.js";
 import type { PredictionRow } from "../common/domain/event-rows.js";
 import type { FeatureProfile } from "../common/domain/drift/profile.js";
@@ -40,13 +40,10 @@ const key = (modelId: string, version: string) => `${modelId}\u0000${version}`;
 
 export class DriftUpdater {
   private versions = new Map<string, VersionState>();
-  private dirty = new Map<string, Set<number>>();
+  private readonly queue: RecomputeQueue;
   private rules = new Map<string, Record<string, FeatureRule>>();
   private rulesText = new Map<string, string>();
   private refreshedAt = 0;
-  private tail: Promise<void> = Promise.resolve();
-  private next: Promise<void> | undefined;
-  private notBefore = 0;
   private stopped = false;
   readonly baseSeconds: number;
 
@@ -55,6 +52,7 @@ export class DriftUpdater {
     private readonly options: DriftUpdaterOptions,
   ) {
     this.baseSeconds = Math.min(...options.windowSizes);
+    this.queue = new RecomputeQueue((work) => this.run(work), options.minIntervalMs);
   }
 
   stop(): void {
@@ -65,36 +63,9 @@ export class DriftUpdater {
     for (const r of rows) {
       const k = key(r.model_id, r.model_version);
       if (!this.versions.has(k)) this.versions.set(k, { modelId: r.model_id, version: r.model_version });
-      this.mark(k, baseWindowStart(r.event_time_ms, this.baseSeconds));
+      this.queue.mark(k, baseWindowStart(r.event_time_ms, this.baseSeconds));
     }
-    if (rows.length > 0) await this.schedule();
-  }
-
-  private mark(k: string, window: number): void {
-    let set = this.dirty.get(k);
-    if (!set) this.dirty.set(k, (set = new Set()));
-    set.add(window);
-  }
-
-  /** Coalesces: batches arriving while a run is under way share the next run. */
-  private schedule(): Promise<void> {
-    if (!this.next) {
-      this.next = this.tail.then(async () => {
-        const wait = this.notBefore - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        this.next = undefined;
-        const work = this.dirty;
-        this.dirty = new Map();
-        const started = Date.now();
-        try {
-          await this.run(work);
-        } finally {
-          this.notBefore = Date.now() + Math.max(this.options.minIntervalMs ?? 0, 4 * (Date.now() - started));
-        }
-      });
-      this.tail = this.next.catch(() => undefined);
-    }
-    return this.next;
+    if (rows.length > 0) await this.queue.schedule();
   }
 
   private async run(work: Map<string, Set<number>>): Promise<void> {
@@ -186,18 +157,8 @@ export class DriftUpdater {
     await this.retrying(() => this.repo.writeQuality(state.modelId, state.version, quality, now));
   }
 
-  /** Outages are waited out like the raw writes; a query ClickHouse rejects is a bug, so it throws. */
-  private async retrying<T>(step: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await step();
-      } catch (err) {
-        if (this.stopped || classifyClickHouseError(err) === "rejected_data") throw err;
-        const delay = Math.min(5_000, 100 * 2 ** (attempt - 1));
-        this.options.logger.warn({ attempt, delay, err: (err as Error).message }, "drift recomputation failed, retrying");
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+  private retrying<T>(step: () => Promise<T>): Promise<T> {
+    return retryingClickHouse(step, { stopped: () => this.stopped, logger: this.options.logger, what: "drift recomputation" });
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Logger } from "../common/observability/logger.js";
 import type { MetricsRepository } from "../common/clickhouse/metrics.repository.js";
-import { classifyClickHouseError } from "../common/clickhouse/errors.js";
+import { RecomputeQueue, retryingClickHouse } from "./recompute-queue.js";
 import { joinAll, type JoinedRow } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
@@ -31,22 +31,14 @@ export interface MetricsUpdaterOptions {
 
 type Kind = "volume" | "labels";
 
-interface RecomputeQueue {
-  /** model → base windows (epoch seconds) waiting for the next run */
-  dirty: Map<string, Set<number>>;
-  tail: Promise<void>;
-  next: Promise<void> | undefined;
-  /** when the next run may start, after the pause that follows the previous one */
-  notBefore: number;
-}
-
 export class MetricsUpdater {
   private specs = new Map<string, ModelSpec>();
   private specsReadAt = 0;
-  private queues: Record<Kind, RecomputeQueue> = {
-    volume: { dirty: new Map(), tail: Promise.resolve(), next: undefined, notBefore: 0 },
-    labels: { dirty: new Map(), tail: Promise.resolve(), next: undefined, notBefore: 0 },
-  };
+  /**
+   * model → base windows to recompute. Volume and label statistics queue separately, so a label's
+   * metrics never wait for a scan of a busy window's predictions.
+   */
+  private readonly queues: Record<Kind, RecomputeQueue>;
   private stopped = false;
   readonly baseSeconds: number;
 
@@ -55,6 +47,10 @@ export class MetricsUpdater {
     private readonly options: MetricsUpdaterOptions,
   ) {
     this.baseSeconds = Math.min(...options.windowSizes);
+    this.queues = {
+      volume: new RecomputeQueue((work) => this.run("volume", work), options.minIntervalMs),
+      labels: new RecomputeQueue((work) => this.run("labels", work), options.minIntervalMs),
+    };
   }
 
   async start(): Promise<void> {
@@ -140,37 +136,11 @@ export class MetricsUpdater {
   }
 
   private mark(modelId: string, kind: Kind, eventTimeMs: number): void {
-    const dirty = this.queues[kind].dirty;
-    let windows = dirty.get(modelId);
-    if (!windows) dirty.set(modelId, (windows = new Set()));
-    windows.add(baseWindowStart(eventTimeMs, this.baseSeconds));
+    this.queues[kind].mark(modelId, baseWindowStart(eventTimeMs, this.baseSeconds));
   }
 
-  /**
-   * Resolves once a recomputation of that kind that includes everything marked so far has
-   * finished. Volume and label statistics queue separately, so a label's metrics never wait for
-   * a scan of a busy window's predictions.
-   */
   private recompute(kind: Kind): Promise<void> {
-    const q = this.queues[kind];
-    if (!q.next) {
-      q.next = q.tail.then(async () => {
-        const wait = q.notBefore - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        q.next = undefined;
-        const work = q.dirty;
-        q.dirty = new Map();
-        const started = Date.now();
-        try {
-          await this.run(kind, work);
-        } finally {
-          const took = Date.now() - started;
-          q.notBefore = Date.now() + Math.max(this.options.minIntervalMs ?? 0, 4 * took);
-        }
-      });
-      q.tail = q.next.catch(() => undefined);
-    }
-    return q.next;
+    return this.queues[kind].schedule();
   }
 
   private async run(kind: Kind, work: Map<string, Set<number>>): Promise<void> {
@@ -183,17 +153,7 @@ export class MetricsUpdater {
     }
   }
 
-  /** Outages are waited out like the raw writes; a query ClickHouse rejects is a bug, so it throws. */
-  private async retrying<T>(step: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await step();
-      } catch (err) {
-        if (this.stopped || classifyClickHouseError(err) === "rejected_data") throw err;
-        const delay = Math.min(5_000, 100 * 2 ** (attempt - 1));
-        this.options.logger.warn({ attempt, delay, err: (err as Error).message }, "window recomputation failed, retrying");
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+  private retrying<T>(step: () => Promise<T>): Promise<T> {
+    return retryingClickHouse(step, { stopped: () => this.stopped, logger: this.options.logger, what: "window recomputation" });
   }
 }
