@@ -5,18 +5,10 @@
  * fixed seeds, so every run and both tools see the same values.
  */
 
+import { seededRandom } from "../test/helpers/seeded-random.js";
+
 type Rng = () => number;
 
-/** mulberry32: tiny and fast; its period (2^32) is far above the ~30 M draws made here. */
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const gaussian = (r: Rng) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 const normal = (mean: number, sd: number) => (r: Rng) => mean + sd * gaussian(r);
@@ -94,7 +86,7 @@ export interface Row {
 
 /** An endless stream of rows of one side; the same seed gives the same rows. */
 export function sampler(side: "reference" | "current", seed: number): () => Row {
-  const r = mulberry32(seed);
+  const r = seededRandom(seed);
   const { numeric, categorical: cats } = features(side);
   const cumulative = cats.map((c) => {
     let sum = 0;

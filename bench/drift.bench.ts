@@ -13,7 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ClickHouse } from "../services/common/clickhouse/client.js";
@@ -26,6 +26,7 @@ import { emptySummary } from "../services/common/domain/drift/summary.js";
 import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { CATEGORICAL, CSV_HEADER, DRIFTED, NUMERIC, csvLine, featureColumns, sampler, type Row } from "./drift-data.js";
 import { log, startBenchStack } from "./stack.js";
+import { benchPython } from "./python-env.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ const REFERENCE_ROWS = Number(args["reference-rows"]);
 if (!(Number.isInteger(ROWS) && ROWS > 0 && Number.isInteger(REFERENCE_ROWS) && REFERENCE_ROWS > 0)) throw new Error("--rows and --reference-rows take positive integers");
 
 const DATA_DIR = join(CACHE_DIR, "drift-bench");
-const VENV = join(CACHE_DIR, "bench-venv");
 const MODEL = "bench";
 const VERSION = "v1";
 const REFERENCE_ID = "bench-ref";
@@ -161,23 +161,13 @@ async function hindsight(repo: DriftRepository): Promise<HindsightResult> {
 }
 
 function runPeers(files: { reference: string; current: string }): PeerResult {
-  const python = ensureVenv();
+  const python = benchPython(["evidently", "scipy", "pandas"]);
   log("peers: Evidently DataDriftPreset and scipy on the same CSV files");
   const script = join(ROOT, "bench/python/evidently_drift.py");
   const argv = [script, "--reference", files.reference, "--current", files.current, "--numeric", NUMERIC.join(","), "--categorical", CATEGORICAL.join(",")];
   const result = spawnSync(python, argv, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`the peer script failed (exit ${result.status})`);
   return JSON.parse(result.stdout) as PeerResult;
-}
-
-function ensureVenv(): string {
-  const python = join(VENV, "bin", "python");
-  const run = (command: string, argv: string[]) => spawnSync(command, argv, { stdio: ["ignore", 2, 2] }).status === 0;
-  if (existsSync(python) && run(python, ["-c", "import evidently, scipy, pandas"])) return python;
-  log("creating the peers' virtualenv (numpy, scipy, pandas, evidently); this takes a couple of minutes");
-  if (!existsSync(python) && !run("python3", ["-m", "venv", VENV])) throw new Error("python3 -m venv failed");
-  if (!run(join(VENV, "bin", "pip"), ["install", "-q", "-r", join(ROOT, "bench/python/requirements.txt")])) throw new Error("pip install failed");
-  return python;
 }
 
 /** The scipy baseline's statistic matching the method Hindsight decided with. */

@@ -16,7 +16,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Partitioners, type Kafka } from "kafkajs";
@@ -30,6 +30,8 @@ import { metricsGroupId } from "../services/processor/processor.js";
 import type { LabelEvent, PredictionEvent } from "../schemas/events.js";
 import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
+import { benchPython } from "./python-env.js";
+import { seededRandom } from "../test/helpers/seeded-random.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -42,7 +44,6 @@ const SEED = Number(args.seed);
 if (!(Number.isInteger(PREDICTIONS) && PREDICTIONS > 0 && Number.isInteger(SEED))) throw new Error("--predictions takes a positive integer, --seed an integer");
 
 const DATA_DIR = join(CACHE_DIR, "metrics-check");
-const VENV = join(CACHE_DIR, "bench-venv");
 const WINDOWS = "300,3600";
 const DAY_MS = 86_400_000;
 /** HINDSIGHT_LABEL_HORIZON_DAYS left at its default. */
@@ -60,22 +61,11 @@ const COUNTRIES: ReadonlyArray<readonly [string, number, number]> = [
 const DEVICES = ["ios", "android", "web"];
 const SHARES = { labelled: 0.7, early: 0.05, duplicate: 0.03, conflict: 0.02 };
 
-/** mulberry32: small, seeded, and independent of the product's own generator. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 class Draw {
   readonly uniform: () => number;
   constructor(seed: number) {
-    this.uniform = prng(seed);
+    this.uniform = seededRandom(seed);
   }
   normal(): number {
     return Math.sqrt(-2 * Math.log(1 - this.uniform())) * Math.cos(2 * Math.PI * this.uniform());
@@ -286,18 +276,8 @@ function exportCsv(stream: Stream, sent: { early: SentLabel[]; late: SentLabel[]
   return files;
 }
 
-function ensureVenv(): string {
-  const python = join(VENV, "bin", "python");
-  const run = (command: string, argv: string[]) => spawnSync(command, argv, { stdio: ["ignore", 2, 2] }).status === 0;
-  if (existsSync(python) && run(python, ["-c", "import sklearn, numpy"])) return python;
-  log("creating or completing the peers' virtualenv from bench/python/requirements.txt; this takes a couple of minutes");
-  if (!existsSync(python) && !run("python3", ["-m", "venv", VENV])) throw new Error("python3 -m venv failed");
-  if (!run(join(VENV, "bin", "pip"), ["install", "-q", "-r", join(ROOT, "bench/python/requirements.txt")])) throw new Error("pip install failed");
-  return python;
-}
-
 async function main(): Promise<number> {
-  const python = ensureVenv();
+  const python = benchPython(["sklearn", "numpy"]);
   const stream = generate(SEED, PREDICTIONS);
   const sent = phases(stream, new Draw(SEED + 1));
   const count = (kind: LabelKind) => stream.labels.filter((l) => l.kind === kind).length;

@@ -9,23 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../services/common/config/env.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import type { Processor } from "../services/processor/processor.js";
+import { seededRandom } from "./helpers/seeded-random.js";
 import { INGEST_ONLY_TOKEN, postJson, startPipeline, startProcessor, stopPipeline, TEST_TOKEN, waitForProcessor, type TestStack } from "./helpers/harness.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 9, 1, 0, 0, 0);
 
-/** mulberry32: a tiny seeded generator, separate from the product's own. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface P {
   prediction_id: string;
@@ -47,7 +37,7 @@ interface L {
 }
 
 function generate() {
-  const r = rng(20261123);
+  const r = seededRandom(20261123);
   const predictions: P[] = [];
   const labels: L[] = [];
   const countries = ["DE", "FR", "BR"];

@@ -22,9 +22,10 @@ export const MAX_CATEGORIES = 1000;
 /** Slots per feature in the binary search that bins values in SQL (2^7 − 1): edges never exceed it. */
 export const MAX_EDGES = 127;
 
-interface ProfileBase {
+/** What a reference profile and a window summary both count of one feature. */
+export interface FeatureCounts {
   feature: string;
-  /** rows of the reference sample */
+  /** rows of the reference sample, or predictions in the window */
   rows: number;
   /** rows carrying the feature */
   present: number;
@@ -36,7 +37,7 @@ interface ProfileBase {
   counts: number[];
 }
 
-export interface NumericProfile extends ProfileBase {
+export interface NumericProfile extends FeatureCounts {
   kind: "numeric";
   edges: number[];
   coarseEdges: number[];
@@ -48,7 +49,7 @@ export interface NumericProfile extends ProfileBase {
   std: number;
 }
 
-export interface CategoricalProfile extends ProfileBase {
+export interface CategoricalProfile extends FeatureCounts {
   kind: "categorical";
   /** bin i (1-based) is categories[i - 1]; bin 0 is every other value */
   categories: string[];

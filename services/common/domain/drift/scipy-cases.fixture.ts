@@ -3,6 +3,8 @@ import { expect } from "vitest";
 import cases from "./scipy-cases.json" with { type: "json" };
 
 export { cases };
+// Property tests draw from a seeded generator so that they never flake.
+export { seededRandom } from "../../../../test/helpers/seeded-random.js";
 
 /** A statistic: within 1e-6 absolute. */
 export function expectClose(actual: number, expected: number, what: string): void {
@@ -14,16 +16,4 @@ export function expectPValue(actual: number, expected: number, what: string): vo
   expect(Math.abs(actual - expected), `${what}: ${actual} vs scipy ${expected}`).toBeLessThanOrEqual(
     1e-6 * Math.min(1, Math.abs(expected)),
   );
-}
-
-/** Deterministic uniform generator (mulberry32) for property tests that must not flake. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

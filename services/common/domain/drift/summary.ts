@@ -3,17 +3,9 @@
  * (min and max by min and max), so a larger window, or the same window seen by processors on
  * different partitions, combines exactly. Pure.
  */
-import { numericBin, type FeatureProfile } from "./profile.js";
+import { numericBin, type FeatureCounts, type FeatureProfile } from "./profile.js";
 
-export interface FeatureSummary {
-  feature: string;
-  /** predictions in the window */
-  rows: number;
-  present: number;
-  nulls: number;
-  mismatches: number;
-  n: number;
-  counts: number[];
+export interface FeatureSummary extends FeatureCounts {
   /** numeric: per-bin sums of the values; categorical: empty */
   sums: number[];
   min: number;
