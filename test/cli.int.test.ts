@@ -68,6 +68,7 @@ describe("hindsight CLI", () => {
     const status = hindsight("status");
     expect(status.status, status.stdout + status.stderr).toBe(0);
     expect(status.stdout).toMatch(/gateway\s+pid \d+/);
+    expect(status.stdout).toMatch(/evaluator\s+pid \d+/);
     expect(status.stdout).toContain("predictions 1000, labels 1000");
 
     const again = hindsight("up", "--detach");
@@ -75,7 +76,7 @@ describe("hindsight CLI", () => {
 
     const stopped = hindsight("down");
     expect(stopped.status).toBe(0);
-    expect(stopped.stderr).toContain("stopped gateway, processor");
+    expect(stopped.stderr).toContain("stopped gateway, processor, evaluator");
     expect(await fetch(`${base}/healthz`).then(() => "up", () => "down")).toBe("down");
   });
 

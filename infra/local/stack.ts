@@ -73,6 +73,6 @@ export async function prepare(config: Config, log: Log): Promise<void> {
     await clickhouse.close();
   }
   const kafka = createKafka({ ...config.kafka, logger: createLogger("setup", "error") });
-  const created = await ensureTopics(kafka, [config.topics.predictions, config.topics.labels, config.topics.dlq], config.topics.partitions);
+  const created = await ensureTopics(kafka, [config.topics.predictions, config.topics.labels, config.topics.dlq, config.alerts.topic], config.topics.partitions);
   if (created.length > 0) log(`Kafka topics created: ${created.join(", ")} (${config.topics.partitions} partitions)`);
 }

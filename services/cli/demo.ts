@@ -4,6 +4,9 @@
  * incidents. Starts the whole system first when it is not running, and stops what it started.
  */
 import { createDemoTraffic, defaultIncidents } from "../demo/generator.js";
+import { readFileSync } from "node:fs";
+import { parseRuleFile } from "../../schemas/rules.js";
+import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
 import { ident, sql } from "../common/clickhouse/sql.js";
 import { gatewayUrl, type CliContext } from "./context.js";
@@ -40,7 +43,22 @@ function tokenFor(ctx: CliContext): string {
   return withScopes?.token ?? devToken(ctx.home).token;
 }
 
+/** The demo's alert rules (examples/rules.yaml), applied once when no rules are active. */
+async function applyDemoRules(ctx: CliContext): Promise<void> {
+  const ch = createClickHouse(ctx.config.clickhouse);
+  try {
+    const repo = alertsRepository(ch);
+    if ((await repo.activeRules()).length > 0) return;
+    const file = parseRuleFile(readFileSync(new URL("../../examples/rules.yaml", import.meta.url), "utf8"));
+    await repo.applyRuleFile(file, "file:examples/rules.yaml", Date.now());
+    ctx.log(`demo: applied ${file.rules.length} alert rules from examples/rules.yaml (GET /v1/alerts, or the dashboard's Alerts page)`);
+  } finally {
+    await ch.close();
+  }
+}
+
 async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<void> {
+  await applyDemoRules(ctx);
   const startMs = Date.now();
   const traffic = createDemoTraffic({
     seed: options.seed,

@@ -10,6 +10,7 @@ import { ROOT } from "../../infra/local/paths.js";
 export const SERVICES = {
   gateway: "services/gateway/server.ts",
   processor: "services/processor/main.ts",
+  evaluator: "services/evaluator/main.ts",
 } as const;
 export type ServiceName = keyof typeof SERVICES;
 

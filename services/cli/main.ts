@@ -10,6 +10,8 @@ import type { CliContext } from "./context.js";
 import { demo } from "./demo.js";
 import { down } from "./down.js";
 import { status } from "./status.js";
+import { rules } from "./rules.js";
+import { suppressor } from "./suppressor-command.js";
 import { up } from "./up.js";
 
 const USAGE = `usage: hindsight <command> [options]
@@ -24,10 +26,16 @@ commands:
       --seed N         generator seed (default 1)
       --time-scale N   label delays are divided by N (default 2880: a 2-day delay takes 60 s)
       --duration S     stop after S seconds (default: run until Ctrl-C)
+  rules apply FILE     apply a rules file (YAML or JSON); every change becomes a new rule version
+  rules list           active rules and the latest judgement of every series they watch
+  suppressor train | evaluate [--history FILE] | import FILE.onnx
+                       train, evaluate or bring your own alert suppressor (see README)
 
 environment: KAFKA_BROKERS, CLICKHOUSE_URL, HINDSIGHT_HTTP_PORT, HINDSIGHT_TOKENS, ... (see README)`;
 
 async function main(argv: string[]): Promise<number> {
+  // The suppressor has options of its own; it parses them itself.
+  if (argv[0] === "suppressor") return suppressor(loadConfig(process.env), argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -60,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return down(ctx);
     case "status":
       return status(ctx);
+    case "rules":
+      return rules(ctx, positionals.slice(1));
     case "demo":
       return demo(ctx, {
         rate: positiveNumber("--rate", values.rate),

@@ -25,6 +25,7 @@ export async function status(ctx: CliContext): Promise<number> {
   const rows: Array<[string, string, string]> = [
     ["gateway", describePid(readPid(servicePidFile(ctx.home, "gateway")), false), `${gatewayUrl(config)} ${gatewayReady ? "ready" : "not answering"}`],
     ["processor", describePid(processorPid, false), ""],
+    ["evaluator", describePid(readPid(servicePidFile(ctx.home, "evaluator")), false), "alert rules, notifications"],
     ["kafka", describePid(localKafkaPid(ctx.home), !ctx.embedded.kafka), `${config.kafka.brokers.join(",")} ${kafkaUp ? "reachable" : "unreachable"}`],
     ["clickhouse", describePid(localClickHousePid(ctx.home), !ctx.embedded.clickhouse), `${config.clickhouse.url} ${clickhouseUp ? "reachable" : "unreachable"}`],
   ];

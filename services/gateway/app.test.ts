@@ -26,6 +26,7 @@ async function appWith(deps: Partial<GatewayDeps>) {
         hasWindow: async () => true,
         metrics: async () => [],
         sliceCounts: async () => [],
+        delayHistogram: async () => [],
       },
       // These unit tests exercise ingestion only; the drift routes are tested against ClickHouse.
       drift: {} as GatewayDeps["drift"],

@@ -2,18 +2,25 @@
  * The gateway as a fastify plugin: routes, auth, body parsing and metrics, with every dependency
  * passed in. server.ts is the thin process around it; tests call `app.inject` on it directly.
  */
+import type { AlertsRepository } from "../common/clickhouse/alerts.repository.js";
+import { alertRoutes } from "./routes/v1/alerts.js";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { Config, Scope } from "../common/config/env.js";
 import type { KafkaProducer } from "../common/kafka/client.js";
 import type { ModelStore } from "../common/clickhouse/model-store.js";
 import { Counter, Gauge, type Registry } from "../common/observability/metrics.js";
-import { createAuthorizer } from "./auth.js";
+import rateLimit from "@fastify/rate-limit";
+import { createAuth } from "./auth.js";
 import { parseNdjson } from "./batch-body.js";
 import { ingestRoutes } from "./routes/v1/ingest.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/v1/models.js";
 import { driftRoutes } from "./routes/v1/drift.js";
+import { modelViewRoutes } from "./routes/v1/model-views.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import type { DriftRepository } from "../common/clickhouse/drift.repository.js";
+import type { AnalystSql } from "../common/clickhouse/analyst-query.js";
+import { sqlRoutes } from "./routes/v1/sql.js";
 
 export interface GatewayDeps {
   producer: KafkaProducer;
@@ -24,6 +31,10 @@ export interface GatewayDeps {
   consumerLag(): Promise<Record<string, number>>;
   models: ModelStore;
   drift: DriftRepository;
+  /** Runs analysts' SQL as the read-only ClickHouse user; without it POST /v1/sql answers 503. */
+  analyst?: AnalystSql;
+  /** Alerts, feedback and rules; without it the alerts routes answer 503. */
+  alerts?: AlertsRepository;
 }
 
 export interface GatewayContext {
@@ -61,12 +72,21 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
       },
     });
 
+    app.addContentTypeParser(["application/yaml", "application/x-yaml", "text/yaml"], { parseAs: "string", bodyLimit: config.http.maxBodyBytes }, (_req, body, done) => done(null, body));
     app.addContentTypeParser(["application/x-ndjson", "application/jsonl"], { parseAs: "string", bodyLimit: config.http.maxBodyBytes }, (_req, body, done) => {
       done(null, parseNdjson(body as string));
     });
 
     app.addHook("onResponse", async (request, reply) => {
       requests.inc({ route: request.routeOptions.url ?? "unmatched", method: request.method, status: String(reply.statusCode) });
+    });
+
+    // Compressed bodies are never inflated (a gzip bomb would be); say so, before reading the body.
+    app.addHook("onRequest", async (request, reply) => {
+      const encoding = request.headers["content-encoding"];
+      if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+        return reply.code(415).send({ error: { code: "unsupported_encoding", message: `Content-Encoding ${encoding} is not supported; send the body uncompressed` } });
+      }
     });
 
     app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
@@ -80,10 +100,26 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     });
     app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } }));
 
-    const ctx: GatewayContext = { config, deps, requireScope: createAuthorizer(config.http.tokens), metrics };
+    const auth = createAuth(config.http.tokens);
+    // Per token (by its digest) on /v1/; answers 429 with Retry-After through the error handler.
+    await app.register(rateLimit, {
+      global: true,
+      max: config.http.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: auth.rateLimitKey,
+      allowList: (request) => !request.url.startsWith("/v1/"),
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded for this token; retry in ${context.after}`), { statusCode: context.statusCode, code: "rate_limited" }),
+    });
+
+    const ctx: GatewayContext = { config, deps, requireScope: auth.requireScope, metrics };
     healthRoutes(app, ctx);
     ingestRoutes(app, ctx);
     modelRoutes(app, ctx);
     driftRoutes(app, ctx);
+    sqlRoutes(app, ctx);
+    modelViewRoutes(app, ctx);
+    alertRoutes(app, ctx);
+    await app.register(dashboardRoutes());
   };
 }

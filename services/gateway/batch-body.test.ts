@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PredictionHttp } from "../../schemas/events.js";
-import { batchItems, parseNdjson, UnparsableLine } from "./batch-body.js";
+import { batchItems, exceedsDepth, MAX_JSON_DEPTH, parseNdjson, UnparsableLine } from "./batch-body.js";
 import { validateBatch } from "./routes/v1/ingest.js";
 
 describe("parseNdjson", () => {
@@ -80,5 +80,27 @@ describe("prototype poisoning in NDJSON", () => {
     expect(items[0]).toBeInstanceOf(UnparsableLine);
     expect((items[0] as UnparsableLine).message).toMatch(/forbidden prototype property/);
     expect(items[1]).toEqual({ ok: 1 });
+  });
+});
+
+describe("nesting depth", () => {
+  const nested = (depth: number) => JSON.parse("[".repeat(depth) + "]".repeat(depth)) as unknown;
+
+  it("counts arrays and objects as levels, scalars as none", () => {
+    expect(exceedsDepth(nested(3), 3)).toBe(false);
+    expect(exceedsDepth(nested(4), 3)).toBe(true);
+    expect(exceedsDepth({ a: { b: [1, "x", null] } }, 3)).toBe(false);
+    expect(exceedsDepth({ a: { b: [{}] } }, 3)).toBe(true);
+    expect(exceedsDepth(7, 0)).toBe(false);
+  });
+
+  it("walks a million levels without overflowing the stack", () => {
+    expect(exceedsDepth(nested(1_000_000), MAX_JSON_DEPTH)).toBe(true);
+  });
+
+  it("refuses a body nested deeper than the limit, naming it, and takes a real event", () => {
+    expect(batchItems(nested(MAX_JSON_DEPTH + 1))).toEqual({ ok: false, message: `body is nested deeper than ${MAX_JSON_DEPTH} levels; events need at most 4` });
+    const event = { prediction_id: "p", model_id: "m", model_version: "v", timestamp: 1e12 * 1.7, prediction: { scores: { a: 0.5, b: 0.5 } } };
+    expect(batchItems([event])).toEqual({ ok: true, items: [event] });
   });
 });

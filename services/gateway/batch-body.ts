@@ -27,8 +27,29 @@ export function parseNdjson(text: string): unknown[] {
 
 export type BatchItems = { ok: true; items: unknown[] } | { ok: false; message: string };
 
+/**
+ * Deepest nesting a body may have. An event needs 4 levels (batch, event, prediction, scores); a
+ * body nested thousands deep is an attack on whatever walks it next (validation, logging), so it
+ * is refused as a whole rather than reported item by item.
+ */
+export const MAX_JSON_DEPTH = 16;
+
 export function batchItems(body: unknown): BatchItems {
-  if (Array.isArray(body)) return { ok: true, items: body };
-  if (body !== null && typeof body === "object") return { ok: true, items: [body] };
-  return { ok: false, message: "body must be a JSON array of events, a single event object, or NDJSON (one event per line)" };
+  if (body === null || typeof body !== "object") {
+    return { ok: false, message: "body must be a JSON array of events, a single event object, or NDJSON (one event per line)" };
+  }
+  if (exceedsDepth(body, MAX_JSON_DEPTH)) return { ok: false, message: `body is nested deeper than ${MAX_JSON_DEPTH} levels; events need at most 4` };
+  return { ok: true, items: Array.isArray(body) ? body : [body] };
+}
+
+/** Whether a parsed JSON value nests deeper than `max` arrays/objects; iterative, so no stack overflow. */
+export function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -8,11 +8,14 @@ import { createRegistry } from "../common/observability/metrics.js";
 import { buildApp } from "./app.js";
 import { createModelStore } from "../common/clickhouse/model-store.js";
 import { driftRepository } from "../common/clickhouse/drift.repository.js";
+import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
+import { createAnalystSql } from "../common/clickhouse/analyst-query.js";
 
 export async function createGateway(config: Config, logger: Logger): Promise<FastifyInstance> {
   const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
   const clickhouse = createClickHouse(config.clickhouse);
   const producer = await createProducer(kafka);
+  const analyst = createAnalystSql({ url: config.clickhouse.url, database: config.clickhouse.database, ...config.clickhouse.analyst });
   const topics = [config.topics.predictions, config.topics.labels];
   let lagCache: { at: number; value: Promise<Record<string, number>> } | undefined;
 
@@ -27,6 +30,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
       },
       models: createModelStore(clickhouse),
       drift: driftRepository(clickhouse),
+      analyst,
+      alerts: alertsRepository(clickhouse),
       consumerLag() {
         // Scrapes come every few seconds; asking the broker at most every 5 s is plenty.
         if (!lagCache || Date.now() - lagCache.at > 5_000) lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };
@@ -37,6 +42,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
   app.addHook("onClose", async () => {
     await producer.disconnect();
     await clickhouse.close();
+    await analyst.close();
   });
   return app;
 }

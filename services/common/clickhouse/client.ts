@@ -4,7 +4,7 @@
  */
 import { Readable } from "node:stream";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
-import type { Sql } from "./sql.js";
+import { ident, sql, type Sql } from "./sql.js";
 
 export interface ClickHouse {
   readonly database: string;
@@ -49,7 +49,8 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     },
     async insertJsonEachRow(table, chunks) {
       const result = await client.exec({
-        query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+        // The table name passes the identifier whitelist like every other name in SQL.
+        query: sql`INSERT INTO ${ident(table)} FORMAT JSONEachRow`.text,
         values: Readable.from(chunks, { objectMode: false }),
       });
       // Drain the (empty) response so the socket goes back to the pool.

@@ -32,6 +32,16 @@ export interface ModelStore {
   hasWindow(seconds: number): Promise<boolean>;
   metrics(q: MetricsQuery): Promise<Array<Record<string, unknown>>>;
   sliceCounts(q: { modelId: string; window: number; from?: number | undefined; to?: number | undefined }): Promise<SliceCount[]>;
+  delayHistogram(q: { modelId: string; from?: number | undefined; to?: number | undefined }): Promise<DelayHistogram[]>;
+}
+
+/** Labelled predictions per feedback-delay bin (see DELAY_BIN_RATIO), for one version and stage. */
+export interface DelayHistogram {
+  model_version: string;
+  stage: string;
+  labeled: number;
+  bins: number[];
+  counts: number[];
 }
 
 export function createModelStore(ch: ClickHouse): ModelStore {
@@ -81,6 +91,16 @@ export function createModelStore(ch: ClickHouse): ModelStore {
         FROM ${t("slice_metrics")} WHERE ${join(where, " AND ")}
         GROUP BY slice_key, slice_value`);
       return rows.map((r) => ({ slice_key: r.slice_key!, slice_value: r.slice_value!, predictions: Number(r.predictions), correct: Number(r.correct), class_n: Number(r.class_n) }));
+    },
+    async delayHistogram(q) {
+      // The base windows' delay histograms summed: exact bin counts, without touching the labelled rows.
+      const where = [sql`model_id = ${q.modelId}`, sql`slice_key = ''`, ...timeRange(q.from, q.to)];
+      const rows = await ch.rows<{ model_version: string; stage: string; labeled: string; bins: number[]; counts: string[] }>(sql`
+        SELECT model_version, stage, sum(labeled) AS labeled,
+               tupleElement(sumMap(delay_bins, delay_counts), 1) AS bins, tupleElement(sumMap(delay_bins, delay_counts), 2) AS counts
+        FROM ${t("window_label_stats")} FINAL WHERE ${join(where, " AND ")}
+        GROUP BY model_version, stage ORDER BY model_version, stage`);
+      return rows.map((r) => ({ model_version: r.model_version, stage: r.stage, labeled: Number(r.labeled), bins: r.bins.map(Number), counts: r.counts.map(Number) }));
     },
   };
 }

@@ -12,7 +12,10 @@ describe("sql escaping", () => {
 
   it("renders numbers, booleans, null, dates and arrays", () => {
     expect(literal(42)).toBe("42");
-    expect(literal(-1.5)).toBe("-1.5");
+    expect(literal(-1.5)).toBe(" -1.5");
+    expect(literal(-3n)).toBe(" -3");
+    // Found by the fuzz test: without the space, a subtraction of a negative value became a comment.
+    expect(sql`SELECT 1-${-1}, 2`.text).toBe("SELECT 1- -1, 2");
     expect(literal(10n)).toBe("10");
     expect(literal(true)).toBe("1");
     expect(literal(null)).toBe("NULL");

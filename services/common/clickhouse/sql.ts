@@ -50,10 +50,11 @@ export function literal(value: SqlValue): string {
   if (value === null) return "NULL";
   if (typeof value === "string") return quoteString(value);
   if (typeof value === "boolean") return value ? "1" : "0";
-  if (typeof value === "bigint") return value.toString();
+  // A negative number gets a leading space: `a-${n}` must not become the comment `a--1`.
+  if (typeof value === "bigint") return value < 0n ? ` ${value}` : value.toString();
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new Error(`refusing non-finite number ${value} in SQL`);
-    return String(value);
+    return value < 0 ? ` ${value}` : String(value);
   }
   if (value instanceof Date) {
     const ms = value.getTime();

@@ -17,11 +17,19 @@ describe("loadConfig", () => {
   it("defaults to the loopback stack that `hindsight up` starts", () => {
     const c = loadConfig({});
     expect(c.kafka).toEqual({ brokers: ["127.0.0.1:9092"], clientId: "hindsight" });
-    expect(c.clickhouse).toEqual({ url: "http://127.0.0.1:8123", user: "default", password: "", database: "hindsight" });
-    expect(c.http).toMatchObject({ host: "127.0.0.1", port: 8080, tokens: [] });
+    expect(c.clickhouse).toEqual({ url: "http://127.0.0.1:8123", user: "default", password: "", database: "hindsight", analyst: { user: "analyst", password: "" } });
+    expect(c.http).toMatchObject({ host: "127.0.0.1", port: 8080, tokens: [], rateLimitPerMinute: 6000 });
     expect(c.topics).toEqual({ predictions: "hindsight.predictions", labels: "hindsight.labels", dlq: "hindsight.dlq", partitions: 3 });
     expect(c.logLevel).toBe("info");
     expect(c.home).toBeUndefined();
+  });
+
+  it("takes model-limited tokens and refuses an empty model list", () => {
+    const tokens = JSON.stringify([{ token: "team-token-0123456789", scopes: ["label", "read"], models: ["fraud", "churn"] }]);
+    expect(loadConfig({ HINDSIGHT_TOKENS: tokens }).http.tokens[0]!.models).toEqual(["fraud", "churn"]);
+    const empty = JSON.stringify([{ token: "team-token-0123456789", scopes: ["read"], models: [] }]);
+    expect(() => loadConfig({ HINDSIGHT_TOKENS: empty })).toThrow(/leave 'models' out for all models/);
+    expect(() => loadConfig({ HINDSIGHT_RATE_LIMIT_PER_MINUTE: "0" })).toThrow(/HINDSIGHT_RATE_LIMIT_PER_MINUTE/);
   });
 
   it("splits and trims comma-separated brokers, dropping empty entries", () => {

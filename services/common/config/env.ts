@@ -9,6 +9,8 @@ const TokenSpec = z.object({
   token: z.string().min(16, "tokens must be at least 16 characters"),
   scopes: z.array(z.enum(["ingest", "label", "feedback", "read", "admin"])).min(1),
   name: z.string().optional(),
+  /** Exact model ids this token may send events for and read; absent means every model. */
+  models: z.array(z.string().min(1)).min(1, "list at least one model id, or leave 'models' out for all models").optional(),
 });
 export type TokenSpec = z.infer<typeof TokenSpec>;
 export type Scope = TokenSpec["scopes"][number];
@@ -23,6 +25,9 @@ const EnvSchema = z.object({
   CLICKHOUSE_USER: z.string().default("default"),
   CLICKHOUSE_PASSWORD: z.string().default(""),
   CLICKHOUSE_DATABASE: identifier.default("hindsight"),
+  // The read-only user of POST /v1/sql (users.xml: readonly=1, limits pinned, this database only).
+  CLICKHOUSE_ANALYST_USER: z.string().min(1).default("analyst"),
+  CLICKHOUSE_ANALYST_PASSWORD: z.string().default(""),
   HINDSIGHT_HTTP_HOST: z.string().default("127.0.0.1"),
   HINDSIGHT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HINDSIGHT_TOKENS: z
@@ -37,6 +42,7 @@ const EnvSchema = z.object({
       }
     })
     .pipe(z.array(TokenSpec)),
+  HINDSIGHT_RATE_LIMIT_PER_MINUTE: int(6000),
   HINDSIGHT_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("hindsight"),
   HINDSIGHT_PARTITIONS: int(3),
   HINDSIGHT_CONSUMER_GROUP: z.string().min(1).default("hindsight-processor"),
@@ -54,6 +60,13 @@ const EnvSchema = z.object({
     .refine((ws) => ws.every((w) => w % Math.min(...ws) === 0), "every window must be a multiple of the smallest"),
   HINDSIGHT_METRICS_INTERVAL_MS: int(1000, 0),
   HINDSIGHT_REFERENCE_ROWS: int(2000, 100),
+  HINDSIGHT_EVAL_INTERVAL_MS: int(5000, 50),
+  HINDSIGHT_DELIVERY_INTERVAL_MS: int(1000, 50),
+  HINDSIGHT_ALERT_LOOKBACK_DAYS: z.coerce.number().positive().default(8),
+  HINDSIGHT_ALERT_ACK_TIMEOUT_HOURS: z.coerce.number().positive().default(24),
+  HINDSIGHT_SUPPRESS_EXPLORE_RATE: z.coerce.number().min(0).max(1).default(0.05),
+  HINDSIGHT_SUPPRESS_MIN_FEEDBACK: int(20, 0),
+  HINDSIGHT_PUBLIC_URL: z.url().optional(),
   HINDSIGHT_HOME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
@@ -61,12 +74,24 @@ const EnvSchema = z.object({
 export interface Config {
   kafka: { brokers: string[]; clientId: string };
   topics: { predictions: string; labels: string; dlq: string; partitions: number };
-  clickhouse: { url: string; user: string; password: string; database: string };
-  http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[] };
+  clickhouse: { url: string; user: string; password: string; database: string; analyst: { user: string; password: string } };
+  http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[]; rateLimitPerMinute: number };
   processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
   /** A version without a reference is compared with its first autoReferenceRows predictions. */
   drift: { autoReferenceRows: number };
+  alerts: {
+    topic: string;
+    evalIntervalMs: number;
+    deliveryIntervalMs: number;
+    lookbackMs: number;
+    /** A surfaced alert without feedback this long after it fired counts as ignored. */
+    ackTimeoutMs: number;
+    exploreRate: number;
+    minFeedback: number;
+    /** Base of links in notifications (the dashboard); the gateway's address when unset. */
+    publicUrl: string | undefined;
+  };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   /** State of the embedded stack (data, logs, pid files); the CLI defaults it to ./.hindsight. */
   home: string | undefined;
@@ -93,13 +118,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dlq: `${e.HINDSIGHT_TOPIC_PREFIX}.dlq`,
       partitions: e.HINDSIGHT_PARTITIONS,
     },
-    clickhouse: { url: e.CLICKHOUSE_URL, user: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE },
+    clickhouse: {
+      url: e.CLICKHOUSE_URL,
+      user: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      database: e.CLICKHOUSE_DATABASE,
+      analyst: { user: e.CLICKHOUSE_ANALYST_USER, password: e.CLICKHOUSE_ANALYST_PASSWORD },
+    },
     http: {
       host: e.HINDSIGHT_HTTP_HOST,
       port: e.HINDSIGHT_HTTP_PORT,
       maxBodyBytes: e.HINDSIGHT_MAX_BODY_BYTES,
       maxBatchItems: e.HINDSIGHT_MAX_BATCH_ITEMS,
       tokens: e.HINDSIGHT_TOKENS,
+      rateLimitPerMinute: e.HINDSIGHT_RATE_LIMIT_PER_MINUTE,
     },
     processor: {
       groupId: e.HINDSIGHT_CONSUMER_GROUP,
@@ -109,6 +141,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     metrics: { labelHorizonMs: e.HINDSIGHT_LABEL_HORIZON_DAYS * 86_400_000, windowSizes: [...new Set(e.HINDSIGHT_WINDOWS)].sort((a, b) => a - b), minIntervalMs: e.HINDSIGHT_METRICS_INTERVAL_MS },
     drift: { autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS },
+    alerts: {
+      topic: `${e.HINDSIGHT_TOPIC_PREFIX}.alerts`,
+      evalIntervalMs: e.HINDSIGHT_EVAL_INTERVAL_MS,
+      deliveryIntervalMs: e.HINDSIGHT_DELIVERY_INTERVAL_MS,
+      lookbackMs: e.HINDSIGHT_ALERT_LOOKBACK_DAYS * 86_400_000,
+      ackTimeoutMs: e.HINDSIGHT_ALERT_ACK_TIMEOUT_HOURS * 3_600_000,
+      exploreRate: e.HINDSIGHT_SUPPRESS_EXPLORE_RATE,
+      minFeedback: e.HINDSIGHT_SUPPRESS_MIN_FEEDBACK,
+      publicUrl: e.HINDSIGHT_PUBLIC_URL,
+    },
     logLevel: e.LOG_LEVEL,
     home: e.HINDSIGHT_HOME,
   };

@@ -14,6 +14,7 @@ import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 import { predictionRow } from "../../../common/domain/event-rows.js";
 import { PredictionWire } from "../../../../schemas/events.js";
 import { proposeRules } from "../../../common/domain/drift/data-quality.js";
+import { readableModel, writableModel } from "./model-access.js";
 
 /** Rows one upload may carry; larger training samples are better pinned as a time range. */
 export const MAX_REFERENCE_ROWS = 200_000;
@@ -59,6 +60,7 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.post("/v1/models/:id/reference", { preHandler: requireScope("admin") }, async (request, reply) => {
     const params = parseOr400(modelIdParam, request.params, reply);
     if (!params) return reply;
+    if (!writableModel(request, reply, params.id)) return reply;
     const body = request.body;
     const isPin = body !== null && typeof body === "object" && !Array.isArray(body) && ("from" in body || "to" in body);
     const referenceId = `${isPin ? "range" : "upload"}-${randomUUID()}`;
@@ -122,6 +124,7 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const params = parseOr400(modelIdParam, request.params, reply);
     const q = params && parseOr400(UploadQuery, request.query, reply);
     if (!params || !q) return reply;
+    if (!(await readableModel(ctx, request, reply, params.id))) return reply;
     const references = await drift.listReferences(params.id);
     const active = await drift.activeReference(params.id, q.model_version ?? "");
     const profiles = active ? await drift.loadProfiles(active.reference_id) : [];
@@ -145,6 +148,7 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const params = parseOr400(modelIdParam, request.params, reply);
       const q = params && parseOr400(ListQuery, request.query, reply);
       if (!params || !q) return reply;
+      if (!(await readableModel(ctx, request, reply, params.id))) return reply;
       if (!(await deps.models.hasWindow(q.window))) return reply.code(400).send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
       const filter = { modelId: params.id, ...q, flaggedOnly: q.only !== "all" };
       const rows = kind === "drift" ? await drift.driftScores(filter) : await drift.qualityChecks(filter);

@@ -11,6 +11,7 @@ import { encode, SCHEMAS } from "../../../common/kafka/avro-codec.js";
 import type { OutgoingMessage } from "../../../common/kafka/client.js";
 import { batchItems, UnparsableLine } from "../../batch-body.js";
 import type { GatewayContext } from "../../app.js";
+import { principalOf } from "../../auth.js";
 
 export interface Rejection {
   index: number;
@@ -21,7 +22,8 @@ export interface Rejection {
 // Enough issues per item to fix it, not so many that one bad batch floods the answer.
 const MAX_ISSUES_PER_ITEM = 5;
 
-export function validateBatch<T>(items: unknown[], schema: ZodType<T>): { valid: T[]; rejected: Rejection[] } {
+/** `refuse` vetoes a valid item (e.g. a model the token may not touch) with the field and reason. */
+export function validateBatch<T>(items: unknown[], schema: ZodType<T>, refuse?: (item: T) => { path: string; message: string } | undefined): { valid: T[]; rejected: Rejection[] } {
   const valid: T[] = [];
   const rejected: Rejection[] = [];
   items.forEach((item, index) => {
@@ -30,7 +32,9 @@ export function validateBatch<T>(items: unknown[], schema: ZodType<T>): { valid:
       return;
     }
     const parsed = schema.safeParse(item);
-    if (parsed.success) valid.push(parsed.data);
+    const refused = parsed.success ? refuse?.(parsed.data) : undefined;
+    if (refused) rejected.push({ index, ...refused });
+    else if (parsed.success) valid.push(parsed.data);
     else {
       for (const issue of parsed.error.issues.slice(0, MAX_ISSUES_PER_ITEM)) {
         rejected.push({ index, path: issue.path.join("."), message: issue.message });
@@ -58,7 +62,11 @@ export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
           error: { code: "batch_too_large", message: `a batch holds at most ${config.http.maxBatchItems} items, this one has ${body.items.length}; split it` },
         });
       }
-      const { valid, rejected } = validateBatch(body.items, schema);
+      const principal = principalOf(request);
+      // Per item, like any other invalid field: the rest of the batch still goes through.
+      const { valid, rejected } = validateBatch(body.items, schema, (event) =>
+        principal.canAccessModel(event.model_id) ? undefined : { path: "model_id", message: `this token may not send ${kind}s for model '${event.model_id}'` },
+      );
       const receivedAt = Date.now();
       const messages: OutgoingMessage[] = valid.map((event) => ({
         key: event.prediction_id,

@@ -12,6 +12,8 @@ import { ModelDeclaration } from "../../../../schemas/models.js";
 import type { GatewayContext } from "../../app.js";
 import { wilsonInterval } from "../../../common/domain/intervals.js";
 import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
+import { principalOf } from "../../auth.js";
+import { readableModel, writableModel } from "./model-access.js";
 
 const MetricsQuery = z.object({
   window: windowParam.default(3600),
@@ -41,6 +43,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const params = parseOr400(modelIdParam, request.params, reply);
     const d = params && parseOr400(ModelDeclaration, request.body, reply);
     if (!params || !d) return reply;
+    if (!writableModel(request, reply, params.id)) return reply;
     const spec = {
       modelId: params.id,
       task: d.task,
@@ -54,12 +57,16 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return reply.code(200).send({ model_id: spec.modelId, task: spec.task, positive_class: spec.positiveClass || null, threshold: spec.threshold, slice_keys: spec.sliceKeys, features: d.features, declared: true });
   });
 
-  app.get("/v1/models", { preHandler: requireScope("read") }, async () => ({ models: await store.list() }));
+  app.get("/v1/models", { preHandler: requireScope("read") }, async (request) => {
+    const principal = principalOf(request);
+    return { models: (await store.list()).filter((m) => principal.canAccessModel(String(m.model_id))) };
+  });
 
   app.get("/v1/models/:id/metrics", { preHandler: requireScope("read") }, async (request, reply) => {
     const params = parseOr400(modelIdParam, request.params, reply);
     const q = params && parseOr400(MetricsQuery, request.query, reply);
     if (!params || !q) return reply;
+    if (!(await readableModel(ctx, request, reply, params.id))) return reply;
     if (!(await store.hasWindow(q.window))) return reply.code(400).send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
     const rows = await store.metrics({ modelId: params.id, ...q });
     return { model_id: params.id, window_seconds: q.window, slice_key: q.slice_key, slice_value: q.slice_value, windows: rows };
@@ -69,6 +76,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const params = parseOr400(modelIdParam, request.params, reply);
     const q = params && parseOr400(SlicesQuery, request.query, reply);
     if (!params || !q) return reply;
+    if (!(await readableModel(ctx, request, reply, params.id))) return reply;
     const counts = await store.sliceCounts({ modelId: params.id, window: q.window, from: q.from, to: q.to });
     const population = counts.find((c) => c.slice_key === "");
     if (!population || population.class_n === 0) return { model_id: params.id, metric: q.metric, population: null, slices: [] };

@@ -1,0 +1,65 @@
+/** Bits several pages share: the model header with its tabs, window choice, and API types. */
+import { ApiError } from "../api.js";
+import { errorBox, h } from "../dom.js";
+import { windowName } from "../format.js";
+
+export const WINDOWS = [300, 3600, 86_400];
+
+export function modelHeader(id: string, active: "overview" | "drift" | "slices", extra: Node[] = []): HTMLElement {
+  const tab = (key: string, href: string, text: string) => h("a", { href, class: active === key ? "tab active" : "tab" }, text);
+  return h(
+    "div",
+    { class: "page-head" },
+    h("h1", {}, h("a", { href: "#/", class: "crumb" }, "Models"), " / ", id),
+    h("nav", { class: "tabs" }, tab("overview", `#/models/${encodeURIComponent(id)}`, "Metrics"), tab("drift", `#/models/${encodeURIComponent(id)}/drift`, "Drift"), tab("slices", `#/models/${encodeURIComponent(id)}/slices`, "Slices")),
+    h("div", { class: "controls" }, ...extra),
+  );
+}
+
+/** Buttons for the window sizes; the chosen one goes in the URL so a view can be shared. */
+export function windowPicker(current: number, onPick: (w: number) => void): HTMLElement {
+  return h(
+    "div",
+    { class: "seg", role: "group", "aria-label": "window size" },
+    h("span", { class: "muted" }, "window"),
+    ...WINDOWS.map((w) => h("button", { class: w === current ? "on" : "", "data-window": windowName(w), onclick: () => onPick(w) }, windowName(w))),
+  );
+}
+
+export function queryWindow(query: URLSearchParams, fallback: number): number {
+  const w = Number(query.get("window"));
+  return WINDOWS.includes(w) ? w : fallback;
+}
+
+/** Replaces the hash's query without adding history entries for every click. */
+export function setQuery(path: string, values: Record<string, string | number>): void {
+  location.hash = `#${path}?${new URLSearchParams(Object.entries(values).map(([k, v]) => [k, String(v)])).toString()}`;
+}
+
+export function failure(err: unknown, what: string): HTMLElement {
+  if (err instanceof ApiError && err.missingRoute) return h("p", { class: "muted" }, `${what} is not available on this gateway.`);
+  return errorBox(`${what}: ${(err as Error).message}`);
+}
+
+export interface Alert {
+  id: string;
+  rule: { id: string; version: number; kind: string; name: string };
+  severity: "info" | "warning" | "critical";
+  model_id: string;
+  model_version: string;
+  stage: string;
+  slice: string;
+  metric: string;
+  feature: string | null;
+  status: "firing" | "resolved" | "suppressed" | "held";
+  value: number;
+  threshold: number;
+  sample_size: number;
+  window: string;
+  started_at: string;
+  last_seen_at: string;
+  resolved_at: string | null;
+  summary: string;
+  suppression: { score: number | null; model_version: string | null; decision: "surface" | "suppress"; reason: string } | null;
+  feedback: { action: string; at: string } | null;
+}

@@ -1,0 +1,236 @@
+/** Shapes API rows into what the charts and tables draw. Pure. */
+import { toMs } from "./format.js";
+
+/** A row of GET /v1/models/:id/metrics (the slice_metrics view). */
+export interface MetricRow {
+  model_version: string;
+  stage: string;
+  window_start: string | number;
+  predictions: number;
+  labeled: number;
+  label_coverage: number | null;
+  accuracy: number | null;
+  estimated_accuracy: number | null;
+  correct: number;
+  class_n: number;
+  roc_auc?: number | null;
+  f1?: number | null;
+  delay_p50_s?: number | null;
+  delay_p90_s?: number | null;
+}
+
+export const versionKey = (r: { model_version: string; stage: string }) => `${r.model_version} · ${r.stage}`;
+
+export interface Aligned {
+  /** window starts, epoch seconds (uPlot's time unit) */
+  xs: number[];
+  series: Array<{ label: string; values: Array<number | null> }>;
+}
+
+/** One series per key, aligned on the union of window starts; gaps are null. */
+export function align<R extends { window_start: string | number }>(rows: R[], keyOf: (r: R) => string, valueOf: (r: R) => number | null): Aligned {
+  const xs = [...new Set(rows.map((r) => toMs(r.window_start) / 1000))].sort((a, b) => a - b);
+  const at = new Map(xs.map((x, i) => [x, i]));
+  const byKey = new Map<string, Array<number | null>>();
+  for (const r of rows) {
+    const key = keyOf(r);
+    if (!byKey.has(key)) byKey.set(key, xs.map(() => null));
+    const v = valueOf(r);
+    byKey.get(key)![at.get(toMs(r.window_start) / 1000)!] = v === null || v === undefined || !Number.isFinite(v) ? null : v;
+  }
+  return { xs, series: [...byKey.keys()].sort().map((label) => ({ label, values: byKey.get(label)! })) };
+}
+
+/**
+ * Accuracy per version: realised where the window's label coverage has reached `settledAt`,
+ * provisional (few labels yet, likely to move) below it, and the label-free estimate beside them.
+ */
+export function accuracySeries(rows: MetricRow[], settledAt = 0.5): Aligned & { kinds: Array<"realised" | "provisional" | "estimated"> } {
+  const realised = align(rows, versionKey, (r) => ((r.label_coverage ?? 0) >= settledAt ? r.accuracy : null));
+  const provisional = align(rows, versionKey, (r) => ((r.label_coverage ?? 0) < settledAt ? r.accuracy : null));
+  const estimated = align(rows, versionKey, (r) => r.estimated_accuracy);
+  const kinds: Array<"realised" | "provisional" | "estimated"> = [];
+  const series: Aligned["series"] = [];
+  realised.series.forEach((s, i) => {
+    series.push({ label: `${s.label} accuracy`, values: s.values }, { label: `${s.label} provisional`, values: provisional.series[i]!.values }, { label: `${s.label} estimated`, values: estimated.series[i]!.values });
+    kinds.push("realised", "provisional", "estimated");
+  });
+  return { xs: realised.xs, series, kinds };
+}
+
+/** Predictions per window, all versions together: the models list's sparkline. */
+export function volume(rows: MetricRow[]): { xs: number[]; ys: number[] } {
+  const sums = new Map<number, number>();
+  for (const r of rows) sums.set(toMs(r.window_start), (sums.get(toMs(r.window_start)) ?? 0) + r.predictions);
+  const xs = [...sums.keys()].sort((a, b) => a - b);
+  return { xs, ys: xs.map((x) => sums.get(x)!) };
+}
+
+export interface Totals {
+  predictions: number;
+  labeled: number;
+  coverage: number | null;
+  accuracy: number | null;
+  /** prediction-weighted mean of the windows' estimates */
+  estimated: number | null;
+}
+
+function totals(rows: MetricRow[]): Totals {
+  let predictions = 0, labeled = 0, correct = 0, classN = 0, estSum = 0, estN = 0;
+  for (const r of rows) {
+    predictions += r.predictions;
+    labeled += r.labeled;
+    correct += r.correct;
+    classN += r.class_n;
+    if (r.estimated_accuracy !== null && Number.isFinite(r.estimated_accuracy)) {
+      estSum += r.estimated_accuracy * r.predictions;
+      estN += r.predictions;
+    }
+  }
+  return {
+    predictions,
+    labeled,
+    coverage: predictions > 0 ? labeled / predictions : null,
+    accuracy: classN > 0 ? correct / classN : null,
+    estimated: estN > 0 ? estSum / estN : null,
+  };
+}
+
+/** Versions and stages side by side over the rows given (e.g. canary vs production). */
+export function byVersion(rows: MetricRow[]): Array<Totals & { model_version: string; stage: string }> {
+  const groups = new Map<string, MetricRow[]>();
+  for (const r of rows) groups.set(versionKey(r), [...(groups.get(versionKey(r)) ?? []), r]);
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, g]) => ({ model_version: g[0]!.model_version, stage: g[0]!.stage, ...totals(g) }));
+}
+
+/** The newest window, all versions together. */
+export function latestWindow(rows: MetricRow[]): (Totals & { window_start_ms: number }) | null {
+  if (rows.length === 0) return null;
+  const last = Math.max(...rows.map((r) => toMs(r.window_start)));
+  return { window_start_ms: last, ...totals(rows.filter((r) => toMs(r.window_start) === last)) };
+}
+
+/** The newest window whose labels have mostly arrived, so its realised accuracy means something. */
+export function latestSettled(rows: MetricRow[], settledAt = 0.5): (Totals & { window_start_ms: number }) | null {
+  const starts = [...new Set(rows.map((r) => toMs(r.window_start)))].sort((a, b) => b - a);
+  for (const s of starts) {
+    const t = totals(rows.filter((r) => toMs(r.window_start) === s));
+    if (t.coverage !== null && t.coverage >= settledAt && t.accuracy !== null) return { window_start_ms: s, ...t };
+  }
+  return null;
+}
+
+export const DELAY_BUCKETS: Array<{ label: string; upper_s: number }> = [
+  { label: "≤ 1 min", upper_s: 60 },
+  { label: "1–10 min", upper_s: 600 },
+  { label: "10–60 min", upper_s: 3600 },
+  { label: "1–6 h", upper_s: 21_600 },
+  { label: "6–24 h", upper_s: 86_400 },
+  { label: "1–2 d", upper_s: 172_800 },
+  { label: "2–4 d", upper_s: 345_600 },
+  { label: "4–7 d", upper_s: 604_800 },
+  { label: "1–2 weeks", upper_s: 1_209_600 },
+  { label: "2–4 weeks", upper_s: 2_419_200 },
+  { label: "> 4 weeks", upper_s: Infinity },
+];
+
+/**
+ * The fine log-spaced delay bins (each within 5 % wide) regrouped into readable buckets; a bin
+ * goes to the bucket holding its upper edge.
+ */
+export function delayBuckets(bins: Array<{ upper_s: number; count: number }>): Array<{ label: string; count: number; share: number }> {
+  const counts = DELAY_BUCKETS.map(() => 0);
+  let total = 0;
+  for (const b of bins) {
+    const i = DELAY_BUCKETS.findIndex((d) => b.upper_s <= d.upper_s);
+    counts[i === -1 ? DELAY_BUCKETS.length - 1 : i]! += b.count;
+    total += b.count;
+  }
+  // Buckets past the last non-empty one are noise in a chart; those before it are information.
+  const last = counts.findLastIndex((c) => c > 0);
+  return DELAY_BUCKETS.slice(0, last + 1).map((d, i) => ({ label: d.label, count: counts[i]!, share: total > 0 ? counts[i]! / total : 0 }));
+}
+
+/** GET /v1/models/:id/drift/distribution */
+export interface Distribution {
+  kind: "numeric" | "categorical";
+  edges?: number[];
+  categories?: string[];
+  reference: { n: number; counts: number[]; min: number | null; max: number | null };
+  window: { n: number; counts: number[]; min: number | null; max: number | null };
+}
+
+export interface DistributionBar {
+  label: string;
+  /** numeric: the bar's value range */
+  lo?: number;
+  hi?: number;
+  reference: number;
+  window: number;
+}
+
+/**
+ * Shares of the reference and of the window per bar. Numeric features have one bin per reference
+ * percentile: they are merged into `groups` bars of equal reference mass, with the open-ended
+ * outer bins closed at the smallest and largest value seen on either side. Categorical features
+ * keep their `top` most common reference categories; the rest (and values unseen in the
+ * reference) are "other".
+ */
+export function distributionBars(d: Distribution, groups = 20, top = 12): DistributionBar[] {
+  // Counts are summed first and divided once, so a merged bar's share is exact.
+  const share = (counts: number[], n: number, bins: number[]) => (n > 0 ? bins.reduce((sum, b) => sum + (counts[b] ?? 0), 0) / n : 0);
+  const ref = (bins: number[]) => share(d.reference.counts, d.reference.n, bins);
+  const win = (bins: number[]) => share(d.window.counts, d.window.n, bins);
+  if (d.kind === "categorical") {
+    const cats = d.categories ?? [];
+    const order = cats.map((c, i) => ({ label: c, i: i + 1 })).sort((a, b) => (d.reference.counts[b.i] ?? 0) - (d.reference.counts[a.i] ?? 0));
+    const shown = order.slice(0, top);
+    const rest = [0, ...order.slice(top).map((o) => o.i)];
+    const bars = shown.map((o) => ({ label: o.label, reference: ref([o.i]), window: win([o.i]) }));
+    const other = { label: "other", reference: ref(rest), window: win(rest) };
+    return other.reference > 0 || other.window > 0 ? [...bars, other] : bars;
+  }
+  const edges = d.edges ?? [];
+  const los = [d.reference.min, d.window.min].filter((x): x is number => x !== null);
+  const his = [d.reference.max, d.window.max].filter((x): x is number => x !== null);
+  const lo = Math.min(...los, edges[0] ?? 0);
+  const hi = Math.max(...his, edges.at(-1) ?? 0);
+  // Bin b spans [bounds[b], bounds[b + 1]).
+  const bounds = [lo, ...edges, hi];
+  const bins = bounds.length - 1;
+  const per = Math.max(1, Math.round(bins / groups));
+  const bars: DistributionBar[] = [];
+  for (let start = 0; start < bins; start += per) {
+    const end = Math.min(bins, start + per);
+    const group = Array.from({ length: end - start }, (_, k) => start + k);
+    const r = ref(group), w = win(group);
+    const barLo = bounds[start]!, barHi = bounds[end]!;
+    bars.push({ label: `${short(barLo)}–${short(barHi)}`, lo: barLo, hi: barHi, reference: r, window: w });
+  }
+  return bars;
+}
+
+function short(x: number): string {
+  const a = Math.abs(x);
+  if (a >= 1e6) return `${(x / 1e6).toFixed(1)}M`;
+  if (a >= 1e4) return `${(x / 1e3).toFixed(0)}k`;
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 1) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+/** Accuracy per window over every version and stage together (labelled rows only), with its count. */
+export function pooledAccuracy(rows: MetricRow[]): { xs: number[]; accuracy: Array<number | null>; labeled: number[] } {
+  const sums = new Map<number, { correct: number; n: number }>();
+  for (const r of rows) {
+    const x = toMs(r.window_start) / 1000;
+    const s = sums.get(x) ?? { correct: 0, n: 0 };
+    s.correct += r.correct;
+    s.n += r.class_n;
+    sums.set(x, s);
+  }
+  const xs = [...sums.keys()].sort((a, b) => a - b);
+  return { xs, accuracy: xs.map((x) => (sums.get(x)!.n > 0 ? sums.get(x)!.correct / sums.get(x)!.n : null)), labeled: xs.map((x) => sums.get(x)!.n) };
+}

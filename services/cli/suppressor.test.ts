@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runSuppressorCommand } from "./suppressor.js";
+import type { SavedModel, SuppressorStore } from "../evaluator/suppressor/store.js";
+import { parseHistory } from "../evaluator/suppressor/history-file.js";
+
+const sample = new URL("../../examples/alert-history.sample.jsonl", import.meta.url).pathname;
+const capture = () => {
+  const io = { output: "", errors: "", out: (s: string) => void (io.output += s), err: (s: string) => void (io.errors += s), clock: () => Date.UTC(2026, 3, 15, 9, 30) };
+  return io;
+};
+
+describe("hindsight suppressor", () => {
+  it("evaluate --history replays the sample file and prints the table", async () => {
+    const io = capture();
+    expect(await runSuppressorCommand(["evaluate", "--history", sample, "--algorithm", "logistic"], io)).toBe(0);
+    expect(io.output).toMatch(/suppressor \(threshold .*\)\s+\d+\s+[\d.]+%/);
+    expect(io.output).toMatch(/no suppression .* 100\.0%/);
+  });
+
+  it("train --history --out writes an ONNX model; import checks it; train without a file uses the store", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "suppressor-cli-"));
+    const out = join(dir, "model.onnx");
+    const io = capture();
+    expect(await runSuppressorCommand(["train", "--history", sample, "--algorithm", "logistic", "--out", out], io)).toBe(0);
+    expect(io.output).toMatch(/model lr-20260415T0930-[0-9a-f]{8}: threshold/);
+    const imported = capture();
+    expect(await runSuppressorCommand(["import", out], imported)).toBe(0);
+    expect(imported.output).toMatch(/signature ok/);
+
+    const saved: SavedModel[] = [];
+    const store: SuppressorStore = {
+      loadHistory: async () => parseHistory(readFileSync(sample, "utf8")),
+      saveModel: async (m) => void saved.push(m),
+      latestModel: async () => saved.at(-1),
+    };
+    expect(await runSuppressorCommand(["train", "--algorithm", "logistic"], capture(), store)).toBe(0);
+    expect(saved[0]!.version).toMatch(/^lr-/);
+  });
+
+  it("exits non-zero with a clear message on bad input", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "suppressor-cli-"));
+    const bad = join(dir, "bad.jsonl");
+    writeFileSync(bad, '{"time": 1}\n');
+    const cases: Array<[string[], number, RegExp]> = [
+      [["evaluate", "--history", bad], 1, /bad\.jsonl:1: field 'rule_kind'/],
+      [["evaluate"], 2, /no alert store here: pass --history FILE/],
+      [["evaluate", "--history", sample, "--threshold", "2"], 2, /--threshold must be a number between 0 and 1/],
+      [["train", "--history", sample, "--algorithm", "magic"], 2, /--algorithm must be one of logistic, boosted_trees/],
+      [["import", bad], 1, /not an ONNX model|cannot load/],
+      [["frobnicate"], 2, /unknown suppressor command 'frobnicate'/],
+    ];
+    for (const [args, code, message] of cases) {
+      const io = capture();
+      expect(await runSuppressorCommand(args, io)).toBe(code);
+      expect(io.errors).toMatch(message);
+    }
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * The window series that alert rules judge: performance metrics from `slice_metrics`, drift
+ * decisions from `drift_scores`, quality checks from `data_quality`, each narrowed to a rule's
+ * target. Metric names reach SQL only from the rules schema's whitelist.
+ */
+import { PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
+import type { ClickHouse } from "./client.js";
+import { ident, join, list, raw, sql, type Sql } from "./sql.js";
+
+export interface SeriesRow {
+  model_id: string;
+  model_version: string;
+  stage: string;
+  /** "" for the whole population, else "key=value". */
+  slice: string;
+  metric: string;
+  feature: string;
+  window_start_ms: number;
+  value: number | null;
+  n: number;
+  successes: number | null;
+  coverage: number | null;
+  /** Drift and quality rows carry their own decision. */
+  breach: boolean | null;
+  signal_threshold: number | null;
+}
+
+/** For each metric: the sample size behind it and, for proportions, the successes. */
+const SAMPLE: Record<string, { n: string; successes?: string }> = {
+  accuracy: { n: "class_n", successes: "correct" },
+  precision: { n: "tp + fp", successes: "tp" },
+  recall: { n: "tp + fn", successes: "tp" },
+  label_coverage: { n: "predictions", successes: "labeled" },
+  estimated_accuracy: { n: "predictions" },
+  predictions: { n: "predictions" },
+};
+
+export function alertSeriesRepository(ch: ClickHouse) {
+  const t = (name: string) => ident(`${ch.database}.${name}`);
+
+  function targetWhere(rule: Rule, fromS: number, withStage: boolean): Sql[] {
+    const where: Sql[] = [sql`window_start >= toDateTime(${fromS})`];
+    if (rule.target.model !== "*") where.push(sql`model_id = ${rule.target.model}`);
+    if (rule.target.version) where.push(sql`model_version = ${rule.target.version}`);
+    if (rule.target.stage && withStage) where.push(sql`stage = ${rule.target.stage}`);
+    return where;
+  }
+
+  function sliceWhere(rule: Rule): Sql {
+    const s = rule.target.slice;
+    if (s === undefined) return sql`slice_key = ''`;
+    if (s === "*") return raw("1");
+    const eq = s.indexOf("=");
+    const key = s.slice(0, eq);
+    const value = s.slice(eq + 1);
+    return value === "*" ? sql`slice_key = ${key}` : sql`slice_key = ${key} AND slice_value = ${value}`;
+  }
+
+  /** Drift and quality have no stage column: a stage target picks the versions seen in it. */
+  async function stageVersions(rule: Rule, fromS: number): Promise<string[] | undefined> {
+    if (!rule.target.stage) return undefined;
+    const rows = await ch.rows<{ model_version: string }>(sql`
+      SELECT DISTINCT model_version FROM ${t("window_volume")}
+      WHERE ${join([...targetWhere(rule, fromS, true), sql`slice_key = ''`], " AND ")}`);
+    return rows.map((r) => r.model_version);
+  }
+
+  return {
+    async performance(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
+      if (!(PERFORMANCE_METRICS as readonly string[]).includes(rule.metric)) throw new Error(`not a performance metric: ${rule.metric}`);
+      const column = ident(rule.metric);
+      const sample = SAMPLE[rule.metric] ?? { n: "labeled" };
+      const rows = await ch.rows<Record<string, string | number | null>>(sql`
+        SELECT model_id, model_version, stage, slice_key, slice_value, toUInt64(window_start) * 1000 AS window_start_ms,
+               ${column} AS value, toUInt64(${raw(sample.n)}) AS n,
+               ${sample.successes ? raw(`toUInt64(${sample.successes})`) : raw("NULL")} AS successes,
+               label_coverage AS coverage
+        FROM ${t("slice_metrics")}
+        WHERE ${join([...targetWhere(rule, fromS, true), sql`window_seconds = ${windowSeconds}`, sliceWhere(rule)], " AND ")}
+        ORDER BY window_start`);
+      return rows.map((r) => ({
+        model_id: String(r.model_id),
+        model_version: String(r.model_version),
+        stage: String(r.stage),
+        slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
+        metric: rule.metric,
+        feature: "",
+        window_start_ms: Number(r.window_start_ms),
+        value: r.value === null ? null : Number(r.value),
+        n: Number(r.n),
+        successes: r.successes === null ? null : Number(r.successes),
+        coverage: r.coverage === null ? null : Number(r.coverage),
+        breach: null,
+        signal_threshold: null,
+      }));
+    },
+
+    async drift(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
+      const feature = rule.metric.startsWith("drift.") ? rule.metric.slice("drift.".length) : undefined;
+      const versions = await stageVersions(rule, fromS);
+      if (versions?.length === 0) return [];
+      const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`, sql`decision != 'insufficient_data'`];
+      if (feature !== undefined) where.push(sql`feature = ${feature}`);
+      if (versions) where.push(sql`model_version IN ${list(versions)}`);
+      const rows = await ch.rows<Record<string, string | number | null>>(sql`
+        SELECT model_id, model_version, feature, toUInt64(window_start) * 1000 AS window_start_ms, score, threshold, drifted, n
+        FROM ${t("drift_scores")} WHERE ${join(where, " AND ")} ORDER BY window_start`);
+      return rows.map((r) => ({
+        model_id: String(r.model_id),
+        model_version: String(r.model_version),
+        stage: rule.target.stage ?? "",
+        slice: "",
+        metric: `drift.${r.feature}`,
+        feature: String(r.feature),
+        window_start_ms: Number(r.window_start_ms),
+        value: r.score === null ? null : Number(r.score),
+        n: Number(r.n),
+        successes: null,
+        coverage: null,
+        breach: Number(r.drifted) === 1,
+        signal_threshold: Number(r.threshold),
+      }));
+    },
+
+    async quality(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
+      const check = rule.metric.startsWith("quality.") ? rule.metric.slice("quality.".length) : undefined;
+      const versions = await stageVersions(rule, fromS);
+      if (versions?.length === 0) return [];
+      const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`];
+      if (check !== undefined) where.push(sql`check = ${check}`);
+      if (versions) where.push(sql`model_version IN ${list(versions)}`);
+      const rows = await ch.rows<Record<string, string | number | null>>(sql`
+        SELECT model_id, model_version, feature, check, toUInt64(window_start) * 1000 AS window_start_ms, value, expected, violated, count
+        FROM ${t("data_quality")} WHERE ${join(where, " AND ")} ORDER BY window_start`);
+      return rows.map((r) => ({
+        model_id: String(r.model_id),
+        model_version: String(r.model_version),
+        stage: rule.target.stage ?? "",
+        slice: "",
+        metric: `quality.${r.check}`,
+        feature: String(r.feature),
+        window_start_ms: Number(r.window_start_ms),
+        value: r.value === null ? null : Number(r.value),
+        n: Number(r.count),
+        successes: null,
+        coverage: null,
+        breach: Number(r.violated) === 1,
+        signal_threshold: r.expected === null ? 0 : Number(r.expected),
+      }));
+    },
+
+    /** Changes whenever any window is recomputed: the evaluator skips a tick when it has not moved. */
+    async marker(): Promise<string> {
+      const rows = await ch.rows<{ m: string }>(sql`
+        SELECT toString(max(m)) AS m FROM (
+          SELECT max(computed_at_ms) AS m FROM ${t("window_volume")}
+          UNION ALL SELECT max(computed_at_ms) AS m FROM ${t("window_label_stats")}
+          UNION ALL SELECT max(computed_at_ms) AS m FROM ${t("window_drift")}
+          UNION ALL SELECT max(computed_at_ms) AS m FROM ${t("window_quality")})`);
+      return rows[0]?.m ?? "0";
+    },
+  };
+}
+
+export type AlertSeriesRepository = ReturnType<typeof alertSeriesRepository>;

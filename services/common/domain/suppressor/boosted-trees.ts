@@ -1,0 +1,173 @@
+/**
+ * Small gradient-boosted decision trees for the logistic loss (second-order boosting as in
+ * XGBoost: leaf value −G/(H+λ), split gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)). Split
+ * candidates are per-feature quantile edges, so a tree costs O(rows × features) per level.
+ * Deterministic: no row or column sampling, ties broken by the lowest feature then edge.
+ *
+ * Trees capture what a linear model over the same features cannot: "repeats of this type inside a
+ * burst are ignored", "only a large breach of this type matters". They export to ONNX-ML's
+ * TreeEnsembleRegressor. Thresholds and leaf values are float32-exact and a sample goes left when
+ * x <= threshold (BRANCH_LEQ), exactly as onnxruntime evaluates the exported ensemble.
+ */
+import { sigmoid } from "./logistic.js";
+
+export type TreeNode = { feature: number; threshold: number; left: number; right: number } | { leaf: number };
+
+export interface BoostedTreesModel {
+  kind: "boosted_trees";
+  /** log-odds every prediction starts from (float32-exact). */
+  baseScore: number;
+  /** Each tree's nodes; index 0 is the root, children are indices into the same array. */
+  trees: TreeNode[][];
+  featureCount: number;
+}
+
+export interface BoostedTreesOptions {
+  trees: number;
+  maxDepth: number;
+  learningRate: number;
+  /** L2 penalty λ on leaf values. */
+  l2: number;
+  /** Smallest hessian sum (≈ p(1−p)·rows) a child may have. */
+  minChildWeight: number;
+  /** Quantile edges tried per feature. */
+  maxBins: number;
+}
+
+export const DEFAULT_BOOSTED_TREES_OPTIONS: BoostedTreesOptions = { trees: 150, maxDepth: 4, learningRate: 0.1, l2: 1, minChildWeight: 1, maxBins: 64 };
+
+export function predictTreesMargin(model: BoostedTreesModel, x: ArrayLike<number>): number {
+  let z = model.baseScore;
+  for (const nodes of model.trees) {
+    let node = nodes[0]!;
+    while (!("leaf" in node)) node = nodes[x[node.feature]! <= node.threshold ? node.left : node.right]!;
+    z += node.leaf;
+  }
+  return z;
+}
+
+export const predictTrees = (model: BoostedTreesModel, x: ArrayLike<number>) => sigmoid(predictTreesMargin(model, x));
+
+/** Up to `maxBins` float32 split points per feature: distinct values when few, quantiles otherwise. */
+export function quantileEdges(values: Float32Array, maxBins: number): Float32Array {
+  const sorted = Float32Array.from(values).sort();
+  const distinct: number[] = [];
+  for (const v of sorted) if (distinct.length === 0 || distinct[distinct.length - 1] !== v) distinct.push(v);
+  // The largest value cannot split anything off to its right.
+  if (distinct.length - 1 <= maxBins) return Float32Array.from(distinct.slice(0, -1));
+  const edges: number[] = [];
+  for (let b = 1; b <= maxBins; b++) {
+    const v = sorted[Math.min(sorted.length - 1, Math.floor((b * sorted.length) / (maxBins + 1)))]!;
+    if (v < distinct[distinct.length - 1]! && (edges.length === 0 || edges[edges.length - 1] !== v)) edges.push(v);
+  }
+  return Float32Array.from(edges);
+}
+
+export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<number>, options: Partial<BoostedTreesOptions> = {}): BoostedTreesModel {
+  const o = { ...DEFAULT_BOOSTED_TREES_OPTIONS, ...options };
+  const n = rows.length;
+  if (n === 0) throw new Error("boosted trees need at least one row");
+  if (labels.length !== n) throw new Error(`boosted trees got ${n} rows but ${labels.length} labels`);
+  const d = rows[0]!.length;
+  let positives = 0;
+  for (let i = 0; i < n; i++) {
+    if (rows[i]!.length !== d) throw new Error(`row ${i} has ${rows[i]!.length} features, expected ${d}`);
+    const y = labels[i]!;
+    if (y !== 0 && y !== 1) throw new Error(`label ${i} must be 0 or 1, got ${y}`);
+    positives += y;
+  }
+
+  // Bin every value once: bin b means edges[b-1] < x <= edges[b]; the last bin is above every edge.
+  const edges: Float32Array[] = [];
+  const bins: Uint8Array[] = [];
+  for (let j = 0; j < d; j++) {
+    const column = new Float32Array(n);
+    for (let i = 0; i < n; i++) column[i] = rows[i]![j]!;
+    const e = quantileEdges(column, Math.min(o.maxBins, 255));
+    edges.push(e);
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      let lo = 0;
+      let hi = e.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (column[i]! <= e[mid]!) hi = mid;
+        else lo = mid + 1;
+      }
+      b[i] = lo;
+    }
+    bins.push(b);
+  }
+
+  const mean = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
+  const baseScore = Math.fround(Math.log(mean / (1 - mean)));
+  const margin = new Float64Array(n).fill(baseScore);
+  const grad = new Float64Array(n);
+  const hess = new Float64Array(n);
+  const trees: TreeNode[][] = [];
+
+  for (let t = 0; t < o.trees; t++) {
+    for (let i = 0; i < n; i++) {
+      const p = sigmoid(margin[i]!);
+      grad[i] = p - labels[i]!;
+      hess[i] = p * (1 - p);
+    }
+    const nodes: TreeNode[] = [];
+    const leafOf = new Int32Array(n);
+    const grow = (members: Int32Array, depth: number): number => {
+      const index = nodes.length;
+      nodes.push({ leaf: 0 });
+      let G = 0;
+      let H = 0;
+      for (const i of members) {
+        G += grad[i]!;
+        H += hess[i]!;
+      }
+      const split = depth < o.maxDepth ? bestSplit(members, G, H) : undefined;
+      if (!split) {
+        const value = Math.fround((-G / (H + o.l2)) * o.learningRate);
+        nodes[index] = { leaf: value };
+        for (const i of members) leafOf[i] = index;
+        return index;
+      }
+      const column = bins[split.feature]!;
+      const left = members.filter((i) => column[i]! <= split.bin);
+      const right = members.filter((i) => column[i]! > split.bin);
+      const l = grow(left, depth + 1);
+      const r = grow(right, depth + 1);
+      nodes[index] = { feature: split.feature, threshold: edges[split.feature]![split.bin]!, left: l, right: r };
+      return index;
+    };
+    const bestSplit = (members: Int32Array, G: number, H: number) => {
+      const parent = (G * G) / (H + o.l2);
+      let best: { feature: number; bin: number; gain: number } | undefined;
+      for (let j = 0; j < d; j++) {
+        const e = edges[j]!;
+        if (e.length === 0) continue;
+        const gHist = new Float64Array(e.length + 1);
+        const hHist = new Float64Array(e.length + 1);
+        const column = bins[j]!;
+        for (const i of members) {
+          gHist[column[i]!]! += grad[i]!;
+          hHist[column[i]!]! += hess[i]!;
+        }
+        let gl = 0;
+        let hl = 0;
+        for (let b = 0; b < e.length; b++) {
+          gl += gHist[b]!;
+          hl += hHist[b]!;
+          const hr = H - hl;
+          if (hl < o.minChildWeight || hr < o.minChildWeight) continue;
+          const gr = G - gl;
+          const gain = (gl * gl) / (hl + o.l2) + (gr * gr) / (hr + o.l2) - parent;
+          if (gain > 1e-9 && (best === undefined || gain > best.gain)) best = { feature: j, bin: b, gain };
+        }
+      }
+      return best;
+    };
+    grow(Int32Array.from({ length: n }, (_, i) => i), 0);
+    for (let i = 0; i < n; i++) margin[i]! += (nodes[leafOf[i]!] as { leaf: number }).leaf;
+    trees.push(nodes);
+  }
+  return { kind: "boosted_trees", baseScore, trees, featureCount: d };
+}

@@ -1,0 +1,23 @@
+/**
+ * The suppressor's model, whichever algorithm fitted it: both predict the chance an alert is
+ * acted on from its FEATURE_NAMES vector, and both export to the same ONNX signature.
+ */
+import { fitBoostedTrees, predictTrees, type BoostedTreesModel, type BoostedTreesOptions } from "./boosted-trees.js";
+import { fitLogistic, predictLogistic, type LogisticModel, type LogisticOptions } from "./logistic.js";
+
+export type SuppressorModel = LogisticModel | BoostedTreesModel;
+export const ALGORITHMS = ["logistic", "boosted_trees"] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export interface ModelOptions {
+  algorithm: Algorithm;
+  logistic: Partial<LogisticOptions>;
+  trees: Partial<BoostedTreesOptions>;
+}
+
+export const predict = (model: SuppressorModel, x: ArrayLike<number>): number =>
+  model.kind === "logistic" ? predictLogistic(model, x) : predictTrees(model, x);
+
+export function fitModel(rows: ArrayLike<number>[], labels: ArrayLike<number>, options: ModelOptions): SuppressorModel {
+  return options.algorithm === "logistic" ? fitLogistic(rows, labels, options.logistic).model : fitBoostedTrees(rows, labels, options.trees);
+}

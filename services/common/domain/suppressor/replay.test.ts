@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { chooseThreshold, labelAt, replay, sortByTime } from "./replay.js";
+import type { AlertRecord } from "./types.js";
+
+describe("chooseThreshold", () => {
+  it("picks the highest threshold that keeps the target recall of acted-on alerts", () => {
+    // 10 acted (one already surfaced by a guard rail), target 0.8 → 2 misses allowed among the decidable.
+    const acted = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.46, 0.47].map((score) => ({ score, acted: true, decidable: true }));
+    const scored = [...acted, { score: 0, acted: true, decidable: false }, { score: 0.01, acted: false, decidable: true }];
+    expect(chooseThreshold(scored, 0.8)).toBe(0.2);
+    expect(chooseThreshold(scored, 1)).toBe(0.05);
+  });
+  it("never goes above 0.5, nor without acted alerts", () => {
+    expect(chooseThreshold([{ score: 0.9, acted: true, decidable: true }], 1)).toBe(0.5);
+    expect(chooseThreshold([{ score: 0.1, acted: false, decidable: true }], 0.99)).toBe(0.5);
+  });
+});
+
+describe("labelAt", () => {
+  it("labels by action, timeout and what is known at the time", () => {
+    const r = { time: 0, rule_kind: "x", metric: "m", severity: "info", scope: "global", model: "m", slice: "", deviation: 0, sample_size: 1 } as const;
+    expect(labelAt({ ...r, action: "acted", action_time: 5 }, 10, 100)).toBe(1);
+    expect(labelAt({ ...r, action: "acted", action_time: 50 }, 10, 100)).toBeUndefined();
+    expect(labelAt({ ...r, action: "snoozed" }, 10, 100)).toBe(0);
+    expect(labelAt({ ...r }, 10, 100)).toBeUndefined();
+    expect(labelAt({ ...r }, 100, 100)).toBe(0);
+    expect(labelAt({ ...r, suppressed: true }, 1000, 100)).toBeUndefined();
+  });
+});
+
+describe("replay", () => {
+  // Two types: "noisy" is never acted on, "real" always; every alert answered at once.
+  const history: AlertRecord[] = Array.from({ length: 400 }, (_, i) => {
+    const real = i % 4 === 0;
+    return {
+      id: `a${i}`, time: i * 60_000, rule_kind: "threshold", metric: real ? "real" : "noisy", severity: "info", scope: "global",
+      model: "m", slice: "", deviation: 0.1, sample_size: 100, action: real ? "acted" : "ignored", action_time: i * 60_000,
+    };
+  });
+
+  it("trains on the earlier part, scores the later part, and beats both baselines on a learnable history", () => {
+    for (const algorithm of ["logistic", "boosted_trees"] as const) {
+      const report = replay(history, { algorithm, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" } });
+      expect(report.train.alerts).toBe(320);
+      expect(report.test.alerts).toBe(80);
+      expect(report.suppressor).toMatchObject({ alerts: 80, acted: 20, actedSurfaced: 20, suppressed: 60 });
+      expect(report.suppressor.precision).toBe(1);
+      expect(report.baselines[0]!.figures).toMatchObject({ suppressed: 0, recall: 1 });
+    }
+  });
+
+  it("sorts by time without losing equal-time order, and refuses a history it cannot split", () => {
+    const [a, b] = [history[1]!, { ...history[2]!, time: history[1]!.time }];
+    expect(sortByTime([history[3]!, a, b]).map((r) => r.id)).toEqual(["a1", "a2", "a3"]);
+    expect(() => replay(history.slice(0, 1))).toThrow(/cannot split 1 alerts/);
+    expect(() => replay(history.map((r) => ({ ...r, action: "ignored" as const })))).toThrow(/none of the .* acted on/);
+  });
+});

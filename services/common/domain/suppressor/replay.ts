@@ -1,0 +1,287 @@
+/**
+ * Fitting the suppressor on a feedback history, choosing its threshold, and replaying a history in
+ * time order: train on the earlier part, score the later part alert by alert as the evaluator
+ * would, and count what was held back and which acted-on alerts that cost. The same replay scores
+ * the simple baselines (no suppression; suppress types whose acted rate is below x).
+ *
+ * The threshold is always chosen on training data: the model is fitted on the first part of the
+ * training history and the threshold set so that a held-out tail of it keeps `targetRecall` of its
+ * acted-on alerts; the model is then refitted on the whole training history.
+ */
+import { SuppressorHistory, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
+import { fitModel, predict, type ModelOptions, type SuppressorModel } from "./model.js";
+import { decide } from "./policy.js";
+import {
+  DEFAULT_POLICY,
+  DECISION_REASONS,
+  alertType,
+  figures,
+  isActed,
+  type AlertRecord,
+  type DecisionReason,
+  type Figures,
+  type PolicySettings,
+} from "./types.js";
+
+export interface FitOptions extends ModelOptions {
+  history: HistoryOptions;
+  policy: PolicySettings;
+  /** Share of the training history (its latest part) held out to choose the threshold. */
+  calibrationFraction: number;
+  /** Recall of acted-on alerts the threshold must keep on that held-out tail. */
+  targetRecall: number;
+  /** Use this threshold instead of choosing one. */
+  threshold?: number;
+  /** Feedback known at this time counts (default: the last alert's time). */
+  now?: number;
+}
+
+export interface ReplayOptions extends FitOptions {
+  /** Share of the history (its latest part, by time) scored; the rest trains. */
+  testFraction: number;
+  /**
+   * "surfaced": while scoring, only surfaced alerts report their action back (a suppressed one
+   * was never seen), as it would be with the suppressor switched on. "all": every action is fed
+   * back, as in a team's shadow-mode history.
+   */
+  feedback: "surfaced" | "all";
+  /** Acted-rate cut-offs x swept for the "suppress types with acted rate below x" baseline. */
+  baselineRates: number[];
+}
+
+export const DEFAULT_FIT_OPTIONS: FitOptions = {
+  history: DEFAULT_HISTORY_OPTIONS,
+  policy: DEFAULT_POLICY,
+  algorithm: "boosted_trees",
+  logistic: {},
+  trees: {},
+  calibrationFraction: 0.25,
+  targetRecall: 0.985,
+};
+
+export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
+  ...DEFAULT_FIT_OPTIONS,
+  testFraction: 0.2,
+  feedback: "surfaced",
+  baselineRates: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3],
+};
+
+/** Above this score an alert always surfaces, whatever the held-out tail suggests. */
+export const MAX_THRESHOLD = 0.5;
+
+/** Records sorted by time; equal times keep their input order. */
+export const sortByTime = (records: readonly AlertRecord[]): AlertRecord[] =>
+  records.map((r, i) => [r, i] as const).sort((a, b) => a[0].time - b[0].time || a[1] - b[1]).map(([r]) => r);
+
+/** 1 acted, 0 answered otherwise (or timed out unanswered), undefined when not known at `now`. */
+export function labelAt(record: AlertRecord, now: number, timeoutMs: number): 0 | 1 | undefined {
+  if (record.action != null) return (record.action_time ?? record.time) <= now ? (isActed(record) ? 1 : 0) : undefined;
+  if (record.suppressed) return undefined;
+  return record.time + timeoutMs <= now ? 0 : undefined;
+}
+
+/** Every record's features and feedback count as known when it fired, and its label as known at `now`. */
+export interface Walk {
+  records: AlertRecord[];
+  rows: Float32Array[];
+  feedbackCounts: number[];
+  labels: Array<0 | 1 | undefined>;
+}
+
+export function walkHistory(sorted: AlertRecord[], history: HistoryOptions, now: number): Walk {
+  const state = new SuppressorHistory(history);
+  const walk: Walk = { records: sorted, rows: [], feedbackCounts: [], labels: [] };
+  for (const r of sorted) {
+    walk.rows.push(state.features(r));
+    walk.feedbackCounts.push(state.feedbackCount(r));
+    walk.labels.push(labelAt(r, now, history.unacknowledgedTimeoutMs));
+    state.add(r);
+  }
+  return walk;
+}
+
+export interface FittedSuppressor {
+  model: SuppressorModel;
+  threshold: number;
+  /** Labelled alerts the final model was fitted on, and how many of them were acted on. */
+  trainedOn: { alerts: number; acted: number };
+  /** How the chosen threshold did on the held-out tail of the training history (no exploration). */
+  calibration: Figures;
+}
+
+function fitRows(walk: Walk, from: number, to: number, options: ModelOptions): { model: SuppressorModel; alerts: number; acted: number } {
+  const rows: Float32Array[] = [];
+  const labels: number[] = [];
+  for (let i = from; i < to; i++) {
+    const y = walk.labels[i];
+    if (y === undefined) continue;
+    rows.push(walk.rows[i]!);
+    labels.push(y);
+  }
+  if (labels.length === 0) throw new Error("no alert with known feedback to train on");
+  // With a single class the fit would only push the intercept towards infinity; say so instead.
+  if (!labels.includes(1)) throw new Error(`none of the ${labels.length} alerts with feedback was acted on: nothing to learn from`);
+  if (!labels.includes(0)) throw new Error(`all ${labels.length} alerts with feedback were acted on: nothing to learn from`);
+  const model = fitModel(rows, labels, options);
+  return { model, alerts: labels.length, acted: labels.filter((y) => y === 1).length };
+}
+
+/** Whether the model's score decides this alert at all (the guard rails surface it otherwise). */
+const modelDecides = (r: AlertRecord, feedbackCount: number, policy: PolicySettings) =>
+  decide({ score: 0, alert: r, typeFeedbackCount: feedbackCount, threshold: 1, minFeedback: policy.minFeedback, exploreRate: 0, seedKey: "" }).reason ===
+  "below_threshold";
+
+/**
+ * The highest threshold (at most MAX_THRESHOLD) whose recall of acted-on alerts, guard rails
+ * included and exploration left out, is at least `target`.
+ */
+export function chooseThreshold(scored: Array<{ score: number; acted: boolean; decidable: boolean }>, target: number): number {
+  const acted = scored.filter((s) => s.acted);
+  const allowedMisses = Math.floor((1 - target) * acted.length + 1e-9);
+  const candidates = acted.filter((s) => s.decidable).map((s) => s.score).sort((a, b) => a - b);
+  // Missing the `allowedMisses` lowest-scored decidable acted alerts is within budget; the next one must surface.
+  const threshold = candidates[allowedMisses];
+  return threshold === undefined ? MAX_THRESHOLD : Math.min(MAX_THRESHOLD, threshold);
+}
+
+export function fitSuppressor(records: readonly AlertRecord[], options: Partial<FitOptions> = {}): FittedSuppressor {
+  const o = { ...DEFAULT_FIT_OPTIONS, ...options };
+  const sorted = sortByTime(records);
+  if (sorted.length === 0) throw new Error("the history is empty");
+  const now = o.now ?? sorted[sorted.length - 1]!.time;
+  const walk = walkHistory(sorted, o.history, now);
+  const cut = Math.floor(sorted.length * (1 - o.calibrationFraction));
+
+  let threshold = o.threshold;
+  let calibration: Figures;
+  const scoreTail = (model: SuppressorModel) =>
+    sorted.slice(cut).flatMap((r, k) => {
+      const i = cut + k;
+      if (walk.labels[i] === undefined) return [];
+      return [{ score: predict(model, walk.rows[i]!), acted: walk.labels[i] === 1, decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy) }];
+    });
+  if (threshold === undefined) {
+    const early = fitRows(walk, 0, cut, o);
+    const tail = scoreTail(early.model);
+    threshold = chooseThreshold(tail, o.targetRecall);
+    calibration = tally(tail.map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold! })));
+  }
+  const final = fitRows(walk, 0, sorted.length, o);
+  calibration ??= tally(scoreTail(final.model).map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold! })));
+  return { model: final.model, threshold, trainedOn: { alerts: final.alerts, acted: final.acted }, calibration };
+}
+
+function tally(outcomes: Iterable<{ acted: boolean; surfaced: boolean }>): Figures {
+  const c = { alerts: 0, acted: 0, surfaced: 0, actedSurfaced: 0 };
+  for (const o of outcomes) {
+    c.alerts++;
+    if (o.acted) c.acted++;
+    if (o.surfaced) c.surfaced++;
+    if (o.acted && o.surfaced) c.actedSurfaced++;
+  }
+  return figures(c);
+}
+
+export interface BaselineResult {
+  name: string;
+  /** The acted-rate cut-off, for the acted-rate baselines. */
+  rate?: number;
+  figures: Figures;
+}
+
+export interface ReplayReport {
+  train: { alerts: number; from: number; to: number };
+  test: { alerts: number; from: number; to: number };
+  fitted: FittedSuppressor;
+  suppressor: Figures;
+  reasons: Record<DecisionReason, number>;
+  /** "no suppression", the acted-rate cut-off chosen on training data, then the swept cut-offs. */
+  baselines: BaselineResult[];
+}
+
+/** Acted / answered per type over the walk's labelled rows in [from, to). */
+function typeRates(walk: Walk, from: number, to: number): Map<string, { acted: number; n: number }> {
+  const rates = new Map<string, { acted: number; n: number }>();
+  for (let i = from; i < to; i++) {
+    const y = walk.labels[i];
+    if (y === undefined) continue;
+    const key = alertType(walk.records[i]!);
+    const c = rates.get(key) ?? { acted: 0, n: 0 };
+    c.acted += y;
+    c.n++;
+    rates.set(key, c);
+  }
+  return rates;
+}
+
+/** The baseline's rule, under the same guard rails as the suppressor: suppress a type whose acted rate is below x. */
+function baselineSuppresses(r: AlertRecord, rates: Map<string, { acted: number; n: number }>, x: number, minFeedback: number): boolean {
+  if (r.severity === "critical" || r.rule_kind === "slo") return false;
+  const c = rates.get(alertType(r));
+  return c !== undefined && c.n >= minFeedback && c.acted / c.n < x;
+}
+
+export function replay(records: readonly AlertRecord[], options: Partial<ReplayOptions> = {}): ReplayReport {
+  const o = { ...DEFAULT_REPLAY_OPTIONS, ...options };
+  const sorted = sortByTime(records);
+  const split = Math.floor(sorted.length * (1 - o.testFraction));
+  if (split < 1 || split >= sorted.length) throw new Error(`cannot split ${sorted.length} alerts into a training and a test part`);
+  const train = sorted.slice(0, split);
+  const test = sorted.slice(split);
+  const splitTime = test[0]!.time;
+  const fitted = fitSuppressor(train, { ...o, now: splitTime });
+
+  // Score the later part alert by alert, feeding back what the chosen feedback mode lets through.
+  const state = new SuppressorHistory(o.history);
+  for (const r of train) state.add(r);
+  const reasons = Object.fromEntries(DECISION_REASONS.map((r) => [r, 0])) as Record<DecisionReason, number>;
+  const outcomes: Array<{ acted: boolean; surfaced: boolean }> = [];
+  for (const r of test) {
+    const score = predict(fitted.model, state.features(r));
+    const outcome = decide({ score, alert: r, typeFeedbackCount: state.feedbackCount(r), threshold: fitted.threshold, ...o.policy });
+    reasons[outcome.reason]++;
+    const surfaced = outcome.decision === "surface";
+    outcomes.push({ acted: isActed(r), surfaced });
+    state.add(surfaced || o.feedback === "all" ? r : { ...r, action: null, action_time: null, suppressed: true });
+  }
+
+  // Baselines: type acted rates from the training part, the cut-off chosen like the threshold.
+  const walk = walkHistory(train, o.history, splitTime);
+  const cut = Math.floor(train.length * (1 - o.calibrationFraction));
+  const earlyRates = typeRates(walk, 0, cut);
+  const tailRecall = (x: number) =>
+    tally(
+      train.slice(cut).flatMap((r, k) =>
+        walk.labels[cut + k] === undefined ? [] : [{ acted: isActed(r), surfaced: !baselineSuppresses(r, earlyRates, x, o.policy.minFeedback) }],
+      ),
+    ).recall;
+  const chosenRate = [...o.baselineRates].sort((a, b) => b - a).find((x) => tailRecall(x) >= o.targetRecall) ?? 0;
+  const rates = typeRates(walk, 0, train.length);
+  const baseline = (name: string, x: number): BaselineResult => ({
+    name,
+    rate: x,
+    figures: tally(test.map((r) => ({ acted: isActed(r), surfaced: !baselineSuppresses(r, rates, x, o.policy.minFeedback) }))),
+  });
+  return {
+    train: { alerts: train.length, from: train[0]!.time, to: train[train.length - 1]!.time },
+    test: { alerts: test.length, from: splitTime, to: test[test.length - 1]!.time },
+    fitted,
+    suppressor: tally(outcomes),
+    reasons,
+    baselines: [
+      { name: "no suppression", figures: tally(test.map((r) => ({ acted: isActed(r), surfaced: true }))) },
+      baseline("acted rate < x (x chosen on training)", chosenRate),
+      ...o.baselineRates.map((x) => baseline("acted rate < x", x)),
+    ],
+  };
+}
+
+/**
+ * The fair comparison: the most an acted-rate cut-off (any x swept, even one picked with hindsight
+ * on the test part) suppresses while keeping at least the suppressor's recall.
+ */
+export function bestBaselineAtRecall(report: ReplayReport): BaselineResult | undefined {
+  return report.baselines
+    .filter((b) => b.rate !== undefined && b.figures.recall >= report.suppressor.recall)
+    .sort((a, b) => b.figures.suppressedShare - a.figures.suppressedShare)[0];
+}

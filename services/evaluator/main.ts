@@ -1,0 +1,45 @@
+/** Entry point of the evaluator service: parse config once, wire dependencies, run until a signal. */
+import { loadConfig } from "../common/config/env.js";
+import { createClickHouse } from "../common/clickhouse/client.js";
+import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
+import { migrate } from "../common/clickhouse/migrations.js";
+import { createKafka, createProducer, ensureTopics } from "../common/kafka/client.js";
+import { createLogger } from "../common/observability/logger.js";
+import { createAlerting } from "./service.js";
+import { createSuppression } from "./suppression.js";
+import { loadOnnxModel } from "./suppressor/onnx-scorer.js";
+
+const config = loadConfig(process.env);
+const logger = createLogger("evaluator", config.logLevel);
+const clickhouse = createClickHouse(config.clickhouse);
+const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
+
+await migrate(clickhouse);
+await ensureTopics(kafka, [config.alerts.topic], config.topics.partitions);
+const producer = await createProducer(kafka);
+const suppression = createSuppression(config.alerts, {
+  alerts: alertsRepository(clickhouse),
+  logger,
+  load: async (m) => {
+    const scorer = await loadOnnxModel(m.model);
+    return { score: async (rows) => [...(await scorer.score(rows))] };
+  },
+});
+const alerting = createAlerting(config, { clickhouse, producer, logger, suppression });
+await alerting.start();
+logger.info({ intervalMs: config.alerts.evalIntervalMs }, "evaluator started");
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down");
+  const force = setTimeout(() => process.exit(1), 30_000).unref();
+  await alerting.stop();
+  await producer.disconnect();
+  await clickhouse.close();
+  clearTimeout(force);
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,94 @@
+/**
+ * The suppressor inside the evaluator: the latest model version (trained or imported) scores
+ * each new alert from the same features the trainer used, computed from the stored alert and
+ * feedback history, and the policy decides. Nothing is dropped: a suppressed alert is stored
+ * with its score, the model version and the reason, and goes to the digest.
+ */
+import type { AlertRow } from "../common/domain/alerts/alert-view.js";
+import { SuppressorHistory } from "../common/domain/suppressor/features.js";
+import { decide } from "../common/domain/suppressor/policy.js";
+import { ALERT_ACTIONS, type AlertAction, type AlertRecord } from "../common/domain/suppressor/types.js";
+import type { AlertsRepository, SuppressorModelRow } from "../common/clickhouse/alerts.repository.js";
+import type { Logger } from "../common/observability/logger.js";
+import type { Suppression, SuppressionDecision } from "./evaluator.js";
+
+/** A model ready to score feature rows (FEATURE_NAMES order) into chances of action. */
+export interface LoadedSuppressor {
+  score(rows: Float32Array[]): Promise<number[]>;
+}
+
+export interface SuppressionOptions {
+  ackTimeoutMs: number;
+  exploreRate: number;
+  minFeedback: number;
+}
+
+/** How far back the history behind the features reaches. */
+export const HISTORY_MS = 90 * 86_400_000;
+
+export function toAlertRecord(a: AlertRow, action?: string, actionMs?: number): AlertRecord {
+  return {
+    id: a.alert_id,
+    time: a.first_seen_wall_ms,
+    rule_kind: a.rule_kind,
+    metric: a.metric,
+    severity: a.severity,
+    scope: a.slice ? "slice" : "global",
+    model: a.model_id,
+    slice: a.slice,
+    deviation: a.deviation,
+    sample_size: a.sample_size,
+    action: action && (ALERT_ACTIONS as readonly string[]).includes(action) ? (action as AlertAction) : null,
+    action_time: action ? (actionMs ?? null) : null,
+    suppressed: a.disposition === "suppressed",
+  };
+}
+
+/** Every stored alert and its latest feedback, as suppressor records in time order. */
+export async function loadHistory(alerts: AlertsRepository, sinceMs: number): Promise<AlertRecord[]> {
+  return (await alerts.history(sinceMs)).map((r) => toAlertRecord(r, r.action, r.action_ms));
+}
+
+export function createSuppression(options: SuppressionOptions, deps: { alerts: AlertsRepository; logger: Logger; load: (m: SuppressorModelRow) => Promise<LoadedSuppressor> }): Suppression {
+  let cached: { version: string; model: SuppressorModelRow; loaded: LoadedSuppressor } | undefined;
+
+  async function current(): Promise<typeof cached> {
+    const latest = await deps.alerts.latestSuppressorModel();
+    if (!latest) return undefined;
+    if (cached?.version !== latest.version) {
+      try {
+        cached = { version: latest.version, model: latest, loaded: await deps.load(latest) };
+        deps.logger.info({ version: latest.version, origin: latest.origin }, "suppressor model loaded");
+      } catch (err) {
+        deps.logger.error({ err, version: latest.version }, "suppressor model failed to load; alerts surface unscored");
+        return undefined;
+      }
+    }
+    return cached;
+  }
+
+  return {
+    async decide(alert: AlertRow, nowMs: number): Promise<SuppressionDecision> {
+      const record = toAlertRecord(alert);
+      const model = await current();
+      const history = new SuppressorHistory({ unacknowledgedTimeoutMs: options.ackTimeoutMs });
+      let score: number | null = null;
+      let feedbackCount = 0;
+      if (model) {
+        for (const r of await loadHistory(deps.alerts, nowMs - HISTORY_MS)) if (r.id !== alert.alert_id && r.time <= record.time) history.add(r);
+        feedbackCount = history.feedbackCount(record);
+        score = (await model.loaded.score([history.features(record)]))[0] ?? null;
+      }
+      const outcome = decide({
+        score: score ?? null,
+        alert: record,
+        typeFeedbackCount: feedbackCount,
+        threshold: model?.model.threshold ?? 0,
+        minFeedback: options.minFeedback,
+        exploreRate: options.exploreRate,
+        seedKey: "hindsight",
+      });
+      return { disposition: outcome.decision === "suppress" ? "suppressed" : "surfaced", score: score ?? null, version: model?.version ?? "", reason: outcome.reason };
+    },
+  };
+}

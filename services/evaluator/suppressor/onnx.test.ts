@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { FEATURE_NAMES, SuppressorHistory } from "../../common/domain/suppressor/features.js";
+import { fitSuppressor, sortByTime } from "../../common/domain/suppressor/replay.js";
+import { predict } from "../../common/domain/suppressor/model.js";
+import { generateAlertHistory } from "../../../bench/alert-history.js";
+import { ModelProto, exportOnnx } from "./onnx-export.js";
+import { ModelSignatureError, loadOnnxModel, readMetadata } from "./onnx-scorer.js";
+
+const history = sortByTime(generateAlertHistory({ days: 12, seed: 11 }));
+const rows = (() => {
+  const h = new SuppressorHistory();
+  return history.map((r) => {
+    const x = h.features(r);
+    h.add(r);
+    return x;
+  });
+})();
+
+describe("ONNX export and scoring", () => {
+  for (const algorithm of ["logistic", "boosted_trees"] as const) {
+    it(`onnxruntime scores a ${algorithm} model as the TypeScript model does, to 1e-6`, async () => {
+      const fitted = fitSuppressor(history, { algorithm, trees: { trees: 25 } });
+      const bytes = exportOnnx(fitted.model, { featureNames: FEATURE_NAMES, threshold: fitted.threshold, version: "v-test" });
+      const scorer = await loadOnnxModel(bytes);
+      try {
+        expect(scorer.metadata).toEqual({ featureNames: [...FEATURE_NAMES], threshold: fitted.threshold, version: "v-test", algorithm });
+        const scores = await scorer.score(rows);
+        expect(scores.length).toBe(rows.length);
+        let worst = 0;
+        rows.forEach((x, i) => (worst = Math.max(worst, Math.abs(scores[i]! - predict(fitted.model, x)))));
+        expect(worst).toBeLessThan(1e-6);
+      } finally {
+        await scorer.close();
+      }
+    });
+  }
+
+  it("refuses a model that is not ONNX, or whose signature or features do not match, saying why", async () => {
+    const fitted = fitSuppressor(history, { algorithm: "logistic" });
+    const good = exportOnnx(fitted.model, { featureNames: FEATURE_NAMES, threshold: 0.1, version: "v" });
+    await expect(loadOnnxModel(new TextEncoder().encode("hello, not a model"))).rejects.toThrow(ModelSignatureError);
+
+    const renamed = FEATURE_NAMES.map((n, i) => (i === 0 ? "something_else" : n));
+    await expect(loadOnnxModel(exportOnnx(fitted.model, { featureNames: renamed, threshold: 0.1, version: "v" }))).rejects.toThrow(
+      /trained on other features .*missing: kind_threshold/,
+    );
+
+    const decoded = ModelProto.toObject(ModelProto.decode(good)) as { graph: { input: Array<{ name: string }>; node: Array<{ input: string[] }> }; metadata_props: unknown[] };
+    const rename = (from: string, to: string) => {
+      const copy = structuredClone(decoded);
+      copy.metadata_props = [];
+      copy.graph.input[0]!.name = to;
+      for (const node of copy.graph.node) node.input = node.input.map((n) => (n === from ? to : n));
+      return ModelProto.encode(ModelProto.fromObject(copy)).finish();
+    };
+    await expect(loadOnnxModel(rename("features", "x"))).rejects.toThrow(/exactly one input named 'features'; it takes 'x'/);
+
+    const narrow = exportOnnx({ kind: "logistic", weights: [1, 2, 3], intercept: 0 }, { featureNames: ["a", "b", "c"], threshold: 0.1, version: "v" });
+    const withoutNames = ModelProto.toObject(ModelProto.decode(narrow)) as { metadata_props: unknown[] };
+    withoutNames.metadata_props = [];
+    await expect(loadOnnxModel(ModelProto.encode(ModelProto.fromObject(withoutNames)).finish())).rejects.toThrow(/shape \[N, 26\], not \[N, 3\]/);
+    expect(readMetadata(ModelProto.encode(ModelProto.fromObject(withoutNames)).finish())).toEqual({});
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * A database the test analyst user may read. ClickHouse 18.16's allow_databases takes exact names,
+ * so users.xml lists a few fixed ones (hs_analyst_0…3) for the `analyst_test` user; a test claims a
+ * free one by creating it (CREATE DATABASE fails when another run holds it) and drops it at the end.
+ * A claim left behind by a crashed run is taken over once it is older than STALE_MS.
+ */
+import { createClickHouse } from "../../services/common/clickhouse/client.js";
+import { ident, sql } from "../../services/common/clickhouse/sql.js";
+
+export const ANALYST_TEST_USER = "analyst_test";
+const NAMES = [0, 1, 2, 3].map((i) => `hs_analyst_${i}`);
+const STALE_MS = 30 * 60_000;
+
+export async function claimAnalystDatabase(clickhouseUrl: string): Promise<string> {
+  const ch = createClickHouse({ url: clickhouseUrl, user: "default", password: "", database: "default" });
+  try {
+    for (const name of NAMES) {
+      const taken = await ch.command(sql`CREATE DATABASE ${ident(name)}`).then(() => false, () => true);
+      if (!taken) return name;
+    }
+    const [oldest] = await ch.rows<{ database: string; at: string }>(sql`
+      SELECT database, toUInt64(min(metadata_modification_time)) AS at FROM system.tables
+      WHERE database IN (${NAMES[0]!}, ${NAMES[1]!}, ${NAMES[2]!}, ${NAMES[3]!}) GROUP BY database ORDER BY at LIMIT 1`);
+    if (oldest && Date.now() - Number(oldest.at) * 1000 > STALE_MS) {
+      await ch.command(sql`DROP DATABASE IF EXISTS ${ident(oldest.database)}`);
+      await ch.command(sql`CREATE DATABASE ${ident(oldest.database)}`);
+      return oldest.database;
+    }
+    throw new Error(`every analyst test database (${NAMES.join(", ")}) is in use by another run; try again when it ends`);
+  } finally {
+    await ch.close();
+  }
+}
+
+/** Drops a claimed database; the test stack's cleanup does the same when the stack got that far. */
+export async function releaseAnalystDatabase(clickhouseUrl: string, name: string): Promise<void> {
+  const ch = createClickHouse({ url: clickhouseUrl, user: "default", password: "", database: "default" });
+  try {
+    await ch.command(sql`DROP DATABASE IF EXISTS ${ident(name)}`);
+  } finally {
+    await ch.close();
+  }
+}
