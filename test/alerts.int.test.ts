@@ -171,6 +171,9 @@ describe("alerts end to end", () => {
     expect(events.sort()).toEqual(["amount-drift firing", "amount-drift resolved", "segment-accuracy firing", "segment-accuracy resolved"]);
     const slack = hook.accepted.filter((x) => x.path === "/slack" && !/digest/.test(x.body.text));
     expect(slack).toHaveLength(4);
+    // The daily digest (due from 00:00 UTC in this file) went out once per receiver, Alertmanager excepted.
+    expect(hook.accepted.filter((x) => x.path === "/hook" && x.body.kind === "digest")).toHaveLength(1);
+    expect(hook.accepted.filter((x) => x.path === "/slack" && /Hindsight digest/.test(x.body.text))).toHaveLength(1);
     expect(slack.every((s) => typeof s.body.text === "string" && s.body.blocks[0].type === "section")).toBe(true);
   });
 
@@ -223,10 +226,26 @@ describe("alerts end to end", () => {
     expect(after.map((a) => [a.alert_id, a.started_ms, a.resolved_ms])).toEqual(before.map((a) => [a.alert_id, a.started_ms, a.resolved_ms]));
   });
 
+  it("says why a series is quiet, and names a rule whose window is not configured", async () => {
+    const res = await fetch(`${p.gateway.url}/v1/rules`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const { rules } = (await res.json()) as { rules: Array<{ id: string; version: number; series: Array<{ slice: string; state: string; reason: string }> }> };
+    const accuracy = rules.find((r) => r.id === "segment-accuracy")!;
+    expect(accuracy.series.map((s) => s.slice)).toContain("country=BR");
+    expect(accuracy.series.every((s) => ["ok", "waiting", "pending", "firing"].includes(s.state) && s.reason.length > 0)).toBe(true);
+    const withBadWindow = `${rulesYaml(hook.url, am.url)}
+  - { id: ten-minutes, kind: threshold, metric: predictions, op: ">", threshold: 1, window: 10m }
+`;
+    expect((await postJson(`${p.gateway.url}/v1/rules`, withBadWindow, TEST_TOKEN, "application/yaml")).status).toBe(200);
+    const fresh = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger });
+    await fresh.evaluator.evaluateOnce(true);
+    const status = await alertsRepository(p.stack.clickhouse).ruleStatus("ten-minutes");
+    expect(status).toMatchObject([{ state: "error", reason: "window 10m is not one of the configured HINDSIGHT_WINDOWS" }]);
+  });
+
   it("keeps every applied rule version and refuses a bad rules file with the path of the problem", async () => {
     const changed = rulesYaml(hook.url, am.url).replace("threshold: 0.7", "threshold: 0.65");
     const applied = await postJson(`${p.gateway.url}/v1/rules`, changed, TEST_TOKEN, "application/yaml");
-    expect(applied.body).toMatchObject({ changed: ["segment-accuracy"], unchanged: ["amount-drift"] });
+    expect(applied.body).toMatchObject({ changed: ["segment-accuracy"], unchanged: ["amount-drift"], deleted: ["ten-minutes"] });
     const res = await fetch(`${p.gateway.url}/v1/rules/segment-accuracy`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     const { versions } = (await res.json()) as { versions: Array<{ version: number; rule: { threshold: number } }> };
     expect(versions.map((v) => [v.version, v.rule.threshold])).toEqual([[1, 0.7], [2, 0.65]]);

@@ -10,19 +10,47 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { PredictionHttp, LabelHttp } from "../schemas/events.js";
 import { encode } from "../services/common/kafka/avro-codec.js";
-import { createProducer } from "../services/common/kafka/client.js";
+import { createProducer, type KafkaProducer } from "../services/common/kafka/client.js";
+import { alertsRepository } from "../services/common/clickhouse/alerts.repository.js";
+import { createLogger } from "../services/common/observability/logger.js";
+import { createAlerting } from "../services/evaluator/service.js";
 import { createDemoTraffic } from "../services/demo/generator.js";
 import { ROOT } from "../infra/local/paths.js";
-import { startPipeline, stopPipeline, waitForProcessor, TEST_TOKEN, type Pipeline } from "./helpers/harness.js";
+import { startPipeline, stopPipeline, waitForProcessor, postJson, TEST_TOKEN, type Pipeline } from "./helpers/harness.js";
 import { ensureDashboardBuilt, launchChromium } from "./helpers/browser.js";
 import { ANALYST_TEST_USER, claimAnalystDatabase, releaseAnalystDatabase } from "./helpers/analyst-db.js";
 
 const MINUTE = 60_000;
-const START = Date.UTC(2024, 0, 1);
+const HOUR = 60 * MINUTE;
+// Recent event time, in whole hours: the alert evaluator looks back only a few days from the wall
+// clock (HINDSIGHT_ALERT_LOOKBACK_DAYS), and hourly windows stay aligned.
+const START = Math.floor((Date.now() - 7 * HOUR) / HOUR) * HOUR;
 const HOURS = 3;
 const SHIFT_FROM = START + 60 * MINUTE;
 const SHIFT_TO = START + 120 * MINUTE;
 const SCREENSHOTS = join(ROOT, "docs", "screenshots");
+const RULES = `
+rules:
+  - id: amount-drift
+    name: amount drifted
+    kind: threshold
+    metric: drift.amount
+    window: 5m
+    for: 10m
+    target: { model: fraud }
+  - id: segment-accuracy
+    name: Accuracy of a country below 0.7
+    kind: threshold
+    metric: accuracy
+    op: "<"
+    threshold: 0.7
+    confidence: 0.95
+    min_coverage: 0.6
+    window: 5m
+    for: 10m
+    severity: critical
+    target: { model: fraud, stage: production, slice: "country=*" }
+`;
 
 async function getJson(url: string): Promise<any> {
   const res = await fetch(url, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
@@ -35,6 +63,7 @@ describe("dashboard in a browser", () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   let db: string | undefined;
+  let producer: KafkaProducer;
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
@@ -49,13 +78,15 @@ describe("dashboard in a browser", () => {
       HINDSIGHT_REFERENCE_ROWS: "2000",
       HINDSIGHT_METRICS_INTERVAL_MS: "300",
     });
-    const [launched] = await Promise.all([launchChromium(), sendDemoTraffic(p)]);
+    producer = await createProducer(p.stack.kafka);
+    const [launched] = await Promise.all([launchChromium(), sendDemoTraffic(p, producer)]);
     browser = launched;
     await waitForProcessor(p.stack, p.stack.config, 300_000);
     page = await browser.context.newPage();
   }, 600_000);
   afterAll(async () => {
     await browser?.close();
+    await producer?.disconnect();
     await stopPipeline(p ?? {});
     if (db) await releaseAnalystDatabase(inject("stack").clickhouseUrl, db);
   });
@@ -157,11 +188,22 @@ describe("dashboard in a browser", () => {
     await shot("sql");
   });
 
-  it.todo("alerts inbox: the 'acted' button stores feedback that GET /v1/alerts then returns (needs alerts on the demo stream)");
+  it("alerts inbox: PROBE", async () => {
+    const applied = await postJson(`${p.gateway.url}/v1/rules`, RULES, TEST_TOKEN, "application/yaml");
+    expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+    const alerting = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger: createLogger("evaluator-test", "warn") });
+    const t0 = Date.now();
+    const report = await alerting.evaluator.evaluateOnce(true);
+    console.log("eval ms", Date.now() - t0, report);
+    const all = await alertsRepository(p.stack.clickhouse).alerts({ status: "all" });
+    console.log(JSON.stringify(all, null, 1));
+    const status = await alertsRepository(p.stack.clickhouse).ruleStatus();
+    console.log(status.map((s) => `${s.rule_id} ${s.model_version} ${s.slice || "all"} ${s.state} @${new Date(s.window_start_ms).toISOString()}: ${s.reason}`).join("\n"));
+  });
 });
 
 /** Three hours of seeded traffic, with labels arriving minutes late, straight to Kafka in event-time order. */
-async function sendDemoTraffic(p: Pipeline): Promise<void> {
+async function sendDemoTraffic(p: Pipeline, producer: KafkaProducer): Promise<void> {
   const demo = createDemoTraffic({
     seed: 11,
     startMs: START,
@@ -173,7 +215,6 @@ async function sendDemoTraffic(p: Pipeline): Promise<void> {
       { kind: "segment_accuracy_drop", segment: { key: "country", value: "BR" }, fromMs: START + 90 * MINUTE, flipRate: 0.4 },
     ],
   });
-  const producer = await createProducer(p.stack.kafka);
   for (let at = START + 10 * MINUTE; at <= START + HOURS * 60 * MINUTE; at += 10 * MINUTE) {
     const { predictions, labels } = demo.advance(at);
     await producer.send(
@@ -185,5 +226,4 @@ async function sendDemoTraffic(p: Pipeline): Promise<void> {
       labels.map((l) => ({ key: l.prediction_id, value: encode("label", { ...LabelHttp.parse(l), received_at: null }) })),
     );
   }
-  await producer.disconnect();
 }

@@ -1,11 +1,15 @@
 /**
  * The alerts inbox: firing, suppressed (with the suppressor's score and reason, never hidden),
- * resolved and held alerts, each with feedback buttons; and the digest for a shift handover.
+ * resolved and held alerts, each with feedback buttons, and the alerts grouped under another one
+ * shown beneath it; and the digest for a shift handover.
  */
 import { api, enc } from "../api.js";
 import { card, errorBox, h, loading } from "../dom.js";
 import { ago, num, pct, utc } from "../format.js";
 import { failure, type Alert } from "./shared.js";
+
+/** The API's alert with its place in a group (the shared type leaves it out). */
+type InboxAlert = Alert & { parent_id: string | null; group_reason: string | null };
 
 const TABS = [
   ["firing", "Firing"],
@@ -21,6 +25,17 @@ const ACTIONS = [
   ["false_positive", "False positive"],
 ] as const;
 
+/** The suppressor's reasons (domain/suppressor/policy.ts) in words; the code is shown too. */
+const REASONS: Record<string, string> = {
+  below_threshold: "its score is below the suppressor's threshold",
+  above_threshold: "its score is at or above the suppressor's threshold",
+  critical: "critical alerts are always surfaced",
+  slo: "SLO alerts are always surfaced",
+  no_model: "no suppressor model is trained yet",
+  insufficient_feedback: "too little feedback on alerts of this kind yet",
+  explore: "surfaced at random so the suppressor keeps learning",
+};
+
 export async function alertsPage(root: HTMLElement, _params: Record<string, string>, query: URLSearchParams): Promise<void> {
   const status = query.get("status") ?? "firing";
   const model = query.get("model") ?? "";
@@ -35,8 +50,12 @@ export async function alertsPage(root: HTMLElement, _params: Record<string, stri
   const list = h("div", {}, loading());
   root.append(card(TABS.find(([k]) => k === status)?.[1] ?? status, list));
   try {
-    const { alerts } = await api.get<{ alerts: Alert[] }>("/v1/alerts", { status, model: model || undefined, limit: 200 });
-    list.replaceChildren(alerts.length === 0 ? h("p", { class: "muted" }, "Nothing here.") : alertList(alerts));
+    // Every alert too, so the alerts grouped under a listed one show beneath it whatever their status.
+    const [{ alerts }, everything] = await Promise.all([
+      api.get<{ alerts: InboxAlert[] }>("/v1/alerts", { status, model: model || undefined, limit: 200 }),
+      status === "all" ? null : api.get<{ alerts: InboxAlert[] }>("/v1/alerts", { status: "all", model: model || undefined, limit: 1000 }),
+    ]);
+    list.replaceChildren(alerts.length === 0 ? h("p", { class: "muted" }, "Nothing here.") : alertList(alerts, everything?.alerts ?? alerts));
   } catch (err) {
     list.replaceChildren(failure(err, "The alerts API"));
   }
@@ -55,25 +74,85 @@ export async function digestPage(root: HTMLElement, _params: Record<string, stri
   const box = h("div", {}, loading());
   root.append(box);
   try {
-    const d = await api.get<{ from: string; to: string; counts: Record<string, number>; open: Alert[]; suppressed: Alert[] }>("/v1/alerts/digest", { hours });
+    const d = await api.get<{ from: string; to: string; counts: Record<string, number>; open: InboxAlert[]; suppressed: InboxAlert[] }>("/v1/alerts/digest", { hours });
     box.replaceChildren(
       card(
         `${utc(Date.parse(d.from))} → ${utc(Date.parse(d.to))} UTC`,
-        h("div", { class: "counts" }, ...Object.entries(d.counts).map(([k, v]) => h("a", { class: "count", href: `#/alerts?status=${k}` }, h("b", {}, String(v)), k))),
+        h("div", { class: "counts" }, ...Object.entries(d.counts).map(([k, v]) => h("a", { class: `count ${k}`, href: `#/alerts?status=${k}`, "data-count": k }, h("b", {}, String(v)), k))),
       ),
-      card(`Still open (${d.open.length})`, d.open.length ? alertList(d.open) : h("p", { class: "muted" }, "Nothing open.")),
-      card(`Suppressed in this period (${d.suppressed.length})`, d.suppressed.length ? alertList(d.suppressed) : h("p", { class: "muted" }, "Nothing suppressed.")),
+      h("section", { class: "card", id: "digest-open" }, h("h2", {}, `Still open (${d.open.length})`), d.open.length ? alertList(d.open) : h("p", { class: "muted" }, "Nothing open.")),
+      h("section", { class: "card", id: "digest-suppressed" }, h("h2", {}, `Suppressed in this period (${d.suppressed.length})`), d.suppressed.length ? alertList(d.suppressed) : h("p", { class: "muted" }, "Nothing suppressed.")),
     );
   } catch (err) {
     box.replaceChildren(failure(err, "The alerts digest"));
   }
 }
 
-function alertList(alerts: Alert[]): HTMLElement {
-  return h("ul", { class: "alerts" }, ...alerts.map(alertItem));
+/**
+ * Alerts as a list, each with the alerts grouped under it (from `pool`) beneath; one whose parent
+ * is listed too appears only beneath it.
+ */
+function alertList(alerts: InboxAlert[], pool: InboxAlert[] = alerts): HTMLElement {
+  const listed = new Set(alerts.map((a) => a.id));
+  const children = new Map<string, InboxAlert[]>();
+  for (const a of pool) if (a.parent_id) children.set(a.parent_id, [...(children.get(a.parent_id) ?? []), a]);
+  const top = alerts.filter((a) => !a.parent_id || !listed.has(a.parent_id));
+  return h("ul", { class: "alerts" }, ...top.map((a) => alertItem(a, children.get(a.id) ?? [], listed)));
 }
 
-function alertItem(a: Alert): HTMLElement {
+function alertItem(a: InboxAlert, children: InboxAlert[] = [], listed: Set<string> = new Set()): HTMLElement {
+  return h(
+    "li",
+    { class: `alert ${a.status}`, "data-alert": a.id, "data-status": a.status },
+    h(
+      "div",
+      { class: "alert-head" },
+      h("span", { class: `status ${a.status}` }, a.status),
+      h("span", { class: `sev ${a.severity}` }, a.severity),
+      h("strong", { class: "rule-name" }, a.rule.name),
+      h("span", { class: "rule-id", title: "rule and the version that raised this alert" }, `${a.rule.id} · v${a.rule.version}`),
+      h("span", { class: "target" }, h("a", { href: `#/models/${enc(a.model_id)}` }, a.model_id), ` ${a.model_version}`, a.stage ? ` · ${a.stage}` : "", " · ", h("span", { class: "chip" }, a.slice || "all traffic")),
+    ),
+    h("p", { class: "summary" }, a.summary),
+    h(
+      "div",
+      { class: "facts" },
+      fact(a.metric, h("b", { class: "value" }, num(a.value)), h("span", { class: "muted" }, ` vs threshold ${num(a.threshold)}`)),
+      fact("samples", `${a.sample_size.toLocaleString("en-US")} in ${a.window}`),
+      fact("started", `${utc(Date.parse(a.started_at))} UTC`),
+      a.resolved_at ? fact("resolved", `${utc(Date.parse(a.resolved_at))} UTC`) : fact("last breach", `${utc(Date.parse(a.last_seen_at))} UTC (${ago(Date.parse(a.last_seen_at))})`),
+    ),
+    suppression(a),
+    a.parent_id && a.group_reason && !listed.has(a.parent_id) ? h("p", { class: "group muted" }, `${a.group_reason} (`, h("span", { class: "mono" }, a.parent_id), ")") : "",
+    feedbackBox(a),
+    children.length
+      ? h("div", { class: "children" }, h("p", { class: "muted" }, `${children.length} grouped beneath: ${children[0]!.group_reason ?? ""}`), h("ul", { class: "alerts" }, ...children.map((c) => alertItem(c, [], new Set([a.id])))))
+      : "",
+  );
+}
+
+function fact(label: string, ...value: Array<Node | string>): HTMLElement {
+  return h("span", { class: "fact" }, h("small", {}, label), ...value);
+}
+
+/** The suppressor's judgement: a suppressed alert says how likely it was to be acted on, and why. */
+function suppression(a: InboxAlert): HTMLElement | "" {
+  const s = a.suppression;
+  if (!s) return "";
+  const words = REASONS[s.reason] ?? s.reason.replace(/_/g, " ");
+  return h(
+    "p",
+    { class: `suppression ${s.decision}`, "data-reason": s.reason },
+    h("b", {}, s.decision === "suppress" ? "Suppressed" : "Surfaced"),
+    s.score === null ? "" : ` · ${pct(s.score, 0)} chance of being acted on`,
+    " · ",
+    h("code", {}, s.reason),
+    ` ${words}`,
+    s.model_version ? h("span", { class: "muted" }, ` · suppressor ${s.model_version}`) : "",
+  );
+}
+
+function feedbackBox(a: InboxAlert): HTMLElement {
   const feedback = h("div", { class: "feedback" });
   const showFeedback = (action: string, at: string) => feedback.replaceChildren(h("span", { class: "badge ok", "data-feedback": action }, `${action.replace("_", " ")} · ${ago(Date.parse(at))}`));
   if (a.feedback) showFeedback(a.feedback.action, a.feedback.at);
@@ -96,29 +175,5 @@ function alertItem(a: Alert): HTMLElement {
         }, text),
       ),
     );
-  const s = a.suppression;
-  return h(
-    "li",
-    { class: `alert ${a.status}`, "data-alert": a.id },
-    h(
-      "div",
-      { class: "alert-head" },
-      h("span", { class: `sev ${a.severity}` }, a.severity),
-      h("span", { class: `status ${a.status}` }, a.status),
-      h("strong", {}, a.rule.name),
-      h("a", { href: `#/models/${enc(a.model_id)}` }, `${a.model_id} ${a.model_version} (${a.stage})`),
-      a.slice ? h("span", { class: "chip" }, a.slice) : "",
-      a.feature ? h("span", { class: "chip" }, a.feature) : "",
-    ),
-    h("p", {}, a.summary),
-    h(
-      "p",
-      { class: "muted" },
-      `${a.metric} ${num(a.value)} vs threshold ${num(a.threshold)} · ${a.sample_size.toLocaleString("en-US")} samples in ${a.window} · since ${utc(Date.parse(a.started_at))} UTC, last seen ${ago(Date.parse(a.last_seen_at))}`,
-      a.resolved_at ? ` · resolved ${utc(Date.parse(a.resolved_at))} UTC` : "",
-    ),
-    s ? h("p", { class: `suppression ${s.decision}` }, `Suppressor: ${s.decision}${s.score === null ? "" : `, chance it is acted on ${pct(s.score, 0)}`}${s.model_version ? ` (model ${s.model_version})` : ""} — ${s.reason}`) : "",
-    feedback,
-  );
+  return feedback;
 }
-
