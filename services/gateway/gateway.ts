@@ -2,7 +2,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Config } from "../common/config/env.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
-import { consumerLag, createKafka, createProducer, withAdmin } from "../common/kafka/client.js";
+import { consumerLag, createKafka, createProducer, withAdmin, withSendDeadline } from "../common/kafka/client.js";
 import type { Logger } from "../common/observability/logger.js";
 import { createRegistry } from "../common/observability/metrics.js";
 import { buildApp } from "./app.js";
@@ -14,7 +14,8 @@ import { createAnalystSql } from "../common/clickhouse/analyst-query.js";
 export async function createGateway(config: Config, logger: Logger): Promise<FastifyInstance> {
   const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
   const clickhouse = createClickHouse(config.clickhouse);
-  const producer = await createProducer(kafka);
+  // While the broker is away, a batch is answered 503 within this time instead of hanging.
+  const producer = withSendDeadline(await createProducer(kafka), 5_000);
   const analyst = createAnalystSql({ url: config.clickhouse.url, database: config.clickhouse.database, ...config.clickhouse.analyst });
   const topics = [config.topics.predictions, config.topics.labels];
   let lagCache: { at: number; value: Promise<Record<string, number>> } | undefined;

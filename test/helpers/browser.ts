@@ -4,7 +4,7 @@
  * fresh profile per run and nothing that reaches the network on its own.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
@@ -29,9 +29,19 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
   };
 }
 
-/** Builds the dashboard when dashboard/dist is missing (`npm ci` builds it through `prepare`). */
+/**
+ * Builds the dashboard when dashboard/dist is missing (`npm ci` builds it through `prepare`) or
+ * older than a source file, so a browser test never checks a page edited since the last build.
+ */
 export function ensureDashboardBuilt(): void {
-  if (existsSync(join(DASHBOARD_DIST, "index.html"))) return;
+  const built = join(DASHBOARD_DIST, "index.html");
+  if (existsSync(built) && statSync(built).mtimeMs >= newestSourceMs()) return;
   const r = spawnSync("npm", ["run", "build:dashboard"], { cwd: ROOT, stdio: "inherit" });
   if (r.status !== 0) throw new Error("npm run build:dashboard failed");
+}
+
+function newestSourceMs(): number {
+  const dir = join(ROOT, "dashboard");
+  const sources = [join(dir, "index.html"), join(dir, "vite.config.ts"), ...readdirSync(join(dir, "src"), { recursive: true, encoding: "utf8" }).filter((f) => !f.endsWith(".test.ts")).map((f) => join(dir, "src", f))];
+  return Math.max(...sources.map((f) => statSync(f).mtimeMs));
 }

@@ -118,15 +118,15 @@ function alertItem(a: InboxAlert, children: InboxAlert[] = [], listed: Set<strin
       "div",
       { class: "facts" },
       fact(a.metric, h("b", { class: "value" }, num(a.value)), h("span", { class: "muted" }, ` vs threshold ${num(a.threshold)}`)),
-      fact("samples", `${a.sample_size.toLocaleString("en-US")} in ${a.window}`),
+      fact("samples", `${a.sample_size.toLocaleString("en-US")} in a ${a.window} window`),
       fact("started", `${utc(Date.parse(a.started_at))} UTC`),
       a.resolved_at ? fact("resolved", `${utc(Date.parse(a.resolved_at))} UTC`) : fact("last breach", `${utc(Date.parse(a.last_seen_at))} UTC (${ago(Date.parse(a.last_seen_at))})`),
     ),
     suppression(a),
-    a.parent_id && a.group_reason && !listed.has(a.parent_id) ? h("p", { class: "group muted" }, `${a.group_reason} (`, h("span", { class: "mono" }, a.parent_id), ")") : "",
+    a.group_reason ? h("p", { class: "group" }, a.group_reason, a.parent_id && !listed.has(a.parent_id) ? h("span", { class: "muted" }, " · parent ", h("span", { class: "mono" }, a.parent_id)) : "") : "",
     feedbackBox(a),
     children.length
-      ? h("div", { class: "children" }, h("p", { class: "muted" }, `${children.length} grouped beneath: ${children[0]!.group_reason ?? ""}`), h("ul", { class: "alerts" }, ...children.map((c) => alertItem(c, [], new Set([a.id])))))
+      ? h("div", { class: "children" }, h("p", { class: "children-head" }, `${children.length} grouped beneath`), h("ul", { class: "alerts nested" }, ...children.map((c) => alertItem(c, [], new Set([a.id])))))
       : "",
   );
 }
@@ -147,7 +147,7 @@ function suppression(a: InboxAlert): HTMLElement | "" {
     s.score === null ? "" : ` · ${pct(s.score, 0)} chance of being acted on`,
     " · ",
     h("code", {}, s.reason),
-    ` ${words}`,
+    ` — ${words}`,
     s.model_version ? h("span", { class: "muted" }, ` · suppressor ${s.model_version}`) : "",
   );
 }

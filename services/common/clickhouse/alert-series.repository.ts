@@ -1,10 +1,12 @@
 /**
- * The window series that alert rules judge: performance metrics from `slice_metrics`, drift
+ * The window series that alert rules judge: performance metrics from `slice_metrics` (read
+ * through sliceMetricsQuery, the view with the rule's target pushed into its base windows), drift
  * decisions from `drift_scores`, quality checks from `data_quality`, each narrowed to a rule's
  * target. Metric names reach SQL only from the rules schema's whitelist.
  */
 import { PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
 import type { ClickHouse } from "./client.js";
+import { sliceMetricsQuery, type SliceSelection } from "./slice-metrics.query.js";
 import { ident, join, list, raw, sql, type Sql } from "./sql.js";
 
 export interface SeriesRow {
@@ -46,14 +48,14 @@ export function alertSeriesRepository(ch: ClickHouse) {
     return where;
   }
 
-  function sliceWhere(rule: Rule): Sql {
+  function sliceSelection(rule: Rule): SliceSelection {
     const s = rule.target.slice;
-    if (s === undefined) return sql`slice_key = ''`;
-    if (s === "*") return raw("1");
+    if (s === undefined) return { kind: "population" };
+    if (s === "*") return { kind: "all" };
     const eq = s.indexOf("=");
     const key = s.slice(0, eq);
     const value = s.slice(eq + 1);
-    return value === "*" ? sql`slice_key = ${key}` : sql`slice_key = ${key} AND slice_value = ${value}`;
+    return value === "*" ? { kind: "key", key } : { kind: "slice", key, value };
   }
 
   /** Drift and quality have no stage column: a stage target picks the versions seen in it. */
@@ -70,13 +72,21 @@ export function alertSeriesRepository(ch: ClickHouse) {
       if (!(PERFORMANCE_METRICS as readonly string[]).includes(rule.metric)) throw new Error(`not a performance metric: ${rule.metric}`);
       const column = ident(rule.metric);
       const sample = SAMPLE[rule.metric] ?? { n: "labeled" };
+      // The view's rows narrowed inside its base-window reads (18.16 would compute the whole view).
+      const metrics = sliceMetricsQuery(ch.database, {
+        models: rule.target.model === "*" ? undefined : [rule.target.model],
+        modelVersion: rule.target.version,
+        stage: rule.target.stage,
+        windowSeconds,
+        fromS,
+        slices: sliceSelection(rule),
+      });
       const rows = await ch.rows<Record<string, string | number | null>>(sql`
         SELECT model_id, model_version, stage, slice_key, slice_value, toUInt64(window_start) * 1000 AS window_start_ms,
                ${column} AS value, toUInt64(${raw(sample.n)}) AS n,
                ${sample.successes ? raw(`toUInt64(${sample.successes})`) : raw("NULL")} AS successes,
                label_coverage AS coverage
-        FROM ${t("slice_metrics")}
-        WHERE ${join([...targetWhere(rule, fromS, true), sql`window_seconds = ${windowSeconds}`, sliceWhere(rule)], " AND ")}
+        FROM (${metrics})
         ORDER BY window_start`);
       return rows.map((r) => ({
         model_id: String(r.model_id),

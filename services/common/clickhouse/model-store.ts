@@ -1,6 +1,7 @@
 /** What the gateway reads and writes about models and their metrics (the HTTP API's storage). */
 import type { ClickHouse } from "./client.js";
 import { metricsRepository } from "./metrics.repository.js";
+import { sliceMetricsQuery } from "./slice-metrics.query.js";
 import { ident, join, sql, type Sql } from "./sql.js";
 import type { ModelSpec } from "../domain/model-spec.js";
 
@@ -51,6 +52,11 @@ export function createModelStore(ch: ClickHouse): ModelStore {
     ...(from === undefined ? [] : [sql`window_start >= toDateTime(${Math.floor(from / 1000)})`]),
     ...(to === undefined ? [] : [sql`window_start < toDateTime(${Math.ceil(to / 1000)})`]),
   ];
+  /** The API's bounds (epoch ms, `window_start >= from`, `< to`) in whole seconds, as the view was filtered. */
+  const seconds = (from?: number, to?: number) => ({
+    fromS: from === undefined ? undefined : Math.floor(from / 1000),
+    toS: to === undefined ? undefined : Math.ceil(to / 1000),
+  });
   return {
     declare: (spec) => repo.saveModelSpec(spec, Date.now()),
     async list() {
@@ -69,26 +75,27 @@ export function createModelStore(ch: ClickHouse): ModelStore {
       return Number(rows[0]?.n ?? 0) > 0;
     },
     async metrics(q) {
-      const where = [
-        sql`model_id = ${q.modelId}`,
-        sql`window_seconds = ${q.window}`,
-        sql`slice_key = ${q.slice_key}`,
-        sql`slice_value = ${q.slice_value}`,
-        ...timeRange(q.from, q.to),
-        ...(q.stage === undefined ? [] : [sql`stage = ${q.stage}`]),
-        ...(q.model_version === undefined ? [] : [sql`model_version = ${q.model_version}`]),
-      ];
+      // The view's rows narrowed inside its base-window reads (18.16 would compute the whole view).
+      const query = sliceMetricsQuery(ch.database, {
+        models: [q.modelId],
+        windowSeconds: q.window,
+        ...seconds(q.from, q.to),
+        // The whole population is the slice ('', '').
+        slices: { kind: "slice", key: q.slice_key, value: q.slice_value },
+        stage: q.stage,
+        modelVersion: q.model_version,
+      });
       const rows = await ch.rows<Record<string, unknown>>(sql`
-        SELECT * FROM ${t("slice_metrics")} WHERE ${join(where, " AND ")}
+        SELECT * FROM (${query})
         ORDER BY window_start, model_version, stage LIMIT 10000`);
       for (const r of rows) for (const c of COUNT_COLUMNS) if (typeof r[c] === "string") r[c] = Number(r[c]);
       return rows;
     },
     async sliceCounts(q) {
-      const where = [sql`model_id = ${q.modelId}`, sql`window_seconds = ${q.window}`, ...timeRange(q.from, q.to)];
+      const query = sliceMetricsQuery(ch.database, { models: [q.modelId], windowSeconds: q.window, ...seconds(q.from, q.to), slices: { kind: "all" } });
       const rows = await ch.rows<Record<string, string>>(sql`
         SELECT slice_key, slice_value, sum(predictions) AS predictions, sum(correct) AS correct, sum(class_n) AS class_n
-        FROM ${t("slice_metrics")} WHERE ${join(where, " AND ")}
+        FROM (${query})
         GROUP BY slice_key, slice_value`);
       return rows.map((r) => ({ slice_key: r.slice_key!, slice_value: r.slice_value!, predictions: Number(r.predictions), correct: Number(r.correct), class_n: Number(r.class_n) }));
     },

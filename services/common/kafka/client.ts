@@ -64,6 +64,23 @@ export async function createProducer(kafka: Kafka): Promise<KafkaProducer> {
   };
 }
 
+/**
+ * A producer whose sends fail after `ms` instead of retrying for as long as the client is
+ * configured to: a caller answering an HTTP request (the gateway) must say 503 while Kafka is away
+ * rather than hold the request. A send that fails this way may still be delivered later, which is
+ * why the answer asks for a re-send and re-sends collapse (events carry their own keys).
+ */
+export function withSendDeadline(producer: KafkaProducer, ms: number): KafkaProducer {
+  return {
+    send: (topic, messages) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge within ${ms} ms`)), ms);
+        producer.send(topic, messages).then(resolve, reject).finally(() => clearTimeout(timer));
+      }),
+    disconnect: () => producer.disconnect(),
+  };
+}
+
 export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
   await admin.connect();

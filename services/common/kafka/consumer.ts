@@ -54,7 +54,11 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
   });
   let running = false;
   const log = options.logger;
-  consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed"));
+  consumer.on(consumer.events.CRASH, (e) => {
+    log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed");
+    // kafkajs will not restart it: say so through the healthcheck rather than idle silently.
+    if (!e.payload.restart) running = false;
+  });
   consumer.on(consumer.events.GROUP_JOIN, (e) => log.info({ assignment: e.payload.memberAssignment }, "joined consumer group"));
 
   return {
@@ -79,7 +83,9 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
               headers: m.headers,
             })),
           });
-          await keepAlive(work, heartbeat, options.heartbeatEveryMs ?? 2_000, log);
+          await keepAlive(work, heartbeat, options.heartbeatEveryMs ?? 2_000, log).catch((err: unknown) => {
+            throw retriable(err);
+          });
           // The handler finished the whole batch: every offset in it is safe to commit.
           resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
           await commitOffsetsIfNecessary();
@@ -93,6 +99,17 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     },
     isRunning: () => running,
   };
+}
+
+/**
+ * A failed batch is always worth another try: none of its offsets were committed, and handlers are
+ * idempotent. kafkajs retries (and finally restarts the consumer) only for errors it considers
+ * retriable, and stops the consumer for good on any other, such as a broker restart surfacing as
+ * "Failed to find group coordinator" from a handler's own Kafka call.
+ */
+export function retriable(err: unknown): Error {
+  const cause = err instanceof Error ? err : new Error(String(err));
+  return Object.assign(new Error(`batch handler failed: ${cause.message}`, { cause }), { retriable: true });
 }
 
 async function keepAlive(work: Promise<void>, heartbeat: () => Promise<void>, everyMs: number, log: Logger): Promise<void> {

@@ -37,7 +37,15 @@ export function createOffsetWatcher(kafka: Kafka, groupId: string, topics: strin
         if (Date.now() - lastRead >= pollMs) {
           // One request serves every partition waiting at the same moment.
           reading ??= refresh().finally(() => (reading = undefined));
-          await reading;
+          try {
+            await reading;
+          } catch {
+            // The broker may be restarting: keep waiting (the consumer heartbeats meanwhile) with
+            // a fresh admin client, one poll interval later; a stop ends the wait.
+            await admin?.disconnect().catch(() => undefined);
+            admin = undefined;
+            lastRead = Date.now();
+          }
         } else await new Promise((r) => setTimeout(r, pollMs));
       }
     },

@@ -52,6 +52,28 @@ describe("SuppressorHistory", () => {
     expect([...x].every(Number.isFinite)).toBe(true);
   });
 
+  it("places an alert in its stream's burst and learns the acted rate of first alerts apart from repeats", () => {
+    const M = 60_000;
+    const h = new SuppressorHistory({ priorStrength: 0, unacknowledgedTimeoutMs: H, burstGapMs: 30 * M, memoryHalfLifeMs: 1e15 });
+    // Two bursts on one stream: 0, 20, 45 min (each gap <= 30 min) and 3 h later; firsts acted, repeats ignored.
+    for (const [at, action] of [[0, "acted"], [20, "ignored"], [45, "ignored"], [180, "acted"], [195, "ignored"]] as const) {
+      h.add(rec({ time: T0 + at * M, deviation: at === 180 ? 0.4 : 0.1, action, action_time: T0 + (at + 1) * M }));
+    }
+    const repeat = h.features(rec({ time: T0 + 205 * M, deviation: 0.11 }));
+    expect(f(repeat, "stream_burst_position_log")).toBeCloseTo(Math.log1p(2), 6);
+    expect(f(repeat, "minutes_since_stream_fired_log")).toBeCloseTo(Math.log1p(10), 5);
+    expect(f(repeat, "deviation_change_from_stream_previous")).toBeCloseTo(Math.abs(Math.log(0.111 / 0.101)), 5);
+    expect(f(repeat, "type_burst_role_acted_logit")).toBeCloseTo(Math.log(1e-3 / (1 - 1e-3)), 5); // 0 of 3 repeats, floored
+    const first = h.features(rec({ time: T0 + 300 * M }));
+    expect(f(first, "stream_burst_position_log")).toBe(0);
+    expect(f(first, "type_burst_role_acted_logit")).toBeCloseTo(Math.log((1 - 1e-3) / 1e-3), 5); // 2 of 2 firsts
+    // Another stream (other model) has no earlier fire: position 0, capped minutes and deviation change.
+    const fresh = h.features(rec({ time: T0 + 205 * M, model: "other" }));
+    expect(f(fresh, "stream_burst_position_log")).toBe(0);
+    expect(f(fresh, "minutes_since_stream_fired_log")).toBeCloseTo(Math.log1p(7 * 24 * 60), 5);
+    expect(f(fresh, "deviation_change_from_stream_previous")).toBe(5);
+  });
+
   it("buckets deviations and hours as documented", () => {
     expect([0, 0.03, 0.07, 0.15, 0.3, 0.4, 0.7, 1.5, 9].map(deviationBucket)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(hourBucket(T0 + 4 * H)).toBe(1); // Monday 04:00

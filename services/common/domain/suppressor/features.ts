@@ -30,8 +30,8 @@ export const FEATURE_NAMES = [
   "deviation_z_type",
   "type_acted_logit",
   "type_recent_acted_logit",
-  "type_feedback_log",
   "stream_acted_logit",
+  "stream_recent_acted_logit",
   "type_deviation_bucket_acted_logit",
   "type_hour_bucket_acted_logit",
   "stream_fired_1h_log",
@@ -63,7 +63,7 @@ export interface HistoryOptions {
   /** Pseudo-count pulling sparse acted rates toward the wider rate they refine (default 5). */
   priorStrength: number;
   /**
-   * Two fires of one stream this close together belong to the same burst (default 1 h): a burst
+   * Two fires of one stream this close together belong to the same burst (default 30 min): a burst
    * is a chain of fires each within this gap of the one before.
    */
   burstGapMs: number;
@@ -74,7 +74,7 @@ export const DEFAULT_HISTORY_OPTIONS: HistoryOptions = {
   recentHalfLifeMs: 7 * 86_400_000,
   memoryHalfLifeMs: 30 * 86_400_000,
   priorStrength: 5,
-  burstGapMs: 3_600_000,
+  burstGapMs: 30 * 60_000,
 };
 
 const HOUR = 3_600_000;
@@ -203,6 +203,7 @@ function countAfter(sorted: number[], from: number): number {
 
 interface StreamState {
   counts: Decayed;
+  recent: Decayed;
   fires: number[];
   /** log(deviation) of each fire, in the order of `fires`. */
   logDeviations: number[];
@@ -313,7 +314,6 @@ export class SuppressorHistory {
     const stream = this.streams.get(alertStream(alert));
     const typeRate = type ? smoothed(faded(type.memory, at, memory), globalRate, m) : globalRate;
     x[F.type_acted_logit] = logit(typeRate);
-    x[F.type_feedback_log] = Math.log1p(type?.counts.n ?? 0);
     if (type) {
       x[F.type_recent_acted_logit] = logit(smoothed(faded(type.recent, at, recent), typeRate, m));
       x[F.type_deviation_bucket_acted_logit] = logit(smoothed(faded(type.byDeviation[deviationBucket(alert.deviation)]!, at, memory), typeRate, m));
@@ -331,6 +331,8 @@ export class SuppressorHistory {
       x[F.type_never_acted] = 1;
     }
     x[F.stream_acted_logit] = logit(stream ? smoothed(faded(stream.counts, at, memory), typeRate, m) : typeRate);
+    const typeRecentRate = x[F.type_recent_acted_logit]!;
+    x[F.stream_recent_acted_logit] = logit(stream ? smoothed(faded(stream.recent, at, recent), 1 / (1 + Math.exp(-typeRecentRate)), m) : 1 / (1 + Math.exp(-typeRecentRate)));
     x[F.stream_fired_1h_log] = Math.log1p(stream ? countAfter(stream.fires, alert.time - HOUR) : 0);
     const position = stream ? burstPosition(stream.fires, alert.time, burstGapMs) : 0;
     x[F.stream_burst_position_log] = Math.log1p(position);
@@ -381,7 +383,7 @@ export class SuppressorHistory {
     const key = alertStream(record);
     let state = this.streams.get(key);
     if (!state) {
-      state = { counts: emptyDecayed(), fires: [], logDeviations: [] };
+      state = { counts: emptyDecayed(), recent: emptyDecayed(), fires: [], logDeviations: [] };
       this.streams.set(key, state);
     }
     return state;
@@ -411,7 +413,9 @@ export class SuppressorHistory {
     bumpDecayed(type.byHour[hourBucket(record.time)]!, at, a, memory);
     bumpDecayed(type.byBurstRole[fired.burstPosition === 0 ? 0 : 1]!, at, a, memory);
     if (acted && (type.lastActedTime === undefined || record.time > type.lastActedTime)) type.lastActedTime = record.time;
-    bumpDecayed(this.streamState(record).counts, at, a, memory);
+    const stream = this.streamState(record);
+    bumpDecayed(stream.counts, at, a, memory);
+    bumpDecayed(stream.recent, at, a, recent);
   }
 }
 
