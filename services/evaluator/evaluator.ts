@@ -55,9 +55,10 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Alert
     return series.performance(rule, windowSeconds, fromS);
   }
 
+  /** The rule's name travels beside the summary (API, Slack, Alertmanager), so it is not repeated here. */
   function summaryOf(rule: Rule, key: SeriesKey, j: Judgement): string {
     const where = [`${key.modelId} ${key.modelVersion}`, key.slice || "all traffic"].join(", ");
-    return `${rule.name ?? rule.id}: ${key.metric} ${j.reason} on ${where} (${rule.window} windows)`;
+    return `${key.metric} ${j.reason} on ${where} (${rule.window} windows)`;
   }
 
   function rowFor(stored: StoredRule, key: SeriesKey, fp: string, stage: string, windowSeconds: number, id: string, e: Episode, prev: AlertRow | undefined, now: number): AlertRow {

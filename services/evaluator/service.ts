@@ -11,6 +11,12 @@ import type { Logger } from "../common/observability/logger.js";
 import { durationMs } from "../../schemas/rules.js";
 import { createDelivery } from "./delivery.js";
 import { createEvaluator, NO_SUPPRESSION, type Suppression } from "./evaluator.js";
+import { clickHouseSuppressorStore } from "./suppressor-store.js";
+import { DEFAULT_HISTORY_OPTIONS } from "../common/domain/suppressor/features.js";
+import { trainSuppressor } from "./suppressor/trainer.js";
+
+/** Below this much feedback a scheduled retraining waits; a type needs its own minimum besides. */
+export const RETRAIN_MIN_LABELLED = 100;
 
 export interface AlertingDeps {
   clickhouse: ClickHouse;
@@ -44,6 +50,25 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
     timers.push(setTimeout(run, 0));
   }
 
+  /** Trains on everything stored and makes the result the active model; the evaluator picks it up on its next alert. */
+  async function retrainOnce(): Promise<string | undefined> {
+    const store = clickHouseSuppressorStore(alerts);
+    const history = await store.loadHistory();
+    try {
+      const trained = trainSuppressor(history, { clock, history: { ...DEFAULT_HISTORY_OPTIONS, unacknowledgedTimeoutMs: config.alerts.ackTimeoutMs } });
+      if (trained.counts.labelled < RETRAIN_MIN_LABELLED || trained.counts.acted === 0) {
+        deps.logger.info({ labelled: trained.counts.labelled, acted: trained.counts.acted }, "suppressor not retrained: too little feedback yet");
+        return undefined;
+      }
+      await store.saveModel(trained);
+      deps.logger.info({ version: trained.version, threshold: trained.threshold, heldOut: trained.report ?? null }, "suppressor retrained");
+      return trained.version;
+    } catch (err) {
+      deps.logger.info({ err: (err as Error).message }, "suppressor not retrained");
+      return undefined;
+    }
+  }
+
   async function deliverOnce() {
     const { receivers, settings } = await alerts.settings();
     return delivery.deliverDue(receivers, durationMs(settings.repeat_interval));
@@ -53,6 +78,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
     evaluator,
     delivery,
     deliverOnce,
+    retrainOnce,
     async start(): Promise<void> {
       running = true;
       loop("evaluation", config.alerts.evalIntervalMs, async () => {
@@ -60,6 +86,10 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
         lastEvaluation = clock();
       });
       loop("delivery", config.alerts.deliveryIntervalMs, deliverOnce);
+      if (config.alerts.retrainMs > 0) {
+        // Not at start: a restart loop must not retrain each time. Training blocks this process for seconds.
+        timers.push(setTimeout(() => loop("retraining", config.alerts.retrainMs, retrainOnce), config.alerts.retrainMs));
+      }
     },
     async stop(): Promise<void> {
       running = false;

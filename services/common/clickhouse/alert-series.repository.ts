@@ -58,13 +58,12 @@ export function alertSeriesRepository(ch: ClickHouse) {
     return value === "*" ? { kind: "key", key } : { kind: "slice", key, value };
   }
 
-  /** Drift and quality have no stage column: a stage target picks the versions seen in it. */
-  async function stageVersions(rule: Rule, fromS: number): Promise<string[] | undefined> {
-    if (!rule.target.stage) return undefined;
-    const rows = await ch.rows<{ model_version: string }>(sql`
-      SELECT DISTINCT model_version FROM ${t("window_volume")}
-      WHERE ${join([...targetWhere(rule, fromS, true), sql`slice_key = ''`], " AND ")}`);
-    return rows.map((r) => r.model_version);
+  /** Drift and quality have no stage column: each version's stage comes from its traffic, and a stage target picks versions. */
+  async function versionStages(rule: Rule, fromS: number): Promise<Map<string, string>> {
+    const rows = await ch.rows<{ model_version: string; stage: string }>(sql`
+      SELECT model_version, any(stage) AS stage FROM ${t("window_volume")}
+      WHERE ${join([...targetWhere(rule, fromS, true), sql`slice_key = ''`], " AND ")} GROUP BY model_version`);
+    return new Map(rows.map((r) => [r.model_version, r.stage]));
   }
 
   return {
@@ -107,7 +106,8 @@ export function alertSeriesRepository(ch: ClickHouse) {
 
     async drift(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
       const feature = rule.metric.startsWith("drift.") ? rule.metric.slice("drift.".length) : undefined;
-      const versions = await stageVersions(rule, fromS);
+      const stages = await versionStages(rule, fromS);
+      const versions = rule.target.stage ? [...stages.keys()] : undefined;
       if (versions?.length === 0) return [];
       const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`, sql`decision != 'insufficient_data'`];
       if (feature !== undefined) where.push(sql`feature = ${feature}`);
@@ -118,7 +118,7 @@ export function alertSeriesRepository(ch: ClickHouse) {
       return rows.map((r) => ({
         model_id: String(r.model_id),
         model_version: String(r.model_version),
-        stage: rule.target.stage ?? "",
+        stage: stages.get(String(r.model_version)) ?? "",
         slice: "",
         metric: `drift.${r.feature}`,
         feature: String(r.feature),
@@ -134,7 +134,8 @@ export function alertSeriesRepository(ch: ClickHouse) {
 
     async quality(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
       const check = rule.metric.startsWith("quality.") ? rule.metric.slice("quality.".length) : undefined;
-      const versions = await stageVersions(rule, fromS);
+      const stages = await versionStages(rule, fromS);
+      const versions = rule.target.stage ? [...stages.keys()] : undefined;
       if (versions?.length === 0) return [];
       const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`];
       if (check !== undefined) where.push(sql`check = ${check}`);
@@ -145,7 +146,7 @@ export function alertSeriesRepository(ch: ClickHouse) {
       return rows.map((r) => ({
         model_id: String(r.model_id),
         model_version: String(r.model_version),
-        stage: rule.target.stage ?? "",
+        stage: stages.get(String(r.model_version)) ?? "",
         slice: "",
         metric: `quality.${r.check}`,
         feature: String(r.feature),

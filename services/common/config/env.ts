@@ -66,6 +66,7 @@ const EnvSchema = z.object({
   HINDSIGHT_ALERT_ACK_TIMEOUT_HOURS: z.coerce.number().positive().default(24),
   HINDSIGHT_SUPPRESS_EXPLORE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   HINDSIGHT_SUPPRESS_MIN_FEEDBACK: int(20, 0),
+  HINDSIGHT_SUPPRESSOR_RETRAIN_HOURS: z.coerce.number().min(0).default(24),
   HINDSIGHT_PUBLIC_URL: z.url().optional(),
   HINDSIGHT_HOME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -89,6 +90,8 @@ export interface Config {
     ackTimeoutMs: number;
     exploreRate: number;
     minFeedback: number;
+    /** The evaluator retrains the suppressor this often (0: only `hindsight suppressor train`). */
+    retrainMs: number;
     /** Base of links in notifications (the dashboard); the gateway's address when unset. */
     publicUrl: string | undefined;
   };
@@ -149,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ackTimeoutMs: e.HINDSIGHT_ALERT_ACK_TIMEOUT_HOURS * 3_600_000,
       exploreRate: e.HINDSIGHT_SUPPRESS_EXPLORE_RATE,
       minFeedback: e.HINDSIGHT_SUPPRESS_MIN_FEEDBACK,
+      retrainMs: e.HINDSIGHT_SUPPRESSOR_RETRAIN_HOURS * 3_600_000,
       publicUrl: e.HINDSIGHT_PUBLIC_URL,
     },
     logLevel: e.LOG_LEVEL,

@@ -38,6 +38,9 @@ export interface QualityCheck {
 
 /** Learned rules tolerate this share of offending values. */
 export const LEARNED_TOLERANCE = 0.01;
+
+/** A bound as people read it: learned bounds carry every digit of a float, which nobody needs. */
+const readable = (x: number) => String(Number(x.toPrecision(6)));
 /** A reference category expected this many times in a window and never seen has vanished. */
 export const VANISHED_EXPECTED_COUNT = 10;
 
@@ -146,13 +149,13 @@ function numericChecks(profile: FeatureProfile & { kind: "numeric" }, window: Fe
   if (min !== undefined) {
     const count = below(min);
     const rule = source("min");
-    out.push({ feature, check: "below_min", value: window.n === 0 ? 0 : window.min, expected: min, violated: over(count, window.n, rule), count, rule, detail: `${count} of ${window.n} values below ${min}` });
+    out.push({ feature, check: "below_min", value: window.n === 0 ? 0 : window.min, expected: min, violated: over(count, window.n, rule), count, rule, detail: `${count} of ${window.n} values below ${readable(min)}` });
   }
   const max = pick("max");
   if (max !== undefined) {
     const count = above(max);
     const rule = source("max");
-    out.push({ feature, check: "above_max", value: window.n === 0 ? 0 : window.max, expected: max, violated: over(count, window.n, rule), count, rule, detail: `${count} of ${window.n} values above ${max}` });
+    out.push({ feature, check: "above_max", value: window.n === 0 ? 0 : window.max, expected: max, violated: over(count, window.n, rule), count, rule, detail: `${count} of ${window.n} values above ${readable(max)}` });
   }
   if (pick("non_negative")) {
     const count = below(0);

@@ -13,7 +13,11 @@ import { alertStream, alertType, isActed, type AlertRecord } from "./types.js";
 /** Rule kinds with a feature of their own; any other kind (a team's own) lands in "other". */
 export const KNOWN_RULE_KINDS = ["threshold", "slo", "relative_change", "adaptive", "drift", "quality"] as const;
 
-/** The model's input, in this order: the documented ONNX input `features` is float32 [N, FEATURE_NAMES.length]. */
+/**
+ * The model's input, in this order: the documented ONNX input `features` is float32 [N, FEATURE_NAMES.length].
+ * No feature grows with time alone (a type's total feedback count used to be one): trees split on
+ * such a clock to memorise past periods, and every future alert lands beyond the last split.
+ */
 export const FEATURE_NAMES = [
   "kind_threshold",
   "kind_slo",
@@ -31,7 +35,6 @@ export const FEATURE_NAMES = [
   "type_acted_logit",
   "type_recent_acted_logit",
   "stream_acted_logit",
-  "stream_recent_acted_logit",
   "type_deviation_bucket_acted_logit",
   "type_hour_bucket_acted_logit",
   "stream_fired_1h_log",
@@ -203,7 +206,6 @@ function countAfter(sorted: number[], from: number): number {
 
 interface StreamState {
   counts: Decayed;
-  recent: Decayed;
   fires: number[];
   /** log(deviation) of each fire, in the order of `fires`. */
   logDeviations: number[];
@@ -331,8 +333,6 @@ export class SuppressorHistory {
       x[F.type_never_acted] = 1;
     }
     x[F.stream_acted_logit] = logit(stream ? smoothed(faded(stream.counts, at, memory), typeRate, m) : typeRate);
-    const typeRecentRate = x[F.type_recent_acted_logit]!;
-    x[F.stream_recent_acted_logit] = logit(stream ? smoothed(faded(stream.recent, at, recent), 1 / (1 + Math.exp(-typeRecentRate)), m) : 1 / (1 + Math.exp(-typeRecentRate)));
     x[F.stream_fired_1h_log] = Math.log1p(stream ? countAfter(stream.fires, alert.time - HOUR) : 0);
     const position = stream ? burstPosition(stream.fires, alert.time, burstGapMs) : 0;
     x[F.stream_burst_position_log] = Math.log1p(position);
@@ -383,7 +383,7 @@ export class SuppressorHistory {
     const key = alertStream(record);
     let state = this.streams.get(key);
     if (!state) {
-      state = { counts: emptyDecayed(), recent: emptyDecayed(), fires: [], logDeviations: [] };
+      state = { counts: emptyDecayed(), fires: [], logDeviations: [] };
       this.streams.set(key, state);
     }
     return state;
@@ -413,9 +413,7 @@ export class SuppressorHistory {
     bumpDecayed(type.byHour[hourBucket(record.time)]!, at, a, memory);
     bumpDecayed(type.byBurstRole[fired.burstPosition === 0 ? 0 : 1]!, at, a, memory);
     if (acted && (type.lastActedTime === undefined || record.time > type.lastActedTime)) type.lastActedTime = record.time;
-    const stream = this.streamState(record);
-    bumpDecayed(stream.counts, at, a, memory);
-    bumpDecayed(stream.recent, at, a, recent);
+    bumpDecayed(this.streamState(record).counts, at, a, memory);
   }
 }
 
