@@ -60,10 +60,10 @@ export function alertSeriesRepository(ch: ClickHouse) {
 
   /** Drift and quality have no stage column: each version's stage comes from its traffic, and a stage target picks versions. */
   async function versionStages(rule: Rule, fromS: number): Promise<Map<string, string>> {
-    const rows = await ch.rows<{ model_version: string; stage: string }>(sql`
-      SELECT model_version, any(stage) AS stage FROM ${t("window_volume")}
+    const rows = await ch.rows<{ model_version: string; version_stage: string }>(sql`
+      SELECT model_version, any(stage) AS version_stage FROM ${t("window_volume")}
       WHERE ${join([...targetWhere(rule, fromS, true), sql`slice_key = ''`], " AND ")} GROUP BY model_version`);
-    return new Map(rows.map((r) => [r.model_version, r.stage]));
+    return new Map(rows.map((r) => [r.model_version, r.version_stage]));
   }
 
   return {

@@ -40,14 +40,6 @@ export interface SliceMetricsFilter {
 
 const DATETIME_MAX = 4_294_967_295;
 
-/** The view's columns, in its order: `SELECT *` of this query and of the view agree. */
-export const SLICE_METRICS_COLUMNS = [
-  "model_id", "model_version", "stage", "window_start", "window_seconds", "slice_key", "slice_value",
-  "task", "predictions", "labeled", "label_coverage", "accuracy", "precision", "recall", "f1", "log_loss",
-  "brier", "roc_auc", "roc_auc_error_bound", "ece", "mae", "rmse", "mape", "r2", "delay_p50_s",
-  "delay_p90_s", "delay_max_s", "estimated_accuracy", "correct", "class_n", "tp", "fp", "fn", "tn",
-] as const;
-
 // Copied from infra/clickhouse/migrations/003_metric_views.sql (trusted text, no values in it).
 const OUTER_COLUMNS = raw(`
     model_id, model_version, stage, window_start, window_seconds, slice_key, slice_value,

@@ -9,7 +9,7 @@
  * TreeEnsembleRegressor. Thresholds and leaf values are float32-exact and a sample goes left when
  * x <= threshold (BRANCH_LEQ), exactly as onnxruntime evaluates the exported ensemble.
  */
-import { sigmoid } from "./logistic.js";
+import { fitLogistic, sigmoid } from "./logistic.js";
 
 export type TreeNode = { feature: number; threshold: number; left: number; right: number } | { leaf: number };
 
@@ -17,6 +17,12 @@ export interface BoostedTreesModel {
   kind: "boosted_trees";
   /** log-odds every prediction starts from (float32-exact). */
   baseScore: number;
+  /**
+   * Per-row start on top of baseScore: Σ weights[k]·x[features[k]] (float32-exact weights). Boosting
+   * from a rate's logit lets the prediction follow that rate beyond the values seen in training,
+   * which trees alone cannot: their output is flat past the last split.
+   */
+  offset?: { features: number[]; weights: number[] };
   /** Each tree's nodes; index 0 is the root, children are indices into the same array. */
   trees: TreeNode[][];
   featureCount: number;
@@ -32,12 +38,18 @@ export interface BoostedTreesOptions {
   minChildWeight: number;
   /** Quantile edges tried per feature. */
   maxBins: number;
+  /**
+   * Columns (log-odds-like, e.g. a smoothed acted rate's logit) the boosting starts from: a
+   * logistic regression on them alone sets baseScore and the offset weights, the trees fit the rest.
+   */
+  offsetFeatures: number[];
 }
 
-export const DEFAULT_BOOSTED_TREES_OPTIONS: BoostedTreesOptions = { trees: 150, maxDepth: 4, learningRate: 0.1, l2: 1, minChildWeight: 1, maxBins: 64 };
+export const DEFAULT_BOOSTED_TREES_OPTIONS: BoostedTreesOptions = { trees: 150, maxDepth: 4, learningRate: 0.1, l2: 1, minChildWeight: 1, maxBins: 64, offsetFeatures: [] };
 
 export function predictTreesMargin(model: BoostedTreesModel, x: ArrayLike<number>): number {
   let z = model.baseScore;
+  if (model.offset) for (let k = 0; k < model.offset.features.length; k++) z += model.offset.weights[k]! * x[model.offset.features[k]!]!;
   for (const nodes of model.trees) {
     let node = nodes[0]!;
     while (!("leaf" in node)) node = nodes[x[node.feature]! <= node.threshold ? node.left : node.right]!;
@@ -99,9 +111,28 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
     bins.push(b);
   }
 
-  const mean = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
-  const baseScore = Math.fround(Math.log(mean / (1 - mean)));
-  const margin = new Float64Array(n).fill(baseScore);
+  let baseScore: number;
+  let offset: BoostedTreesModel["offset"];
+  const margin = new Float64Array(n);
+  if (o.offsetFeatures.length > 0) {
+    for (const j of o.offsetFeatures) if (!(Number.isInteger(j) && j >= 0 && j < d)) throw new Error(`offset feature ${j} is not a column of ${d}`);
+    const start = fitLogistic(
+      rows.map((x) => o.offsetFeatures.map((j) => x[j]!)),
+      labels,
+      { l2: 1e-3 },
+    ).model;
+    baseScore = start.intercept;
+    offset = { features: [...o.offsetFeatures], weights: start.weights };
+    for (let i = 0; i < n; i++) {
+      let z = baseScore;
+      for (let k = 0; k < offset.features.length; k++) z += offset.weights[k]! * rows[i]![offset.features[k]!]!;
+      margin[i] = z;
+    }
+  } else {
+    const mean = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
+    baseScore = Math.fround(Math.log(mean / (1 - mean)));
+    margin.fill(baseScore);
+  }
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
   const trees: TreeNode[][] = [];
@@ -169,5 +200,5 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
     for (let i = 0; i < n; i++) margin[i]! += (nodes[leafOf[i]!] as { leaf: number }).leaf;
     trees.push(nodes);
   }
-  return { kind: "boosted_trees", baseScore, trees, featureCount: d };
+  return { kind: "boosted_trees", baseScore, ...(offset ? { offset } : {}), trees, featureCount: d };
 }

@@ -3,6 +3,7 @@
  * acted on from its FEATURE_NAMES vector, and both export to the same ONNX signature.
  */
 import { fitBoostedTrees, predictTrees, type BoostedTreesModel, type BoostedTreesOptions } from "./boosted-trees.js";
+import { FEATURE_NAMES, type FeatureName } from "./features.js";
 import { fitLogistic, predictLogistic, type LogisticModel, type LogisticOptions } from "./logistic.js";
 
 export type SuppressorModel = LogisticModel | BoostedTreesModel;
@@ -15,9 +16,15 @@ export interface ModelOptions {
   trees: Partial<BoostedTreesOptions>;
 }
 
+/** The trees start from these rates' logits, so a type whose acted rate drifts moves its score with it. */
+export const TREE_OFFSET_FEATURES: FeatureName[] = ["type_recent_acted_logit"];
+
 export const predict = (model: SuppressorModel, x: ArrayLike<number>): number =>
   model.kind === "logistic" ? predictLogistic(model, x) : predictTrees(model, x);
 
 export function fitModel(rows: ArrayLike<number>[], labels: ArrayLike<number>, options: ModelOptions): SuppressorModel {
-  return options.algorithm === "logistic" ? fitLogistic(rows, labels, options.logistic).model : fitBoostedTrees(rows, labels, options.trees);
+  return options.algorithm === "logistic" ? fitLogistic(rows, labels, options.logistic).model : fitBoostedTrees(rows, labels, {
+        offsetFeatures: TREE_OFFSET_FEATURES.map((name) => FEATURE_NAMES.indexOf(name)),
+        ...options.trees,
+      });
 }

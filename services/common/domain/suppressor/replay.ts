@@ -28,6 +28,15 @@ export interface FitOptions extends ModelOptions {
   policy: PolicySettings;
   /** Share of the training history (its latest part) held out to choose the threshold. */
   calibrationFraction: number;
+  /**
+   * Rolling validation folds the threshold is chosen on: for each f, a model fitted on the first f
+   * of the training history scores the next `calibrationFraction` of it. The folds' scores are
+   * pooled and one threshold chosen on them all, so it rests on several periods rather than one.
+   * Empty: one fold, fitted on the first 1 − calibrationFraction.
+   */
+  calibrationFolds: number[];
+  /** "pooled": one threshold on the folds' scores together; "median": the median of each fold's own threshold. */
+  calibrationPooling: "pooled" | "median";
   /** Recall of acted-on alerts the threshold must keep on that held-out tail. */
   targetRecall: number;
   /** Use this threshold instead of choosing one. */
@@ -56,6 +65,8 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   logistic: {},
   trees: {},
   calibrationFraction: 0.25,
+  calibrationFolds: [0.55, 0.65, 0.75],
+  calibrationPooling: "pooled",
   targetRecall: 0.985,
 };
 
@@ -105,7 +116,7 @@ export interface FittedSuppressor {
   threshold: number;
   /** Labelled alerts the final model was fitted on, and how many of them were acted on. */
   trainedOn: { alerts: number; acted: number };
-  /** How the chosen threshold did on the held-out tail of the training history (no exploration). */
+  /** How the chosen threshold did on the validation folds of the training history, pooled (no exploration). */
   calibration: Figures;
 }
 
@@ -150,24 +161,52 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
   if (sorted.length === 0) throw new Error("the history is empty");
   const now = o.now ?? sorted[sorted.length - 1]!.time;
   const walk = walkHistory(sorted, o.history, now);
-  const cut = Math.floor(sorted.length * (1 - o.calibrationFraction));
+  const at = (f: number) => Math.max(0, Math.min(sorted.length, Math.floor(sorted.length * f)));
+  const folds = (o.calibrationFolds.length > 0 ? o.calibrationFolds : [1 - o.calibrationFraction]).map((f) => ({
+    from: at(f),
+    to: at(f + o.calibrationFraction),
+  }));
 
-  let threshold = o.threshold;
-  let calibration: Figures;
-  const scoreTail = (model: SuppressorModel) =>
-    sorted.slice(cut).flatMap((r, k) => {
-      const i = cut + k;
+  const scoreRange = (model: SuppressorModel, from: number, to: number) =>
+    sorted.slice(from, to).flatMap((r, k) => {
+      const i = from + k;
       if (walk.labels[i] === undefined) return [];
       return [{ score: predict(model, walk.rows[i]!), acted: walk.labels[i] === 1, decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy) }];
     });
+  const outcomes = (scored: Array<{ score: number; acted: boolean; decidable: boolean }>, threshold: number) =>
+    tally(scored.map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold })));
+
+  let threshold = o.threshold;
+  let calibration: Figures | undefined;
   if (threshold === undefined) {
-    const early = fitRows(walk, 0, cut, o);
-    const tail = scoreTail(early.model);
-    threshold = chooseThreshold(tail, o.targetRecall);
-    calibration = tally(tail.map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold! })));
+    const pooled: Array<{ score: number; acted: boolean; decidable: boolean }> = [];
+    const perFold: number[] = [];
+    let lastError: Error | undefined;
+    for (const fold of folds) {
+      // A fold too early to hold both kinds of feedback is skipped; the others still vote.
+      let early: ReturnType<typeof fitRows>;
+      try {
+        early = fitRows(walk, 0, fold.from, o);
+      } catch (err) {
+        lastError = err as Error;
+        continue;
+      }
+      const scored = scoreRange(early.model, fold.from, fold.to);
+      perFold.push(chooseThreshold(scored, o.targetRecall));
+      pooled.push(...scored);
+    }
+    if (pooled.length === 0) throw lastError ?? new Error("no alert with known feedback to choose the threshold on");
+    const sortedFold = [...perFold].sort((a, b) => a - b);
+    const mid = sortedFold.length >> 1;
+    threshold =
+      o.calibrationPooling === "median"
+        ? sortedFold.length % 2 === 1 ? sortedFold[mid]! : (sortedFold[mid - 1]! + sortedFold[mid]!) / 2
+        : chooseThreshold(pooled, o.targetRecall);
+    calibration = outcomes(pooled, threshold);
   }
   const final = fitRows(walk, 0, sorted.length, o);
-  calibration ??= tally(scoreTail(final.model).map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold! })));
+  const last = folds[folds.length - 1]!;
+  calibration ??= outcomes(scoreRange(final.model, last.from, last.to), threshold);
   return { model: final.model, threshold, trainedOn: { alerts: final.alerts, acted: final.acted }, calibration };
 }
 
