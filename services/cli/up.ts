@@ -86,9 +86,10 @@ export function printBanner(ctx: CliContext, token: string | undefined, detached
   const lines = [
     "",
     "Hindsight is up.",
-    `  HTTP API     ${gatewayUrl(ctx.config)}   (POST /v1/predictions, POST /v1/labels, GET /readyz, GET /metrics)`,
-    `  ClickHouse   ${ctx.config.clickhouse.url}   database '${ctx.config.clickhouse.database}' (views prediction_events, label_events)`,
-    `  Kafka        ${ctx.config.kafka.brokers.join(",")}   topics ${ctx.config.topics.predictions}, ${ctx.config.topics.labels}, ${ctx.config.topics.dlq}`,
+    `  Dashboard    ${gatewayUrl(ctx.config)}/   (paste the token below once)`,
+    `  HTTP API     ${gatewayUrl(ctx.config)}   (POST /v1/predictions, POST /v1/labels, GET /v1/alerts, POST /v1/sql, GET /metrics)`,
+    `  ClickHouse   ${ctx.config.clickhouse.url}   database '${ctx.config.clickhouse.database}' (views prediction_events, slice_metrics, drift_scores, alerts, …)`,
+    `  Kafka        ${ctx.config.kafka.brokers.join(",")}   topics ${ctx.config.topics.predictions}, ${ctx.config.topics.labels}, ${ctx.config.topics.dlq}, ${ctx.config.alerts.topic}`,
   ];
   if (token) lines.push(`  Dev token    ${token}`, `               (all scopes; kept in ${ctx.home}/dev-token)`);
   lines.push(detached ? "Stop it with 'hindsight down'; 'hindsight status' shows its state." : "Ctrl-C stops everything this command started.", "");
