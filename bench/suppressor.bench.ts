@@ -1,9 +1,9 @@
 /**
  * Suppressor benchmark: a seeded alert history (bench/alert-history.ts: responders with structure,
  * noise and drift) replayed in time order. The suppressor and the baselines train on the first 80%
- * and are scored on the last 20%; the threshold and the baseline's cut-off are chosen on training
- * data only. Also: training time, and ONNX scoring time per alert (batched and one at a time),
- * against the TypeScript model's own prediction in the same run.
+ * and are scored on the last 20%; the threshold (median over 3 rolling validation folds) and the
+ * baseline's cut-off are chosen on training data only. Also: training time, and ONNX scoring time
+ * per alert (batched and one at a time), against the TypeScript model's own prediction in the same run.
  *
  *   npm run bench:suppressor -- [--days 120] [--seed 7] [--algorithm boosted_trees|logistic|both]
  */
@@ -45,7 +45,7 @@ for (const algorithm of algorithms) {
   const started = performance.now();
   const report = replay(alerts, { algorithm });
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`\n== ${algorithm} (replay incl. 2 fits and threshold choice: ${seconds.toFixed(1)} s) ==\n${replayText(report)}`);
+  process.stdout.write(`\n== ${algorithm} (replay incl. 3 validation-fold fits, the final fit and threshold choice: ${seconds.toFixed(1)} s) ==\n${replayText(report)}`);
   const best = bestBaselineAtRecall(report);
   const s = report.suppressor;
   process.stdout.write(

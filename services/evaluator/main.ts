@@ -3,7 +3,7 @@ import { loadConfig } from "../common/config/env.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { migrate } from "../common/clickhouse/migrations.js";
-import { createKafka, createProducer, ensureTopics } from "../common/kafka/client.js";
+import { createKafka, createProducer, ensureTopics, withSendDeadline } from "../common/kafka/client.js";
 import { createLogger } from "../common/observability/logger.js";
 import { createAlerting } from "./service.js";
 import { createSuppression } from "./suppression.js";
@@ -16,7 +16,8 @@ const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
 
 await migrate(clickhouse);
 await ensureTopics(kafka, [config.alerts.topic], config.topics.partitions);
-const producer = await createProducer(kafka);
+// A broker that is away fails the Kafka receiver's send in 10 s (retried later) instead of holding the other receivers.
+const producer = withSendDeadline(await createProducer(kafka), 10_000);
 const suppression = createSuppression(config.alerts, {
   alerts: alertsRepository(clickhouse),
   logger,

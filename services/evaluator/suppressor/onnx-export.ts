@@ -3,7 +3,8 @@
  *   input  `features`    float32 [N, FEATURE_NAMES.length], columns in FEATURE_NAMES order
  *   output `probability` float32 [N], the predicted chance each alert is acted on.
  * Logistic regression is MatMul + Add + Sigmoid (opset 17); boosted trees are ONNX-ML's
- * TreeEnsembleRegressor (ai.onnx.ml 3) summing log-odds, then Sigmoid. Both run on onnxruntime-node.
+ * TreeEnsembleRegressor (ai.onnx.ml 3) summing log-odds (plus, when the trees start from a
+ * per-row offset, Gather of those columns · MatMul by their weights, added), then Sigmoid. Both run on onnxruntime-node.
  * Metadata carries what the evaluator needs besides the graph (feature names, threshold, version).
  */
 import { readFileSync } from "node:fs";
@@ -118,7 +119,7 @@ function treesGraph(model: BoostedTreesModel) {
     op_type: "TreeEnsembleRegressor",
     domain: "ai.onnx.ml",
     input: [INPUT_NAME],
-    output: ["margin"],
+    output: [model.offset ? "tree_margin" : "margin"],
     name: "trees",
     attribute: [
       str("aggregate_function", "SUM"),
@@ -138,9 +139,19 @@ function treesGraph(model: BoostedTreesModel) {
       floats("target_weights", a.targetWeights),
     ],
   };
-  return {
-    opsets: [{ domain: "", version: 17 }, { domain: "ai.onnx.ml", version: 3 }],
-    nodes: [ensemble],
-    initializers: [] as Attribute[],
-  };
+  const nodes: Attribute[] = [ensemble];
+  const initializers: Attribute[] = [];
+  if (model.offset) {
+    const { features, weights } = model.offset;
+    nodes.push(
+      { op_type: "Gather", input: [INPUT_NAME, "offset_columns"], output: ["offset_features"], name: "offset_features", attribute: [int("axis", 1)] },
+      { op_type: "MatMul", input: ["offset_features", "offset_weights"], output: ["offset_margin"], name: "offset_dot" },
+      { op_type: "Add", input: ["tree_margin", "offset_margin"], output: ["margin"], name: "add_offset" },
+    );
+    initializers.push(
+      { name: "offset_columns", data_type: INT64, dims: [features.length], int64_data: features },
+      { name: "offset_weights", data_type: FLOAT, dims: [weights.length, 1], float_data: weights },
+    );
+  }
+  return { opsets: [{ domain: "", version: 17 }, { domain: "ai.onnx.ml", version: 3 }], nodes, initializers };
 }

@@ -17,9 +17,16 @@ const rows = (() => {
 })();
 
 describe("ONNX export and scoring", () => {
-  for (const algorithm of ["logistic", "boosted_trees"] as const) {
-    it(`onnxruntime scores a ${algorithm} model as the TypeScript model does, to 1e-6`, async () => {
-      const fitted = fitSuppressor(history, { algorithm, trees: { trees: 25 } });
+  const cases = [
+    ["logistic", "logistic", {}],
+    ["boosted_trees", "boosted_trees", { trees: 25 }],
+    // Boosting from the recent acted rate's logit: the export adds that column times its weight.
+    ["boosted_trees", "boosted_trees from a rate offset", { trees: 25, offsetFeatures: [FEATURE_NAMES.indexOf("type_recent_acted_logit"), FEATURE_NAMES.indexOf("stream_acted_logit")] }],
+  ] as const;
+  for (const [algorithm, name, trees] of cases) {
+    it(`onnxruntime scores a ${name} model as the TypeScript model does, to 1e-6`, async () => {
+      const fitted = fitSuppressor(history, { algorithm, trees });
+      if (name.includes("offset")) expect(fitted.model.kind === "boosted_trees" && fitted.model.offset?.features.length).toBe(2);
       const bytes = exportOnnx(fitted.model, { featureNames: FEATURE_NAMES, threshold: fitted.threshold, version: "v-test" });
       const scorer = await loadOnnxModel(bytes);
       try {

@@ -39,4 +39,24 @@ describe("boosted trees", () => {
     expect(quantileEdges(Float32Array.from({ length: 1000 }, (_, i) => i), 4).length).toBe(4);
     expect(() => fitBoostedTrees([[1]], [3])).toThrow(/label 0 must be 0 or 1/);
   });
+
+  it("boosting from a column's offset follows that column beyond the values it was trained on", () => {
+    // Column 0 is a rate's logit (in [-4, -1] when training); column 1 is noise.
+    const rows: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const z = -4 + (3 * i) / 399;
+      rows.push([z, i % 7]);
+      labels.push((i * 0.6180339887) % 1 < 1 / (1 + Math.exp(-z)) ? 1 : 0);
+    }
+    const plain = fitBoostedTrees(rows, labels, { trees: 20, maxDepth: 2 });
+    const offset = fitBoostedTrees(rows, labels, { trees: 20, maxDepth: 2, offsetFeatures: [0] });
+    expect(plain.offset).toBeUndefined();
+    expect(offset.offset?.features).toEqual([0]);
+    expect(offset.offset!.weights[0]).toBeGreaterThan(0.5);
+    // Trees alone are flat past the last split; with the offset a rate far above training moves the score.
+    expect(predictTrees(plain, [2, 0])).toBeCloseTo(predictTrees(plain, [-1, 0]), 6);
+    expect(predictTrees(offset, [2, 0])).toBeGreaterThan(predictTrees(offset, [-1, 0]) + 0.2);
+    expect(() => fitBoostedTrees(rows, labels, { offsetFeatures: [2] })).toThrow(/offset feature 2 is not a column of 2/);
+  });
 });

@@ -42,7 +42,7 @@ export interface BoostedTreesOptions {
    * Columns (log-odds-like, e.g. a smoothed acted rate's logit) the boosting starts from: a
    * logistic regression on them alone sets baseScore and the offset weights, the trees fit the rest.
    */
-  offsetFeatures: number[];
+  offsetFeatures: readonly number[];
 }
 
 export const DEFAULT_BOOSTED_TREES_OPTIONS: BoostedTreesOptions = { trees: 150, maxDepth: 4, learningRate: 0.1, l2: 1, minChildWeight: 1, maxBins: 64, offsetFeatures: [] };

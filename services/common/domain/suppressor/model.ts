@@ -17,7 +17,7 @@ export interface ModelOptions {
 }
 
 /** The trees start from these rates' logits, so a type whose acted rate drifts moves its score with it. */
-export const TREE_OFFSET_FEATURES: FeatureName[] = ["type_recent_acted_logit"];
+export const TREE_OFFSET_FEATURES: FeatureName[] = [];
 
 export const predict = (model: SuppressorModel, x: ArrayLike<number>): number =>
   model.kind === "logistic" ? predictLogistic(model, x) : predictTrees(model, x);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseThreshold, labelAt, replay, sortByTime } from "./replay.js";
+import { chooseThreshold, fitSuppressor, labelAt, replay, sortByTime } from "./replay.js";
 import type { AlertRecord } from "./types.js";
 
 describe("chooseThreshold", () => {
@@ -54,5 +54,15 @@ describe("replay", () => {
     expect(sortByTime([history[3]!, a, b]).map((r) => r.id)).toEqual(["a1", "a2", "a3"]);
     expect(() => replay(history.slice(0, 1))).toThrow(/cannot split 1 alerts/);
     expect(() => replay(history.map((r) => ({ ...r, action: "ignored" as const })))).toThrow(/none of the .* acted on/);
+  });
+
+  it("takes the median of the validation folds' thresholds, skipping a fold too early to fit", () => {
+    // Noisy labels so each fold's threshold differs: "real" is acted on 70% of the time, "noisy" 10%.
+    const noisy = history.map((r, i) => ({ ...r, deviation: (i % 13) / 10, action: ((i * 0.6180339887) % 1) < (r.metric === "real" ? 0.7 : 0.1) ? ("acted" as const) : ("ignored" as const) }));
+    const options = { algorithm: "boosted_trees" as const, trees: { trees: 10 }, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" } };
+    const single = [0.55, 0.65, 0.75].map((f) => fitSuppressor(noisy, { ...options, calibrationFolds: [f] }).threshold);
+    const median = [...single].sort((a, b) => a - b)[1];
+    expect(fitSuppressor(noisy, { ...options, calibrationFolds: [0.55, 0.65, 0.75] }).threshold).toBe(median);
+    expect(fitSuppressor(noisy, { ...options, calibrationFolds: [0, 0.75] }).threshold).toBe(single[2]);
   });
 });
