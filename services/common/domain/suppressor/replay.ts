@@ -41,14 +41,6 @@ export interface FitOptions extends ModelOptions {
   calibrationPooling: "pooled" | "median";
   /** Recall of acted-on alerts the threshold must keep on that held-out tail. */
   targetRecall: number;
-  /**
-   * How a fold's threshold meets `targetRecall`. "count": count the acted-on alerts below it (a
-   * tail allows only a dozen misses, so this is noisy). "expected": Platt-calibrate the folds'
-   * out-of-fold scores (score → acted) and keep the expected share of acted-on alerts below the
-   * threshold, the calibrated chances summed, within 1 − targetRecall: every alert counts, not only
-   * the dozen misses. "conservative": the lower of the two.
-   */
-  thresholdRule: "count" | "expected" | "conservative";
   /** Use this threshold instead of choosing one. */
   threshold?: number;
   /** Feedback known at this time counts (default: the last alert's time). */
@@ -78,7 +70,6 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   calibrationFolds: [0.55, 0.65, 0.75],
   calibrationPooling: "median",
   targetRecall: 0.985,
-  thresholdRule: "count",
 };
 
 export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
@@ -166,72 +157,6 @@ export function chooseThreshold(scored: Array<{ score: number; acted: boolean; d
   return threshold === undefined ? MAX_THRESHOLD : Math.min(MAX_THRESHOLD, threshold);
 }
 
-type Scored = { score: number; acted: boolean; decidable: boolean };
-
-const logit = (p: number) => {
-  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
-  return Math.log(q / (1 - q));
-};
-
-/**
- * Platt scaling of out-of-fold scores: P(acted | score) = σ(a·logit(score) + b), fitted by Newton's
- * method on the log-loss (a tiny ridge keeps it defined when the classes separate). Monotone
- * increasing in the score whenever a > 0, which the fit on any useful model gives.
- */
-export function fitPlatt(scored: readonly Scored[]): { a: number; b: number } {
-  let a = 1;
-  let b = 0;
-  const xs = scored.map((s) => logit(s.score));
-  for (let iter = 0; iter < 50; iter++) {
-    let ga = 1e-6 * a, gb = 0, haa = 1e-6, hab = 0, hbb = 0;
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!;
-      const p = 1 / (1 + Math.exp(-(a * x + b)));
-      const r = p - (scored[i]!.acted ? 1 : 0);
-      const w = Math.max(p * (1 - p), 1e-12);
-      ga += r * x;
-      gb += r;
-      haa += w * x * x;
-      hab += w * x;
-      hbb += w;
-    }
-    const det = haa * hbb - hab * hab;
-    if (!(det > 0)) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
-  }
-  return { a, b };
-}
-
-/**
- * The highest threshold (at most MAX_THRESHOLD) at which the expected share of acted-on alerts held
- * back, from the calibrated chances p_i (Σ p_i over decidable alerts below it / Σ p_i over all),
- * is at most 1 − target.
- */
-export function chooseThresholdExpected(scored: readonly Scored[], target: number, platt: { a: number; b: number }): number {
-  const chance = (s: number) => 1 / (1 + Math.exp(-(platt.a * logit(s) + platt.b)));
-  let total = 0;
-  for (const s of scored) total += chance(s.score);
-  const budget = (1 - target) * total + 1e-12;
-  const decidable = scored.filter((s) => s.decidable).map((s) => s.score).sort((x, y) => x - y);
-  let below = 0;
-  for (let k = 0; k < decidable.length; k++) {
-    const s = decidable[k]!;
-    if (s >= MAX_THRESHOLD) return MAX_THRESHOLD;
-    // Ties move together: a threshold cannot hold back one alert of a score and surface another.
-    let tied = 0;
-    let j = k;
-    for (; j < decidable.length && decidable[j] === s; j++) tied += chance(s);
-    if (below + tied > budget) return s;
-    below += tied;
-    k = j - 1;
-  }
-  return MAX_THRESHOLD;
-}
-
 export function fitSuppressor(records: readonly AlertRecord[], options: Partial<FitOptions> = {}): FittedSuppressor {
   const o = { ...DEFAULT_FIT_OPTIONS, ...options };
   const sorted = sortByTime(records);
@@ -256,8 +181,8 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
   let threshold = o.threshold;
   let calibration: Figures | undefined;
   if (threshold === undefined) {
-    const pooled: Scored[] = [];
-    const foldScores: Scored[][] = [];
+    const pooled: Array<{ score: number; acted: boolean; decidable: boolean }> = [];
+    const perFold: number[] = [];
     let lastError: Error | undefined;
     for (const fold of folds) {
       // A fold too early to hold both kinds of feedback is skipped; the others still vote.
@@ -269,25 +194,16 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
         continue;
       }
       const scored = scoreRange(early.model, fold.from, fold.to);
-      foldScores.push(scored);
+      perFold.push(chooseThreshold(scored, o.targetRecall));
       pooled.push(...scored);
     }
     if (pooled.length === 0) throw lastError ?? new Error("no alert with known feedback to choose the threshold on");
-    // One calibration on every fold's out-of-fold scores; each fold's threshold then uses it.
-    const platt = o.thresholdRule === "count" ? undefined : fitPlatt(pooled);
-    const rule = (scored: Scored[]) => {
-      const counted = chooseThreshold(scored, o.targetRecall);
-      if (platt === undefined) return counted;
-      const expected = chooseThresholdExpected(scored, o.targetRecall, platt);
-      return o.thresholdRule === "expected" ? expected : Math.min(counted, expected);
-    };
-    const perFold = foldScores.map(rule);
     const sortedFold = [...perFold].sort((a, b) => a - b);
     const mid = sortedFold.length >> 1;
     threshold =
       o.calibrationPooling === "median"
         ? sortedFold.length % 2 === 1 ? sortedFold[mid]! : (sortedFold[mid - 1]! + sortedFold[mid]!) / 2
-        : rule(pooled);
+        : chooseThreshold(pooled, o.targetRecall);
     calibration = outcomes(pooled, threshold);
   }
   const final = fitRows(walk, 0, sorted.length, o);
