@@ -7,25 +7,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createClickHouse, type ClickHouse } from "../services/common/clickhouse/client.js";
 import { sql } from "../services/common/clickhouse/sql.js";
+import { hostileString } from "./helpers/hostile-strings.js";
 import { seededRandom } from "./helpers/seeded-random.js";
 
-const NASTY = ["'", "\\", '"', "`", "\0", "\n", "\r", "\t", "\b", "\f", ";", "--", "/*", "*/", "\\'", "''", "\u2028", "\u00e9", "\u{1F600}", "\uFEFF", "\x1b", "\x7f", "\x01"];
-
-function randomString(r: () => number): string {
-  const n = Math.floor(r() * 30);
-  let s = "";
-  for (let i = 0; i < n; i++) {
-    const pick = r();
-    if (pick < 0.5) s += NASTY[Math.floor(r() * NASTY.length)];
-    else if (pick < 0.8) s += String.fromCharCode(32 + Math.floor(r() * 95));
-    else {
-      let cp = Math.floor(r() * 0x10ffff);
-      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd; // lone surrogates have no UTF-8 form
-      s += String.fromCodePoint(cp);
-    }
-  }
-  return s;
-}
+const randomString = (r: () => number) => hostileString(r, 30);
 
 const ROUNDS = 40;
 const PER_ROUND = 50;

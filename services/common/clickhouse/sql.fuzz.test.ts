@@ -8,36 +8,9 @@
 import { describe, expect, it } from "vitest";
 import { tokenize } from "./analyst-guard.js";
 import { ident, list, literal, sql } from "./sql.js";
+import { hostileString as randomString } from "../../../test/helpers/hostile-strings.js";
+import { seededRandom as seeded } from "../../../test/helpers/seeded-random.js";
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Characters that matter to a SQL lexer, plus the rest of Unicode. */
-const NASTY = ["'", "\\", '"', "`", "\0", "\n", "\r", "\t", "\b", "\f", ";", "-", "--", "/*", "*/", "?", "{", "}", "$", "\\'", "''", "\u2028", "\u00e9", "\u{1F600}", "\uFEFF", "%", "\x1b", "\x7f"];
-
-export function randomString(r: () => number, maxLength = 40): string {
-  const n = Math.floor(r() * maxLength);
-  let s = "";
-  for (let i = 0; i < n; i++) {
-    const pick = r();
-    if (pick < 0.5) s += NASTY[Math.floor(r() * NASTY.length)];
-    else if (pick < 0.8) s += String.fromCharCode(32 + Math.floor(r() * 95));
-    else {
-      // Any code point except lone surrogates, which have no UTF-8 form.
-      let cp = Math.floor(r() * 0x10ffff);
-      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
-      s += String.fromCodePoint(cp);
-    }
-  }
-  return s;
-}
 
 const ITERATIONS = 5_000;
 

@@ -1,0 +1,40 @@
+/** One stored alert for tests, with every field set; override what a test is about. */
+import type { AlertRow } from "./alert-view.js";
+
+export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0); // 2024-05-01T12:00:00.000Z
+
+export const alertRowFixture = (over: Partial<AlertRow> = {}): AlertRow => ({
+  alert_id: "a1",
+  fingerprint: "fp1",
+  rule_id: "acc-low",
+  rule_version: 2,
+  rule_kind: "threshold",
+  rule_name: "Accuracy below 90 %",
+  severity: "critical",
+  model_id: "fraud",
+  model_version: "3",
+  stage: "production",
+  slice: "country=BR",
+  metric: "accuracy",
+  feature: "",
+  window_seconds: 300,
+  started_ms: T0,
+  fired_ms: T0 + 600_000,
+  last_breach_ms: T0 + 900_000,
+  resolved_ms: null,
+  value: 0.8,
+  threshold: 0.9,
+  deviation: 0.111,
+  sample_size: 1000,
+  worst_value: 0.75,
+  summary: "accuracy 0.800 < 0.900 on fraud v3 (country=BR)",
+  disposition: "surfaced",
+  parent_id: "",
+  group_reason: "",
+  suppress_score: null,
+  suppressor_version: "",
+  suppress_reason: "",
+  first_seen_wall_ms: T0 + 660_000,
+  updated_wall_ms: T0 + 960_000,
+  ...over,
+});
