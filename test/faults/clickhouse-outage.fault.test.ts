@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consumerLag, createProducer, withAdmin } from "../../services/common/kafka/client.js";
 import { metricsGroupId } from "../../services/processor/processor.js";
 import { waitForProcessor } from "../helpers/harness.js";
-import { checkAgainstLedger, Ledger } from "./ledger.js";
+import { checkAgainstLedger, Ledger, sendAtRate } from "./ledger.js";
 import { FULL, fromFindings, report } from "./figures.js";
 import { FAULT_PORTS, startOwnStack, type OwnStack } from "./own-stack.js";
 import { freePort, processorHealth } from "./probes.js";
@@ -72,19 +72,7 @@ describe.skipIf(!FULL)("fault 3: ClickHouse stopped, then frozen, under load", (
       phase = "calm";
       return { restarted, thawed };
     })();
-    let sentUpTo = 0;
-    let labelsUpTo = 0;
-    while (sentUpTo < ledger.size) {
-      const due = Math.min(ledger.size, Math.round(((Date.now() - started) / 1000) * RATE));
-      if (due > sentUpTo) {
-        await producer.send(stack.config.topics.predictions, ledger.predictionMessages(sentUpTo, due));
-        let upTo = labelsUpTo;
-        while (upTo < ledger.labels.length && ledger.labels[upTo]!.index < due) upTo++;
-        await producer.send(stack.config.topics.labels, ledger.labelMessages(ledger.labels.slice(labelsUpTo, upTo)));
-        [sentUpTo, labelsUpTo] = [due, upTo];
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await sendAtRate(producer, stack.config.topics, ledger, RATE, started, 100);
     await producer.disconnect();
     const { restarted, thawed } = await faults;
     await waitForProcessor({ kafka: stack.kafka } as never, stack.config, 900_000);

@@ -10,7 +10,7 @@
  */
 import type { Kafka } from "kafkajs";
 import { encode, decode, type DeadLetterRecord } from "../../services/common/kafka/avro-codec.js";
-import type { OutgoingMessage } from "../../services/common/kafka/client.js";
+import type { KafkaProducer, OutgoingMessage } from "../../services/common/kafka/client.js";
 import { ident, sql } from "../../services/common/clickhouse/sql.js";
 import type { ClickHouse } from "../../services/common/clickhouse/client.js";
 import { withAdmin } from "../../services/common/kafka/client.js";
@@ -285,4 +285,24 @@ export function shuffle<T>(items: T[], r: () => number): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
+}
+
+/**
+ * Sends the ledger's predictions at `rate` per second from `startedMs` on, each with the labels of
+ * the predictions sent so far, checking the clock every `tickMs`, as a steady live service would.
+ */
+export async function sendAtRate(producer: KafkaProducer, topics: { predictions: string; labels: string }, ledger: Ledger, rate: number, startedMs: number, tickMs: number): Promise<void> {
+  let sentUpTo = 0;
+  let labelsUpTo = 0;
+  while (sentUpTo < ledger.size) {
+    const due = Math.min(ledger.size, Math.round(((Date.now() - startedMs) / 1000) * rate));
+    if (due > sentUpTo) {
+      await producer.send(topics.predictions, ledger.predictionMessages(sentUpTo, due));
+      let upTo = labelsUpTo;
+      while (upTo < ledger.labels.length && ledger.labels[upTo]!.index < due) upTo++;
+      await producer.send(topics.labels, ledger.labelMessages(ledger.labels.slice(labelsUpTo, upTo)));
+      [sentUpTo, labelsUpTo] = [due, upTo];
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
+  }
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProducer } from "../../services/common/kafka/client.js";
 import type { Processor } from "../../services/processor/processor.js";
 import { createTestStack, startProcessor, waitForProcessor, type TestStack } from "../helpers/harness.js";
-import { checkAgainstLedger, Ledger } from "./ledger.js";
+import { checkAgainstLedger, Ledger, sendAtRate } from "./ledger.js";
 import { fromFindings, report, size } from "./figures.js";
 
 const PERIOD_MS = size(5_000, 30_000);
@@ -46,19 +46,7 @@ describe("fault 8: processors joining and leaving", () => {
         changes++;
       }
     })();
-    let sentUpTo = 0;
-    let labelsUpTo = 0;
-    while (sentUpTo < ledger.size) {
-      const due = Math.min(ledger.size, Math.round(((Date.now() - started) / 1000) * RATE));
-      if (due > sentUpTo) {
-        await producer.send(stack.config.topics.predictions, ledger.predictionMessages(sentUpTo, due));
-        let upTo = labelsUpTo;
-        while (upTo < ledger.labels.length && ledger.labels[upTo]!.index < due) upTo++;
-        await producer.send(stack.config.topics.labels, ledger.labelMessages(ledger.labels.slice(labelsUpTo, upTo)));
-        [sentUpTo, labelsUpTo] = [due, upTo];
-      }
-      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-    }
+    await sendAtRate(producer, stack.config.topics, ledger, RATE, started, TICK_MS);
     await producer.disconnect();
     await membership;
     const loadEnded = Date.now();
