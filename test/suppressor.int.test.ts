@@ -83,7 +83,7 @@ describe("the suppressor learns from feedback posted through the API", () => {
   }
 
   async function train(): Promise<string> {
-    const store = clickHouseSuppressorStore(alertsRepository(stack.clickhouse));
+    const store = clickHouseSuppressorStore(alertsRepository(stack.clickhouse), 0.05);
     expect(await runSuppressorCommand(["train", "--algorithm", "logistic"], io, store), out.join("")).toBe(0);
     return (await store.latestModel())!.version;
   }
@@ -95,7 +95,7 @@ describe("the suppressor learns from feedback posted through the API", () => {
     const scorer = await loadOnnxModel(model.model);
     const h = new SuppressorHistory();
     const now = Date.now();
-    for (const r of await repo.history(0)) h.add(toAlertRecord(r, r.action, r.action_ms));
+    for (const r of await repo.history(0)) h.add(toAlertRecord(r, { action: r.action, actionMs: r.action_ms }));
     const [score] = await scorer.score([h.features(toAlertRecord(alertRow("probe", "drift", now, 0.5)))]);
     return score!;
   }

@@ -17,7 +17,7 @@ export async function suppressor(config: Config, args: string[]): Promise<number
     if (!store) {
       ch = createClickHouse(config.clickhouse);
       await migrate(ch);
-      store = clickHouseSuppressorStore(alertsRepository(ch));
+      store = clickHouseSuppressorStore(alertsRepository(ch), config.alerts.exploreRate);
     }
     return store;
   };

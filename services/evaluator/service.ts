@@ -52,7 +52,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
 
   /** Trains on everything stored and makes the result the active model; the evaluator picks it up on its next alert. */
   async function retrainOnce(): Promise<string | undefined> {
-    const store = clickHouseSuppressorStore(alerts);
+    const store = clickHouseSuppressorStore(alerts, config.alerts.exploreRate);
     const history = await store.loadHistory();
     try {
       const trained = trainSuppressor(history, { clock, history: { ...DEFAULT_HISTORY_OPTIONS, unacknowledgedTimeoutMs: config.alerts.ackTimeoutMs } });

@@ -26,7 +26,14 @@ export interface SuppressionOptions {
 /** How far back the history behind the features reaches. */
 export const HISTORY_MS = 90 * 86_400_000;
 
-export function toAlertRecord(a: AlertRow, action?: string, actionMs?: number): AlertRecord {
+/**
+ * A stored alert as the suppressor sees it, with its latest feedback. An alert surfaced by
+ * exploration carries the exploration rate as its chance of surfacing, so its answer counts for
+ * the would-be-suppressed alerts it was drawn from (the rate configured now: a changed rate
+ * weighs older explored answers slightly off, never drops them).
+ */
+export function toAlertRecord(a: AlertRow, known: { action?: string; actionMs?: number; exploreRate?: number } = {}): AlertRecord {
+  const { action, actionMs, exploreRate } = known;
   return {
     id: a.alert_id,
     time: a.first_seen_wall_ms,
@@ -41,12 +48,13 @@ export function toAlertRecord(a: AlertRow, action?: string, actionMs?: number): 
     action: action && (ALERT_ACTIONS as readonly string[]).includes(action) ? (action as AlertAction) : null,
     action_time: action ? (actionMs ?? null) : null,
     suppressed: a.disposition === "suppressed",
+    ...(a.suppress_reason === "explore" && exploreRate !== undefined && exploreRate > 0 ? { surface_probability: exploreRate } : {}),
   };
 }
 
 /** Every stored alert and its latest feedback, as suppressor records in time order. */
-export async function loadHistory(alerts: AlertsRepository, sinceMs: number): Promise<AlertRecord[]> {
-  return (await alerts.history(sinceMs)).map((r) => toAlertRecord(r, r.action, r.action_ms));
+export async function loadHistory(alerts: AlertsRepository, sinceMs: number, exploreRate: number): Promise<AlertRecord[]> {
+  return (await alerts.history(sinceMs)).map((r) => toAlertRecord(r, { action: r.action, actionMs: r.action_ms, exploreRate }));
 }
 
 export function createSuppression(options: SuppressionOptions, deps: { alerts: AlertsRepository; logger: Logger; load: (m: SuppressorModelRow) => Promise<LoadedSuppressor> }): Suppression {
@@ -75,7 +83,7 @@ export function createSuppression(options: SuppressionOptions, deps: { alerts: A
       let score: number | null = null;
       let feedbackCount = 0;
       if (model) {
-        for (const r of await loadHistory(deps.alerts, nowMs - HISTORY_MS)) if (r.id !== alert.alert_id && r.time <= record.time) history.add(r);
+        for (const r of await loadHistory(deps.alerts, nowMs - HISTORY_MS, options.exploreRate)) if (r.id !== alert.alert_id && r.time <= record.time) history.add(r);
         feedbackCount = history.feedbackCount(record);
         score = (await model.loaded.score([history.features(record)]))[0] ?? null;
       }

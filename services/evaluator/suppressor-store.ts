@@ -6,9 +6,10 @@ import type { AlertsRepository } from "../common/clickhouse/alerts.repository.js
 import type { SavedModel, SuppressorStore } from "./suppressor/store.js";
 import { loadHistory } from "./suppression.js";
 
-export function clickHouseSuppressorStore(alerts: AlertsRepository): SuppressorStore {
+/** `exploreRate`: the policy's, so answers to explored alerts carry their weight in training. */
+export function clickHouseSuppressorStore(alerts: AlertsRepository, exploreRate: number): SuppressorStore {
   return {
-    loadHistory: () => loadHistory(alerts, 0),
+    loadHistory: () => loadHistory(alerts, 0, exploreRate),
     async saveModel(m: SavedModel): Promise<void> {
       await alerts.saveSuppressorModel({
         version: m.version,

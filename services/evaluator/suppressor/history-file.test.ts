@@ -28,6 +28,13 @@ describe("history file", () => {
     expect(error!.message).toMatch(/h\.jsonl:5: .*extra/);
   });
 
+  it("takes an explored alert's chance of surfacing, and refuses one outside (0, 1]", () => {
+    expect(parseHistory(line({ surface_probability: 0.05 }))[0]).toMatchObject({ surface_probability: 0.05 });
+    expect(() => parseHistory([line({ surface_probability: 0 }), line({ surface_probability: 1.5 })].join("\n"), "p.jsonl")).toThrow(
+      /2 invalid lines in p\.jsonl:\np\.jsonl:1: field 'surface_probability': must be above 0[^\n]*\np\.jsonl:2: field 'surface_probability'/,
+    );
+  });
+
   it("refuses an empty file and a missing one", async () => {
     expect(() => parseHistory("\n\n", "e.jsonl")).toThrow(/e\.jsonl holds no alerts/);
     await expect(readHistoryFile("no-such-history.jsonl")).rejects.toThrow(/cannot read no-such-history\.jsonl: ENOENT/);

@@ -45,6 +45,27 @@ describe("SuppressorHistory", () => {
     expect(h.feedbackCount(rec({ time: T0 + 100 * H }))).toBe(1);
   });
 
+  it("counts an explored alert's answer once per alert it was drawn from, and the policy's count once", () => {
+    const h = new SuppressorHistory({ priorStrength: 0, unacknowledgedTimeoutMs: H, recentHalfLifeMs: 1e15, memoryHalfLifeMs: 1e15 });
+    h.add(rec({ time: T0, action: "acted" }));
+    h.add(rec({ time: T0, action: "acted" }));
+    h.add(rec({ time: T0, action: "ignored" }));
+    // Surfaced by 10 % exploration and ignored: it stands for 10 would-be-suppressed alerts.
+    h.add(rec({ time: T0, action: "ignored", surface_probability: 0.1 }));
+    // The other would-be-suppressed alerts were held back and never answered: they do not count.
+    for (let i = 0; i < 9; i++) h.add(rec({ time: T0, suppressed: true }));
+    const x = h.features(rec({ time: T0 + 2 * H }));
+    expect(f(x, "type_acted_logit")).toBeCloseTo(logit(2 / 13), 5);
+    expect(f(x, "type_recent_acted_logit")).toBeCloseTo(logit(2 / 13), 5);
+    expect(h.feedbackCount(rec({ time: T0 + 2 * H }))).toBe(4);
+    // A probability of 1, or one that makes no sense, counts the answer once.
+    const plain = new SuppressorHistory({ priorStrength: 0, recentHalfLifeMs: 1e15, memoryHalfLifeMs: 1e15 });
+    plain.add(rec({ time: T0, action: "acted", surface_probability: 1 }));
+    plain.add(rec({ time: T0, action: "ignored", surface_probability: 0 }));
+    plain.add(rec({ time: T0, action: "ignored", surface_probability: Number.NaN }));
+    expect(f(plain.features(rec({ time: T0 + H })), "type_acted_logit")).toBeCloseTo(logit(1 / 3), 5);
+  });
+
   it("puts unknown rule kinds in 'other' and never fails on odd values", () => {
     const h = new SuppressorHistory();
     const x = h.features(rec({ rule_kind: "team_specific", deviation: Number.NaN, sample_size: -5 }));

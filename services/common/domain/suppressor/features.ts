@@ -144,10 +144,10 @@ const faded = (c: Decayed, time: number, halfLife: number): Counts => {
   const f = 2 ** (-Math.max(0, time - c.at) / halfLife);
   return { acted: c.acted * f, n: c.n * f };
 };
-function bumpDecayed(c: Decayed, at: number, acted: number, halfLife: number): void {
+function bumpDecayed(c: Decayed, at: number, acted: number, halfLife: number, weight: number): void {
   const now = faded(c, at, halfLife);
-  c.acted = now.acted + acted;
-  c.n = now.n + 1;
+  c.acted = now.acted + weight * acted;
+  c.n = now.n + weight;
   c.at = Math.max(c.at, at);
 }
 const clampDeviation = (d: number) => (Number.isFinite(d) && d > 0 ? Math.min(d, 1e6) : 0);
@@ -403,24 +403,37 @@ export class SuppressorHistory {
 
   private applyFeedback(record: AlertRecord, acted: boolean, at: number, fired: PendingEvent["fired"]): void {
     const a = acted ? 1 : 0;
+    const w = feedbackWeight(record);
     const type = this.typeState(record);
-    bump(this.global, a);
-    bump(type.counts, a);
+    bump(this.global, a, w);
+    bump(type.counts, a, 1);
     const { memoryHalfLifeMs: memory, recentHalfLifeMs: recent } = this.options;
-    bumpDecayed(type.memory, at, a, memory);
-    bumpDecayed(type.recent, at, a, recent);
-    bumpDecayed(type.byDeviation[deviationBucket(record.deviation)]!, at, a, memory);
-    bumpDecayed(type.byHour[hourBucket(record.time)]!, at, a, memory);
-    bumpDecayed(type.byBurstRole[fired.burstPosition === 0 ? 0 : 1]!, at, a, memory);
+    bumpDecayed(type.memory, at, a, memory, w);
+    bumpDecayed(type.recent, at, a, recent, w);
+    bumpDecayed(type.byDeviation[deviationBucket(record.deviation)]!, at, a, memory, w);
+    bumpDecayed(type.byHour[hourBucket(record.time)]!, at, a, memory, w);
+    bumpDecayed(type.byBurstRole[fired.burstPosition === 0 ? 0 : 1]!, at, a, memory, w);
     if (acted && (type.lastActedTime === undefined || record.time > type.lastActedTime)) type.lastActedTime = record.time;
-    bumpDecayed(this.streamState(record).counts, at, a, memory);
+    bumpDecayed(this.streamState(record).counts, at, a, memory, w);
   }
 }
 
-function bump(c: Counts, acted: number): void {
-  c.acted += acted;
-  c.n += 1;
+function bump(c: Counts, acted: number, weight: number): void {
+  c.acted += weight * acted;
+  c.n += weight;
 }
+
+/**
+ * How many alerts one answer stands for in the acted rates: 1 / the chance the alert was surfaced.
+ * While the suppressor is on, answers come only from surfaced alerts; counted once each, the
+ * explored few would stand for themselves alone and every rate would drift up until nothing is
+ * suppressed. Weighted by the inverse of the exploration rate, they stand for all the
+ * would-be-suppressed alerts they were drawn from (inverse propensity weighting).
+ */
+export const feedbackWeight = (r: Pick<AlertRecord, "surface_probability">): number => {
+  const q = r.surface_probability;
+  return q !== undefined && q !== null && Number.isFinite(q) && q > 0 && q < 1 ? 1 / q : 1;
+};
 
 /** Appends in the usual in-order case, inserts in place otherwise; returns where the value went. */
 function insertSorted(sorted: number[], value: number): number {

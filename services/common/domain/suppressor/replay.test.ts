@@ -5,14 +5,22 @@ import type { AlertRecord } from "./types.js";
 describe("chooseThreshold", () => {
   it("picks the highest threshold that keeps the target recall of acted-on alerts", () => {
     // 10 acted (one already surfaced by a guard rail), target 0.8 → 2 misses allowed among the decidable.
-    const acted = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.46, 0.47].map((score) => ({ score, acted: true, decidable: true }));
-    const scored = [...acted, { score: 0, acted: true, decidable: false }, { score: 0.01, acted: false, decidable: true }];
+    const acted = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.46, 0.47].map((score) => ({ score, acted: true, decidable: true, weight: 1 }));
+    const scored = [...acted, { score: 0, acted: true, decidable: false, weight: 1 }, { score: 0.01, acted: false, decidable: true, weight: 1 }];
     expect(chooseThreshold(scored, 0.8)).toBe(0.2);
     expect(chooseThreshold(scored, 1)).toBe(0.05);
   });
+  it("counts an explored alert for the would-be-suppressed alerts it stands for", () => {
+    // Acted weights 1 + 20 + 1 + 1 + 1 = 24; target 0.9 allows 2.4 misses. The lowest (weight 1) fits,
+    // the explored one (weight 20) does not: it must surface, so the threshold is its score.
+    const scored = [0.02, 0.05, 0.2, 0.3, 0.4].map((score) => ({ score, acted: true, decidable: true, weight: score === 0.05 ? 20 : 1 }));
+    expect(chooseThreshold(scored, 0.9)).toBe(0.05);
+    // Unweighted, two misses fit and the threshold would be 0.2.
+    expect(chooseThreshold(scored.map((s) => ({ ...s, weight: 1 })), 0.6)).toBe(0.2);
+  });
   it("never goes above 0.5, nor without acted alerts", () => {
-    expect(chooseThreshold([{ score: 0.9, acted: true, decidable: true }], 1)).toBe(0.5);
-    expect(chooseThreshold([{ score: 0.1, acted: false, decidable: true }], 0.99)).toBe(0.5);
+    expect(chooseThreshold([{ score: 0.9, acted: true, decidable: true, weight: 1 }], 1)).toBe(0.5);
+    expect(chooseThreshold([{ score: 0.1, acted: false, decidable: true, weight: 1 }], 0.99)).toBe(0.5);
   });
 });
 

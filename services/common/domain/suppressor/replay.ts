@@ -10,7 +10,7 @@
  * of the folds' thresholds is used (one tail alone allows only a dozen misses, so its threshold is
  * noisy). The model is then refitted on the whole training history.
  */
-import { SuppressorHistory, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
+import { SuppressorHistory, feedbackWeight, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
 import { fitModel, predict, type ModelOptions, type SuppressorModel } from "./model.js";
 import { decide } from "./policy.js";
 import {
@@ -144,17 +144,29 @@ const modelDecides = (r: AlertRecord, feedbackCount: number, policy: PolicySetti
   decide({ score: 0, alert: r, typeFeedbackCount: feedbackCount, threshold: 1, minFeedback: policy.minFeedback, exploreRate: 0, seedKey: "" }).reason ===
   "below_threshold";
 
+/** A validation alert: its score, whether it was acted on, whether the model decides it, and how many alerts it stands for. */
+export interface ScoredAlert {
+  score: number;
+  acted: boolean;
+  decidable: boolean;
+  /** 1/surface_probability: an explored alert's answer stands for the would-be-suppressed alerts it was drawn from. */
+  weight: number;
+}
+
 /**
  * The highest threshold (at most MAX_THRESHOLD) whose recall of acted-on alerts, guard rails
- * included and exploration left out, is at least `target`.
+ * included and exploration left out, is at least `target`, counting each alert `weight` times.
  */
-export function chooseThreshold(scored: Array<{ score: number; acted: boolean; decidable: boolean }>, target: number): number {
+export function chooseThreshold(scored: ScoredAlert[], target: number): number {
   const acted = scored.filter((s) => s.acted);
-  const allowedMisses = Math.floor((1 - target) * acted.length + 1e-9);
-  const candidates = acted.filter((s) => s.decidable).map((s) => s.score).sort((a, b) => a - b);
-  // Missing the `allowedMisses` lowest-scored decidable acted alerts is within budget; the next one must surface.
-  const threshold = candidates[allowedMisses];
-  return threshold === undefined ? MAX_THRESHOLD : Math.min(MAX_THRESHOLD, threshold);
+  let budget = (1 - target) * acted.reduce((sum, s) => sum + s.weight, 0) + 1e-9;
+  const candidates = acted.filter((s) => s.decidable).sort((a, b) => a.score - b.score);
+  // Missing the lowest-scored decidable acted alerts is within budget while their weights fit; the next one must surface.
+  for (const c of candidates) {
+    budget -= c.weight;
+    if (budget < 0) return Math.min(MAX_THRESHOLD, c.score);
+  }
+  return MAX_THRESHOLD;
 }
 
 export function fitSuppressor(records: readonly AlertRecord[], options: Partial<FitOptions> = {}): FittedSuppressor {
@@ -173,15 +185,15 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
     sorted.slice(from, to).flatMap((r, k) => {
       const i = from + k;
       if (walk.labels[i] === undefined) return [];
-      return [{ score: predict(model, walk.rows[i]!), acted: walk.labels[i] === 1, decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy) }];
+      return [{ score: predict(model, walk.rows[i]!), acted: walk.labels[i] === 1, decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy), weight: feedbackWeight(r) }];
     });
-  const outcomes = (scored: Array<{ score: number; acted: boolean; decidable: boolean }>, threshold: number) =>
+  const outcomes = (scored: ScoredAlert[], threshold: number) =>
     tally(scored.map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold })));
 
   let threshold = o.threshold;
   let calibration: Figures | undefined;
   if (threshold === undefined) {
-    const pooled: Array<{ score: number; acted: boolean; decidable: boolean }> = [];
+    const pooled: ScoredAlert[] = [];
     const perFold: number[] = [];
     let lastError: Error | undefined;
     for (const fold of folds) {
@@ -283,7 +295,9 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
     reasons[outcome.reason]++;
     const surfaced = outcome.decision === "surface";
     outcomes.push({ acted: isActed(r), surfaced });
-    state.add(surfaced || o.feedback === "all" ? r : { ...r, action: null, action_time: null, suppressed: true });
+    if (o.feedback === "all") state.add(r);
+    else if (!surfaced) state.add({ ...r, action: null, action_time: null, suppressed: true });
+    else state.add(outcome.reason === "explore" ? { ...r, surface_probability: o.policy.exploreRate } : r);
   }
 
   // Baselines: type acted rates from the training part, the cut-off chosen like the threshold.

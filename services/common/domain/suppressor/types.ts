@@ -29,6 +29,12 @@ export interface AlertRecord {
    * on it from the digest still counts.
    */
   suppressed?: boolean;
+  /**
+   * The chance the policy gave this alert of surfacing, when below 1: the exploration rate for an
+   * alert surfaced by exploration. Its answer then counts 1/surface_probability times in the acted
+   * rates (absent: 1, an alert every responder saw).
+   */
+  surface_probability?: number | null;
 }
 
 /** The label the model learns: only "acted" is a positive; snoozed, ignored and false positives are not. */
