@@ -82,10 +82,13 @@ describe("the suppressor learns from feedback posted through the API", () => {
     }
   }
 
+  const foldThresholds: number[][] = [];
   async function train(): Promise<string> {
     const store = clickHouseSuppressorStore(alertsRepository(stack.clickhouse), 0.05);
     expect(await runSuppressorCommand(["train", "--algorithm", "logistic"], io, store), out.join("")).toBe(0);
-    return (await store.latestModel())!.version;
+    const saved = (await store.latestModel())!;
+    foldThresholds.push(saved.foldThresholds ?? []);
+    return saved.version;
   }
 
   /** The chance of action the stored model gives a new drift alert. */
@@ -128,6 +131,9 @@ describe("the suppressor learns from feedback posted through the API", () => {
     expect(second).not.toBe(first);
     const secondScore = await driftScore();
     expect(secondScore).toBeGreaterThan(firstScore + 0.3);
+    // The stored model's fold thresholds came back from ClickHouse and were carried into the second training.
+    expect(foldThresholds[0]!.length).toBeGreaterThan(0);
+    expect(foldThresholds[1]!.slice(0, foldThresholds[0]!.length)).toEqual(foldThresholds[0]);
   }, 180_000);
 
   it("records the scoring version on the alerts the evaluator creates", async () => {

@@ -18,6 +18,10 @@ describe("hindsight suppressor", () => {
     expect(await runSuppressorCommand(["evaluate", "--history", sample, "--algorithm", "logistic"], io)).toBe(0);
     expect(io.output).toMatch(/suppressor \(threshold .*\)\s+\d+\s+[\d.]+%/);
     expect(io.output).toMatch(/no suppression .* 100\.0%/);
+    const retraining = capture();
+    expect(await runSuppressorCommand(["evaluate", "--history", sample, "--algorithm", "logistic", "--retrain-days", "0.1"], retraining)).toBe(0);
+    expect(retraining.errors).toMatch(/retraining every 0\.1 days/);
+    expect(retraining.output).toMatch(/retrained [1-9]\d* times while scoring/);
   });
 
   it("train --history --out writes an ONNX model; import checks it; train without a file uses the store", async () => {
@@ -38,6 +42,14 @@ describe("hindsight suppressor", () => {
     };
     expect(await runSuppressorCommand(["train", "--algorithm", "logistic"], capture(), store)).toBe(0);
     expect(saved[0]!.version).toMatch(/^lr-/);
+    // The next training carries the active model's fold thresholds over: 3 of its own follow them.
+    expect(await runSuppressorCommand(["train", "--algorithm", "logistic"], capture(), store)).toBe(0);
+    expect(saved[0]!.foldThresholds).toHaveLength(3);
+    expect(saved[1]!.foldThresholds!.slice(0, 3)).toEqual(saved[0]!.foldThresholds);
+    expect(saved[1]!.foldThresholds).toHaveLength(6);
+    // Another algorithm's thresholds are on another scale: nothing is carried over.
+    expect(await runSuppressorCommand(["train", "--algorithm", "boosted_trees"], capture(), store)).toBe(0);
+    expect(saved[2]!.foldThresholds).toHaveLength(3);
   });
 
   it("exits non-zero with a clear message on bad input", async () => {
@@ -48,6 +60,7 @@ describe("hindsight suppressor", () => {
       [["evaluate", "--history", bad], 1, /bad\.jsonl:1: field 'rule_kind'/],
       [["evaluate"], 2, /no alert store here: pass --history FILE/],
       [["evaluate", "--history", sample, "--threshold", "2"], 2, /--threshold must be a number between 0 and 1/],
+      [["evaluate", "--history", sample, "--retrain-days=-1"], 2, /--retrain-days must be a number of days, 0 or more, got '-1'/],
       [["train", "--history", sample, "--algorithm", "magic"], 2, /--algorithm must be one of logistic, boosted_trees/],
       [["import", bad], 1, /not an ONNX model|cannot load/],
       [["frobnicate"], 2, /unknown suppressor command 'frobnicate'/],

@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES } from "../common/domain/suppressor/features.js";
 import { ALGORITHMS, type Algorithm } from "../common/domain/suppressor/model.js";
-import { bestBaselineAtRecall, replay, type ReplayReport } from "../common/domain/suppressor/replay.js";
+import { DEFAULT_REPLAY_OPTIONS, bestBaselineAtRecall, replay, type ReplayReport } from "../common/domain/suppressor/replay.js";
 import type { AlertRecord, Figures } from "../common/domain/suppressor/types.js";
 import { HistoryFileError, readHistoryFile } from "../evaluator/suppressor/history-file.js";
 import { ModelSignatureError, loadOnnxModel } from "../evaluator/suppressor/onnx-scorer.js";
@@ -25,8 +25,9 @@ export const SUPPRESSOR_USAGE = `usage: hindsight suppressor <train|evaluate|imp
 
   train    [--history FILE] [--out FILE.onnx] [--algorithm boosted_trees|logistic] [--threshold X] [--json]
            fit on the feedback history, report held-out figures, save the model (store and/or --out)
-  evaluate [--history FILE] [--algorithm A] [--threshold X] [--feedback surfaced|all] [--json]
-           replay the history: train on its earlier 80%, score the rest, compare with baselines
+  evaluate [--history FILE] [--algorithm A] [--threshold X] [--feedback surfaced|all] [--retrain-days N] [--json]
+           replay the history: train on its earlier 80%, score the rest retraining every N days
+           (default 7, 0 = once), compare with baselines
   import   FILE.onnx [--threshold X]
            check a model of your own against the signature (input 'features' float32 [N, ${FEATURE_NAMES.length}],
            output 'probability' float32 [N] or [N,1]) and make it the active model
@@ -46,6 +47,7 @@ export async function runSuppressorCommand(args: string[], io: SuppressorIo, sto
         threshold: { type: "string" },
         algorithm: { type: "string" },
         feedback: { type: "string" },
+        "retrain-days": { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -58,11 +60,12 @@ export async function runSuppressorCommand(args: string[], io: SuppressorIo, sto
     const threshold = values.threshold === undefined ? undefined : probability("--threshold", values.threshold);
     const algorithm = values.algorithm === undefined ? undefined : oneOf("--algorithm", values.algorithm, ALGORITHMS);
     const feedback = values.feedback === undefined ? undefined : oneOf("--feedback", values.feedback, ["surfaced", "all"] as const);
+    const retrainDays = values["retrain-days"] === undefined ? undefined : days("--retrain-days", values["retrain-days"]);
     switch (command) {
       case "train":
         return await train(io, store, { history: values.history, out: values.out, threshold, algorithm, json: values.json });
       case "evaluate":
-        return await evaluate(io, store, { history: values.history, threshold, algorithm, feedback, json: values.json });
+        return await evaluate(io, store, { history: values.history, threshold, algorithm, feedback, retrainDays, json: values.json });
       case "import":
         if (rest[0] === undefined) throw new UsageError("import needs the path of an .onnx file");
         return await importModel(io, store, rest[0], threshold);
@@ -89,6 +92,12 @@ const isTrainingError = (err: unknown) =>
 function probability(flag: string, text: string): number {
   const n = Number(text);
   if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number between 0 and 1, got '${text}'`);
+  return n;
+}
+
+function days(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of days, 0 or more, got '${text}'`);
   return n;
 }
 
@@ -121,7 +130,14 @@ async function train(io: SuppressorIo, store: SuppressorStore | undefined, a: Tr
   const records = await loadRecords(io, store, a.history);
   io.err(`training (${a.algorithm ?? "boosted_trees"}): held-out replay, then the final fit on all ${records.length} alerts\n`);
   const started = performance.now();
-  const trained = trainSuppressor(records, { ...(a.algorithm && { algorithm: a.algorithm }), ...(a.threshold !== undefined && { threshold: a.threshold }), ...(io.clock && { clock: io.clock }) });
+  // Training from the store carries the active model's fold thresholds over, as the evaluator's retraining does.
+  const previous = a.history === undefined ? await store?.latestModel() : undefined;
+  const trained = trainSuppressor(records, {
+    ...(a.algorithm && { algorithm: a.algorithm }),
+    ...(a.threshold !== undefined && { threshold: a.threshold }),
+    ...(io.clock && { clock: io.clock }),
+    ...(previous && { previous }),
+  });
   const seconds = (performance.now() - started) / 1000;
   if (a.out !== undefined) await writeFile(a.out, trained.bytes);
   const saveToStore = store !== undefined && a.history === undefined;
@@ -148,16 +164,19 @@ interface EvaluateArgs {
   threshold?: number;
   algorithm?: Algorithm;
   feedback?: "surfaced" | "all";
+  retrainDays?: number;
   json: boolean;
 }
 
 async function evaluate(io: SuppressorIo, store: SuppressorStore | undefined, a: EvaluateArgs): Promise<number> {
   const records = await loadRecords(io, store, a.history);
-  io.err(`replaying: training on the earlier 80% in time order, scoring the latest 20%\n`);
+  const retrainEveryMs = (a.retrainDays ?? DEFAULT_REPLAY_OPTIONS.retrainEveryMs / 86_400_000) * 86_400_000;
+  io.err(`replaying: training on the earlier 80% in time order, scoring the latest 20%${retrainEveryMs > 0 ? `, retraining every ${retrainEveryMs / 86_400_000} days` : ""}\n`);
   const report = replay(records, {
     ...(a.algorithm && { algorithm: a.algorithm }),
     ...(a.threshold !== undefined && { threshold: a.threshold }),
     ...(a.feedback && { feedback: a.feedback }),
+    retrainEveryMs,
   });
   if (a.json) {
     io.out(`${JSON.stringify(summary(report), null, 2)}\n`);
@@ -203,7 +222,7 @@ export function table(rows: Array<[string, Figures]>): string {
 
 export function replayText(report: ReplayReport): string {
   const when = (t: number) => new Date(t).toISOString().slice(0, 16).replace("T", " ");
-  const rows: Array<[string, Figures]> = [[`suppressor (threshold ${report.fitted.threshold.toPrecision(3)})`, report.suppressor]];
+  const rows: Array<[string, Figures]> = [[`suppressor (threshold ${report.fitted.threshold.toPrecision(3)}${report.retrains > 0 ? " at first" : ""})`, report.suppressor]];
   for (const b of report.baselines) rows.push([b.rate === undefined ? b.name : b.name.replace("x", String(b.rate)), b.figures]);
   const best = bestBaselineAtRecall(report);
   const verdict = best
@@ -211,7 +230,8 @@ export function replayText(report: ReplayReport): string {
     : `no acted-rate cut-off keeps the suppressor's recall (${pct(report.suppressor.recall)}) while suppressing anything`;
   const reasons = Object.entries(report.reasons).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(", ");
   return (
-    `trained on ${report.train.alerts} alerts (${when(report.train.from)} .. ${when(report.train.to)}), scored ${report.test.alerts} (${when(report.test.from)} .. ${when(report.test.to)})\n\n` +
+    `trained on ${report.train.alerts} alerts (${when(report.train.from)} .. ${when(report.train.to)}), scored ${report.test.alerts} (${when(report.test.from)} .. ${when(report.test.to)})` +
+    `${report.retrains > 0 ? `, retrained ${report.retrains} times while scoring` : ""}\n\n` +
     table(rows) +
     `\ndecisions: ${reasons}\n${verdict}\n`
   );
@@ -222,6 +242,7 @@ function summary(report: ReplayReport) {
     train: report.train,
     test: report.test,
     threshold: report.fitted.threshold,
+    retrains: report.retrains,
     calibration: report.fitted.calibration,
     suppressor: report.suppressor,
     reasons: report.reasons,

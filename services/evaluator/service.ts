@@ -55,7 +55,12 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
     const store = clickHouseSuppressorStore(alerts, config.alerts.exploreRate);
     const history = await store.loadHistory();
     try {
-      const trained = trainSuppressor(history, { clock, history: { ...DEFAULT_HISTORY_OPTIONS, unacknowledgedTimeoutMs: config.alerts.ackTimeoutMs } });
+      const previous = await store.latestModel();
+      const trained = trainSuppressor(history, {
+        clock,
+        history: { ...DEFAULT_HISTORY_OPTIONS, unacknowledgedTimeoutMs: config.alerts.ackTimeoutMs },
+        ...(previous && { previous }),
+      });
       if (trained.counts.labelled < RETRAIN_MIN_LABELLED || trained.counts.acted === 0) {
         deps.logger.info({ labelled: trained.counts.labelled, acted: trained.counts.acted }, "suppressor not retrained: too little feedback yet");
         return undefined;

@@ -19,6 +19,8 @@ export interface SavedModel {
   /** Held-out figures from training (absent for imported models). */
   report?: Figures;
   counts?: { alerts: number; labelled: number; acted: number };
+  /** The validation folds' thresholds behind `threshold`, oldest first: the next training carries them over. */
+  foldThresholds?: number[];
 }
 
 export interface SuppressorStore {

@@ -2,6 +2,7 @@
  * Trains the suppressor on a feedback history: reports how it does on the latest part of that
  * history (trained on the earlier part only), then fits the model it will deploy on all of it,
  * exports it to ONNX and names the version after the algorithm, the time and the model's hash.
+ * The previous model's fold thresholds are carried over into the threshold's median.
  */
 import { createHash } from "node:crypto";
 import { FEATURE_NAMES } from "../../common/domain/suppressor/features.js";
@@ -13,6 +14,8 @@ import type { SavedModel } from "./store.js";
 export interface TrainOptions extends Partial<ReplayOptions> {
   /** The training time (default: now); also the cut-off for feedback not yet known. */
   clock?: () => number;
+  /** The active model, whose fold thresholds this training carries over when it is of the same algorithm. */
+  previous?: SavedModel;
 }
 
 export interface TrainedSuppressor extends SavedModel {
@@ -33,6 +36,9 @@ export function modelVersion(algorithm: string, trainedAt: number, bytes: Uint8A
 
 export function trainSuppressor(records: readonly AlertRecord[], options: TrainOptions = {}): TrainedSuppressor {
   const o = { ...DEFAULT_REPLAY_OPTIONS, ...options };
+  if (options.previous?.foldThresholds && options.previous.algorithm === o.algorithm && options.previousFoldThresholds === undefined) {
+    o.previousFoldThresholds = options.previous.foldThresholds;
+  }
   const trainedAt = (options.clock ?? Date.now)();
   const sorted = sortByTime(records);
   const now = o.now ?? Math.max(trainedAt, sorted[sorted.length - 1]?.time ?? 0);
@@ -41,7 +47,8 @@ export function trainSuppressor(records: readonly AlertRecord[], options: TrainO
   let held: ReplayReport | undefined;
   let heldOutError: string | undefined;
   try {
-    held = replay(sorted, o);
+    // Trained once: a quick held-out check (`evaluate` replays with retraining, as production runs).
+    held = replay(sorted, { ...o, retrainEveryMs: 0, previousFoldThresholds: [] });
   } catch (err) {
     if (!/no alert with known feedback|nothing to learn from|cannot split/.test((err as Error).message)) throw err;
     heldOutError = (err as Error).message;
@@ -60,6 +67,7 @@ export function trainSuppressor(records: readonly AlertRecord[], options: TrainO
     trainedAt,
     bytes: exportOnnx(fitted.model, { featureNames, threshold: fitted.threshold, version }),
     ...(held ? { replay: held, report: held.suppressor } : { heldOutError }),
+    foldThresholds: fitted.foldThresholds,
     counts: { alerts: sorted.length, labelled: labels.filter((y) => y !== undefined).length, acted: labels.filter((y) => y === 1).length },
   };
 }

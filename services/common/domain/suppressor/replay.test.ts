@@ -73,4 +73,25 @@ describe("replay", () => {
     expect(fitSuppressor(noisy, { ...options, calibrationFolds: [0.55, 0.65, 0.75] }).threshold).toBe(median);
     expect(fitSuppressor(noisy, { ...options, calibrationFolds: [0, 0.75] }).threshold).toBe(single[2]);
   });
+
+  it("carries earlier trainings' fold thresholds into the median, keeping the newest", () => {
+    const options = { algorithm: "logistic" as const, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" }, carriedFoldThresholds: 5 };
+    const own = fitSuppressor(history, options).foldThresholds;
+    expect(own).toHaveLength(3);
+    // Carried [0.001, 0.002, 0.3] + own 3, the newest 5 kept: [0.002, 0.3, ...own]; the median is the middle one.
+    const carried = fitSuppressor(history, { ...options, previousFoldThresholds: [0.001, 0.002, 0.3] });
+    expect(carried.foldThresholds).toEqual([0.002, 0.3, ...own]);
+    expect(carried.threshold).toBe([...carried.foldThresholds].sort((a, b) => a - b)[2]);
+    // A fixed threshold chooses nothing and passes the carried ones on unchanged.
+    expect(fitSuppressor(history, { ...options, threshold: 0.2, previousFoldThresholds: [0.1] }).foldThresholds).toEqual([0.1]);
+  });
+
+  it("retrains while scoring on what was known by then, and trains once with retrainEveryMs 0", () => {
+    const policy = { minFeedback: 10, exploreRate: 0, seedKey: "k" };
+    // The test part spans 80 alerts a minute apart: a retraining every 20 minutes happens 3 times.
+    const retrained = replay(history, { algorithm: "logistic", policy, retrainEveryMs: 20 * 60_000 });
+    expect(retrained.retrains).toBe(3);
+    expect(retrained.suppressor).toMatchObject({ alerts: 80, acted: 20, actedSurfaced: 20, suppressed: 60 });
+    expect(replay(history, { algorithm: "logistic", policy, retrainEveryMs: 0 }).retrains).toBe(0);
+  });
 });

@@ -8,7 +8,12 @@
  * model is fitted on the first part of the training history (55%, 65%, 75% by default) and the
  * threshold set so that the next quarter keeps `targetRecall` of its acted-on alerts; the median
  * of the folds' thresholds is used (one tail alone allows only a dozen misses, so its threshold is
- * noisy). The model is then refitted on the whole training history.
+ * noisy). The model is then refitted on the whole training history. A retraining carries the
+ * previous trainings' fold thresholds over (the latest `carriedFoldThresholds` in all), so one
+ * unlucky quarter does not swing the threshold each time.
+ *
+ * The replay retrains every `retrainEveryMs` on what the system knew by then, as the evaluator
+ * retrains in production.
  */
 import { SuppressorHistory, feedbackWeight, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
 import { fitModel, predict, type ModelOptions, type SuppressorModel } from "./model.js";
@@ -43,6 +48,10 @@ export interface FitOptions extends ModelOptions {
   targetRecall: number;
   /** Use this threshold instead of choosing one. */
   threshold?: number;
+  /** Fold thresholds of earlier trainings, oldest first (FittedSuppressor.foldThresholds of the last one). */
+  previousFoldThresholds: readonly number[];
+  /** How many fold thresholds, the newest, the median is taken over: this training's and carried ones. */
+  carriedFoldThresholds: number;
   /** Feedback known at this time counts (default: the last alert's time). */
   now?: number;
 }
@@ -58,6 +67,11 @@ export interface ReplayOptions extends FitOptions {
   feedback: "surfaced" | "all";
   /** Acted-rate cut-offs x swept for the "suppress types with acted rate below x" baseline. */
   baselineRates: number[];
+  /**
+   * Retrain the suppressor (and refresh the baselines' acted rates) this often while scoring, on
+   * what was known by then; 0 trains once. Production retrains daily; a week keeps a replay quick.
+   */
+  retrainEveryMs: number;
 }
 
 export const DEFAULT_FIT_OPTIONS: FitOptions = {
@@ -70,6 +84,8 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   calibrationFolds: [0.55, 0.65, 0.75],
   calibrationPooling: "median",
   targetRecall: 0.985,
+  previousFoldThresholds: [],
+  carriedFoldThresholds: 9,
 };
 
 export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
@@ -77,6 +93,7 @@ export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
   testFraction: 0.2,
   feedback: "surfaced",
   baselineRates: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3],
+  retrainEveryMs: 7 * 86_400_000,
 };
 
 /** Above this score an alert always surfaces, whatever the held-out tail suggests. */
@@ -120,6 +137,8 @@ export interface FittedSuppressor {
   trainedOn: { alerts: number; acted: number };
   /** How the chosen threshold did on the validation folds of the training history, pooled (no exploration). */
   calibration: Figures;
+  /** The fold thresholds the median was taken over, oldest first: what the next training carries over. */
+  foldThresholds: number[];
 }
 
 function fitRows(walk: Walk, from: number, to: number, options: ModelOptions): { model: SuppressorModel; alerts: number; acted: number } {
@@ -192,6 +211,7 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
 
   let threshold = o.threshold;
   let calibration: Figures | undefined;
+  let foldThresholds = [...o.previousFoldThresholds];
   if (threshold === undefined) {
     const pooled: ScoredAlert[] = [];
     const perFold: number[] = [];
@@ -210,7 +230,8 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
       pooled.push(...scored);
     }
     if (pooled.length === 0) throw lastError ?? new Error("no alert with known feedback to choose the threshold on");
-    const sortedFold = [...perFold].sort((a, b) => a - b);
+    foldThresholds = [...o.previousFoldThresholds, ...perFold].slice(-Math.max(perFold.length, o.carriedFoldThresholds));
+    const sortedFold = [...foldThresholds].sort((a, b) => a - b);
     const mid = sortedFold.length >> 1;
     threshold =
       o.calibrationPooling === "median"
@@ -221,7 +242,7 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
   const final = fitRows(walk, 0, sorted.length, o);
   const last = folds[folds.length - 1]!;
   calibration ??= outcomes(scoreRange(final.model, last.from, last.to), threshold);
-  return { model: final.model, threshold, trainedOn: { alerts: final.alerts, acted: final.acted }, calibration };
+  return { model: final.model, threshold, trainedOn: { alerts: final.alerts, acted: final.acted }, calibration, foldThresholds };
 }
 
 function tally(outcomes: Iterable<{ acted: boolean; surfaced: boolean }>): Figures {
@@ -245,7 +266,10 @@ export interface BaselineResult {
 export interface ReplayReport {
   train: { alerts: number; from: number; to: number };
   test: { alerts: number; from: number; to: number };
+  /** The suppressor fitted on the training part (later retrainings replace it while scoring). */
   fitted: FittedSuppressor;
+  /** How many times it was retrained while scoring. */
+  retrains: number;
   suppressor: Figures;
   reasons: Record<DecisionReason, number>;
   /** "no suppression", the acted-rate cut-off chosen on training data, then the swept cut-offs. */
@@ -282,51 +306,66 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
   const train = sorted.slice(0, split);
   const test = sorted.slice(split);
   const splitTime = test[0]!.time;
-  const fitted = fitSuppressor(train, { ...o, now: splitTime });
+  const first = fitSuppressor(train, { ...o, now: splitTime });
+  let fitted = first;
 
-  // Score the later part alert by alert, feeding back what the chosen feedback mode lets through.
+  // The baselines' cut-off is chosen like the threshold, on the training part's latest quarter.
+  const trainWalk = walkHistory(train, o.history, splitTime);
+  const cut = Math.floor(train.length * (1 - o.calibrationFraction));
+  const earlyRates = typeRates(trainWalk, 0, cut);
+  const tailRecall = (x: number) =>
+    tally(
+      train.slice(cut).flatMap((r, k) =>
+        trainWalk.labels[cut + k] === undefined ? [] : [{ acted: isActed(r), surfaced: !baselineSuppresses(r, earlyRates, x, o.policy.minFeedback) }],
+      ),
+    ).recall;
+  const chosenRate = [...o.baselineRates].sort((a, b) => b - a).find((x) => tailRecall(x) >= o.targetRecall) ?? 0;
+  const swept = [chosenRate, ...o.baselineRates];
+  let rates = typeRates(trainWalk, 0, train.length);
+
+  // Score the later part alert by alert, feeding back what the chosen feedback mode lets through,
+  // and retraining on what the system knew by then. The baselines' rates are refreshed at the
+  // same times from every answer known (they never hide one of their own).
   const state = new SuppressorHistory(o.history);
   for (const r of train) state.add(r);
+  const known: AlertRecord[] = [...train];
   const reasons = Object.fromEntries(DECISION_REASONS.map((r) => [r, 0])) as Record<DecisionReason, number>;
   const outcomes: Array<{ acted: boolean; surfaced: boolean }> = [];
-  for (const r of test) {
+  const baselineOutcomes = swept.map(() => [] as Array<{ acted: boolean; surfaced: boolean }>);
+  let retrains = 0;
+  let nextRetrain = o.retrainEveryMs > 0 ? splitTime + o.retrainEveryMs : Infinity;
+  for (const [k, r] of test.entries()) {
+    if (r.time >= nextRetrain) {
+      fitted = fitSuppressor(known, { ...o, now: r.time, previousFoldThresholds: fitted.foldThresholds });
+      rates = typeRates(walkHistory(sorted.slice(0, split + k), o.history, r.time), 0, split + k);
+      retrains++;
+      while (nextRetrain <= r.time) nextRetrain += o.retrainEveryMs;
+    }
     const score = predict(fitted.model, state.features(r));
     const outcome = decide({ score, alert: r, typeFeedbackCount: state.feedbackCount(r), threshold: fitted.threshold, ...o.policy });
     reasons[outcome.reason]++;
     const surfaced = outcome.decision === "surface";
     outcomes.push({ acted: isActed(r), surfaced });
-    if (o.feedback === "all") state.add(r);
-    else if (!surfaced) state.add({ ...r, action: null, action_time: null, suppressed: true });
-    else state.add(outcome.reason === "explore" ? { ...r, surface_probability: o.policy.exploreRate } : r);
+    swept.forEach((x, j) => baselineOutcomes[j]!.push({ acted: isActed(r), surfaced: !baselineSuppresses(r, rates, x, o.policy.minFeedback) }));
+    const seen =
+      o.feedback === "all" ? r
+      : !surfaced ? { ...r, action: null, action_time: null, suppressed: true }
+      : outcome.reason === "explore" ? { ...r, surface_probability: o.policy.exploreRate }
+      : r;
+    state.add(seen);
+    known.push(seen);
   }
 
-  // Baselines: type acted rates from the training part, the cut-off chosen like the threshold.
-  const walk = walkHistory(train, o.history, splitTime);
-  const cut = Math.floor(train.length * (1 - o.calibrationFraction));
-  const earlyRates = typeRates(walk, 0, cut);
-  const tailRecall = (x: number) =>
-    tally(
-      train.slice(cut).flatMap((r, k) =>
-        walk.labels[cut + k] === undefined ? [] : [{ acted: isActed(r), surfaced: !baselineSuppresses(r, earlyRates, x, o.policy.minFeedback) }],
-      ),
-    ).recall;
-  const chosenRate = [...o.baselineRates].sort((a, b) => b - a).find((x) => tailRecall(x) >= o.targetRecall) ?? 0;
-  const rates = typeRates(walk, 0, train.length);
-  const baseline = (name: string, x: number): BaselineResult => ({
-    name,
-    rate: x,
-    figures: tally(test.map((r) => ({ acted: isActed(r), surfaced: !baselineSuppresses(r, rates, x, o.policy.minFeedback) }))),
-  });
   return {
     train: { alerts: train.length, from: train[0]!.time, to: train[train.length - 1]!.time },
     test: { alerts: test.length, from: splitTime, to: test[test.length - 1]!.time },
-    fitted,
+    fitted: first,
+    retrains,
     suppressor: tally(outcomes),
     reasons,
     baselines: [
       { name: "no suppression", figures: tally(test.map((r) => ({ acted: isActed(r), surfaced: true }))) },
-      baseline("acted rate < x (x chosen on training)", chosenRate),
-      ...o.baselineRates.map((x) => baseline("acted rate < x", x)),
+      ...swept.map((x, j) => ({ name: j === 0 ? "acted rate < x (x chosen on training)" : "acted rate < x", rate: x, figures: tally(baselineOutcomes[j]!) })),
     ],
   };
 }
