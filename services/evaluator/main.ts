@@ -5,6 +5,7 @@ import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { migrate } from "../common/clickhouse/migrations.js";
 import { createKafka, createProducer, ensureTopics, withSendDeadline } from "../common/kafka/client.js";
 import { createLogger } from "../common/observability/logger.js";
+import { exitOnSignal } from "../common/shutdown.js";
 import { createAlerting } from "./service.js";
 import { createSuppression } from "./suppression.js";
 import { loadOnnxModel } from "./suppressor/onnx-scorer.js";
@@ -30,17 +31,8 @@ const alerting = createAlerting(config, { clickhouse, producer, logger, suppress
 await alerting.start();
 logger.info({ intervalMs: config.alerts.evalIntervalMs }, "evaluator started");
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "shutting down");
-  const force = setTimeout(() => process.exit(1), 30_000).unref();
+exitOnSignal(logger, async () => {
   await alerting.stop();
   await producer.disconnect();
   await clickhouse.close();
-  clearTimeout(force);
-  process.exit(0);
-}
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
+});

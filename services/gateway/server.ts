@@ -1,6 +1,7 @@
 /** The gateway process: config once, the wired app, listen, clean shutdown on a signal. */
 import { loadConfig } from "../common/config/env.js";
 import { createLogger } from "../common/observability/logger.js";
+import { exitOnSignal } from "../common/shutdown.js";
 import { createGateway } from "./gateway.js";
 
 const config = loadConfig(process.env);
@@ -10,11 +11,4 @@ if (config.http.tokens.length === 0) logger.warn("HINDSIGHT_TOKENS is empty: eve
 const app = await createGateway(config, logger);
 await app.listen({ host: config.http.host, port: config.http.port });
 
-async function shutdown(): Promise<void> {
-  const force = setTimeout(() => process.exit(1), 15_000).unref();
-  await app.close();
-  clearTimeout(force);
-  process.exit(0);
-}
-process.on("SIGINT", () => void shutdown());
-process.on("SIGTERM", () => void shutdown());
+exitOnSignal(logger, () => app.close(), 15_000);

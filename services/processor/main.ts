@@ -4,6 +4,7 @@ import { createClickHouse } from "../common/clickhouse/client.js";
 import { migrate } from "../common/clickhouse/migrations.js";
 import { createKafka, ensureTopics } from "../common/kafka/client.js";
 import { createLogger } from "../common/observability/logger.js";
+import { exitOnSignal } from "../common/shutdown.js";
 import { createRegistry, serveMetrics } from "../common/observability/metrics.js";
 import { createProcessor } from "./processor.js";
 
@@ -19,17 +20,8 @@ const processor = createProcessor(config, { kafka, clickhouse, logger, registry 
 await processor.start();
 const metricsServer = config.processor.metricsPort > 0 ? await serveMetrics(registry, config.http.host, config.processor.metricsPort, processor.healthcheck) : undefined;
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "shutting down");
-  const force = setTimeout(() => process.exit(1), 30_000).unref();
+exitOnSignal(logger, async () => {
   await processor.stop();
   metricsServer?.close();
   await clickhouse.close();
-  clearTimeout(force);
-  process.exit(0);
-}
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
+});

@@ -41,25 +41,5 @@ export function failure(err: unknown, what: string): HTMLElement {
   return errorBox(`${what}: ${(err as Error).message}`);
 }
 
-export interface Alert {
-  id: string;
-  rule: { id: string; version: number; kind: string; name: string };
-  severity: "info" | "warning" | "critical";
-  model_id: string;
-  model_version: string;
-  stage: string;
-  slice: string;
-  metric: string;
-  feature: string | null;
-  status: "firing" | "resolved" | "suppressed" | "held";
-  value: number;
-  threshold: number;
-  sample_size: number;
-  window: string;
-  started_at: string;
-  last_seen_at: string;
-  resolved_at: string | null;
-  summary: string;
-  suppression: { score: number | null; model_version: string | null; decision: "surface" | "suppress"; reason: string } | null;
-  feedback: { action: string; at: string } | null;
-}
+/** An alert as `GET /v1/alerts` returns it: the server's own type, so the two cannot drift apart. */
+export type { ApiAlert as Alert } from "../../../services/common/domain/alerts/alert-view.js";

@@ -9,6 +9,7 @@
  * and just above its maximum, 0, and the declared bounds. The deciles (coarseEdges) are the
  * conventional bins of PSI and Jensen–Shannon.
  */
+import { countAtOrBelow } from "../sorted.js";
 import type { FeatureRule } from "../../../../schemas/models.js";
 
 export type FeatureKind = "numeric" | "categorical";
@@ -105,17 +106,8 @@ function distinctSorted(values: number[]): number[] {
   return sorted.filter((v, i) => i === 0 || v !== sorted[i - 1]);
 }
 
-/** The bin of a value: how many edges are at or below it (binary search). */
-export function numericBin(edges: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (edges[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** The bin of a value: how many edges are at or below it. */
+export const numericBin = (edges: readonly number[], x: number): number => countAtOrBelow(edges, x);
 
 /** Counts of the coarse bins, from counts on the fine edges (coarse edges are a subset of them). */
 export function coarseCounts(profile: NumericProfile, fine: readonly number[]): number[] {

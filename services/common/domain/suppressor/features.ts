@@ -8,6 +8,7 @@
  * action_time (or the alert's time when none is recorded), an unanswered alert counts as ignored
  * once the unacknowledged timeout has passed, and a suppressed alert nobody answered never counts.
  */
+import { countAtOrBelow } from "../sorted.js";
 import { alertStream, alertType, isActed, type AlertRecord } from "./types.js";
 
 /** Rule kinds with a feature of their own; any other kind (a team's own) lands in "other". */
@@ -193,16 +194,7 @@ function burstPosition(sorted: number[], time: number, gap: number): number {
 }
 
 /** Number of sorted values in (from, +inf). */
-function countAfter(sorted: number[], from: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= from) lo = mid + 1;
-    else hi = mid;
-  }
-  return sorted.length - lo;
-}
+const countAfter = (sorted: number[], from: number): number => sorted.length - countAtOrBelow(sorted, from);
 
 interface StreamState {
   counts: Decayed;
@@ -441,13 +433,7 @@ function insertSorted(sorted: number[], value: number): number {
     sorted.push(value);
     return sorted.length - 1;
   }
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  sorted.splice(lo, 0, value);
-  return lo;
+  const at = countAtOrBelow(sorted, value);
+  sorted.splice(at, 0, value);
+  return at;
 }
