@@ -10,11 +10,15 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { loadConfig } from "../services/common/config/env.js";
-import { CACHE_DIR } from "../infra/local/paths.js";
+import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
+import { renderServerConfig } from "../infra/local/clickhouse.js";
 import { startInfrastructure } from "../infra/local/stack.js";
 import type { StackInfo } from "./helpers/stack-info.js";
 
-const LOCAL = { kafkaPort: 19092, clickhousePort: 18123, clickhouseTcpPort: 19000, home: join(CACHE_DIR, "test-stack") };
+// HINDSIGHT_TEST_SLOT=n (default 0) moves the local stack to its own ports and directory, so that
+// two checkouts on one machine can run their integration tests at the same time.
+const SLOT = Number(process.env.HINDSIGHT_TEST_SLOT ?? 0);
+const LOCAL = { kafkaPort: 19092 + 10 * SLOT, clickhousePort: 18123 + 10 * SLOT, clickhouseTcpPort: 19000 + 10 * SLOT, home: join(CACHE_DIR, SLOT ? `test-stack-${SLOT}` : "test-stack") };
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => process.stderr.write(`[test-stack] ${line}\n`);
@@ -71,8 +75,12 @@ async function startContainers(log: (line: string) => void): Promise<{ info: Sta
       })
       .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
       .start(),
-    new GenericContainer("clickhouse/clickhouse-server:24.8")
+    new GenericContainer("clickhouse/clickhouse-server:26.9")
       .withExposedPorts(8123)
+      .withCopyContentToContainer([
+        { content: renderServerConfig({ dir: "/var/lib/clickhouse", host: "0.0.0.0", httpPort: 8123, tcpPort: 9000, database: "hindsight_test" }).users, target: "/etc/clickhouse-server/users.d/hindsight-users.xml" },
+      ])
+      .withCopyFilesToContainer([{ source: join(ROOT, "infra/clickhouse/access.xml"), target: "/etc/clickhouse-server/config.d/hindsight-access.xml" }])
       .withEnvironment({ CLICKHOUSE_SKIP_USER_SETUP: "1" })
       .withWaitStrategy(Wait.forHttp("/ping", 8123))
       .start(),

@@ -1,56 +1,86 @@
 /**
- * A real ClickHouse server from Debian's `clickhouse-server` package (installed when missing),
- * run with the project-local config (infra/clickhouse/config.xml, users.xml) and its own data
- * directory on loopback.
+ * The embedded ClickHouse: the ClickHouse 26.9 engine shipped in PyPI's `chdb-core`, installed
+ * once into a virtualenv under .cache/ and run as a real server. Its clickhouse-local engine opens
+ * ClickHouse's own HTTP and native TCP listeners from a working directory holding the server's
+ * config.xml (infra/clickhouse), and one never-ending statement keeps the process alive: the HTTP
+ * handler, MergeTree engines, merges, users and grants are ClickHouse's own code.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureAptPackages } from "./apt.js";
-import { ROOT } from "./paths.js";
-import { onPath, portOpen, readPid, spawnDetached, stopPid, waitFor, type Log } from "./process.js";
+import { CACHE_DIR, ROOT } from "./paths.js";
+import { portOpen, readPid, runWithProgress, spawnDetached, stopPid, waitFor, type Log } from "./process.js";
+
+/** The one supported version line: ClickHouse 26.9 (chdb-core 26.9.x carries the 26.9 engine). */
+export const CHDB_CORE_VERSION = "26.9.0";
 
 export interface LocalClickHouseOptions {
   home: string;
   host: string;
   httpPort: number;
   tcpPort?: number;
+  /** The database whose analyst-facing tables the `analyst` user may read (default hindsight). */
+  database?: string;
   log: Log;
 }
 
 const dirOf = (home: string) => join(home, "clickhouse");
+const venvDir = join(CACHE_DIR, `chdb-core-${CHDB_CORE_VERSION}`);
+const python = join(venvDir, "bin", "python");
 export const clickhousePidFile = (home: string) => join(dirOf(home), "server.pid");
 export const clickhouseLogFile = (home: string) => join(dirOf(home), "log", "clickhouse-server.err.log");
 
-function serverBinary(): string | undefined {
-  if (onPath("clickhouse-server")) return "clickhouse-server";
-  return ["/usr/bin/clickhouse-server", "/usr/sbin/clickhouse-server"].find(existsSync);
+// The import runs a self-test that must not see the server's config.xml, so it happens in another
+// directory; then the engine starts in the working directory, where it reads config.xml.
+const SERVE = [
+  "import os, sys",
+  "work = os.getcwd()",
+  "os.chdir(sys.argv[1])",
+  "from chdb import _chdb",
+  "os.chdir(work)",
+  `_chdb.query("SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP; SELECT sleepEachRow(1) FROM system.numbers SETTINGS max_block_size = 1 FORMAT Null", "CSV")`,
+].join("\n");
+
+/** Installs chdb-core into its own virtualenv the first time; a marker file records success. */
+export async function ensureClickHouseInstalled(log: Log): Promise<string> {
+  const marker = join(venvDir, ".installed");
+  if (existsSync(marker)) return python;
+  log(`installing ClickHouse ${CHDB_CORE_VERSION.replace(/\.\d+$/, "")} (PyPI chdb-core ${CHDB_CORE_VERSION}, about 180 MB) into .cache/ once`);
+  if (!existsSync(python)) await runWithProgress("python3", ["-m", "venv", venvDir], { label: "python3 -m venv", log, progress: /./ });
+  await runWithProgress(python, ["-m", "pip", "install", "--progress-bar", "off", `chdb-core==${CHDB_CORE_VERSION}`], {
+    label: `pip install chdb-core==${CHDB_CORE_VERSION}`,
+    log,
+    progress: /^(Collecting|Downloading|Installing|Successfully)/,
+  });
+  writeFileSync(marker, `${CHDB_CORE_VERSION}\n`);
+  return python;
 }
 
-export async function ensureClickHouseInstalled(log: Log): Promise<string> {
-  const found = serverBinary();
-  if (found) return found;
-  await ensureAptPackages(["clickhouse-server", "clickhouse-client"], log);
-  const installed = serverBinary();
-  if (!installed) throw new Error("clickhouse-server is still missing after installing the Debian package");
-  return installed;
+/** The server's config.xml and users.xml for this home, ports and database. */
+export function renderServerConfig(options: { dir: string; host: string; httpPort: number; tcpPort: number; database: string }): { config: string; users: string } {
+  const access = readFileSync(join(ROOT, "infra/clickhouse/access.xml"), "utf8").replace(/^[\s\S]*?<clickhouse>|<\/clickhouse>\s*$/g, "");
+  const config = readFileSync(join(ROOT, "infra/clickhouse/config.xml"), "utf8")
+    .replaceAll("@DATA@", options.dir)
+    .replaceAll("@HOST@", options.host)
+    .replaceAll("@HTTP_PORT@", String(options.httpPort))
+    .replaceAll("@TCP_PORT@", String(options.tcpPort))
+    .replace("@ACCESS@", access.trim());
+  const users = readFileSync(join(ROOT, "infra/clickhouse/users.xml"), "utf8").replaceAll("ON hindsight.", `ON ${options.database}.`);
+  return { config, users };
 }
 
 /** Starts the server unless something already listens on its HTTP port. True if this call started it. */
 export async function startLocalClickHouse(options: LocalClickHouseOptions): Promise<boolean> {
   if (await portOpen(options.host, options.httpPort)) return false;
+  const database = options.database ?? "hindsight";
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`refusing database name ${JSON.stringify(database)}`);
   const binary = await ensureClickHouseInstalled(options.log);
   const dir = dirOf(options.home);
-  for (const sub of ["data", "tmp", "user_files", "format_schemas", "log"]) mkdirSync(join(dir, sub), { recursive: true });
-  const config = readFileSync(join(ROOT, "infra/clickhouse/config.xml"), "utf8")
-    .replaceAll("@DATA@", dir)
-    .replaceAll("@HTTP_PORT@", String(options.httpPort))
-    .replaceAll("@TCP_PORT@", String(options.tcpPort ?? 9000))
-    .replaceAll("@CONFIG_DIR@", join(ROOT, "infra/clickhouse"))
-    .replaceAll("<listen_host>127.0.0.1</listen_host>", `<listen_host>${options.host}</listen_host>`);
-  const configFile = join(dir, "config.xml");
-  writeFileSync(configFile, config);
-  options.log(`starting ClickHouse on ${options.host}:${options.httpPort}`);
-  const pid = spawnDetached(binary, [`--config-file=${configFile}`], {
+  for (const sub of ["data", "tmp", "user_files", "format_schemas", "log", "import"]) mkdirSync(join(dir, sub), { recursive: true });
+  const { config, users } = renderServerConfig({ dir, host: options.host, httpPort: options.httpPort, tcpPort: options.tcpPort ?? 9000, database });
+  writeFileSync(join(dir, "config.xml"), config);
+  writeFileSync(join(dir, "users.xml"), users);
+  options.log(`starting ClickHouse ${CHDB_CORE_VERSION.replace(/\.\d+$/, "")} on ${options.host}:${options.httpPort}`);
+  const pid = spawnDetached(binary, ["-c", SERVE, join(dir, "import")], {
     logFile: join(dir, "log", "stdout.log"),
     pidFile: clickhousePidFile(options.home),
     cwd: dir,
@@ -61,7 +91,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
       const res = await fetch(`http://${options.host}:${options.httpPort}/ping`);
       return res.ok;
     },
-    { timeoutMs: 60_000, pid, logFile: clickhouseLogFile(options.home) },
+    { timeoutMs: 60_000, pid, logFile: join(dir, "log", "stdout.log") },
   );
   return true;
 }

@@ -48,7 +48,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
     // Both at once: the JVM and ClickHouse each take a few seconds to come up.
     [startedKafka, startedClickHouse] = await Promise.all([
       embedded.kafka ? startLocalKafka({ home, host: broker.host, port: broker.port, partitions: config.topics.partitions, log }) : requireReachable("KAFKA_BROKERS", broker),
-      embedded.clickhouse ? startLocalClickHouse({ home, host: ch.host, httpPort: ch.port, tcpPort: options.clickhouseTcpPort, log }) : requireReachable("CLICKHOUSE_URL", ch),
+      embedded.clickhouse ? startLocalClickHouse({ home, host: ch.host, httpPort: ch.port, tcpPort: options.clickhouseTcpPort, database: config.clickhouse.database, log }) : requireReachable("CLICKHOUSE_URL", ch),
     ]);
     await prepare(config, log);
   } catch (err) {

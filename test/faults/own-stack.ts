@@ -77,7 +77,7 @@ export async function startOwnStack(name: string, ports: OwnPorts, settings: Rec
     if (!started) throw new Error(`port ${ports.kafka} is taken by another process; the fault stack needs its own broker there`);
   };
   const startClickHouse = async () => {
-    const started = await startLocalClickHouse({ home, host: "127.0.0.1", httpPort: ports.clickhouseHttp, tcpPort: ports.clickhouseTcp, log });
+    const started = await startLocalClickHouse({ home, host: "127.0.0.1", httpPort: ports.clickhouseHttp, tcpPort: ports.clickhouseTcp, database: config.clickhouse.database, log });
     if (!started) throw new Error(`port ${ports.clickhouseHttp} is taken by another process; the fault stack needs its own ClickHouse there`);
   };
   await Promise.all([startBroker(), startClickHouse()]);

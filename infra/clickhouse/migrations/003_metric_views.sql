@@ -56,10 +56,10 @@ FROM
             SELECT model_id, model_version, stage, window_start AS base_start, slice_key, slice_value,
                    predictions AS v_predictions, expected_correct AS v_expected_correct, expected_n AS v_expected_n
             FROM {{db}}.window_volume FINAL
-        )
+        ) AS base
         CROSS JOIN {{db}}.window_sizes
         GROUP BY model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value
-    )
+    ) AS volume
     ANY LEFT JOIN
     (
         SELECT model_id, model_version, stage, window_seconds,
@@ -91,17 +91,17 @@ FROM
                    ape_sum AS s_ape_sum, ape_n AS s_ape_n, y_sum AS s_y_sum, y_sq_sum AS s_y_sq_sum,
                    delay_bins AS s_delay_bins, delay_counts AS s_delay_counts, delay_max_ms AS s_delay_max_ms
             FROM {{db}}.window_label_stats FINAL
-        )
+        ) AS base
         CROSS JOIN {{db}}.window_sizes
         GROUP BY model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value
-    )
+    ) AS label_stats
     USING (model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value)
-)
+) AS windows
 ANY LEFT JOIN
 (
     SELECT model_id, argMax(task, updated_at_ms) AS task, argMax(slice_keys, updated_at_ms) AS model_slice_keys
     FROM {{db}}.models GROUP BY model_id
-)
+) AS model_specs
 USING (model_id)
 -- Slices of keys the model no longer declares (statistics computed under an older declaration).
 WHERE slice_key = '' OR empty(model_slice_keys) OR has(model_slice_keys, slice_key);
@@ -119,7 +119,7 @@ SELECT
     delay_quantiles_s[3] AS delay_p99_s,
     min(delay_ms) / 1000 AS delay_min_s,
     max(delay_ms) / 1000 AS delay_max_s
-FROM (SELECT model_id, model_version, stage, event_time, delay_ms FROM {{db}}.labeled_predictions FINAL)
+FROM (SELECT model_id, model_version, stage, event_time, delay_ms FROM {{db}}.labeled_predictions FINAL) AS labelled
 CROSS JOIN {{db}}.window_sizes
 GROUP BY model_id, model_version, stage, window_seconds, window_start;
 
@@ -148,12 +148,12 @@ FROM
             FROM {{db}}.label_events
         )
         GROUP BY model_id, prediction_id
-    )
+    ) AS by_prediction
     ARRAY JOIN observations AS observed, sources AS source, arrayEnumerate(observations) AS position
     ANY LEFT JOIN
     (
         SELECT DISTINCT model_id, prediction_id, toUInt8(1) AS seen FROM {{db}}.predictions_by_time
-    )
+    ) AS seen_predictions
     USING (model_id, prediction_id)
-)
+) AS observations
 GROUP BY model_id, source;

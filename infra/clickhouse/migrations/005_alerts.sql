@@ -143,11 +143,11 @@ FROM
            suppress_score, suppressor_version, suppress_reason,
            toDateTime(intDiv(first_seen_wall_ms, 1000)) AS first_seen_at
     FROM {{db}}.alerts_state FINAL
-)
+) AS alert_rows
 ANY LEFT JOIN
 (
     SELECT alert_id, argMax(action, at_ms) AS feedback, toDateTime(intDiv(max(at_ms), 1000)) AS feedback_at
     FROM {{db}}.alert_feedback
     GROUP BY alert_id
-)
+) AS latest_feedback
 USING (alert_id);

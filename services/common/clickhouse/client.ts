@@ -32,19 +32,17 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     username: options.user,
     password: options.password,
     request_timeout: options.requestTimeoutMs ?? 60_000,
-    // 18.16 knows neither of the settings the client adds by default for these.
-    clickhouse_settings: {},
-    compression: { request: false, response: false },
+    compression: { request: false, response: true },
     // Failures surface as errors to our callers, who log them with context (and retry or not).
     log: { level: ClickHouseLogLevel.OFF },
   });
   return {
     database: options.database,
     async command(statement) {
-      await client.command({ query: statement.text });
+      await client.command({ query: statement.text, query_params: statement.params });
     },
     async rows<T>(query: Sql) {
-      const result = await client.query({ query: query.text, format: "JSONEachRow" });
+      const result = await client.query({ query: query.text, query_params: query.params, format: "JSONEachRow" });
       return result.json<T>();
     },
     async insertJsonEachRow(table, chunks) {
