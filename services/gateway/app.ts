@@ -44,6 +44,9 @@ export interface GatewayContext {
   metrics: { accepted: Counter<"kind">; rejected: Counter<"kind"> };
 }
 
+/** Routes under /v1/ carry the per-token rate limit; health, metrics and the dashboard's files do not. */
+export const isLimitedRoute = (routeUrl: string | undefined): boolean => routeUrl !== undefined && routeUrl.startsWith("/v1/");
+
 export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     const { registry } = deps;
@@ -107,7 +110,8 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
       max: config.http.rateLimitPerMinute,
       timeWindow: 60_000,
       keyGenerator: auth.rateLimitKey,
-      allowList: (request) => !request.url.startsWith("/v1/"),
+      // Judged by the route fastify matched, never the raw URL: `/%76%31/models` is /v1/models too.
+      allowList: (request) => !isLimitedRoute(request.routeOptions.url),
       errorResponseBuilder: (_request, context) =>
         Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded for this token; retry in ${context.after}`), { statusCode: context.statusCode, code: "rate_limited" }),
     });
