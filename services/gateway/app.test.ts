@@ -16,7 +16,7 @@ async function appWith(deps: Partial<GatewayDeps>) {
   const app = Fastify();
   await app.register(
     buildApp(config, {
-      producer: { send: async () => {}, disconnect: async () => {} },
+      producer: { send: async () => {}, disconnect: async () => {}, maxBatchBytes: 900_000 },
       registry: createRegistry("gateway-test"),
       checks: { kafka: async () => true, clickhouse: async () => true },
       consumerLag: async () => ({}),
@@ -46,7 +46,7 @@ const event = {
 
 describe("gateway failure answers", () => {
   it("answers 503 with Retry-After when Kafka refuses the batch, accepting nothing", async () => {
-    const app = await appWith({ producer: { send: async () => Promise.reject(new Error("broker down")), disconnect: async () => {} } });
+    const app = await appWith({ producer: { send: async () => Promise.reject(new Error("broker down")), disconnect: async () => {}, maxBatchBytes: 900_000 } });
     const res = await app.inject({ method: "POST", url: "/v1/predictions", headers: { authorization: `Bearer ${TOKEN}` }, payload: [event] });
     expect(res.statusCode).toBe(503);
     expect(res.headers["retry-after"]).toBe("5");

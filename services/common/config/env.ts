@@ -15,12 +15,20 @@ const TokenSpec = z.object({
 export type TokenSpec = z.infer<typeof TokenSpec>;
 export type Scope = TokenSpec["scopes"][number];
 
+/**
+ * Default of HINDSIGHT_KAFKA_MAX_BATCH_BYTES: safely under the broker's default message.max.bytes
+ * (1,048,588), which refuses a larger record batch for a partition.
+ */
+export const DEFAULT_PRODUCE_MAX_BYTES = 900_000;
+
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case identifier ([a-z_][a-z0-9_]*)");
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
 
 const EnvSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).default("127.0.0.1:9092"),
   KAFKA_CLIENT_ID: z.string().default("hindsight"),
+  // Producers send in calls of at most this many bytes; keep it under the broker's (and topics') message.max.bytes.
+  HINDSIGHT_KAFKA_MAX_BATCH_BYTES: int(DEFAULT_PRODUCE_MAX_BYTES, 16 * 1024),
   CLICKHOUSE_URL: z.url().default("http://127.0.0.1:8123"),
   CLICKHOUSE_USER: z.string().default("default"),
   CLICKHOUSE_PASSWORD: z.string().default(""),
@@ -73,7 +81,8 @@ const EnvSchema = z.object({
 });
 
 export interface Config {
-  kafka: { brokers: string[]; clientId: string };
+  /** maxBatchBytes: the most bytes of records one produce call carries (chunks stay under the broker's limit). */
+  kafka: { brokers: string[]; clientId: string; maxBatchBytes: number };
   topics: { predictions: string; labels: string; dlq: string; partitions: number };
   clickhouse: { url: string; user: string; password: string; database: string; analyst: { user: string; password: string } };
   http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[]; rateLimitPerMinute: number };
@@ -114,7 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   return {
-    kafka: { brokers: e.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean), clientId: e.KAFKA_CLIENT_ID },
+    kafka: { brokers: e.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean), clientId: e.KAFKA_CLIENT_ID, maxBatchBytes: e.HINDSIGHT_KAFKA_MAX_BATCH_BYTES },
     topics: {
       predictions: `${e.HINDSIGHT_TOPIC_PREFIX}.predictions`,
       labels: `${e.HINDSIGHT_TOPIC_PREFIX}.labels`,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { withSendDeadline, type KafkaProducer } from "./client.js";
+import { chunkByBytes, messageBytes, MessageTooLargeError, withSendDeadline, type KafkaProducer, type OutgoingMessage } from "./client.js";
 import { retriable } from "./consumer.js";
 
 function producer(send: () => Promise<void>): KafkaProducer {
-  return { send, disconnect: async () => {} };
+  return { send, disconnect: async () => {}, maxBatchBytes: 1_000 };
 }
 
 describe("withSendDeadline", () => {
@@ -27,5 +27,42 @@ describe("retriable", () => {
     expect(wrapped).toMatchObject({ retriable: true, message: "batch handler failed: Failed to find group coordinator" });
     expect(wrapped.cause).toBe(cause);
     expect(retriable("text").message).toBe("batch handler failed: text");
+  });
+});
+
+describe("chunkByBytes", () => {
+  const msg = (i: number, bytes: number): OutgoingMessage => ({ key: `k-${i}`, value: Buffer.alloc(bytes, 1), headers: { "hindsight-schema": "prediction.v1" } });
+
+  it("keeps every chunk's record batch under the limit, in order, without losing a message", () => {
+    const messages = Array.from({ length: 5000 }, (_, i) => msg(i, 900 + (i % 700)));
+    const chunks = chunkByBytes(messages, 100_000);
+    expect(chunks.length).toBeGreaterThan(50);
+    expect(chunks.flat()).toEqual(messages);
+    // Batch header (61 bytes) plus the records' upper bounds.
+    for (const c of chunks) expect(61 + c.reduce((n, m) => n + messageBytes(m), 0)).toBeLessThanOrEqual(100_000);
+  });
+
+  it("sends a batch that fits as one chunk, and nothing for no messages", () => {
+    expect(chunkByBytes([msg(1, 10), msg(2, 10)], 100_000)).toHaveLength(1);
+    expect(chunkByBytes([], 100_000)).toEqual([]);
+  });
+
+  it("counts keys and headers, not only values", () => {
+    const big = { key: "k".repeat(600), value: Buffer.alloc(10), headers: { h: "v".repeat(600) } };
+    expect(messageBytes(big)).toBeGreaterThan(1_200);
+    expect(chunkByBytes([big, big], 2_000)).toHaveLength(2);
+  });
+
+  it("refuses, naming its index and the limit, a message that fits in no chunk", () => {
+    const err = (() => {
+      try {
+        chunkByBytes([msg(0, 10), msg(1, 5_000), msg(2, 10)], 4_096);
+      } catch (e) {
+        return e as MessageTooLargeError;
+      }
+    })();
+    expect(err).toBeInstanceOf(MessageTooLargeError);
+    expect(err).toMatchObject({ index: 1, limit: 4_096 });
+    expect(err!.message).toMatch(/message 1 takes \d+ bytes in a record batch, over the limit of 4096 bytes/);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { Kafka, logLevel, Partitioners, type Admin, type Producer, type LogEntry } from "kafkajs";
 import type { Logger } from "../observability/logger.js";
+import { DEFAULT_PRODUCE_MAX_BYTES } from "../config/env.js";
 
 export interface KafkaOptions {
   brokers: string[];
@@ -11,7 +12,12 @@ export interface KafkaOptions {
   logger: Logger;
   /** Connection attempts before giving up; startup waits this long for a broker. */
   retries?: number;
+  /** Most bytes of records one produce call carries; producers made from this client inherit it. */
+  maxBatchBytes?: number;
 }
+
+/** The produce limit of each client made by createKafka, so that every producer made from it keeps under the broker's. */
+const batchLimits = new WeakMap<Kafka, number>();
 
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
@@ -22,7 +28,7 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
 
 export function createKafka(options: KafkaOptions): Kafka {
   const log = options.logger.child({ component: "kafkajs" });
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
     connectionTimeout: 3_000,
@@ -36,12 +42,20 @@ export function createKafka(options: KafkaOptions): Kafka {
         log[LEVELS[level] ?? "info"](rest, message);
       },
   });
+  batchLimits.set(kafka, options.maxBatchBytes ?? DEFAULT_PRODUCE_MAX_BYTES);
+  return kafka;
 }
 
 export interface KafkaProducer {
-  /** Sends and waits for the broker's acknowledgement from all in-sync replicas. */
+  /**
+   * Sends and waits for the broker's acknowledgement from all in-sync replicas, in produce calls
+   * of at most `maxBatchBytes` each (in order); throws MessageTooLargeError, sending nothing, when
+   * one message alone is over the limit. If a later call fails, earlier ones stay delivered.
+   */
   send(topic: string, messages: OutgoingMessage[]): Promise<void>;
   disconnect(): Promise<void>;
+  /** The most bytes of records one produce call carries; no single message may exceed it. */
+  readonly maxBatchBytes: number;
 }
 
 export interface OutgoingMessage {
@@ -50,17 +64,73 @@ export interface OutgoingMessage {
   headers?: Record<string, string>;
 }
 
-export async function createProducer(kafka: Kafka): Promise<KafkaProducer> {
+/** Thrown before anything is sent when a message cannot fit in any produce call. */
+export class MessageTooLargeError extends Error {
+  override readonly name = "MessageTooLargeError";
+  constructor(
+    /** Position of the first such message in the array passed to `send`. */
+    readonly index: number,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`message ${index} takes ${bytes} bytes in a record batch, over the limit of ${limit} bytes per produce (HINDSIGHT_KAFKA_MAX_BATCH_BYTES)`);
+  }
+}
+
+// Kafka's record batch header, and an upper bound on one record's framing (length, attributes,
+// timestamp and offset deltas, key and value lengths and header count as varints; per header its
+// two lengths), so that the estimate is never below what the broker counts.
+const BATCH_OVERHEAD = 61;
+const RECORD_OVERHEAD = 36;
+const HEADER_OVERHEAD = 10;
+
+/** An upper bound on the bytes one message takes in a record batch. */
+export function messageBytes(m: OutgoingMessage): number {
+  let n = RECORD_OVERHEAD + m.value.length + (m.key === null ? 0 : Buffer.byteLength(m.key));
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += HEADER_OVERHEAD + Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}
+
+/** The most bytes one message may take so that it fits in a produce call under `maxBatchBytes`. */
+export const maxMessageBytes = (maxBatchBytes: number) => maxBatchBytes - BATCH_OVERHEAD;
+
+/**
+ * Splits messages, in order, into runs whose record batches stay under `maxBatchBytes` even if the
+ * whole run lands on one partition (the broker's message.max.bytes is per partition's batch).
+ */
+export function chunkByBytes(messages: OutgoingMessage[], maxBatchBytes: number): OutgoingMessage[][] {
+  const budget = maxMessageBytes(maxBatchBytes);
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  messages.forEach((m, index) => {
+    const size = messageBytes(m);
+    if (size > budget) throw new MessageTooLargeError(index, size, maxBatchBytes);
+    if (bytes + size > budget && current.length > 0) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  });
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export async function createProducer(kafka: Kafka, options: { maxBatchBytes?: number } = {}): Promise<KafkaProducer> {
+  const maxBatchBytes = options.maxBatchBytes ?? batchLimits.get(kafka) ?? DEFAULT_PRODUCE_MAX_BYTES;
   // The Java-compatible murmur2 partitioner, so producers in other languages that key by
   // prediction_id put a prediction and its labels on the same partition as we do.
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   return {
     async send(topic, messages) {
-      if (messages.length === 0) return;
-      await producer.send({ topic, acks: -1, messages });
+      // One after another, so a key's messages keep their order across chunks.
+      for (const chunk of chunkByBytes(messages, maxBatchBytes)) await producer.send({ topic, acks: -1, messages: chunk });
     },
     disconnect: () => producer.disconnect(),
+    maxBatchBytes,
   };
 }
 
@@ -78,6 +148,7 @@ export function withSendDeadline(producer: KafkaProducer, ms: number): KafkaProd
         producer.send(topic, messages).then(resolve, reject).finally(() => clearTimeout(timer));
       }),
     disconnect: () => producer.disconnect(),
+    maxBatchBytes: producer.maxBatchBytes,
   };
 }
 

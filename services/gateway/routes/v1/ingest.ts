@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodType } from "zod";
 import { LabelHttp, PredictionHttp, type LabelEvent, type PredictionEvent } from "../../../../schemas/events.js";
 import { encode, SCHEMAS } from "../../../common/kafka/avro-codec.js";
-import type { OutgoingMessage } from "../../../common/kafka/client.js";
+import { maxMessageBytes, messageBytes, MessageTooLargeError, type OutgoingMessage } from "../../../common/kafka/client.js";
 import { batchItems, UnparsableLine } from "../../batch-body.js";
 import type { GatewayContext } from "../../app.js";
 import { principalOf } from "../../auth.js";
@@ -23,8 +23,13 @@ export interface Rejection {
 const MAX_ISSUES_PER_ITEM = 5;
 
 /** `refuse` vetoes a valid item (e.g. a model the token may not touch) with the field and reason. */
-export function validateBatch<T>(items: unknown[], schema: ZodType<T>, refuse?: (item: T) => { path: string; message: string } | undefined): { valid: T[]; rejected: Rejection[] } {
+export function validateBatch<T>(
+  items: unknown[],
+  schema: ZodType<T>,
+  refuse?: (item: T) => { path: string; message: string } | undefined,
+): { valid: T[]; rejected: Rejection[]; /** Each valid item's index in the batch. */ validIndex: number[] } {
   const valid: T[] = [];
+  const validIndex: number[] = [];
   const rejected: Rejection[] = [];
   items.forEach((item, index) => {
     if (item instanceof UnparsableLine) {
@@ -34,14 +39,32 @@ export function validateBatch<T>(items: unknown[], schema: ZodType<T>, refuse?: 
     const parsed = schema.safeParse(item);
     const refused = parsed.success ? refuse?.(parsed.data) : undefined;
     if (refused) rejected.push({ index, ...refused });
-    else if (parsed.success) valid.push(parsed.data);
+    else if (parsed.success) {
+      valid.push(parsed.data);
+      validIndex.push(index);
+    }
     else {
       for (const issue of parsed.error.issues.slice(0, MAX_ISSUES_PER_ITEM)) {
         rejected.push({ index, path: issue.path.join("."), message: issue.message });
       }
     }
   });
-  return { valid, rejected };
+  return { valid, rejected, validIndex };
+}
+
+/** The 413 for events that alone exceed one produce call: nothing was sent, each such event is named by its index. */
+function tooLarge(messages: OutgoingMessage[], validIndex: number[], limit: number) {
+  const rejected = messages.flatMap((m, i) => {
+    const bytes = messageBytes(m);
+    return bytes > maxMessageBytes(limit) ? [{ index: validIndex[i]!, path: "", message: `this event takes ${bytes} bytes encoded, over the limit of ${limit} bytes per Kafka produce` }] : [];
+  });
+  return {
+    error: {
+      code: "event_too_large",
+      message: `${rejected.length} event(s) encode to more than the limit of ${limit} bytes per Kafka produce (HINDSIGHT_KAFKA_MAX_BATCH_BYTES); nothing from this batch was accepted: shrink or drop them and resend`,
+    },
+    rejected,
+  };
 }
 
 export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -64,7 +87,7 @@ export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       }
       const principal = principalOf(request);
       // Per item, like any other invalid field: the rest of the batch still goes through.
-      const { valid, rejected } = validateBatch(body.items, schema, (event) =>
+      const { valid, rejected, validIndex } = validateBatch(body.items, schema, (event) =>
         principal.canAccessModel(event.model_id) ? undefined : { path: "model_id", message: `this token may not send ${kind}s for model '${event.model_id}'` },
       );
       const receivedAt = Date.now();
@@ -76,11 +99,13 @@ export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         headers: { "hindsight-schema": SCHEMAS[kind].name },
       }));
       try {
+        // The producer sends in chunks under the broker's per-batch limit, so any batch the body limit lets in fits.
         await deps.producer.send(topic, messages);
       } catch (err) {
+        if (err instanceof MessageTooLargeError) return reply.code(413).send(tooLarge(messages, validIndex, err.limit));
         request.log.error({ err }, "producing to Kafka failed");
-        // Nothing of this batch is promised; a retry of the whole batch is safe (duplicates collapse).
-        return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "Kafka is unavailable; nothing from this batch was accepted, retry it" } });
+        // Some chunks may have gone through; a retry of the whole batch is safe (events carry their keys, duplicates collapse).
+        return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "Kafka is unavailable; this batch was not accepted, retry it whole" } });
       }
       metrics.accepted.inc({ kind }, valid.length);
       metrics.rejected.inc({ kind }, body.items.length - valid.length);
