@@ -1,85 +1,121 @@
 /**
- * Suppressor benchmark: a seeded alert history (bench/alert-history.ts: responders with structure,
- * noise and drift) replayed in time order. The suppressor and the baselines train on the first 80%
- * and are scored on the last 20%, retraining (and refreshing the baselines' acted rates) every 7
- * days on what was known by then; the threshold (median over the rolling validation folds' ones,
- * carried over between trainings) and the baseline's cut-off are chosen on training data only. Also: training time, and ONNX scoring time
- * per alert (batched and one at a time), against the TypeScript model's own prediction in the same run.
+ * Suppressor benchmark over alert-history families (bench/alert-families): each family is replayed
+ * in time order, training on the first 80 % and scoring the last 20 % alert by alert, retraining
+ * every 7 days on what was known by then, with only surfaced alerts reporting back (as with the
+ * suppressor switched on). Thresholds and cut-offs are chosen on training data only.
  *
- *   npm run bench:suppressor -- [--days 120] [--seed 7] [--algorithm boosted_trees|logistic|both] [--retrain-days 7]
+ * Which families the design was chosen on was fixed before any figure was seen:
+ *   design:   classic (the original generator, seed 7) and per-model
+ *   held out: many-types, slice-hours, bursty-noisy, drifting, rare-acted
+ * No setting of the suppressor was chosen by looking at a held-out family's figures.
+ *
+ * One row per family: the suppressor's share of alerts held back and its recall of acted-on
+ * alerts; the oracle's share (it knows each alert's true chance of being acted on and holds back
+ * the least likely until recall would fall below 99 %), and the ratio; the per-type acted-rate
+ * baseline and a plain gradient-boosted model on the raw fields, both with thresholds from the
+ * training part only. Then training time on 100,000 alerts and scoring time per alert.
+ *
+ *   npm run bench:suppressor -- [--families a,b,...] [--retrain-days 7] [--speed true|false]
  */
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES, SuppressorHistory } from "../services/common/domain/suppressor/features.js";
-import { predict, type Algorithm } from "../services/common/domain/suppressor/model.js";
-import { bestBaselineAtRecall, replay } from "../services/common/domain/suppressor/replay.js";
-import { replayText } from "../services/cli/suppressor.js";
+import { predict } from "../services/common/domain/suppressor/model.js";
+import { fitSuppressor, replay, sortByTime } from "../services/common/domain/suppressor/replay.js";
+import type { AlertRecord } from "../services/common/domain/suppressor/types.js";
 import { exportOnnx } from "../services/evaluator/suppressor/onnx-export.js";
 import { loadOnnxModel } from "../services/evaluator/suppressor/onnx-scorer.js";
 import { generateWithChances } from "./alert-history.js";
+import { FAMILIES } from "./alert-families/families.js";
+import { rawBoostedBaseline } from "./alert-families/raw-baseline.js";
 
-const { values } = parseArgs({ options: { days: { type: "string", default: "120" }, seed: { type: "string", default: "7" }, algorithm: { type: "string", default: "both" }, "retrain-days": { type: "string", default: "7" } } });
-const days = Number(values.days);
-const seed = Number(values.seed);
-const algorithms: Algorithm[] = values.algorithm === "both" ? ["boosted_trees", "logistic"] : [values.algorithm as Algorithm];
+const { values } = parseArgs({
+  options: { families: { type: "string" }, "retrain-days": { type: "string", default: "7" }, speed: { type: "string", default: "true" } },
+});
+const chosen = values.families?.split(",") ?? FAMILIES.map((f) => f.name);
+const unknown = chosen.filter((n) => !FAMILIES.some((f) => f.name === n));
+if (unknown.length > 0) throw new Error(`unknown families: ${unknown.join(", ")} (known: ${FAMILIES.map((f) => f.name).join(", ")})`);
+const retrainEveryMs = Number(values["retrain-days"]) * 86_400_000;
+const TARGET_RECALL = 0.99;
+const TARGET_RATIO = 0.9;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-const { alerts, chances } = generateWithChances({ days, seed });
-const acted = alerts.filter((a) => a.action === "acted").length;
-process.stdout.write(`history: ${alerts.length} alerts over ${days} days (seed ${seed}), ${pct(acted / alerts.length)} acted on\n`);
-
-// The oracle knows each alert's true chance of action: the most any suppressor could hold back at a recall.
-const split = Math.floor(alerts.length * 0.8);
-const test = alerts.slice(split).map((a, i) => ({ a, p: chances[split + i]! }));
-const testActed = test.filter((t) => t.a.action === "acted").length;
-const oracle = (recall: number) => {
+/** The oracle: holds back the decidable alerts with the lowest true chances while recall stays at `recall`. */
+function oracleShare(test: Array<{ a: AlertRecord; p: number }>, recall: number): number {
+  const acted = test.filter((t) => t.a.action === "acted").length;
   const decidable = test.filter((t) => t.a.severity !== "critical" && t.a.rule_kind !== "slo").sort((x, y) => x.p - y.p);
   let missed = 0;
   let k = 0;
   for (; k < decidable.length; k++) {
-    if (decidable[k]!.a.action === "acted" && (missed + 1) / testActed > 1 - recall) break;
-    if (decidable[k]!.a.action === "acted") missed++;
+    if (decidable[k]!.a.action === "acted") {
+      if ((missed + 1) / acted > 1 - recall) break;
+      missed++;
+    }
   }
   return k / test.length;
+}
+
+const header = ["family", "held out", "alerts", "acted", "suppressor", "recall", "oracle", "ratio", "target", "acted-rate baseline", "raw GBT baseline", "replay"];
+const rows: string[][] = [];
+const print = () => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
 };
 
-for (const algorithm of algorithms) {
+for (const family of FAMILIES.filter((f) => chosen.includes(f.name))) {
+  const { alerts, chances } = family.generate();
   const started = performance.now();
-  const report = replay(alerts, { algorithm, retrainEveryMs: Number(values["retrain-days"]) * 86_400_000 });
+  const report = replay(alerts, { retrainEveryMs });
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`\n== ${algorithm} (replay incl. ${1 + report.retrains} trainings of 3 validation-fold fits and a final fit each: ${seconds.toFixed(1)} s) ==\n${replayText(report)}`);
-  const best = bestBaselineAtRecall(report);
+  // The replay sorts by time; the families are generated in time order already, so indices line up.
+  const split = report.train.alerts;
+  const test = alerts.slice(split).map((a, i) => ({ a, p: chances[split + i]! }));
+  const oracle = oracleShare(test, TARGET_RECALL);
   const s = report.suppressor;
-  process.stdout.write(
-    `oracle at the same recall (${pct(s.recall)}) would suppress ${pct(oracle(s.recall))}; target: >= 60% suppressed at >= 98% recall: ` +
-      `${s.suppressedShare >= 0.6 && s.recall >= 0.98 ? "met" : "NOT met"}; beats baselines: ${(best?.figures.suppressedShare ?? 0) < s.suppressedShare ? "yes" : "no"}\n`,
-  );
+  const ratio = oracle > 0 ? s.suppressedShare / oracle : 0;
+  const rated = report.baselines[1]!.figures;
+  const raw = rawBoostedBaseline(alerts.slice(0, split), alerts.slice(split), 0.985);
+  const met = s.recall >= TARGET_RECALL && ratio >= TARGET_RATIO;
+  rows.push([
+    family.name, family.heldOut ? "held out" : "design", String(test.length), pct(s.acted / s.alerts), pct(s.suppressedShare), pct(s.recall), pct(oracle),
+    `${(100 * ratio).toFixed(0)}%`, met ? "met" : "missed", `${pct(rated.suppressedShare)} at ${pct(rated.recall)}`, `${pct(raw.heldBack)} at ${pct(raw.recall)}`,
+    `${seconds.toFixed(0)} s`,
+  ]);
+  process.stderr.write(`${family.name}: ${family.summary}; ${report.retrains} retrainings; decisions ${JSON.stringify(report.reasons)}\n`);
+}
+process.stdout.write(
+  `suppressor and baselines scored on the last 20 % of each family; oracle and target at ${pct(TARGET_RECALL)} recall, target ratio ${TARGET_RATIO * 100}%\n${print()}\n`,
+);
 
-  // Scoring speed: ONNX (onnxruntime-node) against the TypeScript model on the same feature rows.
+if (values.speed === "true") {
+  // Training time on 100,000 alerts (the original generator over 255 days), and scoring time per alert.
+  const { alerts } = generateWithChances({ days: 255, seed: 7 });
+  const big = sortByTime(alerts).slice(0, 100_000);
+  let t = performance.now();
+  const fitted = fitSuppressor(big);
+  const trainSeconds = (performance.now() - t) / 1000;
   const history = new SuppressorHistory();
-  const rows = alerts.slice(0, 5000).map((r) => {
+  const sample = big.slice(-5000);
+  for (const r of big.slice(0, -5000)) history.add(r);
+  t = performance.now();
+  const rows5k = sample.map((r) => {
     const x = history.features(r);
     history.add(r);
     return x;
   });
-  const bytes = exportOnnx(report.fitted.model, { featureNames: FEATURE_NAMES, threshold: report.fitted.threshold, version: "bench" });
+  const featureUs = ((performance.now() - t) * 1000) / sample.length;
+  const bytes = exportOnnx(fitted.model, { featureNames: FEATURE_NAMES, threshold: fitted.threshold, version: "bench" });
   const scorer = await loadOnnxModel(bytes);
-  await scorer.score(rows.slice(0, 100));
-  let t = performance.now();
-  await scorer.score(rows);
-  const batchUs = ((performance.now() - t) * 1000) / rows.length;
+  await scorer.score(rows5k.slice(0, 100));
   t = performance.now();
-  for (const row of rows.slice(0, 1000)) await scorer.score([row]);
-  const singleUs = ((performance.now() - t) * 1000) / 1000;
+  for (const row of rows5k.slice(0, 1000)) await scorer.score([row]);
+  const onnxUs = ((performance.now() - t) * 1000) / 1000;
   t = performance.now();
-  for (const row of rows) predict(report.fitted.model, row);
-  const tsUs = ((performance.now() - t) * 1000) / rows.length;
-  t = performance.now();
-  const h2 = new SuppressorHistory();
-  for (const r of alerts.slice(0, 5000)) (h2.features(r), h2.add(r));
-  const featureUs = ((performance.now() - t) * 1000) / 5000;
+  for (const row of rows5k) predict(fitted.model, row);
+  const tsUs = ((performance.now() - t) * 1000) / rows5k.length;
   await scorer.close();
   process.stdout.write(
-    `ONNX model ${bytes.length} bytes; per alert: ONNX batch of ${rows.length} ${batchUs.toFixed(2)} µs, ONNX one at a time ${singleUs.toFixed(1)} µs, ` +
-      `TypeScript model ${tsUs.toFixed(2)} µs (ONNX single/TS ${(singleUs / tsUs).toFixed(0)}×), features ${featureUs.toFixed(1)} µs\n`,
+    `\ntraining on ${big.length} alerts (3 validation-fold fits and the final fit): ${trainSeconds.toFixed(1)} s; ` +
+      `scoring one alert: features ${featureUs.toFixed(1)} µs + ONNX ${onnxUs.toFixed(1)} µs (TypeScript model ${tsUs.toFixed(1)} µs); ONNX model ${bytes.length} bytes\n`,
   );
 }

@@ -21,7 +21,7 @@ describe("ONNX export and scoring", () => {
     ["logistic", "logistic", {}],
     ["boosted_trees", "boosted_trees", { trees: 25 }],
     // Boosting from the recent acted rate's logit: the export adds that column times its weight.
-    ["boosted_trees", "boosted_trees from a rate offset", { trees: 25, offsetFeatures: [FEATURE_NAMES.indexOf("type_recent_acted_logit"), FEATURE_NAMES.indexOf("stream_acted_logit")] }],
+    ["boosted_trees", "boosted_trees from a rate offset", { trees: 25, offsetFeatures: [FEATURE_NAMES.indexOf("type_model_recent_acted_logit"), FEATURE_NAMES.indexOf("stream_acted_logit")] }],
   ] as const;
   for (const [algorithm, name, trees] of cases) {
     it(`onnxruntime scores a ${name} model as the TypeScript model does, to 1e-6`, async () => {
@@ -49,7 +49,7 @@ describe("ONNX export and scoring", () => {
 
     const renamed = FEATURE_NAMES.map((n, i) => (i === 0 ? "something_else" : n));
     await expect(loadOnnxModel(exportOnnx(fitted.model, { featureNames: renamed, threshold: 0.1, version: "v" }))).rejects.toThrow(
-      /trained on other features .*missing: kind_threshold/,
+      new RegExp(`trained on other features .*missing: ${FEATURE_NAMES[0]}`),
     );
 
     const decoded = ModelProto.toObject(ModelProto.decode(good)) as { graph: { input: Array<{ name: string }>; node: Array<{ input: string[] }> }; metadata_props: unknown[] };

@@ -43,6 +43,8 @@ export interface BoostedTreesOptions {
    * logistic regression on them alone sets baseScore and the offset weights, the trees fit the rest.
    */
   offsetFeatures: readonly number[];
+  /** Per-row weights (default 1 each): an explored answer standing for several alerts, recent answers counting more. */
+  weights?: ArrayLike<number>;
 }
 
 export const DEFAULT_BOOSTED_TREES_OPTIONS: BoostedTreesOptions = { trees: 150, maxDepth: 4, learningRate: 0.1, l2: 1, minChildWeight: 1, maxBins: 64, offsetFeatures: [] };
@@ -82,22 +84,31 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
   if (labels.length !== n) throw new Error(`boosted trees got ${n} rows but ${labels.length} labels`);
   const d = rows[0]!.length;
   let positives = 0;
+  let total = 0;
+  const weight = o.weights;
+  if (weight && weight.length !== n) throw new Error(`boosted trees got ${n} rows but ${weight.length} weights`);
+  const w = (i: number) => (weight ? weight[i]! : 1);
   for (let i = 0; i < n; i++) {
     if (rows[i]!.length !== d) throw new Error(`row ${i} has ${rows[i]!.length} features, expected ${d}`);
     const y = labels[i]!;
     if (y !== 0 && y !== 1) throw new Error(`label ${i} must be 0 or 1, got ${y}`);
-    positives += y;
+    if (!(w(i) >= 0) || !Number.isFinite(w(i))) throw new Error(`weight ${i} must be a finite number >= 0, got ${w(i)}`);
+    positives += y * w(i);
+    total += w(i);
   }
 
   // Bin every value once: bin b means edges[b-1] < x <= edges[b]; the last bin is above every edge.
+  // Row-major (row i's feature j at i·d + j), so one pass over a node's rows fills every feature's
+  // histogram; feature j's bins sit at offsets[j] .. offsets[j+1] − 1 of a node's histogram.
   const edges: Float32Array[] = [];
-  const bins: Uint8Array[] = [];
+  const bins = new Uint8Array(n * d);
+  const offsets = new Int32Array(d + 1);
   for (let j = 0; j < d; j++) {
     const column = new Float32Array(n);
     for (let i = 0; i < n; i++) column[i] = rows[i]![j]!;
-    const e = quantileEdges(column, Math.min(o.maxBins, 255));
+    const e = quantileEdges(column, Math.min(o.maxBins, 254));
     edges.push(e);
-    const b = new Uint8Array(n);
+    offsets[j + 1] = offsets[j]! + e.length + 1;
     for (let i = 0; i < n; i++) {
       let lo = 0;
       let hi = e.length;
@@ -106,10 +117,10 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
         if (column[i]! <= e[mid]!) hi = mid;
         else lo = mid + 1;
       }
-      b[i] = lo;
+      bins[i * d + j] = lo;
     }
-    bins.push(b);
   }
+  const histogramSize = offsets[d]!;
 
   let baseScore: number;
   let offset: BoostedTreesModel["offset"];
@@ -129,75 +140,105 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
       margin[i] = z;
     }
   } else {
-    const mean = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
+    const mean = Math.min(1 - 1e-6, Math.max(1e-6, positives / Math.max(total, 1e-12)));
     baseScore = Math.fround(Math.log(mean / (1 - mean)));
     margin.fill(baseScore);
   }
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
   const trees: TreeNode[][] = [];
+  // Every node's rows are a contiguous run of `order`; a split partitions its run in place (stably).
+  const order = new Int32Array(n);
+  const scratch = new Int32Array(n);
+
+  const histogram = (from: number, to: number): Float64Array => {
+    // g at 2k, h at 2k+1 for histogram cell k
+    const hist = new Float64Array(2 * histogramSize);
+    for (let k = from; k < to; k++) {
+      const i = order[k]!;
+      const g = grad[i]!;
+      const h = hess[i]!;
+      const base = i * d;
+      for (let j = 0; j < d; j++) {
+        const cellIndex = 2 * (offsets[j]! + bins[base + j]!);
+        hist[cellIndex]! += g;
+        hist[cellIndex + 1]! += h;
+      }
+    }
+    return hist;
+  };
+
+  const bestSplit = (hist: Float64Array, G: number, H: number) => {
+    const parent = (G * G) / (H + o.l2);
+    let best: { feature: number; bin: number; gain: number } | undefined;
+    for (let j = 0; j < d; j++) {
+      const e = edges[j]!;
+      let gl = 0;
+      let hl = 0;
+      const base = offsets[j]!;
+      for (let b = 0; b < e.length; b++) {
+        gl += hist[2 * (base + b)]!;
+        hl += hist[2 * (base + b) + 1]!;
+        const hr = H - hl;
+        if (hl < o.minChildWeight || hr < o.minChildWeight) continue;
+        const gr = G - gl;
+        const gain = (gl * gl) / (hl + o.l2) + (gr * gr) / (hr + o.l2) - parent;
+        if (gain > 1e-9 && (best === undefined || gain > best.gain)) best = { feature: j, bin: b, gain };
+      }
+    }
+    return best;
+  };
 
   for (let t = 0; t < o.trees; t++) {
     for (let i = 0; i < n; i++) {
       const p = sigmoid(margin[i]!);
-      grad[i] = p - labels[i]!;
-      hess[i] = p * (1 - p);
+      grad[i] = (p - labels[i]!) * w(i);
+      hess[i] = p * (1 - p) * w(i);
+      order[i] = i;
     }
     const nodes: TreeNode[] = [];
-    const leafOf = new Int32Array(n);
-    const grow = (members: Int32Array, depth: number): number => {
+    /** Grows the node over order[from, to); `hist` is its histogram when already known (from its sibling's). */
+    const grow = (from: number, to: number, depth: number, known: Float64Array | undefined): number => {
       const index = nodes.length;
       nodes.push({ leaf: 0 });
       let G = 0;
       let H = 0;
-      for (const i of members) {
-        G += grad[i]!;
-        H += hess[i]!;
+      for (let k = from; k < to; k++) {
+        G += grad[order[k]!]!;
+        H += hess[order[k]!]!;
       }
-      const split = depth < o.maxDepth ? bestSplit(members, G, H) : undefined;
-      if (!split) {
+      const hist = depth < o.maxDepth ? (known ?? histogram(from, to)) : undefined;
+      const split = hist ? bestSplit(hist, G, H) : undefined;
+      if (!split || !hist) {
         const value = Math.fround((-G / (H + o.l2)) * o.learningRate);
         nodes[index] = { leaf: value };
-        for (const i of members) leafOf[i] = index;
+        for (let k = from; k < to; k++) margin[order[k]!]! += value;
         return index;
       }
-      const column = bins[split.feature]!;
-      const left = members.filter((i) => column[i]! <= split.bin);
-      const right = members.filter((i) => column[i]! > split.bin);
-      const l = grow(left, depth + 1);
-      const r = grow(right, depth + 1);
+      let left = from;
+      let right = 0;
+      for (let k = from; k < to; k++) {
+        const i = order[k]!;
+        if (bins[i * d + split.feature]! <= split.bin) order[left++] = i;
+        else scratch[right++] = i;
+      }
+      order.set(scratch.subarray(0, right), left);
+      // The smaller child's histogram is summed, the larger one's is the parent's minus it.
+      let leftHist: Float64Array | undefined;
+      let rightHist: Float64Array | undefined;
+      if (depth + 1 < o.maxDepth) {
+        const leftSmaller = left - from <= to - left;
+        const small = leftSmaller ? histogram(from, left) : histogram(left, to);
+        const large = new Float64Array(hist.length);
+        for (let c = 0; c < hist.length; c++) large[c] = hist[c]! - small[c]!;
+        [leftHist, rightHist] = leftSmaller ? [small, large] : [large, small];
+      }
+      const l = grow(from, left, depth + 1, leftHist);
+      const r = grow(left, to, depth + 1, rightHist);
       nodes[index] = { feature: split.feature, threshold: edges[split.feature]![split.bin]!, left: l, right: r };
       return index;
     };
-    const bestSplit = (members: Int32Array, G: number, H: number) => {
-      const parent = (G * G) / (H + o.l2);
-      let best: { feature: number; bin: number; gain: number } | undefined;
-      for (let j = 0; j < d; j++) {
-        const e = edges[j]!;
-        if (e.length === 0) continue;
-        const gHist = new Float64Array(e.length + 1);
-        const hHist = new Float64Array(e.length + 1);
-        const column = bins[j]!;
-        for (const i of members) {
-          gHist[column[i]!]! += grad[i]!;
-          hHist[column[i]!]! += hess[i]!;
-        }
-        let gl = 0;
-        let hl = 0;
-        for (let b = 0; b < e.length; b++) {
-          gl += gHist[b]!;
-          hl += hHist[b]!;
-          const hr = H - hl;
-          if (hl < o.minChildWeight || hr < o.minChildWeight) continue;
-          const gr = G - gl;
-          const gain = (gl * gl) / (hl + o.l2) + (gr * gr) / (hr + o.l2) - parent;
-          if (gain > 1e-9 && (best === undefined || gain > best.gain)) best = { feature: j, bin: b, gain };
-        }
-      }
-      return best;
-    };
-    grow(Int32Array.from({ length: n }, (_, i) => i), 0);
-    for (let i = 0; i < n; i++) margin[i]! += (nodes[leafOf[i]!] as { leaf: number }).leaf;
+    grow(0, n, 0, undefined);
     trees.push(nodes);
   }
   return { kind: "boosted_trees", baseScore, ...(offset ? { offset } : {}), trees, featureCount: d };

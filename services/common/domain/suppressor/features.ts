@@ -11,41 +11,50 @@
 import { countAtOrBelow } from "../sorted.js";
 import { alertStream, alertType, isActed, type AlertRecord } from "./types.js";
 
-/** Rule kinds with a feature of their own; any other kind (a team's own) lands in "other". */
-export const KNOWN_RULE_KINDS = ["threshold", "slo", "relative_change", "adaptive", "drift", "quality"] as const;
+/**
+ * The grains an alert's identity is learned at, finest last: its rule kind, its type (rule kind,
+ * metric, scope), the type within its model, and its stream (the type on one model and slice).
+ * Each grain's acted rate is smoothed toward the next coarser one, so a grain with few answers
+ * speaks with the voice of its parent and a grain with many answers with its own.
+ */
+export const IDENTITY_GRAINS = ["rule_kind", "type", "type_model", "stream"] as const;
+export const typeModelKey = (r: Pick<AlertRecord, "rule_kind" | "metric" | "scope" | "model">): string => `${alertType(r)}|${r.model}`;
+const typeSliceKey = (r: Pick<AlertRecord, "rule_kind" | "metric" | "scope" | "slice">): string => `${alertType(r)}|${r.slice}`;
 
 /**
  * The model's input, in this order: the documented ONNX input `features` is float32 [N, FEATURE_NAMES.length].
- * No feature grows with time alone (a type's total feedback count used to be one): trees split on
- * such a clock to memorise past periods, and every future alert lands beyond the last split.
+ * No feature grows with time alone: trees split on such a clock to memorise past periods.
+ * Conditional rates (breach size, sample size, hour, burst role) are kept per type and per type
+ * within a model; the latter is smoothed toward the former, shifted by how the type within the
+ * model differs from the type overall.
  */
 export const FEATURE_NAMES = [
-  "kind_threshold",
-  "kind_slo",
-  "kind_relative_change",
-  "kind_adaptive",
-  "kind_drift",
-  "kind_quality",
-  "kind_other",
   "severity_warning",
-  "severity_critical",
   "scope_slice",
   "log_deviation",
   "log_sample_size",
-  "deviation_z_type",
+  "deviation_z_type_model",
+  "kind_acted_logit",
   "type_acted_logit",
-  "type_recent_acted_logit",
+  "type_model_acted_logit",
   "stream_acted_logit",
-  "type_deviation_bucket_acted_logit",
-  "type_hour_bucket_acted_logit",
-  "stream_fired_1h_log",
+  "type_slice_acted_logit",
+  "type_model_recent_acted_logit",
+  "type_dev_below_acted_logit",
+  "type_dev_above_acted_logit",
+  "type_model_dev_below_acted_logit",
+  "type_model_dev_above_acted_logit",
+  "type_model_dev_near_acted_logit",
+  "type_model_samples_below_acted_logit",
+  "type_model_samples_above_acted_logit",
+  "type_model_hour_acted_logit",
+  "type_model_burst_role_acted_logit",
+  "type_model_evidence_log",
   "stream_burst_position_log",
+  "stream_fired_1h_log",
   "minutes_since_stream_fired_log",
   "deviation_change_from_stream_previous",
-  "type_burst_role_acted_logit",
-  "type_fired_24h_log",
-  "hours_since_type_acted_log",
-  "type_never_acted",
+  "hours_since_type_model_acted_log",
   "hour_sin",
   "hour_cos",
   "weekend",
@@ -57,14 +66,14 @@ const F = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<Feat
 export interface HistoryOptions {
   /** An alert nobody answered counts as ignored this long after it fired (default 24 h). */
   unacknowledgedTimeoutMs: number;
-  /** Half-life of the recent acted rate, so drift in responders' behaviour shows (default 7 days). */
+  /** Half-life of the recent acted rate, so changes in responders' behaviour show (default 7 days). */
   recentHalfLifeMs: number;
   /**
-   * Half-life of every other acted rate (type, stream, deviation and hour buckets; default 30 days):
-   * long enough to be stable, short enough that behaviour from months ago stops speaking.
+   * Half-life of every other acted rate (default 30 days): long enough to be stable, short enough
+   * that behaviour from months ago stops speaking.
    */
   memoryHalfLifeMs: number;
-  /** Pseudo-count pulling sparse acted rates toward the wider rate they refine (default 5). */
+  /** Pseudo-count pulling each grain's acted rate toward the coarser rate it refines (default 5). */
   priorStrength: number;
   /**
    * Two fires of one stream this close together belong to the same burst (default 30 min): a burst
@@ -83,8 +92,16 @@ export const DEFAULT_HISTORY_OPTIONS: HistoryOptions = {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** Upper edges of the deviation buckets (relative breach size). */
-const DEVIATION_EDGES = [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2];
+/** Breach sizes are binned on ln(deviation + 0.001), from DEV_LOW in DEV_STEP steps (bins at both ends take the rest). */
+const DEV_LOW = -7;
+const DEV_STEP = 0.1;
+const DEV_BINS = 120;
+/** "Near" a breach size: within this many bins either side (±0.3 in ln, about ±35 %). */
+const DEV_NEAR = 3;
+/** Sample sizes are binned on log10(1 + n) in quarter decades from 1 (10 samples) to 6. */
+const SAMPLE_LOW = 1;
+const SAMPLE_STEP = 0.25;
+const SAMPLE_BINS = 20;
 /** Hours since the last acted-on alert are capped here, also the value when there was none. */
 const HOURS_CAP = 30 * 24;
 const RATE_FLOOR = 1e-3;
@@ -95,29 +112,40 @@ const DEVIATION_CHANGE_CAP = 5;
 /** Earlier fires counted back into a burst at most: beyond this a burst is simply "long". */
 const BURST_CAP = 20;
 
-interface Counts {
+/**
+ * Acted and answered weights that fade with a half-life. Each answer is stored scaled up by
+ * 2^((t − epoch)/halfLife), so fading is one division at read time and a sum over many cells
+ * (a range of breach sizes) needs no per-cell fading. Doubles hold the scale for decades.
+ */
+interface Cell {
   acted: number;
   n: number;
 }
+const cell = (): Cell => ({ acted: 0, n: 0 });
 
-/** Counts that fade with a half-life; the rate's smoothing needs the faded totals, not only their ratio. */
-interface Decayed {
-  acted: number;
-  n: number;
-  at: number;
+/** What is kept for a grain with conditional rates (a type, a type within a model). */
+interface Conditional {
+  devActed: Float64Array;
+  devN: Float64Array;
+  sampleActed: Float64Array;
+  sampleN: Float64Array;
+  byHour: Cell[];
+  /** First alert of a burst, the second, later ones. */
+  byBurstRole: Cell[];
 }
+const conditional = (): Conditional => ({
+  devActed: new Float64Array(DEV_BINS),
+  devN: new Float64Array(DEV_BINS),
+  sampleActed: new Float64Array(SAMPLE_BINS),
+  sampleN: new Float64Array(SAMPLE_BINS),
+  byHour: Array.from({ length: 16 }, cell),
+  byBurstRole: [cell(), cell(), cell()],
+});
 
-interface TypeState {
-  /** Every feedback record, unfaded: the policy's feedback count. */
-  counts: Counts;
-  memory: Decayed;
-  recent: Decayed;
-  byDeviation: Decayed[];
-  byHour: Decayed[];
-  /** Acted rates of the type's first alerts of a burst [0] and of its repeats [1]. */
-  byBurstRole: Decayed[];
-  fires: number[];
-  /** Sums of log(deviation) and its square over the type's alerts: how unusual a breach is for its type. */
+interface TypeModelState {
+  recent: Cell;
+  /** Sums of log(deviation) and its square over its alerts, unfaded: how unusual a breach is for it. */
+  fires: number;
   logDeviationSum: number;
   logDeviationSquares: number;
   lastActedTime: number | undefined;
@@ -137,44 +165,33 @@ const logit = (p: number) => {
   const q = Math.min(1 - RATE_FLOOR, Math.max(RATE_FLOOR, p));
   return Math.log(q / (1 - q));
 };
-const smoothed = (c: Counts, prior: number, strength: number) => (c.acted + strength * prior) / (c.n + strength);
-const emptyDecayed = (): Decayed => ({ acted: 0, n: 0, at: -Infinity });
-/** The counts as they stand at `time` (the caller never asks about a time before the last update). */
-const faded = (c: Decayed, time: number, halfLife: number): Counts => {
-  if (c.n === 0) return { acted: 0, n: 0 };
-  const f = 2 ** (-Math.max(0, time - c.at) / halfLife);
-  return { acted: c.acted * f, n: c.n * f };
-};
-function bumpDecayed(c: Decayed, at: number, acted: number, halfLife: number, weight: number): void {
-  const now = faded(c, at, halfLife);
-  c.acted = now.acted + weight * acted;
-  c.n = now.n + weight;
-  c.at = Math.max(c.at, at);
-}
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+/** A finer grain's prior: the coarser conditional rate, shifted by how the finer grain differs overall. */
+const shifted = (p: number, finer: number, coarser: number) => sigmoid(logit(p) + logit(finer) - logit(coarser));
 const clampDeviation = (d: number) => (Number.isFinite(d) && d > 0 ? Math.min(d, 1e6) : 0);
-
 const logOfDeviation = (d: number) => Math.log(clampDeviation(d) + 1e-3);
-
-/** The deviation's z-score on the log scale among the type's earlier alerts (0 until there are two). */
-function deviationZ(deviation: number, type: TypeState): number {
-  const n = type.fires.length;
-  if (n < 2) return 0;
-  const mean = type.logDeviationSum / n;
-  const sd = Math.sqrt(Math.max(0, type.logDeviationSquares / n - mean * mean));
-  return Math.max(-10, Math.min(10, (logOfDeviation(deviation) - mean) / Math.max(sd, 0.05)));
-}
-
-export function deviationBucket(deviation: number): number {
-  const d = clampDeviation(deviation);
-  const i = DEVIATION_EDGES.findIndex((edge) => d < edge);
-  return i === -1 ? DEVIATION_EDGES.length : i;
-}
+const clampBin = (i: number, bins: number) => Math.max(0, Math.min(bins - 1, i));
+export const deviationBin = (deviation: number): number => clampBin(Math.floor((logOfDeviation(deviation) - DEV_LOW) / DEV_STEP), DEV_BINS);
+const samples = (n: number) => Math.max(0, Number.isFinite(n) ? n : 0);
+export const sampleBin = (sampleSize: number): number => clampBin(Math.floor((Math.log10(1 + samples(sampleSize)) - SAMPLE_LOW) / SAMPLE_STEP), SAMPLE_BINS);
 
 /** UTC hour in 3-hour blocks, weekdays apart from weekends: 16 buckets. Teams' local hours map onto them consistently. */
 export function hourBucket(time: number): number {
   const date = new Date(time);
   const weekend = date.getUTCDay() === 0 || date.getUTCDay() === 6 ? 1 : 0;
   return weekend * 8 + Math.floor(date.getUTCHours() / 3);
+}
+
+const burstRole = (position: number) => Math.min(2, position);
+
+/** Sums of two parallel arrays over bins [from, to]. */
+function rangeSum(acted: Float64Array, n: Float64Array, from: number, to: number): Cell {
+  const c = cell();
+  for (let i = Math.max(0, from); i <= Math.min(n.length - 1, to); i++) {
+    c.acted += acted[i]!;
+    c.n += n[i]!;
+  }
+  return c;
 }
 
 /**
@@ -197,7 +214,6 @@ function burstPosition(sorted: number[], time: number, gap: number): number {
 const countAfter = (sorted: number[], from: number): number => sorted.length - countAtOrBelow(sorted, from);
 
 interface StreamState {
-  counts: Decayed;
   fires: number[];
   /** log(deviation) of each fire, in the order of `fires`. */
   logDeviations: number[];
@@ -257,9 +273,16 @@ export class SuppressorHistory {
   readonly options: HistoryOptions;
   private queue = new EventQueue();
   private seq = 0;
-  private types = new Map<string, TypeState>();
+  /** Growth-scaled acted rates per grain key ("k:", "t:", "tm:", "s:", "ts:" prefixes), with the memory half-life. */
+  private rates = new Map<string, Cell>();
+  private conditionals = new Map<string, Conditional>();
+  private typeModels = new Map<string, TypeModelState>();
   private streams = new Map<string, StreamState>();
-  private global: Counts = { acted: 0, n: 0 };
+  /** Unfaded feedback records per type: the policy's "enough feedback" count. */
+  private typeCounts = new Map<string, number>();
+  private global = cell();
+  /** Time the growth scales start from: the first event applied. */
+  private epoch: number | undefined;
 
   constructor(options: Partial<HistoryOptions> = {}) {
     this.options = { ...DEFAULT_HISTORY_OPTIONS, ...options };
@@ -280,63 +303,94 @@ export class SuppressorHistory {
   /** Feedback records known for the alert's type at its time: the policy's "enough feedback" count. */
   feedbackCount(alert: AlertRecord): number {
     this.advance(alert.time);
-    return this.types.get(alertType(alert))?.counts.n ?? 0;
+    return this.typeCounts.get(alertType(alert)) ?? 0;
   }
 
-  /** Acted / answered over every type, as known at `time`. */
+  /** Acted / answered over every type, as known at `time` (unfaded weights). */
   globalRate(time: number): { acted: number; n: number } {
     this.advance(time);
-    return { ...this.global };
+    const scale = this.scale(time, this.options.memoryHalfLifeMs);
+    return { acted: this.global.acted / scale, n: this.global.n / scale };
+  }
+
+  private scale(time: number, halfLife: number): number {
+    return this.epoch === undefined ? 1 : 2 ** ((time - this.epoch) / halfLife);
+  }
+
+  /** (acted + m·prior) / (n + m) with the counts faded to `scale`. */
+  private smooth(c: Cell | undefined, prior: number, scale: number): number {
+    const m = this.options.priorStrength;
+    if (!c || c.n === 0) return prior;
+    return (c.acted / scale + m * prior) / (c.n / scale + m);
   }
 
   features(alert: AlertRecord): Float32Array {
     this.advance(alert.time);
-    const { priorStrength: m, memoryHalfLifeMs: memory, recentHalfLifeMs: recent, burstGapMs } = this.options;
+    const { memoryHalfLifeMs: memory, recentHalfLifeMs: recent, burstGapMs } = this.options;
     const at = alert.time;
+    const scale = this.scale(at, memory);
     const x = new Float32Array(FEATURE_COUNT);
-    const kindIndex = (KNOWN_RULE_KINDS as readonly string[]).indexOf(alert.rule_kind);
-    x[kindIndex === -1 ? F.kind_other : kindIndex] = 1;
     x[F.severity_warning] = alert.severity === "warning" ? 1 : 0;
-    x[F.severity_critical] = alert.severity === "critical" ? 1 : 0;
     x[F.scope_slice] = alert.scope === "slice" ? 1 : 0;
-    const logDeviation = Math.log1p(clampDeviation(alert.deviation));
-    x[F.log_deviation] = logDeviation;
-    x[F.log_sample_size] = Math.log10(1 + Math.max(0, Number.isFinite(alert.sample_size) ? alert.sample_size : 0));
+    x[F.log_deviation] = Math.log1p(clampDeviation(alert.deviation));
+    x[F.log_sample_size] = Math.log10(1 + samples(alert.sample_size));
 
-    const globalRate = (this.global.acted + 1) / (this.global.n + 2);
-    const type = this.types.get(alertType(alert));
-    const stream = this.streams.get(alertStream(alert));
-    const typeRate = type ? smoothed(faded(type.memory, at, memory), globalRate, m) : globalRate;
+    // Identity, coarse to fine, each grain smoothed toward the one above it.
+    const type = alertType(alert);
+    const tmKey = typeModelKey(alert);
+    const globalRate = (this.global.acted / scale + 1) / (this.global.n / scale + 2);
+    const kindRate = this.smooth(this.rates.get(`k:${alert.rule_kind}`), globalRate, scale);
+    const typeRate = this.smooth(this.rates.get(`t:${type}`), kindRate, scale);
+    const tmCell = this.rates.get(`tm:${tmKey}`);
+    const tmRate = this.smooth(tmCell, typeRate, scale);
+    x[F.kind_acted_logit] = logit(kindRate);
     x[F.type_acted_logit] = logit(typeRate);
-    if (type) {
-      x[F.type_recent_acted_logit] = logit(smoothed(faded(type.recent, at, recent), typeRate, m));
-      x[F.type_deviation_bucket_acted_logit] = logit(smoothed(faded(type.byDeviation[deviationBucket(alert.deviation)]!, at, memory), typeRate, m));
-      x[F.type_hour_bucket_acted_logit] = logit(smoothed(faded(type.byHour[hourBucket(alert.time)]!, at, memory), typeRate, m));
-      x[F.deviation_z_type] = deviationZ(alert.deviation, type);
-      x[F.type_fired_24h_log] = Math.log1p(countAfter(type.fires, alert.time - DAY));
-      const hours = type.lastActedTime === undefined ? HOURS_CAP : Math.min(HOURS_CAP, Math.max(0, alert.time - type.lastActedTime) / HOUR);
-      x[F.hours_since_type_acted_log] = Math.log1p(hours);
-      x[F.type_never_acted] = type.lastActedTime === undefined ? 1 : 0;
-    } else {
-      x[F.type_recent_acted_logit] = logit(typeRate);
-      x[F.type_deviation_bucket_acted_logit] = logit(typeRate);
-      x[F.type_hour_bucket_acted_logit] = logit(typeRate);
-      x[F.hours_since_type_acted_log] = Math.log1p(HOURS_CAP);
-      x[F.type_never_acted] = 1;
+    x[F.type_model_acted_logit] = logit(tmRate);
+    x[F.stream_acted_logit] = logit(this.smooth(this.rates.get(`s:${alertStream(alert)}`), tmRate, scale));
+    x[F.type_slice_acted_logit] = logit(this.smooth(this.rates.get(`ts:${typeSliceKey(alert)}`), typeRate, scale));
+    const tm = this.typeModels.get(tmKey);
+    x[F.type_model_recent_acted_logit] = logit(this.smooth(tm?.recent, tmRate, this.scale(at, recent)));
+    x[F.type_model_evidence_log] = Math.log1p(tmCell ? tmCell.n / scale : 0);
+
+    // Conditional rates: the type's toward its own rate, the type within the model's toward the type's, shifted.
+    const typeCond = this.conditionals.get(`t:${type}`);
+    const tmCond = this.conditionals.get(`tm:${tmKey}`);
+    const both = (name: [FeatureName, FeatureName | undefined], pick: (c: Conditional) => Cell) => {
+      const typeLevel = this.smooth(typeCond && pick(typeCond), typeRate, scale);
+      if (name[1] !== undefined) x[F[name[1]]] = logit(typeLevel);
+      x[F[name[0]]] = logit(this.smooth(tmCond && pick(tmCond), shifted(typeLevel, tmRate, typeRate), scale));
+    };
+    const d = deviationBin(alert.deviation);
+    both(["type_model_dev_below_acted_logit", "type_dev_below_acted_logit"], (c) => rangeSum(c.devActed, c.devN, 0, d));
+    both(["type_model_dev_above_acted_logit", "type_dev_above_acted_logit"], (c) => rangeSum(c.devActed, c.devN, d, DEV_BINS - 1));
+    both(["type_model_dev_near_acted_logit", undefined], (c) => rangeSum(c.devActed, c.devN, d - DEV_NEAR, d + DEV_NEAR));
+    const sb = sampleBin(alert.sample_size);
+    both(["type_model_samples_below_acted_logit", undefined], (c) => rangeSum(c.sampleActed, c.sampleN, 0, sb));
+    both(["type_model_samples_above_acted_logit", undefined], (c) => rangeSum(c.sampleActed, c.sampleN, sb, SAMPLE_BINS - 1));
+    const hour = hourBucket(at);
+    both(["type_model_hour_acted_logit", undefined], (c) => c.byHour[hour]!);
+
+    if (tm && tm.fires >= 2) {
+      const mean = tm.logDeviationSum / tm.fires;
+      const sd = Math.sqrt(Math.max(0, tm.logDeviationSquares / tm.fires - mean * mean));
+      x[F.deviation_z_type_model] = Math.max(-10, Math.min(10, (logOfDeviation(alert.deviation) - mean) / Math.max(sd, 0.05)));
     }
-    x[F.stream_acted_logit] = logit(stream ? smoothed(faded(stream.counts, at, memory), typeRate, m) : typeRate);
-    x[F.stream_fired_1h_log] = Math.log1p(stream ? countAfter(stream.fires, alert.time - HOUR) : 0);
-    const position = stream ? burstPosition(stream.fires, alert.time, burstGapMs) : 0;
+    const hours = tm?.lastActedTime === undefined ? HOURS_CAP : Math.min(HOURS_CAP, Math.max(0, at - tm.lastActedTime) / HOUR);
+    x[F.hours_since_type_model_acted_log] = Math.log1p(hours);
+
+    const stream = this.streams.get(alertStream(alert));
+    const position = stream ? burstPosition(stream.fires, at, burstGapMs) : 0;
+    both(["type_model_burst_role_acted_logit", undefined], (c) => c.byBurstRole[burstRole(position)]!);
     x[F.stream_burst_position_log] = Math.log1p(position);
-    const previous = stream ? stream.fires.length - countAfter(stream.fires, alert.time) - 1 : -1;
-    x[F.minutes_since_stream_fired_log] = Math.log1p(previous < 0 ? MINUTES_CAP : Math.min(MINUTES_CAP, (alert.time - stream!.fires[previous]!) / 60_000));
+    x[F.stream_fired_1h_log] = Math.log1p(stream ? countAfter(stream.fires, at - HOUR) : 0);
+    const previous = stream ? stream.fires.length - countAfter(stream.fires, at) - 1 : -1;
+    x[F.minutes_since_stream_fired_log] = Math.log1p(previous < 0 ? MINUTES_CAP : Math.min(MINUTES_CAP, (at - stream!.fires[previous]!) / 60_000));
     x[F.deviation_change_from_stream_previous] =
       previous < 0 ? DEVIATION_CHANGE_CAP : Math.min(DEVIATION_CHANGE_CAP, Math.abs(logOfDeviation(alert.deviation) - stream!.logDeviations[previous]!));
-    x[F.type_burst_role_acted_logit] = logit(type ? smoothed(faded(type.byBurstRole[position === 0 ? 0 : 1]!, at, memory), typeRate, m) : typeRate);
-    const hourOfDay = (((alert.time % DAY) + DAY) % DAY) / HOUR;
+    const hourOfDay = (((at % DAY) + DAY) % DAY) / HOUR;
     x[F.hour_sin] = Math.sin((2 * Math.PI * hourOfDay) / 24);
     x[F.hour_cos] = Math.cos((2 * Math.PI * hourOfDay) / 24);
-    const weekday = new Date(alert.time).getUTCDay();
+    const weekday = new Date(at).getUTCDay();
     x[F.weekend] = weekday === 0 || weekday === 6 ? 1 : 0;
     return x;
   }
@@ -345,28 +399,18 @@ export class SuppressorHistory {
   private advance(time: number): void {
     for (let e = this.queue.peek(); e !== undefined && e.at <= time; e = this.queue.peek()) {
       this.queue.pop();
+      this.epoch ??= e.at;
       if (e.kind === "fire") this.applyFire(e.record, e.fired);
       else this.applyFeedback(e.record, e.acted, e.at, e.fired);
     }
   }
 
-  private typeState(record: AlertRecord): TypeState {
-    const key = alertType(record);
-    let state = this.types.get(key);
+  private typeModelState(record: AlertRecord): TypeModelState {
+    const key = typeModelKey(record);
+    let state = this.typeModels.get(key);
     if (!state) {
-      state = {
-        counts: { acted: 0, n: 0 },
-        memory: emptyDecayed(),
-        recent: emptyDecayed(),
-        byDeviation: Array.from({ length: DEVIATION_EDGES.length + 1 }, emptyDecayed),
-        byHour: Array.from({ length: 16 }, emptyDecayed),
-        byBurstRole: [emptyDecayed(), emptyDecayed()],
-        fires: [],
-        logDeviationSum: 0,
-        logDeviationSquares: 0,
-        lastActedTime: undefined,
-      };
-      this.types.set(key, state);
+      state = { recent: cell(), fires: 0, logDeviationSum: 0, logDeviationSquares: 0, lastActedTime: undefined };
+      this.typeModels.set(key, state);
     }
     return state;
   }
@@ -375,18 +419,18 @@ export class SuppressorHistory {
     const key = alertStream(record);
     let state = this.streams.get(key);
     if (!state) {
-      state = { counts: emptyDecayed(), fires: [], logDeviations: [] };
+      state = { fires: [], logDeviations: [] };
       this.streams.set(key, state);
     }
     return state;
   }
 
   private applyFire(record: AlertRecord, fired: PendingEvent["fired"]): void {
-    const type = this.typeState(record);
-    insertSorted(type.fires, record.time);
+    const tm = this.typeModelState(record);
     const l = logOfDeviation(record.deviation);
-    type.logDeviationSum += l;
-    type.logDeviationSquares += l * l;
+    tm.fires++;
+    tm.logDeviationSum += l;
+    tm.logDeviationSquares += l * l;
     const stream = this.streamState(record);
     // Where the alert stood in its burst when it fired, as `features` saw it: its feedback counts there.
     fired.burstPosition = burstPosition(stream.fires, record.time, this.options.burstGapMs);
@@ -395,22 +439,35 @@ export class SuppressorHistory {
 
   private applyFeedback(record: AlertRecord, acted: boolean, at: number, fired: PendingEvent["fired"]): void {
     const a = acted ? 1 : 0;
-    const w = feedbackWeight(record);
-    const type = this.typeState(record);
+    const w = feedbackWeight(record) * this.scale(at, this.options.memoryHalfLifeMs);
+    const type = alertType(record);
+    this.typeCounts.set(type, (this.typeCounts.get(type) ?? 0) + 1);
     bump(this.global, a, w);
-    bump(type.counts, a, 1);
-    const { memoryHalfLifeMs: memory, recentHalfLifeMs: recent } = this.options;
-    bumpDecayed(type.memory, at, a, memory, w);
-    bumpDecayed(type.recent, at, a, recent, w);
-    bumpDecayed(type.byDeviation[deviationBucket(record.deviation)]!, at, a, memory, w);
-    bumpDecayed(type.byHour[hourBucket(record.time)]!, at, a, memory, w);
-    bumpDecayed(type.byBurstRole[fired.burstPosition === 0 ? 0 : 1]!, at, a, memory, w);
-    if (acted && (type.lastActedTime === undefined || record.time > type.lastActedTime)) type.lastActedTime = record.time;
-    bumpDecayed(this.streamState(record).counts, at, a, memory, w);
+    for (const key of [`k:${record.rule_kind}`, `t:${type}`, `tm:${typeModelKey(record)}`, `s:${alertStream(record)}`, `ts:${typeSliceKey(record)}`]) {
+      let c = this.rates.get(key);
+      if (!c) this.rates.set(key, (c = cell()));
+      bump(c, a, w);
+    }
+    const d = deviationBin(record.deviation);
+    const sb = sampleBin(record.sample_size);
+    const hour = hourBucket(record.time);
+    for (const key of [`t:${type}`, `tm:${typeModelKey(record)}`]) {
+      let c = this.conditionals.get(key);
+      if (!c) this.conditionals.set(key, (c = conditional()));
+      c.devActed[d]! += w * a;
+      c.devN[d]! += w;
+      c.sampleActed[sb]! += w * a;
+      c.sampleN[sb]! += w;
+      bump(c.byHour[hour]!, a, w);
+      bump(c.byBurstRole[burstRole(fired.burstPosition)]!, a, w);
+    }
+    const tm = this.typeModelState(record);
+    bump(tm.recent, a, feedbackWeight(record) * this.scale(at, this.options.recentHalfLifeMs));
+    if (acted && (tm.lastActedTime === undefined || record.time > tm.lastActedTime)) tm.lastActedTime = record.time;
   }
 }
 
-function bump(c: Counts, acted: number, weight: number): void {
+function bump(c: Cell, acted: number, weight: number): void {
   c.acted += weight * acted;
   c.n += weight;
 }

@@ -1,7 +1,8 @@
 /**
  * What happens to an alert given the model's score. The guard rails come first and no score can
  * override them: critical alerts and SLO breaches always surface, a missing model suppresses
- * nothing, and a type with too little feedback is not judged yet. Exploration surfaces a fixed
+ * nothing, and a type with too little feedback is not judged yet. Below the threshold, a type
+ * whose answers disagree with its scores surfaces until the model is retrained. Exploration surfaces a fixed
  * share of would-be-suppressed alerts, chosen by a hash of the alert's id so a replay or a restart
  * decides exactly as before.
  */
@@ -17,6 +18,11 @@ export interface DecideInput {
   minFeedback: number;
   exploreRate: number;
   seedKey: string;
+  /**
+   * The alert's type within its model is acted on far more than the model's scores say
+   * (DisagreementMonitor): it surfaces until the model is retrained.
+   */
+  disagreeing?: boolean;
 }
 
 export function decide(input: DecideInput): PolicyOutcome {
@@ -26,6 +32,7 @@ export function decide(input: DecideInput): PolicyOutcome {
   if (score === null || score === undefined || Number.isNaN(score)) return { decision: "surface", reason: "no_model" };
   if (input.typeFeedbackCount < input.minFeedback) return { decision: "surface", reason: "insufficient_feedback" };
   if (score >= input.threshold) return { decision: "surface", reason: "above_threshold" };
+  if (input.disagreeing) return { decision: "surface", reason: "disagreement" };
   if (explorationDraw(alert, input.seedKey) < input.exploreRate) return { decision: "surface", reason: "explore" };
   return { decision: "suppress", reason: "below_threshold" };
 }

@@ -18,6 +18,17 @@ describe("chooseThreshold", () => {
     // Unweighted, two misses fit and the threshold would be 0.2.
     expect(chooseThreshold(scored.map((s) => ({ ...s, weight: 1 })), 0.6)).toBe(0.2);
   });
+  it("keeps each type's recall above its floor once the type has used its allowance", () => {
+    // 100 acted: type x at 0.01, 0.02, 0.03 and type y (97) at 0.4. A 95 % target allows 5 misses overall,
+    // enough for x's three; a 90 % floor with an allowance of 1 lets x miss only one (0.3 of 3 < 1).
+    const scored = [
+      ...[0.01, 0.02, 0.03].map((score) => ({ score, acted: true, decidable: true, weight: 1, key: "x" })),
+      ...Array.from({ length: 97 }, () => ({ score: 0.4, acted: true, decidable: true, weight: 1, key: "y" })),
+    ];
+    expect(chooseThreshold(scored, 0.95)).toBe(0.4);
+    expect(chooseThreshold(scored, 0.95, { floor: 0.9, allowance: 1 })).toBe(0.02);
+    expect(chooseThreshold(scored, 0.95, { floor: 0.9, allowance: 3 })).toBe(0.4);
+  });
   it("never goes above 0.5, nor without acted alerts", () => {
     expect(chooseThreshold([{ score: 0.9, acted: true, decidable: true, weight: 1 }], 1)).toBe(0.5);
     expect(chooseThreshold([{ score: 0.1, acted: false, decidable: true, weight: 1 }], 0.99)).toBe(0.5);

@@ -15,7 +15,8 @@
  * The replay retrains every `retrainEveryMs` on what the system knew by then, as the evaluator
  * retrains in production.
  */
-import { SuppressorHistory, feedbackWeight, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
+import { DEFAULT_DISAGREEMENT, DisagreementMonitor, type DisagreementOptions } from "./disagreement.js";
+import { SuppressorHistory, feedbackWeight, typeModelKey, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
 import { fitModel, predict, type ModelOptions, type SuppressorModel } from "./model.js";
 import { decide } from "./policy.js";
 import {
@@ -54,6 +55,19 @@ export interface FitOptions extends ModelOptions {
   carriedFoldThresholds: number;
   /** Feedback known at this time counts (default: the last alert's time). */
   now?: number;
+  /**
+   * Half-life of a training answer's weight by its age at training time (default 45 days): after a
+   * change in behaviour the new answers outweigh the old sooner. 0 or Infinity: every answer alike.
+   */
+  recencyHalfLifeMs: number;
+  /**
+   * Lowest recall of acted-on alerts the threshold may leave any one type within a model on the
+   * validation folds (default 0.9), once that type has missed `typeMissAllowance` of them.
+   */
+  typeRecallFloor: number;
+  typeMissAllowance: number;
+  /** The watch on types whose answers disagree with their scores, also applied on the validation folds. */
+  disagreement: DisagreementOptions;
 }
 
 export interface ReplayOptions extends FitOptions {
@@ -86,6 +100,10 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   targetRecall: 0.985,
   previousFoldThresholds: [],
   carriedFoldThresholds: 9,
+  recencyHalfLifeMs: 45 * 86_400_000,
+  typeRecallFloor: 0.9,
+  typeMissAllowance: 2,
+  disagreement: DEFAULT_DISAGREEMENT,
 };
 
 export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
@@ -141,20 +159,24 @@ export interface FittedSuppressor {
   foldThresholds: number[];
 }
 
-function fitRows(walk: Walk, from: number, to: number, options: ModelOptions): { model: SuppressorModel; alerts: number; acted: number } {
+function fitRows(walk: Walk, from: number, to: number, options: ModelOptions & { recencyHalfLifeMs: number }): { model: SuppressorModel; alerts: number; acted: number } {
   const rows: Float32Array[] = [];
   const labels: number[] = [];
+  const weights: number[] = [];
+  const end = walk.records[Math.max(from, to - 1)]?.time ?? 0;
+  const halfLife = options.recencyHalfLifeMs > 0 ? options.recencyHalfLifeMs : Infinity;
   for (let i = from; i < to; i++) {
     const y = walk.labels[i];
     if (y === undefined) continue;
     rows.push(walk.rows[i]!);
     labels.push(y);
+    weights.push(feedbackWeight(walk.records[i]!) * 2 ** (-(end - walk.records[i]!.time) / halfLife));
   }
   if (labels.length === 0) throw new Error("no alert with known feedback to train on");
   // With a single class the fit would only push the intercept towards infinity; say so instead.
   if (!labels.includes(1)) throw new Error(`none of the ${labels.length} alerts with feedback was acted on: nothing to learn from`);
   if (!labels.includes(0)) throw new Error(`all ${labels.length} alerts with feedback were acted on: nothing to learn from`);
-  const model = fitModel(rows, labels, options);
+  const model = fitModel(rows, labels, weights, options);
   return { model, alerts: labels.length, acted: labels.filter((y) => y === 1).length };
 }
 
@@ -170,22 +192,65 @@ export interface ScoredAlert {
   decidable: boolean;
   /** 1/surface_probability: an explored alert's answer stands for the would-be-suppressed alerts it was drawn from. */
   weight: number;
+  /** The alert's type within its model, for the per-type recall floor (none: only the overall recall binds). */
+  key?: string;
+}
+
+export interface TypeBound {
+  /** Lowest recall any one type may be left with… */
+  floor: number;
+  /** …once it has missed this many acted-on alerts (weights). */
+  allowance: number;
 }
 
 /**
  * The highest threshold (at most MAX_THRESHOLD) whose recall of acted-on alerts, guard rails
  * included and exploration left out, is at least `target`, counting each alert `weight` times.
  */
-export function chooseThreshold(scored: ScoredAlert[], target: number): number {
+export function chooseThreshold(scored: ScoredAlert[], target: number, typeBound?: TypeBound): number {
   const acted = scored.filter((s) => s.acted);
   let budget = (1 - target) * acted.reduce((sum, s) => sum + s.weight, 0) + 1e-9;
+  // Each type's own budget: the larger of its allowance and (1 − floor) of its acted-on weight.
+  const typeBudget = new Map<string, number>();
+  if (typeBound) for (const s of acted) if (s.key !== undefined) typeBudget.set(s.key, (typeBudget.get(s.key) ?? 0) + (1 - typeBound.floor) * s.weight);
+  for (const [key, b] of typeBudget) typeBudget.set(key, Math.max(b, typeBound!.allowance) + 1e-9);
   const candidates = acted.filter((s) => s.decidable).sort((a, b) => a.score - b.score);
   // Missing the lowest-scored decidable acted alerts is within budget while their weights fit; the next one must surface.
   for (const c of candidates) {
     budget -= c.weight;
-    if (budget < 0) return Math.min(MAX_THRESHOLD, c.score);
+    const own = c.key === undefined ? undefined : typeBudget.get(c.key);
+    if (own !== undefined) typeBudget.set(c.key!, own - c.weight);
+    if (budget < 0 || (own !== undefined && own - c.weight < 0)) return Math.min(MAX_THRESHOLD, c.score);
   }
   return MAX_THRESHOLD;
+}
+
+/**
+ * The threshold for one validation fold, with the disagreement watch running over it as it would
+ * in production: choose a threshold, replay the fold in time order flagging types whose answers
+ * below it disagree with their scores, count the flagged types' later alerts as surfaced, and
+ * choose again (twice). A type whose behaviour changed inside the fold then costs the few misses
+ * before it was flagged, not a threshold near zero for every type.
+ */
+export function foldThreshold(
+  fold: Array<ScoredAlert & { record: AlertRecord }>,
+  target: number,
+  typeBound: TypeBound | undefined,
+  disagreement: DisagreementOptions,
+): { threshold: number; flagged: number } {
+  let threshold = chooseThreshold(fold, target, typeBound);
+  let flagged = 0;
+  for (let round = 0; round < 2; round++) {
+    const monitor = new DisagreementMonitor(disagreement);
+    const watched = fold.map((s) => {
+      const flag = s.decidable && monitor.disagrees(s.record, s.record.time);
+      monitor.observe(s.record, s.score, threshold);
+      return flag ? { ...s, decidable: false } : s;
+    });
+    flagged = watched.filter((s, i) => s.decidable !== fold[i]!.decidable).length;
+    threshold = chooseThreshold(watched, target, typeBound);
+  }
+  return { threshold, flagged };
 }
 
 export function fitSuppressor(records: readonly AlertRecord[], options: Partial<FitOptions> = {}): FittedSuppressor {
@@ -204,16 +269,19 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
     sorted.slice(from, to).flatMap((r, k) => {
       const i = from + k;
       if (walk.labels[i] === undefined) return [];
-      return [{ score: predict(model, walk.rows[i]!), acted: walk.labels[i] === 1, decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy), weight: feedbackWeight(r) }];
+      // The label as known now stands in for the answer the watch would have seen.
+      const seen: AlertRecord = { ...r, action: walk.labels[i] === 1 ? "acted" : "ignored", action_time: r.action_time ?? r.time };
+      return [{ score: predict(model, walk.rows[i]!), acted: walk.labels[i] === 1, decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy), weight: feedbackWeight(r), key: typeModelKey(r), record: seen }];
     });
   const outcomes = (scored: ScoredAlert[], threshold: number) =>
     tally(scored.map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold })));
 
+  const typeBound: TypeBound = { floor: o.typeRecallFloor, allowance: o.typeMissAllowance };
   let threshold = o.threshold;
   let calibration: Figures | undefined;
   let foldThresholds = [...o.previousFoldThresholds];
   if (threshold === undefined) {
-    const pooled: ScoredAlert[] = [];
+    const pooled: Array<ScoredAlert & { record: AlertRecord }> = [];
     const perFold: number[] = [];
     let lastError: Error | undefined;
     for (const fold of folds) {
@@ -226,7 +294,7 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
         continue;
       }
       const scored = scoreRange(early.model, fold.from, fold.to);
-      perFold.push(chooseThreshold(scored, o.targetRecall));
+      perFold.push(foldThreshold(scored, o.targetRecall, typeBound, o.disagreement).threshold);
       pooled.push(...scored);
     }
     if (pooled.length === 0) throw lastError ?? new Error("no alert with known feedback to choose the threshold on");
@@ -236,7 +304,7 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
     threshold =
       o.calibrationPooling === "median"
         ? sortedFold.length % 2 === 1 ? sortedFold[mid]! : (sortedFold[mid - 1]! + sortedFold[mid]!) / 2
-        : chooseThreshold(pooled, o.targetRecall);
+        : chooseThreshold(pooled, o.targetRecall, typeBound);
     calibration = outcomes(pooled, threshold);
   }
   const final = fitRows(walk, 0, sorted.length, o);
@@ -274,6 +342,23 @@ export interface ReplayReport {
   reasons: Record<DecisionReason, number>;
   /** "no suppression", the acted-rate cut-off chosen on training data, then the swept cut-offs. */
   baselines: BaselineResult[];
+  /** Shadow mode per type within a model (rule kind, metric, scope, model), busiest first. */
+  perType: TypeFigures[];
+}
+
+/** What the suppressor would have done to one type within a model over the scored part. */
+export interface TypeFigures {
+  rule_kind: string;
+  metric: string;
+  scope: string;
+  model: string;
+  alerts: number;
+  heldBack: number;
+  acted: number;
+  /** Acted-on alerts that were held back. */
+  actedMissed: number;
+  /** Alerts surfaced because the type's answers disagreed with its scores. */
+  disagreement: number;
 }
 
 /** Acted / answered per type over the walk's labelled rows in [from, to). */
@@ -328,6 +413,8 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
   // same times from every answer known (they never hide one of their own).
   const state = new SuppressorHistory(o.history);
   for (const r of train) state.add(r);
+  let monitor = new DisagreementMonitor({ ...o.disagreement, unacknowledgedTimeoutMs: o.history.unacknowledgedTimeoutMs });
+  const perType = new Map<string, TypeFigures>();
   const known: AlertRecord[] = [...train];
   const reasons = Object.fromEntries(DECISION_REASONS.map((r) => [r, 0])) as Record<DecisionReason, number>;
   const outcomes: Array<{ acted: boolean; surfaced: boolean }> = [];
@@ -339,12 +426,23 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
       fitted = fitSuppressor(known, { ...o, now: r.time, previousFoldThresholds: fitted.foldThresholds });
       rates = typeRates(walkHistory(sorted.slice(0, split + k), o.history, r.time), 0, split + k);
       retrains++;
+      // Retrained on the answers that disagreed: the watch starts over against the new model's scores.
+      monitor = new DisagreementMonitor({ ...o.disagreement, unacknowledgedTimeoutMs: o.history.unacknowledgedTimeoutMs });
       while (nextRetrain <= r.time) nextRetrain += o.retrainEveryMs;
     }
     const score = predict(fitted.model, state.features(r));
-    const outcome = decide({ score, alert: r, typeFeedbackCount: state.feedbackCount(r), threshold: fitted.threshold, ...o.policy });
+    const disagreeing = monitor.disagrees(r, r.time);
+    const outcome = decide({ score, alert: r, typeFeedbackCount: state.feedbackCount(r), threshold: fitted.threshold, ...o.policy, disagreeing });
     reasons[outcome.reason]++;
     const surfaced = outcome.decision === "surface";
+    const key = typeModelKey(r);
+    const t = perType.get(key) ?? { rule_kind: r.rule_kind, metric: r.metric, scope: r.scope, model: r.model, alerts: 0, heldBack: 0, acted: 0, actedMissed: 0, disagreement: 0 };
+    t.alerts++;
+    if (!surfaced) t.heldBack++;
+    if (isActed(r)) t.acted++;
+    if (isActed(r) && !surfaced) t.actedMissed++;
+    if (outcome.reason === "disagreement") t.disagreement++;
+    perType.set(key, t);
     outcomes.push({ acted: isActed(r), surfaced });
     swept.forEach((x, j) => baselineOutcomes[j]!.push({ acted: isActed(r), surfaced: !baselineSuppresses(r, rates, x, o.policy.minFeedback) }));
     const seen =
@@ -353,6 +451,7 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
       : outcome.reason === "explore" ? { ...r, surface_probability: o.policy.exploreRate }
       : r;
     state.add(seen);
+    monitor.observe(seen, score, fitted.threshold);
     known.push(seen);
   }
 
@@ -367,6 +466,7 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
       { name: "no suppression", figures: tally(test.map((r) => ({ acted: isActed(r), surfaced: true }))) },
       ...swept.map((x, j) => ({ name: j === 0 ? "acted rate < x (x chosen on training)" : "acted rate < x", rate: x, figures: tally(baselineOutcomes[j]!) })),
     ],
+    perType: [...perType.values()].sort((a, b) => b.alerts - a.alerts || `${a.rule_kind}|${a.metric}|${a.scope}|${a.model}`.localeCompare(`${b.rule_kind}|${b.metric}|${b.scope}|${b.model}`)),
   };
 }
 

@@ -59,6 +59,7 @@ export const DECISION_REASONS = [
   "no_model",
   "insufficient_feedback",
   "above_threshold",
+  "disagreement",
   "explore",
   "below_threshold",
 ] as const;
