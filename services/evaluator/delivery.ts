@@ -17,6 +17,10 @@ import { toApiAlert } from "../common/domain/alerts/alert-view.js";
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_MAX_MS = 60_000;
 const TIMEOUT_MS = 5000;
+/** Each receiver's share of a pass: its oldest due notifications, fetched per receiver. */
+export const PER_RECEIVER_PER_PASS = 50;
+/** After this long a receiver takes no more of its queue in this pass, so a slow one cannot hold the next pass back for long. */
+const RECEIVER_PASS_BUDGET_MS = 15_000;
 
 /** Delay before attempt n+1 after n failures: 1 s, 2 s, 4 s … capped at a minute. */
 export function backoffMs(failures: number): number {
@@ -86,17 +90,27 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   return {
-    /** One pass over the due notifications; returns how many were delivered. */
+    /**
+     * One pass over the due notifications; returns how many were delivered. Each receiver gets
+     * its own share (fetched per receiver) and its own queue, so one that fails or hangs with a
+     * long backlog delays only itself.
+     */
     async deliverDue(receivers: Receiver[], repeatMs: number): Promise<{ delivered: number; failed: number }> {
-      const due = await alerts.dueNotifications(clock(), 200);
+      const due = await alerts.dueNotifications(clock(), PER_RECEIVER_PER_PASS);
       const byName = new Map(receivers.map((r) => [r.name, r]));
       const queues = new Map<string, NotificationRow[]>();
-      for (const n of due) queues.set(n.receiver, [...(queues.get(n.receiver) ?? []), n]);
+      for (const n of due) {
+        const queue = queues.get(n.receiver);
+        if (queue) queue.push(n);
+        else queues.set(n.receiver, [n]);
+      }
       let delivered = 0;
       let failed = 0;
+      const started = performance.now();
       await Promise.all(
         [...queues.values()].map(async (queue) => {
           for (const n of queue) {
+            if (performance.now() - started > RECEIVER_PASS_BUDGET_MS) return;
             const now = clock();
             try {
               const event = await eventFor(n);

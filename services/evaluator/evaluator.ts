@@ -271,6 +271,8 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Alert
       const openNow = new Map(open.map((o) => [o.alert_id, o]));
       // After a restart, alerts resolved just before it may still be owed their resolution.
       if (lastMarker === "") for (const r of await alerts.recentlyUpdated(now - 3_600_000)) openNow.set(r.alert_id, r);
+      // Resolutions stored but never owed, however long ago, are found through the outbox.
+      if (lastMarker === "") for (const r of await alerts.resolvedNotOwed()) openNow.set(r.alert_id, r);
       for (const r of writes.values()) openNow.set(r.alert_id, r);
       report.created = out.created.length;
       report.updated = writes.size - out.created.length;

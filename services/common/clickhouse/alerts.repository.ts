@@ -210,15 +210,37 @@ export function alertsRepository(ch: ClickHouse) {
       await ch.insertJsonEachRow(table("alert_notifications"), jsonRows(rows));
     },
 
-    async dueNotifications(nowMs: number, limit = 100): Promise<NotificationRow[]> {
+    /**
+     * The oldest due notifications of each receiver, at most `perReceiver` each (LIMIT BY), so a
+     * receiver with a long backlog (one that keeps failing) never crowds the others out of a pass.
+     * `maxReceivers` bounds the answer when notifications name receivers long since removed.
+     */
+    async dueNotifications(nowMs: number, perReceiver = 50, maxReceivers = 100): Promise<NotificationRow[]> {
       const rows = await ch.rows<Record<string, unknown>>(sql`
         SELECT * FROM ${t("alert_notifications")} FINAL
         WHERE delivered_wall_ms = 0 AND next_attempt_wall_ms <= ${nowMs}
-        ORDER BY created_wall_ms, kind LIMIT ${limit}`);
+        ORDER BY receiver, created_wall_ms, kind
+        LIMIT ${perReceiver} BY receiver
+        LIMIT ${perReceiver * maxReceivers}`);
       return rows.map((r) => {
         for (const c of NUMERIC_NOTIFICATION) r[c] = Number(r[c]);
         return r as unknown as NotificationRow;
       });
+    },
+
+    /**
+     * Surfaced alerts that are resolved but were never owed their resolution: found through the
+     * outbox rather than by when they changed, so an evaluator that died between storing an alert
+     * and owing its notifications owes them whenever it comes back. Every surfaced alert is owed
+     * its resolution at least on the Kafka receiver, so a missing row means it was never owed.
+     */
+    async resolvedNotOwed(limit = 1000): Promise<AlertRow[]> {
+      const rows = await ch.rows<Record<string, unknown>>(sql`
+        SELECT * FROM ${t("alerts_state")} FINAL
+        WHERE disposition = 'surfaced' AND isNotNull(resolved_ms)
+          AND alert_id NOT IN (SELECT alert_id FROM ${t("alert_notifications")} WHERE kind = 'resolved')
+        ORDER BY updated_wall_ms LIMIT ${limit}`);
+      return rows.map(alertFromRow);
     },
 
     async notifications(alertId: string): Promise<NotificationRow[]> {
