@@ -21,8 +21,15 @@ import { startPipeline, stopPipeline, waitForProcessor, waitUntil, TEST_TOKEN, p
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+// The evaluator runs on its own clock: 12:00 UTC at load (the latest noon at least an hour before
+// the real time), so no day or hour boundary passes during the run whatever the time of day (the
+// daily digest is owed once), and the events end well before both clocks' now.
+const LOADED_AT = Date.now();
+const NOON = Math.floor((LOADED_AT - HOUR - 12 * HOUR) / DAY) * DAY + 12 * HOUR;
+const clock = () => Date.now() - (LOADED_AT - NOON);
 // Recent event time, so the evaluator's default look-back covers it; whole hours keep windows aligned.
-const START = Math.floor((Date.now() - 7 * HOUR) / HOUR) * HOUR;
+const START = NOON - 7 * HOUR;
 const DRIFT = { from: START + 60 * MINUTE, to: START + 120 * MINUTE };
 const DROP = { from: START + 150 * MINUTE, to: START + 210 * MINUTE };
 const END = START + 300 * MINUTE;
@@ -77,7 +84,7 @@ describe("alerts end to end", () => {
   });
   const alertsOf = () => alertsRepository(p.stack.clickhouse).alerts({ status: "all" });
   const startAlerting = async () => {
-    alerting = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger });
+    alerting = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger, clock });
     await alerting.start();
   };
 
@@ -190,7 +197,7 @@ describe("alerts end to end", () => {
   });
 
   it("writes every notification to the Kafka topic too", async () => {
-    const rows = await alertsRepository(p.stack.clickhouse).dueNotifications(Date.now() + HOUR);
+    const rows = await alertsRepository(p.stack.clickhouse).dueNotifications(clock() + HOUR);
     expect(rows).toEqual([]);
     const all = await alertsOf();
     for (const a of all) {
@@ -218,7 +225,7 @@ describe("alerts end to end", () => {
   it("re-evaluating from scratch changes nothing", async () => {
     const before = await alertsOf();
     await alerting.stop();
-    const fresh = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger });
+    const fresh = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger, clock });
     const report = await fresh.evaluator.evaluateOnce(true);
     expect(report.created).toBe(0);
     expect(report.notificationsOwed).toBe(0);
@@ -236,7 +243,7 @@ describe("alerts end to end", () => {
   - { id: ten-minutes, kind: threshold, metric: predictions, op: ">", threshold: 1, window: 10m }
 `;
     expect((await postJson(`${p.gateway.url}/v1/rules`, withBadWindow, TEST_TOKEN, "application/yaml")).status).toBe(200);
-    const fresh = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger });
+    const fresh = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger, clock });
     await fresh.evaluator.evaluateOnce(true);
     const status = await alertsRepository(p.stack.clickhouse).ruleStatus("ten-minutes");
     expect(status).toMatchObject([{ state: "error", reason: "window 10m is not one of the configured HINDSIGHT_WINDOWS" }]);

@@ -44,10 +44,28 @@ export interface EvaluationReport {
   notificationsOwed: number;
 }
 
-export function createEvaluator(options: EvaluatorOptions, deps: { alerts: AlertsRepository; series: AlertSeriesRepository; suppression: Suppression; clock: () => number; log: Logger }) {
+/** What the evaluator needs of storage: narrow, so it can be unit-tested with in-memory fakes. */
+export type EvaluatorAlerts = Pick<AlertsRepository, "activeRules" | "settings" | "openAlerts" | "alertsOfRule" | "recentlyUpdated" | "resolvedNotOwed" | "writeAlerts" | "writeRuleStatus" | "knownNotifications" | "writeNotifications">;
+export type EvaluatorSeries = Pick<AlertSeriesRepository, "performance" | "drift" | "quality" | "marker">;
+
+/** After a restart, alerts updated this recently may still be owed their notifications. */
+export const RESTART_OWE_LOOKBACK_MS = 3_600_000;
+
+/** Two alerts were concurrent when their episodes overlap in event time (an open one lasts until now). */
+export function concurrent(a: Pick<AlertRow, "started_ms" | "resolved_ms">, b: Pick<AlertRow, "started_ms" | "resolved_ms">): boolean {
+  return a.started_ms < (b.resolved_ms ?? Infinity) && b.started_ms < (a.resolved_ms ?? Infinity);
+}
+
+export function createEvaluator(options: EvaluatorOptions, deps: { alerts: EvaluatorAlerts; series: EvaluatorSeries; suppression: Suppression; clock: () => number; log: Logger }) {
   const { alerts, series, log, clock } = deps;
   let lastMarker = "";
   let lastRulesKey = "";
+  /**
+   * Every alert updated before this wall time has been owed its notifications. It moves only
+   * after a pass's outbox write succeeded, so a pass that failed after writing its alerts (or a
+   * restart) owes them on the next one; null until the first pass of this process.
+   */
+  let owedThrough: number | null = null;
 
   async function loadSeries(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
     if (rule.metric.startsWith("drift")) return series.drift(rule, windowSeconds, fromS);
@@ -170,15 +188,23 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Alert
     return bySeries.size;
   }
 
-  /** Held and grouped alerts are not paged; the rest go through the suppressor. */
-  async function dispose(created: AlertRow[], open: AlertRow[], now: number): Promise<AlertRow[]> {
+  /**
+   * Held and grouped alerts are not paged; the rest go through the suppressor. Grouping asks
+   * whether two alerts were concurrent in event time, never whether the other one is open at the
+   * moment of evaluation: which alert the evaluator happens to see first (drift is scored on its
+   * own schedule, labels arrive late) must not decide whether an alert is paged.
+   * `current` holds the alerts this pass knows besides the new ones, in their latest version.
+   */
+  async function dispose(created: AlertRow[], current: AlertRow[], now: number): Promise<AlertRow[]> {
     const moved: AlertRow[] = [];
-    const view = (a: AlertRow): GroupingView => ({ id: a.alert_id, metric: a.metric, feature: a.feature, modelId: a.model_id, modelVersion: a.model_version, open: a.resolved_ms === null, parentId: a.parent_id });
-    const others = [...open, ...created].map(view);
+    const all = [...current, ...created];
+    const viewFrom = (a: AlertRow) => (o: AlertRow): GroupingView => ({ id: o.alert_id, metric: o.metric, feature: o.feature, modelId: o.model_id, modelVersion: o.model_version, open: concurrent(o, a), parentId: o.parent_id });
+    const othersOf = (a: AlertRow) => all.filter((o) => o.alert_id !== a.alert_id).map(viewFrom(a));
     // Data checks and performance first, so drift created in the same pass can find its parent.
     const order = (a: AlertRow) => (a.metric.startsWith("drift") ? 1 : 0);
     for (const a of [...created].sort((x, y) => order(x) - order(y))) {
-      const parent = parentForDrift(view(a), others.filter((o) => o.id !== a.alert_id));
+      const self = viewFrom(a)(a);
+      const parent = parentForDrift(self, othersOf(a));
       if (parent) {
         a.disposition = "held";
         a.parent_id = parent.parentId;
@@ -190,15 +216,13 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Alert
         a.suppressor_version = d.version;
         a.suppress_reason = d.reason;
       }
-      others.find((o) => o.id === a.alert_id)!.parentId = a.parent_id;
-      for (const childId of childrenForPerformance(view(a), others)) {
-        const child = open.find((o) => o.alert_id === childId) ?? created.find((o) => o.alert_id === childId);
+      for (const childId of childrenForPerformance(self, othersOf(a))) {
+        const child = all.find((o) => o.alert_id === childId);
         if (!child || child === a) continue;
         child.parent_id = a.alert_id;
         child.group_reason = `grouped under the ${a.metric} alert on this model as a possible cause`;
         child.updated_wall_ms = now;
-        others.find((o) => o.id === childId)!.parentId = a.alert_id;
-        if (open.includes(child)) moved.push(child);
+        if (!created.includes(child)) moved.push(child);
       }
     }
     return moved;
@@ -246,10 +270,23 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Alert
       const open = await alerts.openAlerts();
       const report: EvaluationReport = { skipped: false, rules: rules.length, series: 0, created: 0, updated: 0, notificationsOwed: 0 };
       const ruleMap = new Map(rules.map((r) => [r.rule.id, r.rule]));
+      // What is owed follows from the stored alerts, not from what this pass wrote: alerts updated
+      // since the last successful outbox write (a failed pass, a restart) are owed again here.
+      const owing = new Map<string, AlertRow>();
+      const oweAll = async (extra: AlertRow[]): Promise<number> => {
+        for (const r of await alerts.recentlyUpdated(owedThrough ?? now - RESTART_OWE_LOOKBACK_MS)) owing.set(r.alert_id, r);
+        // After a restart, resolutions stored but never owed, however long ago, are found through the outbox.
+        if (owedThrough === null) for (const r of await alerts.resolvedNotOwed()) owing.set(r.alert_id, r);
+        for (const r of extra) owing.set(r.alert_id, r);
+        const owed = await owe([...owing.values()], ruleMap, receivers, settings, now);
+        owedThrough = now;
+        return owed;
+      };
+      for (const o of open) owing.set(o.alert_id, o);
       if (!force && marker === lastMarker && rulesKey === lastRulesKey) {
         // Nothing to judge; still owe repeats and the digest, which depend on the clock.
         report.skipped = true;
-        report.notificationsOwed = await owe(open, ruleMap, receivers, settings, now);
+        report.notificationsOwed = await oweAll([]);
         return report;
       }
       const out = { rows: [] as AlertRow[], status: [] as RuleStatusRow[], created: [] as AlertRow[] };
@@ -261,22 +298,18 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Alert
           out.status.push({ rule_id: stored.rule.id, fingerprint: "", model_id: stored.rule.target.model, model_version: "", slice: "", metric: stored.rule.metric, state: "error", reason: (err as Error).message.slice(0, 500), window_start_ms: 0, value: null, updated_wall_ms: now });
         }
       }
-      const stillOpen = open.filter((o) => !out.rows.some((r) => r.alert_id === o.alert_id && r.resolved_ms !== null));
-      const moved = await dispose(out.created, stillOpen, now);
+      // The latest version of every alert this pass knows, for grouping by event time.
+      const current = new Map(open.map((o) => [o.alert_id, o]));
+      for (const r of out.rows) current.set(r.alert_id, r);
+      const moved = await dispose(out.created, [...current.values()], now);
       const writes = new Map<string, AlertRow>();
       for (const r of [...out.rows, ...moved, ...out.created]) writes.set(r.alert_id, r);
-      // Alerts first, then what they are owed: a crash in between re-owes on the next pass.
+      // Alerts first, then what they are owed: a failure in between re-owes on the next pass (owedThrough).
       await alerts.writeAlerts([...writes.values()]);
       await alerts.writeRuleStatus(out.status);
-      const openNow = new Map(open.map((o) => [o.alert_id, o]));
-      // After a restart, alerts resolved just before it may still be owed their resolution.
-      if (lastMarker === "") for (const r of await alerts.recentlyUpdated(now - 3_600_000)) openNow.set(r.alert_id, r);
-      // Resolutions stored but never owed, however long ago, are found through the outbox.
-      if (lastMarker === "") for (const r of await alerts.resolvedNotOwed()) openNow.set(r.alert_id, r);
-      for (const r of writes.values()) openNow.set(r.alert_id, r);
       report.created = out.created.length;
       report.updated = writes.size - out.created.length;
-      report.notificationsOwed = await owe([...openNow.values()], ruleMap, receivers, settings, now);
+      report.notificationsOwed = await oweAll([...writes.values()]);
       lastMarker = marker;
       lastRulesKey = rulesKey;
       if (report.created || report.updated) log.info({ ...report }, "alerts evaluated");

@@ -37,6 +37,9 @@ const SAMPLE: Record<string, { n: string; successes?: string }> = {
   predictions: { n: "predictions" },
 };
 
+/** The tables whose inserts mean a window was recomputed. */
+const MARKER_TABLES = ["window_volume", "window_label_stats", "window_drift", "window_quality"];
+
 export function alertSeriesRepository(ch: ClickHouse) {
   const t = (name: string) => ident(`${ch.database}.${name}`);
 
@@ -160,14 +163,19 @@ export function alertSeriesRepository(ch: ClickHouse) {
       }));
     },
 
-    /** Changes whenever any window is recomputed: the evaluator skips a tick when it has not moved. */
+    /**
+     * Changes whenever any window is recomputed: the evaluator skips a tick when it has not moved.
+     * It is ClickHouse's own insert sequence, the block numbers of the window tables' parts (each
+     * insert takes the next one; merges keep the highest), summed over each table's partitions.
+     * Not `max(computed_at_ms)`: rows are stamped when their recomputation starts, so a slow one
+     * (drift) lands below a faster one that started later and would never be noticed.
+     */
     async marker(): Promise<string> {
       const rows = await ch.rows<{ m: string }>(sql`
-        SELECT toString(max(m)) AS m FROM (
-          SELECT max(computed_at_ms) AS m FROM ${t("window_volume")}
-          UNION ALL SELECT max(computed_at_ms) AS m FROM ${t("window_label_stats")}
-          UNION ALL SELECT max(computed_at_ms) AS m FROM ${t("window_drift")}
-          UNION ALL SELECT max(computed_at_ms) AS m FROM ${t("window_quality")})`);
+        SELECT toString(sum(top)) AS m FROM (
+          SELECT max(max_block_number) AS top FROM system.parts
+          WHERE database = ${ch.database} AND table IN ${list(MARKER_TABLES)} AND active
+          GROUP BY table, partition_id)`);
       return rows[0]?.m ?? "0";
     },
   };

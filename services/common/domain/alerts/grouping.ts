@@ -21,7 +21,10 @@ export interface GroupingView {
   feature: string;
   modelId: string;
   modelVersion: string;
-  /** Open (not resolved) and itself not held under another alert. */
+  /**
+   * Concurrent with the alert being grouped: their episodes overlap in event time. (Not "open at
+   * the moment of evaluation": that depends on which alert the evaluator happened to see first.)
+   */
   open: boolean;
   parentId: string;
 }

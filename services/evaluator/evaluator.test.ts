@@ -1,0 +1,211 @@
+/**
+ * The evaluator against in-memory storage and a fake clock: what is paged and owed must follow
+ * from the windows' event times, never from the order in which the evaluator happened to see
+ * them or from a pass that failed half-way.
+ */
+import { describe, expect, it } from "vitest";
+import { parseRuleFile } from "../../schemas/rules.js";
+import type { AlertRow } from "../common/domain/alerts/alert-view.js";
+import type { NotificationRow, StoredRule } from "../common/clickhouse/alerts.repository.js";
+import type { SeriesRow } from "../common/clickhouse/alert-series.repository.js";
+import { createLogger } from "../common/observability/logger.js";
+import { createEvaluator, concurrent, type EvaluatorAlerts, type EvaluatorSeries } from "./evaluator.js";
+
+const MINUTE = 60_000;
+// An hour before midnight UTC, the time of day at which the integration test failed.
+const WALL = Date.UTC(2026, 11, 5, 23, 0, 0);
+const START = Date.UTC(2026, 11, 5, 16, 0, 0);
+const DRIFT = { from: START + 60 * MINUTE, to: START + 120 * MINUTE };
+const DROP = { from: START + 150 * MINUTE, to: START + 210 * MINUTE };
+
+const RULES = parseRuleFile(`
+receivers:
+  - { name: oncall, type: webhook, url: "http://127.0.0.1:1/hook" }
+settings: { repeat_interval: 24h, hold: 15m, digest_hour_utc: 8 }
+rules:
+  - { id: segment-accuracy, kind: threshold, metric: accuracy, op: "<", threshold: 0.7, min_coverage: 0.6, window: 5m, for: 10m, target: { model: fraud, slice: "country=*" } }
+  - { id: amount-drift, kind: threshold, metric: drift.amount, window: 5m, for: 10m, target: { model: fraud } }
+`);
+
+/** ClickHouse's replacing tables as maps: the row with the highest version wins, the later one on a tie. */
+function fakeAlerts() {
+  const alerts = new Map<string, AlertRow>();
+  const notifications = new Map<string, NotificationRow>();
+  const failures = { knownNotifications: 0 };
+  const rules: StoredRule[] = RULES.rules.map((rule) => ({ rule, version: 1, appliedAtMs: WALL }));
+  const copy = (a: AlertRow) => ({ ...a });
+  const repo: EvaluatorAlerts = {
+    activeRules: async () => rules,
+    settings: async () => ({ receivers: RULES.receivers, settings: RULES.settings }),
+    openAlerts: async () => [...alerts.values()].filter((a) => a.resolved_ms === null).map(copy),
+    alertsOfRule: async (id) => [...alerts.values()].filter((a) => a.rule_id === id).map(copy),
+    recentlyUpdated: async (since) => [...alerts.values()].filter((a) => a.updated_wall_ms >= since).map(copy),
+    resolvedNotOwed: async () =>
+      [...alerts.values()].filter((a) => a.disposition === "surfaced" && a.resolved_ms !== null && ![...notifications.values()].some((n) => n.alert_id === a.alert_id && n.kind === "resolved")).map(copy),
+    writeAlerts: async (rows) => {
+      for (const r of rows) if ((alerts.get(r.alert_id)?.updated_wall_ms ?? -1) <= r.updated_wall_ms) alerts.set(r.alert_id, copy(r));
+    },
+    writeRuleStatus: async () => {},
+    knownNotifications: async (ids) => {
+      if (failures.knownNotifications > 0) {
+        failures.knownNotifications--;
+        throw new Error("ClickHouse: connection reset");
+      }
+      return new Set(ids.filter((id) => notifications.has(id)));
+    },
+    writeNotifications: async (rows) => {
+      for (const r of rows) notifications.set(r.notification_id, { ...r });
+    },
+  };
+  const owed = (ruleId: string) => {
+    const ids = new Set([...alerts.values()].filter((a) => a.rule_id === ruleId).map((a) => a.alert_id));
+    return [...notifications.values()].filter((n) => ids.has(n.alert_id) && n.receiver === "oncall").map((n) => n.kind).sort();
+  };
+  return { repo, alerts, failures, owed };
+}
+
+/** Windows as the processor would store them, made visible a table at a time; the marker counts inserts. */
+function fakeSeries() {
+  let inserts = 0;
+  const stored = { accuracy: [] as SeriesRow[], drift: [] as SeriesRow[] };
+  const row = (start: number, over: Partial<SeriesRow>): SeriesRow => ({
+    model_id: "fraud", model_version: "v3", stage: "production", slice: "", metric: "", feature: "", window_start_ms: start,
+    value: null, n: 200, successes: null, coverage: null, breach: null, signal_threshold: null, ...over,
+  });
+  const windows = (from: number, to: number) => Array.from({ length: (to - from) / (5 * MINUTE) }, (_, i) => from + i * 5 * MINUTE);
+  const series: EvaluatorSeries = {
+    performance: async () => stored.accuracy,
+    drift: async () => stored.drift,
+    quality: async () => [],
+    marker: async () => String(inserts),
+  };
+  return {
+    series,
+    /** Accuracy of country=BR per window up to `to`: 0.93, and 0.37 during the drop. */
+    accuracyUntil(to: number) {
+      stored.accuracy = windows(START, to).map((s) => {
+        const value = s >= DROP.from && s < DROP.to ? 0.37 : 0.93;
+        return row(s, { slice: "country=BR", metric: "accuracy", value, successes: Math.round(value * 200), coverage: 0.8 });
+      });
+      inserts++;
+    },
+    /** Drift decisions on `amount` per window up to `to`: drifted during the drift incident. */
+    driftUntil(to: number) {
+      stored.drift = windows(START, to).map((s) => {
+        const breach = s >= DRIFT.from && s < DRIFT.to;
+        return row(s, { metric: "drift.amount", feature: "amount", value: breach ? 0.9 : 0.02, breach, signal_threshold: 0.1 });
+      });
+      inserts++;
+    },
+  };
+}
+
+function setup() {
+  const storage = fakeAlerts();
+  const windows = fakeSeries();
+  const clock = { now: WALL };
+  const evaluator = createEvaluator(
+    { windowSizes: [300, 3600], lookbackMs: 8 * 86_400_000 },
+    { alerts: storage.repo, series: windows.series, suppression: { decide: async () => ({ disposition: "surfaced", score: null, version: "", reason: "no_model" }) }, clock: () => clock.now, log: createLogger("evaluator-test", "silent") },
+  );
+  const pass = async () => {
+    clock.now += 300;
+    return evaluator.evaluateOnce();
+  };
+  return { storage, windows, clock, evaluator, pass };
+}
+
+describe("concurrent", () => {
+  it("is an overlap of episodes in event time; an open episode lasts until now", () => {
+    const span = (started_ms: number, resolved_ms: number | null) => ({ started_ms, resolved_ms });
+    expect(concurrent(span(0, 10), span(10, 20))).toBe(false);
+    expect(concurrent(span(0, 11), span(10, 20))).toBe(true);
+    expect(concurrent(span(0, null), span(100, 200))).toBe(true);
+    expect(concurrent(span(300, null), span(100, 200))).toBe(false);
+  });
+});
+
+describe("evaluator", () => {
+  it("pages a drift incident that ended before an accuracy drop began, even when drift is scored after the accuracy alert fired", async () => {
+    const { storage, windows, pass } = setup();
+    // Drift is scored on its own, throttled schedule: here its windows land after the labels of the drop.
+    windows.accuracyUntil(DROP.from + 30 * MINUTE);
+    await pass();
+    expect(storage.owed("segment-accuracy")).toEqual(["firing"]);
+    windows.driftUntil(DROP.from + 30 * MINUTE);
+    await pass();
+    const drift = [...storage.alerts.values()].find((a) => a.rule_id === "amount-drift")!;
+    expect(drift.started_ms).toBe(DRIFT.from);
+    expect(drift.resolved_ms).toBe(DRIFT.to);
+    expect({ disposition: drift.disposition, parent: drift.parent_id }).toEqual({ disposition: "surfaced", parent: "" });
+    expect(storage.owed("amount-drift")).toEqual(["firing", "resolved"]);
+  });
+
+  it("owes the same notifications whichever series it sees first", async () => {
+    const outcome = async (first: "accuracy" | "drift") => {
+      const { storage, windows, pass } = setup();
+      const until = (which: string, to: number) => (which === "accuracy" ? windows.accuracyUntil(to) : windows.driftUntil(to));
+      for (const which of first === "accuracy" ? ["accuracy", "drift"] : ["drift", "accuracy"]) {
+        until(which, DROP.from + 30 * MINUTE);
+        await pass();
+      }
+      until("accuracy", DROP.to + 60 * MINUTE);
+      until("drift", DROP.to + 60 * MINUTE);
+      await pass();
+      return { accuracy: storage.owed("segment-accuracy"), drift: storage.owed("amount-drift") };
+    };
+    const expected = { accuracy: ["firing", "resolved"], drift: ["firing", "resolved"] };
+    expect(await outcome("drift")).toEqual(expected);
+    expect(await outcome("accuracy")).toEqual(expected);
+  });
+
+  it("still holds a drift alert beneath an accuracy alert it overlaps in event time", async () => {
+    const { storage, windows, pass } = setup();
+    windows.accuracyUntil(DROP.from + 30 * MINUTE);
+    await pass();
+    windows.driftUntil(DROP.from + 30 * MINUTE);
+    // A second drift incident, during the drop.
+    windows.series.drift = async () => (await fakeSeriesWithDriftDuringDrop());
+    await pass();
+    const accuracy = [...storage.alerts.values()].find((a) => a.rule_id === "segment-accuracy")!;
+    const drifts = [...storage.alerts.values()].filter((a) => a.rule_id === "amount-drift").sort((a, b) => a.started_ms - b.started_ms);
+    expect(drifts.map((d) => [d.disposition, d.parent_id])).toEqual([["surfaced", ""], ["held", accuracy.alert_id]]);
+  });
+
+  it("owes a resolution written by a pass that failed before its outbox write, though nothing changes afterwards", async () => {
+    const { storage, windows, pass } = setup();
+    windows.accuracyUntil(DROP.from + 30 * MINUTE);
+    await pass();
+    expect(storage.owed("segment-accuracy")).toEqual(["firing"]);
+    windows.accuracyUntil(DROP.to + 60 * MINUTE);
+    storage.failures.knownNotifications = 1;
+    await expect(pass()).rejects.toThrow(/connection reset/);
+    expect([...storage.alerts.values()][0]!.resolved_ms).toBe(DROP.to);
+    // A quiet period: no window changes; the next passes find the alert already resolved in storage.
+    await pass();
+    await pass();
+    expect(storage.owed("segment-accuracy")).toEqual(["firing", "resolved"]);
+  });
+
+  it("owes nothing twice across passes at any wall time, midnight UTC included", async () => {
+    const { storage, windows, clock, pass } = setup();
+    windows.accuracyUntil(DROP.to + 60 * MINUTE);
+    windows.driftUntil(DROP.to + 60 * MINUTE);
+    clock.now = Date.UTC(2026, 11, 5, 23, 59, 59, 500);
+    await pass();
+    const before = storage.owed("segment-accuracy").length + storage.owed("amount-drift").length;
+    for (let i = 0; i < 5; i++) await pass();
+    expect(storage.owed("segment-accuracy").length + storage.owed("amount-drift").length).toBe(before);
+    expect(before).toBe(4);
+  });
+});
+
+/** Drift decisions with a second incident inside the accuracy drop (DROP.from + 5 min, 20 minutes long). */
+async function fakeSeriesWithDriftDuringDrop(): Promise<SeriesRow[]> {
+  const rows: SeriesRow[] = [];
+  for (let s = START; s < DROP.from + 30 * MINUTE; s += 5 * MINUTE) {
+    const breach = (s >= DRIFT.from && s < DRIFT.to) || (s >= DROP.from + 5 * MINUTE && s < DROP.from + 25 * MINUTE);
+    rows.push({ model_id: "fraud", model_version: "v3", stage: "production", slice: "", metric: "drift.amount", feature: "amount", window_start_ms: s, value: breach ? 0.9 : 0.02, n: 200, successes: null, coverage: null, breach, signal_threshold: 0.1 });
+  }
+  return rows;
+}
