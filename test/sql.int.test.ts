@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createAnalystSql, type AnalystSql } from "../services/common/clickhouse/analyst-query.js";
+import { createClickHouse } from "../services/common/clickhouse/client.js";
+import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { count, label, postJson, prediction, startPipeline, stopPipeline, TEST_TOKEN, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
 import { ANALYST_TEST_USER, claimAnalystDatabase, releaseAnalystDatabase } from "./helpers/analyst-db.js";
 
@@ -18,6 +20,12 @@ describe("POST /v1/sql", () => {
 
   beforeAll(async () => {
     db = await claimAnalystDatabase(inject("stack").clickhouseUrl);
+    // Another database with a table in it, which the analyst has no grant to read.
+    const admin = createClickHouse({ url: inject("stack").clickhouseUrl, user: "default", password: "", database: "default" });
+    await admin.command(sql`CREATE DATABASE ${ident(otherDb)}`);
+    await admin.command(sql`CREATE TABLE ${ident(`${otherDb}.kept`)} (secret String) ENGINE = MergeTree ORDER BY secret`);
+    await admin.command(sql`INSERT INTO ${ident(`${otherDb}.kept`)} VALUES (${"not for analysts"})`);
+    await admin.close();
     p = await startPipeline({ CLICKHOUSE_DATABASE: db, CLICKHOUSE_ANALYST_USER: ANALYST_TEST_USER });
     direct = createAnalystSql({ url: p.stack.config.clickhouse.url, user: ANALYST_TEST_USER, password: "", database: db });
     const ids = Array.from({ length: 300 }, (_, i) => i);
@@ -30,6 +38,7 @@ describe("POST /v1/sql", () => {
     await direct?.close();
     await stopPipeline(p ?? {});
     if (db) await releaseAnalystDatabase(inject("stack").clickhouseUrl, db);
+    await releaseAnalystDatabase(inject("stack").clickhouseUrl, otherDb);
   });
 
   describe("answers", () => {
@@ -89,25 +98,32 @@ describe("POST /v1/sql", () => {
     });
   });
 
-  // [query, code through the endpoint, code when sent straight to ClickHouse as the analyst user]
-  const attacks: Array<[string, string, string]> = [
-    ["INSERT INTO predictions (prediction_id) VALUES ('x')", "not_a_select", "read_only"],
-    ["CREATE TABLE evil (a UInt8) ENGINE = Memory", "not_a_select", "read_only"],
-    ["DROP TABLE predictions", "not_a_select", "read_only"],
-    ["ALTER TABLE predictions DELETE WHERE 1", "not_a_select", "read_only"],
-    ["TRUNCATE TABLE predictions", "not_a_select", "read_only"],
-    ["RENAME TABLE predictions TO gone", "not_a_select", "read_only"],
+  // [query, code through the endpoint, code when sent straight to ClickHouse as the analyst user].
+  // ClickHouse checks grants first: writes, DDL and table functions that reach outside (file, url,
+  // remote) are refused as access_denied; SET and SETTINGS by readonly=1 and its constraints.
+  const attacks = (other: string): Array<[string, string, string]> => [
+    ["INSERT INTO predictions (prediction_id) VALUES ('x')", "not_a_select", "access_denied"],
+    ["CREATE TABLE evil (a UInt8) ENGINE = Memory", "not_a_select", "access_denied"],
+    ["DROP TABLE predictions", "not_a_select", "access_denied"],
+    ["ALTER TABLE predictions DELETE WHERE 1", "not_a_select", "access_denied"],
+    ["TRUNCATE TABLE predictions", "not_a_select", "access_denied"],
+    ["RENAME TABLE predictions TO gone", "not_a_select", "access_denied"],
     ["SET max_execution_time = 1000", "not_a_select", "read_only"],
     ["SELECT 1 SETTINGS readonly = 0", "forbidden_clause", "read_only"],
     ["SELECT count() FROM prediction_events SETTINGS max_execution_time = 1000, max_memory_usage = 0", "forbidden_clause", "read_only"],
-    ["SELECT * FROM file('/etc/passwd', 'CSV', 'line String')", "read_only", "read_only"],
-    ["SELECT * FROM url('http://127.0.0.1:8123/?query=SELECT%201', 'CSV', 'a String')", "read_only", "read_only"],
-    ["SELECT * FROM remote('127.0.0.1', system.one)", "forbidden_table", "read_only"],
-    ["SELECT * FROM remote('127.0.0.1', default, one)", "read_only", "read_only"],
-    ["SELECT count() FROM numbers(1000000000000)", "read_only", "read_only"],
-    ["SELECT count() FROM system.numbers", "forbidden_table", "limit_exceeded"],
-    ["SELECT name FROM default.some_table", "access_denied", "access_denied"],
-    ["SELECT count() FROM hindsight.predictions", "access_denied", "access_denied"],
+    ["SELECT * FROM file('/etc/passwd', 'CSV', 'line String')", "access_denied", "access_denied"],
+    ["SELECT * FROM url('http://127.0.0.1:8123/?query=SELECT%201', 'CSV', 'a String')", "access_denied", "access_denied"],
+    ["SELECT * FROM remote('127.0.0.1', system.one)", "forbidden_table", "access_denied"],
+    ["SELECT * FROM remote('127.0.0.1', default, one)", "access_denied", "access_denied"],
+    ["SELECT count() FROM numbers(1000000000000)", "limit_exceeded", "limit_exceeded"],
+    ["SELECT count() FROM system.numbers", "forbidden_table", "access_denied"],
+    ["SELECT user, query FROM system.processes", "forbidden_table", "access_denied"],
+    ["SELECT user, query FROM `sys\\Ntem`.processes", "forbidden_identifier", "access_denied"],
+    ["SELECT name FROM information_schema.tables", "forbidden_table", "access_denied"],
+    [`SELECT secret FROM ${other}.kept`, "access_denied", "access_denied"],
+    // Receivers' secrets live in alert_settings, outside the analyst's grants.
+    ["SELECT receivers FROM alert_settings", "access_denied", "access_denied"],
+    ["SELECT count() FROM alert_notifications", "access_denied", "access_denied"],
     // Two different calls (one `sleep(2)` twice is computed once): 4.5 s against the test profile's 3 s.
     ["SELECT sleep(2) + sleep(2.5)", "timeout", "timeout"],
     ["SELECT uniqExact(a) FROM (SELECT arrayJoin(range(100000000)) AS a)", "limit_exceeded", "limit_exceeded"],
@@ -117,9 +133,10 @@ describe("POST /v1/sql", () => {
     ["SELECT 1 -- harmless\n; DROP TABLE predictions", "multiple_statements", "sql_error"],
     ["SELECT 1 INTO OUTFILE 'stolen.tsv'", "forbidden_clause", "sql_error"],
   ];
+  const otherDb = `hs_other_${Date.now().toString(36)}`;
 
   describe("attacks through the endpoint", () => {
-    it.each(attacks)("%j is answered with %s", async (query, code) => {
+    it.each(attacks(otherDb))("%j is answered with %s", async (query, code) => {
       const res = await sqlPost(query);
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe(code);
@@ -127,15 +144,34 @@ describe("POST /v1/sql", () => {
     });
 
     it("refuses the system tables, however the name is written", async () => {
-      for (const query of ["SELECT * FROM system.processes", "SELECT * FROM `system`.tables", 'SELECT * FROM "system".parts', "SELECT * FROM `sys\\x74em`.settings"]) {
+      for (const query of ["SELECT * FROM system.processes", "SELECT * FROM `system`.tables", 'SELECT * FROM "system".parts', "SELECT * FROM INFORMATION_SCHEMA.COLUMNS"]) {
         const res = await sqlPost(query);
         expect([res.status, res.body.error.code], query).toEqual([400, "forbidden_table"]);
       }
+      for (const name of ["`sys\\x74em`", "`sys\\Ntem`", "`s\\ystem`"]) {
+        for (const table of ["processes", "databases", "tables", "columns", "settings", "parts"]) {
+          const query = `SELECT * FROM ${name}.${table}`;
+          const res = await sqlPost(query);
+          expect([res.status, res.body.error.code], query).toEqual([400, "forbidden_identifier"]);
+        }
+      }
+    });
+
+    it("is confined by ClickHouse's grants on system tables, without the endpoint's check", async () => {
+      // ClickHouse reads `sys\x74em` and `sys\Ntem` as `system`; its grants refuse what shows others' work.
+      for (const query of ["SELECT user, query FROM `sys\\x74em`.processes", "SELECT user, query FROM `sys\\Ntem`.processes", "SELECT * FROM system.parts", "SELECT * FROM system.merges", "SELECT * FROM system.users"]) {
+        await expect(direct.unchecked(query), query).rejects.toMatchObject({ code: "access_denied" });
+      }
+      // The catalogue tables stay readable, filtered to what the analyst may read.
+      expect((await direct.unchecked("SELECT name FROM system.databases")).trim().split("\n")).toEqual([db]);
+      const tables = (await direct.unchecked("SELECT name FROM system.tables ORDER BY name")).trim().split("\n");
+      expect(tables).toContain("slice_metrics");
+      for (const hidden of ["alert_settings", "alert_notifications", "suppressor_models", "schema_migrations"]) expect(tables).not.toContain(hidden);
     });
   });
 
   describe("the same attacks straight to ClickHouse as the analyst user, without the endpoint's check", () => {
-    it.each(attacks)("%j is refused by ClickHouse itself (%s, then %s)", async (query, _endpointCode, code) => {
+    it.each(attacks(otherDb))("%j is refused by ClickHouse itself (%s, then %s)", async (query, _endpointCode, code) => {
       const err = await direct.unchecked(query).then(
         (answer) => new Error(`ClickHouse ran it: ${answer.slice(0, 200)}`),
         (e: Error) => e,
@@ -144,15 +180,9 @@ describe("POST /v1/sql", () => {
     });
 
     it("pins the limits in the profile: readonly=1, and no query or URL parameter can lift them", async () => {
-      const settings = await direct.unchecked("SELECT name, value FROM system.settings WHERE name IN ('readonly', 'max_execution_time', 'max_memory_usage', 'max_result_rows', 'max_rows_to_read', 'max_threads') ORDER BY name");
-      expect(settings.trim().split("\n").map((l) => l.split("\t"))).toEqual([
-        ["max_execution_time", "3"],
-        ["max_memory_usage", "1000000000"],
-        ["max_result_rows", "100001"],
-        ["max_rows_to_read", "500000000"],
-        ["max_threads", "1"],
-        ["readonly", "1"],
-      ]);
+      const names = ["max_execution_time", "max_memory_usage", "max_result_rows", "max_rows_to_read", "max_threads", "readonly"];
+      const settings = await direct.unchecked(`SELECT ${names.map((n) => `getSetting('${n}')`).join(", ")}`);
+      expect(settings.trim().split("\t")).toEqual(["3", "1000000000", "100001", "500000000", "1", "1"]);
       const viaUrl = await fetch(`${p.stack.config.clickhouse.url}/?user=${ANALYST_TEST_USER}&database=${db}&max_execution_time=1000&readonly=0`, { method: "POST", body: "SELECT 1" });
       expect(viaUrl.status).toBeGreaterThanOrEqual(400);
       expect(await viaUrl.text()).toMatch(/readonly mode/);

@@ -55,6 +55,9 @@ export async function ensureClickHouseInstalled(log: Log): Promise<string> {
   return python;
 }
 
+/** The databases the tests' `analyst_test` user reads, with the analyst's grants (test/helpers/analyst-db.ts claims them). */
+export const ANALYST_TEST_DATABASES = [0, 1, 2, 3].map((i) => `hs_analyst_${i}`);
+
 /** The server's config.xml and users.xml for this home, ports and database. */
 export function renderServerConfig(options: { dir: string; host: string; httpPort: number; tcpPort: number; database: string }): { config: string; users: string } {
   const access = readFileSync(join(ROOT, "infra/clickhouse/access.xml"), "utf8").replace(/^[\s\S]*?<clickhouse>|<\/clickhouse>\s*$/g, "");
@@ -64,7 +67,10 @@ export function renderServerConfig(options: { dir: string; host: string; httpPor
     .replaceAll("@HTTP_PORT@", String(options.httpPort))
     .replaceAll("@TCP_PORT@", String(options.tcpPort))
     .replace("@ACCESS@", access.trim());
-  const users = readFileSync(join(ROOT, "infra/clickhouse/users.xml"), "utf8").replaceAll("ON hindsight.", `ON ${options.database}.`);
+  const template = readFileSync(join(ROOT, "infra/clickhouse/users.xml"), "utf8");
+  const analystGrants = [...template.matchAll(/<query>GRANT SELECT ON hindsight\.(\w+)<\/query>/g)].map((m) => m[1]!);
+  const testGrants = ANALYST_TEST_DATABASES.flatMap((db) => analystGrants.map((table) => `<query>GRANT SELECT ON ${db}.${table}</query>`));
+  const users = template.replaceAll("ON hindsight.", `ON ${options.database}.`).replace("<!-- @ANALYST_TEST_GRANTS@ -->", testGrants.join("\n                "));
   return { config, users };
 }
 

@@ -1,14 +1,15 @@
 /**
- * A database the test analyst user may read. ClickHouse 18.16's allow_databases takes exact names,
- * so users.xml lists a few fixed ones (hs_analyst_0…3) for the `analyst_test` user; a test claims a
- * free one by creating it (CREATE DATABASE fails when another run holds it) and drops it at the end.
+ * A database the test analyst user may read: the embedded server grants the `analyst_test` user the
+ * analyst's grants on a few fixed databases (hs_analyst_0…3); a test claims a free one by creating
+ * it (CREATE DATABASE fails when another run holds it) and drops it at the end.
  * A claim left behind by a crashed run is taken over once it is older than STALE_MS.
  */
 import { createClickHouse } from "../../services/common/clickhouse/client.js";
-import { ident, sql } from "../../services/common/clickhouse/sql.js";
+import { ident, list, sql } from "../../services/common/clickhouse/sql.js";
+import { ANALYST_TEST_DATABASES } from "../../infra/local/clickhouse.js";
 
 export const ANALYST_TEST_USER = "analyst_test";
-const NAMES = [0, 1, 2, 3].map((i) => `hs_analyst_${i}`);
+const NAMES = ANALYST_TEST_DATABASES;
 const STALE_MS = 30 * 60_000;
 
 export async function claimAnalystDatabase(clickhouseUrl: string): Promise<string> {
@@ -20,7 +21,7 @@ export async function claimAnalystDatabase(clickhouseUrl: string): Promise<strin
     }
     const [oldest] = await ch.rows<{ database: string; at: string }>(sql`
       SELECT database, toUInt64(min(metadata_modification_time)) AS at FROM system.tables
-      WHERE database IN (${NAMES[0]!}, ${NAMES[1]!}, ${NAMES[2]!}, ${NAMES[3]!}) GROUP BY database ORDER BY at LIMIT 1`);
+      WHERE database IN ${list(NAMES)} GROUP BY database ORDER BY at LIMIT 1`);
     if (oldest && Date.now() - Number(oldest.at) * 1000 > STALE_MS) {
       await ch.command(sql`DROP DATABASE IF EXISTS ${ident(oldest.database)}`);
       await ch.command(sql`CREATE DATABASE ${ident(oldest.database)}`);

@@ -6,7 +6,18 @@
  * syntax error.
  */
 
-export type GuardCode = "empty_query" | "not_a_select" | "multiple_statements" | "forbidden_clause" | "forbidden_table" | "forbidden_function" | "sql_error";
+export type GuardCode =
+  | "empty_query"
+  | "not_a_select"
+  | "multiple_statements"
+  | "forbidden_clause"
+  | "forbidden_table"
+  | "forbidden_function"
+  | "forbidden_identifier"
+  | "sql_error";
+
+/** Databases that describe the server rather than hold Hindsight's data. */
+const SYSTEM_DATABASES = new Set(["system", "information_schema", "INFORMATION_SCHEMA"]);
 
 export type GuardResult = { ok: true; query: string } | { ok: false; code: GuardCode; message: string };
 
@@ -114,7 +125,12 @@ export function checkAnalystSql(input: string): GuardResult {
       return fail("forbidden_clause", "remove the SETTINGS clause: the analysts' limits are fixed and cannot be changed by a query");
     }
     if (isWord(t, "INTO") && isWord(next, "OUTFILE")) return fail("forbidden_clause", "INTO OUTFILE is not allowed: the answer comes back over HTTP");
-    if (isName(t) && t.value === "system" && next?.text === ".") return fail("forbidden_table", "system tables are not available to analysts; query the documented views of this database");
+    // The server's escape rules for quoted names differ between releases (`sys\Ntem` reads as
+    // `system` on some); a name that needs a backslash is never one of ours, so none is guessed at.
+    if (t.kind === "quoted" && t.text.includes("\\")) {
+      return fail("forbidden_identifier", `backslash escapes are not allowed in quoted names (${t.text.slice(0, 60)}); write the name without them`);
+    }
+    if (isName(t) && SYSTEM_DATABASES.has(t.value) && next?.text === ".") return fail("forbidden_table", "system tables are not available to analysts; query the documented views of this database");
     if (t.kind === "word" && TABLE_NAME_FUNCTIONS.has(t.value.toLowerCase()) && next?.text === "(") {
       return fail("forbidden_function", `${t.value}() is not available to analysts: query tables in the FROM clause`);
     }

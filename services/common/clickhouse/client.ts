@@ -12,8 +12,8 @@ export interface ClickHouse {
   command(statement: Sql): Promise<void>;
   /** A SELECT whose rows come back as objects (JSONEachRow). */
   rows<T>(query: Sql): Promise<T[]>;
-  /** Inserts pre-serialised JSONEachRow text, given as chunks so no single string gets huge. */
-  insertJsonEachRow(table: string, chunks: readonly string[]): Promise<void>;
+  /** Inserts pre-serialised JSONEachRow text, given as chunks (or a stream) so no single string gets huge. */
+  insertJsonEachRow(table: string, chunks: readonly string[] | NodeJS.ReadableStream): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -49,7 +49,7 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
       const result = await client.exec({
         // The table name passes the identifier whitelist like every other name in SQL.
         query: sql`INSERT INTO ${ident(table)} FORMAT JSONEachRow`.text,
-        values: Readable.from(chunks, { objectMode: false }),
+        values: Array.isArray(chunks) ? Readable.from(chunks, { objectMode: false }) : (chunks as Readable),
       });
       // Drain the (empty) response so the socket goes back to the pool.
       result.stream.resume();

@@ -166,10 +166,10 @@ FROM
             SELECT ${VOLUME_BASE}
             FROM ${t("window_volume")} FINAL
             ${where}
-        )
-        CROSS JOIN ${sizes}
+        ) AS base
+        CROSS JOIN ${sizes} AS sizes
         GROUP BY ${GROUP_KEYS}
-    )
+    ) AS volume
     ANY LEFT JOIN
     (
         SELECT ${WINDOW_KEYS},
@@ -179,17 +179,17 @@ FROM
             SELECT ${STATS_BASE}
             FROM ${t("window_label_stats")} FINAL
             ${where}
-        )
-        CROSS JOIN ${sizes}
+        ) AS base
+        CROSS JOIN ${sizes} AS sizes
         GROUP BY ${GROUP_KEYS}
-    )
+    ) AS label_stats
     USING (${GROUP_KEYS})
-)
+) AS windows
 ANY LEFT JOIN
 (
     SELECT model_id, argMax(task, updated_at_ms) AS task, argMax(slice_keys, updated_at_ms) AS model_slice_keys
     FROM ${t("models")} ${modelsWhere} GROUP BY model_id
-)
+) AS model_specs
 USING (model_id)
 WHERE slice_key = '' OR empty(model_slice_keys) OR has(model_slice_keys, slice_key)`;
 }

@@ -4,19 +4,25 @@ import { ident, inferType, join, list, raw, sql, typed } from "./sql.js";
 describe("sql builder", () => {
   it("sends every value as a typed parameter, numbered in order, never as text", () => {
     const q = sql`SELECT * FROM t WHERE a = ${"it's"} AND b > ${-3} AND c < ${2.5} AND d = ${true} AND e IS ${null}`;
-    expect(q.text).toBe("SELECT * FROM t WHERE a = {p0:String} AND b > {p1:Int64} AND c < {p2:Float64} AND d = {p3:UInt8} AND e IS {p4:Nullable(String)}");
+    expect(q.text).toBe("SELECT * FROM t WHERE a = {p0:String} AND b > {p1:Int8} AND c < {p2:Float64} AND d = {p3:UInt8} AND e IS {p4:Nullable(String)}");
     expect(q.params).toEqual({ p0: "it's", p1: -3, p2: 2.5, p3: 1, p4: null });
   });
 
   it("infers array, date and bigint types and refuses what has no faithful type", () => {
     expect(inferType(["a", "b"])).toBe("Array(String)");
-    expect(inferType([1, 2])).toBe("Array(Int64)");
+    expect(inferType(300)).toBe("UInt16");
+    expect(inferType(-129)).toBe("Int16");
+    expect(inferType(1_790_812_800_000)).toBe("UInt64");
+    expect(inferType(1.7e308)).toBe("Float64");
+    expect(inferType([1, 2])).toBe("Array(UInt8)");
+    expect(inferType([1, 300, -1])).toBe("Array(Int32)");
     expect(inferType([1, 2.5])).toBe("Array(Float64)");
-    expect(inferType([[1], [2]])).toBe("Array(Array(Int64))");
+    expect(inferType([[1], [2]])).toBe("Array(Array(UInt8))");
     expect(inferType(new Date(0))).toBe("DateTime64(3, 'UTC')");
     expect(inferType(2n ** 64n - 1n)).toBe("UInt64");
     expect(sql`${new Date(1_700_000_000_123)}`.params).toEqual({ p0: "1700000000.123" });
     expect(() => inferType(["a", 1])).toThrow(/mixed types/);
+    expect(() => inferType([-1, 2n ** 63n])).toThrow(/beyond Int64/);
     expect(() => sql`${Number.NaN}`).toThrow(/non-finite/);
     expect(() => sql`${new Date(Number.NaN)}`).toThrow(/invalid Date/);
   });
@@ -30,7 +36,7 @@ describe("sql builder", () => {
   it("composes fragments, renumbering their parameters", () => {
     const where = join([sql`a = ${1}`, sql`b = ${"x"}`, raw("c > 0")], " AND ");
     const q = sql`SELECT ${ident("db.t")}.x FROM ${ident("db.t")} WHERE ${where} LIMIT ${10}`;
-    expect(q.text).toBe("SELECT `db`.`t`.x FROM `db`.`t` WHERE a = {p0:Int64} AND b = {p1:String} AND c > 0 LIMIT {p2:Int64}");
+    expect(q.text).toBe("SELECT `db`.`t`.x FROM `db`.`t` WHERE a = {p0:UInt8} AND b = {p1:String} AND c > 0 LIMIT {p2:UInt8}");
     expect(q.params).toEqual({ p0: 1, p1: "x", p2: 10 });
   });
 

@@ -71,20 +71,44 @@ export function inferType(value: SqlValue): string {
   if (value === null) return "Nullable(String)";
   if (typeof value === "string") return "String";
   if (typeof value === "boolean") return "UInt8";
-  if (typeof value === "bigint") return value < 0n || value <= 9223372036854775807n ? "Int64" : "UInt64";
+  if (typeof value === "bigint") return integerType(value);
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new Error(`refusing non-finite number ${value} in SQL`);
-    return Number.isInteger(value) ? "Int64" : "Float64";
+    // Beyond 2^53 a number is a float that happens to be whole (1.7e308 included).
+    return Number.isSafeInteger(value) ? integerType(BigInt(value)) : "Float64";
   }
   if (value instanceof Date) return "DateTime64(3, 'UTC')";
   if (Array.isArray(value)) {
     const types = new Set(value.map(inferType));
     if (types.size === 0) return "Array(String)";
-    if (types.size === 2 && types.has("Int64") && types.has("Float64")) return "Array(Float64)";
+    if (types.has("Float64") && [...types].every((t) => /^U?Int|^Float64$/.test(t))) return "Array(Float64)";
+    // Integers of several widths: the widest signed or unsigned type that holds them all.
+    if ([...types].every((t) => /^U?Int/.test(t))) return `Array(${widestInteger([...types])})`;
     if (types.size > 1) throw new Error(`refusing an array of mixed types (${[...types].join(", ")}) in SQL; use typed()`);
     return `Array(${[...types][0]})`;
   }
   throw new Error(`unsupported SQL value of type ${typeof value}`);
+}
+
+/**
+ * The narrowest integer type, as ClickHouse types an integer literal: `least(x, {p:UInt8})` works
+ * with a Float64 x, where Int64 (which has no common type with Float64) would be refused.
+ */
+function integerType(n: bigint): string {
+  for (const bits of [8, 16, 32, 64]) {
+    if (n >= 0n && n < 1n << BigInt(bits)) return `UInt${bits}`;
+    if (n < 0n && n >= -(1n << BigInt(bits - 1))) return `Int${bits}`;
+  }
+  throw new Error(`refusing integer ${n} outside 64 bits in SQL`);
+}
+
+function widestInteger(types: string[]): string {
+  const bits = Math.max(...types.map((t) => Number(/\d+$/.exec(t)![0])));
+  if (types.every((t) => t.startsWith("UInt"))) return `UInt${bits}`;
+  // A signed type must also hold the largest unsigned one: UInt32 needs Int64.
+  const signedBits = Math.max(...types.map((t) => Number(/\d+$/.exec(t)![0]) * (t.startsWith("UInt") ? 2 : 1)));
+  if (signedBits > 64) throw new Error("refusing an array mixing negative integers with integers beyond Int64 in SQL");
+  return `Int${signedBits}`;
 }
 
 function toParamValue(value: SqlValue): ParamValue {

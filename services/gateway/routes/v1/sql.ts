@@ -2,7 +2,7 @@
  * POST /v1/sql (read): one SELECT from an analyst, run as the read-only ClickHouse user.
  *   body: {"query": "SELECT …", "limit"?: 1..100000} as JSON, or the query itself as text/plain
  *   200:  {columns: [{name, type}], rows: [[…]], rows_returned, truncated, elapsed_ms, rows_read, bytes_read}
- *   400:  {error: {code, message}}: not_a_select, multiple_statements, forbidden_clause, forbidden_table,
+ *   400:  {error: {code, message}}: not_a_select, multiple_statements, forbidden_clause, forbidden_table, forbidden_identifier,
  *         forbidden_function, read_only, access_denied, sql_error, limit_exceeded, timeout, …
  *   429 busy (the analysts' concurrent queries are used up), 503 unavailable.
  * A bad query is never a 500: everything ClickHouse refuses is classified in analyst-query.ts.
