@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runSuppressorCommand } from "./suppressor.js";
+import { perTypeText, runSuppressorCommand } from "./suppressor.js";
 import type { SavedModel, SuppressorStore } from "../evaluator/suppressor/store.js";
 import { parseHistory } from "../evaluator/suppressor/history-file.js";
 
@@ -22,6 +22,36 @@ describe("hindsight suppressor", () => {
     expect(await runSuppressorCommand(["evaluate", "--history", sample, "--algorithm", "logistic", "--retrain-days", "0.1"], retraining)).toBe(0);
     expect(retraining.errors).toMatch(/retraining every 0\.1 days/);
     expect(retraining.output).toMatch(/retrained [1-9]\d* times while scoring/);
+  });
+
+  it("evaluate shows per type what would have been held back and the acted-on alerts missed, adding up to the totals", async () => {
+    const io = capture();
+    expect(await runSuppressorCommand(["evaluate", "--history", sample, "--json", "--retrain-days", "0"], io)).toBe(0);
+    const report = JSON.parse(io.output) as {
+      suppressor: { alerts: number; acted: number; suppressed: number; actedSurfaced: number };
+      reasons: Record<string, number>;
+      perType: Array<{ alerts: number; heldBack: number; acted: number; actedMissed: number; disagreement: number }>;
+    };
+    const sum = (k: "alerts" | "heldBack" | "acted" | "actedMissed" | "disagreement") => report.perType.reduce((s, t) => s + t[k], 0);
+    expect(sum("alerts")).toBe(report.suppressor.alerts);
+    expect(sum("heldBack")).toBe(report.suppressor.suppressed);
+    expect(sum("acted")).toBe(report.suppressor.acted);
+    expect(sum("actedMissed")).toBe(report.suppressor.acted - report.suppressor.actedSurfaced);
+    expect(sum("disagreement")).toBe(report.reasons.disagreement);
+    const text = capture();
+    expect(await runSuppressorCommand(["evaluate", "--history", sample, "--retrain-days", "0"], text)).toBe(0);
+    expect(text.output).toMatch(new RegExp(`per type, in shadow mode \\(${report.perType.length} types; \\d+ would miss acted-on alerts\\)`));
+  });
+
+  it("lists the types that would miss acted-on alerts first, with shares of their own alerts", () => {
+    const row = (metric: string, alerts: number, heldBack: number, acted: number, actedMissed: number, disagreement = 0) =>
+      ({ rule_kind: "drift", metric, scope: "slice", model: "fraud", alerts, heldBack, acted, actedMissed, disagreement });
+    const text = perTypeText([row("busy", 200, 150, 0, 0), row("hurt", 40, 10, 8, 2, 3), row("small", 10, 9, 1, 1)]);
+    const lines = text.trimEnd().split("\n");
+    expect(lines[0]).toBe("per type, in shadow mode (3 types; 2 would miss acted-on alerts):");
+    expect(lines[2]).toMatch(/^drift \| hurt \| slice \| fraud\s+40\s+10 \(25\.0%\)\s+8\s+2 \(25\.0%\)\s+3$/);
+    expect(lines[3]).toMatch(/^drift \| small \| slice \| fraud\s+10\s+9 \(90\.0%\)\s+1\s+1 \(100\.0%\)\s+0$/);
+    expect(lines[4]).toMatch(/^drift \| busy \| slice \| fraud\s+200\s+150 \(75\.0%\)\s+0\s+0\s+0$/);
   });
 
   it("train --history --out writes an ONNX model; import checks it; train without a file uses the store", async () => {

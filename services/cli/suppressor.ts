@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES } from "../common/domain/suppressor/features.js";
 import { ALGORITHMS, type Algorithm } from "../common/domain/suppressor/model.js";
-import { DEFAULT_REPLAY_OPTIONS, bestBaselineAtRecall, replay, type ReplayReport } from "../common/domain/suppressor/replay.js";
+import { DEFAULT_REPLAY_OPTIONS, bestBaselineAtRecall, replay, type ReplayReport, type TypeFigures } from "../common/domain/suppressor/replay.js";
 import type { AlertRecord, Figures } from "../common/domain/suppressor/types.js";
 import { HistoryFileError, readHistoryFile } from "../evaluator/suppressor/history-file.js";
 import { ModelSignatureError, loadOnnxModel } from "../evaluator/suppressor/onnx-scorer.js";
@@ -27,7 +27,8 @@ export const SUPPRESSOR_USAGE = `usage: hindsight suppressor <train|evaluate|imp
            fit on the feedback history, report held-out figures, save the model (store and/or --out)
   evaluate [--history FILE] [--algorithm A] [--threshold X] [--feedback surfaced|all] [--retrain-days N] [--json]
            replay the history: train on its earlier 80%, score the rest retraining every N days
-           (default 7, 0 = once), compare with baselines
+           (default 7, 0 = once), compare with baselines, and show per type (rule kind, metric,
+           scope, model) what would have been held back and which acted-on alerts missed
   import   FILE.onnx [--threshold X]
            check a model of your own against the signature (input 'features' float32 [N, ${FEATURE_NAMES.length}],
            output 'probability' float32 [N] or [N,1]) and make it the active model
@@ -233,7 +234,33 @@ export function replayText(report: ReplayReport): string {
     `trained on ${report.train.alerts} alerts (${when(report.train.from)} .. ${when(report.train.to)}), scored ${report.test.alerts} (${when(report.test.from)} .. ${when(report.test.to)})` +
     `${report.retrains > 0 ? `, retrained ${report.retrains} times while scoring` : ""}\n\n` +
     table(rows) +
-    `\ndecisions: ${reasons}\n${verdict}\n`
+    `\ndecisions: ${reasons}\n${verdict}\n\n` +
+    perTypeText(report.perType)
+  );
+}
+
+/**
+ * Shadow mode per type within a model: what would have been held back and which acted-on alerts
+ * that would have cost, so a team sees where it would be hurt before turning the suppressor on.
+ * Types that would miss acted-on alerts come first, the most missed first; then the busiest.
+ */
+export function perTypeText(types: readonly TypeFigures[]): string {
+  const ordered = [...types].sort((a, b) => b.actedMissed - a.actedMissed || b.alerts - a.alerts);
+  const header = ["type (rule kind | metric | scope | model)", "alerts", "held back", "acted", "acted missed", "surfaced: disagreement"];
+  const body = ordered.map((t) => [
+    `${t.rule_kind} | ${t.metric} | ${t.scope} | ${t.model}`,
+    String(t.alerts),
+    `${t.heldBack} (${pct(t.alerts === 0 ? 0 : t.heldBack / t.alerts)})`,
+    String(t.acted),
+    t.acted === 0 ? "0" : `${t.actedMissed} (${pct(t.actedMissed / t.acted)})`,
+    String(t.disagreement),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const hurt = ordered.filter((t) => t.actedMissed > 0).length;
+  return (
+    `per type, in shadow mode (${ordered.length} types; ${hurt} would miss acted-on alerts):\n` +
+    `${[line(header), ...body.map(line)].join("\n")}\n`
   );
 }
 
@@ -247,5 +274,6 @@ function summary(report: ReplayReport) {
     suppressor: report.suppressor,
     reasons: report.reasons,
     baselines: report.baselines,
+    perType: report.perType,
   };
 }

@@ -102,6 +102,8 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
   // histogram; feature j's bins sit at offsets[j] .. offsets[j+1] − 1 of a node's histogram.
   const edges: Float32Array[] = [];
   const bins = new Uint8Array(n * d);
+  // The same bins as histogram cells (offsets[j] + bin), so the hot loop adds without looking up offsets.
+  const cells = new Uint16Array(n * d);
   const offsets = new Int32Array(d + 1);
   for (let j = 0; j < d; j++) {
     const column = new Float32Array(n);
@@ -121,6 +123,7 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
     }
   }
   const histogramSize = offsets[d]!;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) cells[i * d + j] = offsets[j]! + bins[i * d + j]!;
 
   let baseScore: number;
   let offset: BoostedTreesModel["offset"];
@@ -158,9 +161,9 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
       const i = order[k]!;
       const g = grad[i]!;
       const h = hess[i]!;
-      const base = i * d;
-      for (let j = 0; j < d; j++) {
-        const cellIndex = 2 * (offsets[j]! + bins[base + j]!);
+      const end = (i + 1) * d;
+      for (let c = i * d; c < end; c++) {
+        const cellIndex = cells[c]! << 1;
         hist[cellIndex]! += g;
         hist[cellIndex + 1]! += h;
       }

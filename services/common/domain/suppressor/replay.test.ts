@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chooseThreshold, fitSuppressor, labelAt, replay, sortByTime } from "./replay.js";
+import { DEFAULT_DISAGREEMENT } from "./disagreement.js";
 import type { AlertRecord } from "./types.js";
 
 describe("chooseThreshold", () => {
@@ -65,7 +66,27 @@ describe("replay", () => {
       expect(report.suppressor).toMatchObject({ alerts: 80, acted: 20, actedSurfaced: 20, suppressed: 60 });
       expect(report.suppressor.precision).toBe(1);
       expect(report.baselines[0]!.figures).toMatchObject({ suppressed: 0, recall: 1 });
+      expect(report.perType).toEqual([
+        { rule_kind: "threshold", metric: "noisy", scope: "global", model: "m", alerts: 60, heldBack: 60, acted: 0, actedMissed: 0, disagreement: 0 },
+        { rule_kind: "threshold", metric: "real", scope: "global", model: "m", alerts: 20, heldBack: 0, acted: 20, actedMissed: 0, disagreement: 0 },
+      ]);
     }
+  });
+
+  it("surfaces a type whose answers turn against its scores after three acted-on misses, instead of missing them all", () => {
+    // From the scored part on, "noisy" is always acted on: the model, trained before, still scores it low.
+    const changed = history.map((r, i) => (i >= 320 && r.metric === "noisy" ? { ...r, action: "acted" as const } : r));
+    const options = { algorithm: "logistic" as const, feedback: "all" as const, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" } };
+    const watched = replay(changed, options);
+    const noisy = watched.perType.find((t) => t.metric === "noisy")!;
+    expect(noisy.acted).toBe(60);
+    // The watch needs at least 3 acted-on answers below the threshold (each known at once), and few more
+    // while their expected count (the sum of their low scores) keeps the Poisson tail above 0.001.
+    expect(noisy.actedMissed).toBeGreaterThanOrEqual(3);
+    expect(noisy.actedMissed).toBeLessThanOrEqual(5);
+    expect(noisy.disagreement + noisy.actedMissed + watched.reasons.above_threshold - 20).toBe(60);
+    const unwatched = replay(changed, { ...options, disagreement: { ...DEFAULT_DISAGREEMENT, minActed: Infinity } });
+    expect(unwatched.perType.find((t) => t.metric === "noisy")!.actedMissed).toBeGreaterThan(10);
   });
 
   it("sorts by time without losing equal-time order, and refuses a history it cannot split", () => {

@@ -18,7 +18,7 @@
 import { DEFAULT_DISAGREEMENT, DisagreementMonitor, type DisagreementOptions } from "./disagreement.js";
 import { SuppressorHistory, feedbackWeight, typeModelKey, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
 import { fitModel, predict, type ModelOptions, type SuppressorModel } from "./model.js";
-import { decide } from "./policy.js";
+import { decide, fnv1a } from "./policy.js";
 import {
   DEFAULT_POLICY,
   DECISION_REASONS,
@@ -66,6 +66,12 @@ export interface FitOptions extends ModelOptions {
    */
   typeRecallFloor: number;
   typeMissAllowance: number;
+  /**
+   * Keep at most this many not-acted answers per acted one when fitting (default 3; 0 keeps all):
+   * each kept one then counts 1/(its keep rate) times, so the fit is unbiased and several times
+   * quicker when few alerts are acted on. Which ones are kept is a hash of the alert, not a draw.
+   */
+  negativesPerPositive: number;
   /** The watch on types whose answers disagree with their scores, also applied on the validation folds. */
   disagreement: DisagreementOptions;
 }
@@ -93,16 +99,18 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   policy: DEFAULT_POLICY,
   algorithm: "boosted_trees",
   logistic: {},
-  trees: {},
+  // 100 trees at a rate of 0.15 rank as well as 150 at 0.1 on the design families, a third quicker.
+  trees: { trees: 100, learningRate: 0.15 },
   calibrationFraction: 0.25,
   calibrationFolds: [0.55, 0.65, 0.75],
   calibrationPooling: "median",
-  targetRecall: 0.985,
+  targetRecall: 0.99,
   previousFoldThresholds: [],
   carriedFoldThresholds: 9,
   recencyHalfLifeMs: 45 * 86_400_000,
   typeRecallFloor: 0.9,
   typeMissAllowance: 2,
+  negativesPerPositive: 3,
   disagreement: DEFAULT_DISAGREEMENT,
 };
 
@@ -159,25 +167,41 @@ export interface FittedSuppressor {
   foldThresholds: number[];
 }
 
-function fitRows(walk: Walk, from: number, to: number, options: ModelOptions & { recencyHalfLifeMs: number }): { model: SuppressorModel; alerts: number; acted: number } {
+function fitRows(
+  walk: Walk,
+  from: number,
+  to: number,
+  options: ModelOptions & { recencyHalfLifeMs: number; negativesPerPositive: number },
+): { model: SuppressorModel; alerts: number; acted: number } {
   const rows: Float32Array[] = [];
   const labels: number[] = [];
   const weights: number[] = [];
   const end = walk.records[Math.max(from, to - 1)]?.time ?? 0;
   const halfLife = options.recencyHalfLifeMs > 0 ? options.recencyHalfLifeMs : Infinity;
+  let positives = 0;
+  let negatives = 0;
+  for (let i = from; i < to; i++) if (walk.labels[i] === 1) positives++;
+  else if (walk.labels[i] === 0) negatives++;
+  const keep = options.negativesPerPositive > 0 && negatives > 0 ? Math.min(1, (options.negativesPerPositive * Math.max(positives, 1)) / negatives) : 1;
   for (let i = from; i < to; i++) {
     const y = walk.labels[i];
     if (y === undefined) continue;
+    let w = 1;
+    if (y === 0 && keep < 1) {
+      const r = walk.records[i]!;
+      if (fnv1a(`${r.id ?? ""}|${r.time}|${i}`) / 4294967296 >= keep) continue;
+      w = 1 / keep;
+    }
     rows.push(walk.rows[i]!);
     labels.push(y);
-    weights.push(feedbackWeight(walk.records[i]!) * 2 ** (-(end - walk.records[i]!.time) / halfLife));
+    weights.push(w * feedbackWeight(walk.records[i]!) * 2 ** (-(end - walk.records[i]!.time) / halfLife));
   }
   if (labels.length === 0) throw new Error("no alert with known feedback to train on");
   // With a single class the fit would only push the intercept towards infinity; say so instead.
   if (!labels.includes(1)) throw new Error(`none of the ${labels.length} alerts with feedback was acted on: nothing to learn from`);
   if (!labels.includes(0)) throw new Error(`all ${labels.length} alerts with feedback were acted on: nothing to learn from`);
   const model = fitModel(rows, labels, weights, options);
-  return { model, alerts: labels.length, acted: labels.filter((y) => y === 1).length };
+  return { model, alerts: positives + negatives, acted: positives };
 }
 
 /** Whether the model's score decides this alert at all (the guard rails surface it otherwise). */
