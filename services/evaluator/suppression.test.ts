@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { alertRowFixture, T0 } from "../common/domain/alerts/alert-row.fixture.js";
-import { toAlertRecord } from "./suppression.js";
+import { toAlertRecord, watchDisagreement } from "./suppression.js";
 
 describe("toAlertRecord", () => {
   it("maps a stored alert and its feedback, and weighs an explored alert's answer by the exploration rate", () => {
@@ -11,5 +11,22 @@ describe("toAlertRecord", () => {
     expect(toAlertRecord(alertRowFixture({ suppress_reason: "explore" }), { exploreRate: 0 })).not.toHaveProperty("surface_probability");
     // A suppressed alert nobody answered carries no action; an unknown action string is none either.
     expect(toAlertRecord(alertRowFixture({ disposition: "suppressed", suppress_reason: "below_threshold" }), { action: "thumbs_up" })).toMatchObject({ suppressed: true, action: null, action_time: null });
+  });
+});
+
+describe("watchDisagreement", () => {
+  it("flags a type within a model acted on far more than the active version scored it, and ignores other versions' scores", () => {
+    const H = 3_600_000;
+    // Four acted-on alerts the active version "v2" scored 0.01 against its threshold 0.1: expected 0.04 acted.
+    const scored = [0, 1, 2, 3].map((i) => {
+      const row = alertRowFixture({ alert_id: `a${i}`, first_seen_wall_ms: T0 + i * H, suppress_score: 0.01, suppressor_version: "v2", disposition: "surfaced", suppress_reason: "explore" });
+      return { row, record: toAlertRecord(row, { action: "acted", actionMs: T0 + i * H + 60_000 }) };
+    });
+    const probe = toAlertRecord(alertRowFixture({ first_seen_wall_ms: T0 + 5 * H }));
+    expect(watchDisagreement(scored, "v2", 0.1, 24 * H).disagrees(probe, probe.time)).toBe(true);
+    // Scored by an earlier version: the retrained model has not been shown wrong yet.
+    expect(watchDisagreement(scored, "v3", 0.1, 24 * H).disagrees(probe, probe.time)).toBe(false);
+    // Scored above the threshold: nothing the suppressor would have held back.
+    expect(watchDisagreement(scored, "v2", 0.005, 24 * H).disagrees(probe, probe.time)).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
  * with its score, the model version and the reason, and goes to the digest.
  */
 import type { AlertRow } from "../common/domain/alerts/alert-view.js";
+import { DisagreementMonitor } from "../common/domain/suppressor/disagreement.js";
 import { SuppressorHistory } from "../common/domain/suppressor/features.js";
 import { decide } from "../common/domain/suppressor/policy.js";
 import { ALERT_ACTIONS, type AlertAction, type AlertRecord } from "../common/domain/suppressor/types.js";
@@ -57,6 +58,23 @@ export async function loadHistory(alerts: AlertsRepository, sinceMs: number, exp
   return (await alerts.history(sinceMs)).map((r) => toAlertRecord(r, { action: r.action, actionMs: r.action_ms, exploreRate }));
 }
 
+/**
+ * The watch on types whose answers disagree with their scores, over the alerts the active model
+ * version scored (its stored score against its threshold): a retrained model starts a fresh watch.
+ */
+export function watchDisagreement(
+  scored: Iterable<{ record: AlertRecord; row: Pick<AlertRow, "suppress_score" | "suppressor_version"> }>,
+  version: string,
+  threshold: number,
+  ackTimeoutMs: number,
+): DisagreementMonitor {
+  const monitor = new DisagreementMonitor({ unacknowledgedTimeoutMs: ackTimeoutMs });
+  for (const { record, row } of scored) {
+    if (row.suppressor_version === version && row.suppress_score !== null) monitor.observe(record, row.suppress_score, threshold);
+  }
+  return monitor;
+}
+
 export function createSuppression(options: SuppressionOptions, deps: { alerts: AlertsRepository; logger: Logger; load: (m: SuppressorModelRow) => Promise<LoadedSuppressor> }): Suppression {
   let cached: { version: string; model: SuppressorModelRow; loaded: LoadedSuppressor } | undefined;
 
@@ -82,10 +100,15 @@ export function createSuppression(options: SuppressionOptions, deps: { alerts: A
       const history = new SuppressorHistory({ unacknowledgedTimeoutMs: options.ackTimeoutMs });
       let score: number | null = null;
       let feedbackCount = 0;
+      let disagreeing = false;
       if (model) {
-        for (const r of await loadHistory(deps.alerts, nowMs - HISTORY_MS, options.exploreRate)) if (r.id !== alert.alert_id && r.time <= record.time) history.add(r);
+        const earlier = (await deps.alerts.history(nowMs - HISTORY_MS))
+          .map((row) => ({ row, record: toAlertRecord(row, { action: row.action, actionMs: row.action_ms, exploreRate: options.exploreRate }) }))
+          .filter(({ record: r }) => r.id !== alert.alert_id && r.time <= record.time);
+        for (const { record: r } of earlier) history.add(r);
         feedbackCount = history.feedbackCount(record);
         score = (await model.loaded.score([history.features(record)]))[0] ?? null;
+        disagreeing = watchDisagreement(earlier, model.version, model.model.threshold, options.ackTimeoutMs).disagrees(record, record.time);
       }
       const outcome = decide({
         score: score ?? null,
@@ -95,6 +118,7 @@ export function createSuppression(options: SuppressionOptions, deps: { alerts: A
         minFeedback: options.minFeedback,
         exploreRate: options.exploreRate,
         seedKey: "hindsight",
+        disagreeing,
       });
       return { disposition: outcome.decision === "suppress" ? "suppressed" : "surfaced", score: score ?? null, version: model?.version ?? "", reason: outcome.reason };
     },
