@@ -106,7 +106,7 @@ describe("parseRuleFile: valid files", () => {
     expect(parseRuleFile(fileWith(rule)).rules[0]!.metric).toBe(metric);
   });
 
-  it.each(["*", "country=*", "country=BR", "device.os=iOS 17"])("accepts the slice pattern %j", (slice) => {
+  it.each(["*", "country=*", "country=BR", "device.os=iOS 17", "city=Zürich\nNord 'x' \\N\u0000"])("accepts the slice pattern %j", (slice) => {
     expect(parseRuleFile(fileWith({ ...accuracyBelow, target: { slice } })).rules[0]!.target.slice).toBe(slice);
   });
 

@@ -36,7 +36,8 @@ const Target = z
     version: z.string().min(1).optional(),
     stage: z.string().min(1).optional(),
     /** Omitted: the whole population only. "*": every slice and the whole population. "country=*": every value of country. "country=BR": that slice. */
-    slice: z.string().regex(/^(\*|[A-Za-z0-9_.-]+=(\*|.+))$/, "'*', 'key=*' or 'key=value'").optional(),
+    // The value is any segment value (segments take any text, line breaks too), hence [\s\S] rather than `.`.
+    slice: z.string().regex(/^(\*|[A-Za-z0-9_.-]+=(\*|[\s\S]+))$/, "'*', 'key=*' or 'key=value'").optional(),
   })
   .strict();
 

@@ -29,8 +29,12 @@ export interface ReferenceMeta {
   created_at_ms: number;
 }
 
-/** The pseudo-feature counting a window's rows; no real feature name is a NUL character. */
-export const ROWS_MARKER = "\u0000";
+/**
+ * The pseudo-feature counting a window's rows: the empty name, which no feature can have (every
+ * schema refuses an empty key). A NUL character was used before, and a feature named by one NUL
+ * was then merged with the marker and lost from drift and quality.
+ */
+export const ROWS_MARKER = "";
 /** A padding edge above every value (finite, so it survives SQL literals). */
 const PAD = 1.7e308;
 const BINARY_STEPS = [64, 32, 16, 8, 4, 2, 1];
