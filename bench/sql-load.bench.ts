@@ -6,8 +6,9 @@
  *   npm run bench:sql-load -- [--events 300000] [--repeats 2] [--analysts 1]
  *
  * The analyst query is a heavy one: a GROUP BY over 20 million rows with as many distinct keys, read
- * from a table the benchmark fills in the analysts' database (`hindsight.bench_sql_load_<run>`,
- * dropped at the end); it fills the profile's max_memory_usage (1 GB), is cut off, and starts again.
+ * from the run's `labels` table (one the analyst is granted), which the benchmark fills with a model
+ * of its own that ingestion never touches; it fills the profile's max_memory_usage (1 GB), is cut
+ * off, and starts again.
  * Each run has its own topic, consumer group and database; the processor runs as a child process.
  * Starts its own Kafka and ClickHouse (ports 29092 / 28123) unless KAFKA_BROKERS and CLICKHOUSE_URL are set.
  */
@@ -37,21 +38,22 @@ const REPEATS = Number(args.repeats);
 const ANALYSTS = Number(args.analysts);
 
 const LOAD_ROWS = 20_000_000;
-const heavyQuery = (table: string) => `SELECT k, count() AS n, avg(v) AS mean FROM ${table} GROUP BY k ORDER BY n DESC LIMIT 10`;
+const LOAD_MODEL = "sql-load";
+const HEAVY_QUERY = `SELECT prediction_id AS k, count() AS n, avg(value) AS mean FROM labels WHERE model_id = '${LOAD_MODEL}' GROUP BY k ORDER BY n DESC LIMIT 10`;
 
 /** One analyst running the heavy query back to back until stopped; counts how each run ended. */
-function analystLoop(config: Config, table: string) {
-  const analyst = createAnalystSql({ url: config.clickhouse.url, user: config.clickhouse.analyst.user, password: config.clickhouse.analyst.password, database: "hindsight" });
+function analystLoop(config: Config) {
+  const analyst = createAnalystSql({ url: config.clickhouse.url, user: config.clickhouse.analyst.user, password: config.clickhouse.analyst.password, database: config.clickhouse.database });
   const outcomes: Record<string, number> = {};
   let running = true;
   const done = (async () => {
     while (running) {
-      const outcome = await analyst.query(heavyQuery(table), 10).then(
+      const outcome = await analyst.query(HEAVY_QUERY, 10).then(
         () => "finished",
         (err: unknown) => (err instanceof AnalystQueryError ? err.code : "error"),
       );
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      if (outcome === "unavailable" || outcome === "error") throw new Error("the analyst query failed for a reason other than its limits; is the analyst user in users.xml?");
+      if (outcome === "unavailable" || outcome === "error") throw new Error("the analyst query failed for a reason other than its limits; does the analyst user have its grants on this database (infra/clickhouse/users.xml)?");
     }
   })();
   return {
@@ -115,13 +117,11 @@ async function ingestRun(baseEnv: Record<string, string>, kafka: Kafka, pool: Re
 
 async function main(): Promise<void> {
   const { env, config, infra, kafka, ch } = await startBenchStack();
-  // The analyst user may read only `hindsight`: the table for the heavy query goes there.
-  const loadTable = `bench_sql_load_${config.clickhouse.database.replace(/^bench_/, "")}`;
-  const loadIdent = ident(`hindsight.${loadTable}`);
-  await ch.command(sql`CREATE DATABASE IF NOT EXISTS ${ident("hindsight")}`);
-  await ch.command(sql`CREATE TABLE ${loadIdent} (k UInt64, v Float64) ENGINE = MergeTree ORDER BY tuple()`);
+  const labels = ident(`${config.clickhouse.database}.labels`);
   log(`filling ${LOAD_ROWS} rows for the analyst query`);
-  await ch.command(sql`INSERT INTO ${loadIdent} SELECT cityHash64(number), number / 7 FROM system.numbers LIMIT ${LOAD_ROWS}`);
+  await ch.command(sql`
+    INSERT INTO ${labels} (prediction_id, model_id, value, labeled_at, labeled_at_ms, source, schema_id, kafka_partition, kafka_offset)
+    SELECT toString(cityHash64(number)), ${LOAD_MODEL}, number / 7, now(), 0, 'bench', 0, 0, number FROM system.numbers LIMIT ${LOAD_ROWS}`);
   const pool = splittablePool(50_000);
   const without: number[] = [];
   const withLoad: number[] = [];
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       without.push(await ingestRun(env, kafka, pool, `a${r}`));
       log(`  ${Math.round(without.at(-1)!)} events/s`);
       log(`run ${r + 1}/${REPEATS}: ingestion with ${ANALYSTS} heavy analyst quer${ANALYSTS === 1 ? "y" : "ies"} in a loop`);
-      const loops = Array.from({ length: ANALYSTS }, () => analystLoop(config, loadTable));
+      const loops = Array.from({ length: ANALYSTS }, () => analystLoop(config));
       // Let the analyst queries get going before the processor starts.
       await new Promise((res) => setTimeout(res, 2_000));
       try {
@@ -146,7 +146,6 @@ async function main(): Promise<void> {
       log(`  ${Math.round(withLoad.at(-1)!)} events/s`);
     }
   } finally {
-    await ch.command(sql`DROP TABLE IF EXISTS ${loadIdent}`).catch(() => undefined);
     await ch.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
     await ch.close();
     await infra.stop();

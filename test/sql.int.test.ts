@@ -59,11 +59,11 @@ describe("POST /v1/sql", () => {
 
     it("reads the metric views an analyst starts from", async () => {
       const slices = await sqlPost(`SELECT slice_key, sum(labeled) AS labeled FROM slice_metrics WHERE model_id = 'fraud' AND window_seconds = 86400 AND slice_key = '' GROUP BY slice_key`);
-      expect(slices.status).toBe(200);
+      expect(slices.status, JSON.stringify(slices.body)).toBe(200);
       expect(slices.body.rows).toEqual([["", "150"]]);
       for (const view of ["label_delays", "label_quality", "labeled_predictions FINAL", "drift_scores", "data_quality"]) {
         const res = await sqlPost(`SELECT count() FROM ${view}`);
-        expect(res.status, view).toBe(200);
+        expect(res.status, `${view}: ${JSON.stringify(res.body)}`).toBe(200);
       }
       const withClause = await sqlPost("WITH 'fraud' AS m SELECT count() AS n FROM label_events WHERE model_id = m;");
       expect(withClause.body.rows).toEqual([["150"]]);
@@ -163,8 +163,12 @@ describe("POST /v1/sql", () => {
         await expect(direct.unchecked(query), query).rejects.toMatchObject({ code: "access_denied" });
       }
       // The catalogue tables stay readable, filtered to what the analyst may read.
-      expect((await direct.unchecked("SELECT name FROM system.databases")).trim().split("\n")).toEqual([db]);
-      const tables = (await direct.unchecked("SELECT name FROM system.tables ORDER BY name")).trim().split("\n");
+      const lines = async (query: string) => (await direct.unchecked(query)).trim().split("\n").map((l) => l.replace(/^"|"$/g, ""));
+      const databases = await lines("SELECT name FROM system.databases");
+      expect(databases).toContain(db);
+      // Only the databases it has grants on: the tests' analyst databases, never the services' own.
+      expect(databases.filter((d) => !/^hs_analyst_\d$/.test(d))).toEqual([]);
+      const tables = await lines(`SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`);
       expect(tables).toContain("slice_metrics");
       for (const hidden of ["alert_settings", "alert_notifications", "suppressor_models", "schema_migrations"]) expect(tables).not.toContain(hidden);
     });
@@ -182,7 +186,7 @@ describe("POST /v1/sql", () => {
     it("pins the limits in the profile: readonly=1, and no query or URL parameter can lift them", async () => {
       const names = ["max_execution_time", "max_memory_usage", "max_result_rows", "max_rows_to_read", "max_threads", "readonly"];
       const settings = await direct.unchecked(`SELECT ${names.map((n) => `getSetting('${n}')`).join(", ")}`);
-      expect(settings.trim().split("\t")).toEqual(["3", "1000000000", "100001", "500000000", "1", "1"]);
+      expect(settings.trim().split(",")).toEqual(["3", "1000000000", "100001", "500000000", "1", "1"]);
       const viaUrl = await fetch(`${p.stack.config.clickhouse.url}/?user=${ANALYST_TEST_USER}&database=${db}&max_execution_time=1000&readonly=0`, { method: "POST", body: "SELECT 1" });
       expect(viaUrl.status).toBeGreaterThanOrEqual(400);
       expect(await viaUrl.text()).toMatch(/readonly mode/);

@@ -264,8 +264,9 @@ export function alertsRepository(ch: ClickHouse) {
     /** Alerts first seen since `fromMs`, with their latest feedback: the suppressor's history. */
     async history(fromMs: number): Promise<Array<AlertRow & { action: string; action_ms: number }>> {
       const rows = await ch.rows<Record<string, unknown>>(sql`
-        SELECT * FROM (SELECT * FROM ${t("alerts_state")} FINAL WHERE first_seen_wall_ms >= ${fromMs})
-        ANY LEFT JOIN (SELECT alert_id, argMax(action, at_ms) AS latest_action, max(at_ms) AS latest_action_ms FROM ${t("alert_feedback")} GROUP BY alert_id) USING (alert_id)
+        SELECT * FROM (SELECT * FROM ${t("alerts_state")} FINAL WHERE first_seen_wall_ms >= ${fromMs}) AS alert_rows
+        ANY LEFT JOIN (SELECT alert_id, argMax(action, at_ms) AS latest_action, max(at_ms) AS latest_action_ms FROM ${t("alert_feedback")} GROUP BY alert_id) AS latest_feedback
+        USING (alert_id)
         ORDER BY first_seen_wall_ms`);
       return rows.map((r) => Object.assign(alertFromRow(r), { action: String(r.latest_action ?? ""), action_ms: Number(r.latest_action_ms ?? 0) }));
     },

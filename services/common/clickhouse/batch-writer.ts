@@ -9,7 +9,7 @@
  * the rows at fault are isolated and handed to `onRejected` (the dead-letter path).
  */
 import type { ClickHouse } from "./client.js";
-import { classifyClickHouseError } from "./errors.js";
+import { classifyClickHouseError, clickHouseErrorCode } from "./errors.js";
 
 export interface BatchWriterOptions<R> {
   table: string;
@@ -115,7 +115,11 @@ export class BatchWriter<R> {
   }
 
   private async split(rows: R[], error: Error): Promise<void> {
-    if (rows.length === 1) return this.options.onRejected(rows[0]!, error);
+    if (rows.length === 1) {
+      // The dead letter names ClickHouse's error code beside its message, as the server prints them.
+      const code = clickHouseErrorCode(error);
+      return this.options.onRejected(rows[0]!, code && !/Code: \d+/.test(error.message) ? new Error(`Code: ${code}. ${error.message}`) : error);
+    }
     const mid = rows.length >> 1;
     await this.insertWithRetry(rows.slice(0, mid));
     await this.insertWithRetry(rows.slice(mid));

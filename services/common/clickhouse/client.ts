@@ -32,6 +32,8 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     username: options.user,
     password: options.password,
     request_timeout: options.requestTimeoutMs ?? 60_000,
+    // 64-bit integers as JSON strings (current releases default to numbers, which round past 2^53).
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
     compression: { request: false, response: true },
     // Failures surface as errors to our callers, who log them with context (and retry or not).
     log: { level: ClickHouseLogLevel.OFF },

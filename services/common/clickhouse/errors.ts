@@ -23,7 +23,7 @@ const REJECTED_DATA_CODES = new Set([
 
 export type ClickHouseFailure = "retry" | "rejected_data";
 
-/** The server's error code: from the client's parsed error, or from the message text, which is how 18.16 words it ("Code: 27, e.displayText() = ..."). */
+/** The server's error code: from the client's parsed error, or from a message that names it ("Code: 27. ..."). */
 export function clickHouseErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === "string" && /^\d+$/.test(code)) return code;

@@ -13,8 +13,7 @@
  * [from, to)" is exactly "b in [⌈from/W⌉·W, ⌈to/W⌉·W)": whole windows are summed, never a part of
  * one. The formulas below are copied from the migration; keep the two in step.
  *
- * Written for 18.16 and current releases: one JOIN per SELECT, no window functions, values as
- * escaped literals (no server-side parameters), table names through the identifier whitelist.
+ * Every value is a typed query parameter; table names pass the identifier whitelist.
  */
 import { ident, join, list, raw, sql, type Sql } from "./sql.js";
 
