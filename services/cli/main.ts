@@ -12,6 +12,7 @@ import { down } from "./down.js";
 import { status } from "./status.js";
 import { rules } from "./rules.js";
 import { suppressor } from "./suppressor-command.js";
+import { tokens } from "./tokens.js";
 import { up } from "./up.js";
 
 const USAGE = `usage: hindsight <command> [options]
@@ -28,6 +29,9 @@ commands:
       --duration S     stop after S seconds (default: run until Ctrl-C)
   rules apply FILE     apply a rules file (YAML or JSON); every change becomes a new rule version
   rules list           active rules and the latest judgement of every series they watch
+  tokens create --name N --scopes S[,S] [--models ID[,ID]] [--expires-in-days D]
+  tokens list | revoke TOKEN_ID
+                       API tokens stored in ClickHouse (hashed), effective without restarts
   suppressor train | evaluate [--history FILE] | import FILE.onnx
                        train, evaluate or bring your own alert suppressor (see README)
 
@@ -36,6 +40,7 @@ environment: KAFKA_BROKERS, CLICKHOUSE_URL, HINDSIGHT_HTTP_PORT, HINDSIGHT_TOKEN
 async function main(argv: string[]): Promise<number> {
   // The suppressor has options of its own; it parses them itself.
   if (argv[0] === "suppressor") return suppressor(loadConfig(process.env), argv.slice(1));
+  if (argv[0] === "tokens") return tokens(loadConfig(process.env), argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -21,12 +21,17 @@ import { dashboardRoutes } from "./routes/dashboard.js";
 import type { DriftRepository } from "../common/clickhouse/drift.repository.js";
 import type { AnalystSql } from "../common/clickhouse/analyst-query.js";
 import { sqlRoutes } from "./routes/v1/sql.js";
+import type { TokensRepository } from "../common/clickhouse/tokens.repository.js";
+import type { TokenSource } from "./token-cache.js";
+import { actorOf, tokenRoutes } from "./routes/v1/tokens.js";
 
 export interface GatewayDeps {
   producer: KafkaProducer;
   registry: Registry;
   /** Each resolves true when the dependency answers. */
   checks: { kafka(): Promise<boolean>; clickhouse(): Promise<boolean> };
+  /** The pipeline's open problems (set-aside work, a stalled or lagging metrics group); /readyz reports them. */
+  pipelineProblems?(): Promise<{ reasons: string[]; open: number }>;
   /** Unread messages of the processor's consumer group, per topic. */
   consumerLag(): Promise<Record<string, number>>;
   models: ModelStore;
@@ -35,6 +40,10 @@ export interface GatewayDeps {
   analyst?: AnalystSql;
   /** Alerts, feedback and rules; without it the alerts routes answer 503. */
   alerts?: AlertsRepository;
+  /** Stored tokens and the audit log; without it only HINDSIGHT_TOKENS open the API and /v1/tokens answers 503. */
+  tokens?: TokensRepository;
+  /** The stored tokens the gateway accepts (a cache refreshed on a timer); `refresh` applies a change at once. */
+  tokenSource?: TokenSource & { refresh?(): Promise<void> };
 }
 
 export interface GatewayContext {
@@ -42,6 +51,8 @@ export interface GatewayContext {
   deps: GatewayDeps;
   requireScope: (scope: Scope) => (request: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply) => Promise<unknown>;
   metrics: { accepted: Counter<"kind">; rejected: Counter<"kind"> };
+  /** Records an admin action in the audit log (who, what, which models, when); never fails the request. */
+  audit(request: import("fastify").FastifyRequest, action: string, target: string, modelIds: readonly string[], detail?: Record<string, unknown>): Promise<void>;
 }
 
 /** Routes under /v1/ carry the per-token rate limit; health, metrics and the dashboard's files do not. */
@@ -103,7 +114,7 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     });
     app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } }));
 
-    const auth = createAuth(config.http.tokens);
+    const auth = createAuth(config.http.tokens, deps.tokenSource);
     // Per token (by its digest) on /v1/; answers 429 with Retry-After through the error handler.
     await app.register(rateLimit, {
       global: true,
@@ -116,7 +127,16 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
         Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded for this token; retry in ${context.after}`), { statusCode: context.statusCode, code: "rate_limited" }),
     });
 
-    const ctx: GatewayContext = { config, deps, requireScope: auth.requireScope, metrics };
+    const audit: GatewayContext["audit"] = async (request, action, target, modelIds, detail = {}) => {
+      if (!deps.tokens) return;
+      try {
+        await deps.tokens.audit({ ...actorOf(request), action, target, model_ids: [...modelIds], detail });
+      } catch (err) {
+        // The action is done; losing its record is logged loudly rather than reported as a failure.
+        request.log.error({ err, action, target }, "audit log write failed");
+      }
+    };
+    const ctx: GatewayContext = { config, deps, requireScope: auth.requireScope, metrics, audit };
     healthRoutes(app, ctx);
     ingestRoutes(app, ctx);
     modelRoutes(app, ctx);
@@ -124,6 +144,7 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     sqlRoutes(app, ctx);
     modelViewRoutes(app, ctx);
     alertRoutes(app, ctx);
+    tokenRoutes(app, ctx);
     await app.register(dashboardRoutes());
   };
 }

@@ -10,6 +10,8 @@ import { createModelStore } from "../common/clickhouse/model-store.js";
 import { driftRepository } from "../common/clickhouse/drift.repository.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { createAnalystSql } from "../common/clickhouse/analyst-query.js";
+import { tokensRepository } from "../common/clickhouse/tokens.repository.js";
+import { createTokenCache } from "./token-cache.js";
 
 export async function createGateway(config: Config, logger: Logger): Promise<FastifyInstance> {
   const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
@@ -18,6 +20,9 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
   const producer = withSendDeadline(await createProducer(kafka), 5_000);
   const analyst = createAnalystSql({ url: config.clickhouse.url, database: config.clickhouse.database, ...config.clickhouse.analyst });
   const topics = [config.topics.predictions, config.topics.labels];
+  const tokens = tokensRepository(clickhouse);
+  const tokenCache = createTokenCache(tokens, config.http.tokenRefreshMs, (err) => logger.warn({ err }, "stored tokens: refresh failed; keeping the last known tokens"));
+  await tokenCache.start();
   let lagCache: { at: number; value: Promise<Record<string, number>> } | undefined;
 
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.http.maxBodyBytes, disableRequestLogging: true });
@@ -33,6 +38,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
       drift: driftRepository(clickhouse),
       analyst,
       alerts: alertsRepository(clickhouse),
+      tokens,
+      tokenSource: tokenCache,
       consumerLag() {
         // Scrapes come every few seconds; asking the broker at most every 5 s is plenty.
         if (!lagCache || Date.now() - lagCache.at > 5_000) lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };
@@ -42,6 +49,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
   );
   app.addHook("onClose", async () => {
     await producer.disconnect();
+    await tokenCache.stop();
     await clickhouse.close();
     await analyst.close();
   });

@@ -13,6 +13,8 @@ import { createLogger } from "../common/observability/logger.js";
 import { createRegistry } from "../common/observability/metrics.js";
 import type { OutgoingMessage } from "../common/kafka/client.js";
 import { buildApp, type GatewayDeps } from "./app.js";
+import { tokenDigest, type StoredToken } from "../common/clickhouse/tokens.repository.js";
+import type { TokenSource } from "./token-cache.js";
 
 const SCOPES: Scope[] = ["ingest", "label", "feedback", "read", "admin"];
 const FULL = "security-full-token-0000000001";
@@ -24,7 +26,26 @@ const TOKENS = [
   { token: LIMITED, scopes: SCOPES, models: ["fraud"], name: "fraud-team" },
   ...SCOPES.map((s) => ({ token: single(s), scopes: [s] })),
 ];
-const ALL_TOKENS = [FULL, LIMITED, WRONG, ...SCOPES.map(single)];
+/** Stored tokens (ClickHouse), as the gateway's cache holds them: every scope, but expired, revoked, or limited to another model. */
+const EXPIRED = "hs_security-expired-token-000001";
+const REVOKED = "hs_security-revoked-token-000001";
+const CHURN_ONLY = "hs_security-churn-only-token-0001";
+const stored = (token: string, over: Partial<StoredToken>): StoredToken => ({
+  token_id: `tok_${tokenDigest(token).slice(0, 16)}`,
+  name: token,
+  digest: tokenDigest(token),
+  scopes: SCOPES,
+  models: [],
+  expires_at_ms: 0,
+  created_at_ms: 1,
+  created_by: "test",
+  revoked_at_ms: 0,
+  revoked_by: "",
+  ...over,
+});
+const STORED = [stored(EXPIRED, { expires_at_ms: Date.now() - 1000 }), stored(REVOKED, { revoked_at_ms: Date.now() - 1000, revoked_by: "test" }), stored(CHURN_ONLY, { models: ["churn"] })];
+const storedTokens = (): TokenSource & { refresh(): Promise<void> } => ({ find: (d) => STORED.find((t) => t.digest === d), used: () => {}, refresh: async () => {} });
+const ALL_TOKENS = [FULL, LIMITED, WRONG, EXPIRED, REVOKED, CHURN_ONLY, ...SCOPES.map(single)];
 /** Answered without a token, by design. */
 const PUBLIC = new Set(["/healthz", "/readyz", "/metrics"]);
 
@@ -49,6 +70,7 @@ function fakeDeps(touched: string[], sent: OutgoingMessage[]) {
     registry: createRegistry("security-test"),
     checks: { kafka: async () => true, clickhouse: async () => true },
     consumerLag: async () => ({}),
+    tokenSource: storedTokens(),
     models: {
       declare: async () => void touched.push("models.declare"),
       list: async () => [{ model_id: "fraud" }, { model_id: "churn" }],
@@ -93,7 +115,7 @@ describe("every route under /v1/", async () => {
   const guarded = endpoints.filter((e) => e.url.startsWith("/v1/") && e.method !== "HEAD" && e.method !== "OPTIONS");
 
   it("finds the routes (the walk is not vacuous)", () => {
-    for (const expected of ["POST /v1/predictions", "POST /v1/labels", "GET /v1/models", "POST /v1/sql", "PUT /v1/models/:id"]) {
+    for (const expected of ["POST /v1/predictions", "POST /v1/labels", "GET /v1/models", "POST /v1/sql", "PUT /v1/models/:id", "POST /v1/tokens", "GET /v1/tokens", "DELETE /v1/tokens/:id", "GET /v1/audit"]) {
       expect(guarded.map((e) => `${e.method} ${e.url}`)).toContain(expected);
     }
   });
@@ -108,6 +130,12 @@ describe("every route under /v1/", async () => {
     const wrong = await app.inject({ method, url: path, payload, headers: auth(WRONG) });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toEqual({ error: { code: "unauthorized", message: "unknown token" } });
+    // A stored token with every scope, but expired or revoked, opens nothing.
+    for (const [token, message] of [[EXPIRED, "token expired"], [REVOKED, "token revoked"]] as const) {
+      const refused = await app.inject({ method, url: path, payload, headers: auth(token) });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toEqual({ error: { code: "unauthorized", message } });
+    }
     const statuses = await Promise.all(SCOPES.map(async (s) => (await app.inject({ method, url: path, payload, headers: auth(single(s)) })).statusCode));
     // Each route demands a scope: most single-scope tokens are refused. (What the token holding the
     // scope gets back depends on the fakes, and is tested with the route itself.)
@@ -165,6 +193,18 @@ describe("model-limited tokens", () => {
       expect(unknownFull.body, url).toBe(unknown.body);
     }
     expect(touched.filter((t) => t !== "models.list" && !t.endsWith("hasWindow"))).toEqual([]);
+  });
+
+  it("a stored token limited to another model is refused the fraud model's writes and reads, and the management of tokens", async () => {
+    const { app, touched } = await appWith();
+    expect((await app.inject({ method: "PUT", url: "/v1/models/fraud", headers: auth(CHURN_ONLY), payload: { task: "regression" } })).statusCode).toBe(403);
+    expect((await app.inject({ method: "GET", url: "/v1/models/fraud/metrics", headers: auth(CHURN_ONLY) })).statusCode).toBe(404);
+    expect((await app.inject({ method: "GET", url: "/v1/models", headers: auth(CHURN_ONLY) })).json().models).toEqual([{ model_id: "churn" }]);
+    for (const [method, url] of [["GET", "/v1/tokens"], ["POST", "/v1/tokens"], ["DELETE", "/v1/tokens/tok_0123456789abcdef"]] as const) {
+      const res = await app.inject({ method, url, headers: auth(LIMITED), payload: method === "POST" ? { name: "x", scopes: ["admin"] } : undefined });
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+    }
+    expect(touched.filter((t) => t.startsWith("tokens"))).toEqual([]);
   });
 
   it("refuses to declare another team's model or upload its reference, naming only the token's limit", async () => {

@@ -51,6 +51,13 @@ const EnvSchema = z.object({
     })
     .pipe(z.array(TokenSpec)),
   HINDSIGHT_RATE_LIMIT_PER_MINUTE: int(6000),
+  // Stored tokens (hindsight tokens create | revoke) are re-read this often: a change applies within it.
+  HINDSIGHT_TOKEN_REFRESH_MS: int(2000, 100),
+  // Retention in days per kind of data (ClickHouse TTL, applied at migrate time); 0 keeps it forever.
+  HINDSIGHT_RETENTION_RAW_DAYS: int(90, 0),
+  HINDSIGHT_RETENTION_JOINED_DAYS: int(180, 0),
+  HINDSIGHT_RETENTION_WINDOWS_DAYS: int(400, 0),
+  HINDSIGHT_RETENTION_ALERTS_DAYS: int(365, 0),
   HINDSIGHT_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("hindsight"),
   HINDSIGHT_PARTITIONS: int(3),
   HINDSIGHT_CONSUMER_GROUP: z.string().min(1).default("hindsight-processor"),
@@ -85,7 +92,13 @@ export interface Config {
   kafka: { brokers: string[]; clientId: string; maxBatchBytes: number };
   topics: { predictions: string; labels: string; dlq: string; partitions: number };
   clickhouse: { url: string; user: string; password: string; database: string; analyst: { user: string; password: string } };
-  http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[]; rateLimitPerMinute: number };
+  http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[]; rateLimitPerMinute: number; tokenRefreshMs: number };
+  /**
+   * Days each kind of data is kept (0: forever), by event time: raw events (predictions, labels and
+   * their per-time copies), joined rows (labelled predictions), window states (metrics, drift and
+   * quality per window) and alerts (with their notifications, feedback and rule status).
+   */
+  retention: { rawDays: number; joinedDays: number; windowsDays: number; alertsDays: number };
   processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
   /** A version without a reference is compared with its first autoReferenceRows predictions. */
@@ -122,6 +135,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  // Raw events younger than the label horizon must stay, or late labels would find nothing to join.
+  if (e.HINDSIGHT_RETENTION_RAW_DAYS > 0 && e.HINDSIGHT_RETENTION_RAW_DAYS <= e.HINDSIGHT_LABEL_HORIZON_DAYS) {
+    throw new ConfigError(`invalid configuration:\n  HINDSIGHT_RETENTION_RAW_DAYS: must exceed HINDSIGHT_LABEL_HORIZON_DAYS (${e.HINDSIGHT_LABEL_HORIZON_DAYS}), or be 0 to keep raw events forever`);
+  }
   return {
     kafka: { brokers: e.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean), clientId: e.KAFKA_CLIENT_ID, maxBatchBytes: e.HINDSIGHT_KAFKA_MAX_BATCH_BYTES },
     topics: {
@@ -144,6 +161,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxBatchItems: e.HINDSIGHT_MAX_BATCH_ITEMS,
       tokens: e.HINDSIGHT_TOKENS,
       rateLimitPerMinute: e.HINDSIGHT_RATE_LIMIT_PER_MINUTE,
+      tokenRefreshMs: e.HINDSIGHT_TOKEN_REFRESH_MS,
+    },
+    retention: {
+      rawDays: e.HINDSIGHT_RETENTION_RAW_DAYS,
+      joinedDays: e.HINDSIGHT_RETENTION_JOINED_DAYS,
+      windowsDays: e.HINDSIGHT_RETENTION_WINDOWS_DAYS,
+      alertsDays: e.HINDSIGHT_RETENTION_ALERTS_DAYS,
     },
     processor: {
       groupId: e.HINDSIGHT_CONSUMER_GROUP,

@@ -119,6 +119,7 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     try {
       const file = typeof request.body === "string" ? parseRuleFile(request.body) : validateRuleFile(request.body);
       const result = await alerts().applyRuleFile(file, `api:${principalOf(request).name ?? "token"}`, Date.now());
+      await ctx.audit(request, "rules.apply", "rules", [...new Set(file.rules.map((r) => r.target.model))], { ...result, receivers: file.receivers.map((r) => r.name) });
       return result;
     } catch (err) {
       if (err instanceof RuleFileError) return reply.code(400).send({ error: { code: "invalid_rules", message: err.message, issues: err.issues } });

@@ -117,6 +117,7 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       created_at_ms: Date.now(),
     };
     await drift.saveReference(meta, built.profiles);
+    await ctx.audit(request, "reference.create", referenceId, [params.id], { model_version: version, source: meta.source, rows: built.rows });
     return reply.code(201).send({ ...meta, features: built.profiles.map((p) => ({ feature: p.feature, kind: p.kind, n: p.n, proposed_rules: proposeRules(p) })) });
   });
 

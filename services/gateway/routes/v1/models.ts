@@ -54,6 +54,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     };
     await store.declare(spec);
     await deps.drift.saveRules(spec.modelId, d.features, Date.now());
+    await ctx.audit(request, "model.declare", spec.modelId, [spec.modelId], { task: spec.task, slice_keys: spec.sliceKeys, features: Object.keys(d.features ?? {}) });
     return reply.code(200).send({ model_id: spec.modelId, task: spec.task, positive_class: spec.positiveClass || null, threshold: spec.threshold, slice_keys: spec.sliceKeys, features: d.features, declared: true });
   });
 
