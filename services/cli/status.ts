@@ -1,4 +1,4 @@
-/** `hindsight status`: which parts run, whether they answer, event counts and consumer lag. */
+/** `hindsight status`: which parts run, whether they answer, event counts, consumer lag, and what is stuck and why. */
 import { localClickHousePid } from "../../infra/local/clickhouse.js";
 import { localKafkaPid } from "../../infra/local/kafka.js";
 import { portOpen, readPid } from "../../infra/local/process.js";
@@ -10,6 +10,7 @@ import { createLogger } from "../common/observability/logger.js";
 import { gatewayUrl, type CliContext } from "./context.js";
 import { metricsGroupId } from "../processor/processor.js";
 import { servicePidFile } from "./local-stack.js";
+import { describeProblem, pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const describePid = (pid: number | undefined, external: boolean) => (external ? "external" : pid !== undefined ? `pid ${pid}` : "not running");
@@ -31,6 +32,7 @@ export async function status(ctx: CliContext): Promise<number> {
   ];
   for (const [name, pid, detail] of rows) process.stdout.write(`${pad(name, 12)}${pad(pid, 16)}${detail}\n`);
 
+  let stuck = false;
   if (clickhouseUp) {
     const client = createClickHouse(config.clickhouse);
     try {
@@ -39,6 +41,15 @@ export async function status(ctx: CliContext): Promise<number> {
         sql`SELECT (SELECT count() FROM ${ident(`${db}.prediction_events`)}) AS predictions, (SELECT count() FROM ${ident(`${db}.label_events`)}) AS labels`,
       );
       process.stdout.write(`${pad("events", 28)}predictions ${counts?.predictions}, labels ${counts?.labels} (deduplicated, in ClickHouse)\n`);
+      const { problems, counts: open } = await pipelineFailuresRepository(client).open();
+      const total = open.set_aside + open.stalled + open.metrics_lag;
+      stuck = total > 0;
+      if (!stuck) process.stdout.write(`${pad("pipeline", 28)}ok (nothing set aside, metrics group advancing)\n`);
+      else {
+        process.stdout.write(`${pad("pipeline", 28)}DEGRADED: ${open.set_aside} window(s) set aside, ${open.stalled ? "metrics group stalled" : "metrics group advancing"}${open.metrics_lag ? ", metrics lag above bound" : ""}\n`);
+        for (const p of problems) process.stdout.write(`${pad("", 28)}- ${describeProblem(p)}\n`);
+        if (total > problems.length) process.stdout.write(`${pad("", 28)}… and ${total - problems.length} more (SELECT * FROM pipeline_failures FINAL WHERE resolved_ms = 0)\n`);
+      }
     } catch (err) {
       process.stdout.write(`${pad("events", 28)}unknown: ${(err as Error).message.split("\n")[0]}\n`);
     } finally {
@@ -53,5 +64,5 @@ export async function status(ctx: CliContext): Promise<number> {
       if (lag) process.stdout.write(`${pad(what, 28)}${Object.entries(lag).map(([t, n]) => `${t} ${n}`).join(", ")} (messages not yet ${what === "lag" ? "stored" : "in the metrics"})\n`);
     }
   }
-  return gatewayReady && processorPid !== undefined && kafkaUp && clickhouseUp ? 0 : 1;
+  return gatewayReady && processorPid !== undefined && kafkaUp && clickhouseUp && !stuck ? 0 : 1;
 }

@@ -6,6 +6,7 @@
  */
 import { durationMs, type Receiver, type Rule } from "../../schemas/rules.js";
 import type { AlertRow } from "../common/domain/alerts/alert-view.js";
+import { sharedReceivers } from "../common/domain/alerts/rule-scope.js";
 import { findEpisodes, type Episode } from "../common/domain/alerts/episodes.js";
 import { childrenForPerformance, parentForDrift, type GroupingView } from "../common/domain/alerts/grouping.js";
 import { fingerprint, notificationId, owedNotifications, reconcile, type SeriesKey } from "../common/domain/alerts/lifecycle.js";
@@ -13,6 +14,8 @@ import { judgeSeries, type Judgement, type SeriesPoint } from "../common/domain/
 import type { AlertsRepository, NotificationRow, RuleStatusRow, Settings, StoredRule } from "../common/clickhouse/alerts.repository.js";
 import type { AlertSeriesRepository, SeriesRow } from "../common/clickhouse/alert-series.repository.js";
 import type { Logger } from "../common/observability/logger.js";
+import type { ProblemGroup } from "../common/clickhouse/pipeline-failures.repository.js";
+import { pipelineAlertChanges } from "./pipeline-alerts.js";
 
 export interface SuppressionDecision {
   disposition: "surfaced" | "suppressed";
@@ -56,7 +59,10 @@ export function concurrent(a: Pick<AlertRow, "started_ms" | "resolved_ms">, b: P
   return a.started_ms < (b.resolved_ms ?? Infinity) && b.started_ms < (a.resolved_ms ?? Infinity);
 }
 
-export function createEvaluator(options: EvaluatorOptions, deps: { alerts: EvaluatorAlerts; series: EvaluatorSeries; suppression: Suppression; clock: () => number; log: Logger }) {
+export function createEvaluator(
+  options: EvaluatorOptions,
+  deps: { alerts: EvaluatorAlerts; series: EvaluatorSeries; suppression: Suppression; clock: () => number; log: Logger; pipeline?: { openGroups(): Promise<ProblemGroup[]> } },
+) {
   const { alerts, series, log, clock } = deps;
   let lastMarker = "";
   let lastRulesKey = "";
@@ -229,7 +235,9 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Evalu
   }
 
   function receiversFor(rule: Rule | undefined, receivers: Receiver[]): string[] {
-    const names = rule?.receivers ?? receivers.map((r) => r.name);
+    // A receiver that belongs to some models (added by a model-limited token) gets only the alerts
+    // of rules that name it: never another team's alerts by default, nor the all-models digest.
+    const names = rule?.receivers ?? sharedReceivers(receivers).map((r) => r.name);
     return [...names, KAFKA_RECEIVER];
   }
 
@@ -283,6 +291,15 @@ export function createEvaluator(options: EvaluatorOptions, deps: { alerts: Evalu
         return owed;
       };
       for (const o of open) owing.set(o.alert_id, o);
+      // Hindsight's own alert, every pass (the pipeline can stall precisely when no window changes).
+      if (deps.pipeline) {
+        const own = pipelineAlertChanges(await deps.pipeline.openGroups(), open, now);
+        if (own.length > 0) {
+          await alerts.writeAlerts(own);
+          for (const r of own) owing.set(r.alert_id, r);
+          log.warn({ alerts: own.map((r) => r.summary) }, "pipeline alerts updated");
+        }
+      }
       if (!force && marker === lastMarker && rulesKey === lastRulesKey) {
         // Nothing to judge; still owe repeats and the digest, which depend on the clock.
         report.skipped = true;

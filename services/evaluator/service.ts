@@ -11,6 +11,7 @@ import type { Logger } from "../common/observability/logger.js";
 import { durationMs } from "../../schemas/rules.js";
 import { createDelivery } from "./delivery.js";
 import { createEvaluator, NO_SUPPRESSION, type Suppression } from "./evaluator.js";
+import { pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 import { clickHouseSuppressorStore } from "./suppressor-store.js";
 import { DEFAULT_HISTORY_OPTIONS } from "../common/domain/suppressor/features.js";
 import { trainSuppressor } from "./suppressor/trainer.js";
@@ -31,7 +32,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
   const alerts = alertsRepository(deps.clickhouse);
   const evaluator = createEvaluator(
     { windowSizes: config.metrics.windowSizes, lookbackMs: config.alerts.lookbackMs },
-    { alerts, series: alertSeriesRepository(deps.clickhouse), suppression: deps.suppression ?? NO_SUPPRESSION, clock, log: deps.logger },
+    { alerts, series: alertSeriesRepository(deps.clickhouse), suppression: deps.suppression ?? NO_SUPPRESSION, clock, log: deps.logger, pipeline: pipelineFailuresRepository(deps.clickhouse) },
   );
   const delivery = createDelivery({ alerts, producer: deps.producer, topic: config.alerts.topic, clock, log: deps.logger, publicUrl: config.alerts.publicUrl });
   const timers: NodeJS.Timeout[] = [];

@@ -32,6 +32,8 @@ export interface GatewayDeps {
   checks: { kafka(): Promise<boolean>; clickhouse(): Promise<boolean> };
   /** The pipeline's open problems (set-aside work, a stalled or lagging metrics group); /readyz reports them. */
   pipelineProblems?(): Promise<{ reasons: string[]; open: number }>;
+  /** The pipeline's open problems (set-aside work, a stalled or lagging metrics group); /readyz reports them. */
+  pipelineProblems?(): Promise<{ reasons: string[]; open: number }>;
   /** Unread messages of the processor's consumer group, per topic. */
   consumerLag(): Promise<Record<string, number>>;
   models: ModelStore;

@@ -10,6 +10,7 @@ import { createModelStore } from "../common/clickhouse/model-store.js";
 import { driftRepository } from "../common/clickhouse/drift.repository.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { createAnalystSql } from "../common/clickhouse/analyst-query.js";
+import { describeProblem, pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 import { tokensRepository } from "../common/clickhouse/tokens.repository.js";
 import { createTokenCache } from "./token-cache.js";
 
@@ -40,6 +41,10 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
       alerts: alertsRepository(clickhouse),
       tokens,
       tokenSource: tokenCache,
+      async pipelineProblems() {
+        const { problems, counts } = await pipelineFailuresRepository(clickhouse).open();
+        return { open: counts.set_aside + counts.stalled + counts.metrics_lag, reasons: problems.map(describeProblem) };
+      },
       consumerLag() {
         // Scrapes come every few seconds; asking the broker at most every 5 s is plenty.
         if (!lagCache || Date.now() - lagCache.at > 5_000) lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };

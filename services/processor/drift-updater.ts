@@ -11,6 +11,9 @@
 import type { Logger } from "../common/observability/logger.js";
 import type { DriftRepository, ReferenceMeta, WindowResult } from "../common/clickhouse/drift.repository.js";
 import { RecomputeQueue, retryingClickHouse } from "./recompute-queue.js";
+import { runInPieces } from "./pieces.js";
+import { NO_SINK, type SetAsideSink } from "./pipeline-watch.js";
+import { classifyStatementError } from "../common/clickhouse/errors.js";
 import { baseWindowStart } from "../common/domain/model-spec.js";
 import type { PredictionRow } from "../common/domain/event-rows.js";
 import type { FeatureProfile } from "../common/domain/drift/profile.js";
@@ -28,6 +31,12 @@ export interface DriftUpdaterOptions {
   minIntervalMs?: number;
   /** how often references and rules are re-read, to notice ones posted through the API */
   refreshMs?: number;
+  /** The most base windows one recompute covers (default 200). */
+  maxWindowsPerStatement?: number;
+  /** Where windows (or a version's reference) that fail deterministically are set aside. */
+  failures?: SetAsideSink;
+  onRetry?: () => void;
+  onSplit?: () => void;
 }
 
 interface VersionState {
@@ -72,9 +81,9 @@ export class DriftUpdater {
     await this.refresh(work);
     for (const [k, windows] of work) {
       const state = this.versions.get(k)!;
-      if (!state.reference) await this.autoReference(state, windows);
+      if (!state.reference) await this.autoReferenceOrSetAside(state, windows);
       if (!state.reference || windows.size === 0) continue;
-      await this.recompute(state, [...windows]);
+      await this.recomputeInPieces(state, windows);
     }
   }
 
@@ -130,11 +139,38 @@ export class DriftUpdater {
     this.options.logger.info({ model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length }, "built the automatic drift reference from the version's first predictions");
   }
 
+  /** A reference that cannot be built (a deterministic failure) is set aside; the next run tries again. */
+  private async autoReferenceOrSetAside(state: VersionState, windows: Set<number>): Promise<void> {
+    try {
+      await this.autoReference(state, windows);
+    } catch (err) {
+      if (this.stopped || classifyStatementError(err) !== "deterministic") throw err;
+      this.options.logger.error({ model: state.modelId, version: state.version, err: (err as Error).message.slice(0, 500) }, "automatic drift reference failed deterministically; set aside");
+      await this.retrying(() => (this.options.failures ?? NO_SINK).setAside("drift_reference", state.modelId, state.version, 0, err as Error));
+    }
+  }
+
+  /** Bounded pieces of windows; see pieces.ts for what happens when one fails. */
+  private recomputeInPieces(state: VersionState, windows: Set<number>): Promise<void> {
+    const failures = this.options.failures ?? NO_SINK;
+    return runInPieces(windows, (chunk) => this.recompute(state, chunk), {
+      maxWindows: this.options.maxWindowsPerStatement ?? 200,
+      stopped: () => this.stopped,
+      logger: this.options.logger.child({ model: state.modelId, version: state.version }),
+      what: "drift recomputation",
+      onSetAside: (w, err) => this.retrying(() => failures.setAside("drift", state.modelId, state.version, w, err)),
+      onDone: (chunk) => this.retrying(() => failures.succeeded("drift", state.modelId, state.version, chunk)),
+      onRetry: this.options.onRetry,
+      onSplit: this.options.onSplit,
+    });
+  }
+
+  /** One piece: its statements throw, and runInPieces retries, splits or sets the piece aside. */
   private async recompute(state: VersionState, windows: number[]): Promise<void> {
     const { meta, profiles } = state.reference!;
     const now = Date.now();
     const base = this.baseSeconds;
-    await this.retrying(() => this.repo.recomputeSummaries(state.modelId, state.version, meta.reference_id, profiles, base, windows, now));
+    await this.repo.recomputeSummaries(state.modelId, state.version, meta.reference_id, profiles, base, windows, now);
     const rules = this.rules.get(state.modelId) ?? {};
     const byName = new Map(profiles.map((p) => [p.feature, p]));
     const drift: Array<WindowResult<FeatureDrift>> = [];
@@ -144,7 +180,7 @@ export class DriftUpdater {
       // Windows of this size close together are read in one query.
       for (let i = 0; i < starts.length; i += 50) {
         const chunk = starts.slice(i, i + 50);
-        const summaries = await this.retrying(() => this.repo.readSummaries(state.modelId, state.version, meta.reference_id, profiles, chunk[0]!, chunk.at(-1)! + size));
+        const summaries = await this.repo.readSummaries(state.modelId, state.version, meta.reference_id, profiles, chunk[0]!, chunk.at(-1)! + size);
         for (const start of chunk) {
           const merged = mergeWindow(summaries, start, size, base);
           const inputs = profiles.map((p) => ({ profile: p, window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"), rule: rules[p.feature] }));
@@ -153,8 +189,8 @@ export class DriftUpdater {
         }
       }
     }
-    await this.retrying(() => this.repo.writeDrift(state.modelId, state.version, meta.reference_id, drift, now));
-    await this.retrying(() => this.repo.writeQuality(state.modelId, state.version, quality, now));
+    await this.repo.writeDrift(state.modelId, state.version, meta.reference_id, drift, now);
+    await this.repo.writeQuality(state.modelId, state.version, quality, now);
   }
 
   private retrying<T>(step: () => Promise<T>): Promise<T> {

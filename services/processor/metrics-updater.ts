@@ -10,6 +10,8 @@
 import type { Logger } from "../common/observability/logger.js";
 import type { MetricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { RecomputeQueue, retryingClickHouse } from "./recompute-queue.js";
+import { runInPieces } from "./pieces.js";
+import { NO_SINK, type SetAsideSink } from "./pipeline-watch.js";
 import { joinAll, type JoinedRow } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
@@ -27,6 +29,12 @@ export interface MetricsUpdaterOptions {
    * starves ingestion of ClickHouse.
    */
   minIntervalMs?: number;
+  /** The most base windows one recompute statement covers (default 200). */
+  maxWindowsPerStatement?: number;
+  /** Where windows that fail deterministically even alone are set aside (and cleared). */
+  failures?: SetAsideSink;
+  onRetry?: () => void;
+  onSplit?: () => void;
 }
 
 type Kind = "volume" | "labels";
@@ -143,13 +151,31 @@ export class MetricsUpdater {
     return this.queues[kind].schedule();
   }
 
+  /**
+   * Each model's windows in bounded pieces: an outage is waited out; a statement that fails
+   * deterministically is split, and a window that fails alone is set aside so that the other
+   * windows and models (and the metrics consumer group) move on.
+   */
   private async run(kind: Kind, work: Map<string, Set<number>>): Promise<void> {
+    const step = kind === "volume" ? "volume" : "label_stats";
+    const failures = this.options.failures ?? NO_SINK;
     for (const [modelId, windows] of work) {
       const spec = this.specs.get(modelId);
       if (!spec || windows.size === 0) continue;
-      const now = Date.now();
-      if (kind === "volume") await this.retrying(() => this.repo.recomputeVolume(spec, this.baseSeconds, [...windows], now));
-      else await this.retrying(() => this.repo.recomputeLabelStats(spec, this.baseSeconds, [...windows], now));
+      await runInPieces(
+        windows,
+        (chunk) => (kind === "volume" ? this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now()) : this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now())),
+        {
+          maxWindows: this.options.maxWindowsPerStatement ?? 200,
+          stopped: () => this.stopped,
+          logger: this.options.logger.child({ model: modelId, step }),
+          what: "window recomputation",
+          onSetAside: (w, err) => this.retrying(() => failures.setAside(step, modelId, "", w, err)),
+          onDone: (chunk) => this.retrying(() => failures.succeeded(step, modelId, "", chunk)),
+          onRetry: this.options.onRetry,
+          onSplit: this.options.onSplit,
+        },
+      );
     }
   }
 

@@ -18,7 +18,7 @@ import { createBatchConsumer, type BatchConsumer, type ConsumedMessage, type Par
 import { createProducer, type KafkaProducer } from "../common/kafka/client.js";
 import { createDeadLetterPublisher, type DeadLetter, type DeadLetterPublisher } from "../common/kafka/dead-letter.js";
 import type { Logger } from "../common/observability/logger.js";
-import { Counter, Histogram, type Registry } from "../common/observability/metrics.js";
+import { Counter, Gauge, Histogram, type Registry } from "../common/observability/metrics.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 import { toLabelRow, toPredictionRow, type StepResult } from "./steps.js";
 import { metricsRepository } from "../common/clickhouse/metrics.repository.js";
@@ -26,6 +26,10 @@ import { MetricsUpdater } from "./metrics-updater.js";
 import { driftRepository } from "../common/clickhouse/drift.repository.js";
 import { DriftUpdater } from "./drift-updater.js";
 import { createOffsetWatcher, type OffsetWatcher } from "../common/kafka/offset-watcher.js";
+import { groupPosition } from "../common/kafka/client.js";
+import { pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
+import { FailureLedger, GroupWatch } from "./pipeline-watch.js";
+import { retryingClickHouse } from "./recompute-queue.js";
 
 export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
 
@@ -97,7 +101,51 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     help: "Labels that arrived later than the join horizon after their prediction (kept, not joined).",
     registers: [registry],
   });
+  // The pipeline watching itself: problems by kind (a small fixed set), the metrics group's backlog.
+  const problems = new Gauge({
+    name: "hindsight_pipeline_problems",
+    help: "Open pipeline problems by kind: set_aside (a window that fails deterministically), stalled (the metrics consumer group does not advance), metrics_lag (its backlog is above the bound).",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  for (const kind of ["set_aside", "stalled", "metrics_lag"] as const) problems.set({ kind }, 0);
+  const metricsLag = new Gauge({ name: "hindsight_pipeline_metrics_lag_messages", help: "Messages the metrics consumer group has yet to read (as of the last watch check).", registers: [registry] });
+  const recomputeFailures = new Counter({
+    name: "hindsight_processor_recompute_failures_total",
+    help: "Failed recompute statements by what was done: retry (transient, waited out), split (deterministic, fewer windows per statement).",
+    labelNames: ["action"] as const,
+    registers: [registry],
+  });
+  const failuresRepo = pipelineFailuresRepository(clickhouse);
+  const ledger = new FailureLedger(failuresRepo, { problems: (kind, n) => problems.set({ kind }, n), lag: (n) => metricsLag.set(n) }, logger.child({ part: "watch" }));
+  const pieceOptions = {
+    maxWindowsPerStatement: config.processor.recomputeMaxWindows,
+    failures: ledger,
+    onRetry: () => recomputeFailures.inc({ action: "retry" }),
+    onSplit: () => recomputeFailures.inc({ action: "split" }),
+  };
+  const watch = new GroupWatch(config.processor.watch, metricsGroupId(config.processor.groupId), Date.now());
+  let watchTimer: NodeJS.Timeout | undefined;
+  let watching: Promise<void> | undefined;
+  /** One check of the metrics group; a failed check (Kafka or ClickHouse away) waits for the next. */
+  async function checkGroup(): Promise<void> {
+    try {
+      const position = await groupPosition(kafka, metricsGroupId(config.processor.groupId), [config.topics.predictions, config.topics.labels]);
+      metricsLag.set(position.lag);
+      const changed = watch.check(position, Date.now());
+      if (changed.length > 0) {
+        await failuresRepo.write(changed);
+        for (const c of changed) (c.resolved_ms ? logger.info.bind(logger) : logger.error.bind(logger))({ kind: c.kind, resolved: c.resolved_ms > 0 }, c.reason);
+      }
+      problems.set({ kind: "stalled" }, watch.isOpen("stalled") ? 1 : 0);
+      problems.set({ kind: "metrics_lag" }, watch.isOpen("metrics_lag") ? 1 : 0);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, "pipeline watch check failed; trying again next interval");
+    }
+  }
+
   const metricsUpdater = new MetricsUpdater(metricsRepository(clickhouse), {
+    ...pieceOptions,
     horizonMs: config.metrics.labelHorizonMs,
     windowSizes: config.metrics.windowSizes,
     minIntervalMs: config.metrics.minIntervalMs,
@@ -106,6 +154,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   });
 
   const driftUpdater = new DriftUpdater(driftRepository(clickhouse), {
+    ...pieceOptions,
     windowSizes: config.metrics.windowSizes,
     autoReferenceRows: config.drift.autoReferenceRows,
     minIntervalMs: config.metrics.minIntervalMs,
@@ -155,6 +204,9 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
 
   return {
     async start() {
+      const retry = <T>(step: () => Promise<T>) => retryingClickHouse(step, { stopped: () => stopping.aborted, logger, what: "loading pipeline problems" });
+      await retry(() => ledger.start());
+      watch.adopt([...(await retry(() => failuresRepo.openOfKind("stalled"))), ...(await retry(() => failuresRepo.openOfKind("metrics_lag")))]);
       await metricsUpdater.start();
       producer = await createProducer(kafka);
       deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");
@@ -175,12 +227,18 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
       });
       await metricsConsumer.start();
+      // A check still running (a slow broker) makes the next tick skip rather than queue up.
+      watchTimer = setInterval(() => {
+        watching ??= checkGroup().finally(() => (watching = undefined));
+      }, config.processor.watch.intervalMs);
       logger.info({ group: config.processor.groupId, topics: [config.topics.predictions, config.topics.labels] }, "processor started");
     },
     async stop() {
       // Stop fetching first, then give waiting rows one last write; if ClickHouse is down they
       // fail, their offsets stay uncommitted and are re-delivered on the next start.
       stopping.aborted = true;
+      clearInterval(watchTimer);
+      await watching;
       metricsUpdater.stop();
       driftUpdater.stop();
       await metricsConsumer?.stop().catch((err: Error) => logger.warn({ err: err.message }, "metrics consumer stopped with an error"));

@@ -35,3 +35,37 @@ export function classifyClickHouseError(err: unknown): ClickHouseFailure {
   const code = clickHouseErrorCode(err);
   return code !== undefined && REJECTED_DATA_CODES.has(code) ? "rejected_data" : "retry";
 }
+
+/**
+ * Codes of a server that is down, busy, restarting or cut off: waiting helps. Every other coded
+ * error is the statement's own fault (syntax, size, a memory or row limit, a row the server
+ * refuses) and comes back the same on every retry. Errors without a server code (connection
+ * refused or reset, client timeouts) are outages.
+ */
+const TRANSIENT_CODES = new Set([
+  "3", // UNEXPECTED_END_OF_FILE
+  "32", // ATTEMPT_TO_READ_AFTER_EOF
+  "159", // TIMEOUT_EXCEEDED (a busy server)
+  "164", // READONLY (a server starting up)
+  "202", // TOO_MANY_SIMULTANEOUS_QUERIES
+  "203", // NO_FREE_CONNECTION
+  "209", // SOCKET_TIMEOUT
+  "210", // NETWORK_ERROR
+  "225", // NO_ZOOKEEPER
+  "236", // ABORTED
+  "242", // TABLE_IS_READ_ONLY
+  "252", // TOO_MANY_PARTS
+  "319", // UNKNOWN_STATUS_OF_INSERT
+  "394", // QUERY_WAS_CANCELLED
+  "425", // SYSTEM_ERROR
+  "999", // KEEPER_EXCEPTION
+  "1000", // POCO_EXCEPTION
+]);
+
+export type StatementFailure = "transient" | "deterministic";
+
+/** Whether repeating the same statement can succeed (transient) or will fail the same way. */
+export function classifyStatementError(err: unknown): StatementFailure {
+  const code = clickHouseErrorCode(err);
+  return code !== undefined && !TRANSIENT_CODES.has(code) ? "deterministic" : "transient";
+}

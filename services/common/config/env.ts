@@ -74,6 +74,10 @@ const EnvSchema = z.object({
     .refine((ws) => ws.every((w) => Number.isInteger(w) && w >= 60 && w <= 31 * 86400), "must be whole seconds between 60 and 31 days, comma-separated")
     .refine((ws) => ws.every((w) => w % Math.min(...ws) === 0), "every window must be a multiple of the smallest"),
   HINDSIGHT_METRICS_INTERVAL_MS: int(1000, 0),
+  HINDSIGHT_RECOMPUTE_MAX_WINDOWS: int(200, 1),
+  HINDSIGHT_WATCH_INTERVAL_MS: int(10_000, 50),
+  HINDSIGHT_STALL_SECONDS: z.coerce.number().positive().default(120),
+  HINDSIGHT_MAX_METRICS_LAG: int(100_000, 0),
   HINDSIGHT_REFERENCE_ROWS: int(2000, 100),
   HINDSIGHT_EVAL_INTERVAL_MS: int(5000, 50),
   HINDSIGHT_DELIVERY_INTERVAL_MS: int(1000, 50),
@@ -99,7 +103,12 @@ export interface Config {
    * quality per window) and alerts (with their notifications, feedback and rule status).
    */
   retention: { rawDays: number; joinedDays: number; windowsDays: number; alertsDays: number };
-  processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number };
+  /**
+   * recomputeMaxWindows: the most base windows one recompute statement covers; watch: how often the
+   * processor checks its metrics consumer group, after how long without progress it is stalled, and
+   * the backlog above which it is lagging.
+   */
+  processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number; recomputeMaxWindows: number; watch: { intervalMs: number; stallMs: number; maxLag: number } };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
   /** A version without a reference is compared with its first autoReferenceRows predictions. */
   drift: { autoReferenceRows: number };
@@ -174,6 +183,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       batchMaxRows: e.HINDSIGHT_BATCH_MAX_ROWS,
       batchMaxWaitMs: e.HINDSIGHT_BATCH_MAX_WAIT_MS,
       metricsPort: e.HINDSIGHT_PROCESSOR_METRICS_PORT,
+      recomputeMaxWindows: e.HINDSIGHT_RECOMPUTE_MAX_WINDOWS,
+      watch: { intervalMs: e.HINDSIGHT_WATCH_INTERVAL_MS, stallMs: e.HINDSIGHT_STALL_SECONDS * 1000, maxLag: e.HINDSIGHT_MAX_METRICS_LAG },
     },
     metrics: { labelHorizonMs: e.HINDSIGHT_LABEL_HORIZON_DAYS * 86_400_000, windowSizes: [...new Set(e.HINDSIGHT_WINDOWS)].sort((a, b) => a - b), minIntervalMs: e.HINDSIGHT_METRICS_INTERVAL_MS },
     drift: { autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS },

@@ -194,3 +194,21 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics: string[
     return lag;
   });
 }
+
+/** A group's committed offsets summed over the topics' partitions, and its unread messages. */
+export async function groupPosition(kafka: Kafka, groupId: string, topics: string[]): Promise<{ committed: number; lag: number }> {
+  return withAdmin(kafka, async (admin) => {
+    let committed = 0;
+    let lag = 0;
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      for (const p of partitions) {
+        const end = ends.find((e) => e.partition === p.partition);
+        const at = Number(p.offset) < 0 ? Number(end?.low ?? 0) : Number(p.offset);
+        committed += Math.max(0, Number(p.offset));
+        lag += Math.max(0, Number(end?.high ?? 0) - at);
+      }
+    }
+    return { committed, lag };
+  });
+}

@@ -1,4 +1,8 @@
-/** Liveness, readiness (Kafka and ClickHouse reachable) and Prometheus metrics; no token needed. */
+/**
+ * Liveness, readiness (Kafka and ClickHouse reachable) and Prometheus metrics; no token needed.
+ * Readiness also reports the pipeline's own problems: with any open, the answer stays 200 (the
+ * gateway still takes events) but says "degraded" and why.
+ */
 import type { FastifyInstance } from "fastify";
 import type { GatewayContext } from "../app.js";
 
@@ -12,7 +16,10 @@ export function healthRoutes(app: FastifyInstance, { deps }: GatewayContext): vo
   app.get("/readyz", async (_request, reply) => {
     const [kafka, clickhouse] = await Promise.all([answers(deps.checks.kafka), answers(deps.checks.clickhouse)]);
     const ready = kafka && clickhouse;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable", kafka, clickhouse });
+    if (!ready) return reply.code(503).send({ status: "unavailable", kafka, clickhouse });
+    const pipeline = await deps.pipelineProblems?.().catch(() => undefined);
+    if (pipeline && pipeline.open > 0) return reply.code(200).send({ status: "degraded", kafka, clickhouse, problems: pipeline.open, reasons: pipeline.reasons });
+    return reply.code(200).send({ status: "ready", kafka, clickhouse });
   });
 
   app.get("/metrics", async (_request, reply) => {
