@@ -4,6 +4,7 @@
  */
 import { RuleSchema, RuleFileSchema, type Receiver, type Rule, type RuleFile } from "../../../schemas/rules.js";
 import type { AlertRow } from "../domain/alerts/alert-view.js";
+import { scopeRuleFile, type StoredReceiver } from "../domain/alerts/rule-scope.js";
 import type { ClickHouse } from "./client.js";
 import { ident, join, list, sql, type Sql } from "./sql.js";
 
@@ -99,8 +100,25 @@ export function alertsRepository(ch: ClickHouse) {
      * Applies a whole rules file: a new version for each new or changed rule, a deleted version
      * for each rule no longer in it; unchanged rules keep their version.
      */
-    async applyRuleFile(file: RuleFile, source: string, nowMs: number): Promise<{ created: string[]; changed: string[]; deleted: string[]; unchanged: string[] }> {
+    async applyRuleFile(
+      file: RuleFile,
+      source: string,
+      nowMs: number,
+      /** A model-limited token's file: it replaces only these models' rules (see rule-scope.ts); throws ScopeError. */
+      scope?: { models: readonly string[]; hasSettings: boolean },
+    ): Promise<{ created: string[]; changed: string[]; deleted: string[]; unchanged: string[] }> {
       const latest = new Map((await latestRuleVersions()).map((r) => [r.rule_id, r]));
+      let receivers: StoredReceiver[] = file.receivers;
+      let settings: Settings = file.settings;
+      let replaces: Set<string> | undefined;
+      if (scope) {
+        const active = [...latest.values()].filter((r) => !r.deleted).map((r) => RuleSchema.parse(JSON.parse(r.spec)));
+        const stored = await this.settings();
+        const scoped = scopeRuleFile(file, scope.hasSettings, active, stored.receivers, scope.models);
+        receivers = scoped.receivers;
+        settings = stored.settings;
+        replaces = scoped.replaces;
+      }
       const out = { created: [] as string[], changed: [] as string[], deleted: [] as string[], unchanged: [] as string[] };
       const rows: object[] = [];
       for (const rule of file.rules) {
@@ -115,12 +133,12 @@ export function alertsRepository(ch: ClickHouse) {
       }
       const inFile = new Set(file.rules.map((r) => r.id));
       for (const prev of latest.values()) {
-        if (prev.deleted || inFile.has(prev.rule_id)) continue;
+        if (prev.deleted || inFile.has(prev.rule_id) || (replaces && !replaces.has(prev.rule_id))) continue;
         out.deleted.push(prev.rule_id);
         rows.push({ rule_id: prev.rule_id, version: prev.version + 1, spec: prev.spec, deleted: 1, source, applied_at_ms: nowMs });
       }
       const settingsVersion = await ch.rows<{ v: string }>(sql`SELECT max(version) AS v FROM ${t("alert_settings")}`);
-      await ch.insertJsonEachRow(table("alert_settings"), jsonRows([{ version: Number(settingsVersion[0]?.v ?? 0) + 1, receivers: JSON.stringify(file.receivers), settings: JSON.stringify(file.settings), applied_at_ms: nowMs }]));
+      await ch.insertJsonEachRow(table("alert_settings"), jsonRows([{ version: Number(settingsVersion[0]?.v ?? 0) + 1, receivers: JSON.stringify(receivers), settings: JSON.stringify(settings), applied_at_ms: nowMs }]));
       await ch.insertJsonEachRow(table("alert_rules"), jsonRows(rows));
       return out;
     },
@@ -135,7 +153,8 @@ export function alertsRepository(ch: ClickHouse) {
       return rows.map((r) => ({ version: Number(r.version), rule: JSON.parse(r.spec) as Rule, deleted: Number(r.deleted) === 1, source: r.source, applied_at_ms: Number(r.applied_at_ms) }));
     },
 
-    async settings(): Promise<{ receivers: Receiver[]; settings: Settings }> {
+    /** Receivers with `models` belong to those models (rule-scope.ts); the others are shared. */
+    async settings(): Promise<{ receivers: StoredReceiver[]; settings: Settings }> {
       const rows = await ch.rows<{ latest_receivers: string; latest_settings: string }>(sql`
         SELECT argMax(receivers, version) AS latest_receivers, argMax(settings, version) AS latest_settings, count() AS n FROM ${t("alert_settings")} HAVING n > 0`);
       const r = rows[0];

@@ -8,6 +8,8 @@
  *   GET  /v1/rules/:id              every version of one rule (read)
  *   PUT  /v1/rules                  apply a whole rules file, YAML or JSON (admin; POST works too)
  * A model-limited token sees only its models' alerts; a foreign alert answers 404 like a missing one.
+ * It sees its models' rules and the shared ("*") ones, with only its models' series, and the shared
+ * receivers and its own; as an admin it manages only its models' rules (rule-scope.ts).
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -18,6 +20,8 @@ import { toApiAlert, type AlertRow } from "../../../common/domain/alerts/alert-v
 import { ALERT_ACTIONS } from "../../../common/domain/suppressor/types.js";
 import type { AlertsRepository } from "../../../common/clickhouse/alerts.repository.js";
 import { parseOr400 } from "./params.js";
+import { parse as parseYaml } from "yaml";
+import { ScopeError, visibleReceivers, visibleRule } from "../../../common/domain/alerts/rule-scope.js";
 
 const ListQuery = z.object({
   status: z.enum(["firing", "resolved", "suppressed", "held", "open", "all"]).default("all"),
@@ -97,11 +101,15 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return reply.code(201).send({ alert_id: p.id, action: body.action, at: new Date(at).toISOString() });
   });
 
-  app.get("/v1/rules", { preHandler: ctx.requireScope("read") }, async () => {
-    const [rules, status, settings] = await Promise.all([alerts().activeRules(), alerts().ruleStatus(), alerts().settings()]);
+  app.get("/v1/rules", { preHandler: ctx.requireScope("read") }, async (request) => {
+    const can = principalOf(request).canAccessModel;
+    const [all, status, settings] = await Promise.all([alerts().activeRules(), alerts().ruleStatus(), alerts().settings()]);
+    const rules = all.filter((r) => visibleRule(r.rule, can));
+    const receivers = visibleReceivers(rules.map((r) => r.rule), settings.receivers, principalOf(request).modelFilter);
     return {
-      rules: rules.map((r) => ({ ...r.rule, version: r.version, applied_at: new Date(r.appliedAtMs).toISOString(), series: status.filter((s) => s.rule_id === r.rule.id).map(({ rule_id: _, updated_wall_ms: __, ...s }) => s) })),
-      receivers: settings.receivers.map((r) => ({ name: r.name, type: r.type })),
+      rules: rules.map((r) => ({ ...r.rule, version: r.version, applied_at: new Date(r.appliedAtMs).toISOString(), series: status.filter((s) => s.rule_id === r.rule.id && can(s.model_id)).map(({ rule_id: _, updated_wall_ms: __, ...s }) => s) })),
+      // Names and types only: URLs and headers hold secrets (webhook credentials, Slack hook URLs).
+      receivers: receivers.map((r) => ({ name: r.name, type: r.type, ...(r.models?.length ? { models: r.models } : {}) })),
       settings: settings.settings,
     };
   });
@@ -110,7 +118,8 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const p = parseOr400(RuleIdParam, request.params, reply);
     if (!p) return;
     const versions = await alerts().ruleVersions(p.id);
-    if (versions.length === 0) return reply.code(404).send({ error: { code: "not_found", message: `no rule '${p.id}'` } });
+    // A rule of another team's model answers like a missing one.
+    if (versions.length === 0 || !versions.every((v) => visibleRule(v.rule, principalOf(request).canAccessModel))) return reply.code(404).send({ error: { code: "not_found", message: `no rule '${p.id}'` } });
     return { id: p.id, versions: versions.map((v) => ({ version: v.version, deleted: v.deleted, source: v.source, applied_at: new Date(v.applied_at_ms).toISOString(), rule: v.rule })) };
   });
 
@@ -118,12 +127,21 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.route({ method: ["PUT", "POST"], url: "/v1/rules", preHandler: ctx.requireScope("admin"), handler: async (request, reply) => {
     try {
       const file = typeof request.body === "string" ? parseRuleFile(request.body) : validateRuleFile(request.body);
-      const result = await alerts().applyRuleFile(file, `api:${principalOf(request).name ?? "token"}`, Date.now());
+      const filter = principalOf(request).modelFilter;
+      const scope = filter === "all" ? undefined : { models: filter, hasSettings: hasSettings(request.body) };
+      const result = await alerts().applyRuleFile(file, `api:${principalOf(request).name ?? "token"}`, Date.now(), scope);
       await ctx.audit(request, "rules.apply", "rules", [...new Set(file.rules.map((r) => r.target.model))], { ...result, receivers: file.receivers.map((r) => r.name) });
       return result;
     } catch (err) {
       if (err instanceof RuleFileError) return reply.code(400).send({ error: { code: "invalid_rules", message: err.message, issues: err.issues } });
+      if (err instanceof ScopeError) return reply.code(403).send({ error: { code: "forbidden", message: err.message } });
       throw err;
     }
   } });
+}
+
+/** Whether a rules file (already validated, so well-formed) sets the shared settings itself. */
+function hasSettings(body: unknown): boolean {
+  const doc = typeof body === "string" ? (parseYaml(body, { maxAliasCount: 100 }) as unknown) : body;
+  return doc !== null && typeof doc === "object" && "settings" in doc;
 }
