@@ -12,8 +12,12 @@
  * previous trainings' fold thresholds over (the latest `carriedFoldThresholds` in all), so one
  * unlucky quarter does not swing the threshold each time.
  *
+ * On each fold, no type within a model may lose more than 1 − `typeRecallFloor` of its acted-on
+ * alerts (once it has missed `typeMissAllowance`), and the disagreement watch runs as in production,
+ * so a type whose behaviour changed inside the fold is surfaced rather than setting the threshold.
+ *
  * The replay retrains every `retrainEveryMs` on what the system knew by then, as the evaluator
- * retrains in production.
+ * retrains in production, and the watch starts over with each new model.
  */
 import { DEFAULT_DISAGREEMENT, DisagreementMonitor, type DisagreementOptions } from "./disagreement.js";
 import { SuppressorHistory, feedbackWeight, typeModelKey, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
