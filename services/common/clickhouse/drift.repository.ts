@@ -109,12 +109,15 @@ export function driftRepository(ch: ClickHouse) {
                      if(numeric, toUInt16(b7), ${categoryBin}) AS bin
               FROM
               (
+                  -- The edges as a constant of this SELECT: projected from the subquery below, the
+                  -- array would be copied into every row (26.9's analyzer materialises it).
+                  WITH ${edges.length === 0 ? raw("[0.]") : sql`${edges}`} AS E
                   SELECT *, ${join(steps, ",\n                         ")}
                   FROM
                   (
                       SELECT ${windowStart} AS ws, ${values}, ${featureIndex} AS fi,
                              toUInt8(fi > 0 AND ${numericFlags.length === 0 ? raw("0") : sql`${numericFlags}`}[fi] = 1) AS numeric,
-                             (toUInt32(fi) - 1) * ${MAX_EDGES} AS o, ${edges.length === 0 ? raw("[0.]") : sql`${edges}`} AS E
+                             (toUInt32(fi) - 1) * ${MAX_EDGES} AS o
                       FROM (${from}) ${expand}
                   )
               )
