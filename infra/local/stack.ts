@@ -4,6 +4,7 @@
  * started). Either way the database schema is migrated and the topics exist afterwards.
  */
 import { createClickHouse } from "../../services/common/clickhouse/client.js";
+import { applyRetention } from "../../services/common/clickhouse/retention.js";
 import { migrate } from "../../services/common/clickhouse/migrations.js";
 import type { Config } from "../../services/common/config/env.js";
 import { createKafka, ensureTopics } from "../../services/common/kafka/client.js";
@@ -69,6 +70,8 @@ export async function prepare(config: Config, log: Log): Promise<void> {
   try {
     const result = await migrate(clickhouse);
     if (result.applied.length > 0) log(`ClickHouse migrations applied: ${result.applied.join(", ")}`);
+    const ttl = await applyRetention(clickhouse, config.retention);
+    if (ttl.length > 0) log(`ClickHouse retention applied to ${ttl.join(", ")}`);
   } finally {
     await clickhouse.close();
   }

@@ -13,6 +13,7 @@ import { status } from "./status.js";
 import { rules } from "./rules.js";
 import { suppressor } from "./suppressor-command.js";
 import { tokens } from "./tokens.js";
+import { models } from "./models.js";
 import { up } from "./up.js";
 
 const USAGE = `usage: hindsight <command> [options]
@@ -32,6 +33,7 @@ commands:
   tokens create --name N --scopes S[,S] [--models ID[,ID]] [--expires-in-days D]
   tokens list | revoke TOKEN_ID
                        API tokens stored in ClickHouse (hashed), effective without restarts
+  models delete ID     remove a model's data from every table (stop sending its events first)
   suppressor train | evaluate [--history FILE] | import FILE.onnx
                        train, evaluate or bring your own alert suppressor (see README)
 
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   // The suppressor has options of its own; it parses them itself.
   if (argv[0] === "suppressor") return suppressor(loadConfig(process.env), argv.slice(1));
   if (argv[0] === "tokens") return tokens(loadConfig(process.env), argv.slice(1));
+  if (argv[0] === "models") return models(loadConfig(process.env), argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

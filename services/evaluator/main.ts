@@ -8,6 +8,7 @@ import { createLogger } from "../common/observability/logger.js";
 import { exitOnSignal } from "../common/shutdown.js";
 import { createAlerting } from "./service.js";
 import { createSuppression } from "./suppression.js";
+import { applyRetention } from "../common/clickhouse/retention.js";
 import { loadOnnxModel } from "./suppressor/onnx-scorer.js";
 
 const config = loadConfig(process.env);
@@ -16,6 +17,8 @@ const clickhouse = createClickHouse(config.clickhouse);
 const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
 
 await migrate(clickhouse);
+// Retention TTLs follow the configuration (the processor migrates too; one applier is enough).
+await applyRetention(clickhouse, config.retention);
 await ensureTopics(kafka, [config.alerts.topic], config.topics.partitions);
 // A broker that is away fails the Kafka receiver's send in 10 s (retried later) instead of holding the other receivers.
 const producer = withSendDeadline(await createProducer(kafka), 10_000);

@@ -27,6 +27,7 @@ async function appWith(deps: Partial<GatewayDeps>) {
         metrics: async () => [],
         sliceCounts: async () => [],
         delayHistogram: async () => [],
+        delete: async (modelId) => ({ model_id: modelId, tables: {} }),
       },
       // These unit tests exercise ingestion only; the drift routes are tested against ClickHouse.
       drift: {} as GatewayDeps["drift"],

@@ -115,7 +115,7 @@ describe("every route under /v1/", async () => {
   const guarded = endpoints.filter((e) => e.url.startsWith("/v1/") && e.method !== "HEAD" && e.method !== "OPTIONS");
 
   it("finds the routes (the walk is not vacuous)", () => {
-    for (const expected of ["POST /v1/predictions", "POST /v1/labels", "GET /v1/models", "POST /v1/sql", "PUT /v1/models/:id", "POST /v1/tokens", "GET /v1/tokens", "DELETE /v1/tokens/:id", "GET /v1/audit"]) {
+    for (const expected of ["POST /v1/predictions", "POST /v1/labels", "GET /v1/models", "POST /v1/sql", "PUT /v1/models/:id", "DELETE /v1/models/:id", "POST /v1/tokens", "GET /v1/tokens", "DELETE /v1/tokens/:id", "GET /v1/audit"]) {
       expect(guarded.map((e) => `${e.method} ${e.url}`)).toContain(expected);
     }
   });

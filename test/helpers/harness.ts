@@ -38,6 +38,12 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
       { token: INGEST_ONLY_TOKEN, scopes: ["ingest"] },
     ]),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    // Tests replay fixed dates (some from 2024); retention TTLs would drop them at any merge.
+    // test/retention.int.test.ts sets its own.
+    HINDSIGHT_RETENTION_RAW_DAYS: "0",
+    HINDSIGHT_RETENTION_JOINED_DAYS: "0",
+    HINDSIGHT_RETENTION_WINDOWS_DAYS: "0",
+    HINDSIGHT_RETENTION_ALERTS_DAYS: "0",
     ...overrides,
   };
 }

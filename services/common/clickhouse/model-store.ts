@@ -4,6 +4,7 @@ import { metricsRepository } from "./metrics.repository.js";
 import { sliceMetricsQuery } from "./slice-metrics.query.js";
 import { ident, join, sql, type Sql } from "./sql.js";
 import type { ModelSpec } from "../domain/model-spec.js";
+import { deleteModelData, type DeletionReport } from "./model-deletion.js";
 
 export interface MetricsQuery {
   modelId: string;
@@ -34,6 +35,8 @@ export interface ModelStore {
   metrics(q: MetricsQuery): Promise<Array<Record<string, unknown>>>;
   sliceCounts(q: { modelId: string; window: number; from?: number | undefined; to?: number | undefined }): Promise<SliceCount[]>;
   delayHistogram(q: { modelId: string; from?: number | undefined; to?: number | undefined }): Promise<DelayHistogram[]>;
+  /** Removes the model's rows from every table (model-deletion.ts). */
+  delete(modelId: string): Promise<DeletionReport>;
 }
 
 /** Labelled predictions per feedback-delay bin (see DELAY_BIN_RATIO), for one version and stage. */
@@ -59,6 +62,7 @@ export function createModelStore(ch: ClickHouse): ModelStore {
   });
   return {
     declare: (spec) => repo.saveModelSpec(spec, Date.now()),
+    delete: (modelId) => deleteModelData(ch, modelId),
     async list() {
       const specs = await repo.loadModelSpecs();
       return [...specs.values()].map((s) => ({

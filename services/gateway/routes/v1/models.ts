@@ -2,6 +2,7 @@
  * Models and their quality metrics over HTTP:
  *   PUT /v1/models/:id                 declare task, positive class, threshold, slice keys and
  *                                      per-feature rules (admin)
+ *   DELETE /v1/models/:id              remove the model's data from every table (admin)
  *   GET /v1/models                     every model with its specification (read)
  *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
  *   GET /v1/models/:id/slices          slices ranked by how far they fall below the population (read)
@@ -56,6 +57,17 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     await deps.drift.saveRules(spec.modelId, d.features, Date.now());
     await ctx.audit(request, "model.declare", spec.modelId, [spec.modelId], { task: spec.task, slice_keys: spec.sliceKeys, features: Object.keys(d.features ?? {}) });
     return reply.code(200).send({ model_id: spec.modelId, task: spec.task, positive_class: spec.positiveClass || null, threshold: spec.threshold, slice_keys: spec.sliceKeys, features: d.features, declared: true });
+  });
+
+  app.delete("/v1/models/:id", { preHandler: requireScope("admin") }, async (request, reply) => {
+    const params = parseOr400(modelIdParam, request.params, reply);
+    if (!params) return reply;
+    if (!writableModel(request, reply, params.id)) return reply;
+    const report = await store.delete(params.id);
+    const removed = Object.values(report.tables).reduce((a, b) => a + b, 0);
+    if (removed === 0) return reply.code(404).send({ error: { code: "not_found", message: `no model '${params.id}'` } });
+    await ctx.audit(request, "model.delete", params.id, [params.id], { rows: report.tables });
+    return { model_id: params.id, deleted_rows: report.tables };
   });
 
   app.get("/v1/models", { preHandler: requireScope("read") }, async (request) => {
