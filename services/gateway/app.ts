@@ -24,6 +24,8 @@ import { sqlRoutes } from "./routes/v1/sql.js";
 import type { TokensRepository } from "../common/clickhouse/tokens.repository.js";
 import type { TokenSource } from "./token-cache.js";
 import { actorOf, tokenRoutes } from "./routes/v1/tokens.js";
+import { modelMetricsRoutes } from "./routes/v1/model-metrics.js";
+import type { ModelQualityRepository } from "../common/clickhouse/model-quality.repository.js";
 
 export interface GatewayDeps {
   producer: KafkaProducer;
@@ -46,6 +48,8 @@ export interface GatewayDeps {
   tokens?: TokensRepository;
   /** The stored tokens the gateway accepts (a cache refreshed on a timer); `refresh` applies a change at once. */
   tokenSource?: TokenSource & { refresh?(): Promise<void> };
+  /** Models' newest window values for GET /v1/metrics/models; without it that route reads ClickHouse with its own client from the configuration. */
+  modelQuality?: ModelQualityRepository;
 }
 
 export interface GatewayContext {
@@ -147,6 +151,7 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     modelViewRoutes(app, ctx);
     alertRoutes(app, ctx);
     tokenRoutes(app, ctx);
+    await modelMetricsRoutes(app, ctx, deps.modelQuality);
     await app.register(dashboardRoutes());
   };
 }
