@@ -143,7 +143,9 @@ CREATE TABLE IF NOT EXISTS {{db}}.window_label_stats
     ape_sum Float64,
     ape_n UInt64,
     y_sum Float64,
-    y_sq_sum Float64,
+    -- Σ (y − this window's mean y)² over its regression rows (Welford's stable pass, not Σ y² − (Σ y)²/n,
+    -- which loses every digit for targets like epoch seconds); merged with y_sum and reg_n by Chan's formula.
+    y_m2 Float64,
     delay_bins Array(UInt16),
     delay_counts Array(UInt64),
     delay_max_ms Int64,

@@ -237,13 +237,24 @@ function rowTerms(spec: ModelSpec): Sql {
         if(is_reg, ifNull(value, 0), 0) AS yv`;
 }
 
+/**
+ * y_m2 is Σ (y − the window's mean)² from Welford's stable pass (varPopStable) on shifted values, not Σ y²: for
+ * targets near 1.7e9 (epoch-second ETAs) Σ y² − (Σ y)²/n cancels every significant digit. Windows
+ * still merge by sums: SST = Σ M2ᵢ + Σ nᵢ (meanᵢ − mean)² (the slice_metrics view, Chan et al.).
+ */
 function labelStatsSql(source: ReturnType<typeof ident>, target: ReturnType<typeof ident>, spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Sql {
   const slices = sliceExpansion(spec);
+  // M2 does not change with a shift of y; Welford's pass is exact to ~1e-16 relative only once the
+  // values are small, so they are shifted by the smallest target of the statement's windows.
+  const yShift =
+    spec.task === "regression"
+      ? sql`ifNull((SELECT min(value) FROM ${source} WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}), 0)`
+      : raw("0");
   return sql`
     INSERT INTO ${target}
       (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
        class_keys, class_tp, class_fp, class_fn, prob_n, log_loss_sum, brier_sum, auc_bins, auc_pos, auc_neg,
-       ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_sq_sum,
+       ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
        delay_bins, delay_counts, delay_max_ms, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
            if(si = 0, '', segment_keys[si]) AS sk, if(si = 0, '', segment_values[si]) AS sv,
@@ -253,7 +264,8 @@ function labelStatsSql(source: ReturnType<typeof ident>, target: ReturnType<type
            sum(has_prob), sum(ll), sum(br),
            tupleElement(sumMap(a_bins, a_pos, a_neg), 1), tupleElement(sumMap(a_bins, a_pos, a_neg), 2), tupleElement(sumMap(a_bins, a_pos, a_neg), 3),
            tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 1), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 2), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 3), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 4),
-           sum(is_reg), sum(abs_err), sum(sq_err), sum(ape), sum(has_ape), sum(yv), sum(yv * yv),
+           sum(is_reg), sum(abs_err), sum(sq_err), sum(ape), sum(has_ape), sum(yv),
+           if(sum(is_reg) = 0, 0, varPopStableIf(yv - ${yShift}, is_reg = 1) * sum(is_reg)),
            tupleElement(sumMap(d_bins, d_counts), 1), tupleElement(sumMap(d_bins, d_counts), 2), max(delay_ms),
            ${nowMs}
     FROM

@@ -68,7 +68,8 @@ const OUTER_COLUMNS = raw(`
     if(reg_n = 0, NULL, abs_err_sum / reg_n) AS mae,
     if(reg_n = 0, NULL, sqrt(sq_err_sum / reg_n)) AS rmse,
     if(ape_n = 0, NULL, ape_sum / ape_n) AS mape,
-    if(reg_n < 2 OR y_sq_sum - y_sum * y_sum / reg_n <= 0, NULL, 1 - sq_err_sum / (y_sq_sum - y_sum * y_sum / reg_n)) AS r2,
+    if(reg_n < 2 OR y_m2_within + arraySum((n, s) -> if(n = 0, 0, n * pow(s / n - y_sum / reg_n, 2)), y_ns, y_sums) <= 0, NULL,
+       1 - sq_err_sum / (y_m2_within + arraySum((n, s) -> if(n = 0, 0, n * pow(s / n - y_sum / reg_n, 2)), y_ns, y_sums))) AS r2,
     if(arraySum(dm_counts) = 0, NULL,
        if(dm_bins[arrayFirstIndex(x -> x >= 0.5 * arraySum(dm_counts), arrayCumSum(dm_counts))] = 0, 0,
           pow(1.05, dm_bins[arrayFirstIndex(x -> x >= 0.5 * arraySum(dm_counts), arrayCumSum(dm_counts))]) - 1)) AS delay_p50_s,
@@ -92,7 +93,7 @@ const STATS_BASE = raw(`model_id, model_version, stage, window_start AS base_sta
                    auc_bins AS s_auc_bins, auc_pos AS s_auc_pos, auc_neg AS s_auc_neg,
                    ece_bins AS s_ece_bins, ece_n AS s_ece_n, ece_conf AS s_ece_conf, ece_correct AS s_ece_correct,
                    reg_n AS s_reg_n, abs_err_sum AS s_abs_err_sum, sq_err_sum AS s_sq_err_sum,
-                   ape_sum AS s_ape_sum, ape_n AS s_ape_n, y_sum AS s_y_sum, y_sq_sum AS s_y_sq_sum,
+                   ape_sum AS s_ape_sum, ape_n AS s_ape_n, y_sum AS s_y_sum, y_m2 AS s_y_m2,
                    delay_bins AS s_delay_bins, delay_counts AS s_delay_counts, delay_max_ms AS s_delay_max_ms`);
 
 const STATS_SUMS = raw(`sum(s_labeled) AS labeled, sum(s_class_n) AS class_n, sum(s_correct) AS correct,
@@ -105,7 +106,8 @@ const STATS_SUMS = raw(`sum(s_labeled) AS labeled, sum(s_class_n) AS class_n, su
                sumMap(s_ece_bins, s_ece_n, s_ece_conf, s_ece_correct) AS em,
                em.2 AS em_n, em.3 AS em_conf, em.4 AS em_correct,
                sum(s_reg_n) AS reg_n, sum(s_abs_err_sum) AS abs_err_sum, sum(s_sq_err_sum) AS sq_err_sum,
-               sum(s_ape_sum) AS ape_sum, sum(s_ape_n) AS ape_n, sum(s_y_sum) AS y_sum, sum(s_y_sq_sum) AS y_sq_sum,
+               sum(s_ape_sum) AS ape_sum, sum(s_ape_n) AS ape_n, sum(s_y_sum) AS y_sum, sum(s_y_m2) AS y_m2_within,
+               groupArray(s_reg_n) AS y_ns, groupArray(s_y_sum) AS y_sums,
                sumMap(s_delay_bins, s_delay_counts) AS dm, dm.1 AS dm_bins, dm.2 AS dm_counts,
                max(s_delay_max_ms) AS delay_max_ms`);
 
