@@ -95,7 +95,10 @@ export class MetricsUpdater {
   async afterLabels(rows: LabelRow[]): Promise<void> {
     if (rows.length === 0) return;
     const predictions = await this.retrying(() => this.repo.findPredictions(rows));
-    const { joined, beyondHorizon } = joinAll(predictions, rows, this.options.horizonMs);
+    // Every stored observation of these predictions takes part in choosing the winner, so the
+    // winner (and its version) never depends on which label arrived in which batch.
+    const known = predictions.length === 0 ? [] : await this.retrying(() => this.repo.findLabels(predictions));
+    const { joined, beyondHorizon } = joinAll(predictions, rows, this.options.horizonMs, known);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
     this.markJoined(joined);

@@ -58,8 +58,10 @@ SELECT model_id, model_version, stage, event_time, event_time_ms, prediction_id,
 FROM {{db}}.predictions;
 
 -- One row per labelled prediction: the prediction's attributes with its winning label (the
--- latest labeled_at; ties broken by a hash of source and label, so the choice never depends on
--- arrival order) and the feedback delay.
+-- latest labeled_at; ties go to the greater source, then label, then value: a total order, so the
+-- choice never depends on arrival order) and the feedback delay. The processor writes the winner
+-- among every label known for the prediction; label_version ranks it (labeled_at_ms · 1024 + its
+-- rank among that millisecond's labels), and known labels only grow, so the highest version wins.
 CREATE TABLE IF NOT EXISTS {{db}}.labeled_predictions
 (
     model_id String,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { join, joinAll, labelVersion, type JoinableLabel, type JoinablePrediction } from "./label-join.js";
+import { compareLabels, join, joinAll, labelVersion, type JoinableLabel, type JoinablePrediction } from "./label-join.js";
 
 const DAY = 86_400_000;
 const prediction: JoinablePrediction = {
@@ -48,16 +48,58 @@ describe("label join", () => {
     expect("joined" in outcome && outcome.joined.delay_ms).toBe(-5_000);
   });
 
-  it("orders label observations by time, then by a stable tie-break", () => {
+  it("orders label observations by time, then source, then label, then value: a total order", () => {
     const early = label({ labeled_at_ms: 1_000_000 });
     const later = label({ labeled_at_ms: 1_000_001 });
     expect(labelVersion(later)).toBeGreaterThan(labelVersion(early));
-    // Same time, different content: some order, always the same one.
-    const a = labelVersion(label({ labeled_at_ms: 1_000_000, label: "fraud" }));
-    const b = labelVersion(label({ labeled_at_ms: 1_000_000, label: "legit" }));
-    expect(a).not.toBe(b);
-    expect(labelVersion(label({ labeled_at_ms: 1_000_000, label: "fraud" }))).toBe(a);
-    expect(Math.floor(a / 1024)).toBe(1_000_000);
+    expect(compareLabels(later, early)).toBeGreaterThan(0);
+    expect(compareLabels(label({ source: "b", label: "a" }), label({ source: "a", label: "z" }))).toBeGreaterThan(0);
+    expect(compareLabels(label({ label: "legit" }), label({ label: "fraud" }))).toBeGreaterThan(0);
+    expect(compareLabels(label({ label: null, value: 2 }), label({ label: null, value: 10 }))).toBeLessThan(0);
+    expect(compareLabels(label({ label: null }), label({ label: "" }))).toBeLessThan(0);
+    expect(compareLabels(label(), label())).toBe(0);
+    // Among the labels of one millisecond, the winner's version counts the distinct ones below it.
+    const tied = [label({ label: "fraud" }), label({ label: "legit" }), label({ label: "fraud" }), label({ source: "a" })];
+    expect(labelVersion(label({ label: "legit" }), tied) - labelVersion(label({ source: "a" }), tied)).toBe(2);
+    expect(Math.floor(labelVersion(label({ label: "legit" }), tied) / 1024)).toBe(label().labeled_at_ms);
+  });
+
+  it("picks the same winner whatever the arrival order, also where the old 10-bit hash collided", () => {
+    // The old tie-break: FNV-1a of source and label, modulo 1024. Find two observations it could not tell apart.
+    const fnv = (text: string) => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+      return h;
+    };
+    const oldTie = (l: JoinableLabel) => fnv(`${l.source}\u0000${l.label ?? ""}\u0000${l.value ?? ""}`) % 1024;
+    const seen = new Map<number, JoinableLabel>();
+    let pair: [JoinableLabel, JoinableLabel] | undefined;
+    for (let i = 0; !pair; i++) {
+      const l = label({ source: `team-${i}`, label: i % 2 ? "fraud" : "legit" });
+      const other = seen.get(oldTie(l));
+      if (other) pair = [other, l];
+      seen.set(oldTie(l), l);
+    }
+    const [a, b] = pair;
+    expect(oldTie(a)).toBe(oldTie(b));
+    const expected = compareLabels(a, b) > 0 ? a : b;
+
+    // ReplacingMergeTree keeps the row of the highest version; a tie there would depend on arrival order.
+    const stored = (batches: JoinableLabel[][]) => {
+      const rows = [];
+      const known: JoinableLabel[] = [];
+      for (const batch of batches) {
+        known.push(...batch);
+        rows.push(...joinAll([prediction], batch, 30 * DAY, known).joined);
+      }
+      const top = Math.max(...rows.map((r) => r.label_version));
+      const winners = rows.filter((r) => r.label_version === top);
+      expect(new Set(winners.map((w) => `${w.source}/${w.label}`)).size).toBe(1);
+      return winners[0]!;
+    };
+    for (const order of [[[a], [b]], [[b], [a]], [[a, b]], [[b, a]], [[b], [a], [b]], [[a], [b], [a, b]]]) {
+      expect(stored(order)).toMatchObject({ source: expected.source, label: expected.label });
+    }
   });
 
   it("matches labels by model and id, skipping the unmatched and counting the too late", () => {

@@ -7,8 +7,12 @@
  * - a label joins when labeled_at − prediction time ≤ the horizon (default 30 days); later ones are
  *   kept in the raw table and counted, but do not change metrics;
  * - among several labels for one prediction, the latest labeled_at wins; equal times are broken by
- *   a hash of source and label, so the winner never depends on arrival order (ReplacingMergeTree
- *   keeps the row with the highest `label_version`).
+ *   source, then label, then value (strings compared by UTF-16 code units, values as numbers, a
+ *   missing one first): a total order, so the winner never depends on arrival order or replay.
+ *   Only the winner among every label known for the prediction is written, with
+ *   `label_version` = labeled_at_ms · 1024 + its rank among the labels of that same millisecond;
+ *   ReplacingMergeTree keeps the highest. Known labels only grow, so a later write's winner always
+ *   carries a version at least as high as any earlier one (see `winners`).
  */
 import type { PredictionRow } from "./event-rows.js";
 
@@ -50,19 +54,31 @@ export interface JoinedRow extends JoinablePrediction {
 
 export const pairKey = (modelId: string, predictionId: string) => `${modelId}\u0000${predictionId}`;
 
-/** FNV-1a over UTF-16 code units: a stable tie-breaker, not a security measure. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const nullsFirst = <T>(a: T | null, b: T | null, cmp: (x: T, y: T) => number) => (a === null ? (b === null ? 0 : -1) : b === null ? 1 : cmp(a, b));
+
+/** The total order of label observations: the greatest wins. 0 only for identical observations. */
+export function compareLabels(a: JoinableLabel, b: JoinableLabel): number {
+  return (
+    a.labeled_at_ms - b.labeled_at_ms ||
+    byCodeUnits(a.source, b.source) ||
+    nullsFirst(a.label, b.label, byCodeUnits) ||
+    nullsFirst(a.value, b.value, (x, y) => x - y)
+  );
 }
 
-/** Orders label observations: later labeled_at first, then the tie-break. Fits in 2^53 until the year 2248. */
-export function labelVersion(l: JoinableLabel): number {
-  return l.labeled_at_ms * 1024 + (fnv1a(`${l.source}\u0000${l.label ?? ""}\u0000${l.value ?? ""}`) % 1024);
+/** Ties at one millisecond beyond this many share the top rank (their order is still total in `winners`). */
+export const TIE_RANKS = 1024;
+
+/**
+ * The version of the winner among `known` (all observations of one prediction, duplicates
+ * allowed): its labeled_at, then its rank among the distinct observations of that millisecond.
+ * Fits in 2^53 until the year 2248.
+ */
+export function labelVersion(winner: JoinableLabel, known: readonly JoinableLabel[] = [winner]): number {
+  const tied = known.filter((l) => l.labeled_at_ms === winner.labeled_at_ms && compareLabels(l, winner) < 0);
+  const distinctBelow = new Set(tied.map((l) => JSON.stringify([l.source, l.label, l.value]))).size;
+  return winner.labeled_at_ms * TIE_RANKS + Math.min(distinctBelow, TIE_RANKS - 1);
 }
 
 export type JoinOutcome = { joined: JoinedRow } | { beyondHorizon: true };
@@ -95,17 +111,35 @@ export function join(p: JoinablePrediction, l: JoinableLabel, horizonMs: number)
   };
 }
 
-/** Joins every label with its prediction (matched by model and id); unmatched labels are skipped. */
-export function joinAll(predictions: JoinablePrediction[], labels: JoinableLabel[], horizonMs: number): { joined: JoinedRow[]; beyondHorizon: number } {
+/**
+ * Joins each prediction with the winner among its labels within the horizon. `labels` are counted
+ * (matched, too late); `alsoKnown` are other stored observations of the same predictions, which
+ * take part in choosing the winner (and its version) but are not counted again. Unmatched labels
+ * are skipped. One row per prediction.
+ */
+export function joinAll(predictions: JoinablePrediction[], labels: JoinableLabel[], horizonMs: number, alsoKnown: JoinableLabel[] = []): { joined: JoinedRow[]; beyondHorizon: number } {
   const byKey = new Map(predictions.map((p) => [pairKey(p.model_id, p.prediction_id), p]));
-  const joined: JoinedRow[] = [];
+  const candidates = new Map<string, JoinableLabel[]>();
   let beyondHorizon = 0;
-  for (const l of labels) {
-    const p = byKey.get(pairKey(l.model_id, l.prediction_id));
-    if (!p) continue;
-    const outcome = join(p, l, horizonMs);
-    if ("joined" in outcome) joined.push(outcome.joined);
-    else beyondHorizon++;
+  const consider = (l: JoinableLabel, counted: boolean) => {
+    const key = pairKey(l.model_id, l.prediction_id);
+    const p = byKey.get(key);
+    if (!p) return;
+    if (l.labeled_at_ms - p.event_time_ms > horizonMs) {
+      if (counted) beyondHorizon++;
+      return;
+    }
+    const list = candidates.get(key);
+    if (list) list.push(l);
+    else candidates.set(key, [l]);
+  };
+  for (const l of labels) consider(l, true);
+  for (const l of alsoKnown) consider(l, false);
+  const joined: JoinedRow[] = [];
+  for (const [key, known] of candidates) {
+    const winner = known.reduce((best, l) => (compareLabels(l, best) > 0 ? l : best));
+    const outcome = join(byKey.get(key)!, winner, horizonMs);
+    if ("joined" in outcome) joined.push({ ...outcome.joined, label_version: labelVersion(winner, known) });
   }
   return { joined, beyondHorizon };
 }
