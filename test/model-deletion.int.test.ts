@@ -71,7 +71,7 @@ describe("deleting a model", () => {
       await p.stack.clickhouse.insertJsonEachRow(`${db()}.rule_status`, [JSON.stringify({ rule_id: `${model}-acc`, fingerprint: id, model_id: model, model_version: "v3", slice: "", metric: "accuracy", state: "ok", reason: "", window_start_ms: 0, value: 1, updated_wall_ms: 1 })]);
     }
     await waitForProcessor(p.stack);
-    await waitUntil("windows and drift of both models", async () => [await count(p.stack, "window_label_stats", sql`WHERE model_id = 'fraud'`), await count(p.stack, "window_feature_summaries", sql`WHERE model_id = 'churn'`)], ([a, b]) => a > 0 && b > 0, 30_000);
+    await waitUntil("windows and drift of both models", async () => [await count(p.stack, "window_label_stats", sql`WHERE model_id = 'fraud'`), await count(p.stack, "window_feature_summaries", sql`WHERE model_id = 'churn'`)], ([a, b]) => a! > 0 && b! > 0, 30_000);
     const before = nonZero(await leftOf("fraud", [refs.fraud!], [alerts.fraud]));
     for (const table of ["predictions", "labels", "labeled_predictions", "window_volume", "window_label_stats", "features_by_time", "window_feature_summaries", "drift_references", "reference_samples", "reference_features", "models", "model_rules", "alerts_state", "alert_notifications", "alert_feedback", "alert_rules", "rule_status"]) {
       expect(before[table], `fraud rows in ${table} before`).toBeGreaterThan(0);

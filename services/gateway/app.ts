@@ -24,6 +24,7 @@ import { sqlRoutes } from "./routes/v1/sql.js";
 import type { TokensRepository } from "../common/clickhouse/tokens.repository.js";
 import type { TokenSource } from "./token-cache.js";
 import { actorOf, tokenRoutes } from "./routes/v1/tokens.js";
+import { referenceUploadRoutes } from "./routes/v1/reference-uploads.js";
 import { modelMetricsRoutes } from "./routes/v1/model-metrics.js";
 import type { ModelQualityRepository } from "../common/clickhouse/model-quality.repository.js";
 
@@ -145,6 +146,7 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     const ctx: GatewayContext = { config, deps, requireScope: auth.requireScope, metrics, audit };
     healthRoutes(app, ctx);
     ingestRoutes(app, ctx);
+    referenceUploadRoutes(app, ctx);
     modelRoutes(app, ctx);
     driftRoutes(app, ctx);
     sqlRoutes(app, ctx);

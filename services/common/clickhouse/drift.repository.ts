@@ -9,7 +9,7 @@
  */
 import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
-import { ident, join, list, raw, sql, type Sql } from "./sql.js";
+import { ident, join, list, raw, sql, typed, type Sql } from "./sql.js";
 import { MAX_CATEGORIES, MAX_EDGES, PERCENTILES, featureKind, numericEdges, type FeatureProfile, type RawFeatureStats } from "../domain/drift/profile.js";
 import { emptySummary, type FeatureSummary } from "../domain/drift/summary.js";
 import type { FeatureDrift } from "../domain/drift/feature-drift.js";
@@ -38,6 +38,16 @@ export const ROWS_MARKER = "";
 /** A padding edge above every value (finite, so it survives SQL literals). */
 const PAD = 1.7e308;
 const BINARY_STEPS = [64, 32, 16, 8, 4, 2, 1];
+
+/** A reference being uploaded in parts (reference-uploads route). */
+export interface ReferenceUpload {
+  upload_id: string;
+  model_id: string;
+  model_version: string;
+  state: "open" | "completed";
+  created_at_ms: number;
+  updated_at_ms: number;
+}
 
 export function driftRepository(ch: ClickHouse) {
   const db = ch.database;
@@ -194,6 +204,26 @@ export function driftRepository(ch: ClickHouse) {
 
     async insertSample(referenceId: string, rows: object[]): Promise<void> {
       await ch.insertJsonEachRow(t("reference_samples").name, await serialize(rows, 2_000));
+    },
+
+    /** Rows stored for a reference (or an upload session) so far. */
+    async sampleRows(referenceId: string): Promise<number> {
+      const [r] = await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`);
+      return Number(r?.n ?? 0);
+    },
+
+    /** Removes the rows of a reference whose row numbers fall in [from, to): one part of an upload. */
+    async deleteSampleRange(referenceId: string, from: number, to: number): Promise<void> {
+      await ch.command(sql`DELETE FROM ${t("reference_samples")} WHERE reference_id = ${referenceId} AND row_number >= ${typed(from, "UInt64")} AND row_number < ${typed(to, "UInt64")}`);
+    },
+
+    async saveUpload(u: ReferenceUpload): Promise<void> {
+      await ch.insertJsonEachRow(t("reference_uploads").name, [JSON.stringify(u)]);
+    },
+
+    async upload(uploadId: string): Promise<ReferenceUpload | undefined> {
+      const [r] = await ch.rows<Record<string, unknown>>(sql`SELECT * FROM ${t("reference_uploads")} FINAL WHERE upload_id = ${uploadId}`);
+      return r ? { ...(r as unknown as ReferenceUpload), created_at_ms: Number(r.created_at_ms), updated_at_ms: Number(r.updated_at_ms) } : undefined;
     },
 
     /** Profiles every feature of the source: kinds, bins, and the source's own counts on them. */

@@ -3,7 +3,7 @@
  * The tables are found, not listed: every MergeTree table of the database with a `model_id` column,
  * so a table added later is covered without editing this file. Rows keyed by something else are
  * removed through the model's rows first: reference samples and profiles by the model's reference
- * ids, notifications and feedback by its alert ids, and the rules that target it. The audit log
+ * and upload ids, notifications and feedback by its alert ids, and the rules that target it. The audit log
  * keeps the record that the model was deleted (its column is `model_ids`, by design).
  *
  * Lightweight DELETE (verified on ClickHouse 26.9): rows vanish from reads at once, including with
@@ -41,6 +41,8 @@ export async function deleteModelData(ch: ClickHouse, modelId: string): Promise<
   const references = sql`reference_id IN (SELECT reference_id FROM ${t("drift_references")} WHERE model_id = ${modelId})`;
   await remove("reference_features", references);
   await remove("reference_samples", references);
+  // Rows of uploads in parts, completed or not (an open one has no drift_references row yet).
+  await remove("reference_samples", sql`reference_id IN (SELECT upload_id FROM ${t("reference_uploads")} WHERE model_id = ${modelId})`);
   const alerts = sql`alert_id IN (SELECT alert_id FROM ${t("alerts_state")} WHERE model_id = ${modelId})`;
   await remove("alert_notifications", alerts);
   await remove("alert_feedback", alerts);

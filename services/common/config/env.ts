@@ -79,6 +79,8 @@ const EnvSchema = z.object({
   HINDSIGHT_STALL_SECONDS: z.coerce.number().positive().default(120),
   HINDSIGHT_MAX_METRICS_LAG: int(100_000, 0),
   HINDSIGHT_REFERENCE_ROWS: int(2000, 100),
+  // The most rows one uploaded reference may hold, in one body or across the parts of an upload.
+  HINDSIGHT_REFERENCE_MAX_ROWS: int(200_000, 100),
   HINDSIGHT_EVAL_INTERVAL_MS: int(5000, 50),
   HINDSIGHT_DELIVERY_INTERVAL_MS: int(1000, 50),
   HINDSIGHT_ALERT_LOOKBACK_DAYS: z.coerce.number().positive().default(8),
@@ -111,7 +113,7 @@ export interface Config {
   processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number; recomputeMaxWindows: number; watch: { intervalMs: number; stallMs: number; maxLag: number } };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
   /** A version without a reference is compared with its first autoReferenceRows predictions. */
-  drift: { autoReferenceRows: number };
+  drift: { autoReferenceRows: number; maxReferenceRows: number };
   alerts: {
     topic: string;
     evalIntervalMs: number;
@@ -187,7 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       watch: { intervalMs: e.HINDSIGHT_WATCH_INTERVAL_MS, stallMs: e.HINDSIGHT_STALL_SECONDS * 1000, maxLag: e.HINDSIGHT_MAX_METRICS_LAG },
     },
     metrics: { labelHorizonMs: e.HINDSIGHT_LABEL_HORIZON_DAYS * 86_400_000, windowSizes: [...new Set(e.HINDSIGHT_WINDOWS)].sort((a, b) => a - b), minIntervalMs: e.HINDSIGHT_METRICS_INTERVAL_MS },
-    drift: { autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS },
+    drift: { autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS, maxReferenceRows: e.HINDSIGHT_REFERENCE_MAX_ROWS },
     alerts: {
       topic: `${e.HINDSIGHT_TOPIC_PREFIX}.alerts`,
       evalIntervalMs: e.HINDSIGHT_EVAL_INTERVAL_MS,

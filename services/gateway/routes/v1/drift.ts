@@ -6,7 +6,7 @@
  *   GET  /v1/models/:id/quality     data-quality checks per window and feature (read)
  */
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { GatewayContext } from "../../app.js";
 import { UnparsableLine } from "../../batch-body.js";
@@ -16,8 +16,6 @@ import { PredictionWire } from "../../../../schemas/events.js";
 import { proposeRules } from "../../../common/domain/drift/data-quality.js";
 import { readableModel, writableModel } from "./model-access.js";
 
-/** Rows one upload may carry; larger training samples are better pinned as a time range. */
-export const MAX_REFERENCE_ROWS = 200_000;
 
 const bodyTime = z.union([z.number().int().nonnegative(), timeParam]);
 const PinRange = z
@@ -43,6 +41,60 @@ function sampleRow(item: unknown): { features: Record<string, number | string | 
   return { features: features.data, label: output.data.label ?? null, score: output.data.score ?? null, value: output.data.value ?? null };
 }
 
+/** The stored rows of a sample, numbered from `firstRow`; or the first bad row's reason. */
+export function sampleRows(items: readonly unknown[], at: { modelId: string; version: string; referenceId: string; firstRow: number }): object[] | { error: string } {
+  const rows: object[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const sample = sampleRow(items[i]);
+    if ("error" in sample) return { error: `row ${i}: ${sample.error}` };
+    const r = predictionRow(
+      {
+        prediction_id: String(i),
+        model_id: at.modelId,
+        model_version: at.version || "-",
+        stage: "-",
+        timestamp: 0,
+        features: sample.features,
+        prediction: { label: sample.label, score: sample.score, scores: null, value: sample.value },
+        segments: {},
+        received_at: null,
+      },
+      { partition: 0, offset: 0, schemaId: 1, ingestedAtS: 0 },
+    );
+    const { feature_keys, feature_types, feature_numbers, feature_strings, pred_label, pred_score, pred_value } = r;
+    rows.push({ reference_id: at.referenceId, row_number: at.firstRow + i, feature_keys, feature_types, feature_numbers, feature_strings, pred_label, pred_score, pred_value });
+  }
+  return rows;
+}
+
+/** Profiles a reference's rows, stores it (from now on the version's active reference), audits it and answers 201. */
+export async function finishReference(
+  ctx: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  r: { modelId: string; version: string; referenceId: string; source: ReferenceSource },
+): Promise<FastifyReply> {
+  const drift = ctx.deps.drift;
+  const rules = (await drift.loadRules()).get(r.modelId) ?? {};
+  const built = await drift.buildProfiles(r.modelId, r.version, r.referenceId, r.source, rules);
+  if (built.rows === 0) return reply.code(400).send({ error: { code: "bad_request", message: "the reference holds no rows (no predictions of that version in the range?)" } });
+  const meta = {
+    reference_id: r.referenceId,
+    model_id: r.modelId,
+    model_version: r.version,
+    source: r.source.kind === "range" ? "range" : "upload",
+    from_ms: r.source.kind === "range" ? r.source.fromMs : 0,
+    to_ms: r.source.kind === "range" ? r.source.toMs : 0,
+    rows: built.rows,
+    created_at_ms: Date.now(),
+  };
+  await drift.saveReference(meta, built.profiles);
+  await ctx.audit(request, "reference.create", r.referenceId, [r.modelId], { model_version: r.version, source: meta.source, rows: built.rows });
+  return reply.code(201).send({ ...meta, features: built.profiles.map((p) => ({ feature: p.feature, kind: p.kind, n: p.n, proposed_rules: proposeRules(p) })) });
+}
+
+type ReferenceSource = { kind: "range"; fromMs: number; toMs: number } | { kind: "sample" };
+
 const ListQuery = z.object({
   window: windowParam.default(3600),
   from: timeParam.optional(),
@@ -65,7 +117,7 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const isPin = body !== null && typeof body === "object" && !Array.isArray(body) && ("from" in body || "to" in body);
     const referenceId = `${isPin ? "range" : "upload"}-${randomUUID()}`;
     let version = "";
-    let source: { kind: "range"; fromMs: number; toMs: number } | { kind: "sample" };
+    let source: ReferenceSource;
     if (isPin) {
       const pin = parseOr400(PinRange, body, reply);
       if (!pin) return reply;
@@ -78,47 +130,14 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       version = q.model_version ?? "";
       const items = Array.isArray(body) ? body : [];
       if (items.length === 0) return reply.code(400).send({ error: { code: "bad_request", message: "body must be a non-empty JSON array or NDJSON of sample rows, or {from, to, model_version} to pin live traffic" } });
-      if (items.length > MAX_REFERENCE_ROWS) return reply.code(413).send({ error: { code: "too_large", message: `at most ${MAX_REFERENCE_ROWS} rows per reference upload; pin a time range for larger samples` } });
-      const rows: object[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const sample = sampleRow(items[i]);
-        if ("error" in sample) return reply.code(400).send({ error: { code: "bad_request", message: `row ${i}: ${sample.error}` } });
-        const r = predictionRow(
-          {
-            prediction_id: String(i),
-            model_id: params.id,
-            model_version: version || "-",
-            stage: "-",
-            timestamp: 0,
-            features: sample.features,
-            prediction: { label: sample.label, score: sample.score, scores: null, value: sample.value },
-            segments: {},
-            received_at: null,
-          },
-          { partition: 0, offset: 0, schemaId: 1, ingestedAtS: 0 },
-        );
-        const { feature_keys, feature_types, feature_numbers, feature_strings, pred_label, pred_score, pred_value } = r;
-        rows.push({ reference_id: referenceId, row_number: i, feature_keys, feature_types, feature_numbers, feature_strings, pred_label, pred_score, pred_value });
-      }
+      const max = ctx.config.drift.maxReferenceRows;
+      if (items.length > max) return reply.code(413).send({ error: { code: "too_large", message: `at most ${max} rows per reference (HINDSIGHT_REFERENCE_MAX_ROWS); pin a time range for larger samples` } });
+      const rows = sampleRows(items, { modelId: params.id, version, referenceId, firstRow: 0 });
+      if ("error" in rows) return reply.code(400).send({ error: { code: "bad_request", message: rows.error } });
       await drift.insertSample(referenceId, rows);
       source = { kind: "sample" };
     }
-    const rules = (await drift.loadRules()).get(params.id) ?? {};
-    const built = await drift.buildProfiles(params.id, version, referenceId, source, rules);
-    if (built.rows === 0) return reply.code(400).send({ error: { code: "bad_request", message: "the reference holds no rows (no predictions of that version in the range?)" } });
-    const meta = {
-      reference_id: referenceId,
-      model_id: params.id,
-      model_version: version,
-      source: source.kind === "range" ? "range" : "upload",
-      from_ms: source.kind === "range" ? source.fromMs : 0,
-      to_ms: source.kind === "range" ? source.toMs : 0,
-      rows: built.rows,
-      created_at_ms: Date.now(),
-    };
-    await drift.saveReference(meta, built.profiles);
-    await ctx.audit(request, "reference.create", referenceId, [params.id], { model_version: version, source: meta.source, rows: built.rows });
-    return reply.code(201).send({ ...meta, features: built.profiles.map((p) => ({ feature: p.feature, kind: p.kind, n: p.n, proposed_rules: proposeRules(p) })) });
+    return finishReference(ctx, request, reply, { modelId: params.id, version, referenceId, source });
   });
 
   app.get("/v1/models/:id/reference", { preHandler: requireScope("read") }, async (request, reply) => {
