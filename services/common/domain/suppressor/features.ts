@@ -15,9 +15,9 @@ import { alertStream, alertType, isActed, type AlertRecord } from "./types.js";
  * The grains an alert's identity is learned at, finest last: its rule kind, its type (rule kind,
  * metric, scope), the type within its model, and its stream (the type on one model and slice).
  * Each grain's acted rate is smoothed toward the next coarser one, so a grain with few answers
- * speaks with the voice of its parent and a grain with many answers with its own.
+ * speaks with the voice of its parent and a grain with many answers with its own. The type within
+ * a model is also the grain of the disagreement watch and of the per-type recall floor.
  */
-export const IDENTITY_GRAINS = ["rule_kind", "type", "type_model", "stream"] as const;
 export const typeModelKey = (r: Pick<AlertRecord, "rule_kind" | "metric" | "scope" | "model">): string => `${alertType(r)}|${r.model}`;
 const typeSliceKey = (r: Pick<AlertRecord, "rule_kind" | "metric" | "scope" | "slice">): string => `${alertType(r)}|${r.slice}`;
 
