@@ -191,13 +191,14 @@ function report(ours: HindsightResult, loadS: { reference: number; current: numb
   out(`  Hindsight's steps: ${ours.steps.map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(", ")}`);
   out(`  loading, not counted: ClickHouse inserts ${(loadS.reference + loadS.current).toFixed(1)} s (Hindsight)${peers ? `, CSV parsing ${peers.load_seconds.toFixed(1)} s (peers)` : ""}`);
 
-  out(`\n  ${"feature".padEnd(8)} ${"Hindsight".padEnd(32)} ${peers ? `${"Evidently".padEnd(30)} scipy, same statistic as ours` : ""}`.trimEnd());
+  out(`\n  ${"feature".padEnd(8)} ${"Hindsight".padEnd(46)} ${peers ? `${"Evidently".padEnd(30)} scipy, same statistic as ours` : ""}`.trimEnd());
   for (const d of ours.drift) {
-    const mine = `${d.method.padEnd(15)} ${fmt(d.score).padStart(8)} ${d.drifted ? "DRIFT" : "ok"}`;
+    // For Jensen–Shannon the decision's score is bias-corrected; the raw distance is what scipy computes.
+    const mine = `${d.method.padEnd(15)} ${fmt(d.score).padStart(8)} ${d.drifted ? "DRIFT" : "ok"}${d.method === "jensen_shannon" ? ` (raw ${fmt(d.jensenShannon)})` : ""}`;
     const theirs = peers?.evidently.columns[d.feature];
     const evidently = theirs ? `${theirs.method.padEnd(15)} ${fmt(theirs.score).padStart(8)} ${theirs.drifted ? "DRIFT" : "ok"}` : "";
     const scipy = peers?.scipy.columns[d.feature]?.[SCIPY_STATISTIC[d.method] ?? ""];
-    out(`  ${d.feature.padEnd(8)} ${mine.padEnd(32)} ${evidently.padEnd(30)} ${peers ? fmt(scipy) : ""}`.trimEnd());
+    out(`  ${d.feature.padEnd(8)} ${mine.padEnd(46)} ${evidently.padEnd(30)} ${peers ? fmt(scipy) : ""}`.trimEnd());
   }
   const flagged = (names: string[]) => names.sort().join(", ") || "none";
   const oursFlagged = flagged(ours.drift.filter((d) => d.drifted).map((d) => d.feature));

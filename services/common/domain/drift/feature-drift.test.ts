@@ -204,7 +204,7 @@ describe("decideDrift", () => {
     const nullsOnly = buildProfile("c", [null, null, null]);
     expect(nullsOnly).toMatchObject({ kind: "categorical", n: 0 });
     const window = summariseValues(nullsOnly, repeat({ a: 50 }));
-    expect(featureStatistics(nullsOnly, window)).toEqual({ psi: null, ks: null, ksPValue: null, ksErrorBound: null, jensenShannon: null, wasserstein: null, wassersteinErrorBound: null, chi2: null, chi2PValue: null, unseenShare: null });
+    expect(featureStatistics(nullsOnly, window)).toEqual({ psi: null, ks: null, ksPValue: null, ksErrorBound: null, jensenShannon: null, jensenShannonExpected: null, jensenShannonCorrected: null, jensenShannonBeyondNoise: null, wasserstein: null, wassersteinErrorBound: null, chi2: null, chi2PValue: null, unseenShare: null });
     const [d] = decideDrift([{ profile: nullsOnly, window }]);
     expect(d).toMatchObject({ n: 50, referenceN: 0, score: null, pValue: null, decision: "insufficient_data" });
   });
@@ -321,4 +321,58 @@ describe("decideDrift on a stream with no real change", () => {
     expect(normalDrift.score).toBeGreaterThan(0.18);
     expect(normalDrift.score).toBeLessThan(0.22);
   }, 30_000);
+
+  describe("categorical drift with many categories against the automatic reference", () => {
+    // Seeded: a Zipf-like and a flat distribution of K categories, a 2,000-row reference, windows of 5,000.
+    const draw = (random: () => number, weights: number[], n: number): string[] => {
+      const cdf: number[] = [];
+      let total = 0;
+      for (const w of weights) cdf.push((total += w));
+      return Array.from({ length: n }, () => {
+        const u = random() * total;
+        let lo = 0;
+        let hi = cdf.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (cdf[mid]! < u) lo = mid + 1;
+          else hi = mid;
+        }
+        return `cat-${lo}`;
+      });
+    };
+    const seeded = (seed: number) => {
+      let x = seed >>> 0;
+      return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+    };
+
+    it.each([
+      [200, "flat"],
+      [200, "zipf"],
+      [1000, "flat"],
+      [1000, "zipf"],
+    ] as const)("%i categories (%s): none of 20 windows from the reference's distribution is flagged", (k, shape) => {
+      const random = seeded(k * 7 + shape.length);
+      const weights = Array.from({ length: k }, (_, i) => (shape === "flat" ? 1 : 1 / (i + 1)));
+      const profile = buildProfile("c", draw(random, weights, 2000));
+      const results = Array.from({ length: 20 }, () => decideDrift([{ profile, window: summariseValues(profile, draw(random, weights, 5000)) }])[0]!);
+      // The raw distance is what flagged them all before (0.17 at 200 categories, 0.39 at 1,000).
+      expect(Math.min(...results.map((r) => r.jensenShannon!))).toBeGreaterThan(shape === "flat" && k === 1000 ? 0.3 : 0.1);
+      expect(results.every((r) => r.method === "jensen_shannon")).toBe(true);
+      expect(results.filter((r) => r.drifted)).toEqual([]);
+      // The expected distance explains the raw one: the corrected score stays well under the threshold.
+      expect(Math.max(...results.map((r) => r.score!))).toBeLessThan(0.1);
+    });
+
+    it.each([200, 1000])("%i categories: a real shift is still flagged", (k) => {
+      const random = seeded(k);
+      const weights = Array.from({ length: k }, (_, i) => 1 / (i + 1));
+      const profile = buildProfile("c", draw(random, weights, 2000));
+      // The ten most frequent categories lose most of their share to the rest.
+      const shifted = weights.map((w, i) => (i < 10 ? w / 4 : w * 1.6));
+      const [d] = decideDrift([{ profile, window: summariseValues(profile, draw(random, shifted, 5000)) }]);
+      expect(d).toMatchObject({ method: "jensen_shannon", decision: "drift", drifted: true, jensenShannonBeyondNoise: true });
+      expect(d!.score!).toBeGreaterThanOrEqual(0.1);
+      expect(d!.score!).toBeLessThan(d!.jensenShannon!);
+    });
+  });
 });

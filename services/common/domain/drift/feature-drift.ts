@@ -11,7 +11,13 @@
  *   not multiply false alarms;
  * - more than 1,000 values: an effect size, the normalised Wasserstein distance (numeric, ≥ 0.1)
  *   or the Jensen–Shannon distance (categorical, ≥ 0.1). A p-value test on a large window flags
- *   differences too small to matter; a distance does not grow with the sample.
+ *   differences too small to matter; a distance does not grow with the sample. The Jensen–Shannon
+ *   decision accounts for the sizes of both samples and the number of categories: two samples of
+ *   one distribution already differ by the divergence expected under the permutation null
+ *   (jensen-shannon-null.ts), so the score is the bias-corrected distance √max(0, JSD − E₀[JSD]),
+ *   and a window drifts only when that reaches the threshold and JSD also lies beyond
+ *   E₀ + 3.09 sd₀ (a false-alarm rate of about 0.1 % per feature and window, up to ~1 % with very
+ *   few categories, where the null is skewed).
  * Every statistic is computed and stored whichever decides, and a feature's rule may choose the
  * method, its threshold and the minimum sample.
  */
@@ -19,6 +25,7 @@ import type { DriftMethod, FeatureRule } from "../../../../schemas/models.js";
 import { chiSquareHomogeneity } from "./chi-square.js";
 import { benjaminiHochberg } from "./fdr.js";
 import { jensenShannonDistance } from "./jensen-shannon.js";
+import { jensenShannonNull } from "./jensen-shannon-null.js";
 import { ksPValue, ksStatisticFromBins } from "./kolmogorov-smirnov.js";
 import { coarseCounts, type FeatureKind, type FeatureProfile } from "./profile.js";
 import { populationStabilityIndex } from "./psi.js";
@@ -30,6 +37,8 @@ export const DRIFT_DEFAULTS = {
   /** above this many values, decide on an effect size instead of a p-value */
   largeSample: 1000,
   thresholds: { ks: 0.05, chi_square: 0.05, wasserstein: 0.1, jensen_shannon: 0.1, psi: 0.2 } satisfies Record<DriftMethod, number>,
+  /** a Jensen–Shannon divergence must exceed its null mean by this many null standard deviations */
+  jensenShannonZ: 3.09,
 };
 
 const P_VALUE_METHODS = new Set<DriftMethod>(["ks", "chi_square"]);
@@ -41,7 +50,14 @@ export interface FeatureStatistics {
   ks: number | null;
   ksPValue: number | null;
   ksErrorBound: number | null;
+  /** the raw distance between the two histograms (as scipy computes it) */
   jensenShannon: number | null;
+  /** the distance expected between two samples of these sizes from one distribution (√E₀[JSD]) */
+  jensenShannonExpected: number | null;
+  /** √max(0, JSD − E₀[JSD]): the distance beyond sampling noise, what the decision compares */
+  jensenShannonCorrected: number | null;
+  /** JSD ≥ E₀ + z·sd₀: the difference is not sampling noise */
+  jensenShannonBeyondNoise: boolean | null;
   /** normalised by the reference's standard deviation */
   wasserstein: number | null;
   wassersteinErrorBound: number | null;
@@ -79,6 +95,9 @@ export function featureStatistics(profile: FeatureProfile, window: FeatureSummar
     ksPValue: null,
     ksErrorBound: null,
     jensenShannon: null,
+    jensenShannonExpected: null,
+    jensenShannonCorrected: null,
+    jensenShannonBeyondNoise: null,
     wasserstein: null,
     wassersteinErrorBound: null,
     chi2: null,
@@ -100,7 +119,7 @@ export function featureStatistics(profile: FeatureProfile, window: FeatureSummar
     return {
       ...none,
       psi: populationStabilityIndex(refCoarse, winCoarse),
-      jensenShannon: jensenShannonDistance(refCoarse, winCoarse),
+      ...jensenShannon(refCoarse, winCoarse),
       ks: ks.statistic,
       ksPValue: ksPValue(ks.statistic, profile.n, window.n),
       ksErrorBound: ks.errorBound,
@@ -112,10 +131,23 @@ export function featureStatistics(profile: FeatureProfile, window: FeatureSummar
   return {
     ...none,
     psi: populationStabilityIndex(profile.counts, window.counts),
-    jensenShannon: jensenShannonDistance(profile.counts, window.counts),
+    ...jensenShannon(profile.counts, window.counts, 0),
     chi2: chi.statistic,
     chi2PValue: chi.pValue,
     unseenShare: window.counts[0]! / window.n,
+  };
+}
+
+/** `otherBin`: the bin of values outside the reference's own categories (categorical features). */
+function jensenShannon(reference: number[], window: number[], otherBin?: number): Pick<FeatureStatistics, "jensenShannon" | "jensenShannonExpected" | "jensenShannonCorrected" | "jensenShannonBeyondNoise"> {
+  const distance = jensenShannonDistance(reference, window);
+  const divergence = distance * distance;
+  const noise = jensenShannonNull(reference, window, otherBin === undefined ? {} : { otherBin });
+  return {
+    jensenShannon: distance,
+    jensenShannonExpected: Math.sqrt(noise.mean),
+    jensenShannonCorrected: Math.sqrt(Math.max(0, divergence - noise.mean)),
+    jensenShannonBeyondNoise: divergence >= noise.mean + DRIFT_DEFAULTS.jensenShannonZ * noise.sd,
   };
 }
 
@@ -128,7 +160,7 @@ function methodScore(method: DriftMethod, s: FeatureStatistics): { score: number
     case "wasserstein":
       return { score: s.wasserstein, pValue: null };
     case "jensen_shannon":
-      return { score: s.jensenShannon, pValue: null };
+      return { score: s.jensenShannonCorrected, pValue: null };
     case "psi":
       return { score: s.psi, pValue: null };
   }
@@ -161,7 +193,8 @@ export function decideDrift(features: FeatureInput[]): FeatureDrift[] {
   const adjusted = new Map(tested.map((s, i) => [s, benjaminiHochberg(tested.map((t) => t.rawP!))[i]!]));
   return scored.map((s) => {
     const pValue = adjusted.get(s) ?? null;
-    const drifted = s.enough && (pValue !== null ? pValue < s.threshold : s.score! >= s.threshold);
+    const beyondNoise = s.method !== "jensen_shannon" || s.stats.jensenShannonBeyondNoise === true;
+    const drifted = s.enough && (pValue !== null ? pValue < s.threshold : s.score! >= s.threshold && beyondNoise);
     return {
       feature: s.profile.feature,
       kind: s.profile.kind,
