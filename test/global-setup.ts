@@ -39,7 +39,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const kafkaBrokers = `127.0.0.1:${LOCAL.kafkaPort}`;
   const clickhouseUrl = `http://127.0.0.1:${LOCAL.clickhousePort}`;
   const config = loadConfig({ KAFKA_BROKERS: kafkaBrokers, CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: "hindsight_test" });
-  const infra = await startInfrastructure({ config, home: LOCAL.home, embedded: { kafka: true, clickhouse: true }, clickhouseTcpPort: LOCAL.clickhouseTcpPort, log });
+  // The stack's own database is scratch (every test makes its own): a migration edited in place recreates it.
+  const infra = await startInfrastructure({ config, home: LOCAL.home, embedded: { kafka: true, clickhouse: true }, clickhouseTcpPort: LOCAL.clickhouseTcpPort, log, scratchDatabase: true });
   log(`Kafka ${kafkaBrokers} (${infra.startedKafka ? "started" : "already running"}), ClickHouse ${clickhouseUrl} (${infra.startedClickHouse ? "started" : "already running"})`);
   project.provide("stack", { kafkaBrokers, clickhouseUrl, origin: "local" } satisfies StackInfo);
   return () => infra.stop();

@@ -5,7 +5,8 @@
  */
 import { createClickHouse } from "../../services/common/clickhouse/client.js";
 import { applyRetention } from "../../services/common/clickhouse/retention.js";
-import { migrate } from "../../services/common/clickhouse/migrations.js";
+import { migrate, MigrationChangedError } from "../../services/common/clickhouse/migrations.js";
+import { ident, sql } from "../../services/common/clickhouse/sql.js";
 import type { Config } from "../../services/common/config/env.js";
 import { createKafka, ensureTopics } from "../../services/common/kafka/client.js";
 import { createLogger } from "../../services/common/observability/logger.js";
@@ -21,6 +22,11 @@ export interface InfrastructureOptions {
   /** Native-protocol port of the embedded ClickHouse (default 9000); only its HTTP port is configured by URL. */
   clickhouseTcpPort?: number;
   log: Log;
+  /**
+   * The database holds nothing worth keeping (the test stack's): when a migration changed since it
+   * was applied, drop it and migrate afresh instead of refusing to start.
+   */
+  scratchDatabase?: boolean;
 }
 
 export interface Infrastructure {
@@ -51,7 +57,7 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
       embedded.kafka ? startLocalKafka({ home, host: broker.host, port: broker.port, partitions: config.topics.partitions, log }) : requireReachable("KAFKA_BROKERS", broker),
       embedded.clickhouse ? startLocalClickHouse({ home, host: ch.host, httpPort: ch.port, tcpPort: options.clickhouseTcpPort, database: config.clickhouse.database, log }) : requireReachable("CLICKHOUSE_URL", ch),
     ]);
-    await prepare(config, log);
+    await prepare(config, log, { scratchDatabase: options.scratchDatabase });
   } catch (err) {
     await stop();
     throw err;
@@ -65,10 +71,15 @@ async function requireReachable(setting: string, at: { host: string; port: numbe
 }
 
 /** Migrates the database and creates the topics; both are idempotent. */
-export async function prepare(config: Config, log: Log): Promise<void> {
+export async function prepare(config: Config, log: Log, options: { scratchDatabase?: boolean | undefined } = {}): Promise<void> {
   const clickhouse = createClickHouse(config.clickhouse);
   try {
-    const result = await migrate(clickhouse);
+    const result = await migrate(clickhouse).catch(async (err: unknown) => {
+      if (!options.scratchDatabase || !(err instanceof MigrationChangedError)) throw err;
+      log(`${(err as Error).message}: recreating the scratch database ${config.clickhouse.database}`);
+      await clickhouse.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`);
+      return migrate(clickhouse);
+    });
     if (result.applied.length > 0) log(`ClickHouse migrations applied: ${result.applied.join(", ")}`);
     const ttl = await applyRetention(clickhouse, config.retention);
     if (ttl.length > 0) log(`ClickHouse retention applied to ${ttl.join(", ")}`);

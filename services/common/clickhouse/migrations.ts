@@ -53,6 +53,11 @@ export interface MigrationResult {
   skipped: string[];
 }
 
+/** An applied migration's file no longer matches what was applied. */
+export class MigrationChangedError extends Error {
+  override readonly name = "MigrationChangedError";
+}
+
 export async function migrate(ch: ClickHouse, migrations = loadMigrations(ch.database)): Promise<MigrationResult> {
   const db = ident(ch.database);
   await ch.command(sql`CREATE DATABASE IF NOT EXISTS ${db}`);
@@ -67,7 +72,7 @@ export async function migrate(ch: ClickHouse, migrations = loadMigrations(ch.dat
   for (const m of migrations) {
     const seen = applied.get(m.version);
     if (seen !== undefined) {
-      if (seen !== m.checksum) throw new Error(`migration ${m.name} was changed after it was applied (checksum ${seen} → ${m.checksum}); add a new migration instead`);
+      if (seen !== m.checksum) throw new MigrationChangedError(`migration ${m.name} was changed after it was applied (checksum ${seen} → ${m.checksum}); add a new migration instead`);
       result.skipped.push(m.name);
       continue;
     }
