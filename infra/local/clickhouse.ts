@@ -68,9 +68,23 @@ export function renderServerConfig(options: { dir: string; host: string; httpPor
     .replaceAll("@TCP_PORT@", String(options.tcpPort))
     .replace("@ACCESS@", access.trim());
   const template = readFileSync(join(ROOT, "infra/clickhouse/users.xml"), "utf8");
-  const analystGrants = [...template.matchAll(/<query>GRANT SELECT ON hindsight\.(\w+)<\/query>/g)].map((m) => m[1]!);
+  const analystUser = /<analyst>([\s\S]*?)<\/analyst>/.exec(template.slice(template.indexOf("<users>")))![1]!;
+  const analystGrants = [...analystUser.matchAll(/<query>GRANT SELECT ON hindsight\.(\w+)<\/query>/g)].map((m) => m[1]!);
   const testGrants = ANALYST_TEST_DATABASES.flatMap((db) => analystGrants.map((table) => `<query>GRANT SELECT ON ${db}.${table}</query>`));
-  const users = template.replaceAll("ON hindsight.", `ON ${options.database}.`).replace("<!-- @ANALYST_TEST_GRANTS@ -->", testGrants.join("\n                "));
+  // The scoped analyst (model-limited tokens): its grants and row filters, copied for each test database.
+  const scoped = /<analyst_scoped>([\s\S]*?)<\/analyst_scoped>/.exec(template)![1]!;
+  const scopedGrants = [...scoped.matchAll(/<query>GRANT SELECT ON hindsight\.(\w+)<\/query>/g)].map((m) => m[1]!);
+  const scopedFilters = /<databases>\s*<hindsight>([\s\S]*?)<\/hindsight>\s*<\/databases>/.exec(scoped)![1]!.trim();
+  const forDatabase = (text: string, db: string) => text.replaceAll("FROM hindsight.", `FROM ${db}.`);
+  const scopedTestGrants = ANALYST_TEST_DATABASES.flatMap((db) => scopedGrants.map((table) => `<query>GRANT SELECT ON ${db}.${table}</query>`));
+  const scopedTestFilters = ANALYST_TEST_DATABASES.map((db) => `<${db}>\n${forDatabase(scopedFilters, db)}\n</${db}>`);
+  const users = forDatabase(template, options.database)
+    .replaceAll("ON hindsight.", `ON ${options.database}.`)
+    .replaceAll("<hindsight>", `<${options.database}>`)
+    .replaceAll("</hindsight>", `</${options.database}>`)
+    .replace("<!-- @ANALYST_TEST_GRANTS@ -->", testGrants.join("\n                "))
+    .replace("<!-- @ANALYST_SCOPED_TEST_GRANTS@ -->", scopedTestGrants.join("\n                "))
+    .replace("<!-- @ANALYST_SCOPED_TEST_FILTERS@ -->", scopedTestFilters.join("\n                "));
   return { config, users };
 }
 

@@ -19,7 +19,16 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
   const clickhouse = createClickHouse(config.clickhouse);
   // While the broker is away, a batch is answered 503 within this time instead of hanging.
   const producer = withSendDeadline(await createProducer(kafka), 5_000);
-  const analyst = createAnalystSql({ url: config.clickhouse.url, database: config.clickhouse.database, ...config.clickhouse.analyst });
+  const analyst = createAnalystSql({
+    url: config.clickhouse.url,
+    database: config.clickhouse.database,
+    ...config.clickhouse.analyst,
+    scoped: {
+      ...config.clickhouse.analystScoped,
+      // Written as the services' user: the key of the scoped user's row filters for this one query.
+      grant: (queryId, models) => clickhouse.insertJsonEachRow(`${config.clickhouse.database}.sql_query_models`, [models.map((model_id) => JSON.stringify({ query_id: queryId, model_id })).join("\n")]),
+    },
+  });
   const topics = [config.topics.predictions, config.topics.labels];
   const tokens = tokensRepository(clickhouse);
   const tokenCache = createTokenCache(tokens, config.http.tokenRefreshMs, (err) => logger.warn({ err }, "stored tokens: refresh failed; keeping the last known tokens"));

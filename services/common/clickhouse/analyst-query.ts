@@ -38,8 +38,11 @@ export class AnalystQueryError extends Error {
 }
 
 export interface AnalystSql {
-  /** Checks, caps and runs one SELECT; throws AnalystQueryError for anything the analyst should see. */
-  query(text: string, limit?: number): Promise<AnalystAnswer>;
+  /**
+   * Checks, caps and runs one SELECT; throws AnalystQueryError for anything the analyst should see.
+   * With a list of models the query runs as the scoped user and sees only those models' rows.
+   */
+  query(text: string, limit?: number, models?: readonly string[] | "all"): Promise<AnalystAnswer>;
   /**
    * Sends a statement exactly as written, without the check or the wrapper, and returns ClickHouse's
    * answer as text: for tests that prove the ClickHouse user itself refuses what the check catches.
@@ -54,6 +57,12 @@ export interface AnalystSqlOptions {
   password: string;
   database: string;
   requestTimeoutMs?: number;
+  /**
+   * For model-limited callers: the scoped user (users.xml `analyst_scoped`: row filters on every
+   * table it reads) and how to record, as a writing user, which models a query id may see.
+   * Without it a model-limited query is refused (503), never run unfiltered.
+   */
+  scoped?: { user: string; password: string; grant(queryId: string, models: readonly string[]): Promise<void> };
 }
 
 // ClickHouse error codes, stable across 18.16 and current releases.
@@ -113,23 +122,36 @@ interface JsonCompact {
 }
 
 export function createAnalystSql(options: AnalystSqlOptions): AnalystSql {
-  const client = createClient({
-    url: options.url,
-    username: options.user,
-    password: options.password,
-    database: options.database,
-    // The profile's max_execution_time ends a query long before this.
-    request_timeout: options.requestTimeoutMs ?? 120_000,
-    // wait_end_of_query: a limit hit mid-answer comes back as an error, not as half a JSON document.
-    // It is an HTTP parameter, not a setting, so readonly=1 allows it.
-    clickhouse_settings: { wait_end_of_query: 1 },
-    compression: { request: false, response: false },
-    log: { level: ClickHouseLogLevel.OFF },
-  });
+  const client = connect(options.user, options.password);
+  const scopedClient = options.scoped ? connect(options.scoped.user, options.scoped.password) : undefined;
+  function connect(username: string, password: string) {
+    return createClient({
+      url: options.url,
+      username,
+      password,
+      database: options.database,
+      // The profile's max_execution_time ends a query long before this.
+      request_timeout: options.requestTimeoutMs ?? 120_000,
+      // wait_end_of_query: a limit hit mid-answer comes back as an error, not as half a JSON document.
+      // It is an HTTP parameter, not a setting, so readonly=1 allows it.
+      clickhouse_settings: { wait_end_of_query: 1 },
+      compression: { request: false, response: false },
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+  }
 
-  async function run(statement: string): Promise<JsonCompact> {
+  async function run(statement: string, models: readonly string[] | "all"): Promise<JsonCompact> {
+    // The query id is the key of the scoped user's row filters: random, set here, never the analyst's.
+    const queryId = `analyst-${randomUUID()}`;
+    let via = client;
+    if (models !== "all") {
+      if (!options.scoped || !scopedClient) throw new AnalystQueryError("unavailable", "SQL for model-limited tokens is not configured on this gateway (CLICKHOUSE_ANALYST_SCOPED_USER)", 503);
+      if (models.length === 0) throw new AnalystQueryError("access_denied", "this token may read no model");
+      await options.scoped.grant(queryId, models);
+      via = scopedClient;
+    }
     try {
-      const result = await client.query({ query: statement, format: "JSONCompact", query_id: `analyst-${randomUUID()}` });
+      const result = await via.query({ query: statement, format: "JSONCompact", query_id: queryId });
       return (await result.json()) as unknown as JsonCompact;
     } catch (err) {
       throw classify(err);
@@ -151,14 +173,14 @@ export function createAnalystSql(options: AnalystSqlOptions): AnalystSql {
   };
 
   return {
-    async query(text, limit = DEFAULT_SQL_LIMIT) {
+    async query(text, limit = DEFAULT_SQL_LIMIT, models = "all") {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SQL_LIMIT) throw new AnalystQueryError("bad_request", `limit must be a whole number from 1 to ${MAX_SQL_LIMIT}`);
       const checked = checkAnalystSql(text);
       if (!checked.ok) throw new AnalystQueryError(checked.code, checked.message);
       // The statement becomes a subquery on lines of its own: a trailing `--` comment ends at the
       // newline, and FORMAT, INTO OUTFILE or a second statement that slipped past the check is a
       // syntax error inside parentheses. One row beyond the limit tells whether the answer was cut.
-      return answer(await run(`SELECT * FROM (\n${checked.query}\n) LIMIT ${limit + 1}`), limit);
+      return answer(await run(`SELECT * FROM (\n${checked.query}\n) LIMIT ${limit + 1}`, models), limit);
     },
     async unchecked(statement) {
       try {
@@ -170,6 +192,9 @@ export function createAnalystSql(options: AnalystSqlOptions): AnalystSql {
         throw classify(err);
       }
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      await scopedClient?.close();
+    },
   };
 }

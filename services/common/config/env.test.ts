@@ -17,7 +17,7 @@ describe("loadConfig", () => {
   it("defaults to the loopback stack that `hindsight up` starts", () => {
     const c = loadConfig({});
     expect(c.kafka).toEqual({ brokers: ["127.0.0.1:9092"], clientId: "hindsight", maxBatchBytes: 900_000 });
-    expect(c.clickhouse).toEqual({ url: "http://127.0.0.1:8123", user: "default", password: "", database: "hindsight", analyst: { user: "analyst", password: "" } });
+    expect(c.clickhouse).toEqual({ url: "http://127.0.0.1:8123", user: "default", password: "", database: "hindsight", analyst: { user: "analyst", password: "" }, analystScoped: { user: "analyst_scoped", password: "" } });
     expect(c.http).toMatchObject({ host: "127.0.0.1", port: 8080, tokens: [], rateLimitPerMinute: 6000 });
     expect(c.topics).toEqual({ predictions: "hindsight.predictions", labels: "hindsight.labels", dlq: "hindsight.dlq", partitions: 3 });
     expect(c.logLevel).toBe("info");

@@ -36,6 +36,9 @@ const EnvSchema = z.object({
   // The read-only user of POST /v1/sql (users.xml: readonly=1, limits pinned, this database only).
   CLICKHOUSE_ANALYST_USER: z.string().min(1).default("analyst"),
   CLICKHOUSE_ANALYST_PASSWORD: z.string().default(""),
+  // The user of POST /v1/sql for model-limited tokens (users.xml: the analyst's limits, row filters by model).
+  CLICKHOUSE_ANALYST_SCOPED_USER: z.string().min(1).default("analyst_scoped"),
+  CLICKHOUSE_ANALYST_SCOPED_PASSWORD: z.string().default(""),
   HINDSIGHT_HTTP_HOST: z.string().default("127.0.0.1"),
   HINDSIGHT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HINDSIGHT_TOKENS: z
@@ -97,7 +100,7 @@ export interface Config {
   /** maxBatchBytes: the most bytes of records one produce call carries (chunks stay under the broker's limit). */
   kafka: { brokers: string[]; clientId: string; maxBatchBytes: number };
   topics: { predictions: string; labels: string; dlq: string; partitions: number };
-  clickhouse: { url: string; user: string; password: string; database: string; analyst: { user: string; password: string } };
+  clickhouse: { url: string; user: string; password: string; database: string; analyst: { user: string; password: string }; analystScoped: { user: string; password: string } };
   http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[]; rateLimitPerMinute: number; tokenRefreshMs: number };
   /**
    * Days each kind of data is kept (0: forever), by event time: raw events (predictions, labels and
@@ -164,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       password: e.CLICKHOUSE_PASSWORD,
       database: e.CLICKHOUSE_DATABASE,
       analyst: { user: e.CLICKHOUSE_ANALYST_USER, password: e.CLICKHOUSE_ANALYST_PASSWORD },
+      analystScoped: { user: e.CLICKHOUSE_ANALYST_SCOPED_USER, password: e.CLICKHOUSE_ANALYST_SCOPED_PASSWORD },
     },
     http: {
       host: e.HINDSIGHT_HTTP_HOST,

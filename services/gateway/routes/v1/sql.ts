@@ -12,6 +12,7 @@ import { z } from "zod";
 import type { GatewayContext } from "../../app.js";
 import { AnalystQueryError, DEFAULT_SQL_LIMIT, MAX_SQL_LIMIT } from "../../../common/clickhouse/analyst-query.js";
 import { parseOr400 } from "./params.js";
+import { principalOf } from "../../auth.js";
 
 /** Longest statement accepted; a real analyst query is a few kilobytes. */
 export const MAX_SQL_CHARS = 100_000;
@@ -35,7 +36,8 @@ export function sqlRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       if (!body) return reply;
       if (!deps.analyst) return reply.code(503).send({ error: { code: "unavailable", message: "the SQL endpoint is not configured on this gateway" } });
       try {
-        return await deps.analyst.query(body.query, body.limit);
+        // A model-limited token's query sees only its models' rows (row filters of the scoped user).
+        return await deps.analyst.query(body.query, body.limit, principalOf(request).modelFilter);
       } catch (err) {
         if (!(err instanceof AnalystQueryError)) throw err;
         if (err.status === 429) void reply.header("retry-after", "5");
