@@ -70,7 +70,7 @@ describe("POST /v1/sql with a model-limited token", () => {
       "SELECT model_id FROM predictions WHERE model_id = 'churn' UNION ALL SELECT model_id FROM labels",
     ];
     for (const q of queries) {
-      expect(await models(q, TEST_TOKEN), q).toEqual(q.includes("WHERE model_id = 'churn' UNION") ? ["churn", "fraud"] : ["churn", "fraud"]);
+      expect(await models(q, TEST_TOKEN), q).toEqual(["churn", "fraud"]);
       expect(await models(q, FRAUD_READER), q).toEqual(["fraud"]);
     }
     expect((await ask("SELECT count() FROM predictions WHERE model_id = 'churn'", FRAUD_READER)).body.rows).toEqual([["0"]]);
@@ -96,13 +96,13 @@ describe("POST /v1/sql with a model-limited token", () => {
       ["SELECT user, query FROM system.processes", "forbidden_table"],
       ["SELECT * FROM `sys\\Ntem`.processes", "forbidden_identifier"],
       ["INSERT INTO sql_query_models VALUES ('x', 'churn', now())", "not_a_select"],
-      ["SELECT * FROM file('/etc/passwd')", "read_only"],
+      ["SELECT * FROM file('/etc/passwd')", "access_denied"],
       ["SELECT 1; SELECT 2", "multiple_statements"],
     ];
     for (const [query, code] of attacks) {
       const res = await ask(query, FRAUD_READER);
       expect(res.status, query).toBe(400);
-      expect([code, "access_denied", "read_only", "sql_error", "forbidden_table", "forbidden_identifier", "not_a_select"], `${query}: ${res.body.error.code}`).toContain(res.body.error.code);
+      expect(res.body.error.code, query).toBe(code);
     }
   });
 
