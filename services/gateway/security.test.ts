@@ -145,6 +145,34 @@ describe("every route under /v1/", async () => {
     expect(touched.length).toBeLessThanOrEqual(SCOPES.length);
   });
 
+  it("answers the whole matrix of routes × kinds of token as expected, and prints it", async () => {
+    const { app } = await appWith();
+    const kinds: Array<[string, string | undefined]> = [
+      ["none", undefined],
+      ["wrong", WRONG],
+      ["expired", EXPIRED],
+      ["revoked", REVOKED],
+      ...SCOPES.map((sc): [string, string] => [sc, single(sc)]),
+      ["other-model", CHURN_ONLY],
+      ["full", FULL],
+    ];
+    const lines = [["route", ...kinds.map(([k]) => k)].join("\t")];
+    for (const { method, url } of guarded) {
+      const payload = method === "GET" || method === "DELETE" ? undefined : { query: "SELECT 1" };
+      const row: number[] = [];
+      for (const [kind, token] of kinds) {
+        const res = await app.inject({ method, url: concrete(url) + (method === "GET" ? READ_QUERY : ""), payload, headers: token ? auth(token) : {} });
+        row.push(res.statusCode);
+        if (["none", "wrong", "expired", "revoked"].includes(kind)) expect(res.statusCode, `${kind} ${method} ${url}`).toBe(401);
+        // A token limited to churn gets nothing of fraud's through any per-model route (400: the
+        // body is checked first, the same for every model).
+        if (kind === "other-model" && url.startsWith("/v1/models/:id")) expect([400, 403, 404], `${kind} ${method} ${url}`).toContain(res.statusCode);
+      }
+      lines.push([`${method} ${url}`, ...row].join("\t"));
+    }
+    process.stdout.write(`\nroute × token matrix (fraud's paths; other-model = every scope, limited to churn):\n${lines.join("\n")}\n`);
+  });
+
   it("routes outside /v1/ are the public health routes or read-only (static dashboard files)", () => {
     for (const e of endpoints.filter((x) => !x.url.startsWith("/v1/"))) {
       if (!PUBLIC.has(e.url)) expect(["GET", "HEAD"], `${e.method} ${e.url}`).toContain(e.method);
