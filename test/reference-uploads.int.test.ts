@@ -13,11 +13,19 @@ describe("references uploaded in parts", () => {
   let stack: TestStack;
   let gateway: { url: string; close: () => Promise<void> };
   const call = async (method: string, path: string, body?: unknown, token = TEST_TOKEN) => {
-    const res = await fetch(`${gateway.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${gateway.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ features: { amount: from + i, country: ["DE", "FR", "BR"][(from + i) % 3], note: "x".repeat(20) }, prediction: { score: ((from + i) % 100) / 100 } }));
+  const rows = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      features: { amount: from + i, country: ["DE", "FR", "BR"][(from + i) % 3], note: "x".repeat(20) },
+      prediction: { score: ((from + i) % 100) / 100 },
+    }));
 
   beforeAll(async () => {
     stack = await createTestStack({
@@ -59,7 +67,13 @@ describe("references uploaded in parts", () => {
     expect((await call("GET", "/v1/models/fraud/reference?model_version=v3")).body.active).toBeNull();
     const done = await call("POST", `${base}/complete`);
     expect(done.status).toBe(201);
-    expect(done.body).toMatchObject({ reference_id: opened.body.upload_id, model_id: "fraud", model_version: "v3", source: "upload", rows: 2500 });
+    expect(done.body).toMatchObject({
+      reference_id: opened.body.upload_id,
+      model_id: "fraud",
+      model_version: "v3",
+      source: "upload",
+      rows: 2500,
+    });
     expect(done.body.features.find((f: { feature: string }) => f.feature === "amount")).toMatchObject({ kind: "numeric", n: 2500 });
     const active = (await call("GET", "/v1/models/fraud/reference?model_version=v3")).body.active;
     expect(active).toMatchObject({ reference_id: opened.body.upload_id, rows: 2500 });

@@ -15,13 +15,20 @@ const DAYS = { rawDays: 40, joinedDays: 50, windowsDays: 60, alertsDays: 70 } as
 describe("retention", () => {
   let stack: TestStack;
   const ttlOf = async (table: string) => {
-    const [row] = await stack.clickhouse.rows<{ engine_full: string }>(sql`SELECT engine_full FROM system.tables WHERE database = ${stack.config.clickhouse.database} AND name = ${table}`);
+    const [row] = await stack.clickhouse.rows<{ engine_full: string }>(
+      sql`SELECT engine_full FROM system.tables WHERE database = ${stack.config.clickhouse.database} AND name = ${table}`,
+    );
     return /\bTTL (.*?)(?: SETTINGS|$)/.exec(row!.engine_full)?.[1] ?? null;
   };
   const t = (name: string) => ident(`${stack.config.clickhouse.database}.${name}`);
 
   beforeAll(async () => {
-    stack = await createTestStack({ HINDSIGHT_RETENTION_RAW_DAYS: "40", HINDSIGHT_RETENTION_JOINED_DAYS: "50", HINDSIGHT_RETENTION_WINDOWS_DAYS: "60", HINDSIGHT_RETENTION_ALERTS_DAYS: "70" });
+    stack = await createTestStack({
+      HINDSIGHT_RETENTION_RAW_DAYS: "40",
+      HINDSIGHT_RETENTION_JOINED_DAYS: "50",
+      HINDSIGHT_RETENTION_WINDOWS_DAYS: "60",
+      HINDSIGHT_RETENTION_ALERTS_DAYS: "70",
+    });
   });
   afterAll(async () => stack?.cleanup());
 
@@ -31,13 +38,29 @@ describe("retention", () => {
     for (const { table, kind, time } of RETENTION_TABLES) expect(await ttlOf(table), table).toBe(`${time} + ${days(DAYS[kind])}`);
 
     const now = Date.now();
-    const row = (id: string, ms: number) => JSON.stringify({ prediction_id: id, model_id: "m", model_version: "v", stage: "s", event_time: Math.floor(ms / 1000), event_time_ms: ms, schema_id: 1, kafka_partition: 0, kafka_offset: 0 });
-    await stack.clickhouse.insertJsonEachRow(`${stack.config.clickhouse.database}.predictions`, [[row("old", now - 41 * 86_400_000), row("kept", now - 39 * 86_400_000)].join("\n")]);
+    const row = (id: string, ms: number) =>
+      JSON.stringify({
+        prediction_id: id,
+        model_id: "m",
+        model_version: "v",
+        stage: "s",
+        event_time: Math.floor(ms / 1000),
+        event_time_ms: ms,
+        schema_id: 1,
+        kafka_partition: 0,
+        kafka_offset: 0,
+      });
+    await stack.clickhouse.insertJsonEachRow(`${stack.config.clickhouse.database}.predictions`, [
+      [row("old", now - 41 * 86_400_000), row("kept", now - 39 * 86_400_000)].join("\n"),
+    ]);
     await stack.clickhouse.command(sql`OPTIMIZE TABLE ${t("predictions")} FINAL`);
     await stack.clickhouse.command(sql`OPTIMIZE TABLE ${t("predictions_by_time")} FINAL`);
     for (const table of ["predictions", "predictions_by_time"]) {
       const ids = await stack.clickhouse.rows<{ prediction_id: string }>(sql`SELECT prediction_id FROM ${t(table)} ORDER BY prediction_id`);
-      expect(ids.map((r) => r.prediction_id), table).toEqual(["kept"]);
+      expect(
+        ids.map((r) => r.prediction_id),
+        table,
+      ).toEqual(["kept"]);
     }
   });
 

@@ -11,7 +11,18 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { sql } from "../services/common/clickhouse/sql.js";
 import { alertRowFixture } from "../services/common/domain/alerts/alert-row.fixture.js";
 import { ANALYST_TEST_USER, claimAnalystDatabase, releaseAnalystDatabase } from "./helpers/analyst-db.js";
-import { TEST_TOKEN, count, label, postJson, prediction, startPipeline, stopPipeline, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
+import {
+  TEST_TOKEN,
+  count,
+  label,
+  postJson,
+  prediction,
+  startPipeline,
+  stopPipeline,
+  waitForProcessor,
+  waitUntil,
+  type Pipeline,
+} from "./helpers/harness.js";
 
 const FRAUD_READER = "sql-limits-fraud-reader-token-01";
 const SCOPED_TEST_USER = "analyst_scoped_test";
@@ -39,13 +50,37 @@ describe("POST /v1/sql with a model-limited token", () => {
     });
     for (const model of ["fraud", "churn"]) {
       const base = model === "fraud" ? 0 : 1000;
-      expect((await postJson(`${p.gateway.url}/v1/predictions`, Array.from({ length: 40 }, (_, i) => prediction(base + i, model)))).status).toBe(202);
-      expect((await postJson(`${p.gateway.url}/v1/labels`, Array.from({ length: 40 }, (_, i) => label(base + i, model)))).status).toBe(202);
-      await p.stack.clickhouse.insertJsonEachRow(`${db}.alerts_state`, [JSON.stringify(alertRowFixture({ alert_id: `a-${model}`, model_id: model }))]);
+      expect(
+        (
+          await postJson(
+            `${p.gateway.url}/v1/predictions`,
+            Array.from({ length: 40 }, (_, i) => prediction(base + i, model)),
+          )
+        ).status,
+      ).toBe(202);
+      expect(
+        (
+          await postJson(
+            `${p.gateway.url}/v1/labels`,
+            Array.from({ length: 40 }, (_, i) => label(base + i, model)),
+          )
+        ).status,
+      ).toBe(202);
+      await p.stack.clickhouse.insertJsonEachRow(`${db}.alerts_state`, [
+        JSON.stringify(alertRowFixture({ alert_id: `a-${model}`, model_id: model })),
+      ]);
     }
     await waitForProcessor(p.stack);
-    await waitUntil("labelled predictions of both models", () => count(p.stack, "labeled_predictions"), (n) => n === 80);
-    await waitUntil("windows of both models", () => count(p.stack, "window_label_stats", sql`WHERE slice_key = ''`), (n) => n >= 2);
+    await waitUntil(
+      "labelled predictions of both models",
+      () => count(p.stack, "labeled_predictions"),
+      (n) => n === 80,
+    );
+    await waitUntil(
+      "windows of both models",
+      () => count(p.stack, "window_label_stats", sql`WHERE slice_key = ''`),
+      (n) => n >= 2,
+    );
   });
   afterAll(async () => {
     await stopPipeline(p ?? {});
@@ -81,8 +116,23 @@ describe("POST /v1/sql with a model-limited token", () => {
   });
 
   it("filters the tables keyed by other ids, refuses the services' own, and the usual attacks, with a limited token", async () => {
-    await p.stack.clickhouse.insertJsonEachRow(`${db}.alert_feedback`, [["fraud", "churn"].map((m) => JSON.stringify({ alert_id: `a-${m}`, action: "acted", comment: m, source: "t", at_ms: 1 })).join("\n")]);
-    await p.stack.clickhouse.insertJsonEachRow(`${db}.alert_rules`, [["fraud", "churn", "*"].map((m, i) => JSON.stringify({ rule_id: `r${i}`, version: 1, spec: JSON.stringify({ id: `r${i}`, target: { model: m } }), deleted: 0, source: "t", applied_at_ms: 1 })).join("\n")]);
+    await p.stack.clickhouse.insertJsonEachRow(`${db}.alert_feedback`, [
+      ["fraud", "churn"].map((m) => JSON.stringify({ alert_id: `a-${m}`, action: "acted", comment: m, source: "t", at_ms: 1 })).join("\n"),
+    ]);
+    await p.stack.clickhouse.insertJsonEachRow(`${db}.alert_rules`, [
+      ["fraud", "churn", "*"]
+        .map((m, i) =>
+          JSON.stringify({
+            rule_id: `r${i}`,
+            version: 1,
+            spec: JSON.stringify({ id: `r${i}`, target: { model: m } }),
+            deleted: 0,
+            source: "t",
+            applied_at_ms: 1,
+          }),
+        )
+        .join("\n"),
+    ]);
     expect((await ask("SELECT comment FROM alert_feedback", FRAUD_READER)).body.rows).toEqual([["fraud"]]);
     expect((await ask("SELECT rule_id FROM alert_rules", FRAUD_READER)).body.rows).toEqual([["r0"]]);
     expect((await ask("SELECT count() FROM alert_feedback", TEST_TOKEN)).body.rows).toEqual([["2"]]);
@@ -109,9 +159,13 @@ describe("POST /v1/sql with a model-limited token", () => {
   it("a direct connection as the scoped user, without the gateway's record, sees nothing", async () => {
     const direct = createClient({ url: p.stack.config.clickhouse.url, username: SCOPED_TEST_USER, password: "", database: db });
     try {
-      const rows = await (await direct.query({ query: "SELECT count() AS n FROM prediction_events", format: "JSONEachRow", query_id: randomUUID() })).json<{ n: string }>();
+      const rows = await (
+        await direct.query({ query: "SELECT count() AS n FROM prediction_events", format: "JSONEachRow", query_id: randomUUID() })
+      ).json<{ n: string }>();
       expect(rows).toEqual([{ n: "0" }]);
-      await expect(direct.command({ query: "INSERT INTO sql_query_models (query_id, model_id) VALUES ('mine', 'churn')" })).rejects.toThrow(/readonly|Not enough privileges/i);
+      await expect(direct.command({ query: "INSERT INTO sql_query_models (query_id, model_id) VALUES ('mine', 'churn')" })).rejects.toThrow(
+        /readonly|Not enough privileges/i,
+      );
     } finally {
       await direct.close();
     }

@@ -23,7 +23,12 @@ describe("stored tokens and the audit log", () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  const hindsight = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, "bin/hindsight.mjs"), ...args], { env: { ...process.env, ...stack.env }, encoding: "utf8", timeout: 120_000 });
+  const hindsight = (...args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, "bin/hindsight.mjs"), ...args], {
+      env: { ...process.env, ...stack.env },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
 
   beforeAll(async () => {
     stack = await createTestStack({ HINDSIGHT_TOKEN_REFRESH_MS: "300" });
@@ -41,7 +46,9 @@ describe("stored tokens and the audit log", () => {
     const { token, token_id } = created.body as { token: string; token_id: string };
     expect(token).toMatch(/^hs_/);
     expect(created.body).toMatchObject({ name: "fraud-readers", scopes: ["read"], models: ["fraud"], status: "active", expires_at: null });
-    const stored = await stack.clickhouse.rows<Record<string, unknown>>(sql`SELECT * FROM ${ident(`${stack.config.clickhouse.database}.api_tokens`)}`);
+    const stored = await stack.clickhouse.rows<Record<string, unknown>>(
+      sql`SELECT * FROM ${ident(`${stack.config.clickhouse.database}.api_tokens`)}`,
+    );
     expect(JSON.stringify(stored)).not.toContain(token);
     expect((await call("GET", "/v1/models", token)).status).toBe(200);
     // A read token cannot write, nor manage tokens.
@@ -52,24 +59,41 @@ describe("stored tokens and the audit log", () => {
     const cli = hindsight("tokens", "create", "--name", "ops-admin", "--scopes", "admin,read", "--json");
     expect(cli.status, cli.stderr).toBe(0);
     const fromCli = JSON.parse(cli.stdout) as { token: string; token_id: string };
-    await waitUntil("the CLI's token to open the API", async () => (await call("GET", "/v1/models", fromCli.token)).status, (s) => s === 200, 5_000);
+    await waitUntil(
+      "the CLI's token to open the API",
+      async () => (await call("GET", "/v1/models", fromCli.token)).status,
+      (s) => s === 200,
+      5_000,
+    );
     expect((await call("PUT", "/v1/models/fraud", fromCli.token, { task: "binary", positive_class: "fraud" })).status).toBe(200);
 
     // A model-limited admin may not manage tokens (it could mint a wider one).
-    const limitedAdmin = (await call("POST", "/v1/tokens", TEST_TOKEN, { name: "fraud-admin", scopes: ["admin"], models: ["fraud"] })).body as { token: string };
+    const limitedAdmin = (await call("POST", "/v1/tokens", TEST_TOKEN, { name: "fraud-admin", scopes: ["admin"], models: ["fraud"] }))
+      .body as { token: string };
     const refused = await call("POST", "/v1/tokens", limitedAdmin.token, { name: "wider", scopes: ["admin"] });
     expect(refused.status).toBe(403);
 
     // Expiry: valid until the moment, refused after it.
-    const soon = (await call("POST", "/v1/tokens", TEST_TOKEN, { name: "short-lived", scopes: ["read"], expires_at: Date.now() + 1_500 })).body as { token: string };
+    const soon = (await call("POST", "/v1/tokens", TEST_TOKEN, { name: "short-lived", scopes: ["read"], expires_at: Date.now() + 1_500 }))
+      .body as { token: string };
     expect((await call("GET", "/v1/models", soon.token)).status).toBe(200);
-    await waitUntil("the token to expire", async () => call("GET", "/v1/models", soon.token), (r) => r.status === 401, 5_000);
+    await waitUntil(
+      "the token to expire",
+      async () => call("GET", "/v1/models", soon.token),
+      (r) => r.status === 401,
+      5_000,
+    );
     expect((await call("GET", "/v1/models", soon.token)).body).toEqual({ error: { code: "unauthorized", message: "token expired" } });
 
     // Revocation by the CLI reaches the running gateway within seconds; by the API at once.
     const revoked = hindsight("tokens", "revoke", token_id);
     expect(revoked.status, revoked.stderr).toBe(0);
-    await waitUntil("the revoked token to be refused", async () => call("GET", "/v1/models", token), (r) => r.status === 401, 5_000);
+    await waitUntil(
+      "the revoked token to be refused",
+      async () => call("GET", "/v1/models", token),
+      (r) => r.status === 401,
+      5_000,
+    );
     expect((await call("GET", "/v1/models", token)).body).toEqual({ error: { code: "unauthorized", message: "token revoked" } });
     expect((await call("DELETE", `/v1/tokens/${fromCli.token_id}`, TEST_TOKEN)).status).toBe(200);
     expect((await call("GET", "/v1/models", fromCli.token)).status).toBe(401);
@@ -94,9 +118,18 @@ describe("stored tokens and the audit log", () => {
     expect(cliList.stdout).not.toContain(token);
 
     // The audit log: who did what, when; a limited admin sees only its models' entries.
-    const audit = (await call("GET", "/v1/audit", TEST_TOKEN)).body as { entries: Array<{ action: string; actor: string; target: string; model_ids: string[]; at: string }> };
+    const audit = (await call("GET", "/v1/audit", TEST_TOKEN)).body as {
+      entries: Array<{ action: string; actor: string; target: string; model_ids: string[]; at: string }>;
+    };
     const actions = audit.entries.map((e) => `${e.action} ${e.target}`);
-    expect(actions).toEqual(expect.arrayContaining([`token.create ${token_id}`, `token.revoke ${token_id}`, `token.revoke ${fromCli.token_id}`, "model.declare fraud"]));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        `token.create ${token_id}`,
+        `token.revoke ${token_id}`,
+        `token.revoke ${fromCli.token_id}`,
+        "model.declare fraud",
+      ]),
+    );
     const declare = audit.entries.find((e) => e.action === "model.declare")!;
     expect(declare.actor).toBe("ops-admin");
     expect(Date.parse(declare.at)).toBeGreaterThan(Date.now() - 60_000);

@@ -36,7 +36,14 @@ export async function models(config: Config, args: string[]): Promise<number> {
     } catch {
       // No user name (a container without /etc/passwd): "cli" says enough.
     }
-    await tokensRepository(ch).audit({ actor, actor_token_id: "", action: "model.delete", target: id, model_ids: [id], detail: { rows: report.tables } });
+    await tokensRepository(ch).audit({
+      actor,
+      actor_token_id: "",
+      action: "model.delete",
+      target: id,
+      model_ids: [id],
+      detail: { rows: report.tables },
+    });
     for (const [table, n] of removed) process.stdout.write(`${table.padEnd(26)} ${n}\n`);
     process.stdout.write(`model '${id}' deleted (${removed.reduce((a, [, n]) => a + n, 0)} rows)\n`);
     return 0;

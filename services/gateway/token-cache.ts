@@ -22,7 +22,11 @@ export interface TokenCache extends TokenSource {
   stop(): Promise<void>;
 }
 
-export function createTokenCache(repo: Pick<TokensRepository, "list" | "recordUse">, refreshMs: number, onError: (err: unknown) => void = () => {}): TokenCache {
+export function createTokenCache(
+  repo: Pick<TokensRepository, "list" | "recordUse">,
+  refreshMs: number,
+  onError: (err: unknown) => void = () => {},
+): TokenCache {
   let byDigest = new Map<string, StoredToken>();
   let uses = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;

@@ -40,7 +40,9 @@ export function ttlStatement(database: string, table: string, time: string, days
 /** Brings every table's TTL to the configured retention; returns the tables it altered. */
 export async function applyRetention(ch: ClickHouse, retention: Config["retention"], nowMs = Date.now()): Promise<string[]> {
   const record = ident(`${ch.database}.retention_applied`);
-  const rows = await ch.rows<{ table_name: string; days: number }>(sql`SELECT table_name, argMax(days, applied_at_ms) AS days FROM ${record} GROUP BY table_name`);
+  const rows = await ch.rows<{ table_name: string; days: number }>(
+    sql`SELECT table_name, argMax(days, applied_at_ms) AS days FROM ${record} GROUP BY table_name`,
+  );
   const applied = new Map(rows.map((r) => [r.table_name, Number(r.days)]));
   const altered: string[] = [];
   for (const { table, kind, time } of RETENTION_TABLES) {
@@ -48,7 +50,9 @@ export async function applyRetention(ch: ClickHouse, retention: Config["retentio
     // Never applied and 0: the table was created without a TTL, nothing to remove.
     if ((applied.get(table) ?? 0) === days && (applied.has(table) || days === 0)) continue;
     await ch.command(ttlStatement(ch.database, table, time, days));
-    await ch.command(sql`INSERT INTO ${record} (table_name, days, applied_at_ms) VALUES (${table}, ${typed(days, "UInt32")}, ${typed(nowMs, "UInt64")})`);
+    await ch.command(
+      sql`INSERT INTO ${record} (table_name, days, applied_at_ms) VALUES (${table}, ${typed(days, "UInt32")}, ${typed(nowMs, "UInt64")})`,
+    );
     altered.push(table);
   }
   return altered;

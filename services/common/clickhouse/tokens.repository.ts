@@ -111,13 +111,17 @@ export function tokensRepository(ch: ClickHouse) {
     },
 
     async lastUsed(): Promise<Map<string, number>> {
-      const rows = await ch.rows<{ token_id: string; last: string }>(sql`SELECT token_id, max(last_used_ms) AS last FROM ${t("api_token_usage")} GROUP BY token_id`);
+      const rows = await ch.rows<{ token_id: string; last: string }>(
+        sql`SELECT token_id, max(last_used_ms) AS last FROM ${t("api_token_usage")} GROUP BY token_id`,
+      );
       return new Map(rows.map((r) => [r.token_id, Number(r.last)]));
     },
 
     async recordUse(uses: ReadonlyMap<string, number>): Promise<void> {
       if (uses.size === 0) return;
-      await ch.insertJsonEachRow(table("api_token_usage"), [[...uses].map(([token_id, last_used_ms]) => JSON.stringify({ token_id, last_used_ms })).join("\n")]);
+      await ch.insertJsonEachRow(table("api_token_usage"), [
+        [...uses].map(([token_id, last_used_ms]) => JSON.stringify({ token_id, last_used_ms })).join("\n"),
+      ]);
     },
 
     async audit(entry: AuditEntry, nowMs = Date.now()): Promise<void> {
@@ -130,7 +134,11 @@ export function tokensRepository(ch: ClickHouse) {
         SELECT at_ms, actor, actor_token_id, action, target, model_ids, detail FROM ${t("audit_log")}
         WHERE at_ms >= ${q.fromMs ?? 0} ${q.models ? sql`AND hasAny(model_ids, ${q.models}) AND arrayAll(m -> has(${q.models}, m), model_ids)` : sql``}
         ORDER BY at_ms DESC LIMIT ${q.limit}`);
-      return rows.map((r) => ({ ...(r as unknown as AuditRow), at_ms: Number(r.at_ms), detail: JSON.parse(String(r.detail)) as Record<string, unknown> }));
+      return rows.map((r) => ({
+        ...(r as unknown as AuditRow),
+        at_ms: Number(r.at_ms),
+        detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+      }));
     },
   };
 }

@@ -31,7 +31,14 @@ export function referenceUploadRoutes(app: FastifyInstance, ctx: GatewayContext)
   const drift = deps.drift;
   const max = ctx.config.drift.maxReferenceRows;
   const tooMany = (reply: FastifyReply, total: number) =>
-    reply.code(413).send({ error: { code: "too_large", message: `the upload would hold ${total} rows; at most ${max} rows per reference (HINDSIGHT_REFERENCE_MAX_ROWS)` } });
+    reply
+      .code(413)
+      .send({
+        error: {
+          code: "too_large",
+          message: `the upload would hold ${total} rows; at most ${max} rows per reference (HINDSIGHT_REFERENCE_MAX_ROWS)`,
+        },
+      });
 
   /** The open upload of this model, or undefined after answering 404 (unknown, or another model's) or 409 (completed). */
   async function openUpload(reply: FastifyReply, modelId: string, uploadId: string) {
@@ -53,9 +60,24 @@ export function referenceUploadRoutes(app: FastifyInstance, ctx: GatewayContext)
     if (!params || !q) return reply;
     if (!writableModel(request, reply, params.id)) return reply;
     const now = Date.now();
-    const upload = { upload_id: `upload-${randomUUID()}`, model_id: params.id, model_version: q.model_version ?? "", state: "open" as const, created_at_ms: now, updated_at_ms: now };
+    const upload = {
+      upload_id: `upload-${randomUUID()}`,
+      model_id: params.id,
+      model_version: q.model_version ?? "",
+      state: "open" as const,
+      created_at_ms: now,
+      updated_at_ms: now,
+    };
     await drift.saveUpload(upload);
-    return reply.code(201).send({ upload_id: upload.upload_id, model_id: upload.model_id, model_version: upload.model_version, max_rows: max, max_parts: MAX_PARTS });
+    return reply
+      .code(201)
+      .send({
+        upload_id: upload.upload_id,
+        model_id: upload.model_id,
+        model_version: upload.model_version,
+        max_rows: max,
+        max_parts: MAX_PARTS,
+      });
   });
 
   app.put("/v1/models/:id/reference/uploads/:upload/parts/:n", { preHandler: requireScope("admin") }, async (request, reply) => {
@@ -65,7 +87,10 @@ export function referenceUploadRoutes(app: FastifyInstance, ctx: GatewayContext)
     const upload = await openUpload(reply, p.id, p.upload);
     if (!upload) return reply;
     const items = Array.isArray(request.body) ? request.body : [];
-    if (items.length === 0) return reply.code(400).send({ error: { code: "bad_request", message: "body must be a non-empty JSON array or NDJSON of sample rows" } });
+    if (items.length === 0)
+      return reply
+        .code(400)
+        .send({ error: { code: "bad_request", message: "body must be a non-empty JSON array or NDJSON of sample rows" } });
     if (items.length > max) return tooMany(reply, items.length);
     const first = p.n * PART_SPAN;
     const rows = sampleRows(items, { modelId: p.id, version: upload.model_version, referenceId: p.upload, firstRow: first });
@@ -90,9 +115,16 @@ export function referenceUploadRoutes(app: FastifyInstance, ctx: GatewayContext)
     if (!upload) return reply;
     const total = await drift.sampleRows(p.upload);
     if (total > max) return tooMany(reply, total);
-    if (total === 0) return reply.code(400).send({ error: { code: "bad_request", message: "the upload holds no rows; send its parts first" } });
-    await finishReference(ctx, request, reply, { modelId: p.id, version: upload.model_version, referenceId: p.upload, source: { kind: "sample" } });
-    if (reply.statusCode === 201) await drift.saveUpload({ ...upload, state: "completed", updated_at_ms: Math.max(Date.now(), upload.updated_at_ms + 1) });
+    if (total === 0)
+      return reply.code(400).send({ error: { code: "bad_request", message: "the upload holds no rows; send its parts first" } });
+    await finishReference(ctx, request, reply, {
+      modelId: p.id,
+      version: upload.model_version,
+      referenceId: p.upload,
+      source: { kind: "sample" },
+    });
+    if (reply.statusCode === 201)
+      await drift.saveUpload({ ...upload, state: "completed", updated_at_ms: Math.max(Date.now(), upload.updated_at_ms + 1) });
     return reply;
   });
 }

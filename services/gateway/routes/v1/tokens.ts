@@ -26,7 +26,10 @@ const NewTokenBody = z
     expires_in_days: z.number().positive().max(3650).optional(),
   })
   .strict()
-  .refine((b) => b.expires_at === undefined || b.expires_in_days === undefined, { message: "give expires_at or expires_in_days, not both", path: ["expires_at"] });
+  .refine((b) => b.expires_at === undefined || b.expires_in_days === undefined, {
+    message: "give expires_at or expires_in_days, not both",
+    path: ["expires_at"],
+  });
 
 const TokenIdParam = z.object({ id: z.string().regex(/^tok_[0-9a-f]{16}$/, "not a valid token id") });
 const AuditQuery = z.object({ from: timeParam.optional(), limit: z.coerce.number().int().min(1).max(10_000).default(500) });
@@ -71,12 +74,21 @@ export function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const body = parseOr400(NewTokenBody, request.body, reply);
     if (!body) return reply;
     const now = Date.now();
-    const expiresAtMs = body.expires_at ?? (body.expires_in_days === undefined ? undefined : now + Math.round(body.expires_in_days * 86_400_000));
-    if (expiresAtMs !== undefined && expiresAtMs <= now) return reply.code(400).send({ error: { code: "bad_request", message: "expires_at: must be in the future" } });
+    const expiresAtMs =
+      body.expires_at ?? (body.expires_in_days === undefined ? undefined : now + Math.round(body.expires_in_days * 86_400_000));
+    if (expiresAtMs !== undefined && expiresAtMs <= now)
+      return reply.code(400).send({ error: { code: "bad_request", message: "expires_at: must be in the future" } });
     const { actor } = actorOf(request);
-    const { token, stored } = await repo().create({ name: body.name, scopes: body.scopes, models: body.models, expiresAtMs, createdBy: actor }, now);
+    const { token, stored } = await repo().create(
+      { name: body.name, scopes: body.scopes, models: body.models, expiresAtMs, createdBy: actor },
+      now,
+    );
     await ctx.deps.tokenSource?.refresh?.();
-    await ctx.audit(request, "token.create", stored.token_id, stored.models, { name: stored.name, scopes: stored.scopes, expires_at: iso(stored.expires_at_ms) });
+    await ctx.audit(request, "token.create", stored.token_id, stored.models, {
+      name: stored.name,
+      scopes: stored.scopes,
+      expires_at: iso(stored.expires_at_ms),
+    });
     return reply.code(201).send({ token, ...tokenView(stored, undefined, now) });
   });
 
