@@ -5,6 +5,8 @@
  * admin action in the audit log.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../infra/local/paths.js";
@@ -117,6 +119,15 @@ describe("stored tokens and the audit log", () => {
     expect(cliList.stdout).toContain("fraud-readers");
     expect(cliList.stdout).not.toContain(token);
 
+    // Rules applied from the command line are audited too.
+    const rulesFile = join(mkdtempSync(join(tmpdir(), "hindsight-rules-")), "rules.yaml");
+    writeFileSync(
+      rulesFile,
+      "rules:\n  - id: fraud-acc\n    kind: threshold\n    metric: accuracy\n    op: '<'\n    threshold: 0.9\n    target: {model: fraud}\n",
+    );
+    const applied = hindsight("rules", "apply", rulesFile);
+    expect(applied.status, applied.stderr).toBe(0);
+
     // The audit log: who did what, when; a limited admin sees only its models' entries.
     const audit = (await call("GET", "/v1/audit", TEST_TOKEN)).body as {
       entries: Array<{ action: string; actor: string; target: string; model_ids: string[]; at: string }>;
@@ -132,6 +143,10 @@ describe("stored tokens and the audit log", () => {
     );
     const declare = audit.entries.find((e) => e.action === "model.declare")!;
     expect(declare.actor).toBe("ops-admin");
+    expect(audit.entries.find((e) => e.action === "rules.apply")).toMatchObject({
+      actor: expect.stringMatching(/^cli/),
+      model_ids: ["fraud"],
+    });
     expect(Date.parse(declare.at)).toBeGreaterThan(Date.now() - 60_000);
     const mine = (await call("GET", "/v1/audit", limitedAdmin.token)).body as { entries: Array<{ model_ids: string[] }> };
     expect(mine.entries.length).toBeGreaterThan(0);

@@ -7,6 +7,8 @@ import { RuleFileError, parseRuleFile } from "../../schemas/rules.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { migrate } from "../common/clickhouse/migrations.js";
+import { tokensRepository } from "../common/clickhouse/tokens.repository.js";
+import { userInfo } from "node:os";
 import type { CliContext } from "./context.js";
 
 export async function rules(ctx: CliContext, args: string[]): Promise<number> {
@@ -39,6 +41,13 @@ async function apply(ctx: CliContext, file: string): Promise<number> {
   try {
     await migrate(ch);
     const result = await alertsRepository(ch).applyRuleFile(parsed, `file:${file.split("/").pop()}`, Date.now());
+    let actor = "cli";
+    try {
+      actor = `cli:${userInfo().username}`;
+    } catch {
+      // No user name (a container without /etc/passwd): "cli" says enough.
+    }
+    await tokensRepository(ch).audit({ actor, actor_token_id: "", action: "rules.apply", target: "rules", model_ids: [...new Set(parsed.rules.map((r) => r.target.model))], detail: { ...result, file: file.split("/").pop() } });
     for (const [what, ids] of Object.entries(result)) if (ids.length) process.stdout.write(`${what.padEnd(10)} ${ids.join(", ")}\n`);
     process.stdout.write(`${parsed.rules.length} rules, ${parsed.receivers.length} receivers applied\n`);
     return 0;
