@@ -32,6 +32,11 @@ export async function startBenchStack(settings: Record<string, string> = {}): Pr
     HINDSIGHT_TOPIC_PREFIX: `bench.${runId}`,
     HINDSIGHT_CONSUMER_GROUP: `bench-${runId}`,
     HINDSIGHT_PROCESSOR_METRICS_PORT: "0",
+    // Benchmarks replay fixed, often old event times: retention would drop them at the next merge.
+    HINDSIGHT_RETENTION_RAW_DAYS: "0",
+    HINDSIGHT_RETENTION_JOINED_DAYS: "0",
+    HINDSIGHT_RETENTION_WINDOWS_DAYS: "0",
+    HINDSIGHT_RETENTION_ALERTS_DAYS: "0",
     LOG_LEVEL: "warn",
     ...settings,
   };
