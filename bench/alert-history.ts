@@ -46,7 +46,8 @@ const poisson = (r: Rng, mean: number) => {
 const pick = <T>(r: Rng, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
 const logistic = (z: number) => 1 / (1 + Math.exp(-z));
 /** Acted-on chance rising from `low` to `high` around deviation `at`, over a width `width`. */
-const bySize = (deviation: number, at: number, width: number, low: number, high: number) => low + (high - low) * logistic((deviation - at) / width);
+const bySize = (deviation: number, at: number, width: number, low: number, high: number) =>
+  low + (high - low) * logistic((deviation - at) / width);
 
 interface Context {
   day: number;
@@ -78,49 +79,109 @@ const businessHours = (c: Context) => !c.weekend && c.localHour >= 9 && c.localH
 
 const KINDS: AlertKind[] = [
   {
-    rule_kind: "threshold", metric: "accuracy", scope: "global", perDay: 6, meanBurst: 2, deviation: [0.1, 0.6],
+    rule_kind: "threshold",
+    metric: "accuracy",
+    scope: "global",
+    perDay: 6,
+    meanBurst: 2,
+    deviation: [0.1, 0.6],
     critical: (d) => d > 0.45,
     // The cut-off slides from 15% to 9% over the period: the team grows stricter.
     acted: (c) => bySize(c.deviation, 0.15 - 0.0005 * c.day, 0.02, 0.02, 0.92),
   },
   { rule_kind: "slo", metric: "label_coverage", scope: "global", perDay: 2, meanBurst: 1.5, deviation: [0.05, 0.5], acted: () => 0.8 },
   {
-    rule_kind: "drift", metric: "drift.amount", scope: "slice", perDay: 60, meanBurst: 3, deviation: [0.15, 0.5],
+    rule_kind: "drift",
+    metric: "drift.amount",
+    scope: "slice",
+    perDay: 60,
+    meanBurst: 3,
+    deviation: [0.15, 0.5],
     acted: (c) => bySize(c.deviation, 0.35, 0.03, 0.0005, 0.7),
   },
   {
-    rule_kind: "quality", metric: "quality.null_fraction", scope: "global", perDay: 25, meanBurst: 2, deviation: [0.1, 0.7], nightly: true,
+    rule_kind: "quality",
+    metric: "quality.null_fraction",
+    scope: "global",
+    perDay: 25,
+    meanBurst: 2,
+    deviation: [0.1, 0.7],
+    nightly: true,
     acted: (c) => (businessHours(c) ? 0.7 : 0.001),
   },
   {
-    rule_kind: "quality", metric: "quality.null_fraction", scope: "slice", perDay: 80, meanBurst: 3, deviation: [0.1, 0.6], nightly: true,
+    rule_kind: "quality",
+    metric: "quality.null_fraction",
+    scope: "slice",
+    perDay: 80,
+    meanBurst: 3,
+    deviation: [0.1, 0.6],
+    nightly: true,
     acted: (c) => bySize(c.deviation, 0.27, 0.03, 0.0005, 0.6),
   },
   {
-    rule_kind: "relative_change", metric: "volume", scope: "global", perDay: 20, meanBurst: 4, deviation: [0.3, 0.5],
+    rule_kind: "relative_change",
+    metric: "volume",
+    scope: "global",
+    perDay: 20,
+    meanBurst: 4,
+    deviation: [0.3, 0.5],
     acted: (c) => (c.firstOfBurst ? 0.6 : 0.001),
   },
   {
-    rule_kind: "relative_change", metric: "volume", scope: "slice", perDay: 100, meanBurst: 3, deviation: [0.3, 0.6],
+    rule_kind: "relative_change",
+    metric: "volume",
+    scope: "slice",
+    perDay: 100,
+    meanBurst: 3,
+    deviation: [0.3, 0.6],
     acted: (c) => bySize(c.deviation, 0.8, 0.06, 0.0005, 0.6),
   },
   {
-    rule_kind: "adaptive", metric: "latency_p99", scope: "global", perDay: 30, meanBurst: 2, deviation: [0.3, 0.6],
+    rule_kind: "adaptive",
+    metric: "latency_p99",
+    scope: "global",
+    perDay: 30,
+    meanBurst: 2,
+    deviation: [0.3, 0.6],
     acted: (c) => bySize(c.deviation, 0.5, 0.06, 0.001, 0.9),
   },
   {
-    rule_kind: "threshold", metric: "accuracy", scope: "slice", perDay: 40, meanBurst: 2, deviation: [0.1, 0.6],
+    rule_kind: "threshold",
+    metric: "accuracy",
+    scope: "slice",
+    perDay: 40,
+    meanBurst: 2,
+    deviation: [0.1, 0.6],
     acted: (c) => (c.slice === "country=BR" || c.slice === "country=IN" ? bySize(c.deviation, 0.1, 0.03, 0.05, 0.85) : 0.001),
   },
   {
-    rule_kind: "drift", metric: "drift.prediction", scope: "global", perDay: 10, meanBurst: 2, deviation: [0.2, 0.5],
+    rule_kind: "drift",
+    metric: "drift.prediction",
+    scope: "global",
+    perDay: 10,
+    meanBurst: 2,
+    deviation: [0.2, 0.5],
     acted: (c) => (c.day < 60 ? 0.6 : 0.01),
   },
   {
-    rule_kind: "adaptive", metric: "error_rate", scope: "slice", perDay: 15, meanBurst: 2, deviation: [0.2, 0.6],
+    rule_kind: "adaptive",
+    metric: "error_rate",
+    scope: "slice",
+    perDay: 15,
+    meanBurst: 2,
+    deviation: [0.2, 0.6],
     acted: (c) => (c.day < 40 ? 0.001 : bySize(c.deviation, 0.25, 0.05, 0.001, 0.8)),
   },
-  { rule_kind: "quality", metric: "quality.out_of_bounds", scope: "global", perDay: 8, meanBurst: 1.5, deviation: [0.05, 0.8], acted: () => 0.3 },
+  {
+    rule_kind: "quality",
+    metric: "quality.out_of_bounds",
+    scope: "global",
+    perDay: 8,
+    meanBurst: 1.5,
+    deviation: [0.05, 0.8],
+    acted: () => 0.3,
+  },
   { rule_kind: "team_canary", metric: "canary.error", scope: "global", perDay: 1, meanBurst: 1, deviation: [0.5, 0.5], acted: () => 0.9 },
 ];
 
@@ -204,7 +265,7 @@ function respond(r: Rng, time: number, acted: boolean): { action: AlertAction | 
   return { action, action_time: action === null ? null : time + Math.round(lognormal(r, 2 * HOUR, 1)) };
 }
 
-export const toJsonLines = (alerts: AlertRecord[]) => alerts.map((a) => JSON.stringify(a)).join("\n") + "\n";
+export const toJsonLines = (alerts: AlertRecord[]) => `${alerts.map((a) => JSON.stringify(a)).join("\n")}\n`;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const { values } = parseArgs({

@@ -37,7 +37,8 @@ const { values: args } = parseArgs({
 const RATE = Number(args.rate);
 const DAYS = Number(args.days);
 const REPEAT = Number(args.repeat);
-if (!(RATE > 0 && DAYS > 0 && Number.isInteger(REPEAT) && REPEAT > 0)) throw new Error("--rate and --days take positive numbers, --repeat a positive integer");
+if (!(RATE > 0 && DAYS > 0 && Number.isInteger(REPEAT) && REPEAT > 0))
+  throw new Error("--rate and --days take positive numbers, --repeat a positive integer");
 
 const TOKEN = "bench-token-with-every-scope-0001";
 const HOUR = 3_600_000;
@@ -65,32 +66,49 @@ async function main(): Promise<void> {
     HINDSIGHT_RATE_LIMIT_PER_MINUTE: "1000000",
     HINDSIGHT_HTTP_PORT: "0",
   });
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   let childExited = false;
   child.once("exit", () => (childExited = true));
   const gateway = await createGateway(config, createLogger("gateway", "warn"));
   try {
     // --- a week of traffic, produced straight to Kafka in event-time order -------------------
     const loadStarted = Date.now();
-    const demo = createDemoTraffic({ seed: 3, startMs: START, predictionsPerSecond: RATE, // The default incidents (drift, a slice failing, a vanished category), on day 3.
-      incidents: defaultIncidents(START + 3 * DAY) });
+    const demo = createDemoTraffic({
+      seed: 3,
+      startMs: START,
+      predictionsPerSecond: RATE, // The default incidents (drift, a slice failing, a vanished category), on day 3.
+      incidents: defaultIncidents(START + 3 * DAY),
+    });
     const producer = await createProducer(kafka);
     let predictions = 0;
     let labels = 0;
     for (let at = START + HOUR; at <= START + DAYS * DAY; at += HOUR) {
       const batch = demo.advance(at);
-      await producer.send(config.topics.predictions, batch.predictions.map((p) => ({ key: p.prediction_id, value: encode("prediction", toWire(p)) })));
-      await producer.send(config.topics.labels, batch.labels.map((l) => ({ key: l.prediction_id, value: encode("label", { ...LabelHttp.parse(l), received_at: null }) })));
+      await producer.send(
+        config.topics.predictions,
+        batch.predictions.map((p) => ({ key: p.prediction_id, value: encode("prediction", toWire(p)) })),
+      );
+      await producer.send(
+        config.topics.labels,
+        batch.labels.map((l) => ({ key: l.prediction_id, value: encode("label", { ...LabelHttp.parse(l), received_at: null }) })),
+      );
       predictions += batch.predictions.length;
       labels += batch.labels.length;
       if ((at - START) % DAY === 0) log(`produced day ${(at - START) / DAY}: ${predictions} predictions, ${labels} labels`);
     }
     await producer.disconnect();
-    log(`produced ${predictions} predictions and ${labels} labels in ${((Date.now() - loadStarted) / 1000).toFixed(0)} s; waiting for the processor`);
+    log(
+      `produced ${predictions} predictions and ${labels} labels in ${((Date.now() - loadStarted) / 1000).toFixed(0)} s; waiting for the processor`,
+    );
     const topics = [config.topics.predictions, config.topics.labels];
     for (;;) {
       if (childExited) throw new Error("the processor exited while loading");
-      const lags = await Promise.all([config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(kafka, g, topics)));
+      const lags = await Promise.all(
+        [config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(kafka, g, topics)),
+      );
       const total = lags.flatMap((l) => Object.values(l)).reduce((a, b) => a + b, 0);
       if (total === 0) break;
       await new Promise((r) => setTimeout(r, 2000));
@@ -114,27 +132,72 @@ async function main(): Promise<void> {
       await res.arrayBuffer();
       return { ms: performance.now() - started, status: res.status };
     };
-    const drifted = await fetch(`${base}/v1/models/fraud/drift?window=1h&feature=amount&only=drifted&limit=1`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.json() as Promise<{ scores: Array<{ window_start_ms: number; model_version: string }> }>);
+    const drifted = await fetch(`${base}/v1/models/fraud/drift?window=1h&feature=amount&only=drifted&limit=1`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    }).then((r) => r.json() as Promise<{ scores: Array<{ window_start_ms: number; model_version: string }> }>);
     const cell = drifted.scores[0];
     const db = config.clickhouse.database;
     const pages: Record<string, PageCalls> = {
       models: [
-        [{ name: "models", path: "/v1/models" }, { name: "open alerts", path: "/v1/alerts?status=open&limit=1000" }],
-        [{ name: "metrics 1h", path: "/v1/models/fraud/metrics?window=1h" }, { name: "metrics 1d", path: "/v1/models/fraud/metrics?window=1d" }, { name: "drifted 1h", path: "/v1/models/fraud/drift?window=1h&only=drifted&limit=2000" }],
+        [
+          { name: "models", path: "/v1/models" },
+          { name: "open alerts", path: "/v1/alerts?status=open&limit=1000" },
+        ],
+        [
+          { name: "metrics 1h", path: "/v1/models/fraud/metrics?window=1h" },
+          { name: "metrics 1d", path: "/v1/models/fraud/metrics?window=1d" },
+          { name: "drifted 1h", path: "/v1/models/fraud/drift?window=1h&only=drifted&limit=2000" },
+        ],
       ],
-      "model (1h)": [[{ name: "metrics 1h", path: "/v1/models/fraud/metrics?window=1h" }, { name: "label delays", path: "/v1/models/fraud/label-delays" }]],
-      "model (5m)": [[{ name: "metrics 5m", path: "/v1/models/fraud/metrics?window=5m" }, { name: "label delays", path: "/v1/models/fraud/label-delays" }]],
+      "model (1h)": [
+        [
+          { name: "metrics 1h", path: "/v1/models/fraud/metrics?window=1h" },
+          { name: "label delays", path: "/v1/models/fraud/label-delays" },
+        ],
+      ],
+      "model (5m)": [
+        [
+          { name: "metrics 5m", path: "/v1/models/fraud/metrics?window=5m" },
+          { name: "label delays", path: "/v1/models/fraud/label-delays" },
+        ],
+      ],
       "drift (1h)": [
-        [{ name: "drift 1h", path: "/v1/models/fraud/drift?window=1h&limit=10000" }, { name: "quality 1h", path: "/v1/models/fraud/quality?window=1h&only=violated&limit=500" }],
-        ...(cell ? [[{ name: "distribution", path: `/v1/models/fraud/drift/distribution?window=1h&window_start=${cell.window_start_ms}&feature=amount&model_version=${cell.model_version}` }]] : []),
+        [
+          { name: "drift 1h", path: "/v1/models/fraud/drift?window=1h&limit=10000" },
+          { name: "quality 1h", path: "/v1/models/fraud/quality?window=1h&only=violated&limit=500" },
+        ],
+        ...(cell
+          ? [
+              [
+                {
+                  name: "distribution",
+                  path: `/v1/models/fraud/drift/distribution?window=1h&window_start=${cell.window_start_ms}&feature=amount&model_version=${cell.model_version}`,
+                },
+              ],
+            ]
+          : []),
       ],
       slices: [
         [{ name: "slices", path: "/v1/models/fraud/slices?window=1d&order=worst&limit=25" }],
-        [{ name: "slice metrics 1h", path: "/v1/models/fraud/metrics?window=1h&slice_key=country&slice_value=BR" }, { name: "metrics 1h", path: "/v1/models/fraud/metrics?window=1h" }],
+        [
+          { name: "slice metrics 1h", path: "/v1/models/fraud/metrics?window=1h&slice_key=country&slice_value=BR" },
+          { name: "metrics 1h", path: "/v1/models/fraud/metrics?window=1h" },
+        ],
       ],
       alerts: [[{ name: "firing alerts", path: "/v1/alerts?status=firing&limit=200" }]],
       digest: [[{ name: "digest", path: "/v1/alerts/digest?hours=24" }]],
-      sql: [[{ name: "sql", method: "POST", path: "/v1/sql", body: { query: `SELECT window_start, model_version, round(accuracy, 4) AS accuracy FROM ${db}.slice_metrics WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = '' ORDER BY window_start` } }]],
+      sql: [
+        [
+          {
+            name: "sql",
+            method: "POST",
+            path: "/v1/sql",
+            body: {
+              query: `SELECT window_start, model_version, round(accuracy, 4) AS accuracy FROM ${db}.slice_metrics WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = '' ORDER BY window_start`,
+            },
+          },
+        ],
+      ],
     };
 
     const baselines = { healthz: [] as number[], select1: [] as number[] };
@@ -163,14 +226,19 @@ async function main(): Promise<void> {
       }
     }
 
-    const [sizes] = await ch.rows<{ p: string; l: string }>(sql`SELECT (SELECT count() FROM ${identOf(db, "prediction_events")}) AS p, (SELECT count() FROM ${identOf(db, "label_events")}) AS l`);
+    const [sizes] = await ch.rows<{ p: string; l: string }>(
+      sql`SELECT (SELECT count() FROM ${identOf(db, "prediction_events")}) AS p, (SELECT count() FROM ${identOf(db, "label_events")}) AS l`,
+    );
     const out = (line: string) => process.stdout.write(`${line}\n`);
-    out(`\nDashboard API timings: ${DAYS} days of demo traffic at ${RATE} predictions/s of event time (${sizes?.p} predictions, ${sizes?.l} labels stored; loaded in ${loadS.toFixed(0)} s), ${REPEAT} loads of each page after one warm-up.`);
+    out(
+      `\nDashboard API timings: ${DAYS} days of demo traffic at ${RATE} predictions/s of event time (${sizes?.p} predictions, ${sizes?.l} labels stored; loaded in ${loadS.toFixed(0)} s), ${REPEAT} loads of each page after one warm-up.`,
+    );
     const stat = (xs: number[]) => {
       const s = [...xs].sort((a, b) => a - b);
       return { median: quantile(s, 0.5), p95: quantile(s, 0.95) };
     };
-    const hz = stat(baselines.healthz), s1 = stat(baselines.select1);
+    const hz = stat(baselines.healthz),
+      s1 = stat(baselines.select1);
     out(`baselines: GET /healthz median ${fmt(hz.median)}, ClickHouse SELECT 1 median ${fmt(s1.median)}\n`);
     out(`${"page".padEnd(14)} ${"median".padStart(10)} ${"p95".padStart(10)}  ${"× SELECT 1".padStart(10)}  within ${TARGET_MS} ms`);
     let allWithin = true;
@@ -202,7 +270,9 @@ async function waitForQuiet(ch: Awaited<ReturnType<typeof startBenchStack>>["ch"
   // Drift rows stop changing once the drift updater has scored every window it was told about.
   let last = "";
   for (let stable = 0; stable < 3; ) {
-    const [row] = await ch.rows<{ n: string; m: string }>(sql`SELECT count() AS n, max(computed_at_ms) AS m FROM ${identOf(db, "window_drift")}`);
+    const [row] = await ch.rows<{ n: string; m: string }>(
+      sql`SELECT count() AS n, max(computed_at_ms) AS m FROM ${identOf(db, "window_drift")}`,
+    );
     const now = `${row?.n}/${row?.m}`;
     stable = now === last ? stable + 1 : 0;
     last = now;

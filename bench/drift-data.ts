@@ -9,7 +9,6 @@ import { seededRandom } from "../test/helpers/seeded-random.js";
 
 type Rng = () => number;
 
-
 const gaussian = (r: Rng) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 const normal = (mean: number, sd: number) => (r: Rng) => mean + sd * gaussian(r);
 const lognormal = (mu: number, sigma: number) => (r: Rng) => Math.exp(mu + sigma * gaussian(r));
@@ -122,7 +121,10 @@ export function featureColumns(row: Row) {
   const n = row.numbers.length;
   return {
     feature_keys: KEYS,
-    feature_types: [...row.numbers.map((v) => (v === null ? "null" : "number")), ...row.strings.map((v) => (v === null ? "null" : "string"))],
+    feature_types: [
+      ...row.numbers.map((v) => (v === null ? "null" : "number")),
+      ...row.strings.map((v) => (v === null ? "null" : "string")),
+    ],
     feature_numbers: [...row.numbers, ...row.strings.map(() => null)],
     feature_strings: [...new Array<null>(n).fill(null), ...row.strings],
     pred_label: null,

@@ -37,7 +37,8 @@ const { values: args } = parseArgs({
 });
 const ROWS = Number(args.rows);
 const REFERENCE_ROWS = Number(args["reference-rows"]);
-if (!(Number.isInteger(ROWS) && ROWS > 0 && Number.isInteger(REFERENCE_ROWS) && REFERENCE_ROWS > 0)) throw new Error("--rows and --reference-rows take positive integers");
+if (!(Number.isInteger(ROWS) && ROWS > 0 && Number.isInteger(REFERENCE_ROWS) && REFERENCE_ROWS > 0))
+  throw new Error("--rows and --reference-rows take positive integers");
 
 const DATA_DIR = join(CACHE_DIR, "drift-bench");
 const MODEL = "bench";
@@ -72,7 +73,10 @@ async function main(): Promise<void> {
     const currentTable = ident(`${ch.database}.features_by_time`).name;
     log(`generating and loading ${REFERENCE_ROWS} reference rows`);
     const referenceLoadS = await writeAndLoad(sampler("reference", 1), REFERENCE_ROWS, files.reference, (rows, first) =>
-      drift.insertSample(REFERENCE_ID, rows.map((r, i) => ({ reference_id: REFERENCE_ID, row_number: first + i, ...featureColumns(r) }))),
+      drift.insertSample(
+        REFERENCE_ID,
+        rows.map((r, i) => ({ reference_id: REFERENCE_ID, row_number: first + i, ...featureColumns(r) })),
+      ),
     );
     log(`generating and loading ${ROWS} current rows`);
     const currentLoadS = await writeAndLoad(sampler("current", 2), ROWS, files.current, async (rows, first) => {
@@ -100,7 +104,12 @@ async function main(): Promise<void> {
 }
 
 /** Writes `count` rows to a CSV file and hands them to `load` in slices; returns the seconds spent loading. */
-async function writeAndLoad(next: () => Row, count: number, file: string, load: (rows: Row[], first: number) => Promise<void>): Promise<number> {
+async function writeAndLoad(
+  next: () => Row,
+  count: number,
+  file: string,
+  load: (rows: Row[], first: number) => Promise<void>,
+): Promise<number> {
   const out = createWriteStream(file);
   out.write(CSV_HEADER);
   let loadMs = 0;
@@ -155,7 +164,12 @@ async function hindsight(repo: DriftRepository): Promise<HindsightResult> {
   const drift = await timed("decideDrift", () => {
     // A single base window is the whole window: nothing to merge.
     const window = new Map((byWindow.get(DAY) ?? []).map((s) => [s.feature, s]));
-    return decideDrift(profiles.map((p) => ({ profile: p, window: window.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric") })));
+    return decideDrift(
+      profiles.map((p) => ({
+        profile: p,
+        window: window.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"),
+      })),
+    );
   });
   return { seconds: steps.reduce((s, [, x]) => s + x, 0), steps, drift };
 }
@@ -164,7 +178,17 @@ function runPeers(files: { reference: string; current: string }): PeerResult {
   const python = benchPython(["evidently", "scipy", "pandas"]);
   log("peers: Evidently DataDriftPreset and scipy on the same CSV files");
   const script = join(ROOT, "bench/python/evidently_drift.py");
-  const argv = [script, "--reference", files.reference, "--current", files.current, "--numeric", NUMERIC.join(","), "--categorical", CATEGORICAL.join(",")];
+  const argv = [
+    script,
+    "--reference",
+    files.reference,
+    "--current",
+    files.current,
+    "--numeric",
+    NUMERIC.join(","),
+    "--categorical",
+    CATEGORICAL.join(","),
+  ];
   const result = spawnSync(python, argv, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`the peer script failed (exit ${result.status})`);
   return JSON.parse(result.stdout) as PeerResult;
@@ -183,15 +207,28 @@ function report(ours: HindsightResult, loadS: { reference: number; current: numb
   const out = (line = "") => process.stdout.write(`${line}\n`);
   const rate = (s: number) => ROWS / s;
   const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? "—" : x.toFixed(digits));
-  out(`\nDrift, ${ROWS.toLocaleString("en")} current rows × ${NUMERIC.length + CATEGORICAL.length} features against ${REFERENCE_ROWS.toLocaleString("en")} reference rows, same run:`);
+  out(
+    `\nDrift, ${ROWS.toLocaleString("en")} current rows × ${NUMERIC.length + CATEGORICAL.length} features against ${REFERENCE_ROWS.toLocaleString("en")} reference rows, same run:`,
+  );
   out(`  ${"tool".padEnd(48)} ${"seconds".padStart(8)} ${"rows/s".padStart(11)}   rate vs Hindsight`);
   const tools: Array<[string, number]> = [["Hindsight (ClickHouse summaries + decideDrift)", ours.seconds]];
-  if (peers) tools.push([`Evidently ${peers.evidently.version} DataDriftPreset`, peers.evidently.seconds], ["scipy (KS, W1, chi², JS; no decisions)", peers.scipy.seconds]);
-  for (const [name, s] of tools) out(`  ${name.padEnd(48)} ${s.toFixed(2).padStart(8)} ${Math.round(rate(s)).toLocaleString("en").padStart(11)}   ${(rate(s) / rate(ours.seconds)).toFixed(2)}×`);
+  if (peers)
+    tools.push(
+      [`Evidently ${peers.evidently.version} DataDriftPreset`, peers.evidently.seconds],
+      ["scipy (KS, W1, chi², JS; no decisions)", peers.scipy.seconds],
+    );
+  for (const [name, s] of tools)
+    out(
+      `  ${name.padEnd(48)} ${s.toFixed(2).padStart(8)} ${Math.round(rate(s)).toLocaleString("en").padStart(11)}   ${(rate(s) / rate(ours.seconds)).toFixed(2)}×`,
+    );
   out(`  Hindsight's steps: ${ours.steps.map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(", ")}`);
-  out(`  loading, not counted: ClickHouse inserts ${(loadS.reference + loadS.current).toFixed(1)} s (Hindsight)${peers ? `, CSV parsing ${peers.load_seconds.toFixed(1)} s (peers)` : ""}`);
+  out(
+    `  loading, not counted: ClickHouse inserts ${(loadS.reference + loadS.current).toFixed(1)} s (Hindsight)${peers ? `, CSV parsing ${peers.load_seconds.toFixed(1)} s (peers)` : ""}`,
+  );
 
-  out(`\n  ${"feature".padEnd(8)} ${"Hindsight".padEnd(46)} ${peers ? `${"Evidently".padEnd(30)} scipy, same statistic as ours` : ""}`.trimEnd());
+  out(
+    `\n  ${"feature".padEnd(8)} ${"Hindsight".padEnd(46)} ${peers ? `${"Evidently".padEnd(30)} scipy, same statistic as ours` : ""}`.trimEnd(),
+  );
   for (const d of ours.drift) {
     // For Jensen–Shannon the decision's score is bias-corrected; the raw distance is what scipy computes.
     const mine = `${d.method.padEnd(15)} ${fmt(d.score).padStart(8)} ${d.drifted ? "DRIFT" : "ok"}${d.method === "jensen_shannon" ? ` (raw ${fmt(d.jensenShannon)})` : ""}`;
@@ -205,7 +242,11 @@ function report(ours: HindsightResult, loadS: { reference: number; current: numb
   out(`\n  drifted by construction: ${flagged([...DRIFTED])}`);
   out(`  Hindsight flags:         ${oursFlagged}`);
   if (peers) {
-    const theirs = flagged(Object.entries(peers.evidently.columns).filter(([, c]) => c.drifted).map(([name]) => name));
+    const theirs = flagged(
+      Object.entries(peers.evidently.columns)
+        .filter(([, c]) => c.drifted)
+        .map(([name]) => name),
+    );
     out(`  Evidently flags:         ${theirs}`);
     out(`  the drifted sets ${theirs === oursFlagged ? "agree" : "DISAGREE"}`);
   }

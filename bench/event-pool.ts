@@ -41,4 +41,3 @@ export function avroString(s: string): Buffer {
 export function withId(entry: { header: Buffer; rest: Buffer }, id: string): Buffer {
   return Buffer.concat([entry.header, avroString(id), entry.rest]);
 }
-

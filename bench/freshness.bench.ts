@@ -48,10 +48,16 @@ async function main(): Promise<void> {
   const repo = metricsRepository(ch);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   try {
     for (const modelId of ["fraud", "probe"]) {
-      await repo.saveModelSpec({ modelId, task: "binary", positiveClass: "fraud", threshold: 0.5, sliceKeys: [], declared: true }, Date.now());
+      await repo.saveModelSpec(
+        { modelId, task: "binary", positiveClass: "fraud", threshold: 0.5, sliceKeys: [], declared: true },
+        Date.now(),
+      );
     }
     const pool = splittablePool(20_000);
     const started = Date.now();
@@ -65,7 +71,11 @@ async function main(): Promise<void> {
     // Probe predictions, one per probe, stamped "now"; their labels come a second later.
     const probeStats = ident(`${config.clickhouse.database}.window_label_stats`);
     const probeLabeled = async () =>
-      Number((await ch.rows<{ n: string }>(sql`SELECT sum(labeled) AS n FROM ${probeStats} FINAL WHERE model_id = 'probe' AND slice_key = ''`))[0]?.n ?? 0);
+      Number(
+        (
+          await ch.rows<{ n: string }>(sql`SELECT sum(labeled) AS n FROM ${probeStats} FINAL WHERE model_id = 'probe' AND slice_key = ''`)
+        )[0]?.n ?? 0,
+      );
 
     // Probes run beside the stream, one at a time, so that waiting for one never slows the load.
     let streaming = true;
@@ -77,13 +87,55 @@ async function main(): Promise<void> {
         await producer.send({
           topic: config.topics.predictions,
           acks: 1,
-          messages: [{ key: id, value: encode("prediction", { prediction_id: id, model_id: "probe", model_version: "v1", stage: "production", timestamp: now - 1_000, features: {}, prediction: { label: "fraud", score: 0.9, scores: null, value: null }, segments: {}, received_at: null }) }],
+          messages: [
+            {
+              key: id,
+              value: encode("prediction", {
+                prediction_id: id,
+                model_id: "probe",
+                model_version: "v1",
+                stage: "production",
+                timestamp: now - 1_000,
+                features: {},
+                prediction: { label: "fraud", score: 0.9, scores: null, value: null },
+                segments: {},
+                received_at: null,
+              }),
+            },
+          ],
         });
         // The prediction must be stored before its label arrives, or the probe measures nothing.
-        await waitFor(async () => Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${ident(`${config.clickhouse.database}.predictions`)} WHERE model_id = 'probe' AND prediction_id = ${id}`))[0]?.n) === 1, 30_000);
+        await waitFor(
+          async () =>
+            Number(
+              (
+                await ch.rows<{ n: string }>(
+                  sql`SELECT count() AS n FROM ${ident(`${config.clickhouse.database}.predictions`)} WHERE model_id = 'probe' AND prediction_id = ${id}`,
+                )
+              )[0]?.n,
+            ) === 1,
+          30_000,
+        );
         const expected = (await probeLabeled()) + 1;
         const sentAt = Date.now();
-        await producer.send({ topic: config.topics.labels, acks: 1, messages: [{ key: id, value: encode("label", { prediction_id: id, model_id: "probe", label: "fraud", value: null, labeled_at: sentAt, source: "probe", received_at: null }) }] });
+        await producer.send({
+          topic: config.topics.labels,
+          acks: 1,
+          messages: [
+            {
+              key: id,
+              value: encode("label", {
+                prediction_id: id,
+                model_id: "probe",
+                label: "fraud",
+                value: null,
+                labeled_at: sentAt,
+                source: "probe",
+                received_at: null,
+              }),
+            },
+          ],
+        });
         const seen = await waitFor(async () => (await probeLabeled()) >= expected, 30_000);
         if (seen) latencies.push(Date.now() - sentAt);
         probeSeq++;
@@ -105,7 +157,18 @@ async function main(): Promise<void> {
           } else {
             const target = Math.floor(Math.random() * predictionCount);
             const id = `s-${target}`;
-            labels.push({ key: id, value: encode("label", { prediction_id: id, model_id: "fraud", label: Math.random() < 0.1 ? "fraud" : "legit", value: null, labeled_at: Date.now(), source: "bench", received_at: null }) });
+            labels.push({
+              key: id,
+              value: encode("label", {
+                prediction_id: id,
+                model_id: "fraud",
+                label: Math.random() < 0.1 ? "fraud" : "legit",
+                value: null,
+                labeled_at: Date.now(),
+                source: "bench",
+                received_at: null,
+              }),
+            });
             labelsProduced++;
           }
         }
@@ -122,17 +185,29 @@ async function main(): Promise<void> {
     const elapsed = (Date.now() - started) / 1000;
     const lag = await consumerLag(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
     const pending = Number(
-      (await ch.rows<{ n: string }>(sql`
+      (
+        await ch.rows<{ n: string }>(sql`
         SELECT count() AS n FROM ${ident(`${config.clickhouse.database}.predictions_by_time`)} FINAL
-        WHERE model_id = 'fraud' AND prediction_id NOT IN (SELECT prediction_id FROM ${ident(`${config.clickhouse.database}.labeled_predictions`)} WHERE model_id = 'fraud')`))[0]?.n ?? 0,
+        WHERE model_id = 'fraud' AND prediction_id NOT IN (SELECT prediction_id FROM ${ident(`${config.clickhouse.database}.labeled_predictions`)} WHERE model_id = 'fraud')`)
+      )[0]?.n ?? 0,
     );
     latencies.sort((a, b) => a - b);
-    process.stdout.write(`\nFreshness under load: offered ${Math.round(produced / elapsed).toLocaleString("en")} events/s for ${Math.round(elapsed)} s (${predictionCount.toLocaleString("en")} predictions, ${labelsProduced.toLocaleString("en")} labels)\n`);
+    process.stdout.write(
+      `\nFreshness under load: offered ${Math.round(produced / elapsed).toLocaleString("en")} events/s for ${Math.round(elapsed)} s (${predictionCount.toLocaleString("en")} predictions, ${labelsProduced.toLocaleString("en")} labels)\n`,
+    );
     if (latencies.length > 0) {
-      process.stdout.write(`  label produced → its window's statistics updated: p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms over ${latencies.length} probes\n`);
+      process.stdout.write(
+        `  label produced → its window's statistics updated: p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms over ${latencies.length} probes\n`,
+      );
     }
-    process.stdout.write(`  lag at the end: ${Object.entries(lag).map(([t, n]) => `${t.split(".").at(-1)} ${n}`).join(", ")}\n`);
-    process.stdout.write(`  processor resident memory: peak ${peakRss.toFixed(0)} MiB with ${pending.toLocaleString("en")} predictions awaiting labels (held in ClickHouse, not in the processor)\n`);
+    process.stdout.write(
+      `  lag at the end: ${Object.entries(lag)
+        .map(([t, n]) => `${t.split(".").at(-1)} ${n}`)
+        .join(", ")}\n`,
+    );
+    process.stdout.write(
+      `  processor resident memory: peak ${peakRss.toFixed(0)} MiB with ${pending.toLocaleString("en")} predictions awaiting labels (held in ClickHouse, not in the processor)\n`,
+    );
   } finally {
     child.kill("SIGTERM");
     await once(child, "exit");

@@ -46,7 +46,6 @@ const SUSTAIN_S = Number(args.sustain);
 const PARTITIONS = Number(args.partitions);
 const HOME = join(CACHE_DIR, "bench-stack");
 
-
 async function main(): Promise<void> {
   const { env, config, infra, kafka, ch } = await startBenchStack({ HINDSIGHT_PARTITIONS: String(PARTITIONS) });
   try {
@@ -54,7 +53,8 @@ async function main(): Promise<void> {
       log(`generating ${EVENTS} prediction events`);
       const traffic = createDemoTraffic({ seed: 7, predictionsPerSecond: 5_000, labelShare: 0, startMs: Date.UTC(2026, 10, 1) });
       const events: PredictionEvent[] = [];
-      while (events.length < EVENTS) for (const p of traffic.advance(traffic.cursorMs + 60_000).predictions) if (events.length < EVENTS) events.push(toWire(p));
+      while (events.length < EVENTS)
+        for (const p of traffic.advance(traffic.cursorMs + 60_000).predictions) if (events.length < EVENTS) events.push(toWire(p));
       const messages = events.map((e) => ({ key: e.prediction_id, value: encode("prediction", e) }));
       const bytes = messages.reduce((s, m) => s + m.value.length, 0);
       log(`average Avro event: ${Math.round(bytes / EVENTS)} bytes`);
@@ -74,7 +74,11 @@ async function main(): Promise<void> {
       const bareRate = EVENTS / bareS;
       process.stdout.write(`\nIngestion, ${EVENTS.toLocaleString("en")} events, ${PARTITIONS} partitions, same run:\n`);
       for (const [name, s] of rows) {
-        process.stdout.write(`  ${name.padEnd(50)} ${Math.round(EVENTS / s).toLocaleString("en").padStart(9)} events/s   ${(EVENTS / s / bareRate).toFixed(2)}× bare consumer\n`);
+        process.stdout.write(
+          `  ${name.padEnd(50)} ${Math.round(EVENTS / s)
+            .toLocaleString("en")
+            .padStart(9)} events/s   ${(EVENTS / s / bareRate).toFixed(2)}× bare consumer\n`,
+        );
       }
     }
     if (SUSTAIN_S > 0) await sustained(env, kafka);
@@ -147,7 +151,10 @@ async function processorRun(env: Record<string, string>, ch: ClickHouse, config:
 function startProcessor(env: Record<string, string>): ChildProcess {
   // e.g. BENCH_PROCESSOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" to profile the processor.
   const extra = process.env.BENCH_PROCESSOR_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  return spawn(process.execPath, [...extra, "--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  return spawn(process.execPath, [...extra, "--import", "tsx", join(ROOT, "services/processor/main.ts")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
 }
 
 /** Baseline: ClickHouse itself inserting the same rows, streamed from a file to its HTTP interface. */
@@ -158,7 +165,9 @@ async function clickhouseFileInsert(ch: ClickHouse, config: Config, events: Pred
   mkdirSync(HOME, { recursive: true });
   const file = join(HOME, "rows.jsonl");
   const out = createWriteStream(file);
-  const rows = events.map((e, i) => predictionRow(e, { partition: 0, offset: i, schemaId: SCHEMAS.prediction.id, ingestedAtS: Math.floor(Date.now() / 1000) }));
+  const rows = events.map((e, i) =>
+    predictionRow(e, { partition: 0, offset: i, schemaId: SCHEMAS.prediction.id, ingestedAtS: Math.floor(Date.now() / 1000) }),
+  );
   for (const chunk of await serialize(rows, 10_000)) if (!out.write(chunk)) await once(out, "drain");
   out.end();
   await once(out, "finish");
@@ -172,7 +181,11 @@ async function clickhouseFileInsert(ch: ClickHouse, config: Config, events: Pred
 /** Produces at a fixed rate for SUSTAIN_S seconds while the processor runs; samples the lag. */
 async function sustained(env: Record<string, string>, kafka: Kafka): Promise<void> {
   log(`sustained: ${RATE} events/s for ${SUSTAIN_S} s`);
-  const sustainEnv = { ...env, HINDSIGHT_CONSUMER_GROUP: `${env.HINDSIGHT_CONSUMER_GROUP}-sustain`, HINDSIGHT_TOPIC_PREFIX: `${env.HINDSIGHT_TOPIC_PREFIX}-s` };
+  const sustainEnv = {
+    ...env,
+    HINDSIGHT_CONSUMER_GROUP: `${env.HINDSIGHT_CONSUMER_GROUP}-sustain`,
+    HINDSIGHT_TOPIC_PREFIX: `${env.HINDSIGHT_TOPIC_PREFIX}-s`,
+  };
   const sustainConfig = loadConfig(sustainEnv);
   const { prepare } = await import("../infra/local/stack.js");
   await prepare(sustainConfig, log);
@@ -199,12 +212,16 @@ async function sustained(env: Record<string, string>, kafka: Kafka): Promise<voi
       }
       // Several requests in flight: one at a time would wait out a round trip per 2,000 events.
       const sends: Array<Promise<unknown>> = [];
-      for (let i = 0; i < messages.length; i += 2_000) sends.push(producer.send({ topic: sustainConfig.topics.predictions, acks: 1, messages: messages.slice(i, i + 2_000) }));
+      for (let i = 0; i < messages.length; i += 2_000)
+        sends.push(producer.send({ topic: sustainConfig.topics.predictions, acks: 1, messages: messages.slice(i, i + 2_000) }));
       await Promise.all(sends);
       produced += messages.length;
       if (Date.now() >= nextSample) {
         nextSample += 10_000;
-        const lag = (await consumerLag(kafka, sustainConfig.processor.groupId, [sustainConfig.topics.predictions]))[sustainConfig.topics.predictions] ?? 0;
+        const lag =
+          (await consumerLag(kafka, sustainConfig.processor.groupId, [sustainConfig.topics.predictions]))[
+            sustainConfig.topics.predictions
+          ] ?? 0;
         samples.push({ t: Math.round((Date.now() - started) / 1000), lag, produced });
         log(`t=${samples.at(-1)!.t}s produced ${produced} (${Math.round(produced / ((Date.now() - started) / 1000))}/s) lag ${lag}`);
       }
@@ -221,9 +238,13 @@ async function sustained(env: Record<string, string>, kafka: Kafka): Promise<voi
   const mean = (xs: typeof samples) => xs.reduce((s, x) => s + x.lag, 0) / Math.max(1, xs.length);
   const early = mean(samples.slice(0, third));
   const late = mean(samples.slice(-third));
-  process.stdout.write(`\nSustained: offered ${Math.round(produced / elapsed).toLocaleString("en")} events/s for ${Math.round(elapsed)} s\n`);
+  process.stdout.write(
+    `\nSustained: offered ${Math.round(produced / elapsed).toLocaleString("en")} events/s for ${Math.round(elapsed)} s\n`,
+  );
   process.stdout.write(`  consumer lag (events), every 10 s: ${samples.map((s) => s.lag).join(" ")}\n`);
-  process.stdout.write(`  mean lag first third ${Math.round(early)}, last third ${Math.round(late)}: ${late <= Math.max(early * 1.5, RATE) ? "no growing lag" : "LAG GROWS"}\n`);
+  process.stdout.write(
+    `  mean lag first third ${Math.round(early)}, last third ${Math.round(late)}: ${late <= Math.max(early * 1.5, RATE) ? "no growing lag" : "LAG GROWS"}\n`,
+  );
   await (async () => {
     const ch = createClickHouse(sustainConfig.clickhouse);
     await ch.command(sql`DROP DATABASE IF EXISTS ${ident(sustainConfig.clickhouse.database)}`).catch(() => undefined);

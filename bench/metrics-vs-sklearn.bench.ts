@@ -41,7 +41,8 @@ const { values: args } = parseArgs({
 });
 const PREDICTIONS = Number(args.predictions);
 const SEED = Number(args.seed);
-if (!(Number.isInteger(PREDICTIONS) && PREDICTIONS > 0 && Number.isInteger(SEED))) throw new Error("--predictions takes a positive integer, --seed an integer");
+if (!(Number.isInteger(PREDICTIONS) && PREDICTIONS > 0 && Number.isInteger(SEED)))
+  throw new Error("--predictions takes a positive integer, --seed an integer");
 
 const DATA_DIR = join(CACHE_DIR, "metrics-check");
 const WINDOWS = "300,3600";
@@ -60,7 +61,6 @@ const COUNTRIES: ReadonlyArray<readonly [string, number, number]> = [
 ];
 const DEVICES = ["ios", "android", "web"];
 const SHARES = { labelled: 0.7, early: 0.05, duplicate: 0.03, conflict: 0.02 };
-
 
 class Draw {
   readonly uniform: () => number;
@@ -128,7 +128,9 @@ function generate(seed: number, perModel: number): Stream {
     // after its prediction: it must not join, so the earlier label keeps winning.
     if (r.uniform() < SHARES.conflict) {
       const beyondHorizon = r.uniform() < 1 / 8;
-      const labeledAt = beyondHorizon ? predictedAt + HORIZON_MS + Math.round(r.logUniform(1_000, 2 * DAY_MS)) : original.labeled_at + Math.round(r.logUniform(1_000, 5 * DAY_MS));
+      const labeledAt = beyondHorizon
+        ? predictedAt + HORIZON_MS + Math.round(r.logUniform(1_000, 2 * DAY_MS))
+        : original.labeled_at + Math.round(r.logUniform(1_000, 5 * DAY_MS));
       labels.push({ event: { ...original, ...conflicting(), labeled_at: labeledAt }, kind: "conflict", early: false, beyondHorizon });
     }
   };
@@ -147,7 +149,9 @@ function generate(seed: number, perModel: number): Stream {
         // Never empty: when every row of a version has empty feature arrays, the automatic drift
         // reference's profile query (arrayElement on the empty Array(Nullable) columns after
         // ARRAY JOIN) crashes ClickHouse 18.16 with a segmentation fault.
-        features: (task === "binary" ? { amount: Math.round(r.logUniform(1, 5_000) * 100) / 100, new_account: r.uniform() < 0.2 } : { distance_km: Math.round(r.logUniform(0.5, 40) * 10) / 10 }) as PredictionEvent["features"],
+        features: (task === "binary"
+          ? { amount: Math.round(r.logUniform(1, 5_000) * 100) / 100, new_account: r.uniform() < 0.2 }
+          : { distance_km: Math.round(r.logUniform(0.5, 40) * 10) / 10 }) as PredictionEvent["features"],
         segments: { country, device: DEVICES[r.index(DEVICES.length)]! },
         received_at: null,
       };
@@ -159,11 +163,23 @@ function generate(seed: number, perModel: number): Stream {
         predictions.push({ ...base, prediction: { label: score >= 0.5 ? "fraud" : "legit", score, scores: null, value: null } });
         if (labelled) {
           const truth = fraud ? "fraud" : "legit";
-          addLabels({ prediction_id: base.prediction_id, model_id: modelId, label: truth, value: null, labeled_at: labeledAt, source: "chargebacks", received_at: null }, timestamp, () => ({
-            label: fraud ? "legit" : "fraud",
-            value: null,
-            source: "manual_review",
-          }));
+          addLabels(
+            {
+              prediction_id: base.prediction_id,
+              model_id: modelId,
+              label: truth,
+              value: null,
+              labeled_at: labeledAt,
+              source: "chargebacks",
+              received_at: null,
+            },
+            timestamp,
+            () => ({
+              label: fraud ? "legit" : "fraud",
+              value: null,
+              source: "manual_review",
+            }),
+          );
         }
       } else {
         const eta = Math.exp(3 + 0.5 * r.normal());
@@ -172,11 +188,23 @@ function generate(seed: number, perModel: number): Stream {
         const target = r.uniform() < 0.02 ? 0 : eta;
         predictions.push({ ...base, prediction: { label: null, score: null, scores: null, value: predicted } });
         if (labelled) {
-          addLabels({ prediction_id: base.prediction_id, model_id: modelId, label: null, value: target, labeled_at: labeledAt, source: "trip_log", received_at: null }, timestamp, () => ({
-            label: null,
-            value: target * 1.25 + 3,
-            source: "trip_audit",
-          }));
+          addLabels(
+            {
+              prediction_id: base.prediction_id,
+              model_id: modelId,
+              label: null,
+              value: target,
+              labeled_at: labeledAt,
+              source: "trip_log",
+              received_at: null,
+            },
+            timestamp,
+            () => ({
+              label: null,
+              value: target * 1.25 + 3,
+              source: "trip_audit",
+            }),
+          );
         }
       }
     }
@@ -193,7 +221,11 @@ function phases(stream: Stream, r: Draw): { early: SentLabel[]; late: SentLabel[
   return { early, late };
 }
 
-async function produce(producer: ReturnType<Kafka["producer"]>, topic: string, messages: Array<{ key: string; value: Buffer }>): Promise<void> {
+async function produce(
+  producer: ReturnType<Kafka["producer"]>,
+  topic: string,
+  messages: Array<{ key: string; value: Buffer }>,
+): Promise<void> {
   for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2_000) });
 }
 
@@ -214,9 +246,32 @@ async function waitCaughtUp(kafka: Kafka, config: Config, what: string, processo
 }
 
 const PRODUCT_COLUMNS = [
-  "model_id", "model_version", "stage", "window_start", "window_seconds", "slice_key", "slice_value", "task",
-  "predictions", "labeled", "label_coverage", "accuracy", "precision", "recall", "f1", "log_loss", "brier",
-  "roc_auc", "roc_auc_error_bound", "ece", "mae", "rmse", "mape", "r2", "delay_max_s", "estimated_accuracy",
+  "model_id",
+  "model_version",
+  "stage",
+  "window_start",
+  "window_seconds",
+  "slice_key",
+  "slice_value",
+  "task",
+  "predictions",
+  "labeled",
+  "label_coverage",
+  "accuracy",
+  "precision",
+  "recall",
+  "f1",
+  "log_loss",
+  "brier",
+  "roc_auc",
+  "roc_auc_error_bound",
+  "ece",
+  "mae",
+  "rmse",
+  "mape",
+  "r2",
+  "delay_max_s",
+  "estimated_accuracy",
 ] as const;
 
 async function productRows(ch: ClickHouse): Promise<Array<Record<string, unknown>>> {
@@ -252,21 +307,50 @@ function csvField(v: unknown): string {
 }
 
 function writeCsv(file: string, header: readonly string[], rows: unknown[][]): void {
-  writeFileSync(file, [header.join(","), ...rows.map((r) => r.map(csvField).join(","))].join("\n") + "\n");
+  writeFileSync(file, `${[header.join(","), ...rows.map((r) => r.map(csvField).join(","))].join("\n")}\n`);
 }
 
-function exportCsv(stream: Stream, sent: { early: SentLabel[]; late: SentLabel[] }, product: Array<Record<string, unknown>>): { predictions: string; labels: string; product: string } {
+function exportCsv(
+  stream: Stream,
+  sent: { early: SentLabel[]; late: SentLabel[] },
+  product: Array<Record<string, unknown>>,
+): { predictions: string; labels: string; product: string } {
   mkdirSync(DATA_DIR, { recursive: true });
-  const files = { predictions: join(DATA_DIR, "predictions.csv"), labels: join(DATA_DIR, "labels.csv"), product: join(DATA_DIR, "slice_metrics.csv") };
+  const files = {
+    predictions: join(DATA_DIR, "predictions.csv"),
+    labels: join(DATA_DIR, "labels.csv"),
+    product: join(DATA_DIR, "slice_metrics.csv"),
+  };
   writeCsv(
     files.predictions,
     ["prediction_id", "model_id", "model_version", "stage", "timestamp_ms", "pred_label", "score", "value", "country", "device"],
-    stream.predictions.map((p) => [p.prediction_id, p.model_id, p.model_version, p.stage, p.timestamp, p.prediction.label, p.prediction.score, p.prediction.value, p.segments.country, p.segments.device]),
+    stream.predictions.map((p) => [
+      p.prediction_id,
+      p.model_id,
+      p.model_version,
+      p.stage,
+      p.timestamp,
+      p.prediction.label,
+      p.prediction.score,
+      p.prediction.value,
+      p.segments.country,
+      p.segments.device,
+    ]),
   );
   writeCsv(
     files.labels,
     ["send_order", "phase", "kind", "prediction_id", "model_id", "label", "value", "labeled_at_ms", "source"],
-    [...sent.early, ...sent.late].map((l, i) => [i, l.early ? "before_prediction" : "after_prediction", l.kind, l.event.prediction_id, l.event.model_id, l.event.label, l.event.value, l.event.labeled_at, l.event.source]),
+    [...sent.early, ...sent.late].map((l, i) => [
+      i,
+      l.early ? "before_prediction" : "after_prediction",
+      l.kind,
+      l.event.prediction_id,
+      l.event.model_id,
+      l.event.label,
+      l.event.value,
+      l.event.labeled_at,
+      l.event.source,
+    ]),
   );
   writeCsv(
     files.product,
@@ -287,22 +371,39 @@ async function main(): Promise<number> {
       `${sent.early.length} sent before their prediction)`,
   );
 
-  const { env, config, infra, kafka, ch } = await startBenchStack({ HINDSIGHT_WINDOWS: WINDOWS, HINDSIGHT_BATCH_MAX_WAIT_MS: "200", HINDSIGHT_METRICS_INTERVAL_MS: "200" });
+  const { env, config, infra, kafka, ch } = await startBenchStack({
+    HINDSIGHT_WINDOWS: WINDOWS,
+    HINDSIGHT_BATCH_MAX_WAIT_MS: "200",
+    HINDSIGHT_METRICS_INTERVAL_MS: "200",
+  });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   let child: ReturnType<typeof spawn> | undefined;
   try {
     // Declared before the processor starts, so no prediction is ever scored under an inferred spec.
     const repo = metricsRepository(ch);
-    await repo.saveModelSpec({ modelId: MODELS.binary, task: "binary", positiveClass: "fraud", threshold: 0.5, sliceKeys: ["country"], declared: true }, Date.now());
-    await repo.saveModelSpec({ modelId: MODELS.regression, task: "regression", positiveClass: "", threshold: 0.5, sliceKeys: ["country"], declared: true }, Date.now());
+    await repo.saveModelSpec(
+      { modelId: MODELS.binary, task: "binary", positiveClass: "fraud", threshold: 0.5, sliceKeys: ["country"], declared: true },
+      Date.now(),
+    );
+    await repo.saveModelSpec(
+      { modelId: MODELS.regression, task: "regression", positiveClass: "", threshold: 0.5, sliceKeys: ["country"], declared: true },
+      Date.now(),
+    );
     await producer.connect();
-    child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+    child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
 
     const running = () => child?.exitCode === null && child.signalCode === null;
     const labelMessages = (labels: SentLabel[]) => labels.map((l) => ({ key: l.event.prediction_id, value: encode("label", l.event) }));
     await produce(producer, config.topics.labels, labelMessages(sent.early));
     await waitCaughtUp(kafka, config, `${sent.early.length} labels sent before their predictions`, running);
-    await produce(producer, config.topics.predictions, stream.predictions.map((p) => ({ key: p.prediction_id, value: encode("prediction", p) })));
+    await produce(
+      producer,
+      config.topics.predictions,
+      stream.predictions.map((p) => ({ key: p.prediction_id, value: encode("prediction", p) })),
+    );
     await waitCaughtUp(kafka, config, `${stream.predictions.length} predictions`, running);
     await produce(producer, config.topics.labels, labelMessages(sent.late));
     await waitCaughtUp(kafka, config, `${sent.late.length} more label messages`, running);
@@ -311,9 +412,21 @@ async function main(): Promise<number> {
     log(`${product.length} slice_metrics rows; CSV files in ${DATA_DIR}`);
 
     log(`scikit-learn on the same events (${join("bench", "python", "sklearn_metrics.py")})`);
-    const result = spawnSync(python, [join(ROOT, "bench/python/sklearn_metrics.py"), "--predictions", files.predictions, "--labels", files.labels, "--product", files.product], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const result = spawnSync(
+      python,
+      [
+        join(ROOT, "bench/python/sklearn_metrics.py"),
+        "--predictions",
+        files.predictions,
+        "--labels",
+        files.labels,
+        "--product",
+        files.product,
+      ],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     return result.status ?? 1;
   } finally {
     if (child && child.exitCode === null) {

@@ -17,6 +17,7 @@ export function benchPython(modules: string[]): string {
   if (existsSync(python) && run(python, ["-c", `import ${modules.join(", ")}`])) return python;
   log("creating or completing the peers' virtualenv from bench/python/requirements.txt; this takes a couple of minutes");
   if (!existsSync(python) && !run("python3", ["-m", "venv", VENV])) throw new Error("python3 -m venv failed");
-  if (!run(join(VENV, "bin", "pip"), ["install", "-q", "-r", join(ROOT, "bench/python/requirements.txt")])) throw new Error("pip install failed");
+  if (!run(join(VENV, "bin", "pip"), ["install", "-q", "-r", join(ROOT, "bench/python/requirements.txt")]))
+    throw new Error("pip install failed");
   return python;
 }

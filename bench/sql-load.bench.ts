@@ -43,7 +43,12 @@ const HEAVY_QUERY = `SELECT prediction_id AS k, count() AS n, avg(value) AS mean
 
 /** One analyst running the heavy query back to back until stopped; counts how each run ended. */
 function analystLoop(config: Config) {
-  const analyst = createAnalystSql({ url: config.clickhouse.url, user: config.clickhouse.analyst.user, password: config.clickhouse.analyst.password, database: config.clickhouse.database });
+  const analyst = createAnalystSql({
+    url: config.clickhouse.url,
+    user: config.clickhouse.analyst.user,
+    password: config.clickhouse.analyst.password,
+    database: config.clickhouse.database,
+  });
   const outcomes: Record<string, number> = {};
   let running = true;
   const done = (async () => {
@@ -53,7 +58,10 @@ function analystLoop(config: Config) {
         (err: unknown) => (err instanceof AnalystQueryError ? err.code : "error"),
       );
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      if (outcome === "unavailable" || outcome === "error") throw new Error("the analyst query failed for a reason other than its limits; does the analyst user have its grants on this database (infra/clickhouse/users.xml)?");
+      if (outcome === "unavailable" || outcome === "error")
+        throw new Error(
+          "the analyst query failed for a reason other than its limits; does the analyst user have its grants on this database (infra/clickhouse/users.xml)?",
+        );
     }
   })();
   return {
@@ -85,7 +93,12 @@ async function produce(kafka: Kafka, topic: string, pool: ReturnType<typeof spli
 }
 
 /** Events/s from the processor's first row in ClickHouse to its last, on a topic produced beforehand. */
-async function ingestRun(baseEnv: Record<string, string>, kafka: Kafka, pool: ReturnType<typeof splittablePool>, run: string): Promise<number> {
+async function ingestRun(
+  baseEnv: Record<string, string>,
+  kafka: Kafka,
+  pool: ReturnType<typeof splittablePool>,
+  run: string,
+): Promise<number> {
   const env = {
     ...baseEnv,
     CLICKHOUSE_DATABASE: `${baseEnv.CLICKHOUSE_DATABASE}_${run}`,
@@ -96,7 +109,10 @@ async function ingestRun(baseEnv: Record<string, string>, kafka: Kafka, pool: Re
   await prepare(config, () => {});
   await produce(kafka, config.topics.predictions, pool, run);
   const ch = createClickHouse(config.clickhouse);
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   try {
     const table = ident(`${config.clickhouse.database}.predictions`);
     let started = 0;
@@ -156,11 +172,27 @@ async function main(): Promise<void> {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const fmt = (x: number) => Math.round(x).toLocaleString("en").padStart(9);
   const ratio = mean(withLoad) / mean(without);
-  process.stdout.write(`\nIngestion with and without analysts' SQL, ${EVENTS.toLocaleString("en")} events per run, ${REPEATS} runs each, alternating:\n`);
-  process.stdout.write(`  ingestion alone                               ${fmt(mean(without))} events/s   (runs: ${without.map(fmt).map((s) => s.trim()).join(", ")})\n`);
-  process.stdout.write(`  with ${ANALYSTS} heavy analyst quer${ANALYSTS === 1 ? "y " : "ies"} in a loop              ${fmt(mean(withLoad))} events/s   (runs: ${withLoad.map(fmt).map((s) => s.trim()).join(", ")})\n`);
+  process.stdout.write(
+    `\nIngestion with and without analysts' SQL, ${EVENTS.toLocaleString("en")} events per run, ${REPEATS} runs each, alternating:\n`,
+  );
+  process.stdout.write(
+    `  ingestion alone                               ${fmt(mean(without))} events/s   (runs: ${without
+      .map(fmt)
+      .map((s) => s.trim())
+      .join(", ")})\n`,
+  );
+  process.stdout.write(
+    `  with ${ANALYSTS} heavy analyst quer${ANALYSTS === 1 ? "y " : "ies"} in a loop              ${fmt(mean(withLoad))} events/s   (runs: ${withLoad
+      .map(fmt)
+      .map((s) => s.trim())
+      .join(", ")})\n`,
+  );
   process.stdout.write(`  ratio ${ratio.toFixed(2)} (target ≥ 0.80): ${ratio >= 0.8 ? "within 20%" : "MORE THAN 20% SLOWER"}\n`);
-  process.stdout.write(`  analyst queries: ${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(", ")}\n`);
+  process.stdout.write(
+    `  analyst queries: ${Object.entries(outcomes)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ")}\n`,
+  );
 }
 
 await main();

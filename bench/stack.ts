@@ -41,6 +41,18 @@ export async function startBenchStack(settings: Record<string, string> = {}): Pr
     ...settings,
   };
   const config = loadConfig(env);
-  const infra = await startInfrastructure({ config, home: join(CACHE_DIR, "bench-stack"), embedded: { kafka: !external, clickhouse: !external }, clickhouseTcpPort: 29000, log });
-  return { env, config, infra, kafka: createKafka({ ...config.kafka, logger: createLogger("bench", "error") }), ch: createClickHouse(config.clickhouse) };
+  const infra = await startInfrastructure({
+    config,
+    home: join(CACHE_DIR, "bench-stack"),
+    embedded: { kafka: !external, clickhouse: !external },
+    clickhouseTcpPort: 29000,
+    log,
+  });
+  return {
+    env,
+    config,
+    infra,
+    kafka: createKafka({ ...config.kafka, logger: createLogger("bench", "error") }),
+    ch: createClickHouse(config.clickhouse),
+  };
 }

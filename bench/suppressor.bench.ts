@@ -55,7 +55,21 @@ function oracleShare(test: Array<{ a: AlertRecord; p: number }>, recall: number)
   return k / test.length;
 }
 
-const header = ["family", "held out", "alerts", "acted", "suppressor", "recall", "oracle", "ratio", "target", "oracle at its recall", "acted-rate baseline", "raw GBT baseline", "replay"];
+const header = [
+  "family",
+  "held out",
+  "alerts",
+  "acted",
+  "suppressor",
+  "recall",
+  "oracle",
+  "ratio",
+  "target",
+  "oracle at its recall",
+  "acted-rate baseline",
+  "raw GBT baseline",
+  "replay",
+];
 const rows: string[][] = [];
 const print = () => {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -78,8 +92,18 @@ for (const family of FAMILIES.filter((f) => chosen.includes(f.name))) {
   const raw = rawBoostedBaseline(alerts.slice(0, split), alerts.slice(split), DEFAULT_FIT_OPTIONS.targetRecall);
   const met = s.recall >= TARGET_RECALL && ratio >= TARGET_RATIO;
   rows.push([
-    family.name, family.heldOut ? "held out" : "design", String(test.length), pct(s.acted / s.alerts), pct(s.suppressedShare), pct(s.recall), pct(oracle),
-    `${(100 * ratio).toFixed(0)}%`, met ? "met" : "missed", pct(oracleShare(test, s.recall)), `${pct(rated.suppressedShare)} at ${pct(rated.recall)}`, `${pct(raw.heldBack)} at ${pct(raw.recall)}`,
+    family.name,
+    family.heldOut ? "held out" : "design",
+    String(test.length),
+    pct(s.acted / s.alerts),
+    pct(s.suppressedShare),
+    pct(s.recall),
+    pct(oracle),
+    `${(100 * ratio).toFixed(0)}%`,
+    met ? "met" : "missed",
+    pct(oracleShare(test, s.recall)),
+    `${pct(rated.suppressedShare)} at ${pct(rated.recall)}`,
+    `${pct(raw.heldBack)} at ${pct(raw.recall)}`,
     `${seconds.toFixed(0)} s`,
   ]);
   process.stderr.write(`${family.name}: ${family.summary}; ${report.retrains} retrainings; decisions ${JSON.stringify(report.reasons)}\n`);

@@ -171,7 +171,13 @@ const predictionCases: Array<[name: string, input: unknown, ok: boolean]> = [
   ["string event", "pred-0001", false],
 ];
 
-const L: Obj = { prediction_id: "pred-0001", model_id: "fraud-v2", label: "fraud", labeled_at: "2025-11-30T08:00:00Z", source: "chargebacks" };
+const L: Obj = {
+  prediction_id: "pred-0001",
+  model_id: "fraud-v2",
+  label: "fraud",
+  labeled_at: "2025-11-30T08:00:00Z",
+  source: "chargebacks",
+};
 const withL = (o: Obj): Obj => ({ ...L, ...o });
 const withoutL = (...keys: string[]): Obj => Object.fromEntries(Object.entries(L).filter(([k]) => !keys.includes(k)));
 

@@ -47,7 +47,8 @@ function flatRecord<V>(what: string, maxKeys: number, valueOk: (v: unknown) => v
       let n = 0;
       for (const k in record) {
         n++;
-        if (k.length === 0 || k.length > LIMITS.featureKeyLength) ctx.addIssue({ code: "custom", path: [k], message: `keys must be 1 to ${LIMITS.featureKeyLength} characters` });
+        if (k.length === 0 || k.length > LIMITS.featureKeyLength)
+          ctx.addIssue({ code: "custom", path: [k], message: `keys must be 1 to ${LIMITS.featureKeyLength} characters` });
         if (!valueOk(record[k])) ctx.addIssue({ code: "custom", path: [k], message: valueMessage });
       }
       if (n > maxKeys) ctx.addIssue({ code: "custom", message: `at most ${maxKeys} ${what}` });
@@ -55,11 +56,24 @@ function flatRecord<V>(what: string, maxKeys: number, valueOk: (v: unknown) => v
 }
 
 const isFeatureValue = (v: unknown): v is number | string | boolean | null =>
-  v === null || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && v.length <= LIMITS.stringValueLength);
+  v === null ||
+  typeof v === "boolean" ||
+  (typeof v === "number" && Number.isFinite(v)) ||
+  (typeof v === "string" && v.length <= LIMITS.stringValueLength);
 const isSegmentValue = (v: unknown): v is string => typeof v === "string" && v.length <= LIMITS.segmentValueLength;
 
-const features = flatRecord("features", LIMITS.features, isFeatureValue, `must be a finite number, a string of at most ${LIMITS.stringValueLength} characters, a boolean or null`);
-const segments = flatRecord("segments", LIMITS.segments, isSegmentValue, `must be a string of at most ${LIMITS.segmentValueLength} characters`);
+const features = flatRecord(
+  "features",
+  LIMITS.features,
+  isFeatureValue,
+  `must be a finite number, a string of at most ${LIMITS.stringValueLength} characters, a boolean or null`,
+);
+const segments = flatRecord(
+  "segments",
+  LIMITS.segments,
+  isSegmentValue,
+  `must be a string of at most ${LIMITS.segmentValueLength} characters`,
+);
 
 export const PredictionOutputWire = z
   .object({
@@ -103,7 +117,9 @@ export type LabelEvent = z.infer<typeof LabelWire>;
 
 /** ISO-8601 with a zone, or epoch milliseconds. */
 const timestampInput = z.union([
-  z.iso.datetime({ offset: true, message: "must be an ISO-8601 timestamp with a zone, or epoch milliseconds" }).transform((s) => Date.parse(s)),
+  z.iso
+    .datetime({ offset: true, message: "must be an ISO-8601 timestamp with a zone, or epoch milliseconds" })
+    .transform((s) => Date.parse(s)),
   z.number(),
 ]);
 /** Class labels may be sent as numbers or booleans; on the wire they are strings. */

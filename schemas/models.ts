@@ -35,17 +35,26 @@ export const FeatureRule = z
   })
   .strict()
   .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: "min must not exceed max", path: ["min"] })
-  .refine((r) => !r.drift?.method || !r.type || (r.type === "numeric" ? r.drift.method !== "chi_square" : !["ks", "wasserstein"].includes(r.drift.method)), {
-    message: "that drift method does not apply to this feature type",
-    path: ["drift", "method"],
-  });
+  .refine(
+    (r) =>
+      !r.drift?.method ||
+      !r.type ||
+      (r.type === "numeric" ? r.drift.method !== "chi_square" : !["ks", "wasserstein"].includes(r.drift.method)),
+    {
+      message: "that drift method does not apply to this feature type",
+      path: ["drift", "method"],
+    },
+  );
 export type FeatureRule = z.infer<typeof FeatureRule>;
 
 export const ModelDeclaration = z
   .object({
     task: z.enum(TASKS),
     /** Binary only: the class whose probability `prediction.score` is. */
-    positive_class: z.union([z.string().min(1).max(256), z.number(), z.boolean()]).transform(String).optional(),
+    positive_class: z
+      .union([z.string().min(1).max(256), z.number(), z.boolean()])
+      .transform(String)
+      .optional(),
     /** Binary only: a score at or above it predicts the positive class. */
     threshold: z.number().min(0).max(1).default(0.5),
     /** Segment keys to slice metrics by; empty or omitted: every segment key. */
@@ -56,5 +65,8 @@ export const ModelDeclaration = z
       .refine((f) => Object.keys(f).length <= 1000, "at most 1000 features")
       .default({}),
   })
-  .refine((d) => d.task !== "binary" || d.positive_class !== undefined, { message: "a binary model needs positive_class", path: ["positive_class"] });
+  .refine((d) => d.task !== "binary" || d.positive_class !== undefined, {
+    message: "a binary model needs positive_class",
+    path: ["positive_class"],
+  });
 export type ModelDeclaration = z.infer<typeof ModelDeclaration>;

@@ -13,7 +13,8 @@ function issuesOf(fn: () => unknown): string[] {
 }
 
 const fileWith = (rule: Record<string, unknown>, rest: Record<string, unknown> = {}) => JSON.stringify({ rules: [rule], ...rest });
-const issuesForRule = (rule: Record<string, unknown>, rest: Record<string, unknown> = {}) => issuesOf(() => parseRuleFile(fileWith(rule, rest)));
+const issuesForRule = (rule: Record<string, unknown>, rest: Record<string, unknown> = {}) =>
+  issuesOf(() => parseRuleFile(fileWith(rule, rest)));
 const accuracyBelow = { id: "acc-low", kind: "threshold", metric: "accuracy", op: "<", threshold: 0.9 };
 
 describe("durationMs", () => {
@@ -87,7 +88,18 @@ describe("parseRuleFile: valid files", () => {
     ].join("\n");
     const json = JSON.stringify({
       rules: [
-        { id: "acc-slo", kind: "slo", metric: "accuracy", objective: 0.95, window: "1h", for: "10m", severity: "critical", confidence: 0.95, target: { model: "fraud", version: "3", slice: "country=BR" }, receivers: ["oncall"] },
+        {
+          id: "acc-slo",
+          kind: "slo",
+          metric: "accuracy",
+          objective: 0.95,
+          window: "1h",
+          for: "10m",
+          severity: "critical",
+          confidence: 0.95,
+          target: { model: "fraud", version: "3", slice: "country=BR" },
+          receivers: ["oncall"],
+        },
         { id: "drift-any", kind: "threshold", metric: "drift.amount" },
       ],
       receivers: [{ name: "oncall", type: "slack", url: "https://hooks.example.com/T000", channel: "#ml" }],
@@ -96,19 +108,32 @@ describe("parseRuleFile: valid files", () => {
     const fromYaml = parseRuleFile(yaml);
     expect(parseRuleFile(json)).toEqual(fromYaml);
     expect(fromYaml.settings).toEqual({ repeat_interval: "4h", hold: "30m", digest_hour_utc: 8 });
-    expect(fromYaml.rules[0]).toMatchObject({ window: "1h", for: "10m", severity: "critical", confidence: 0.95, target: { model: "fraud", version: "3", slice: "country=BR" } });
+    expect(fromYaml.rules[0]).toMatchObject({
+      window: "1h",
+      for: "10m",
+      severity: "critical",
+      confidence: 0.95,
+      target: { model: "fraud", version: "3", slice: "country=BR" },
+    });
     expect(fromYaml.rules[1]).toMatchObject({ kind: "threshold", metric: "drift.amount" });
     expect(fromYaml.rules[1]!.op).toBeUndefined();
   });
 
-  it.each(["accuracy", "roc_auc", "delay_p90_s", "drift", "drift.amount", "drift.user.age", "quality", "quality.null_fraction"])("accepts the metric %s", (metric) => {
-    const rule = metric.startsWith("drift") || metric.startsWith("quality") ? { id: "r", kind: "threshold", metric } : { ...accuracyBelow, metric };
-    expect(parseRuleFile(fileWith(rule)).rules[0]!.metric).toBe(metric);
-  });
+  it.each(["accuracy", "roc_auc", "delay_p90_s", "drift", "drift.amount", "drift.user.age", "quality", "quality.null_fraction"])(
+    "accepts the metric %s",
+    (metric) => {
+      const rule =
+        metric.startsWith("drift") || metric.startsWith("quality") ? { id: "r", kind: "threshold", metric } : { ...accuracyBelow, metric };
+      expect(parseRuleFile(fileWith(rule)).rules[0]!.metric).toBe(metric);
+    },
+  );
 
-  it.each(["*", "country=*", "country=BR", "device.os=iOS 17", "city=Zürich\nNord 'x' \\N\u0000"])("accepts the slice pattern %j", (slice) => {
-    expect(parseRuleFile(fileWith({ ...accuracyBelow, target: { slice } })).rules[0]!.target.slice).toBe(slice);
-  });
+  it.each(["*", "country=*", "country=BR", "device.os=iOS 17", "city=Zürich\nNord 'x' \\N\u0000"])(
+    "accepts the slice pattern %j",
+    (slice) => {
+      expect(parseRuleFile(fileWith({ ...accuracyBelow, target: { slice } })).rules[0]!.target.slice).toBe(slice);
+    },
+  );
 
   it("accepts a window of exactly 1m, also written in seconds", () => {
     expect(parseRuleFile(fileWith({ ...accuracyBelow, window: "1m" })).rules[0]!.window).toBe("1m");
@@ -123,7 +148,12 @@ describe("parseRuleFile: valid files", () => {
   });
 
   it("accepts a receiver named by a rule", () => {
-    const file = parseRuleFile(fileWith({ ...accuracyBelow, receivers: ["hook"] }, { receivers: [{ name: "hook", type: "webhook", url: "https://example.com/h", headers: { "x-k": "v" } }] }));
+    const file = parseRuleFile(
+      fileWith(
+        { ...accuracyBelow, receivers: ["hook"] },
+        { receivers: [{ name: "hook", type: "webhook", url: "https://example.com/h", headers: { "x-k": "v" } }] },
+      ),
+    );
     expect(file.rules[0]!.receivers).toEqual(["hook"]);
   });
 });
@@ -142,19 +172,27 @@ describe("parseRuleFile: every problem names its path", () => {
   });
 
   it("a threshold rule on a performance metric with neither", () => {
-    expect(issuesForRule({ id: "r", kind: "threshold", metric: "accuracy" })).toEqual(["rules.0.threshold: a threshold rule needs 'op' and 'threshold'"]);
+    expect(issuesForRule({ id: "r", kind: "threshold", metric: "accuracy" })).toEqual([
+      "rules.0.threshold: a threshold rule needs 'op' and 'threshold'",
+    ]);
   });
 
   it("op without threshold on a drift rule too", () => {
-    expect(issuesForRule({ id: "r", kind: "threshold", metric: "drift.amount", op: ">" })).toEqual(["rules.0.op: give 'op' and 'threshold' together"]);
+    expect(issuesForRule({ id: "r", kind: "threshold", metric: "drift.amount", op: ">" })).toEqual([
+      "rules.0.op: give 'op' and 'threshold' together",
+    ]);
   });
 
   it("slo without objective", () => {
-    expect(issuesForRule({ id: "r", kind: "slo", metric: "accuracy" })).toEqual(["rules.0.objective: an SLO needs an 'objective', e.g. 0.95"]);
+    expect(issuesForRule({ id: "r", kind: "slo", metric: "accuracy" })).toEqual([
+      "rules.0.objective: an SLO needs an 'objective', e.g. 0.95",
+    ]);
   });
 
   it("relative_change without change", () => {
-    expect(issuesForRule({ id: "r", kind: "relative_change", metric: "accuracy" })).toEqual(["rules.0.change: a relative_change rule needs 'change', e.g. 0.1 for 10 %"]);
+    expect(issuesForRule({ id: "r", kind: "relative_change", metric: "accuracy" })).toEqual([
+      "rules.0.change: a relative_change rule needs 'change', e.g. 0.1 for 10 %",
+    ]);
   });
 
   it.each(["slo", "relative_change", "adaptive"])("a drift rule of kind %s", (kind) => {
@@ -163,7 +201,9 @@ describe("parseRuleFile: every problem names its path", () => {
   });
 
   it("a quality rule of kind adaptive", () => {
-    expect(issuesForRule({ id: "r", kind: "adaptive", metric: "quality.null_fraction" })).toEqual(["rules.0.kind: drift and quality rules are of kind 'threshold'"]);
+    expect(issuesForRule({ id: "r", kind: "adaptive", metric: "quality.null_fraction" })).toEqual([
+      "rules.0.kind: drift and quality rules are of kind 'threshold'",
+    ]);
   });
 
   it("a quality rule with a threshold", () => {
@@ -172,10 +212,14 @@ describe("parseRuleFile: every problem names its path", () => {
   });
 
   it.each(["f1", "log_loss", "predictions", "delay_p50_s", "drift.amount"])("confidence on the non-proportion metric %s", (metric) => {
-    const rule = metric.startsWith("drift") ? { id: "r", kind: "threshold", metric, confidence: 0.95 } : { ...accuracyBelow, metric, confidence: 0.95 };
+    const rule = metric.startsWith("drift")
+      ? { id: "r", kind: "threshold", metric, confidence: 0.95 }
+      : { ...accuracyBelow, metric, confidence: 0.95 };
     const issues = issuesForRule(rule);
     expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatch(/^rules\.0\.confidence: a confidence interval is available for accuracy, precision, recall, label_coverage, estimated_accuracy$/);
+    expect(issues[0]).toMatch(
+      /^rules\.0\.confidence: a confidence interval is available for accuracy, precision, recall, label_coverage, estimated_accuracy$/,
+    );
   });
 
   it("a confidence level the interval cannot compute", () => {
@@ -184,12 +228,17 @@ describe("parseRuleFile: every problem names its path", () => {
   });
 
   it("duplicate rule ids name the later one", () => {
-    const issues = issuesOf(() => parseRuleFile(JSON.stringify({ rules: [accuracyBelow, { ...accuracyBelow, threshold: 0.8 }, { ...accuracyBelow, id: "other" }] })));
+    const issues = issuesOf(() =>
+      parseRuleFile(JSON.stringify({ rules: [accuracyBelow, { ...accuracyBelow, threshold: 0.8 }, { ...accuracyBelow, id: "other" }] })),
+    );
     expect(issues).toEqual(["rules.1.id: duplicate rule id 'acc-low'"]);
   });
 
   it("an unknown receiver", () => {
-    const issues = issuesForRule({ ...accuracyBelow, receivers: ["pager"] }, { receivers: [{ name: "slack", type: "slack", url: "https://hooks.example.com/x" }] });
+    const issues = issuesForRule(
+      { ...accuracyBelow, receivers: ["pager"] },
+      { receivers: [{ name: "slack", type: "slack", url: "https://hooks.example.com/x" }] },
+    );
     expect(issues).toEqual(["rules.0.receivers: unknown receiver 'pager'"]);
   });
 
@@ -202,8 +251,12 @@ describe("parseRuleFile: every problem names its path", () => {
   });
 
   it("a receiver with a bad url or type names its index", () => {
-    expect(issuesForRule(accuracyBelow, { receivers: [{ name: "a", type: "slack", url: "not a url" }] })[0]).toMatch(/^receivers\.0\.url: /);
-    expect(issuesForRule(accuracyBelow, { receivers: [{ name: "a", type: "pagerduty", url: "https://x.example.com" }] })[0]).toMatch(/^receivers\.0\.type: /);
+    expect(issuesForRule(accuracyBelow, { receivers: [{ name: "a", type: "slack", url: "not a url" }] })[0]).toMatch(
+      /^receivers\.0\.url: /,
+    );
+    expect(issuesForRule(accuracyBelow, { receivers: [{ name: "a", type: "pagerduty", url: "https://x.example.com" }] })[0]).toMatch(
+      /^receivers\.0\.type: /,
+    );
   });
 
   it.each(["59s", "30s", "0s"])("a window of %s, under 1m", (window) => {
@@ -220,15 +273,20 @@ describe("parseRuleFile: every problem names its path", () => {
   it("a bad 'for' and bad settings durations", () => {
     expect(issuesForRule({ ...accuracyBelow, for: "ten minutes" })).toEqual(["rules.0.for: a duration like 30s, 5m, 1h or 1d"]);
     expect(issuesForRule(accuracyBelow, { settings: { hold: "15" } })).toEqual(["settings.hold: a duration like 30s, 5m, 1h or 1d"]);
-    expect(issuesForRule(accuracyBelow, { settings: { repeat_interval: "4 h" } })).toEqual(["settings.repeat_interval: a duration like 30s, 5m, 1h or 1d"]);
+    expect(issuesForRule(accuracyBelow, { settings: { repeat_interval: "4 h" } })).toEqual([
+      "settings.repeat_interval: a duration like 30s, 5m, 1h or 1d",
+    ]);
   });
 
-  it.each(["accuracyy", "Accuracy", "drift.", "drift.has space", "quality.NullFraction", "latency", ""])("a bad metric name %j", (metric) => {
-    // A quality metric must not carry a threshold, so that case is written without one.
-    const issues = issuesForRule(metric.startsWith("quality") ? { id: "r", kind: "threshold", metric } : { ...accuracyBelow, metric });
-    expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatch(/^rules\.0\.metric: one of accuracy, .*drift, drift\.<feature>, quality or quality\.<check>$/);
-  });
+  it.each(["accuracyy", "Accuracy", "drift.", "drift.has space", "quality.NullFraction", "latency", ""])(
+    "a bad metric name %j",
+    (metric) => {
+      // A quality metric must not carry a threshold, so that case is written without one.
+      const issues = issuesForRule(metric.startsWith("quality") ? { id: "r", kind: "threshold", metric } : { ...accuracyBelow, metric });
+      expect(issues).toHaveLength(1);
+      expect(issues[0]).toMatch(/^rules\.0\.metric: one of accuracy, .*drift, drift\.<feature>, quality or quality\.<check>$/);
+    },
+  );
 
   it.each(["country", "=BR", "country=", "**", "coun try=BR"])("a bad slice pattern %j", (slice) => {
     expect(issuesForRule({ ...accuracyBelow, target: { slice } })).toEqual(["rules.0.target.slice: '*', 'key=*' or 'key=value'"]);
@@ -240,10 +298,14 @@ describe("parseRuleFile: every problem names its path", () => {
 
   it("unknown keys are rejected at every level, naming where", () => {
     expect(issuesForRule({ ...accuracyBelow, treshold: 0.9 })).toEqual(['rules.0: Unrecognized key: "treshold"']);
-    expect(issuesForRule({ ...accuracyBelow, target: { model: "m", segment: "x" } })).toEqual(['rules.0.target: Unrecognized key: "segment"']);
+    expect(issuesForRule({ ...accuracyBelow, target: { model: "m", segment: "x" } })).toEqual([
+      'rules.0.target: Unrecognized key: "segment"',
+    ]);
     expect(issuesForRule(accuracyBelow, { settings: { holdd: "1m" } })).toEqual(['settings: Unrecognized key: "holdd"']);
     expect(issuesForRule(accuracyBelow, { alerts: [] })).toEqual(['(file): Unrecognized key: "alerts"']);
-    expect(issuesForRule(accuracyBelow, { receivers: [{ name: "a", type: "slack", url: "https://h.example.com", token: "t" }] })).toEqual(['receivers.0: Unrecognized key: "token"']);
+    expect(issuesForRule(accuracyBelow, { receivers: [{ name: "a", type: "slack", url: "https://h.example.com", token: "t" }] })).toEqual([
+      'receivers.0: Unrecognized key: "token"',
+    ]);
   });
 
   it("out-of-range numbers", () => {
@@ -254,7 +316,12 @@ describe("parseRuleFile: every problem names its path", () => {
   });
 
   it("several problems are all reported, each with its own path", () => {
-    const text = JSON.stringify({ rules: [{ id: "a", kind: "slo", metric: "accuracy" }, { id: "b", kind: "relative_change", metric: "recall" }] });
+    const text = JSON.stringify({
+      rules: [
+        { id: "a", kind: "slo", metric: "accuracy" },
+        { id: "b", kind: "relative_change", metric: "recall" },
+      ],
+    });
     expect(issuesOf(() => parseRuleFile(text))).toEqual([
       "rules.0.objective: an SLO needs an 'objective', e.g. 0.95",
       "rules.1.change: a relative_change rule needs 'change', e.g. 0.1 for 10 %",

@@ -18,13 +18,35 @@ export function durationMs(text: string): number {
 const Duration = z.string().regex(DURATION, "a duration like 30s, 5m, 1h or 1d");
 
 /** Metrics computed from labels: judged only once a window's label coverage is high enough. */
-export const LABEL_METRICS = ["accuracy", "precision", "recall", "f1", "log_loss", "brier", "roc_auc", "ece", "mae", "rmse", "mape", "r2"] as const;
+export const LABEL_METRICS = [
+  "accuracy",
+  "precision",
+  "recall",
+  "f1",
+  "log_loss",
+  "brier",
+  "roc_auc",
+  "ece",
+  "mae",
+  "rmse",
+  "mape",
+  "r2",
+] as const;
 /** Metrics known without labels. */
 export const LABEL_FREE_METRICS = ["predictions", "label_coverage", "estimated_accuracy", "delay_p50_s", "delay_p90_s"] as const;
 export const PERFORMANCE_METRICS = [...LABEL_METRICS, ...LABEL_FREE_METRICS] as const;
 export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
 /** Higher is better for these; an SLO on them is "value ≥ objective". */
-export const HIGHER_IS_BETTER: ReadonlySet<string> = new Set(["accuracy", "precision", "recall", "f1", "roc_auc", "r2", "label_coverage", "estimated_accuracy"]);
+export const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
+  "accuracy",
+  "precision",
+  "recall",
+  "f1",
+  "roc_auc",
+  "r2",
+  "label_coverage",
+  "estimated_accuracy",
+]);
 /** Proportions of a count, so a Wilson interval is their confidence interval. */
 export const PROPORTION_METRICS: ReadonlySet<string> = new Set(["accuracy", "precision", "recall", "label_coverage", "estimated_accuracy"]);
 
@@ -37,7 +59,10 @@ const Target = z
     stage: z.string().min(1).optional(),
     /** Omitted: the whole population only. "*": every slice and the whole population. "country=*": every value of country. "country=BR": that slice. */
     // The value is any segment value (segments take any text, line breaks too), hence [\s\S] rather than `.`.
-    slice: z.string().regex(/^(\*|[A-Za-z0-9_.-]+=(\*|[\s\S]+))$/, "'*', 'key=*' or 'key=value'").optional(),
+    slice: z
+      .string()
+      .regex(/^(\*|[A-Za-z0-9_.-]+=(\*|[\s\S]+))$/, "'*', 'key=*' or 'key=value'")
+      .optional(),
   })
   .strict();
 
@@ -65,7 +90,10 @@ export const RuleSchema = z
     target: Target.default({ model: "*" }),
     min_samples: z.number().int().min(0).default(30),
     // The interval's z is tabulated for these levels only (domain/intervals.ts); any other would fail at evaluation.
-    confidence: z.number().refine((c) => c === 0.9 || c === 0.95 || c === 0.99, "0.9, 0.95 or 0.99").optional(),
+    confidence: z
+      .number()
+      .refine((c) => c === 0.9 || c === 0.95 || c === 0.99, "0.9, 0.95 or 0.99")
+      .optional(),
     min_coverage: z.number().min(0).max(1).default(0.8),
     receivers: z.array(z.string().min(1)).optional(),
   })
@@ -73,19 +101,24 @@ export const RuleSchema = z
   .superRefine((r, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
     const isSignal = r.metric.startsWith("drift") || r.metric.startsWith("quality");
-    if (r.kind === "threshold" && !isSignal && (r.op === undefined || r.threshold === undefined)) issue("threshold", "a threshold rule needs 'op' and 'threshold'");
+    if (r.kind === "threshold" && !isSignal && (r.op === undefined || r.threshold === undefined))
+      issue("threshold", "a threshold rule needs 'op' and 'threshold'");
     if (r.kind === "threshold" && (r.op === undefined) !== (r.threshold === undefined)) issue("op", "give 'op' and 'threshold' together");
     if (r.kind === "slo" && r.objective === undefined) issue("objective", "an SLO needs an 'objective', e.g. 0.95");
     if (r.kind === "relative_change" && r.change === undefined) issue("change", "a relative_change rule needs 'change', e.g. 0.1 for 10 %");
     if (r.kind !== "threshold" && isSignal) issue("kind", "drift and quality rules are of kind 'threshold'");
-    if (r.metric.startsWith("quality") && r.threshold !== undefined) issue("threshold", "quality rules fire on violated checks; the checks' bounds are declared with the model");
-    if (r.confidence !== undefined && !PROPORTION_METRICS.has(r.metric)) issue("confidence", `a confidence interval is available for ${[...PROPORTION_METRICS].join(", ")}`);
+    if (r.metric.startsWith("quality") && r.threshold !== undefined)
+      issue("threshold", "quality rules fire on violated checks; the checks' bounds are declared with the model");
+    if (r.confidence !== undefined && !PROPORTION_METRICS.has(r.metric))
+      issue("confidence", `a confidence interval is available for ${[...PROPORTION_METRICS].join(", ")}`);
   });
 
 export type Rule = z.output<typeof RuleSchema>;
 
 export const ReceiverSchema = z.discriminatedUnion("type", [
-  z.object({ name: z.string().min(1), type: z.literal("webhook"), url: z.url(), headers: z.record(z.string(), z.string()).optional() }).strict(),
+  z
+    .object({ name: z.string().min(1), type: z.literal("webhook"), url: z.url(), headers: z.record(z.string(), z.string()).optional() })
+    .strict(),
   z.object({ name: z.string().min(1), type: z.literal("slack"), url: z.url(), channel: z.string().optional() }).strict(),
   z.object({ name: z.string().min(1), type: z.literal("alertmanager"), url: z.url() }).strict(),
 ]);

@@ -91,17 +91,21 @@ describe("alerts end to end", () => {
   /** A timeout names what every rule saw last, which is what a failure needs. */
   async function explain(err: Error): Promise<never> {
     const status = await alertsRepository(p.stack.clickhouse).ruleStatus();
-    const lines = status.map((s) => `${s.rule_id} ${s.model_version} ${s.slice || "all"} ${s.state} @${new Date(s.window_start_ms).toISOString()}: ${s.reason}`);
+    const lines = status.map(
+      (s) => `${s.rule_id} ${s.model_version} ${s.slice || "all"} ${s.state} @${new Date(s.window_start_ms).toISOString()}: ${s.reason}`,
+    );
     throw new Error(`${err.message}\nrule status:\n${lines.join("\n")}\nalerts: ${JSON.stringify(await alertsOf())}`);
   }
 
   async function sendUntil(untilMs: number): Promise<void> {
     for (let at = demo.cursorMs + 10 * MINUTE; at <= untilMs; at += 10 * MINUTE) {
       const { predictions, labels } = demo.advance(at);
-      const preds = predictions.filter((e) => e.timestamp < END).map((e) => {
-        const event = { ...PredictionHttp.parse(e), received_at: null };
-        return { key: event.prediction_id, value: encode("prediction", event) };
-      });
+      const preds = predictions
+        .filter((e) => e.timestamp < END)
+        .map((e) => {
+          const event = { ...PredictionHttp.parse(e), received_at: null };
+          return { key: event.prediction_id, value: encode("prediction", event) };
+        });
       const labs = labels.map((l) => {
         const event = { ...LabelHttp.parse(l), received_at: null };
         return { key: event.prediction_id, value: encode("label", event) };
@@ -116,7 +120,12 @@ describe("alerts end to end", () => {
     hook = await startReceiver();
     amHook = await startReceiver();
     am = await startAlertmanager(`${amHook.url}/am`);
-    p = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600", HINDSIGHT_METRICS_INTERVAL_MS: "200", HINDSIGHT_EVAL_INTERVAL_MS: "300", HINDSIGHT_DELIVERY_INTERVAL_MS: "200" });
+    p = await startPipeline({
+      HINDSIGHT_WINDOWS: "300,3600",
+      HINDSIGHT_METRICS_INTERVAL_MS: "200",
+      HINDSIGHT_EVAL_INTERVAL_MS: "300",
+      HINDSIGHT_DELIVERY_INTERVAL_MS: "200",
+    });
     producer = await createProducer(p.stack.kafka);
     const applied = await postJson(`${p.gateway.url}/v1/rules`, rulesYaml(hook.url, am.url), TEST_TOKEN, "application/yaml");
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
@@ -126,15 +135,33 @@ describe("alerts end to end", () => {
     await startAlerting();
     await sendUntil(DROP.from + 30 * MINUTE);
     // Wait until the accuracy alert fires, then restart the evaluator in the middle of the incident.
-    await waitUntil("the accuracy alert", async () => (await alertsOf()).filter((a) => a.rule_id === "segment-accuracy").length, (n) => n > 0, 120_000).catch(explain);
-    await waitUntil("its first notification", async () => hook.accepted.filter((r) => r.body?.alert?.rule?.id === "segment-accuracy").length, (n) => n > 0, 60_000);
+    await waitUntil(
+      "the accuracy alert",
+      async () => (await alertsOf()).filter((a) => a.rule_id === "segment-accuracy").length,
+      (n) => n > 0,
+      120_000,
+    ).catch(explain);
+    await waitUntil(
+      "its first notification",
+      async () => hook.accepted.filter((r) => r.body?.alert?.rule?.id === "segment-accuracy").length,
+      (n) => n > 0,
+      60_000,
+    );
     await alerting.stop();
     await startAlerting();
     await sendUntil(END + 40 * MINUTE);
-    await waitUntil("both alerts resolved", async () => (await alertsOf()).filter((a) => a.resolved_ms !== null).length, (n) => n >= 2, 120_000).catch(explain);
+    await waitUntil(
+      "both alerts resolved",
+      async () => (await alertsOf()).filter((a) => a.resolved_ms !== null).length,
+      (n) => n >= 2,
+      120_000,
+    ).catch(explain);
     await waitUntil(
       "both resolutions delivered to every receiver",
-      async () => [hook.accepted.filter((r) => r.path === "/hook" && r.body.kind === "resolved").length, hook.accepted.filter((r) => r.path === "/slack" && /RESOLVED/.test(r.body.text)).length],
+      async () => [
+        hook.accepted.filter((r) => r.path === "/hook" && r.body.kind === "resolved").length,
+        hook.accepted.filter((r) => r.path === "/slack" && /RESOLVED/.test(r.body.text)).length,
+      ],
       ([h, s]) => h! >= 2 && s! >= 2,
       60_000,
     );
@@ -151,7 +178,10 @@ describe("alerts end to end", () => {
 
   it("makes exactly one alert per incident, each naming its rule version and window", async () => {
     const all = await alertsOf();
-    expect(all.map((a) => `${a.rule_id} ${a.model_version} ${a.slice}`).sort()).toEqual(["amount-drift v3 ", "segment-accuracy v3 country=BR"]);
+    expect(all.map((a) => `${a.rule_id} ${a.model_version} ${a.slice}`).sort()).toEqual([
+      "amount-drift v3 ",
+      "segment-accuracy v3 country=BR",
+    ]);
     const drift = all.find((a) => a.rule_id === "amount-drift")!;
     const drop = all.find((a) => a.rule_id === "segment-accuracy")!;
     expect(drift.rule_version).toBe(1);
@@ -174,7 +204,9 @@ describe("alerts end to end", () => {
       byNotification.set(id, (byNotification.get(id) ?? 0) + 1);
     }
     expect([...byNotification.values()].every((n) => n === 1)).toBe(true);
-    const events = hook.accepted.filter((x) => x.path === "/hook" && x.body.kind !== "digest").map((x) => `${x.body.alert.rule.id} ${x.body.kind}`);
+    const events = hook.accepted
+      .filter((x) => x.path === "/hook" && x.body.kind !== "digest")
+      .map((x) => `${x.body.alert.rule.id} ${x.body.kind}`);
     expect(events.sort()).toEqual(["amount-drift firing", "amount-drift resolved", "segment-accuracy firing", "segment-accuracy resolved"]);
     const slack = hook.accepted.filter((x) => x.path === "/slack" && !/digest/.test(x.body.text));
     expect(slack).toHaveLength(4);
@@ -188,7 +220,8 @@ describe("alerts end to end", () => {
     const seen = await waitUntil(
       "Alertmanager's webhook to report both resolutions",
       async () => amHook.accepted.flatMap((r) => r.body.alerts as Array<{ status: string; labels: Record<string, string> }>),
-      (alerts) => ["amount-drift", "segment-accuracy"].every((name) => alerts.some((a) => a.labels.alertname === name && a.status === "resolved")),
+      (alerts) =>
+        ["amount-drift", "segment-accuracy"].every((name) => alerts.some((a) => a.labels.alertname === name && a.status === "resolved")),
       60_000,
     );
     const firing = seen.filter((a) => a.status === "firing");
@@ -202,14 +235,22 @@ describe("alerts end to end", () => {
     const all = await alertsOf();
     for (const a of all) {
       const sent = await alertsRepository(p.stack.clickhouse).notifications(a.alert_id);
-      expect(sent.filter((n) => n.receiver === "kafka").map((n) => n.kind).sort()).toEqual(["firing", "resolved"]);
+      expect(
+        sent
+          .filter((n) => n.receiver === "kafka")
+          .map((n) => n.kind)
+          .sort(),
+      ).toEqual(["firing", "resolved"]);
       expect(sent.every((n) => n.delivered_wall_ms > 0)).toBe(true);
     }
   });
 
   it("takes feedback through the API and shows it on the alert", async () => {
     const [alert] = (await alertsOf()).filter((a) => a.rule_id === "segment-accuracy");
-    const posted = await postJson(`${p.gateway.url}/v1/alerts/${alert!.alert_id}/feedback`, { action: "acted", comment: "rolled back v3 for BR" });
+    const posted = await postJson(`${p.gateway.url}/v1/alerts/${alert!.alert_id}/feedback`, {
+      action: "acted",
+      comment: "rolled back v3 for BR",
+    });
     expect(posted.status).toBe(201);
     const res = await fetch(`${p.gateway.url}/v1/alerts/${alert!.alert_id}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     const body = (await res.json()) as { feedback: { action: string }; feedback_history: Array<{ comment: string }>; status: string };
@@ -230,12 +271,16 @@ describe("alerts end to end", () => {
     expect(report.created).toBe(0);
     expect(report.notificationsOwed).toBe(0);
     const after = await alertsOf();
-    expect(after.map((a) => [a.alert_id, a.started_ms, a.resolved_ms])).toEqual(before.map((a) => [a.alert_id, a.started_ms, a.resolved_ms]));
+    expect(after.map((a) => [a.alert_id, a.started_ms, a.resolved_ms])).toEqual(
+      before.map((a) => [a.alert_id, a.started_ms, a.resolved_ms]),
+    );
   });
 
   it("says why a series is quiet, and names a rule whose window is not configured", async () => {
     const res = await fetch(`${p.gateway.url}/v1/rules`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
-    const { rules } = (await res.json()) as { rules: Array<{ id: string; version: number; series: Array<{ slice: string; state: string; reason: string }> }> };
+    const { rules } = (await res.json()) as {
+      rules: Array<{ id: string; version: number; series: Array<{ slice: string; state: string; reason: string }> }>;
+    };
     const accuracy = rules.find((r) => r.id === "segment-accuracy")!;
     expect(accuracy.series.map((s) => s.slice)).toContain("country=BR");
     expect(accuracy.series.every((s) => ["ok", "waiting", "pending", "firing"].includes(s.state) && s.reason.length > 0)).toBe(true);
@@ -255,7 +300,10 @@ describe("alerts end to end", () => {
     expect(applied.body).toMatchObject({ changed: ["segment-accuracy"], unchanged: ["amount-drift"], deleted: ["ten-minutes"] });
     const res = await fetch(`${p.gateway.url}/v1/rules/segment-accuracy`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     const { versions } = (await res.json()) as { versions: Array<{ version: number; rule: { threshold: number } }> };
-    expect(versions.map((v) => [v.version, v.rule.threshold])).toEqual([[1, 0.7], [2, 0.65]]);
+    expect(versions.map((v) => [v.version, v.rule.threshold])).toEqual([
+      [1, 0.7],
+      [2, 0.65],
+    ]);
     expect(() => parseRuleFile("rules: [{id: x, kind: threshold, metric: accuracy}]")).toThrow(/threshold/);
     const bad = await postJson(`${p.gateway.url}/v1/rules`, { rules: [{ id: "x", kind: "slo", metric: "accuracy" }] });
     expect(bad.status).toBe(400);

@@ -16,12 +16,16 @@ import { readTopic } from "./helpers/kafka.js";
 /** A valid prediction with 40 numeric features under realistic names. */
 function wide(i: number): Record<string, unknown> {
   const features: Record<string, number | string> = {};
-  for (let f = 0; f < 40; f++) features[`feature_${String(f).padStart(2, "0")}_${f % 2 ? "ratio" : "amount"}`] = f % 5 === 0 ? `category_${(i + f) % 13}` : Math.round((i * 31 + f * 7) % 10_000) / 7;
+  for (let f = 0; f < 40; f++)
+    features[`feature_${String(f).padStart(2, "0")}_${f % 2 ? "ratio" : "amount"}`] =
+      f % 5 === 0 ? `category_${(i + f) % 13}` : Math.round((i * 31 + f * 7) % 10_000) / 7;
   return { ...prediction(i), features };
 }
 
 async function messagesIn(stack: TestStack, topic: string): Promise<number> {
-  return withAdmin(stack.kafka, async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0));
+  return withAdmin(stack.kafka, async (admin) =>
+    (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0),
+  );
 }
 
 describe("gateway batches that fit the broker", () => {
@@ -51,12 +55,17 @@ describe("gateway batches that fit the broker", () => {
   it("answers 413 naming the limit for an event too large for any produce call, and sends nothing of its batch", async () => {
     const before = await messagesIn(stack, stack.config.topics.predictions);
     // Within every per-field limit (300 features of 4,000 characters), 1.2 MB once encoded.
-    const huge = { ...prediction(90_001), features: Object.fromEntries(Array.from({ length: 300 }, (_, f) => [`note_${f}`, "x".repeat(4000)])) };
+    const huge = {
+      ...prediction(90_001),
+      features: Object.fromEntries(Array.from({ length: 300 }, (_, f) => [`note_${f}`, "x".repeat(4000)])),
+    };
     const answer = await postJson(`${gateway.url}/v1/predictions`, [prediction(90_000), huge, prediction(90_002)]);
     expect(answer.status).toBe(413);
     expect(answer.body.error.code).toBe("event_too_large");
     expect(answer.body.error.message).toContain(`limit of ${stack.config.kafka.maxBatchBytes} bytes`);
-    expect(answer.body.rejected).toEqual([{ index: 1, path: "", message: expect.stringMatching(/^this event takes \d+ bytes encoded, over the limit of 900000 bytes/) }]);
+    expect(answer.body.rejected).toEqual([
+      { index: 1, path: "", message: expect.stringMatching(/^this event takes \d+ bytes encoded, over the limit of 900000 bytes/) },
+    ]);
     expect(await messagesIn(stack, stack.config.topics.predictions)).toBe(before);
   });
 });

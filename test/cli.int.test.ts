@@ -26,7 +26,11 @@ describe("hindsight CLI", () => {
   let env: Record<string, string>;
   let home: string;
   const hindsight = (...args: string[]) =>
-    spawnSync(process.execPath, [join(ROOT, "bin/hindsight.mjs"), ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 120_000 });
+    spawnSync(process.execPath, [join(ROOT, "bin/hindsight.mjs"), ...args], {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
 
   beforeAll(async () => {
     stack = await createTestStack();
@@ -56,12 +60,22 @@ describe("hindsight CLI", () => {
     const postedAt = Date.now();
     expect((await postJson(`${base}/v1/predictions`, predictions)).body).toEqual({ accepted: 1000, rejected: [] });
     expect((await postJson(`${base}/v1/labels`, labels)).body).toEqual({ accepted: 1000, rejected: [] });
-    await waitUntil("both in ClickHouse", async () => [await count(stack, "prediction_events"), await count(stack, "label_events")], ([p, l]) => p === 1000 && l === 1000, 10_000);
+    await waitUntil(
+      "both in ClickHouse",
+      async () => [await count(stack, "prediction_events"), await count(stack, "label_events")],
+      ([p, l]) => p === 1000 && l === 1000,
+      10_000,
+    );
     expect(Date.now() - postedAt).toBeLessThan(10_000);
 
     await postJson(`${base}/v1/predictions`, predictions);
     await postJson(`${base}/v1/labels`, labels);
-    await waitUntil("the re-posted rows", async () => (await count(stack, "predictions")) + (await count(stack, "labels")), (n) => n >= 4000 || n === 2000, 10_000);
+    await waitUntil(
+      "the re-posted rows",
+      async () => (await count(stack, "predictions")) + (await count(stack, "labels")),
+      (n) => n >= 4000 || n === 2000,
+      10_000,
+    );
     expect(await count(stack, "prediction_events")).toBe(1000);
     expect(await count(stack, "label_events")).toBe(1000);
 
@@ -77,7 +91,12 @@ describe("hindsight CLI", () => {
     const stopped = hindsight("down");
     expect(stopped.status).toBe(0);
     expect(stopped.stderr).toContain("stopped gateway, processor, evaluator");
-    expect(await fetch(`${base}/healthz`).then(() => "up", () => "down")).toBe("down");
+    expect(
+      await fetch(`${base}/healthz`).then(
+        () => "up",
+        () => "down",
+      ),
+    ).toBe("down");
   });
 
   it("explains a bad configuration instead of starting", () => {

@@ -10,7 +10,16 @@ import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { consumerLag } from "../services/common/kafka/client.js";
 import { loadConfig } from "../services/common/config/env.js";
 import type { Processor } from "../services/processor/processor.js";
-import { count, createTestStack, postJson, prediction, startGateway, startProcessor, waitUntil, type TestStack } from "./helpers/harness.js";
+import {
+  count,
+  createTestStack,
+  postJson,
+  prediction,
+  startGateway,
+  startProcessor,
+  waitUntil,
+  type TestStack,
+} from "./helpers/harness.js";
 import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
 import { hostPort } from "../infra/local/stack.js";
 
@@ -47,8 +56,18 @@ describe("ClickHouse outages and rejections", () => {
       expect(processor.healthcheck()).toBe(true);
 
       await proxy.restore();
-      await waitUntil("the rows after the outage", () => count(stack, "prediction_events"), (n) => n === 500, 30_000);
-      await waitUntil("the offsets to be committed", async () => (await consumerLag(stack.kafka, config.processor.groupId, [config.topics.predictions]))[config.topics.predictions], (n) => n === 0, 15_000);
+      await waitUntil(
+        "the rows after the outage",
+        () => count(stack, "prediction_events"),
+        (n) => n === 500,
+        30_000,
+      );
+      await waitUntil(
+        "the offsets to be committed",
+        async () => (await consumerLag(stack.kafka, config.processor.groupId, [config.topics.predictions]))[config.topics.predictions],
+        (n) => n === 0,
+        15_000,
+      );
     } finally {
       await proxy.restore().catch(() => undefined);
       await processor?.stop();

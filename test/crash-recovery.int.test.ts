@@ -19,7 +19,11 @@ const PREDICTIONS = 70_000;
 const LABELS = 30_000;
 
 function startProcessor(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "services/processor/main.ts"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  return spawn(process.execPath, ["--import", "tsx", "services/processor/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 }
 
 describe("crash recovery", () => {
@@ -50,13 +54,19 @@ describe("crash recovery", () => {
     const producing = (async () => {
       for (let i = 0; i < PREDICTIONS; i += 2_000) {
         await producer.send(stack.config.topics.predictions, predictionMessages.slice(i, i + 2_000));
-        if (i % 6_000 === 0) await producer.send(stack.config.topics.labels, labelMessages.slice((i / 6_000) * 2_000, (i / 6_000 + 1) * 2_000));
+        if (i % 6_000 === 0)
+          await producer.send(stack.config.topics.labels, labelMessages.slice((i / 6_000) * 2_000, (i / 6_000 + 1) * 2_000));
         await new Promise((r) => setTimeout(r, 20));
       }
       await producer.send(stack.config.topics.labels, labelMessages.slice(Math.ceil(PREDICTIONS / 6_000) * 2_000));
     })();
 
-    const seenAtKill = await waitUntil("the processor to be part-way through", () => count(stack, "predictions"), (n) => n >= 15_000, 60_000);
+    const seenAtKill = await waitUntil(
+      "the processor to be part-way through",
+      () => count(stack, "predictions"),
+      (n) => n >= 15_000,
+      60_000,
+    );
     child.kill("SIGKILL");
     await once(child, "exit");
     expect(seenAtKill).toBeLessThan(PREDICTIONS);
@@ -73,7 +83,9 @@ describe("crash recovery", () => {
     // Exact, not merely "at least": nothing is counted twice.
     expect(await count(stack, "prediction_events")).toBe(PREDICTIONS);
     expect(await count(stack, "label_events")).toBe(LABELS);
-    const distinct = await stack.clickhouse.rows<{ n: string }>(sql`SELECT uniqExact(prediction_id) AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)}`);
+    const distinct = await stack.clickhouse.rows<{ n: string }>(
+      sql`SELECT uniqExact(prediction_id) AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)}`,
+    );
     expect(Number(distinct[0]!.n)).toBe(PREDICTIONS);
 
     // Rows are visible before their windows are recomputed; both groups done means all is done.
@@ -94,7 +106,13 @@ describe("crash recovery", () => {
       }
       expected.set(key, e);
     }
-    const rows = await stack.clickhouse.rows<{ model_version: string; ws: string; predictions: string; labeled: string; accuracy: number | null }>(sql`
+    const rows = await stack.clickhouse.rows<{
+      model_version: string;
+      ws: string;
+      predictions: string;
+      labeled: string;
+      accuracy: number | null;
+    }>(sql`
       SELECT model_version, toUInt32(window_start) AS ws, predictions, labeled, accuracy
       FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)} WHERE window_seconds = 3600 AND slice_key = ''`);
     expect(rows.length).toBe(expected.size);

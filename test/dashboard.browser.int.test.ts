@@ -144,7 +144,10 @@ describe("dashboard in a browser", () => {
     // Hourly windows hold ~13,000 values each: the shifted hour, and only it, is drifted.
     await page.goto(`${p.gateway.url}/#/models/fraud/drift?window=3600&version=v3`);
     await page.locator(".heatmap .hm-cell").first().waitFor();
-    const drifted = (feature: string) => page.$$eval(`.hm-cell[data-feature="${feature}"][data-drifted="true"]`, (els) => els.map((e) => Number(e.getAttribute("data-window"))));
+    const drifted = (feature: string) =>
+      page.$$eval(`.hm-cell[data-feature="${feature}"][data-drifted="true"]`, (els) =>
+        els.map((e) => Number(e.getAttribute("data-window"))),
+      );
     const api = await getJson(`${p.gateway.url}/v1/models/fraud/drift?window=1h&feature=amount&model_version=v3&only=drifted`);
     expect(api.scores.map((s: { window_start_ms: number }) => s.window_start_ms)).toEqual([SHIFT_FROM]);
     expect(await drifted("amount")).toEqual([SHIFT_FROM]);
@@ -191,15 +194,28 @@ describe("dashboard in a browser", () => {
   it("alerts inbox: lists the demo stream's alerts with the grouped one beneath, shows a suppressed one's score and reason, and stores 'acted' feedback", async () => {
     const applied = await postJson(`${p.gateway.url}/v1/rules`, RULES, TEST_TOKEN, "application/yaml");
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
-    const alerting = createAlerting(p.stack.config, { clickhouse: p.stack.clickhouse, producer, logger: createLogger("evaluator-test", "warn") });
+    const alerting = createAlerting(p.stack.config, {
+      clickhouse: p.stack.clickhouse,
+      producer,
+      logger: createLogger("evaluator-test", "warn"),
+    });
     expect((await alerting.evaluator.evaluateOnce(true)).created).toBe(2);
     // BR's accuracy is still below 0.7 when the stream ends; the amount drift, over by then, is grouped under it.
     const { alerts } = await getJson(`${p.gateway.url}/v1/alerts?status=all`);
     const accuracy = alerts.find((a: { rule: { id: string } }) => a.rule.id === "segment-accuracy");
     const drift = alerts.find((a: { rule: { id: string } }) => a.rule.id === "amount-drift");
     expect(alerts).toHaveLength(2);
-    expect([accuracy.status, accuracy.slice, accuracy.started_at]).toEqual(["firing", "country=BR", new Date(START + 90 * MINUTE).toISOString()]);
-    expect([drift.status, drift.parent_id, drift.started_at, drift.resolved_at]).toEqual(["held", accuracy.id, new Date(SHIFT_FROM).toISOString(), new Date(SHIFT_TO).toISOString()]);
+    expect([accuracy.status, accuracy.slice, accuracy.started_at]).toEqual([
+      "firing",
+      "country=BR",
+      new Date(START + 90 * MINUTE).toISOString(),
+    ]);
+    expect([drift.status, drift.parent_id, drift.started_at, drift.resolved_at]).toEqual([
+      "held",
+      accuracy.id,
+      new Date(SHIFT_FROM).toISOString(),
+      new Date(SHIFT_TO).toISOString(),
+    ]);
     // The suppressor needs weeks of feedback to train, so its verdict on a third alert is written as the evaluator stores one.
     const repo = alertsRepository(p.stack.clickhouse);
     const br = (await repo.alert(accuracy.id))!;
@@ -250,7 +266,9 @@ describe("dashboard in a browser", () => {
 
     await page.goto(`${p.gateway.url}/#/alerts/digest`);
     await page.locator("#digest-suppressed li.alert").waitFor();
-    const counts = await page.$$eval("[data-count]", (els) => Object.fromEntries(els.map((e) => [e.getAttribute("data-count"), Number(e.querySelector("b")!.textContent)])));
+    const counts = await page.$$eval("[data-count]", (els) =>
+      Object.fromEntries(els.map((e) => [e.getAttribute("data-count"), Number(e.querySelector("b")!.textContent)])),
+    );
     expect(counts).toEqual({ firing: 1, resolved: 0, suppressed: 1, held: 1 });
     expect(await page.locator("#digest-open li.alert").getAttribute("data-alert")).toBe(accuracy.id);
     expect(await page.locator("#digest-suppressed li.alert").getAttribute("data-alert")).toBe(SUPPRESSED_ID);

@@ -22,7 +22,18 @@ const HOUR = 3_600_000;
 const log = createLogger("delivery-test", "fatal");
 
 function owed(alertId: string, receiver: string, createdMs: number, deliveredMs = 0, kind = "firing"): NotificationRow {
-  return { notification_id: notificationId(alertId, kind, receiver), alert_id: alertId, kind, receiver, created_wall_ms: createdMs, attempts: 0, next_attempt_wall_ms: createdMs, delivered_wall_ms: deliveredMs, last_error: "", updated_wall_ms: createdMs };
+  return {
+    notification_id: notificationId(alertId, kind, receiver),
+    alert_id: alertId,
+    kind,
+    receiver,
+    created_wall_ms: createdMs,
+    attempts: 0,
+    next_attempt_wall_ms: createdMs,
+    delivered_wall_ms: deliveredMs,
+    last_error: "",
+    updated_wall_ms: createdMs,
+  };
 }
 
 describe("receivers isolated", () => {
@@ -55,8 +66,17 @@ describe("receivers isolated", () => {
       { name: "chat", type: "slack", url: `${healthy.url}/slack` },
     ];
     // A backlog built up while the webhook was down: the other receivers took theirs long ago.
-    const old = Array.from({ length: 300 }, (_, i) => alertRowFixture({ alert_id: `old-${i}`, fingerprint: `fp-old-${i}`, first_seen_wall_ms: now - 2 * HOUR + i, updated_wall_ms: now - 2 * HOUR + i }));
-    const fresh = Array.from({ length: 3 }, (_, i) => alertRowFixture({ alert_id: `new-${i}`, fingerprint: `fp-new-${i}`, first_seen_wall_ms: now - 1000, updated_wall_ms: now - 1000 }));
+    const old = Array.from({ length: 300 }, (_, i) =>
+      alertRowFixture({
+        alert_id: `old-${i}`,
+        fingerprint: `fp-old-${i}`,
+        first_seen_wall_ms: now - 2 * HOUR + i,
+        updated_wall_ms: now - 2 * HOUR + i,
+      }),
+    );
+    const fresh = Array.from({ length: 3 }, (_, i) =>
+      alertRowFixture({ alert_id: `new-${i}`, fingerprint: `fp-new-${i}`, first_seen_wall_ms: now - 1000, updated_wall_ms: now - 1000 }),
+    );
     await repo.writeAlerts([...old, ...fresh]);
     const rows: NotificationRow[] = [];
     for (const [i, a] of old.entries()) {
@@ -66,19 +86,36 @@ describe("receivers isolated", () => {
     for (const a of fresh) for (const r of ["broken", "oncall", "chat", KAFKA_RECEIVER]) rows.push(owed(a.alert_id, r, now - 1000));
     await repo.writeNotifications(rows);
 
-    const delivery = createDelivery({ alerts: repo, producer, topic: stack.config.alerts.topic, clock: Date.now, log, publicUrl: undefined });
+    const delivery = createDelivery({
+      alerts: repo,
+      producer,
+      topic: stack.config.alerts.topic,
+      clock: Date.now,
+      log,
+      publicUrl: undefined,
+    });
     const pass = await delivery.deliverDue(receivers, 24 * HOUR);
     expect(pass.failed).toBeGreaterThanOrEqual(1);
     expect(broken.refused).toBeGreaterThanOrEqual(1);
 
     // One pass was enough for each healthy receiver to take everything it was owed.
-    expect(healthy.accepted.filter((r) => r.path === "/hook").map((r) => r.body.alert.id).sort()).toEqual(["new-0", "new-1", "new-2"]);
+    expect(
+      healthy.accepted
+        .filter((r) => r.path === "/hook")
+        .map((r) => r.body.alert.id)
+        .sort(),
+    ).toEqual(["new-0", "new-1", "new-2"]);
     expect(healthy.accepted.filter((r) => r.path === "/slack")).toHaveLength(3);
     const onTopic = await readTopic(stack.kafka, stack.config.alerts.topic, 3);
     expect(onTopic.map((m) => JSON.parse(m.value.toString()).alert.id).sort()).toEqual(["new-0", "new-1", "new-2"]);
     for (const a of fresh) {
       const sent = await repo.notifications(a.alert_id);
-      expect(sent.filter((n) => n.delivered_wall_ms > 0).map((n) => n.receiver).sort()).toEqual(["chat", "kafka", "oncall"]);
+      expect(
+        sent
+          .filter((n) => n.delivered_wall_ms > 0)
+          .map((n) => n.receiver)
+          .sort(),
+      ).toEqual(["chat", "kafka", "oncall"]);
     }
     // The failing webhook keeps its order and its backlog; nothing of it was dropped.
     const stillDue = await repo.dueNotifications(Date.now() + 24 * HOUR, 1000);
@@ -89,7 +126,13 @@ describe("receivers isolated", () => {
   it("owes a stored resolution that was never owed, after a restart more than an hour later", async () => {
     const now = Date.now();
     // Stored resolved two hours ago; the evaluator died before writing what that resolution is owed.
-    const resolved = alertRowFixture({ alert_id: "resolved-while-down", fingerprint: "fp-down", resolved_ms: now - 3 * HOUR, first_seen_wall_ms: now - 5 * HOUR, updated_wall_ms: now - 2 * HOUR });
+    const resolved = alertRowFixture({
+      alert_id: "resolved-while-down",
+      fingerprint: "fp-down",
+      resolved_ms: now - 3 * HOUR,
+      first_seen_wall_ms: now - 5 * HOUR,
+      updated_wall_ms: now - 2 * HOUR,
+    });
     await repo.writeAlerts([resolved]);
     await repo.writeNotifications([owed(resolved.alert_id, KAFKA_RECEIVER, now - 5 * HOUR, now - 5 * HOUR + 10)]);
 

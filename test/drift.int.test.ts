@@ -50,7 +50,8 @@ function expectSameRows(after: Array<Record<string, unknown>>, before: Array<Rec
   after.forEach((row, i) => {
     for (const [k, v] of Object.entries(row)) {
       const was = before[i]![k];
-      if (typeof v === "number" && typeof was === "number") expect(Math.abs(v - was), `${k} of row ${i}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(was)));
+      if (typeof v === "number" && typeof was === "number")
+        expect(Math.abs(v - was), `${k} of row ${i}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(was)));
       else expect(v, `${k} of row ${i}`).toEqual(was);
     }
   });
@@ -93,7 +94,9 @@ describe("drift and data quality", () => {
   async function scores(window: number): Promise<ScoreRow[]> {
     return q<ScoreRow>(sql`
       SELECT model_version, toUInt32(window_start) * 1000 AS ws, feature, drifted, decision, method, n
-      FROM ${t("drift_scores")} WHERE model_id = 'fraud' AND window_seconds = ${window} ORDER BY ws`).then((rows) => rows.map((r) => ({ ...r, ws: Number(r.ws) })));
+      FROM ${t("drift_scores")} WHERE model_id = 'fraud' AND window_seconds = ${window} ORDER BY ws`).then((rows) =>
+      rows.map((r) => ({ ...r, ws: Number(r.ws) })),
+    );
   }
 
   it("scores every window of both versions against automatic references", async () => {
@@ -105,7 +108,9 @@ describe("drift and data quality", () => {
     // v3 windows hold ~2,000 values (an effect size decides), v4 ~240 (a test of significance).
     expect(rows.find((r) => r.model_version === "v3" && r.feature === "amount")!.method).toBe("wasserstein");
     expect(rows.find((r) => r.model_version === "v4" && r.feature === "amount")!.method).toBe("ks");
-    const refs = await q<{ model_version: string; source: string; rows: string }>(sql`SELECT model_version, source, rows FROM ${t("drift_references")} FINAL`);
+    const refs = await q<{ model_version: string; source: string; rows: string }>(
+      sql`SELECT model_version, source, rows FROM ${t("drift_references")} FINAL`,
+    );
     expect(refs.map((r) => r.source)).toEqual(["auto", "auto"]);
     expect(refs.every((r) => Number(r.rows) >= 2000)).toBe(true);
   });
@@ -138,14 +143,22 @@ describe("drift and data quality", () => {
   it("shows the vanished category as a cardinality violation, only while it is gone", async () => {
     const checks = await q<{ model_version: string; ws: number; violated: number; detail: string }>(sql`
       SELECT model_version, toUInt32(window_start) * 1000 AS ws, violated, detail FROM ${t("data_quality")}
-      WHERE model_id = 'fraud' AND window_seconds = 300 AND feature = 'merchant_category' AND check = 'cardinality' ORDER BY ws`).then((rows) => rows.map((r) => ({ ...r, ws: Number(r.ws) })));
+      WHERE model_id = 'fraud' AND window_seconds = 300 AND feature = 'merchant_category' AND check = 'cardinality' ORDER BY ws`).then(
+      (rows) => rows.map((r) => ({ ...r, ws: Number(r.ws) })),
+    );
     for (const version of ["v3", "v4"]) {
       const own = checks.filter((c) => c.model_version === version);
       const inside = own.filter((c) => c.ws >= VANISH_FROM && c.ws < VANISH_TO);
       const outside = own.filter((c) => c.ws < VANISH_FROM || c.ws >= VANISH_TO);
       expect(inside.length).toBe(12);
-      expect(inside.every((c) => Number(c.violated) === 1 && c.detail.includes("gaming")), version).toBe(true);
-      expect(outside.some((c) => Number(c.violated) === 1), version).toBe(false);
+      expect(
+        inside.every((c) => Number(c.violated) === 1 && c.detail.includes("gaming")),
+        version,
+      ).toBe(true);
+      expect(
+        outside.some((c) => Number(c.violated) === 1),
+        version,
+      ).toBe(false);
     }
   });
 
@@ -164,7 +177,10 @@ describe("drift and data quality", () => {
       q<Record<string, unknown>>(sql`
         SELECT model_version, window_start, window_seconds, feature, method, score, p_value, drifted, psi, ks, jensen_shannon, wasserstein, chi2
         FROM ${t("drift_scores")} ORDER BY model_version, window_seconds, window_start, feature`);
-    const quality = () => q<Record<string, unknown>>(sql`SELECT * FROM ${t("data_quality")} ORDER BY model_version, window_seconds, window_start, feature, check`);
+    const quality = () =>
+      q<Record<string, unknown>>(
+        sql`SELECT * FROM ${t("data_quality")} ORDER BY model_version, window_seconds, window_start, feature, check`,
+      );
     const [before, beforeQuality] = [await snapshot(), await quality()];
     const replayConfig = loadConfig({ ...p.stack.env, HINDSIGHT_CONSUMER_GROUP: `${p.stack.env.HINDSIGHT_CONSUMER_GROUP}-replay` });
     const replay = await startProcessor(replayConfig, p.stack.clickhouse);
@@ -180,19 +196,33 @@ describe("drift and data quality", () => {
   it("watches a model whose predictions carry no features at all through its output", async () => {
     const producer = await createProducer(p.stack.kafka);
     const messages = Array.from({ length: 2_500 }, (_, i) => {
-      const event = { ...PredictionHttp.parse({ prediction_id: `bare-${i}`, model_id: "bare", model_version: "v1", timestamp: START + i * 1000, prediction: { score: (i % 100) / 100 } }), received_at: null };
+      const event = {
+        ...PredictionHttp.parse({
+          prediction_id: `bare-${i}`,
+          model_id: "bare",
+          model_version: "v1",
+          timestamp: START + i * 1000,
+          prediction: { score: (i % 100) / 100 },
+        }),
+        received_at: null,
+      };
       return { key: event.prediction_id, value: encode("prediction", event) };
     });
     await producer.send(p.stack.config.topics.predictions, messages);
     await producer.disconnect();
     await waitForProcessor(p.stack, p.stack.config, 120_000);
-    const rows = await q<{ feature: string; n: string }>(sql`SELECT feature, sum(n) AS n FROM ${t("drift_scores")} WHERE model_id = 'bare' AND window_seconds = 300 GROUP BY feature`);
+    const rows = await q<{ feature: string; n: string }>(
+      sql`SELECT feature, sum(n) AS n FROM ${t("drift_scores")} WHERE model_id = 'bare' AND window_seconds = 300 GROUP BY feature`,
+    );
     expect(rows.map((r) => [r.feature, Number(r.n)])).toEqual([["prediction.score", 2_500]]);
   });
 
   it("takes an uploaded reference, and answers drift and quality over HTTP", async () => {
     const url = p.gateway.url;
-    const sample = Array.from({ length: 500 }, (_, i) => ({ features: { amount: 20 + (i % 50), country: ["US", "DE"][i % 2] }, prediction: { score: (i % 100) / 100 } }));
+    const sample = Array.from({ length: 500 }, (_, i) => ({
+      features: { amount: 20 + (i % 50), country: ["US", "DE"][i % 2] },
+      prediction: { score: (i % 100) / 100 },
+    }));
     const up = await postJson(`${url}/v1/models/fraud/reference?model_version=v3`, sample);
     expect(up.status).toBe(201);
     expect(up.body.rows).toBe(500);
@@ -203,7 +233,9 @@ describe("drift and data quality", () => {
     // The bins ClickHouse counted equal the same values binned here, one by one.
     const profiles = await driftRepository(p.stack.clickhouse).loadProfiles(up.body.reference_id);
     for (const profile of profiles) {
-      const values = sample.map((r) => (profile.feature === "prediction.score" ? r.prediction.score : r.features[profile.feature as "amount" | "country"]));
+      const values = sample.map((r) =>
+        profile.feature === "prediction.score" ? r.prediction.score : r.features[profile.feature as "amount" | "country"],
+      );
       const here = summariseValues(profile, values);
       expect([profile.feature, profile.n, profile.counts]).toEqual([profile.feature, here.n, here.counts]);
       if (profile.kind === "numeric") profile.sums.forEach((sum, i) => expect(sum).toBeCloseTo(here.sums[i]!, 9));
@@ -213,7 +245,9 @@ describe("drift and data quality", () => {
     expect(got.active.reference_id).toBe(up.body.reference_id);
     expect(got.features.map((f: { feature: string }) => f.feature)).toEqual(["amount", "country", "prediction.score"]);
 
-    const drift = await fetch(`${url}/v1/models/fraud/drift?window=1h&model_version=v4&feature=amount&only=drifted`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const drift = await fetch(`${url}/v1/models/fraud/drift?window=1h&model_version=v4&feature=amount&only=drifted`, {
+      headers: { authorization: `Bearer ${TEST_TOKEN}` },
+    });
     expect(drift.status).toBe(200);
     const body = (await drift.json()) as any;
     expect(body.scores.map((s: { window_start_ms: number }) => s.window_start_ms)).toEqual([SHIFT_FROM]);
@@ -235,9 +269,14 @@ describe("drift and data quality", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/^row 1: amount/);
     expect((await postJson(`${url}/v1/models/fraud/reference`, [])).status).toBe(400);
-    const tooMany = await postJson(`${url}/v1/models/fraud/reference`, Array.from({ length: 200_001 }, () => ({ a: 1 })));
+    const tooMany = await postJson(
+      `${url}/v1/models/fraud/reference`,
+      Array.from({ length: 200_001 }, () => ({ a: 1 })),
+    );
     expect(tooMany.status).toBe(413);
-    expect((await postJson(`${url}/v1/models/fraud/reference`, { from: START, to: START + 1000 })).body.error.message).toMatch(/^model_version/);
+    expect((await postJson(`${url}/v1/models/fraud/reference`, { from: START, to: START + 1000 })).body.error.message).toMatch(
+      /^model_version/,
+    );
     expect((await postJson(`${url}/v1/models/fraud/reference`, { from: START, to: START - 1, model_version: "v3" })).status).toBe(400);
     const empty = await postJson(`${url}/v1/models/fraud/reference`, { from: START - 3_600_000, to: START - 60_000, model_version: "v3" });
     expect(empty.status).toBe(400);

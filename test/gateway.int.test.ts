@@ -4,7 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode } from "../services/common/kafka/avro-codec.js";
-import { createTestStack, INGEST_ONLY_TOKEN, label, postJson, prediction, startGateway, TEST_TOKEN, type TestStack } from "./helpers/harness.js";
+import {
+  createTestStack,
+  INGEST_ONLY_TOKEN,
+  label,
+  postJson,
+  prediction,
+  startGateway,
+  TEST_TOKEN,
+  type TestStack,
+} from "./helpers/harness.js";
 import { readTopic } from "./helpers/kafka.js";
 
 describe("gateway", () => {
@@ -21,7 +30,11 @@ describe("gateway", () => {
   });
 
   it("requires a known bearer token with the right scope", async () => {
-    const noToken = await fetch(`${gateway.url}/v1/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: "[]" });
+    const noToken = await fetch(`${gateway.url}/v1/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "[]",
+    });
     expect(noToken.status).toBe(401);
     expect(noToken.headers.get("www-authenticate")).toContain("Bearer");
     expect((await postJson(`${gateway.url}/v1/predictions`, [], "an-unknown-token-123456")).status).toBe(401);
@@ -31,7 +44,10 @@ describe("gateway", () => {
   });
 
   it("answers 413 for too many items or too many bytes, and 400 for a body that is not a batch", async () => {
-    const tooMany = await postJson(`${gateway.url}/v1/predictions`, Array.from({ length: 51 }, (_, i) => prediction(i)));
+    const tooMany = await postJson(
+      `${gateway.url}/v1/predictions`,
+      Array.from({ length: 51 }, (_, i) => prediction(i)),
+    );
     expect(tooMany.status).toBe(413);
     expect(tooMany.body.error.message).toContain("at most 50 items");
     const big = [{ ...prediction(1), features: { blob: "x".repeat(70_000) } }];
@@ -55,8 +71,14 @@ describe("gateway", () => {
 
   it("produces Avro keyed by prediction_id, so a prediction and its label share a partition", async () => {
     const ids = Array.from({ length: 20 }, (_, i) => 200 + i);
-    await postJson(`${gateway.url}/v1/predictions`, ids.map((i) => prediction(i)));
-    await postJson(`${gateway.url}/v1/labels`, ids.map((i) => label(i)));
+    await postJson(
+      `${gateway.url}/v1/predictions`,
+      ids.map((i) => prediction(i)),
+    );
+    await postJson(
+      `${gateway.url}/v1/labels`,
+      ids.map((i) => label(i)),
+    );
     const predictions = await readTopic(stack.kafka, stack.config.topics.predictions, 20 + 3);
     const labels = await readTopic(stack.kafka, stack.config.topics.labels, 20);
     const partitionOf = new Map(predictions.map((m) => [m.key!.toString(), m.partition]));

@@ -18,12 +18,21 @@ import type { StackInfo } from "./helpers/stack-info.js";
 // HINDSIGHT_TEST_SLOT=n (default 0) moves the local stack to its own ports and directory, so that
 // two checkouts on one machine can run their integration tests at the same time.
 const SLOT = Number(process.env.HINDSIGHT_TEST_SLOT ?? 0);
-const LOCAL = { kafkaPort: 19092 + 10 * SLOT, clickhousePort: 18123 + 10 * SLOT, clickhouseTcpPort: 19000 + 10 * SLOT, home: join(CACHE_DIR, SLOT ? `test-stack-${SLOT}` : "test-stack") };
+const LOCAL = {
+  kafkaPort: 19092 + 10 * SLOT,
+  clickhousePort: 18123 + 10 * SLOT,
+  clickhouseTcpPort: 19000 + 10 * SLOT,
+  home: join(CACHE_DIR, SLOT ? `test-stack-${SLOT}` : "test-stack"),
+};
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => process.stderr.write(`[test-stack] ${line}\n`);
   if (process.env.KAFKA_BROKERS && process.env.CLICKHOUSE_URL) {
-    project.provide("stack", { kafkaBrokers: process.env.KAFKA_BROKERS, clickhouseUrl: process.env.CLICKHOUSE_URL, origin: "configured" } satisfies StackInfo);
+    project.provide("stack", {
+      kafkaBrokers: process.env.KAFKA_BROKERS,
+      clickhouseUrl: process.env.CLICKHOUSE_URL,
+      origin: "configured",
+    } satisfies StackInfo);
     return async () => {};
   }
   if (process.env.DOCKER_HOST || existsSync("/var/run/docker.sock")) {
@@ -40,8 +49,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const clickhouseUrl = `http://127.0.0.1:${LOCAL.clickhousePort}`;
   const config = loadConfig({ KAFKA_BROKERS: kafkaBrokers, CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: "hindsight_test" });
   // The stack's own database is scratch (every test makes its own): a migration edited in place recreates it.
-  const infra = await startInfrastructure({ config, home: LOCAL.home, embedded: { kafka: true, clickhouse: true }, clickhouseTcpPort: LOCAL.clickhouseTcpPort, log, scratchDatabase: true });
-  log(`Kafka ${kafkaBrokers} (${infra.startedKafka ? "started" : "already running"}), ClickHouse ${clickhouseUrl} (${infra.startedClickHouse ? "started" : "already running"})`);
+  const infra = await startInfrastructure({
+    config,
+    home: LOCAL.home,
+    embedded: { kafka: true, clickhouse: true },
+    clickhouseTcpPort: LOCAL.clickhouseTcpPort,
+    log,
+    scratchDatabase: true,
+  });
+  log(
+    `Kafka ${kafkaBrokers} (${infra.startedKafka ? "started" : "already running"}), ClickHouse ${clickhouseUrl} (${infra.startedClickHouse ? "started" : "already running"})`,
+  );
   project.provide("stack", { kafkaBrokers, clickhouseUrl, origin: "local" } satisfies StackInfo);
   return () => infra.stop();
 }
@@ -79,9 +97,20 @@ async function startContainers(log: (line: string) => void): Promise<{ info: Sta
     new GenericContainer("clickhouse/clickhouse-server:26.9")
       .withExposedPorts(8123)
       .withCopyContentToContainer([
-        { content: renderServerConfig({ dir: "/var/lib/clickhouse", host: "0.0.0.0", httpPort: 8123, tcpPort: 9000, database: "hindsight_test" }).users, target: "/etc/clickhouse-server/users.d/hindsight-users.xml" },
+        {
+          content: renderServerConfig({
+            dir: "/var/lib/clickhouse",
+            host: "0.0.0.0",
+            httpPort: 8123,
+            tcpPort: 9000,
+            database: "hindsight_test",
+          }).users,
+          target: "/etc/clickhouse-server/users.d/hindsight-users.xml",
+        },
       ])
-      .withCopyFilesToContainer([{ source: join(ROOT, "infra/clickhouse/access.xml"), target: "/etc/clickhouse-server/config.d/hindsight-access.xml" }])
+      .withCopyFilesToContainer([
+        { source: join(ROOT, "infra/clickhouse/access.xml"), target: "/etc/clickhouse-server/config.d/hindsight-access.xml" },
+      ])
       .withEnvironment({ CLICKHOUSE_SKIP_USER_SETUP: "1" })
       .withWaitStrategy(Wait.forHttp("/ping", 8123))
       .start(),

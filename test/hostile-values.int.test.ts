@@ -63,7 +63,6 @@ const TOKEN_NAME = `on-call 'bot' \\N\u0000 🚨`;
 /** What ClickHouse's hex() answers for a string: its UTF-8 bytes in upper-case hex. */
 const hex = (s: string) => Buffer.from(s, "utf8").toString("hex").toUpperCase();
 
-// biome-ignore lint/suspicious/noExplicitAny: answers are read field by field, as in the harness's postJson
 async function request(method: string, url: string, body?: unknown, token = TEST_TOKEN): Promise<{ status: number; body: any }> {
   const res = await fetch(url, {
     method,

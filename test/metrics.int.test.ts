@@ -10,12 +10,20 @@ import { loadConfig } from "../services/common/config/env.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import type { Processor } from "../services/processor/processor.js";
 import { seededRandom } from "./helpers/seeded-random.js";
-import { INGEST_ONLY_TOKEN, postJson, startPipeline, startProcessor, stopPipeline, TEST_TOKEN, waitForProcessor, type TestStack } from "./helpers/harness.js";
+import {
+  INGEST_ONLY_TOKEN,
+  postJson,
+  startPipeline,
+  startProcessor,
+  stopPipeline,
+  TEST_TOKEN,
+  waitForProcessor,
+  type TestStack,
+} from "./helpers/harness.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 9, 1, 0, 0, 0);
-
 
 interface P {
   prediction_id: string;
@@ -58,7 +66,14 @@ function generate() {
       features: { amount: Math.round(r() * 1000) },
     };
     predictions.push(pred);
-    if (r() < 0.85) labels.push({ prediction_id: pred.prediction_id, model_id: "fraud", label: r() < p ? "fraud" : "legit", labeled_at: t + delay(), source: "chargebacks" });
+    if (r() < 0.85)
+      labels.push({
+        prediction_id: pred.prediction_id,
+        model_id: "fraud",
+        label: r() < p ? "fraud" : "legit",
+        labeled_at: t + delay(),
+        source: "chargebacks",
+      });
   }
   const classes = ["billing", "shipping", "other"];
   for (let i = 0; i < 300; i++) {
@@ -77,12 +92,28 @@ function generate() {
       features: {},
     };
     predictions.push(pred);
-    if (r() < 0.9) labels.push({ prediction_id: pred.prediction_id, model_id: "intent", label: classes[Math.floor(r() * 3)]!, labeled_at: t + delay(), source: "agents" });
+    if (r() < 0.9)
+      labels.push({
+        prediction_id: pred.prediction_id,
+        model_id: "intent",
+        label: classes[Math.floor(r() * 3)]!,
+        labeled_at: t + delay(),
+        source: "agents",
+      });
   }
   for (let i = 0; i < 300; i++) {
     const t = T0 + Math.floor(r() * 3 * HOUR);
     const yhat = Math.round(r() * 1000) / 10;
-    const pred: P = { prediction_id: `r-${i}`, model_id: "eta", model_version: "v1", stage: "production", timestamp: t, prediction: { value: yhat }, segments: { country: countries[i % 3]! }, features: {} };
+    const pred: P = {
+      prediction_id: `r-${i}`,
+      model_id: "eta",
+      model_version: "v1",
+      stage: "production",
+      timestamp: t,
+      prediction: { value: yhat },
+      segments: { country: countries[i % 3]! },
+      features: {},
+    };
     predictions.push(pred);
     const y = i % 25 === 0 ? 0 : Math.round((yhat + (r() - 0.5) * 20) * 10) / 10;
     labels.push({ prediction_id: pred.prediction_id, model_id: "eta", value: y, labeled_at: t + delay(), source: "trips" });
@@ -91,10 +122,27 @@ function generate() {
   const duplicates = labels.filter((_, i) => i % 20 === 3).map((l) => ({ ...l }));
   const conflicts = labels
     .filter((l, i) => i % 33 === 5 && l.label !== undefined)
-    .map((l) => ({ ...l, label: l.model_id === "fraud" ? (l.label === "fraud" ? "legit" : "fraud") : classes.find((c) => c !== l.label)!, labeled_at: l.labeled_at + HOUR, source: "manual_review" }));
-  const orphans: L[] = Array.from({ length: 5 }, (_, i) => ({ prediction_id: `nobody-${i}`, model_id: "fraud", label: "fraud", labeled_at: T0, source: "chargebacks" }));
+    .map((l) => ({
+      ...l,
+      label: l.model_id === "fraud" ? (l.label === "fraud" ? "legit" : "fraud") : classes.find((c) => c !== l.label)!,
+      labeled_at: l.labeled_at + HOUR,
+      source: "manual_review",
+    }));
+  const orphans: L[] = Array.from({ length: 5 }, (_, i) => ({
+    prediction_id: `nobody-${i}`,
+    model_id: "fraud",
+    label: "fraud",
+    labeled_at: T0,
+    source: "chargebacks",
+  }));
   // Agrees with b-7's own label (if any), so that it is not also a conflict.
-  const beyondHorizon: L = { prediction_id: "b-7", model_id: "fraud", label: labels.find((l) => l.prediction_id === "b-7")?.label ?? "fraud", labeled_at: predictions[7]!.timestamp + 40 * DAY, source: "late_batch" };
+  const beyondHorizon: L = {
+    prediction_id: "b-7",
+    model_id: "fraud",
+    label: labels.find((l) => l.prediction_id === "b-7")?.label ?? "fraud",
+    labeled_at: predictions[7]!.timestamp + 40 * DAY,
+    source: "late_batch",
+  };
   return { predictions, labels, duplicates, conflicts, orphans, beyondHorizon };
 }
 
@@ -116,7 +164,10 @@ function groups(predictions: P[], winners: Map<string, L>, windowMs: number, sli
   const out = new Map<string, Group>();
   for (const p of predictions) {
     const w = Math.floor(p.timestamp / windowMs) * (windowMs / 1000);
-    const slices: Array<[string, string]> = [["", ""], ...sliceKeys.filter((k) => k in p.segments).map((k) => [k, p.segments[k]!] as [string, string])];
+    const slices: Array<[string, string]> = [
+      ["", ""],
+      ...sliceKeys.filter((k) => k in p.segments).map((k) => [k, p.segments[k]!] as [string, string]),
+    ];
     for (const [k, v] of slices) {
       const key = [p.model_id, p.model_version, p.stage, w, k, v].join("|");
       const g = out.get(key) ?? { preds: [], labeled: [] };
@@ -132,8 +183,15 @@ function groups(predictions: P[], winners: Map<string, L>, windowMs: number, sli
 function binaryExpected(g: Group) {
   const rows = g.labeled.map(({ p, l }) => ({ s: p.prediction.score!, y: l.label === "fraud" ? 1 : 0 }));
   const n = rows.length;
-  let tp = 0, fp = 0, fn = 0, tn = 0, ll = 0, br = 0;
-  const eceN = new Array(10).fill(0), eceConf = new Array(10).fill(0), eceCorrect = new Array(10).fill(0);
+  let tp = 0,
+    fp = 0,
+    fn = 0,
+    tn = 0,
+    ll = 0,
+    br = 0;
+  const eceN = new Array(10).fill(0),
+    eceConf = new Array(10).fill(0),
+    eceCorrect = new Array(10).fill(0);
   for (const { s, y } of rows) {
     const yhat = s >= 0.5 ? 1 : 0;
     if (y && yhat) tp++;
@@ -149,14 +207,16 @@ function binaryExpected(g: Group) {
     eceConf[b] += conf;
     eceCorrect[b] += y === yhat ? 1 : 0;
   }
-  const pos = rows.filter((r) => r.y === 1), neg = rows.filter((r) => r.y === 0);
+  const pos = rows.filter((r) => r.y === 1),
+    neg = rows.filter((r) => r.y === 0);
   let auc: number | null = null;
   if (pos.length > 0 && neg.length > 0) {
     let wins = 0;
     for (const a of pos) for (const b of neg) wins += a.s > b.s ? 1 : a.s === b.s ? 0.5 : 0;
     auc = wins / (pos.length * neg.length);
   }
-  const est = g.preds.reduce((sum, p) => sum + (p.prediction.score! >= 0.5 ? p.prediction.score! : 1 - p.prediction.score!), 0) / g.preds.length;
+  const est =
+    g.preds.reduce((sum, p) => sum + (p.prediction.score! >= 0.5 ? p.prediction.score! : 1 - p.prediction.score!), 0) / g.preds.length;
   return {
     accuracy: n ? (tp + tn) / n : null,
     precision: tp + fp ? tp / (tp + fp) : null,
@@ -172,7 +232,9 @@ function binaryExpected(g: Group) {
 
 function multiclassExpected(g: Group) {
   const n = g.labeled.length;
-  let correct = 0, ll = 0, br = 0;
+  let correct = 0,
+    ll = 0,
+    br = 0;
   const per = new Map<string, { tp: number; fp: number; fn: number }>();
   const bump = (c: string, k: "tp" | "fp" | "fn") => {
     const e = per.get(c) ?? { tp: 0, fp: 0, fn: 0 };
@@ -197,7 +259,8 @@ function multiclassExpected(g: Group) {
     br += keys.reduce((s, k) => s + (scores[k]! / total - (k === truth ? 1 : 0)) ** 2, 0) + (truth in scores ? 0 : 1);
   }
   const classes = [...per.values()];
-  const avg = (f: (c: { tp: number; fp: number; fn: number }) => number) => (classes.length ? classes.reduce((s, c) => s + f(c), 0) / classes.length : null);
+  const avg = (f: (c: { tp: number; fp: number; fn: number }) => number) =>
+    classes.length ? classes.reduce((s, c) => s + f(c), 0) / classes.length : null;
   return {
     accuracy: n ? correct / n : null,
     precision: avg((c) => (c.tp + c.fp ? c.tp / (c.tp + c.fp) : 0)),
@@ -230,7 +293,9 @@ function expectClose(actual: unknown, expected: number | null, what: string) {
     return;
   }
   expect(typeof actual, what).toBe("number");
-  expect(Math.abs((actual as number) - expected), `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+  expect(Math.abs((actual as number) - expected), `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(
+    1e-9 * Math.max(1, Math.abs(expected)),
+  );
 }
 
 describe("windowed quality metrics", () => {
@@ -242,9 +307,11 @@ describe("windowed quality metrics", () => {
   const allLabels = [...data.labels, ...data.duplicates, ...data.conflicts, ...data.orphans, data.beyondHorizon];
   const winners = winningLabels(allLabels, byId);
   const metricRows = async (groupId: string) =>
-    stack.clickhouse.rows<Record<string, unknown>>(sql`
+    stack.clickhouse
+      .rows<Record<string, unknown>>(sql`
       SELECT * FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)}
-      ORDER BY model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value`).then((rows) => ({ groupId, rows }));
+      ORDER BY model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value`)
+      .then((rows) => ({ groupId, rows }));
 
   beforeAll(async () => {
     ({ stack, gateway, processor } = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600" }));
@@ -253,7 +320,11 @@ describe("windowed quality metrics", () => {
 
   it("equal an independent computation, to 1e-9, whatever order and duplication labels arrive in", async () => {
     const declare = (id: string, body: unknown) =>
-      fetch(`${gateway.url}/v1/models/${id}`, { method: "PUT", headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${gateway.url}/v1/models/${id}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     expect((await declare("fraud", { task: "binary", positive_class: "fraud", threshold: 0.5, slice_keys: ["country"] })).status).toBe(200);
     expect((await declare("intent", { task: "multiclass" })).status).toBe(200);
     expect((await declare("eta", { task: "regression" })).status).toBe(200);
@@ -262,29 +333,51 @@ describe("windowed quality metrics", () => {
     const early = data.labels.filter((_, i) => i % 20 === 0);
     const late = data.labels.filter((_, i) => i % 20 !== 0);
     const post = async (path: string, items: unknown[]) => {
-      for (let i = 0; i < items.length; i += 500) expect((await postJson(`${gateway.url}${path}`, items.slice(i, i + 500))).body.rejected).toEqual([]);
+      for (let i = 0; i < items.length; i += 500)
+        expect((await postJson(`${gateway.url}${path}`, items.slice(i, i + 500))).body.rejected).toEqual([]);
     };
     await post("/v1/labels", early);
     await post("/v1/predictions", data.predictions);
     await post("/v1/labels", [...late, ...data.duplicates, ...data.conflicts, ...data.orphans, data.beyondHorizon]);
 
     await waitForProcessor(stack);
-    const [joined] = await stack.clickhouse.rows<{ n: string }>(sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.labeled_predictions`)} FINAL`);
+    const [joined] = await stack.clickhouse.rows<{ n: string }>(
+      sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.labeled_predictions`)} FINAL`,
+    );
     expect(Number(joined!.n)).toBe(winners.size);
 
     const { rows } = await metricRows("first");
-    const actual = new Map(rows.map((r) => [[r.model_id, r.model_version, r.stage, Math.floor(Date.parse(`${r.window_start}Z`.replace(" ", "T")) / 1000), r.slice_key, r.slice_value, r.window_seconds].join("|"), r]));
+    const actual = new Map(
+      rows.map((r) => [
+        [
+          r.model_id,
+          r.model_version,
+          r.stage,
+          Math.floor(Date.parse(`${r.window_start}Z`.replace(" ", "T")) / 1000),
+          r.slice_key,
+          r.slice_value,
+          r.window_seconds,
+        ].join("|"),
+        r,
+      ]),
+    );
     let compared = 0;
     for (const windowMs of [300_000, HOUR]) {
       for (const model of ["fraud", "intent", "eta"]) {
         const sliceKeys = model === "fraud" ? ["country"] : ["country"];
-        for (const [key, g] of groups(data.predictions.filter((p) => p.model_id === model), winners, windowMs, sliceKeys)) {
+        for (const [key, g] of groups(
+          data.predictions.filter((p) => p.model_id === model),
+          winners,
+          windowMs,
+          sliceKeys,
+        )) {
           const row = actual.get(`${key}|${windowMs / 1000}`);
           expect(row, `no metrics row for ${key} (${windowMs / 1000} s)`).toBeDefined();
           expect(Number(row!.predictions), key).toBe(g.preds.length);
           expect(Number(row!.labeled), key).toBe(g.labeled.length);
           expectClose(row!.label_coverage, g.labeled.length / g.preds.length, `${key} coverage`);
-          const expected: Record<string, number | null> = model === "fraud" ? binaryExpected(g) : model === "intent" ? multiclassExpected(g) : regressionExpected(g);
+          const expected: Record<string, number | null> =
+            model === "fraud" ? binaryExpected(g) : model === "intent" ? multiclassExpected(g) : regressionExpected(g);
           for (const [metric, value] of Object.entries(expected)) expectClose(row![metric], value, `${key} ${windowMs / 1000}s ${metric}`);
           compared++;
         }
@@ -301,7 +394,13 @@ describe("windowed quality metrics", () => {
     for (const d of delays) {
       const mine = [...winners.values()]
         .map((l) => ({ l, p: byId.get(l.prediction_id)! }))
-        .filter(({ p }) => p.model_id === d.model_id && p.model_version === d.model_version && p.stage === d.stage && Math.floor(p.timestamp / HOUR) * 3600 === Number(d.ws))
+        .filter(
+          ({ p }) =>
+            p.model_id === d.model_id &&
+            p.model_version === d.model_version &&
+            p.stage === d.stage &&
+            Math.floor(p.timestamp / HOUR) * 3600 === Number(d.ws),
+        )
         .map(({ l, p }) => (l.labeled_at - p.timestamp) / 1000)
         .sort((a, b) => a - b);
       expect(Number(d.labeled)).toBe(mine.length);
@@ -312,7 +411,13 @@ describe("windowed quality metrics", () => {
     expect(delays.length).toBeGreaterThan(0);
 
     // Label quality: the re-sent labels are duplicates, the later different ones conflicts.
-    const quality = await stack.clickhouse.rows<{ model_id: string; source: string; duplicates: string; conflicts: string; orphans: string }>(sql`
+    const quality = await stack.clickhouse.rows<{
+      model_id: string;
+      source: string;
+      duplicates: string;
+      conflicts: string;
+      orphans: string;
+    }>(sql`
       SELECT model_id, source, duplicates, conflicts, orphans FROM ${ident(`${stack.config.clickhouse.database}.label_quality`)}`);
     const total = (f: "duplicates" | "conflicts" | "orphans") => quality.reduce((s, q) => s + Number(q[f]), 0);
     expect(total("conflicts")).toBe(data.conflicts.length);
@@ -321,7 +426,11 @@ describe("windowed quality metrics", () => {
 
   it("are unchanged by replaying every topic from offset zero into a fresh consumer group", async () => {
     const before = await metricRows("before");
-    const replayConfig = loadConfig({ ...stack.env, HINDSIGHT_CONSUMER_GROUP: `${stack.env.HINDSIGHT_CONSUMER_GROUP}-replay`, HINDSIGHT_WINDOWS: "300,3600" });
+    const replayConfig = loadConfig({
+      ...stack.env,
+      HINDSIGHT_CONSUMER_GROUP: `${stack.env.HINDSIGHT_CONSUMER_GROUP}-replay`,
+      HINDSIGHT_WINDOWS: "300,3600",
+    });
     const replay = await startProcessor(replayConfig, stack.clickhouse);
     try {
       await waitForProcessor(stack, replayConfig);
@@ -344,7 +453,14 @@ describe("windowed quality metrics", () => {
       return { status: res.status, body: (await res.json()) as any };
     };
     const models = await get("/v1/models");
-    expect(models.body.models).toContainEqual({ model_id: "fraud", task: "binary", positive_class: "fraud", threshold: 0.5, slice_keys: ["country"], declared: true });
+    expect(models.body.models).toContainEqual({
+      model_id: "fraud",
+      task: "binary",
+      positive_class: "fraud",
+      threshold: 0.5,
+      slice_keys: ["country"],
+      declared: true,
+    });
 
     const metrics = await get("/v1/models/fraud/metrics?window=1h&slice_key=country&slice_value=DE&stage=production");
     expect(metrics.status).toBe(200);
@@ -369,7 +485,11 @@ describe("windowed quality metrics", () => {
     }
 
     const put = (token: string, body: unknown) =>
-      fetch(`${gateway.url}/v1/models/fraud`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${gateway.url}/v1/models/fraud`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     expect((await put(INGEST_ONLY_TOKEN, { task: "binary", positive_class: "fraud" })).status).toBe(403);
     const bad = await put(TEST_TOKEN, { task: "binary" });
     expect(bad.status).toBe(400);

@@ -22,7 +22,17 @@ import { createProcessor, type Processor } from "../services/processor/processor
 import { createAlerting, type Alerting } from "../services/evaluator/service.js";
 import { alertsRepository } from "../services/common/clickhouse/alerts.repository.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { createTestStack, label, postJson, prediction, startGateway, TEST_TOKEN, waitForProcessor, waitUntil, type TestStack } from "./helpers/harness.js";
+import {
+  createTestStack,
+  label,
+  postJson,
+  prediction,
+  startGateway,
+  TEST_TOKEN,
+  waitForProcessor,
+  waitUntil,
+  type TestStack,
+} from "./helpers/harness.js";
 
 const N = 400; // per model: 400 s of events, two 5-minute windows
 const WINDOW = 300;
@@ -49,13 +59,25 @@ describe("a deterministic failure is set aside, visibly, and the pipeline moves 
   };
 
   beforeAll(async () => {
-    stack = await createTestStack({ HINDSIGHT_WINDOWS: "300,3600", HINDSIGHT_RECOMPUTE_MAX_WINDOWS: "2", HINDSIGHT_WATCH_INTERVAL_MS: "200", HINDSIGHT_METRICS_INTERVAL_MS: "50" });
+    stack = await createTestStack({
+      HINDSIGHT_WINDOWS: "300,3600",
+      HINDSIGHT_RECOMPUTE_MAX_WINDOWS: "2",
+      HINDSIGHT_WATCH_INTERVAL_MS: "200",
+      HINDSIGHT_METRICS_INTERVAL_MS: "50",
+    });
     // The injected fault: ClickHouse refuses every row of the poisoned model's label statistics.
-    await stack.clickhouse.command(sql`ALTER TABLE ${t("window_label_stats")} ADD CONSTRAINT injected_by_the_test CHECK model_id != 'poisoned'`);
+    await stack.clickhouse.command(
+      sql`ALTER TABLE ${t("window_label_stats")} ADD CONSTRAINT injected_by_the_test CHECK model_id != 'poisoned'`,
+    );
     gateway = await startGateway(stack.config);
     registry = createRegistry("processor");
     const logger = createLogger("processor", stack.config.logLevel);
-    processor = createProcessor(stack.config, { kafka: createKafka({ ...stack.config.kafka, logger }), clickhouse: stack.clickhouse, logger, registry });
+    processor = createProcessor(stack.config, {
+      kafka: createKafka({ ...stack.config.kafka, logger }),
+      clickhouse: stack.clickhouse,
+      logger,
+      registry,
+    });
     await processor.start();
     hook = await startReceiver();
     const rules = `
@@ -100,7 +122,14 @@ rules:
   });
 
   it("keeps the other model's metrics complete", async () => {
-    expect(await waitUntil("fraud's labels in its metrics", () => labeled("fraud"), (n) => n === N, 30_000)).toBe(N);
+    expect(
+      await waitUntil(
+        "fraud's labels in its metrics",
+        () => labeled("fraud"),
+        (n) => n === N,
+        30_000,
+      ),
+    ).toBe(N);
     expect(await labeled("poisoned")).toBe(0);
   });
 
@@ -110,7 +139,9 @@ rules:
     const body = (await res.json()) as { status: string; problems: number; reasons: string[] };
     expect(body.status).toBe("degraded");
     expect(body.problems).toBeGreaterThanOrEqual(2);
-    expect(body.reasons.join("\n")).toMatch(/label_stats for poisoned window 2026-11-23T10:\d\d:00\.000Z set aside: .*injected_by_the_test/);
+    expect(body.reasons.join("\n")).toMatch(
+      /label_stats for poisoned window 2026-11-23T10:\d\d:00\.000Z set aside: .*injected_by_the_test/,
+    );
     const text = await registry.metrics();
     expect(text).toMatch(/hindsight_pipeline_problems\{kind="set_aside"[^}]*\} [2-9]/);
     expect(text).toMatch(/hindsight_processor_recompute_failures_total\{action="split"[^}]*\} [1-9]/);
@@ -119,7 +150,11 @@ rules:
 
   it("`hindsight status` says what is stuck and why", () => {
     home = mkdtempSync(join(tmpdir(), "hindsight-status-"));
-    const out = spawnSync(process.execPath, [join(ROOT, "bin/hindsight.mjs"), "status"], { env: { ...process.env, ...stack.env, HINDSIGHT_HOME: home }, encoding: "utf8", timeout: 60_000 });
+    const out = spawnSync(process.execPath, [join(ROOT, "bin/hindsight.mjs"), "status"], {
+      env: { ...process.env, ...stack.env, HINDSIGHT_HOME: home },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(out.stdout).toMatch(/pipeline\s+DEGRADED: \d+ window\(s\) set aside, metrics group advancing/);
     expect(out.stdout).toMatch(/- label_stats for poisoned window .* set aside: .*injected_by_the_test/);
     expect(out.status).toBe(1);
@@ -131,16 +166,34 @@ rules:
     const own = (await alertsRepository(stack.clickhouse).alerts({ status: "all" })).filter((a) => a.rule_id === "hindsight.pipeline");
     expect(own).toHaveLength(1);
     expect(own[0]).toMatchObject({ severity: "critical", disposition: "surfaced", model_id: "poisoned", metric: "pipeline_set_aside" });
-    const delivered = await waitUntil("the pipeline alert at the webhook", async () => hook.accepted.filter((r) => r.body?.alert?.rule?.id === "hindsight.pipeline"), (r) => r.length > 0, 30_000);
+    const delivered = await waitUntil(
+      "the pipeline alert at the webhook",
+      async () => hook.accepted.filter((r) => r.body?.alert?.rule?.id === "hindsight.pipeline"),
+      (r) => r.length > 0,
+      30_000,
+    );
     expect(delivered[0]!.body.alert.severity).toBe("critical");
 
     // The cause removed, one more label in the first set-aside window recomputes it and clears it.
     const before = await openSetAside();
     await stack.clickhouse.command(sql`ALTER TABLE ${t("window_label_stats")} DROP CONSTRAINT injected_by_the_test`);
     const first = Number(before[0]!.window_start);
-    const i = Array.from({ length: N }, (_, k) => k).find((k) => Math.floor((prediction(k, "poisoned").timestamp as number) / 1000 / WINDOW) * WINDOW === first)!;
-    expect((await postJson(`${gateway.url}/v1/labels`, [{ ...label(i, "poisoned"), labeled_at: (label(i, "poisoned").labeled_at as number) + 1000, label: "late-correction" }])).status).toBe(202);
-    await waitUntil("the window cleared", async () => (await openSetAside()).length, (n) => n === before.length - 1, 60_000);
+    const i = Array.from({ length: N }, (_, k) => k).find(
+      (k) => Math.floor((prediction(k, "poisoned").timestamp as number) / 1000 / WINDOW) * WINDOW === first,
+    )!;
+    expect(
+      (
+        await postJson(`${gateway.url}/v1/labels`, [
+          { ...label(i, "poisoned"), labeled_at: (label(i, "poisoned").labeled_at as number) + 1000, label: "late-correction" },
+        ])
+      ).status,
+    ).toBe(202);
+    await waitUntil(
+      "the window cleared",
+      async () => (await openSetAside()).length,
+      (n) => n === before.length - 1,
+      60_000,
+    );
     expect(await labeled("poisoned")).toBeGreaterThan(0);
   });
 });

@@ -26,14 +26,29 @@ describe("ingestion pipeline", () => {
     const started = Date.now();
     expect(await postJson(`${gateway.url}/v1/predictions`, predictions)).toEqual({ status: 202, body: { accepted: 1000, rejected: [] } });
     expect(await postJson(`${gateway.url}/v1/labels`, labels)).toEqual({ status: 202, body: { accepted: 1000, rejected: [] } });
-    await waitUntil("1,000 + 1,000 rows", async () => [await count(stack, "prediction_events"), await count(stack, "label_events")], ([p, l]) => p === 1000 && l === 1000, 10_000);
+    await waitUntil(
+      "1,000 + 1,000 rows",
+      async () => [await count(stack, "prediction_events"), await count(stack, "label_events")],
+      ([p, l]) => p === 1000 && l === 1000,
+      10_000,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
 
     // The same batches again: raw rows double, the deduplicated views do not.
     await postJson(`${gateway.url}/v1/predictions`, predictions);
     await postJson(`${gateway.url}/v1/labels`, labels);
-    await waitUntil("re-posted rows to land", () => count(stack, "predictions"), (n) => n >= 2000 || n === 1000, 10_000);
-    await waitUntil("re-posted labels to land", () => count(stack, "labels"), (n) => n >= 2000 || n === 1000, 10_000);
+    await waitUntil(
+      "re-posted rows to land",
+      () => count(stack, "predictions"),
+      (n) => n >= 2000 || n === 1000,
+      10_000,
+    );
+    await waitUntil(
+      "re-posted labels to land",
+      () => count(stack, "labels"),
+      (n) => n >= 2000 || n === 1000,
+      10_000,
+    );
     expect(await count(stack, "prediction_events")).toBe(1000);
     expect(await count(stack, "label_events")).toBe(1000);
   });
@@ -76,7 +91,11 @@ describe("ingestion pipeline", () => {
     expect(answer.status).toBe(202);
     expect(answer.body.accepted).toBe(2);
     expect(answer.body.rejected).toEqual([{ index: 1, path: "prediction.score", message: "must be a probability in [0, 1]" }]);
-    await waitUntil("the two valid rows", () => count(stack, "prediction_events", sqlWhereIds(["p-5000", "p-5001", "p-5002"])), (n) => n === 2);
+    await waitUntil(
+      "the two valid rows",
+      () => count(stack, "prediction_events", sqlWhereIds(["p-5000", "p-5001", "p-5002"])),
+      (n) => n === 2,
+    );
   });
 
   it("dead-letters an undecodable message with its reason and origin, and later messages still arrive", async () => {
@@ -90,15 +109,29 @@ describe("ingestion pipeline", () => {
     ]);
     await kafkaProducer.disconnect();
 
-    await waitUntil("the message after the bad ones", () => count(stack, "prediction_events", sqlWhereIds(["p-after"])), (n) => n === 1);
-    const letters = (await readTopic(stack.kafka, stack.config.topics.dlq, 2)).map((m) => ({ headers: m.headers, record: decode("deadLetter", m.value) }));
+    await waitUntil(
+      "the message after the bad ones",
+      () => count(stack, "prediction_events", sqlWhereIds(["p-after"])),
+      (n) => n === 1,
+    );
+    const letters = (await readTopic(stack.kafka, stack.config.topics.dlq, 2)).map((m) => ({
+      headers: m.headers,
+      record: decode("deadLetter", m.value),
+    }));
     const byKey = new Map(letters.map((l) => [l.record.key?.toString(), l]));
     const undecodable = byKey.get("p-garbage")!;
-    expect(undecodable.record).toMatchObject({ reason: "undecodable", step: "decode", source_topic: stack.config.topics.predictions, service: "processor" });
+    expect(undecodable.record).toMatchObject({
+      reason: "undecodable",
+      step: "decode",
+      source_topic: stack.config.topics.predictions,
+      service: "processor",
+    });
     expect(undecodable.record.message).toMatch(/magic byte|too short/);
     expect(Buffer.compare(undecodable.record.payload, garbage)).toBe(0);
     expect(undecodable.headers["hindsight-dlq-reason"]).toBe("undecodable");
-    expect(undecodable.headers["hindsight-dlq-source"]).toMatch(new RegExp(`^${stack.config.topics.predictions.replaceAll(".", "\\.")}/\\d+/\\d+$`));
+    expect(undecodable.headers["hindsight-dlq-source"]).toMatch(
+      new RegExp(`^${stack.config.topics.predictions.replaceAll(".", "\\.")}/\\d+/\\d+$`),
+    );
     const rejected = byKey.get("p-invalid")!;
     expect(rejected.record).toMatchObject({ reason: "invalid", step: "validate" });
     expect(rejected.record.message).toContain("prediction.score");

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../infra/local/paths.js";
-import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { escapeLabel, renderModelMetrics } from "../services/gateway/routes/v1/model-metrics.js";
 import { postJson, startPipeline, stopPipeline, TEST_TOKEN, waitUntil, type Pipeline } from "./helpers/harness.js";
 import { startPrometheus, type Prometheus } from "./helpers/prometheus.js";

@@ -13,9 +13,14 @@ import { count, startPipeline, stopPipeline, TEST_TOKEN, waitUntil, type TestSta
 
 function python(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("python3", [join(ROOT, "examples/python/send_events.py"), ...args], { encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      "python3",
+      [join(ROOT, "examples/python/send_events.py"), ...args],
+      { encoding: "utf8", timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ status: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,7 +35,20 @@ describe("Python example producer", () => {
   afterAll(() => stopPipeline({ stack, gateway, processor }));
 
   it("sends predictions and labels; the malformed one comes back with its path", async () => {
-    const run = await python(["--url", gateway.url, "--token", TEST_TOKEN, "--count", "300", "--model-id", "pyfraud", "--seed", "5", "--bad", "1"]);
+    const run = await python([
+      "--url",
+      gateway.url,
+      "--token",
+      TEST_TOKEN,
+      "--count",
+      "300",
+      "--model-id",
+      "pyfraud",
+      "--seed",
+      "5",
+      "--bad",
+      "1",
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
     expect(summary.predictions_accepted).toBe(300);
@@ -39,7 +57,11 @@ describe("Python example producer", () => {
     expect(summary.rejected[0]).toMatchObject({ index: 300, path: "prediction.score" });
 
     const where = sql`WHERE model_id = ${"pyfraud"}`;
-    await waitUntil("the Python events in ClickHouse", async () => [await count(stack, "prediction_events", where), await count(stack, "label_events", where)], ([p, l]) => p === 300 && l === 300);
+    await waitUntil(
+      "the Python events in ClickHouse",
+      async () => [await count(stack, "prediction_events", where), await count(stack, "label_events", where)],
+      ([p, l]) => p === 300 && l === 300,
+    );
   });
 
   it("fails clearly with a wrong token", async () => {

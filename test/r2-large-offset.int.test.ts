@@ -44,8 +44,23 @@ describe("R² exact for large offsets", () => {
 
   beforeAll(async () => {
     p = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600" });
-    const preds = rows.map((e) => ({ prediction_id: `e-${e.i}`, model_id: "eta", model_version: "v1", stage: "production", timestamp: e.t, features: {}, prediction: { value: e.p }, segments: {} }));
-    const labels = rows.map((e) => ({ prediction_id: `e-${e.i}`, model_id: "eta", value: e.y, labeled_at: e.t + 600_000, source: "arrivals" }));
+    const preds = rows.map((e) => ({
+      prediction_id: `e-${e.i}`,
+      model_id: "eta",
+      model_version: "v1",
+      stage: "production",
+      timestamp: e.t,
+      features: {},
+      prediction: { value: e.p },
+      segments: {},
+    }));
+    const labels = rows.map((e) => ({
+      prediction_id: `e-${e.i}`,
+      model_id: "eta",
+      value: e.y,
+      labeled_at: e.t + 600_000,
+      source: "arrivals",
+    }));
     expect((await postJson(`${p.gateway.url}/v1/predictions`, preds)).status).toBe(202);
     expect((await postJson(`${p.gateway.url}/v1/labels`, labels)).status).toBe(202);
     await waitForProcessor(p.stack);

@@ -15,7 +15,7 @@ import { ident, join, list, raw, sql, type Sql } from "../services/common/clickh
 import { seededRandom } from "./helpers/seeded-random.js";
 import { postJson, startPipeline, stopPipeline, TEST_TOKEN, waitForProcessor, type Pipeline } from "./helpers/harness.js";
 
-const MINUTE = 60_000;
+const _MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 8, 14, 0, 0, 0);
@@ -35,12 +35,22 @@ function generate() {
     const p = Math.floor(r() * 10_000) / 10_000;
     const t = at();
     predictions.push({
-      prediction_id: `f-${i}`, model_id: "fraud", ...version(), timestamp: t,
+      prediction_id: `f-${i}`,
+      model_id: "fraud",
+      ...version(),
+      timestamp: t,
       features: { amount: Math.round(r() * 500) },
       prediction: { label: p >= 0.5 ? "fraud" : "legit", score: p },
       segments: { country: countries[Math.floor(r() * 4)]!, device: devices[Math.floor(r() * 3)]! },
     });
-    if (r() < 0.8) labels.push({ prediction_id: `f-${i}`, model_id: "fraud", label: r() < p ? "fraud" : "legit", labeled_at: t + delay(), source: "chargebacks" });
+    if (r() < 0.8)
+      labels.push({
+        prediction_id: `f-${i}`,
+        model_id: "fraud",
+        label: r() < p ? "fraud" : "legit",
+        labeled_at: t + delay(),
+        source: "chargebacks",
+      });
   }
   const classes = ["billing", "shipping", "other"];
   for (let i = 0; i < 900; i++) {
@@ -48,17 +58,43 @@ function generate() {
     const sum = raw.reduce((a, b) => a + b, 0);
     const t = at();
     predictions.push({
-      prediction_id: `m-${i}`, model_id: "intent", ...version(), timestamp: t, features: {},
+      prediction_id: `m-${i}`,
+      model_id: "intent",
+      ...version(),
+      timestamp: t,
+      features: {},
       prediction: { scores: Object.fromEntries(classes.map((c, k) => [c, Math.round((raw[k]! / sum) * 1000) / 1000])) },
       segments: { country: countries[Math.floor(r() * 4)]! },
     });
-    if (r() < 0.9) labels.push({ prediction_id: `m-${i}`, model_id: "intent", label: classes[Math.floor(r() * 3)]!, labeled_at: t + delay(), source: "agents" });
+    if (r() < 0.9)
+      labels.push({
+        prediction_id: `m-${i}`,
+        model_id: "intent",
+        label: classes[Math.floor(r() * 3)]!,
+        labeled_at: t + delay(),
+        source: "agents",
+      });
   }
   for (let i = 0; i < 400; i++) {
     const t = at();
     const yhat = Math.round(r() * 1000) / 10;
-    predictions.push({ prediction_id: `r-${i}`, model_id: "eta", ...version(), timestamp: t, features: {}, prediction: { value: yhat }, segments: { country: countries[i % 4]! } });
-    if (r() < 0.85) labels.push({ prediction_id: `r-${i}`, model_id: "eta", value: i % 40 === 0 ? 0 : Math.round((yhat + (r() - 0.5) * 20) * 10) / 10, labeled_at: t + delay(), source: "trips" });
+    predictions.push({
+      prediction_id: `r-${i}`,
+      model_id: "eta",
+      ...version(),
+      timestamp: t,
+      features: {},
+      prediction: { value: yhat },
+      segments: { country: countries[i % 4]! },
+    });
+    if (r() < 0.85)
+      labels.push({
+        prediction_id: `r-${i}`,
+        model_id: "eta",
+        value: i % 40 === 0 ? 0 : Math.round((yhat + (r() - 0.5) * 20) * 10) / 10,
+        labeled_at: t + delay(),
+        source: "trips",
+      });
   }
   return { predictions, labels };
 }
@@ -84,7 +120,9 @@ function expectSameRows(actual: Array<Record<string, unknown>>, expected: Array<
     expect(Object.keys(row), `${what}: columns`).toEqual(Object.keys(want));
     for (const [column, value] of Object.entries(want)) {
       const got = row[column];
-      const at = `${what}: row ${i} (${KEYS.split(", ").map((k) => want[k]).join("|")}) ${column}`;
+      const at = `${what}: row ${i} (${KEYS.split(", ")
+        .map((k) => want[k])
+        .join("|")}) ${column}`;
       if (typeof value === "number" && typeof got === "number") {
         expect(Math.abs(got - value), `${at}: ${got} vs ${value}`).toBeLessThanOrEqual(1e-12 * Math.max(Math.abs(got), Math.abs(value)));
       } else {
@@ -99,19 +137,28 @@ describe("sliceMetricsQuery", () => {
   const data = generate();
   const db = () => p.stack.config.clickhouse.database;
   const fromView = (f: SliceMetricsFilter) =>
-    p.stack.clickhouse.rows<Record<string, unknown>>(sql`SELECT * FROM ${ident(`${db()}.slice_metrics`)} WHERE ${viewWhere(f)} ORDER BY ${raw(KEYS)}`);
+    p.stack.clickhouse.rows<Record<string, unknown>>(
+      sql`SELECT * FROM ${ident(`${db()}.slice_metrics`)} WHERE ${viewWhere(f)} ORDER BY ${raw(KEYS)}`,
+    );
   const pushedDown = (f: SliceMetricsFilter) =>
     p.stack.clickhouse.rows<Record<string, unknown>>(sql`SELECT * FROM (${sliceMetricsQuery(db(), f)}) ORDER BY ${raw(KEYS)}`);
 
   beforeAll(async () => {
     p = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600" });
     const declare = (id: string, body: unknown) =>
-      fetch(`${p.gateway.url}/v1/models/${id}`, { method: "PUT", headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-    expect((await declare("fraud", { task: "binary", positive_class: "fraud", threshold: 0.5, slice_keys: ["country", "device"] })).status).toBe(200);
+      fetch(`${p.gateway.url}/v1/models/${id}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await declare("fraud", { task: "binary", positive_class: "fraud", threshold: 0.5, slice_keys: ["country", "device"] })).status,
+    ).toBe(200);
     expect((await declare("intent", { task: "multiclass", slice_keys: ["country"] })).status).toBe(200);
     expect((await declare("eta", { task: "regression", slice_keys: ["country"] })).status).toBe(200);
     const post = async (path: string, items: unknown[]) => {
-      for (let i = 0; i < items.length; i += 500) expect((await postJson(`${p.gateway.url}${path}`, items.slice(i, i + 500))).body.rejected).toEqual([]);
+      for (let i = 0; i < items.length; i += 500)
+        expect((await postJson(`${p.gateway.url}${path}`, items.slice(i, i + 500))).body.rejected).toEqual([]);
     };
     await post("/v1/predictions", data.predictions);
     await post("/v1/labels", data.labels);
@@ -125,16 +172,54 @@ describe("sliceMetricsQuery", () => {
 
   const cases: Array<{ name: string; filter: SliceMetricsFilter; minRows: number }> = [
     { name: "one model, 1 h, population", filter: { models: ["fraud"], windowSeconds: 3600, slices: { kind: "population" } }, minRows: 12 },
-    { name: "one model, 5 min, one slice, one stage", filter: { models: ["fraud"], windowSeconds: 300, stage: "production", slices: { kind: "slice", key: "country", value: "BR" } }, minRows: 40 },
-    { name: "one model, 5 min, one key, one version", filter: { models: ["intent"], windowSeconds: 300, modelVersion: "v2", slices: { kind: "key", key: "country" } }, minRows: 60 },
+    {
+      name: "one model, 5 min, one slice, one stage",
+      filter: { models: ["fraud"], windowSeconds: 300, stage: "production", slices: { kind: "slice", key: "country", value: "BR" } },
+      minRows: 40,
+    },
+    {
+      name: "one model, 5 min, one key, one version",
+      filter: { models: ["intent"], windowSeconds: 300, modelVersion: "v2", slices: { kind: "key", key: "country" } },
+      minRows: 60,
+    },
     // Bounds off the window grid: 00:30:17 to 04:05, i.e. the 1 h windows starting 01:00 to 04:00.
-    { name: "every model, 1 h, every slice, unaligned time range", filter: { windowSeconds: 3600, fromS: T0S + 1817, toS: T0S + 4 * 3600 + 300, slices: { kind: "all" } }, minRows: 80 },
-    { name: "two models, 5 min, population, one version, from only", filter: { models: ["fraud", "eta"], windowSeconds: 300, modelVersion: "v1", fromS: T0S + 2 * 3600 + 1, slices: { kind: "population" } }, minRows: 40 },
-    { name: "a regression model, 1 h, every slice, version and stage", filter: { models: ["eta"], windowSeconds: 3600, modelVersion: "v2", stage: "canary", slices: { kind: "all" } }, minRows: 20 },
-    { name: "a slice key no longer declared", filter: { models: ["fraud"], windowSeconds: 300, slices: { kind: "key", key: "device" } }, minRows: 0 },
-    { name: "a window size that is not configured", filter: { models: ["fraud"], windowSeconds: 600, slices: { kind: "all" } }, minRows: 0 },
+    {
+      name: "every model, 1 h, every slice, unaligned time range",
+      filter: { windowSeconds: 3600, fromS: T0S + 1817, toS: T0S + 4 * 3600 + 300, slices: { kind: "all" } },
+      minRows: 80,
+    },
+    {
+      name: "two models, 5 min, population, one version, from only",
+      filter: {
+        models: ["fraud", "eta"],
+        windowSeconds: 300,
+        modelVersion: "v1",
+        fromS: T0S + 2 * 3600 + 1,
+        slices: { kind: "population" },
+      },
+      minRows: 40,
+    },
+    {
+      name: "a regression model, 1 h, every slice, version and stage",
+      filter: { models: ["eta"], windowSeconds: 3600, modelVersion: "v2", stage: "canary", slices: { kind: "all" } },
+      minRows: 20,
+    },
+    {
+      name: "a slice key no longer declared",
+      filter: { models: ["fraud"], windowSeconds: 300, slices: { kind: "key", key: "device" } },
+      minRows: 0,
+    },
+    {
+      name: "a window size that is not configured",
+      filter: { models: ["fraud"], windowSeconds: 600, slices: { kind: "all" } },
+      minRows: 0,
+    },
     { name: "an unknown model", filter: { models: ["nobody"], windowSeconds: 3600, slices: { kind: "all" } }, minRows: 0 },
-    { name: "values that need escaping", filter: { models: ["fr'aud\\", "fraud"], windowSeconds: 3600, slices: { kind: "slice", key: "country", value: "B'R\\' OR 1=1 --" } }, minRows: 0 },
+    {
+      name: "values that need escaping",
+      filter: { models: ["fr'aud\\", "fraud"], windowSeconds: 3600, slices: { kind: "slice", key: "country", value: "B'R\\' OR 1=1 --" } },
+      minRows: 0,
+    },
   ];
 
   for (const c of cases) {
@@ -149,7 +234,23 @@ describe("sliceMetricsQuery", () => {
   it("covers every metric: each row kind the view computes is compared", async () => {
     const rows = await pushedDown({ windowSeconds: 3600, slices: { kind: "all" } });
     const withValue = (column: string) => rows.filter((r) => r[column] !== null).length;
-    for (const column of ["accuracy", "precision", "recall", "f1", "log_loss", "brier", "roc_auc", "ece", "mae", "rmse", "mape", "r2", "delay_p50_s", "delay_max_s", "estimated_accuracy"]) {
+    for (const column of [
+      "accuracy",
+      "precision",
+      "recall",
+      "f1",
+      "log_loss",
+      "brier",
+      "roc_auc",
+      "ece",
+      "mae",
+      "rmse",
+      "mape",
+      "r2",
+      "delay_p50_s",
+      "delay_max_s",
+      "estimated_accuracy",
+    ]) {
       expect(withValue(column), column).toBeGreaterThan(0);
     }
     expect(new Set(rows.map((r) => r.task))).toEqual(new Set(["binary", "multiclass", "regression"]));
@@ -158,7 +259,12 @@ describe("sliceMetricsQuery", () => {
 
   it("serves the alert evaluator's series as the view did", async () => {
     const series = alertSeriesRepository(p.stack.clickhouse);
-    const targets = [{ model: "fraud" }, { model: "*", slice: "*" }, { model: "fraud", version: "v2", slice: "country=*" }, { model: "intent", stage: "production", slice: "country=DE" }];
+    const targets = [
+      { model: "fraud" },
+      { model: "*", slice: "*" },
+      { model: "fraud", version: "v2", slice: "country=*" },
+      { model: "intent", stage: "production", slice: "country=DE" },
+    ];
     for (const target of targets) {
       const rule = RuleSchema.parse({ id: "r", kind: "threshold", metric: "accuracy", op: "<", threshold: 0.5, window: "5m", target });
       const fromS = T0S + 3600 + 1;
@@ -176,18 +282,30 @@ describe("sliceMetricsQuery", () => {
         SELECT model_id, model_version, stage, slice_key, slice_value, toUInt64(window_start) * 1000 AS window_start_ms, accuracy, class_n, correct, label_coverage
         FROM ${ident(`${db()}.slice_metrics`)} WHERE ${join(where, " AND ")}`);
       expect(view.length, JSON.stringify(target)).toBeGreaterThan(0);
-      const key = (r: { model_id: unknown; model_version: unknown; stage: unknown; slice: string; window_start_ms: number }) => [r.model_id, r.model_version, r.stage, r.slice, r.window_start_ms].join("|");
+      const key = (r: { model_id: unknown; model_version: unknown; stage: unknown; slice: string; window_start_ms: number }) =>
+        [r.model_id, r.model_version, r.stage, r.slice, r.window_start_ms].join("|");
       const expected = view
         .map((r) => ({
-          model_id: String(r.model_id), model_version: String(r.model_version), stage: String(r.stage),
+          model_id: String(r.model_id),
+          model_version: String(r.model_version),
+          stage: String(r.stage),
           slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
-          metric: "accuracy", feature: "", window_start_ms: Number(r.window_start_ms),
-          value: r.accuracy === null ? null : Number(r.accuracy), n: Number(r.class_n), successes: Number(r.correct),
-          coverage: r.label_coverage === null ? null : Number(r.label_coverage), breach: null, signal_threshold: null,
+          metric: "accuracy",
+          feature: "",
+          window_start_ms: Number(r.window_start_ms),
+          value: r.accuracy === null ? null : Number(r.accuracy),
+          n: Number(r.class_n),
+          successes: Number(r.correct),
+          coverage: r.label_coverage === null ? null : Number(r.label_coverage),
+          breach: null,
+          signal_threshold: null,
         }))
         .sort((a, b) => key(a).localeCompare(key(b)));
       // performance() orders by window start only; compare as sets of rows.
-      expect([...got].sort((a, b) => key(a).localeCompare(key(b))), JSON.stringify(target)).toEqual(expected);
+      expect(
+        [...got].sort((a, b) => key(a).localeCompare(key(b))),
+        JSON.stringify(target),
+      ).toEqual(expected);
       expect(got.map((r) => r.window_start_ms)).toEqual([...got.map((r) => r.window_start_ms)].sort((a, b) => a - b));
     }
   });

@@ -26,7 +26,9 @@ describe("sql.ts literals round-tripped through ClickHouse", () => {
     const r = seededRandom(11);
     for (let round = 0; round < ROUNDS; round++) {
       const values = Array.from({ length: PER_ROUND }, () => randomString(r));
-      const [row] = await ch.rows<{ hex: string[]; value: string[] }>(sql`SELECT arrayMap(x -> hex(x), ${values}) AS hex, ${values} AS value`);
+      const [row] = await ch.rows<{ hex: string[]; value: string[] }>(
+        sql`SELECT arrayMap(x -> hex(x), ${values}) AS hex, ${values} AS value`,
+      );
       const expected = values.map((v) => Buffer.from(v, "utf8").toString("hex").toUpperCase());
       for (let i = 0; i < PER_ROUND; i++) {
         expect(row!.hex[i], JSON.stringify(values[i])).toBe(expected[i]);
@@ -40,7 +42,9 @@ describe("sql.ts literals round-tripped through ClickHouse", () => {
     // `|| 0`: -0 and 0 are one number to SQL.
     const numbers = Array.from({ length: 500 }, () => (r() < 0.5 ? -1 : 1) * Math.round(r() * 10 ** Math.floor(r() * 15)) || 0);
     for (const n of numbers) {
-      const [row] = await ch.rows<{ v: number; back: number; marker: number }>(sql`SELECT toFloat64(${n}) AS v, toFloat64(0-${n}) AS back, 7 AS marker`);
+      const [row] = await ch.rows<{ v: number; back: number; marker: number }>(
+        sql`SELECT toFloat64(${n}) AS v, toFloat64(0-${n}) AS back, 7 AS marker`,
+      );
       expect(row, String(n)).toEqual({ v: n, back: -n || 0, marker: 7 });
     }
   });

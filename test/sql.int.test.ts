@@ -9,14 +9,26 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createAnalystSql, type AnalystSql } from "../services/common/clickhouse/analyst-query.js";
 import { createClickHouse } from "../services/common/clickhouse/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
-import { count, label, postJson, prediction, startPipeline, stopPipeline, TEST_TOKEN, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
+import {
+  count,
+  label,
+  postJson,
+  prediction,
+  startPipeline,
+  stopPipeline,
+  TEST_TOKEN,
+  waitForProcessor,
+  waitUntil,
+  type Pipeline,
+} from "./helpers/harness.js";
 import { ANALYST_TEST_USER, claimAnalystDatabase, releaseAnalystDatabase } from "./helpers/analyst-db.js";
 
 describe("POST /v1/sql", () => {
   let p: Pipeline;
   let direct: AnalystSql;
   let db: string;
-  const sqlPost = (query: string, limit?: number) => postJson(`${p.gateway.url}/v1/sql`, limit === undefined ? { query } : { query, limit });
+  const sqlPost = (query: string, limit?: number) =>
+    postJson(`${p.gateway.url}/v1/sql`, limit === undefined ? { query } : { query, limit });
 
   beforeAll(async () => {
     db = await claimAnalystDatabase(inject("stack").clickhouseUrl);
@@ -29,10 +41,28 @@ describe("POST /v1/sql", () => {
     p = await startPipeline({ CLICKHOUSE_DATABASE: db, CLICKHOUSE_ANALYST_USER: ANALYST_TEST_USER });
     direct = createAnalystSql({ url: p.stack.config.clickhouse.url, user: ANALYST_TEST_USER, password: "", database: db });
     const ids = Array.from({ length: 300 }, (_, i) => i);
-    expect((await postJson(`${p.gateway.url}/v1/predictions`, ids.map((i) => prediction(i)))).status).toBe(202);
-    expect((await postJson(`${p.gateway.url}/v1/labels`, ids.filter((i) => i % 2 === 0).map((i) => label(i)))).status).toBe(202);
+    expect(
+      (
+        await postJson(
+          `${p.gateway.url}/v1/predictions`,
+          ids.map((i) => prediction(i)),
+        )
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await postJson(
+          `${p.gateway.url}/v1/labels`,
+          ids.filter((i) => i % 2 === 0).map((i) => label(i)),
+        )
+      ).status,
+    ).toBe(202);
     await waitForProcessor(p.stack);
-    await waitUntil("labelled predictions", () => count(p.stack, "labeled_predictions", undefined), (n) => n === 150);
+    await waitUntil(
+      "labelled predictions",
+      () => count(p.stack, "labeled_predictions", undefined),
+      (n) => n === 150,
+    );
   });
   afterAll(async () => {
     await direct?.close();
@@ -46,7 +76,11 @@ describe("POST /v1/sql", () => {
       const res = await sqlPost("SELECT model_id, count() AS n, uniqExact(prediction_id) AS ids FROM prediction_events GROUP BY model_id");
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({
-        columns: [{ name: "model_id", type: "String" }, { name: "n", type: "UInt64" }, { name: "ids", type: "UInt64" }],
+        columns: [
+          { name: "model_id", type: "String" },
+          { name: "n", type: "UInt64" },
+          { name: "ids", type: "UInt64" },
+        ],
         // 64-bit integers come as strings, exactly as ClickHouse's JSON writes them.
         rows: [["fraud", "300", "300"]],
         rows_returned: 1,
@@ -58,7 +92,9 @@ describe("POST /v1/sql", () => {
     });
 
     it("reads the metric views an analyst starts from", async () => {
-      const slices = await sqlPost(`SELECT slice_key, sum(labeled) AS labeled FROM slice_metrics WHERE model_id = 'fraud' AND window_seconds = 86400 AND slice_key = '' GROUP BY slice_key`);
+      const slices = await sqlPost(
+        `SELECT slice_key, sum(labeled) AS labeled FROM slice_metrics WHERE model_id = 'fraud' AND window_seconds = 86400 AND slice_key = '' GROUP BY slice_key`,
+      );
       expect(slices.status, JSON.stringify(slices.body)).toBe(200);
       expect(slices.body.rows).toEqual([["", "150"]]);
       for (const view of ["label_delays", "label_quality", "labeled_predictions FINAL", "drift_scores", "data_quality"]) {
@@ -144,7 +180,12 @@ describe("POST /v1/sql", () => {
     });
 
     it("refuses the system tables, however the name is written", async () => {
-      for (const query of ["SELECT * FROM system.processes", "SELECT * FROM `system`.tables", 'SELECT * FROM "system".parts', "SELECT * FROM INFORMATION_SCHEMA.COLUMNS"]) {
+      for (const query of [
+        "SELECT * FROM system.processes",
+        "SELECT * FROM `system`.tables",
+        'SELECT * FROM "system".parts',
+        "SELECT * FROM INFORMATION_SCHEMA.COLUMNS",
+      ]) {
         const res = await sqlPost(query);
         expect([res.status, res.body.error.code], query).toEqual([400, "forbidden_table"]);
       }
@@ -159,18 +200,29 @@ describe("POST /v1/sql", () => {
 
     it("is confined by ClickHouse's grants on system tables, without the endpoint's check", async () => {
       // ClickHouse reads `sys\x74em` and `sys\Ntem` as `system`; its grants refuse what shows others' work.
-      for (const query of ["SELECT user, query FROM `sys\\x74em`.processes", "SELECT user, query FROM `sys\\Ntem`.processes", "SELECT * FROM system.parts", "SELECT * FROM system.merges", "SELECT * FROM system.users"]) {
+      for (const query of [
+        "SELECT user, query FROM `sys\\x74em`.processes",
+        "SELECT user, query FROM `sys\\Ntem`.processes",
+        "SELECT * FROM system.parts",
+        "SELECT * FROM system.merges",
+        "SELECT * FROM system.users",
+      ]) {
         await expect(direct.unchecked(query), query).rejects.toMatchObject({ code: "access_denied" });
       }
       // The catalogue tables stay readable, filtered to what the analyst may read.
-      const lines = async (query: string) => (await direct.unchecked(query)).trim().split("\n").map((l) => l.replace(/^"|"$/g, ""));
+      const lines = async (query: string) =>
+        (await direct.unchecked(query))
+          .trim()
+          .split("\n")
+          .map((l) => l.replace(/^"|"$/g, ""));
       const databases = await lines("SELECT name FROM system.databases");
       expect(databases).toContain(db);
       // Only the databases it has grants on: the tests' analyst databases, never the services' own.
       expect(databases.filter((d) => !/^hs_analyst_\d$/.test(d))).toEqual([]);
       const tables = await lines(`SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name`);
       expect(tables).toContain("slice_metrics");
-      for (const hidden of ["alert_settings", "alert_notifications", "suppressor_models", "schema_migrations"]) expect(tables).not.toContain(hidden);
+      for (const hidden of ["alert_settings", "alert_notifications", "suppressor_models", "schema_migrations"])
+        expect(tables).not.toContain(hidden);
     });
   });
 
@@ -187,7 +239,10 @@ describe("POST /v1/sql", () => {
       const names = ["max_execution_time", "max_memory_usage", "max_result_rows", "max_rows_to_read", "max_threads", "readonly"];
       const settings = await direct.unchecked(`SELECT ${names.map((n) => `getSetting('${n}')`).join(", ")}`);
       expect(settings.trim().split(",")).toEqual(["3", "1000000000", "100001", "500000000", "1", "1"]);
-      const viaUrl = await fetch(`${p.stack.config.clickhouse.url}/?user=${ANALYST_TEST_USER}&database=${db}&max_execution_time=1000&readonly=0`, { method: "POST", body: "SELECT 1" });
+      const viaUrl = await fetch(
+        `${p.stack.config.clickhouse.url}/?user=${ANALYST_TEST_USER}&database=${db}&max_execution_time=1000&readonly=0`,
+        { method: "POST", body: "SELECT 1" },
+      );
       expect(viaUrl.status).toBeGreaterThanOrEqual(400);
       expect(await viaUrl.text()).toMatch(/readonly mode/);
     });
@@ -196,9 +251,20 @@ describe("POST /v1/sql", () => {
   it("keeps ingesting after the attacks, with nothing written or dropped by them", async () => {
     const before = await count(p.stack, "prediction_events");
     expect(before).toBe(300);
-    expect((await postJson(`${p.gateway.url}/v1/predictions`, Array.from({ length: 50 }, (_, i) => prediction(1000 + i)))).status).toBe(202);
+    expect(
+      (
+        await postJson(
+          `${p.gateway.url}/v1/predictions`,
+          Array.from({ length: 50 }, (_, i) => prediction(1000 + i)),
+        )
+      ).status,
+    ).toBe(202);
     await waitForProcessor(p.stack);
-    await waitUntil("the new predictions", () => count(p.stack, "prediction_events"), (n) => n === 350);
+    await waitUntil(
+      "the new predictions",
+      () => count(p.stack, "prediction_events"),
+      (n) => n === 350,
+    );
     const tables = await sqlPost("SELECT count() FROM predictions FINAL");
     expect(tables.body.rows).toEqual([["350"]]);
   });

@@ -143,16 +143,44 @@ describe("the suppressor learns from feedback posted through the API", () => {
     await metricsRepository(stack.clickhouse).writeWindowSizes([300]);
     const windowStart = Math.floor((Date.now() - HOUR) / 300_000) * 300;
     await stack.clickhouse.insertJsonEachRow(`${stack.config.clickhouse.database}.window_volume`, [
-      JSON.stringify({ model_id: "fraud", model_version: "v3", stage: "production", window_start: windowStart, slice_key: "", slice_value: "", predictions: 500, expected_correct: 450, expected_n: 500, computed_at_ms: Date.now() }),
+      JSON.stringify({
+        model_id: "fraud",
+        model_version: "v3",
+        stage: "production",
+        window_start: windowStart,
+        slice_key: "",
+        slice_value: "",
+        predictions: 500,
+        expected_correct: 450,
+        expected_n: 500,
+        computed_at_ms: Date.now(),
+      }),
     ]);
-    await repo.applyRuleFile(validateRuleFile({ rules: [{ id: "volume", kind: "threshold", metric: "predictions", op: ">", threshold: 100, window: "5m", target: { model: "fraud" } }] }), "test", Date.now());
+    await repo.applyRuleFile(
+      validateRuleFile({
+        rules: [
+          { id: "volume", kind: "threshold", metric: "predictions", op: ">", threshold: 100, window: "5m", target: { model: "fraud" } },
+        ],
+      }),
+      "test",
+      Date.now(),
+    );
     const suppression = createSuppression(
       { ackTimeoutMs: DAY, exploreRate: 0, minFeedback: 20 },
-      { alerts: repo, logger: createLogger("test", "warn"), load: async (m) => ({ score: async (rows) => [...(await (await loadOnnxModel(m.model)).score(rows))] }) },
+      {
+        alerts: repo,
+        logger: createLogger("test", "warn"),
+        load: async (m) => ({ score: async (rows) => [...(await (await loadOnnxModel(m.model)).score(rows))] }),
+      },
     );
     const producer = await createProducer(stack.kafka);
     try {
-      const alerting = createAlerting(stack.config, { clickhouse: stack.clickhouse, producer, logger: createLogger("test", "warn"), suppression });
+      const alerting = createAlerting(stack.config, {
+        clickhouse: stack.clickhouse,
+        producer,
+        logger: createLogger("test", "warn"),
+        suppression,
+      });
       const report = await alerting.evaluator.evaluateOnce(true);
       expect(report.created).toBe(1);
     } finally {

@@ -32,7 +32,15 @@ function perModel(): FamilySpec {
   const hidden = hiddenDraws(seed);
   const models = ["fraud", "churn", "ranker", "pricing"];
   const types: TypeSpec[] = [
-    { rule_kind: "threshold", metric: "accuracy", scope: "global", incidentsPerDay: 2, meanBurst: 2, deviation: [0.12, 0.6], criticalAbove: 0.6 },
+    {
+      rule_kind: "threshold",
+      metric: "accuracy",
+      scope: "global",
+      incidentsPerDay: 2,
+      meanBurst: 2,
+      deviation: [0.12, 0.6],
+      criticalAbove: 0.6,
+    },
     { rule_kind: "threshold", metric: "accuracy", scope: "slice", incidentsPerDay: 4, meanBurst: 2, deviation: [0.12, 0.6] },
     { rule_kind: "drift", metric: "drift.amount", scope: "slice", incidentsPerDay: 5, meanBurst: 3, deviation: [0.2, 0.5] },
     { rule_kind: "drift", metric: "drift.prediction", scope: "global", incidentsPerDay: 2, meanBurst: 2, deviation: [0.2, 0.5] },
@@ -43,7 +51,16 @@ function perModel(): FamilySpec {
   ];
   const changing = new Set(["2|churn", "4|pricing", "6|fraud"]);
   return {
-    name: "per-model", seed, days: 90, models, slices: slices8, types, utcOffsetHours: -5, floor: 0.002, miss: 0.02, unanswered: 0.4,
+    name: "per-model",
+    seed,
+    days: 90,
+    models,
+    slices: slices8,
+    types,
+    utcOffsetHours: -5,
+    floor: 0.002,
+    miss: 0.02,
+    unanswered: 0.4,
     summary: "treatment of a type depends on its model; per-(type, model) breach cut-offs; 3 pairs flip part-way",
     acted: (c) => {
       const key = `${c.typeIndex}|${c.model}`;
@@ -73,13 +90,26 @@ function manyTypes(): FamilySpec {
     const group = groups[Math.floor(i / kinds.length) % groups.length]!;
     const firstModel = Math.floor(hidden(`model|${i}`) * models.length);
     types.push({
-      rule_kind: kind, metric: `${group}.m${i}`, scope: hidden(`scope|${i}`) < 0.4 ? "slice" : "global",
-      incidentsPerDay: 0.3 + 1.2 * hidden(`rate|${i}`), meanBurst: 2, deviation: [0.15, 0.6],
+      rule_kind: kind,
+      metric: `${group}.m${i}`,
+      scope: hidden(`scope|${i}`) < 0.4 ? "slice" : "global",
+      incidentsPerDay: 0.3 + 1.2 * hidden(`rate|${i}`),
+      meanBurst: 2,
+      deviation: [0.15, 0.6],
       models: hidden(`two|${i}`) < 0.3 ? [models[firstModel]!, models[(firstModel + 1) % models.length]!] : [models[firstModel]!],
     });
   }
   return {
-    name: "many-types", seed, days: 90, models, slices: slices8.slice(0, 5), types, utcOffsetHours: 1, floor: 0.001, miss: 0.03, unanswered: 0.5,
+    name: "many-types",
+    seed,
+    days: 90,
+    models,
+    slices: slices8.slice(0, 5),
+    types,
+    utcOffsetHours: 1,
+    floor: 0.001,
+    miss: 0.03,
+    unanswered: 0.5,
     summary: "120 sparse types of a team's own metrics; the rule kind and metric family carry the signal; ~3 % acted",
     acted: (c) => {
       const kindLevel = { threshold: 0.05, drift: 0.004, quality: 0.012, team_guard: 0.15 }[c.type.rule_kind] ?? 0.05;
@@ -102,13 +132,30 @@ function sliceHours(): FamilySpec {
   const types: TypeSpec[] = [
     { rule_kind: "threshold", metric: "ctr", scope: "slice", incidentsPerDay: 10, meanBurst: 2, deviation: [0.1, 0.5] },
     { rule_kind: "drift", metric: "drift.amount", scope: "slice", incidentsPerDay: 10, meanBurst: 2, deviation: [0.2, 0.5] },
-    { rule_kind: "quality", metric: "quality.null_fraction", scope: "slice", incidentsPerDay: 6, meanBurst: 2, deviation: [0.1, 0.6], nightShare: 0.5 },
+    {
+      rule_kind: "quality",
+      metric: "quality.null_fraction",
+      scope: "slice",
+      incidentsPerDay: 6,
+      meanBurst: 2,
+      deviation: [0.1, 0.6],
+      nightShare: 0.5,
+    },
     { rule_kind: "adaptive", metric: "latency_p99", scope: "global", incidentsPerDay: 5, meanBurst: 2, deviation: [0.3, 0.5] },
     { rule_kind: "slo", metric: "availability", scope: "global", incidentsPerDay: 0.5, meanBurst: 1.5, deviation: [0.05, 0.4] },
   ];
   const slices = ["region=jp", "region=kr", "region=us", "region=eu", "app=ios", "app=android", "app=web", "tier=paid", "tier=free"];
   return {
-    name: "slice-hours", seed, days: 90, models, slices, types, utcOffsetHours: 9, floor: 0.005, miss: 0.03, unanswered: 0.3,
+    name: "slice-hours",
+    seed,
+    days: 90,
+    models,
+    slices,
+    types,
+    utcOffsetHours: 9,
+    floor: 0.005,
+    miss: 0.03,
+    unanswered: 0.3,
     summary: "slices that matter on every model; business hours and weekdays; ~30 % acted",
     acted: (c: Context) => {
       if (c.type.rule_kind === "slo") return 0.85;
@@ -130,15 +177,73 @@ function burstyNoisy(): FamilySpec {
   const hidden = hiddenDraws(seed);
   const models = ["eta", "supply", "demand"];
   const types: TypeSpec[] = [
-    { rule_kind: "relative_change", metric: "volume", scope: "global", incidentsPerDay: 3, meanBurst: 6, deviation: [0.3, 0.5], sampleSize: [800, 1.3] },
-    { rule_kind: "relative_change", metric: "volume", scope: "slice", incidentsPerDay: 5, meanBurst: 5, deviation: [0.3, 0.5], sampleSize: [300, 1.3] },
-    { rule_kind: "threshold", metric: "mae", scope: "global", incidentsPerDay: 2, meanBurst: 4, deviation: [0.15, 0.5], sampleSize: [1500, 1.2], criticalAbove: 0.8 },
-    { rule_kind: "threshold", metric: "mae", scope: "slice", incidentsPerDay: 6, meanBurst: 4, deviation: [0.15, 0.5], sampleSize: [200, 1.3] },
-    { rule_kind: "drift", metric: "drift.prediction", scope: "global", incidentsPerDay: 2, meanBurst: 5, deviation: [0.2, 0.5], sampleSize: [2000, 1] },
-    { rule_kind: "quality", metric: "quality.out_of_bounds", scope: "slice", incidentsPerDay: 4, meanBurst: 6, deviation: [0.1, 0.6], sampleSize: [500, 1.3] },
+    {
+      rule_kind: "relative_change",
+      metric: "volume",
+      scope: "global",
+      incidentsPerDay: 3,
+      meanBurst: 6,
+      deviation: [0.3, 0.5],
+      sampleSize: [800, 1.3],
+    },
+    {
+      rule_kind: "relative_change",
+      metric: "volume",
+      scope: "slice",
+      incidentsPerDay: 5,
+      meanBurst: 5,
+      deviation: [0.3, 0.5],
+      sampleSize: [300, 1.3],
+    },
+    {
+      rule_kind: "threshold",
+      metric: "mae",
+      scope: "global",
+      incidentsPerDay: 2,
+      meanBurst: 4,
+      deviation: [0.15, 0.5],
+      sampleSize: [1500, 1.2],
+      criticalAbove: 0.8,
+    },
+    {
+      rule_kind: "threshold",
+      metric: "mae",
+      scope: "slice",
+      incidentsPerDay: 6,
+      meanBurst: 4,
+      deviation: [0.15, 0.5],
+      sampleSize: [200, 1.3],
+    },
+    {
+      rule_kind: "drift",
+      metric: "drift.prediction",
+      scope: "global",
+      incidentsPerDay: 2,
+      meanBurst: 5,
+      deviation: [0.2, 0.5],
+      sampleSize: [2000, 1],
+    },
+    {
+      rule_kind: "quality",
+      metric: "quality.out_of_bounds",
+      scope: "slice",
+      incidentsPerDay: 4,
+      meanBurst: 6,
+      deviation: [0.1, 0.6],
+      sampleSize: [500, 1.3],
+    },
   ];
   return {
-    name: "bursty-noisy", seed, days: 75, models, slices: slices8.slice(0, 6), types, utcOffsetHours: 0, floor: 0.01, miss: 0.1, unanswered: 0.7,
+    name: "bursty-noisy",
+    seed,
+    days: 75,
+    models,
+    slices: slices8.slice(0, 6),
+    types,
+    utcOffsetHours: 0,
+    floor: 0.01,
+    miss: 0.1,
+    unanswered: 0.7,
     summary: "long bursts where only the first alerts count; per-type sample-size cut-offs; noisy, mostly unanswered",
     acted: (c) => {
       const minSamples = 50 * Math.exp(4 * hidden(`samples|${c.typeIndex}`));
@@ -168,7 +273,16 @@ function drifting(): FamilySpec {
   ];
   const abrupt: Record<string, number> = { "1|kyc": 40, "2|credit": 62, "4|collections": 80, "5|kyc": 85 };
   return {
-    name: "drifting", seed, days: 100, models, slices: slices8.slice(2, 8), types, utcOffsetHours: 2, floor: 0.002, miss: 0.03, unanswered: 0.45,
+    name: "drifting",
+    seed,
+    days: 100,
+    models,
+    slices: slices8.slice(2, 8),
+    types,
+    utcOffsetHours: 2,
+    floor: 0.002,
+    miss: 0.03,
+    unanswered: 0.45,
     summary: "per-(type, model) cut-offs sliding over time; four pairs change abruptly, two of them late",
     acted: (c) => {
       const key = `${c.typeIndex}|${c.model}`;
@@ -197,7 +311,16 @@ function rareActed(): FamilySpec {
     { rule_kind: "relative_change", metric: "volume", scope: "global", incidentsPerDay: 2, meanBurst: 3, deviation: [0.3, 0.5] },
   ];
   return {
-    name: "rare-acted", seed, days: 90, models, slices: slices8, types, utcOffsetHours: -8, floor: 0.0005, miss: 0.03, unanswered: 0.6,
+    name: "rare-acted",
+    seed,
+    days: 90,
+    models,
+    slices: slices8,
+    types,
+    utcOffsetHours: -8,
+    floor: 0.0005,
+    miss: 0.03,
+    unanswered: 0.6,
     summary: "2 % acted: a few watched streams (model and slice) and very large breaches; the rest noise",
     acted: (c) => {
       const watched = hidden(`watch|${c.typeIndex}|${c.model}|${c.slice}`) < 0.025;

@@ -114,16 +114,35 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
             const local = new Date(time + spec.utcOffsetHours * HOUR);
             const weekday = local.getUTCDay();
             const context: Context = {
-              type, typeIndex, model, slice, day: (time - start) / DAY,
+              type,
+              typeIndex,
+              model,
+              slice,
+              day: (time - start) / DAY,
               localHour: local.getUTCHours() + local.getUTCMinutes() / 60,
-              weekday, weekend: weekday === 0 || weekday === 6, deviation, sampleSize, burstPosition: b,
+              weekday,
+              weekend: weekday === 0 || weekday === 6,
+              deviation,
+              sampleSize,
+              burstPosition: b,
             };
             const p = spec.floor + (1 - spec.floor) * Math.min(1, Math.max(0, spec.acted(context))) * (1 - spec.miss);
             const severity: Severity =
-              type.criticalAbove !== undefined && deviation > type.criticalAbove ? "critical" : deviation > type.deviation[0] * 2 ? "warning" : "info";
+              type.criticalAbove !== undefined && deviation > type.criticalAbove
+                ? "critical"
+                : deviation > type.deviation[0] * 2
+                  ? "warning"
+                  : "info";
             const alert: AlertRecord = {
-              time, rule_kind: type.rule_kind, metric: type.metric, severity, scope: type.scope, model, slice,
-              deviation: Number(deviation.toFixed(4)), sample_size: sampleSize,
+              time,
+              rule_kind: type.rule_kind,
+              metric: type.metric,
+              severity,
+              scope: type.scope,
+              model,
+              slice,
+              deviation: Number(deviation.toFixed(4)),
+              sample_size: sampleSize,
               ...respond(r, time, r() < p, spec.unanswered),
             };
             rows.push({ alert, chance: p });

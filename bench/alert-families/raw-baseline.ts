@@ -37,7 +37,12 @@ function encoder(train: readonly AlertRecord[]) {
 
 const guarded = (r: AlertRecord) => r.severity === "critical" || r.rule_kind === "slo";
 
-export function rawBoostedBaseline(train: readonly AlertRecord[], test: readonly AlertRecord[], targetRecall: number, timeoutMs = 24 * 3_600_000) {
+export function rawBoostedBaseline(
+  train: readonly AlertRecord[],
+  test: readonly AlertRecord[],
+  targetRecall: number,
+  timeoutMs = 24 * 3_600_000,
+) {
   const now = test[0]!.time;
   const encode = encoder(train);
   const labelled = train.flatMap((r) => {
@@ -46,12 +51,20 @@ export function rawBoostedBaseline(train: readonly AlertRecord[], test: readonly
   });
   const cut = Math.floor(labelled.length * 0.75);
   const options = { trees: 150, maxDepth: 4 };
-  const early = fitBoostedTrees(labelled.slice(0, cut).map((l) => l.x), labelled.slice(0, cut).map((l) => l.y), options);
+  const early = fitBoostedTrees(
+    labelled.slice(0, cut).map((l) => l.x),
+    labelled.slice(0, cut).map((l) => l.y),
+    options,
+  );
   const threshold = chooseThreshold(
     labelled.slice(cut).map((l) => ({ score: predictTrees(early, l.x), acted: l.y === 1, decidable: !guarded(l.r), weight: 1 })),
     targetRecall,
   );
-  const model = fitBoostedTrees(labelled.map((l) => l.x), labelled.map((l) => l.y), options);
+  const model = fitBoostedTrees(
+    labelled.map((l) => l.x),
+    labelled.map((l) => l.y),
+    options,
+  );
   let held = 0;
   let acted = 0;
   let actedKept = 0;

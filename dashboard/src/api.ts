@@ -5,7 +5,11 @@
 const TOKEN_KEY = "hindsight.token";
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
   /** The gateway has no such route: a feature this deployment does not have (yet). */

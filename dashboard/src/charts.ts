@@ -38,7 +38,12 @@ export function timeChart(
       scales: { x: { time: true }, y: opts.yRange ? { range: () => opts.yRange! } : { auto: true } },
       axes: [
         { stroke: "#555", grid: { stroke: "#eee" } },
-        { stroke: "#555", grid: { stroke: "#eee" }, size: 56, values: (_u, ticks) => ticks.map((t) => (opts.yFormat ? opts.yFormat(t) : String(t))) },
+        {
+          stroke: "#555",
+          grid: { stroke: "#eee" },
+          size: 56,
+          values: (_u, ticks) => ticks.map((t) => (opts.yFormat ? opts.yFormat(t) : String(t))),
+        },
       ],
       series: [
         { value: (_u, v) => (v === null ? "–" : utc(v * 1000)) },
@@ -50,7 +55,11 @@ export function timeChart(
           fill: l.fill,
           spanGaps: false,
           value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? "–" : opts.yFormat ? opts.yFormat(v) : v.toFixed(3)),
-          points: { show: l.pointsOnly ? true : (_u: uPlot, _i: number, i0: number, i1: number) => i1 - i0 < 60, size: l.pointsOnly ? 5 : 4, fill: l.pointsOnly ? "#fff" : l.color },
+          points: {
+            show: l.pointsOnly ? true : (_u: uPlot, _i: number, i0: number, i1: number) => i1 - i0 < 60,
+            size: l.pointsOnly ? 5 : 4,
+            fill: l.pointsOnly ? "#fff" : l.color,
+          },
           ...(l.pointsOnly ? { paths: () => null } : {}),
         })),
       ],
@@ -59,7 +68,8 @@ export function timeChart(
     container,
   );
   const observer = new ResizeObserver(() => {
-    if (container.clientWidth > 0 && Math.abs(container.clientWidth - chart.width) > 4) chart.setSize({ width: container.clientWidth, height: chart.height });
+    if (container.clientWidth > 0 && Math.abs(container.clientWidth - chart.width) > 4)
+      chart.setSize({ width: container.clientWidth, height: chart.height });
   });
   observer.observe(container);
   return chart;
@@ -73,7 +83,8 @@ function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
 }
 
 export function sparkline(ys: number[], opts: { width?: number; height?: number; color?: string } = {}): SVGElement {
-  const w = opts.width ?? 140, hgt = opts.height ?? 28;
+  const w = opts.width ?? 140,
+    hgt = opts.height ?? 28;
   const root = svg("svg", { width: w, height: hgt, viewBox: `0 0 ${w} ${hgt}`, class: "spark", role: "img" });
   if (ys.length < 2) return root;
   const max = Math.max(...ys, 1);
@@ -84,10 +95,16 @@ export function sparkline(ys: number[], opts: { width?: number; height?: number;
 }
 
 /** Grouped vertical bars with a legend: e.g. reference vs window shares per bin. */
-export function groupedBars(labels: string[], groups: Array<{ name: string; color: string; values: number[] }>, opts: { height?: number; format?: (v: number) => string; width?: number } = {}): HTMLElement {
-  const width = opts.width ?? 720, height = opts.height ?? 220;
+export function groupedBars(
+  labels: string[],
+  groups: Array<{ name: string; color: string; values: number[] }>,
+  opts: { height?: number; format?: (v: number) => string; width?: number } = {},
+): HTMLElement {
+  const width = opts.width ?? 720,
+    height = opts.height ?? 220;
   const pad = { left: 44, right: 8, top: 8, bottom: 56 };
-  const plotW = width - pad.left - pad.right, plotH = height - pad.top - pad.bottom;
+  const plotW = width - pad.left - pad.right,
+    plotH = height - pad.top - pad.bottom;
   const max = Math.max(1e-9, ...groups.flatMap((g) => g.values));
   const root = svg("svg", { width: "100%", viewBox: `0 0 ${width} ${height}`, class: "bars", role: "img" });
   const fmt = opts.format ?? ((v: number) => v.toFixed(2));
@@ -104,18 +121,30 @@ export function groupedBars(labels: string[], groups: Array<{ name: string; colo
     groups.forEach((g, k) => {
       const v = g.values[i] ?? 0;
       const bh = (v / max) * plotH;
-      const rect = svg("rect", { x: pad.left + i * slot + slot * 0.1 + k * barW, y: pad.top + plotH - bh, width: barW, height: bh, fill: g.color });
+      const rect = svg("rect", {
+        x: pad.left + i * slot + slot * 0.1 + k * barW,
+        y: pad.top + plotH - bh,
+        width: barW,
+        height: bh,
+        fill: g.color,
+      });
       const title = svg("title", {});
       title.textContent = `${g.name} ${label}: ${fmt(v)}`;
       rect.append(title);
       root.append(rect);
     });
     if (labels.length <= 24) {
-      const x = pad.left + i * slot + slot / 2, y = pad.top + plotH + 10;
+      const x = pad.left + i * slot + slot / 2,
+        y = pad.top + plotH + 10;
       const t = svg("text", { x, y, "text-anchor": "end", transform: `rotate(-40 ${x} ${y})`, class: "tick" });
       t.textContent = label;
       root.append(t);
     }
   });
-  return h("div", { class: "bar-chart" }, root as unknown as Node, h("div", { class: "legend" }, ...groups.map((g) => h("span", {}, h("i", { style: `background:${g.color}` }), g.name))));
+  return h(
+    "div",
+    { class: "bar-chart" },
+    root as unknown as Node,
+    h("div", { class: "legend" }, ...groups.map((g) => h("span", {}, h("i", { style: `background:${g.color}` }), g.name))),
+  );
 }

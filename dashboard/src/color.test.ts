@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { driftSeverity, NO_DECISION_COLOR, severityColor, textOn } from "./color.js";
 
-const cell = (over: Partial<Parameters<typeof driftSeverity>[0]>) => ({ method: "wasserstein", score: 0.05, p_value: null, threshold: 0.1, decision: "no_drift", ...over });
+const cell = (over: Partial<Parameters<typeof driftSeverity>[0]>) => ({
+  method: "wasserstein",
+  score: 0.05,
+  p_value: null,
+  threshold: 0.1,
+  decision: "no_drift",
+  ...over,
+});
 
 describe("drift severity", () => {
   it("is score over threshold for distances, 1 exactly on the threshold", () => {

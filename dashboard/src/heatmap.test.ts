@@ -3,7 +3,18 @@ import { featureOrder, firstDrifted, heatmapLayout, type DriftScore } from "./he
 
 const H = 3_600_000;
 function score(version: string, feature: string, hour: number, drifted = false): DriftScore {
-  return { model_version: version, feature, window_start_ms: hour * H, method: "wasserstein", score: drifted ? 0.3 : 0.02, p_value: null, threshold: 0.1, decision: drifted ? "drift" : "no_drift", drifted, n: 100 };
+  return {
+    model_version: version,
+    feature,
+    window_start_ms: hour * H,
+    method: "wasserstein",
+    score: drifted ? 0.3 : 0.02,
+    p_value: null,
+    threshold: 0.1,
+    decision: drifted ? "drift" : "no_drift",
+    drifted,
+    n: 100,
+  };
 }
 
 describe("heat-map layout", () => {

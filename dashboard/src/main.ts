@@ -54,9 +54,11 @@ async function route(): Promise<void> {
   clear(
     nav,
     ...(token.get()
-      ? [["models", "#/", "Models"], ["alerts", "#/alerts", "Alerts"], ["sql", "#/sql", "SQL"]].map(([key, href, text]) =>
-          h("a", { href: href!, class: match?.section === key ? "active" : "" }, text!),
-        )
+      ? [
+          ["models", "#/", "Models"],
+          ["alerts", "#/alerts", "Alerts"],
+          ["sql", "#/sql", "SQL"],
+        ].map(([key, href, text]) => h("a", { href: href!, class: match?.section === key ? "active" : "" }, text!))
       : []),
   );
   // Each page draws into its own element: a page still loading when the user moves on writes

@@ -1,13 +1,38 @@
 import { describe, expect, it } from "vitest";
-import { accuracySeries, align, byVersion, delayBuckets, distributionBars, latestSettled, latestWindow, pooledAccuracy, volume, type MetricRow } from "./series.js";
+import {
+  accuracySeries,
+  align,
+  byVersion,
+  delayBuckets,
+  distributionBars,
+  latestSettled,
+  latestWindow,
+  pooledAccuracy,
+  volume,
+  type MetricRow,
+} from "./series.js";
 import { toMs } from "./format.js";
 
 function row(ws: string, version: string, o: Partial<MetricRow> = {}): MetricRow {
   const stage = version === "v4" ? "canary" : "production";
-  return { model_version: version, stage, window_start: ws, predictions: 100, labeled: 80, label_coverage: 0.8, accuracy: 0.9, estimated_accuracy: 0.92, correct: 72, class_n: 80, ...o };
+  return {
+    model_version: version,
+    stage,
+    window_start: ws,
+    predictions: 100,
+    labeled: 80,
+    label_coverage: 0.8,
+    accuracy: 0.9,
+    estimated_accuracy: 0.92,
+    correct: 72,
+    class_n: 80,
+    ...o,
+  };
 }
 
-const T1 = "2024-01-01 00:00:00", T2 = "2024-01-01 01:00:00", T3 = "2024-01-01 02:00:00";
+const T1 = "2024-01-01 00:00:00",
+  T2 = "2024-01-01 01:00:00",
+  T3 = "2024-01-01 02:00:00";
 const S1 = Date.UTC(2024, 0, 1) / 1000;
 
 describe("time parsing", () => {
@@ -20,10 +45,19 @@ describe("time parsing", () => {
 });
 
 describe("series shaping", () => {
-  const rows = [row(T1, "v3"), row(T1, "v4", { accuracy: 0.8 }), row(T2, "v3", { label_coverage: 0.1, labeled: 10, accuracy: 0.7 }), row(T3, "v4")];
+  const rows = [
+    row(T1, "v3"),
+    row(T1, "v4", { accuracy: 0.8 }),
+    row(T2, "v3", { label_coverage: 0.1, labeled: 10, accuracy: 0.7 }),
+    row(T3, "v4"),
+  ];
 
   it("aligns one series per version on the union of windows, with null gaps", () => {
-    const a = align(rows, (r) => r.model_version, (r) => r.accuracy);
+    const a = align(
+      rows,
+      (r) => r.model_version,
+      (r) => r.accuracy,
+    );
     expect(a.xs).toEqual([S1, S1 + 3600, S1 + 7200]);
     expect(a.series).toEqual([
       { label: "v3", values: [0.9, 0.7, null] },
@@ -44,7 +78,10 @@ describe("series shaping", () => {
   });
 
   it("totals versions side by side: accuracy from counts, estimate weighted by predictions", () => {
-    const v = byVersion([row(T1, "v3", { predictions: 100, estimated_accuracy: 0.9 }), row(T2, "v3", { predictions: 300, estimated_accuracy: 0.8, correct: 10, class_n: 20, labeled: 20 })]);
+    const v = byVersion([
+      row(T1, "v3", { predictions: 100, estimated_accuracy: 0.9 }),
+      row(T2, "v3", { predictions: 300, estimated_accuracy: 0.8, correct: 10, class_n: 20, labeled: 20 }),
+    ]);
     expect(v).toHaveLength(1);
     expect(v[0]!.predictions).toBe(400);
     expect(v[0]!.accuracy).toBeCloseTo(82 / 100, 12);
@@ -61,7 +98,11 @@ describe("series shaping", () => {
   });
 
   it("pools accuracy over versions per window from the counts", () => {
-    const p = pooledAccuracy([row(T1, "v3", { correct: 9, class_n: 10 }), row(T1, "v4", { correct: 1, class_n: 10 }), row(T2, "v3", { correct: 0, class_n: 0 })]);
+    const p = pooledAccuracy([
+      row(T1, "v3", { correct: 9, class_n: 10 }),
+      row(T1, "v4", { correct: 1, class_n: 10 }),
+      row(T2, "v3", { correct: 0, class_n: 0 }),
+    ]);
     expect(p).toEqual({ xs: [S1, S1 + 3600], accuracy: [0.5, null], labeled: [20, 0] });
   });
 });
@@ -119,7 +160,12 @@ describe("distribution bars", () => {
   });
 
   it("handles an empty window without dividing by zero", () => {
-    const bars = distributionBars({ kind: "categorical", categories: ["a"], reference: { n: 1, counts: [0, 1], min: null, max: null }, window: { n: 0, counts: [0, 0], min: null, max: null } });
+    const bars = distributionBars({
+      kind: "categorical",
+      categories: ["a"],
+      reference: { n: 1, counts: [0, 1], min: null, max: null },
+      window: { n: 0, counts: [0, 0], min: null, max: null },
+    });
     expect(bars).toEqual([{ label: "a", reference: 1, window: 0 }]);
   });
 });

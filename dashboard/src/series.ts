@@ -28,14 +28,22 @@ export interface Aligned {
 }
 
 /** One series per key, aligned on the union of window starts; gaps are null. */
-export function align<R extends { window_start: string | number }>(rows: R[], keyOf: (r: R) => string, valueOf: (r: R) => number | null): Aligned {
+export function align<R extends { window_start: string | number }>(
+  rows: R[],
+  keyOf: (r: R) => string,
+  valueFor: (r: R) => number | null,
+): Aligned {
   const xs = [...new Set(rows.map((r) => toMs(r.window_start) / 1000))].sort((a, b) => a - b);
   const at = new Map(xs.map((x, i) => [x, i]));
   const byKey = new Map<string, Array<number | null>>();
   for (const r of rows) {
     const key = keyOf(r);
-    if (!byKey.has(key)) byKey.set(key, xs.map(() => null));
-    const v = valueOf(r);
+    if (!byKey.has(key))
+      byKey.set(
+        key,
+        xs.map(() => null),
+      );
+    const v = valueFor(r);
     byKey.get(key)![at.get(toMs(r.window_start) / 1000)!] = v === null || v === undefined || !Number.isFinite(v) ? null : v;
   }
   return { xs, series: [...byKey.keys()].sort().map((label) => ({ label, values: byKey.get(label)! })) };
@@ -52,7 +60,11 @@ export function accuracySeries(rows: MetricRow[], settledAt = 0.5): Aligned & { 
   const kinds: Array<"realised" | "provisional" | "estimated"> = [];
   const series: Aligned["series"] = [];
   realised.series.forEach((s, i) => {
-    series.push({ label: `${s.label} accuracy`, values: s.values }, { label: `${s.label} provisional`, values: provisional.series[i]!.values }, { label: `${s.label} estimated`, values: estimated.series[i]!.values });
+    series.push(
+      { label: `${s.label} accuracy`, values: s.values },
+      { label: `${s.label} provisional`, values: provisional.series[i]!.values },
+      { label: `${s.label} estimated`, values: estimated.series[i]!.values },
+    );
     kinds.push("realised", "provisional", "estimated");
   });
   return { xs: realised.xs, series, kinds };
@@ -76,7 +88,12 @@ export interface Totals {
 }
 
 function totals(rows: MetricRow[]): Totals {
-  let predictions = 0, labeled = 0, correct = 0, classN = 0, estSum = 0, estN = 0;
+  let predictions = 0,
+    labeled = 0,
+    correct = 0,
+    classN = 0,
+    estSum = 0,
+    estN = 0;
   for (const r of rows) {
     predictions += r.predictions;
     labeled += r.labeled;
@@ -185,7 +202,9 @@ export function distributionBars(d: Distribution, groups = 20, top = 12): Distri
   const win = (bins: number[]) => share(d.window.counts, d.window.n, bins);
   if (d.kind === "categorical") {
     const cats = d.categories ?? [];
-    const order = cats.map((c, i) => ({ label: c, i: i + 1 })).sort((a, b) => (d.reference.counts[b.i] ?? 0) - (d.reference.counts[a.i] ?? 0));
+    const order = cats
+      .map((c, i) => ({ label: c, i: i + 1 }))
+      .sort((a, b) => (d.reference.counts[b.i] ?? 0) - (d.reference.counts[a.i] ?? 0));
     const shown = order.slice(0, top);
     const rest = [0, ...order.slice(top).map((o) => o.i)];
     const bars = shown.map((o) => ({ label: o.label, reference: ref([o.i]), window: win([o.i]) }));
@@ -205,8 +224,10 @@ export function distributionBars(d: Distribution, groups = 20, top = 12): Distri
   for (let start = 0; start < bins; start += per) {
     const end = Math.min(bins, start + per);
     const group = Array.from({ length: end - start }, (_, k) => start + k);
-    const r = ref(group), w = win(group);
-    const barLo = bounds[start]!, barHi = bounds[end]!;
+    const r = ref(group),
+      w = win(group);
+    const barLo = bounds[start]!,
+      barHi = bounds[end]!;
     bars.push({ label: `${short(barLo)}–${short(barHi)}`, lo: barLo, hi: barHi, reference: r, window: w });
   }
   return bars;
@@ -232,5 +253,9 @@ export function pooledAccuracy(rows: MetricRow[]): { xs: number[]; accuracy: Arr
     sums.set(x, s);
   }
   const xs = [...sums.keys()].sort((a, b) => a - b);
-  return { xs, accuracy: xs.map((x) => (sums.get(x)!.n > 0 ? sums.get(x)!.correct / sums.get(x)!.n : null)), labeled: xs.map((x) => sums.get(x)!.n) };
+  return {
+    xs,
+    accuracy: xs.map((x) => (sums.get(x)!.n > 0 ? sums.get(x)!.correct / sums.get(x)!.n : null)),
+    labeled: xs.map((x) => sums.get(x)!.n),
+  };
 }

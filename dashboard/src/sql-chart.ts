@@ -28,7 +28,10 @@ export function sqlChart(columns: Column[], rows: unknown[][], maxSeries = 8): A
   const put = (label: string, x: number, v: unknown) => {
     if (!series.has(label)) {
       if (series.size >= maxSeries) return;
-      series.set(label, xs.map(() => null));
+      series.set(
+        label,
+        xs.map(() => null),
+      );
     }
     const n = v === null || v === undefined ? null : Number(v);
     series.get(label)![at.get(x)!] = n !== null && Number.isFinite(n) ? n : null;

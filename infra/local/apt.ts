@@ -5,7 +5,9 @@ let updated = false;
 
 export async function ensureAptPackages(packages: string[], log: Log): Promise<void> {
   if (process.getuid?.() !== 0) {
-    throw new Error(`missing ${packages.join(", ")}: install with 'sudo apt-get install -y ${packages.join(" ")}' (or point the configuration at existing services)`);
+    throw new Error(
+      `missing ${packages.join(", ")}: install with 'sudo apt-get install -y ${packages.join(" ")}' (or point the configuration at existing services)`,
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   if (!updated) {

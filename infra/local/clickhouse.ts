@@ -44,7 +44,9 @@ const SERVE = [
 export async function ensureClickHouseInstalled(log: Log): Promise<string> {
   const marker = join(venvDir, ".installed");
   if (existsSync(marker)) return python;
-  log(`installing ClickHouse ${CHDB_CORE_VERSION.replace(/\.\d+$/, "")} (PyPI chdb-core ${CHDB_CORE_VERSION}, about 180 MB) into .cache/ once`);
+  log(
+    `installing ClickHouse ${CHDB_CORE_VERSION.replace(/\.\d+$/, "")} (PyPI chdb-core ${CHDB_CORE_VERSION}, about 180 MB) into .cache/ once`,
+  );
   if (!existsSync(python)) await runWithProgress("python3", ["-m", "venv", venvDir], { label: "python3 -m venv", log, progress: /./ });
   await runWithProgress(python, ["-m", "pip", "install", "--progress-bar", "off", `chdb-core==${CHDB_CORE_VERSION}`], {
     label: `pip install chdb-core==${CHDB_CORE_VERSION}`,
@@ -59,7 +61,10 @@ export async function ensureClickHouseInstalled(log: Log): Promise<string> {
 export const ANALYST_TEST_DATABASES = [0, 1, 2, 3].map((i) => `hs_analyst_${i}`);
 
 /** The server's config.xml and users.xml for this home, ports and database. */
-export function renderServerConfig(options: { dir: string; host: string; httpPort: number; tcpPort: number; database: string }): { config: string; users: string } {
+export function renderServerConfig(options: { dir: string; host: string; httpPort: number; tcpPort: number; database: string }): {
+  config: string;
+  users: string;
+} {
   const access = readFileSync(join(ROOT, "infra/clickhouse/access.xml"), "utf8").replace(/^[\s\S]*?<clickhouse>|<\/clickhouse>\s*$/g, "");
   const config = readFileSync(join(ROOT, "infra/clickhouse/config.xml"), "utf8")
     .replaceAll("@DATA@", options.dir)
@@ -76,7 +81,9 @@ export function renderServerConfig(options: { dir: string; host: string; httpPor
   const scopedGrants = [...scoped.matchAll(/<query>GRANT SELECT ON hindsight\.(\w+)<\/query>/g)].map((m) => m[1]!);
   const scopedFilters = /<databases>\s*<hindsight>([\s\S]*?)<\/hindsight>\s*<\/databases>/.exec(scoped)![1]!.trim();
   const forDatabase = (text: string, db: string) => text.replaceAll("FROM hindsight.", `FROM ${db}.`);
-  const scopedTestGrants = ANALYST_TEST_DATABASES.flatMap((db) => scopedGrants.map((table) => `<query>GRANT SELECT ON ${db}.${table}</query>`));
+  const scopedTestGrants = ANALYST_TEST_DATABASES.flatMap((db) =>
+    scopedGrants.map((table) => `<query>GRANT SELECT ON ${db}.${table}</query>`),
+  );
   const scopedTestFilters = ANALYST_TEST_DATABASES.map((db) => `<${db}>\n${forDatabase(scopedFilters, db)}\n</${db}>`);
   const users = forDatabase(template, options.database)
     .replaceAll("ON hindsight.", `ON ${options.database}.`)
@@ -96,7 +103,13 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions): Pro
   const binary = await ensureClickHouseInstalled(options.log);
   const dir = dirOf(options.home);
   for (const sub of ["data", "tmp", "user_files", "format_schemas", "log", "import"]) mkdirSync(join(dir, sub), { recursive: true });
-  const { config, users } = renderServerConfig({ dir, host: options.host, httpPort: options.httpPort, tcpPort: options.tcpPort ?? 9000, database });
+  const { config, users } = renderServerConfig({
+    dir,
+    host: options.host,
+    httpPort: options.httpPort,
+    tcpPort: options.tcpPort ?? 9000,
+    database,
+  });
   writeFileSync(join(dir, "config.xml"), config);
   writeFileSync(join(dir, "users.xml"), users);
   options.log(`starting ClickHouse ${CHDB_CORE_VERSION.replace(/\.\d+$/, "")} on ${options.host}:${options.httpPort}`);

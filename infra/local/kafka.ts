@@ -34,11 +34,15 @@ export async function ensureKafkaJars(log: Log): Promise<string> {
   log(`fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central (once; kept in .cache/)`);
   const partial = `${LIBS}.partial`;
   rmSync(partial, { recursive: true, force: true });
-  await runWithProgress("mvn", ["-B", "-f", POM, "dependency:copy-dependencies", `-DoutputDirectory=${partial}`, "-DincludeScope=runtime"], {
-    label: "kafka jars",
-    log,
-    progress: /Downloaded from|Copying/,
-  });
+  await runWithProgress(
+    "mvn",
+    ["-B", "-f", POM, "dependency:copy-dependencies", `-DoutputDirectory=${partial}`, "-DincludeScope=runtime"],
+    {
+      label: "kafka jars",
+      log,
+      progress: /Downloaded from|Copying/,
+    },
+  );
   mkdirSync(join(LIBS, ".."), { recursive: true });
   renameSync(partial, LIBS);
   return LIBS;
@@ -69,21 +73,41 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<boole
     options.log("formatting Kafka storage (KRaft)");
     const uuid = spawnSync("java", ["-cp", classpath, log4j, "kafka.tools.StorageTool", "random-uuid"], { encoding: "utf8" });
     if (uuid.status !== 0) throw new Error(`kafka StorageTool random-uuid failed: ${uuid.stderr}`);
-    const format = spawnSync("java", ["-cp", classpath, log4j, "kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", uuid.stdout.trim(), "-c", properties], { encoding: "utf8" });
+    const format = spawnSync(
+      "java",
+      ["-cp", classpath, log4j, "kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", uuid.stdout.trim(), "-c", properties],
+      { encoding: "utf8" },
+    );
     if (format.status !== 0) throw new Error(`kafka StorageTool format failed: ${format.stdout}${format.stderr}`);
   }
   options.log(`starting Kafka ${KAFKA_VERSION} on ${options.host}:${options.port}`);
   const heap = options.heapMb ?? 1024;
   const pid = spawnDetached(
     "java",
-    [`-Xms${Math.min(256, heap)}m`, `-Xmx${heap}m`, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true", "-cp", classpath, log4j, "kafka.Kafka", properties],
+    [
+      `-Xms${Math.min(256, heap)}m`,
+      `-Xmx${heap}m`,
+      "-XX:+UseG1GC",
+      "-XX:MaxGCPauseMillis=20",
+      "-Djava.awt.headless=true",
+      "-cp",
+      classpath,
+      log4j,
+      "kafka.Kafka",
+      properties,
+    ],
     { logFile: kafkaLogFile(options.home), pidFile: kafkaPidFile(options.home) },
   );
-  await waitFor("Kafka", async () => (await portOpen(options.host, options.port)) && readFileSync(kafkaLogFile(options.home), "utf8").includes("Kafka Server started"), {
-    timeoutMs: 90_000,
-    pid,
-    logFile: kafkaLogFile(options.home),
-  });
+  await waitFor(
+    "Kafka",
+    async () =>
+      (await portOpen(options.host, options.port)) && readFileSync(kafkaLogFile(options.home), "utf8").includes("Kafka Server started"),
+    {
+      timeoutMs: 90_000,
+      pid,
+      logFile: kafkaLogFile(options.home),
+    },
+  );
   return true;
 }
 

@@ -24,7 +24,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function spawnDetached(command: string, args: string[], options: { logFile: string; pidFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): number {
+export function spawnDetached(
+  command: string,
+  args: string[],
+  options: { logFile: string; pidFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
+): number {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const fd = openSync(options.logFile, "a");
   const child = spawn(command, args, { detached: true, stdio: ["ignore", fd, fd], env: options.env ?? process.env, cwd: options.cwd });
@@ -66,7 +70,11 @@ export function portOpen(host: string, port: number, timeoutMs = 500): Promise<b
 }
 
 /** Polls `ready` until it answers true, the process died, or the time is up. */
-export async function waitFor(what: string, ready: () => Promise<boolean>, options: { timeoutMs: number; pid?: number; logFile?: string }): Promise<void> {
+export async function waitFor(
+  what: string,
+  ready: () => Promise<boolean>,
+  options: { timeoutMs: number; pid?: number; logFile?: string },
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
     if (await ready().catch(() => false)) return;
@@ -90,7 +98,11 @@ export function onPath(command: string): boolean {
  * Runs an installer or downloader, showing one progress line per `progressEvery` matching output
  * lines instead of its full output, which is kept for the error message if it fails.
  */
-export function runWithProgress(command: string, args: string[], options: { label: string; log: Log; progress: RegExp; env?: NodeJS.ProcessEnv; cwd?: string }): Promise<void> {
+export function runWithProgress(
+  command: string,
+  args: string[],
+  options: { label: string; log: Log; progress: RegExp; env?: NodeJS.ProcessEnv; cwd?: string },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env, cwd: options.cwd });
     const output: string[] = [];

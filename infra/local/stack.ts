@@ -54,8 +54,19 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
   try {
     // Both at once: the JVM and ClickHouse each take a few seconds to come up.
     [startedKafka, startedClickHouse] = await Promise.all([
-      embedded.kafka ? startLocalKafka({ home, host: broker.host, port: broker.port, partitions: config.topics.partitions, log }) : requireReachable("KAFKA_BROKERS", broker),
-      embedded.clickhouse ? startLocalClickHouse({ home, host: ch.host, httpPort: ch.port, tcpPort: options.clickhouseTcpPort, database: config.clickhouse.database, log }) : requireReachable("CLICKHOUSE_URL", ch),
+      embedded.kafka
+        ? startLocalKafka({ home, host: broker.host, port: broker.port, partitions: config.topics.partitions, log })
+        : requireReachable("KAFKA_BROKERS", broker),
+      embedded.clickhouse
+        ? startLocalClickHouse({
+            home,
+            host: ch.host,
+            httpPort: ch.port,
+            tcpPort: options.clickhouseTcpPort,
+            database: config.clickhouse.database,
+            log,
+          })
+        : requireReachable("CLICKHOUSE_URL", ch),
     ]);
     await prepare(config, log, { scratchDatabase: options.scratchDatabase });
   } catch (err) {
@@ -66,7 +77,10 @@ export async function startInfrastructure(options: InfrastructureOptions): Promi
 }
 
 async function requireReachable(setting: string, at: { host: string; port: number }): Promise<false> {
-  if (!(await portOpen(at.host, at.port, 3_000))) throw new Error(`${setting} points at ${at.host}:${at.port}, which does not answer; start it or unset ${setting} to use the embedded one`);
+  if (!(await portOpen(at.host, at.port, 3_000)))
+    throw new Error(
+      `${setting} points at ${at.host}:${at.port}, which does not answer; start it or unset ${setting} to use the embedded one`,
+    );
   return false;
 }
 
@@ -87,6 +101,10 @@ export async function prepare(config: Config, log: Log, options: { scratchDataba
     await clickhouse.close();
   }
   const kafka = createKafka({ ...config.kafka, logger: createLogger("setup", "error") });
-  const created = await ensureTopics(kafka, [config.topics.predictions, config.topics.labels, config.topics.dlq, config.alerts.topic], config.topics.partitions);
+  const created = await ensureTopics(
+    kafka,
+    [config.topics.predictions, config.topics.labels, config.topics.dlq, config.alerts.topic],
+    config.topics.partitions,
+  );
   if (created.length > 0) log(`Kafka topics created: ${created.join(", ")} (${config.topics.partitions} partitions)`);
 }

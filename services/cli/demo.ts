@@ -23,7 +23,10 @@ export interface DemoOptions {
 
 export async function demo(ctx: CliContext, options: DemoOptions): Promise<number> {
   const base = gatewayUrl(ctx.config);
-  const alreadyUp = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+  const alreadyUp = await fetch(`${base}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (alreadyUp) {
     ctx.log(`sending demo traffic to the running gateway at ${base}; Ctrl-C stops the traffic`);
     const abort = new AbortController();
@@ -78,7 +81,10 @@ async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string,
   const endAt = options.durationS === undefined ? Infinity : startMs + options.durationS * 1000;
   while (!signal.aborted && Date.now() < endAt) {
     const { predictions, labels } = traffic.advance(Math.min(Date.now(), endAt));
-    for (const [path, items] of [["/v1/predictions", predictions], ["/v1/labels", labels]] as const) {
+    for (const [path, items] of [
+      ["/v1/predictions", predictions],
+      ["/v1/labels", labels],
+    ] as const) {
       for (let i = 0; i < items.length; i += 5_000) {
         const answer = await post(`${gatewayUrl(ctx.config)}${path}`, token, items.slice(i, i + 5_000));
         sent[path === "/v1/predictions" ? "predictions" : "labels"] += answer.accepted;

@@ -27,7 +27,7 @@ async function apply(ctx: CliContext, file: string): Promise<number> {
     process.stderr.write(`cannot read ${file}: ${(err as Error).message}\n`);
     return 1;
   }
-  let parsed;
+  let parsed: ReturnType<typeof parseRuleFile>;
   try {
     parsed = parseRuleFile(text);
   } catch (err) {
@@ -47,7 +47,14 @@ async function apply(ctx: CliContext, file: string): Promise<number> {
     } catch {
       // No user name (a container without /etc/passwd): "cli" says enough.
     }
-    await tokensRepository(ch).audit({ actor, actor_token_id: "", action: "rules.apply", target: "rules", model_ids: [...new Set(parsed.rules.map((r) => r.target.model))], detail: { ...result, file: file.split("/").pop() } });
+    await tokensRepository(ch).audit({
+      actor,
+      actor_token_id: "",
+      action: "rules.apply",
+      target: "rules",
+      model_ids: [...new Set(parsed.rules.map((r) => r.target.model))],
+      detail: { ...result, file: file.split("/").pop() },
+    });
     for (const [what, ids] of Object.entries(result)) if (ids.length) process.stdout.write(`${what.padEnd(10)} ${ids.join(", ")}\n`);
     process.stdout.write(`${parsed.rules.length} rules, ${parsed.receivers.length} receivers applied\n`);
     return 0;

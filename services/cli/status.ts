@@ -13,22 +13,38 @@ import { servicePidFile } from "./local-stack.js";
 import { describeProblem, pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 
 const pad = (s: string, n: number) => s.padEnd(n);
-const describePid = (pid: number | undefined, external: boolean) => (external ? "external" : pid !== undefined ? `pid ${pid}` : "not running");
+const describePid = (pid: number | undefined, external: boolean) =>
+  external ? "external" : pid !== undefined ? `pid ${pid}` : "not running";
 
 export async function status(ctx: CliContext): Promise<number> {
   const { config } = ctx;
   const broker = hostPort(config.kafka.brokers[0]!, 9092);
   const ch = hostPort(config.clickhouse.url, 8123);
-  const gatewayReady = await fetch(`${gatewayUrl(config)}/readyz`).then((r) => r.ok, () => false);
+  const gatewayReady = await fetch(`${gatewayUrl(config)}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   const kafkaUp = await portOpen(broker.host, broker.port);
   const clickhouseUp = await portOpen(ch.host, ch.port);
   const processorPid = readPid(servicePidFile(ctx.home, "processor"));
   const rows: Array<[string, string, string]> = [
-    ["gateway", describePid(readPid(servicePidFile(ctx.home, "gateway")), false), `${gatewayUrl(config)} ${gatewayReady ? "ready" : "not answering"}`],
+    [
+      "gateway",
+      describePid(readPid(servicePidFile(ctx.home, "gateway")), false),
+      `${gatewayUrl(config)} ${gatewayReady ? "ready" : "not answering"}`,
+    ],
     ["processor", describePid(processorPid, false), ""],
     ["evaluator", describePid(readPid(servicePidFile(ctx.home, "evaluator")), false), "alert rules, notifications"],
-    ["kafka", describePid(localKafkaPid(ctx.home), !ctx.embedded.kafka), `${config.kafka.brokers.join(",")} ${kafkaUp ? "reachable" : "unreachable"}`],
-    ["clickhouse", describePid(localClickHousePid(ctx.home), !ctx.embedded.clickhouse), `${config.clickhouse.url} ${clickhouseUp ? "reachable" : "unreachable"}`],
+    [
+      "kafka",
+      describePid(localKafkaPid(ctx.home), !ctx.embedded.kafka),
+      `${config.kafka.brokers.join(",")} ${kafkaUp ? "reachable" : "unreachable"}`,
+    ],
+    [
+      "clickhouse",
+      describePid(localClickHousePid(ctx.home), !ctx.embedded.clickhouse),
+      `${config.clickhouse.url} ${clickhouseUp ? "reachable" : "unreachable"}`,
+    ],
   ];
   for (const [name, pid, detail] of rows) process.stdout.write(`${pad(name, 12)}${pad(pid, 16)}${detail}\n`);
 
@@ -40,15 +56,22 @@ export async function status(ctx: CliContext): Promise<number> {
       const [counts] = await client.rows<{ predictions: string; labels: string }>(
         sql`SELECT (SELECT count() FROM ${ident(`${db}.prediction_events`)}) AS predictions, (SELECT count() FROM ${ident(`${db}.label_events`)}) AS labels`,
       );
-      process.stdout.write(`${pad("events", 28)}predictions ${counts?.predictions}, labels ${counts?.labels} (deduplicated, in ClickHouse)\n`);
+      process.stdout.write(
+        `${pad("events", 28)}predictions ${counts?.predictions}, labels ${counts?.labels} (deduplicated, in ClickHouse)\n`,
+      );
       const { problems, counts: open } = await pipelineFailuresRepository(client).open();
       const total = open.set_aside + open.stalled + open.metrics_lag;
       stuck = total > 0;
       if (!stuck) process.stdout.write(`${pad("pipeline", 28)}ok (nothing set aside, metrics group advancing)\n`);
       else {
-        process.stdout.write(`${pad("pipeline", 28)}DEGRADED: ${open.set_aside} window(s) set aside, ${open.stalled ? "metrics group stalled" : "metrics group advancing"}${open.metrics_lag ? ", metrics lag above bound" : ""}\n`);
+        process.stdout.write(
+          `${pad("pipeline", 28)}DEGRADED: ${open.set_aside} window(s) set aside, ${open.stalled ? "metrics group stalled" : "metrics group advancing"}${open.metrics_lag ? ", metrics lag above bound" : ""}\n`,
+        );
         for (const p of problems) process.stdout.write(`${pad("", 28)}- ${describeProblem(p)}\n`);
-        if (total > problems.length) process.stdout.write(`${pad("", 28)}… and ${total - problems.length} more (SELECT * FROM pipeline_failures FINAL WHERE resolved_ms = 0)\n`);
+        if (total > problems.length)
+          process.stdout.write(
+            `${pad("", 28)}… and ${total - problems.length} more (SELECT * FROM pipeline_failures FINAL WHERE resolved_ms = 0)\n`,
+          );
       }
     } catch (err) {
       process.stdout.write(`${pad("events", 28)}unknown: ${(err as Error).message.split("\n")[0]}\n`);
@@ -59,9 +82,17 @@ export async function status(ctx: CliContext): Promise<number> {
   if (kafkaUp) {
     const kafka = createKafka({ ...config.kafka, logger: createLogger("cli", "silent"), retries: 1 });
     const topics = [config.topics.predictions, config.topics.labels];
-    for (const [what, group] of [["lag", config.processor.groupId], ["metrics lag", metricsGroupId(config.processor.groupId)]] as const) {
+    for (const [what, group] of [
+      ["lag", config.processor.groupId],
+      ["metrics lag", metricsGroupId(config.processor.groupId)],
+    ] as const) {
       const lag = await consumerLag(kafka, group, topics).catch(() => undefined);
-      if (lag) process.stdout.write(`${pad(what, 28)}${Object.entries(lag).map(([t, n]) => `${t} ${n}`).join(", ")} (messages not yet ${what === "lag" ? "stored" : "in the metrics"})\n`);
+      if (lag)
+        process.stdout.write(
+          `${pad(what, 28)}${Object.entries(lag)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(", ")} (messages not yet ${what === "lag" ? "stored" : "in the metrics"})\n`,
+        );
     }
   }
   return gatewayReady && processorPid !== undefined && kafkaUp && clickhouseUp && !stuck ? 0 : 1;

@@ -8,7 +8,13 @@ import { parseHistory } from "../evaluator/suppressor/history-file.js";
 
 const sample = new URL("../../examples/alert-history.sample.jsonl", import.meta.url).pathname;
 const capture = () => {
-  const io = { output: "", errors: "", out: (s: string) => void (io.output += s), err: (s: string) => void (io.errors += s), clock: () => Date.UTC(2026, 3, 15, 9, 30) };
+  const io = {
+    output: "",
+    errors: "",
+    out: (s: string) => void (io.output += s),
+    err: (s: string) => void (io.errors += s),
+    clock: () => Date.UTC(2026, 3, 15, 9, 30),
+  };
   return io;
 };
 
@@ -19,7 +25,9 @@ describe("hindsight suppressor", () => {
     expect(io.output).toMatch(/suppressor \(threshold .*\)\s+\d+\s+[\d.]+%/);
     expect(io.output).toMatch(/no suppression .* 100\.0%/);
     const retraining = capture();
-    expect(await runSuppressorCommand(["evaluate", "--history", sample, "--algorithm", "logistic", "--retrain-days", "0.1"], retraining)).toBe(0);
+    expect(
+      await runSuppressorCommand(["evaluate", "--history", sample, "--algorithm", "logistic", "--retrain-days", "0.1"], retraining),
+    ).toBe(0);
     expect(retraining.errors).toMatch(/retraining every 0\.1 days/);
     expect(retraining.output).toMatch(/retrained [1-9]\d* times while scoring/);
   });
@@ -40,12 +48,23 @@ describe("hindsight suppressor", () => {
     expect(sum("disagreement")).toBe(report.reasons.disagreement);
     const text = capture();
     expect(await runSuppressorCommand(["evaluate", "--history", sample, "--retrain-days", "0"], text)).toBe(0);
-    expect(text.output).toMatch(new RegExp(`per type, in shadow mode \\(${report.perType.length} types; \\d+ would miss acted-on alerts\\)`));
+    expect(text.output).toMatch(
+      new RegExp(`per type, in shadow mode \\(${report.perType.length} types; \\d+ would miss acted-on alerts\\)`),
+    );
   });
 
   it("lists the types that would miss acted-on alerts first, with shares of their own alerts", () => {
-    const row = (metric: string, alerts: number, heldBack: number, acted: number, actedMissed: number, disagreement = 0) =>
-      ({ rule_kind: "drift", metric, scope: "slice", model: "fraud", alerts, heldBack, acted, actedMissed, disagreement });
+    const row = (metric: string, alerts: number, heldBack: number, acted: number, actedMissed: number, disagreement = 0) => ({
+      rule_kind: "drift",
+      metric,
+      scope: "slice",
+      model: "fraud",
+      alerts,
+      heldBack,
+      acted,
+      actedMissed,
+      disagreement,
+    });
     const text = perTypeText([row("busy", 200, 150, 0, 0), row("hurt", 40, 10, 8, 2, 3), row("small", 10, 9, 1, 1)]);
     const lines = text.trimEnd().split("\n");
     expect(lines[0]).toBe("per type, in shadow mode (3 types; 2 would miss acted-on alerts):");

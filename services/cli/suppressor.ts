@@ -7,7 +7,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES } from "../common/domain/suppressor/features.js";
 import { ALGORITHMS, type Algorithm } from "../common/domain/suppressor/model.js";
-import { DEFAULT_REPLAY_OPTIONS, bestBaselineAtRecall, replay, type ReplayReport, type TypeFigures } from "../common/domain/suppressor/replay.js";
+import {
+  DEFAULT_REPLAY_OPTIONS,
+  bestBaselineAtRecall,
+  replay,
+  type ReplayReport,
+  type TypeFigures,
+} from "../common/domain/suppressor/replay.js";
 import type { AlertRecord, Figures } from "../common/domain/suppressor/types.js";
 import { HistoryFileError, readHistoryFile } from "../evaluator/suppressor/history-file.js";
 import { ModelSignatureError, loadOnnxModel } from "../evaluator/suppressor/onnx-scorer.js";
@@ -92,13 +98,15 @@ const isTrainingError = (err: unknown) =>
 
 function probability(flag: string, text: string): number {
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number between 0 and 1, got '${text}'`);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`${flag} must be a number between 0 and 1, got '${text}'`);
   return n;
 }
 
 function days(flag: string, text: string): number {
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of days, 0 or more, got '${text}'`);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`${flag} must be a number of days, 0 or more, got '${text}'`);
   return n;
 }
 
@@ -147,7 +155,9 @@ async function train(io: SuppressorIo, store: SuppressorStore | undefined, a: Tr
     const { bytes: _, replay: held, ...rest } = trained;
     io.out(`${JSON.stringify({ ...rest, seconds, heldOut: held ? summary(held) : null }, null, 2)}\n`);
   } else {
-    io.out(`model ${trained.version}: threshold ${trained.threshold.toPrecision(3)}, trained on ${trained.counts.labelled} alerts with feedback (${trained.counts.acted} acted on) in ${seconds.toFixed(1)} s\n\n`);
+    io.out(
+      `model ${trained.version}: threshold ${trained.threshold.toPrecision(3)}, trained on ${trained.counts.labelled} alerts with feedback (${trained.counts.acted} acted on) in ${seconds.toFixed(1)} s\n\n`,
+    );
     if (trained.replay && trained.report) {
       io.out(`held out: trained on the earlier ${trained.replay.train.alerts} alerts, scored the latest ${trained.replay.test.alerts}\n`);
       io.out(table([["suppressor", trained.report]]));
@@ -155,7 +165,9 @@ async function train(io: SuppressorIo, store: SuppressorStore | undefined, a: Tr
       io.out(`held out: no figures (${trained.heldOutError}: the feedback is too recent to split in time)\n`);
     }
     io.out(a.out !== undefined ? `\nwrote ${a.out}\n` : "");
-    io.out(saveToStore ? `saved as the active model ${trained.version}\n` : a.out === undefined ? "\nnot saved: pass --out FILE.onnx\n" : "");
+    io.out(
+      saveToStore ? `saved as the active model ${trained.version}\n` : a.out === undefined ? "\nnot saved: pass --out FILE.onnx\n" : "",
+    );
   }
   return 0;
 }
@@ -172,7 +184,9 @@ interface EvaluateArgs {
 async function evaluate(io: SuppressorIo, store: SuppressorStore | undefined, a: EvaluateArgs): Promise<number> {
   const records = await loadRecords(io, store, a.history);
   const retrainEveryMs = (a.retrainDays ?? DEFAULT_REPLAY_OPTIONS.retrainEveryMs / 86_400_000) * 86_400_000;
-  io.err(`replaying: training on the earlier 80% in time order, scoring the latest 20%${retrainEveryMs > 0 ? `, retraining every ${retrainEveryMs / 86_400_000} days` : ""}\n`);
+  io.err(
+    `replaying: training on the earlier 80% in time order, scoring the latest 20%${retrainEveryMs > 0 ? `, retraining every ${retrainEveryMs / 86_400_000} days` : ""}\n`,
+  );
   const report = replay(records, {
     ...(a.algorithm && { algorithm: a.algorithm }),
     ...(a.threshold !== undefined && { threshold: a.threshold }),
@@ -187,7 +201,12 @@ async function evaluate(io: SuppressorIo, store: SuppressorStore | undefined, a:
   return 0;
 }
 
-async function importModel(io: SuppressorIo, store: SuppressorStore | undefined, path: string, threshold: number | undefined): Promise<number> {
+async function importModel(
+  io: SuppressorIo,
+  store: SuppressorStore | undefined,
+  path: string,
+  threshold: number | undefined,
+): Promise<number> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -215,7 +234,13 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** The figures as a fixed-width table: one row per strategy. */
 export function table(rows: Array<[string, Figures]>): string {
   const header = ["", "alerts", "suppressed", "acted kept (recall)", "precision of surfaced"];
-  const body = rows.map(([name, f]) => [name, String(f.alerts), pct(f.suppressedShare), `${pct(f.recall)} (${f.actedSurfaced}/${f.acted})`, pct(f.precision)]);
+  const body = rows.map(([name, f]) => [
+    name,
+    String(f.alerts),
+    pct(f.suppressedShare),
+    `${pct(f.recall)} (${f.actedSurfaced}/${f.acted})`,
+    pct(f.precision),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return `${[line(header), ...body.map(line)].join("\n")}\n`;
@@ -223,13 +248,18 @@ export function table(rows: Array<[string, Figures]>): string {
 
 export function replayText(report: ReplayReport): string {
   const when = (t: number) => new Date(t).toISOString().slice(0, 16).replace("T", " ");
-  const rows: Array<[string, Figures]> = [[`suppressor (threshold ${report.fitted.threshold.toPrecision(3)}${report.retrains > 0 ? " at first" : ""})`, report.suppressor]];
+  const rows: Array<[string, Figures]> = [
+    [`suppressor (threshold ${report.fitted.threshold.toPrecision(3)}${report.retrains > 0 ? " at first" : ""})`, report.suppressor],
+  ];
   for (const b of report.baselines) rows.push([b.rate === undefined ? b.name : b.name.replace("x", String(b.rate)), b.figures]);
   const best = bestBaselineAtRecall(report);
   const verdict = best
     ? `best acted-rate cut-off keeping at least the suppressor's recall: x = ${best.rate}, suppresses ${pct(best.figures.suppressedShare)} (suppressor ${pct(report.suppressor.suppressedShare)})`
     : `no acted-rate cut-off keeps the suppressor's recall (${pct(report.suppressor.recall)}) while suppressing anything`;
-  const reasons = Object.entries(report.reasons).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(", ");
+  const reasons = Object.entries(report.reasons)
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(", ");
   return (
     `trained on ${report.train.alerts} alerts (${when(report.train.from)} .. ${when(report.train.to)}), scored ${report.test.alerts} (${when(report.test.from)} .. ${when(report.test.to)})` +
     `${report.retrains > 0 ? `, retrained ${report.retrains} times while scoring` : ""}\n\n` +

@@ -73,9 +73,13 @@ async function waitForGateway(ctx: CliContext): Promise<void> {
   while (Date.now() < deadline) {
     for (const name of Object.keys(SERVICES) as ServiceName[]) {
       const pid = readPid(servicePidFile(ctx.home, name));
-      if (pid === undefined || !isAlive(pid)) throw new Error(`the ${name} exited during start-up; see its log (${serviceLogFile(ctx.home, name)} when detached)`);
+      if (pid === undefined || !isAlive(pid))
+        throw new Error(`the ${name} exited during start-up; see its log (${serviceLogFile(ctx.home, name)} when detached)`);
     }
-    const ready = await fetch(url).then((r) => r.ok, () => false);
+    const ready = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return;
     await sleep(300);
   }
@@ -92,8 +96,11 @@ export function printBanner(ctx: CliContext, token: string | undefined, detached
     `  Kafka        ${ctx.config.kafka.brokers.join(",")}   topics ${ctx.config.topics.predictions}, ${ctx.config.topics.labels}, ${ctx.config.topics.dlq}, ${ctx.config.alerts.topic}`,
   ];
   if (token) lines.push(`  Dev token    ${token}`, `               (all scopes; kept in ${ctx.home}/dev-token)`);
-  lines.push(detached ? "Stop it with 'hindsight down'; 'hindsight status' shows its state." : "Ctrl-C stops everything this command started.", "");
-  process.stdout.write(lines.join("\n") + "\n");
+  lines.push(
+    detached ? "Stop it with 'hindsight down'; 'hindsight status' shows its state." : "Ctrl-C stops everything this command started.",
+    "",
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 /** Waits for Ctrl-C (or a service dying), then stops everything in order. */

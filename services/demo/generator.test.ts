@@ -79,7 +79,13 @@ function sameLabels(a: DemoLabel[], b: DemoLabel[]): boolean {
     a.length === b.length &&
     a.every((x, i) => {
       const y = b[i]!;
-      return x.prediction_id === y.prediction_id && x.label === y.label && x.labeled_at === y.labeled_at && x.source === y.source && x.model_id === y.model_id;
+      return (
+        x.prediction_id === y.prediction_id &&
+        x.label === y.label &&
+        x.labeled_at === y.labeled_at &&
+        x.source === y.source &&
+        x.model_id === y.model_id
+      );
     })
   );
 }
@@ -157,7 +163,14 @@ describe("createDemoTraffic", () => {
     const medianMs = 2 * 86_400_000;
     const sigma = 0.8;
     const timeScale = 86_400;
-    const gen = createDemoTraffic({ seed: 4, startMs: START, predictionsPerSecond: 500, labelShare: 0.8, labelDelay: { medianMs, sigma }, timeScale });
+    const gen = createDemoTraffic({
+      seed: 4,
+      startMs: START,
+      predictionsPerSecond: 500,
+      labelShare: 0.8,
+      labelDelay: { medianMs, sigma },
+      timeScale,
+    });
     const windowEnd = START + 40 * SECOND;
     // P(delay > 30 × median) = P(Z > ln 30 / 0.8 ≈ 4.25) ≈ 1e-5, so 60 s later all are in.
     const out = run(gen, windowEnd + 60 * SECOND, 1000, true);
@@ -176,7 +189,11 @@ describe("createDemoTraffic", () => {
       if (out.labelStep.get(l.prediction_id)! < out.predictionStep.get(l.prediction_id)!) problems.earlierBatch++;
       if (l.labeled_at < previousDue) problems.unordered++;
       previousDue = l.labeled_at;
-      if (l.model_id !== "fraud" || (l.label !== "fraud" && l.label !== "legit") || (l.source !== "chargebacks" && l.source !== "manual_review")) {
+      if (
+        l.model_id !== "fraud" ||
+        (l.label !== "fraud" && l.label !== "legit") ||
+        (l.source !== "chargebacks" && l.source !== "manual_review")
+      ) {
         problems.badField++;
       }
       if (p.timestamp <= windowEnd) delays.push(l.labeled_at - p.timestamp);
@@ -196,7 +213,13 @@ describe("createDemoTraffic", () => {
 
   it("labels the configured share of predictions, and keeps pending labels at rate × share × mean delay", () => {
     const share = 0.6;
-    const gen = createDemoTraffic({ seed: 5, startMs: START, predictionsPerSecond: 1000, labelShare: share, labelDelay: { medianMs: 1000, sigma: 0.5 } });
+    const gen = createDemoTraffic({
+      seed: 5,
+      startMs: START,
+      predictionsPerSecond: 1000,
+      labelShare: share,
+      labelDelay: { medianMs: 1000, sigma: 0.5 },
+    });
     const windowEnd = START + 20 * SECOND;
     const first = gen.advance(windowEnd);
     // Little's law: pending ≈ arrival rate of labels × mean time in the queue.
@@ -294,9 +317,10 @@ describe("createDemoTraffic", () => {
     const shift = 3;
     const base: DemoTrafficOptions = { seed: 9, startMs: START, predictionsPerSecond: 1000 };
     const clean = createDemoTraffic(base).advance(START + 60 * SECOND).predictions;
-    const drifted = createDemoTraffic({ ...base, incidents: [{ kind: "feature_drift", feature: "amount", fromMs: from, toMs: to, shift }] }).advance(
-      START + 60 * SECOND,
-    ).predictions;
+    const drifted = createDemoTraffic({
+      ...base,
+      incidents: [{ kind: "feature_drift", feature: "amount", fromMs: from, toMs: to, shift }],
+    }).advance(START + 60 * SECOND).predictions;
     expect(drifted).toHaveLength(clean.length);
 
     // Same seed, so the runs line up event by event; only amount (and what depends on it) moves.
@@ -337,7 +361,9 @@ describe("createDemoTraffic", () => {
     const to = START + 60 * SECOND;
     const flipRate = 0.5;
     const base: DemoTrafficOptions = { seed: 10, startMs: START, predictionsPerSecond: 1500, labelShare: 1, ...FAST_LABELS };
-    const incidents = [{ kind: "segment_accuracy_drop" as const, segment: { key: "country" as const, value: "BR" }, fromMs: from, toMs: to, flipRate }];
+    const incidents = [
+      { kind: "segment_accuracy_drop" as const, segment: { key: "country" as const, value: "BR" }, fromMs: from, toMs: to, flipRate },
+    ];
     const clean = run(createDemoTraffic(base), to + 2 * SECOND, 8 * SECOND);
     const hit = run(createDemoTraffic({ ...base, incidents }), to + 2 * SECOND, 8 * SECOND);
 
@@ -345,8 +371,16 @@ describe("createDemoTraffic", () => {
     expect(sameLabels(hit.labels, clean.labels)).toBe(true);
     const truth = new Map(hit.labels.map((l) => [l.prediction_id, l.label]));
 
-    const accBefore = accuracyBy(hit.predictions.filter((p) => p.timestamp < from), truth, "country");
-    const accDuring = accuracyBy(hit.predictions.filter((p) => inWindow(p, from, to)), truth, "country");
+    const accBefore = accuracyBy(
+      hit.predictions.filter((p) => p.timestamp < from),
+      truth,
+      "country",
+    );
+    const accDuring = accuracyBy(
+      hit.predictions.filter((p) => inWindow(p, from, to)),
+      truth,
+      "country",
+    );
     const br0 = accBefore.get("BR")!;
     const br1 = accDuring.get("BR")!;
     expect(br1.n).toBeGreaterThan(4000);
@@ -410,7 +444,10 @@ describe("createDemoTraffic", () => {
     const from = START + 10 * SECOND;
     const to = START + 15 * SECOND;
     const clean = createDemoTraffic(base).advance(START + 20 * SECOND).predictions;
-    const hit = createDemoTraffic({ ...base, incidents: [{ kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: from, toMs: to }] }).advance(START + 20 * SECOND).predictions;
+    const hit = createDemoTraffic({
+      ...base,
+      incidents: [{ kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: from, toMs: to }],
+    }).advance(START + 20 * SECOND).predictions;
     expect(hit.length).toBe(clean.length);
     let replaced = 0;
     hit.forEach((h, i) => {
@@ -422,7 +459,9 @@ describe("createDemoTraffic", () => {
       } else expect(h.features.merchant_category).toBe(c.features.merchant_category);
     });
     expect(replaced).toBeGreaterThan(50);
-    expect(() => createDemoTraffic({ incidents: [{ kind: "category_vanish", category: "gaming", replacement: "gaming", fromMs: 0 }] })).toThrow(RangeError);
+    expect(() =>
+      createDemoTraffic({ incidents: [{ kind: "category_vanish", category: "gaming", replacement: "gaming", fromMs: 0 }] }),
+    ).toThrow(RangeError);
   });
 
   it("defaultIncidents schedules one incident of each kind after startMs", () => {
@@ -441,10 +480,14 @@ describe("createDemoTraffic", () => {
     expect(() => createDemoTraffic({ timeScale: 0 })).toThrow(RangeError);
     expect(() => createDemoTraffic({ labelDelay: { medianMs: -1, sigma: 1 } })).toThrow(RangeError);
     expect(() => createDemoTraffic({ versions: [] })).toThrow(RangeError);
-    expect(() => createDemoTraffic({ incidents: [{ kind: "feature_drift", feature: "amount", fromMs: 10, toMs: 10, shift: 2 }] })).toThrow(RangeError);
+    expect(() => createDemoTraffic({ incidents: [{ kind: "feature_drift", feature: "amount", fromMs: 10, toMs: 10, shift: 2 }] })).toThrow(
+      RangeError,
+    );
     expect(() => createDemoTraffic({ incidents: [{ kind: "feature_drift", feature: "amount", fromMs: 0, shift: 0 }] })).toThrow(RangeError);
     expect(() =>
-      createDemoTraffic({ incidents: [{ kind: "segment_accuracy_drop", segment: { key: "country", value: "BR" }, fromMs: 0, flipRate: 2 }] }),
+      createDemoTraffic({
+        incidents: [{ kind: "segment_accuracy_drop", segment: { key: "country", value: "BR" }, fromMs: 0, flipRate: 2 }],
+      }),
     ).toThrow(RangeError);
 
     const gen = createDemoTraffic({ startMs: START });

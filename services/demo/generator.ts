@@ -160,7 +160,13 @@ export function defaultIncidents(startMs: number): DemoIncident[] {
       toMs: startMs + 50 * MINUTE_MS,
       flipRate: 0.4,
     },
-    { kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: startMs + 40 * MINUTE_MS, toMs: startMs + 55 * MINUTE_MS },
+    {
+      kind: "category_vanish",
+      category: "gaming",
+      replacement: "electronics",
+      fromMs: startMs + 40 * MINUTE_MS,
+      toMs: startMs + 55 * MINUTE_MS,
+    },
   ];
 }
 
@@ -290,7 +296,8 @@ class DemoTrafficGenerator implements DemoTraffic {
 
     const delay = opts.labelDelay ?? { medianMs: 2 * DAY_MS, sigma: 1 };
     const timeScale = opts.timeScale ?? 1;
-    if (!(delay.medianMs > 0) || !Number.isFinite(delay.medianMs)) throw new RangeError(`labelDelay.medianMs must be > 0, got ${delay.medianMs}`);
+    if (!(delay.medianMs > 0) || !Number.isFinite(delay.medianMs))
+      throw new RangeError(`labelDelay.medianMs must be > 0, got ${delay.medianMs}`);
     if (!(delay.sigma >= 0) || !Number.isFinite(delay.sigma)) throw new RangeError(`labelDelay.sigma must be >= 0, got ${delay.sigma}`);
     if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError(`timeScale must be > 0, got ${timeScale}`);
     this.delayMu = Math.log(delay.medianMs / timeScale);
@@ -305,16 +312,25 @@ class DemoTrafficGenerator implements DemoTraffic {
         throw new RangeError(`incident ${incident.kind} needs finite fromMs < toMs, got [${incident.fromMs}, ${toMs})`);
       }
       if (incident.kind === "feature_drift") {
-        if (!(incident.shift > 0) || !Number.isFinite(incident.shift)) throw new RangeError(`feature_drift shift must be > 0, got ${incident.shift}`);
+        if (!(incident.shift > 0) || !Number.isFinite(incident.shift))
+          throw new RangeError(`feature_drift shift must be > 0, got ${incident.shift}`);
         this.drifts.push({ feature: incident.feature, fromMs: incident.fromMs, toMs, shift: incident.shift });
       } else if (incident.kind === "category_vanish") {
         const from = CATEGORIES.indexOf(incident.category);
         const to = CATEGORIES.indexOf(incident.replacement);
-        if (from < 0 || to < 0 || from === to) throw new RangeError(`category_vanish needs two different known categories, got ${incident.category} → ${incident.replacement}`);
+        if (from < 0 || to < 0 || from === to)
+          throw new RangeError(`category_vanish needs two different known categories, got ${incident.category} → ${incident.replacement}`);
         this.vanishes.push({ from, to, fromMs: incident.fromMs, toMs });
       } else {
-        if (!(incident.flipRate >= 0 && incident.flipRate <= 1)) throw new RangeError(`segment_accuracy_drop flipRate must be in [0, 1], got ${incident.flipRate}`);
-        this.segmentDrops.push({ key: incident.segment.key, value: incident.segment.value, fromMs: incident.fromMs, toMs, flipRate: incident.flipRate });
+        if (!(incident.flipRate >= 0 && incident.flipRate <= 1))
+          throw new RangeError(`segment_accuracy_drop flipRate must be in [0, 1], got ${incident.flipRate}`);
+        this.segmentDrops.push({
+          key: incident.segment.key,
+          value: incident.segment.value,
+          fromMs: incident.fromMs,
+          toMs,
+          flipRate: incident.flipRate,
+        });
       }
     }
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { Rng, createRng, cumulativeWeights } from "./random.js";
+import { type Rng, createRng, cumulativeWeights } from "./random.js";
 
 const N = 100_000;
 

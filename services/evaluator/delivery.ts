@@ -40,7 +40,12 @@ export function createDelivery(deps: DeliveryDeps) {
   const { alerts, clock, log } = deps;
 
   async function post(url: string, body: unknown, headers: Record<string, string>): Promise<void> {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     if (!res.ok) throw new Error(`HTTP ${res.status} from ${new URL(url).host}`);
     await res.arrayBuffer();
   }
@@ -68,11 +73,18 @@ export function createDelivery(deps: DeliveryDeps) {
     return alertEvent(n.notification_id, n.kind, alert, children, deps.publicUrl);
   }
 
-  async function send(receiver: Receiver | undefined, n: NotificationRow, event: AlertEvent | DigestEvent, repeatMs: number): Promise<void> {
+  async function send(
+    receiver: Receiver | undefined,
+    n: NotificationRow,
+    event: AlertEvent | DigestEvent,
+    repeatMs: number,
+  ): Promise<void> {
     const headers = { "x-hindsight-notification-id": n.notification_id, "idempotency-key": n.notification_id };
     if (n.receiver === KAFKA_RECEIVER) {
       const key = event.kind === "digest" ? n.alert_id : (event as AlertEvent).alert.id;
-      await deps.producer.send(deps.topic, [{ key, value: Buffer.from(JSON.stringify(event)), headers: { "notification-id": n.notification_id, kind: n.kind } }]);
+      await deps.producer.send(deps.topic, [
+        { key, value: Buffer.from(JSON.stringify(event)), headers: { "notification-id": n.notification_id, kind: n.kind } },
+      ]);
       return;
     }
     if (!receiver) throw new Error(`receiver '${n.receiver}' is no longer configured`);
@@ -85,7 +97,11 @@ export function createDelivery(deps: DeliveryDeps) {
         // Alertmanager routes alerts, not digests; it has its own grouping.
         if (event.kind === "digest") return;
         // Stays active one repeat interval and an hour beyond; each repeat extends it, a resolution ends it.
-        return post(`${receiver.url.replace(/\/$/, "")}/api/v2/alerts`, alertmanagerAlerts(event as AlertEvent, clock() + repeatMs + 3_600_000), {});
+        return post(
+          `${receiver.url.replace(/\/$/, "")}/api/v2/alerts`,
+          alertmanagerAlerts(event as AlertEvent, clock() + repeatMs + 3_600_000),
+          {},
+        );
     }
   }
 
@@ -115,13 +131,29 @@ export function createDelivery(deps: DeliveryDeps) {
             try {
               const event = await eventFor(n);
               if (event) await send(byName.get(n.receiver), n, event, repeatMs);
-              await alerts.writeNotifications([{ ...n, attempts: n.attempts + 1, delivered_wall_ms: clock(), last_error: event ? "" : "alert not found", updated_wall_ms: Math.max(clock(), n.updated_wall_ms + 1) }]);
+              await alerts.writeNotifications([
+                {
+                  ...n,
+                  attempts: n.attempts + 1,
+                  delivered_wall_ms: clock(),
+                  last_error: event ? "" : "alert not found",
+                  updated_wall_ms: Math.max(clock(), n.updated_wall_ms + 1),
+                },
+              ]);
               delivered++;
             } catch (err) {
               failed++;
               const attempts = n.attempts + 1;
               log.warn({ receiver: n.receiver, kind: n.kind, attempts, err: (err as Error).message }, "notification failed; will retry");
-              await alerts.writeNotifications([{ ...n, attempts, next_attempt_wall_ms: now + backoffMs(attempts), last_error: (err as Error).message.slice(0, 500), updated_wall_ms: Math.max(now, n.updated_wall_ms + 1) }]);
+              await alerts.writeNotifications([
+                {
+                  ...n,
+                  attempts,
+                  next_attempt_wall_ms: now + backoffMs(attempts),
+                  last_error: (err as Error).message.slice(0, 500),
+                  updated_wall_ms: Math.max(now, n.updated_wall_ms + 1),
+                },
+              ]);
               // Keep this receiver's order: the rest of its queue waits for the next pass.
               return;
             }

@@ -41,7 +41,14 @@ function fakeAlerts() {
     alertsOfRule: async (id) => [...alerts.values()].filter((a) => a.rule_id === id).map(copy),
     recentlyUpdated: async (since) => [...alerts.values()].filter((a) => a.updated_wall_ms >= since).map(copy),
     resolvedNotOwed: async () =>
-      [...alerts.values()].filter((a) => a.disposition === "surfaced" && a.resolved_ms !== null && ![...notifications.values()].some((n) => n.alert_id === a.alert_id && n.kind === "resolved")).map(copy),
+      [...alerts.values()]
+        .filter(
+          (a) =>
+            a.disposition === "surfaced" &&
+            a.resolved_ms !== null &&
+            ![...notifications.values()].some((n) => n.alert_id === a.alert_id && n.kind === "resolved"),
+        )
+        .map(copy),
     writeAlerts: async (rows) => {
       for (const r of rows) if ((alerts.get(r.alert_id)?.updated_wall_ms ?? -1) <= r.updated_wall_ms) alerts.set(r.alert_id, copy(r));
     },
@@ -59,7 +66,10 @@ function fakeAlerts() {
   };
   const owed = (ruleId: string) => {
     const ids = new Set([...alerts.values()].filter((a) => a.rule_id === ruleId).map((a) => a.alert_id));
-    return [...notifications.values()].filter((n) => ids.has(n.alert_id) && n.receiver === "oncall").map((n) => n.kind).sort();
+    return [...notifications.values()]
+      .filter((n) => ids.has(n.alert_id) && n.receiver === "oncall")
+      .map((n) => n.kind)
+      .sort();
   };
   return { repo, alerts, failures, owed };
 }
@@ -69,8 +79,20 @@ function fakeSeries() {
   let inserts = 0;
   const stored = { accuracy: [] as SeriesRow[], drift: [] as SeriesRow[] };
   const row = (start: number, over: Partial<SeriesRow>): SeriesRow => ({
-    model_id: "fraud", model_version: "v3", stage: "production", slice: "", metric: "", feature: "", window_start_ms: start,
-    value: null, n: 200, successes: null, coverage: null, breach: null, signal_threshold: null, ...over,
+    model_id: "fraud",
+    model_version: "v3",
+    stage: "production",
+    slice: "",
+    metric: "",
+    feature: "",
+    window_start_ms: start,
+    value: null,
+    n: 200,
+    successes: null,
+    coverage: null,
+    breach: null,
+    signal_threshold: null,
+    ...over,
   });
   const windows = (from: number, to: number) => Array.from({ length: (to - from) / (5 * MINUTE) }, (_, i) => from + i * 5 * MINUTE);
   const series: EvaluatorSeries = {
@@ -106,7 +128,13 @@ function setup() {
   const clock = { now: WALL };
   const evaluator = createEvaluator(
     { windowSizes: [300, 3600], lookbackMs: 8 * 86_400_000 },
-    { alerts: storage.repo, series: windows.series, suppression: { decide: async () => ({ disposition: "surfaced", score: null, version: "", reason: "no_model" }) }, clock: () => clock.now, log: createLogger("evaluator-test", "silent") },
+    {
+      alerts: storage.repo,
+      series: windows.series,
+      suppression: { decide: async () => ({ disposition: "surfaced", score: null, version: "", reason: "no_model" }) },
+      clock: () => clock.now,
+      log: createLogger("evaluator-test", "silent"),
+    },
   );
   const pass = async () => {
     clock.now += 300;
@@ -165,11 +193,14 @@ describe("evaluator", () => {
     await pass();
     windows.driftUntil(DROP.from + 30 * MINUTE);
     // A second drift incident, during the drop.
-    windows.series.drift = async () => (await fakeSeriesWithDriftDuringDrop());
+    windows.series.drift = async () => await fakeSeriesWithDriftDuringDrop();
     await pass();
     const accuracy = [...storage.alerts.values()].find((a) => a.rule_id === "segment-accuracy")!;
     const drifts = [...storage.alerts.values()].filter((a) => a.rule_id === "amount-drift").sort((a, b) => a.started_ms - b.started_ms);
-    expect(drifts.map((d) => [d.disposition, d.parent_id])).toEqual([["surfaced", ""], ["held", accuracy.alert_id]]);
+    expect(drifts.map((d) => [d.disposition, d.parent_id])).toEqual([
+      ["surfaced", ""],
+      ["held", accuracy.alert_id],
+    ]);
   });
 
   it("owes a resolution written by a pass that failed before its outbox write, though nothing changes afterwards", async () => {
@@ -205,7 +236,21 @@ async function fakeSeriesWithDriftDuringDrop(): Promise<SeriesRow[]> {
   const rows: SeriesRow[] = [];
   for (let s = START; s < DROP.from + 30 * MINUTE; s += 5 * MINUTE) {
     const breach = (s >= DRIFT.from && s < DRIFT.to) || (s >= DROP.from + 5 * MINUTE && s < DROP.from + 25 * MINUTE);
-    rows.push({ model_id: "fraud", model_version: "v3", stage: "production", slice: "", metric: "drift.amount", feature: "amount", window_start_ms: s, value: breach ? 0.9 : 0.02, n: 200, successes: null, coverage: null, breach, signal_threshold: 0.1 });
+    rows.push({
+      model_id: "fraud",
+      model_version: "v3",
+      stage: "production",
+      slice: "",
+      metric: "drift.amount",
+      feature: "amount",
+      window_start_ms: s,
+      value: breach ? 0.9 : 0.02,
+      n: 200,
+      successes: null,
+      coverage: null,
+      breach,
+      signal_threshold: 0.1,
+    });
   }
   return rows;
 }

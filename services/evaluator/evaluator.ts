@@ -28,7 +28,9 @@ export interface Suppression {
   decide(alert: AlertRow, nowMs: number): Promise<SuppressionDecision>;
 }
 
-export const NO_SUPPRESSION: Suppression = { decide: async () => ({ disposition: "surfaced", score: null, version: "", reason: "no_model" }) };
+export const NO_SUPPRESSION: Suppression = {
+  decide: async () => ({ disposition: "surfaced", score: null, version: "", reason: "no_model" }),
+};
 
 /** Every notification also goes to the Kafka topic, as the stream of record of alert events. */
 export const KAFKA_RECEIVER = "kafka";
@@ -48,7 +50,19 @@ export interface EvaluationReport {
 }
 
 /** What the evaluator needs of storage: narrow, so it can be unit-tested with in-memory fakes. */
-export type EvaluatorAlerts = Pick<AlertsRepository, "activeRules" | "settings" | "openAlerts" | "alertsOfRule" | "recentlyUpdated" | "resolvedNotOwed" | "writeAlerts" | "writeRuleStatus" | "knownNotifications" | "writeNotifications">;
+export type EvaluatorAlerts = Pick<
+  AlertsRepository,
+  | "activeRules"
+  | "settings"
+  | "openAlerts"
+  | "alertsOfRule"
+  | "recentlyUpdated"
+  | "resolvedNotOwed"
+  | "writeAlerts"
+  | "writeRuleStatus"
+  | "knownNotifications"
+  | "writeNotifications"
+>;
 export type EvaluatorSeries = Pick<AlertSeriesRepository, "performance" | "drift" | "quality" | "marker">;
 
 /** After a restart, alerts updated this recently may still be owed their notifications. */
@@ -61,7 +75,14 @@ export function concurrent(a: Pick<AlertRow, "started_ms" | "resolved_ms">, b: P
 
 export function createEvaluator(
   options: EvaluatorOptions,
-  deps: { alerts: EvaluatorAlerts; series: EvaluatorSeries; suppression: Suppression; clock: () => number; log: Logger; pipeline?: { openGroups(): Promise<ProblemGroup[]> } },
+  deps: {
+    alerts: EvaluatorAlerts;
+    series: EvaluatorSeries;
+    suppression: Suppression;
+    clock: () => number;
+    log: Logger;
+    pipeline?: { openGroups(): Promise<ProblemGroup[]> };
+  },
 ) {
   const { alerts, series, log, clock } = deps;
   let lastMarker = "";
@@ -85,7 +106,17 @@ export function createEvaluator(
     return `${key.metric} ${j.reason} on ${where} (${rule.window} windows)`;
   }
 
-  function rowFor(stored: StoredRule, key: SeriesKey, fp: string, stage: string, windowSeconds: number, id: string, e: Episode, prev: AlertRow | undefined, now: number): AlertRow {
+  function rowFor(
+    stored: StoredRule,
+    key: SeriesKey,
+    fp: string,
+    stage: string,
+    windowSeconds: number,
+    id: string,
+    e: Episode,
+    prev: AlertRow | undefined,
+    now: number,
+  ): AlertRow {
     const { rule } = stored;
     return {
       alert_id: id,
@@ -125,20 +156,50 @@ export function createEvaluator(
   }
 
   const changed = (a: AlertRow, b: AlertRow) =>
-    a.last_breach_ms !== b.last_breach_ms || a.resolved_ms !== b.resolved_ms || a.started_ms !== b.started_ms || a.value !== b.value || a.deviation !== b.deviation || a.parent_id !== b.parent_id || a.disposition !== b.disposition;
+    a.last_breach_ms !== b.last_breach_ms ||
+    a.resolved_ms !== b.resolved_ms ||
+    a.started_ms !== b.started_ms ||
+    a.value !== b.value ||
+    a.deviation !== b.deviation ||
+    a.parent_id !== b.parent_id ||
+    a.disposition !== b.disposition;
 
-  async function evaluateRule(stored: StoredRule, settings: Settings, now: number, out: { rows: AlertRow[]; status: RuleStatusRow[]; created: AlertRow[] }): Promise<number> {
+  async function evaluateRule(
+    stored: StoredRule,
+    settings: Settings,
+    now: number,
+    out: { rows: AlertRow[]; status: RuleStatusRow[]; created: AlertRow[] },
+  ): Promise<number> {
     const { rule } = stored;
     const windowSeconds = durationMs(rule.window) / 1000;
     if (!options.windowSizes.includes(windowSeconds)) {
-      out.status.push({ rule_id: rule.id, fingerprint: "", model_id: rule.target.model, model_version: "", slice: "", metric: rule.metric, state: "error", reason: `window ${rule.window} is not one of the configured HINDSIGHT_WINDOWS`, window_start_ms: 0, value: null, updated_wall_ms: now });
+      out.status.push({
+        rule_id: rule.id,
+        fingerprint: "",
+        model_id: rule.target.model,
+        model_version: "",
+        slice: "",
+        metric: rule.metric,
+        state: "error",
+        reason: `window ${rule.window} is not one of the configured HINDSIGHT_WINDOWS`,
+        window_start_ms: 0,
+        value: null,
+        updated_wall_ms: now,
+      });
       return 0;
     }
     const fromMs = now - options.lookbackMs;
     const rows = await loadSeries(rule, windowSeconds, Math.floor(fromMs / 1000));
     const bySeries = new Map<string, { key: SeriesKey; stage: string; points: SeriesPoint[] }>();
     for (const r of rows) {
-      const key: SeriesKey = { ruleId: rule.id, modelId: r.model_id, modelVersion: r.model_version, slice: r.slice, metric: r.metric, feature: r.feature };
+      const key: SeriesKey = {
+        ruleId: rule.id,
+        modelId: r.model_id,
+        modelVersion: r.model_version,
+        slice: r.slice,
+        metric: r.metric,
+        feature: r.feature,
+      };
       const k = `${r.model_id}\u0001${r.model_version}\u0001${r.stage}\u0001${r.slice}\u0001${r.metric}\u0001${r.feature}`;
       let s = bySeries.get(k);
       if (!s) bySeries.set(k, (s = { key, stage: r.stage, points: [] }));
@@ -168,7 +229,13 @@ export function createEvaluator(
       for (const c of reconcile(fp, spans, episodes, holdMs, firstPoint)) {
         const prev = storedById.get(c.id);
         if (c.kind === "vanish") {
-          if (prev) out.rows.push({ ...prev, resolved_ms: prev.last_breach_ms, summary: `${prev.summary} (cleared: the windows were revised)`, updated_wall_ms: now });
+          if (prev)
+            out.rows.push({
+              ...prev,
+              resolved_ms: prev.last_breach_ms,
+              summary: `${prev.summary} (cleared: the windows were revised)`,
+              updated_wall_ms: now,
+            });
           continue;
         }
         const row = rowFor(stored, key, fp, stage, windowSeconds, c.id, c.episode, prev, now);
@@ -185,7 +252,11 @@ export function createEvaluator(
         slice: key.slice,
         metric: key.metric,
         state: open ? "firing" : pending ? "pending" : last?.state === "unknown" ? "waiting" : "ok",
-        reason: open ? open.latest.reason : pending ? `breaching for ${Math.round(pending.lastedMs / 60_000)} of ${Math.round(pending.forMs / 60_000)} minutes` : (last?.reason ?? "no windows"),
+        reason: open
+          ? open.latest.reason
+          : pending
+            ? `breaching for ${Math.round(pending.lastedMs / 60_000)} of ${Math.round(pending.forMs / 60_000)} minutes`
+            : (last?.reason ?? "no windows"),
         window_start_ms: last?.start ?? 0,
         value: last?.value ?? null,
         updated_wall_ms: now,
@@ -204,7 +275,17 @@ export function createEvaluator(
   async function dispose(created: AlertRow[], current: AlertRow[], now: number): Promise<AlertRow[]> {
     const moved: AlertRow[] = [];
     const all = [...current, ...created];
-    const viewFrom = (a: AlertRow) => (o: AlertRow): GroupingView => ({ id: o.alert_id, metric: o.metric, feature: o.feature, modelId: o.model_id, modelVersion: o.model_version, open: concurrent(o, a), parentId: o.parent_id });
+    const viewFrom =
+      (a: AlertRow) =>
+      (o: AlertRow): GroupingView => ({
+        id: o.alert_id,
+        metric: o.metric,
+        feature: o.feature,
+        modelId: o.model_id,
+        modelVersion: o.model_version,
+        open: concurrent(o, a),
+        parentId: o.parent_id,
+      });
     const othersOf = (a: AlertRow) => all.filter((o) => o.alert_id !== a.alert_id).map(viewFrom(a));
     // Data checks and performance first, so drift created in the same pass can find its parent.
     const order = (a: AlertRow) => (a.metric.startsWith("drift") ? 1 : 0);
@@ -241,21 +322,53 @@ export function createEvaluator(
     return [...names, KAFKA_RECEIVER];
   }
 
-  async function owe(touched: AlertRow[], rules: Map<string, Rule>, receivers: Receiver[], settings: Settings, now: number): Promise<number> {
+  async function owe(
+    touched: AlertRow[],
+    rules: Map<string, Rule>,
+    receivers: Receiver[],
+    settings: Settings,
+    now: number,
+  ): Promise<number> {
     const wanted: NotificationRow[] = [];
     for (const a of touched) {
-      const kinds = owedNotifications({ id: a.alert_id, disposition: a.disposition, resolvedAt: a.resolved_ms, firstSeenMs: a.first_seen_wall_ms }, now, durationMs(settings.repeat_interval));
+      const kinds = owedNotifications(
+        { id: a.alert_id, disposition: a.disposition, resolvedAt: a.resolved_ms, firstSeenMs: a.first_seen_wall_ms },
+        now,
+        durationMs(settings.repeat_interval),
+      );
       for (const [i, kind] of kinds.entries()) {
         for (const receiver of receiversFor(rules.get(a.rule_id), receivers)) {
           // created_wall_ms orders a firing before its resolution when both are owed at once.
-          wanted.push({ notification_id: notificationId(a.alert_id, kind, receiver), alert_id: a.alert_id, kind, receiver, created_wall_ms: now + i, attempts: 0, next_attempt_wall_ms: now, delivered_wall_ms: 0, last_error: "", updated_wall_ms: now });
+          wanted.push({
+            notification_id: notificationId(a.alert_id, kind, receiver),
+            alert_id: a.alert_id,
+            kind,
+            receiver,
+            created_wall_ms: now + i,
+            attempts: 0,
+            next_attempt_wall_ms: now,
+            delivered_wall_ms: 0,
+            last_error: "",
+            updated_wall_ms: now,
+          });
         }
       }
     }
     const digestDay = new Date(now).toISOString().slice(0, 10);
     if (new Date(now).getUTCHours() >= settings.digest_hour_utc) {
       for (const receiver of receiversFor(undefined, receivers)) {
-        wanted.push({ notification_id: notificationId(`digest-${digestDay}`, "digest", receiver), alert_id: `digest-${digestDay}`, kind: "digest", receiver, created_wall_ms: now, attempts: 0, next_attempt_wall_ms: now, delivered_wall_ms: 0, last_error: "", updated_wall_ms: now });
+        wanted.push({
+          notification_id: notificationId(`digest-${digestDay}`, "digest", receiver),
+          alert_id: `digest-${digestDay}`,
+          kind: "digest",
+          receiver,
+          created_wall_ms: now,
+          attempts: 0,
+          next_attempt_wall_ms: now,
+          delivered_wall_ms: 0,
+          last_error: "",
+          updated_wall_ms: now,
+        });
       }
     }
     const known = new Set<string>();
@@ -312,7 +425,19 @@ export function createEvaluator(
           report.series += await evaluateRule(stored, settings, now, out);
         } catch (err) {
           log.error({ err, rule: stored.rule.id }, "rule evaluation failed; the other rules go on");
-          out.status.push({ rule_id: stored.rule.id, fingerprint: "", model_id: stored.rule.target.model, model_version: "", slice: "", metric: stored.rule.metric, state: "error", reason: (err as Error).message.slice(0, 500), window_start_ms: 0, value: null, updated_wall_ms: now });
+          out.status.push({
+            rule_id: stored.rule.id,
+            fingerprint: "",
+            model_id: stored.rule.target.model,
+            model_version: "",
+            slice: "",
+            metric: stored.rule.metric,
+            state: "error",
+            reason: (err as Error).message.slice(0, 500),
+            window_start_ms: 0,
+            value: null,
+            updated_wall_ms: now,
+          });
         }
       }
       // The latest version of every alert this pass knows, for grouping by event time.

@@ -7,7 +7,8 @@ const BASE = "https://hindsight.example.com/";
 const LINK = "https://hindsight.example.com/#/alerts/a1";
 
 // The population of a model, where the shared fixture is a slice.
-const row = (over: Partial<AlertRow> = {}): AlertRow => alertRowFixture({ stage: "", slice: "", summary: "accuracy 0.800 < 0.900 on fraud v3", ...over });
+const row = (over: Partial<AlertRow> = {}): AlertRow =>
+  alertRowFixture({ stage: "", slice: "", summary: "accuracy 0.800 < 0.900 on fraud v3", ...over });
 
 describe("alertEvent", () => {
   it("carries the alert, its children and a link to it", () => {
@@ -22,7 +23,11 @@ describe("alertEvent", () => {
 describe("slackMessage", () => {
   it("a firing alert: the same text as plain text and as one mrkdwn section", () => {
     const msg = slackMessage(alertEvent("n1", "firing", row(), [], BASE));
-    const text = [":rotating_light: *[FIRING] Accuracy below 90 %* (critical)", "accuracy 0.800 < 0.900 on fraud v3", `<${LINK}|Open in Hindsight>`].join("\n");
+    const text = [
+      ":rotating_light: *[FIRING] Accuracy below 90 %* (critical)",
+      "accuracy 0.800 < 0.900 on fraud v3",
+      `<${LINK}|Open in Hindsight>`,
+    ].join("\n");
     expect(msg).toEqual({ text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] });
   });
 
@@ -38,22 +43,41 @@ describe("slackMessage", () => {
   });
 
   it("a repeat says STILL FIRING", () => {
-    expect(slackMessage(alertEvent("n3", "repeat-2", row({ severity: "warning" }), [], undefined)).text).toBe(":warning: *[STILL FIRING] Accuracy below 90 %* (warning)\naccuracy 0.800 < 0.900 on fraud v3");
+    expect(slackMessage(alertEvent("n3", "repeat-2", row({ severity: "warning" }), [], undefined)).text).toBe(
+      ":warning: *[STILL FIRING] Accuracy below 90 %* (warning)\naccuracy 0.800 < 0.900 on fraud v3",
+    );
   });
 
   it("info severity has its own emoji", () => {
-    expect(slackMessage(alertEvent("n1", "firing", row({ severity: "info" }), [], undefined)).text).toMatch(/^:information_source: \*\[FIRING\] /);
+    expect(slackMessage(alertEvent("n1", "firing", row({ severity: "info" }), [], undefined)).text).toMatch(
+      /^:information_source: \*\[FIRING\] /,
+    );
   });
 
   it("lists what is grouped beneath the alert", () => {
     const children = [row({ alert_id: "d1", metric: "drift.amount" }), row({ alert_id: "d2", metric: "drift.age" })];
     const text = slackMessage(alertEvent("n1", "firing", row(), children, BASE)).text as string;
-    expect(text.split("\n")).toEqual([":rotating_light: *[FIRING] Accuracy below 90 %* (critical)", "accuracy 0.800 < 0.900 on fraud v3", "Grouped beneath it: drift.amount, drift.age", `<${LINK}|Open in Hindsight>`]);
+    expect(text.split("\n")).toEqual([
+      ":rotating_light: *[FIRING] Accuracy below 90 %* (critical)",
+      "accuracy 0.800 < 0.900 on fraud v3",
+      "Grouped beneath it: drift.amount, drift.age",
+      `<${LINK}|Open in Hindsight>`,
+    ]);
   });
 
   it("a digest counts and lists the suppressed alerts", () => {
-    const suppressed = toApiAlert(row({ alert_id: "s1", disposition: "suppressed", suppress_score: 0.123, suppress_reason: "usually ignored", summary: "recall dipped" }));
-    const unscored = toApiAlert(row({ alert_id: "s2", disposition: "suppressed", suppress_score: null, suppress_reason: "muted", summary: "f1 dipped" }));
+    const suppressed = toApiAlert(
+      row({
+        alert_id: "s1",
+        disposition: "suppressed",
+        suppress_score: 0.123,
+        suppress_reason: "usually ignored",
+        summary: "recall dipped",
+      }),
+    );
+    const unscored = toApiAlert(
+      row({ alert_id: "s2", disposition: "suppressed", suppress_score: null, suppress_reason: "muted", summary: "f1 dipped" }),
+    );
     const digest: DigestEvent = {
       notification_id: "d",
       kind: "digest",
@@ -74,8 +98,19 @@ describe("slackMessage", () => {
   });
 
   it("a digest lists at most 20 suppressed alerts and counts the rest", () => {
-    const many = Array.from({ length: 23 }, (_, i) => toApiAlert(row({ alert_id: `s${i}`, disposition: "suppressed", suppress_score: 0.5, suppress_reason: "r", summary: `alert ${i}` })));
-    const digest: DigestEvent = { notification_id: "d", kind: "digest", from: "f", to: "t", counts: { firing: 0, resolved: 0, suppressed: 23, held: 0 }, open: [], suppressed: many, link: null };
+    const many = Array.from({ length: 23 }, (_, i) =>
+      toApiAlert(row({ alert_id: `s${i}`, disposition: "suppressed", suppress_score: 0.5, suppress_reason: "r", summary: `alert ${i}` })),
+    );
+    const digest: DigestEvent = {
+      notification_id: "d",
+      kind: "digest",
+      from: "f",
+      to: "t",
+      counts: { firing: 0, resolved: 0, suppressed: 23, held: 0 },
+      open: [],
+      suppressed: many,
+      link: null,
+    };
     const lines = (slackMessage(digest).text as string).split("\n");
     expect(lines).toHaveLength(1 + 20 + 1);
     expect(lines[20]).toBe("• suppressed (r, score 0.50): alert 19");
@@ -90,7 +125,15 @@ describe("alertmanagerAlerts", () => {
     const [am, ...rest] = alertmanagerAlerts(alertEvent("n1", "firing", row(), [], BASE), until);
     expect(rest).toEqual([]);
     expect(am).toEqual({
-      labels: { alertname: "acc-low", severity: "critical", model: "fraud", model_version: "3", metric: "accuracy", fingerprint: "fp1", source: "hindsight" },
+      labels: {
+        alertname: "acc-low",
+        severity: "critical",
+        model: "fraud",
+        model_version: "3",
+        metric: "accuracy",
+        fingerprint: "fp1",
+        source: "hindsight",
+      },
       annotations: { summary: "accuracy 0.800 < 0.900 on fraud v3", value: "0.8", threshold: "0.9", rule_version: "2", alert_id: "a1" },
       startsAt: "2024-05-01T12:00:00.000Z",
       endsAt: "2024-05-01T17:00:00.000Z",
@@ -99,7 +142,16 @@ describe("alertmanagerAlerts", () => {
   });
 
   it("slice, feature and stage labels appear only when set", () => {
-    const [am] = alertmanagerAlerts(alertEvent("n1", "firing", row({ slice: "country=BR", feature: "amount", metric: "drift.amount", stage: "production" }), [], undefined), until);
+    const [am] = alertmanagerAlerts(
+      alertEvent(
+        "n1",
+        "firing",
+        row({ slice: "country=BR", feature: "amount", metric: "drift.amount", stage: "production" }),
+        [],
+        undefined,
+      ),
+      until,
+    );
     expect(am!.labels).toEqual({
       alertname: "acc-low",
       severity: "critical",

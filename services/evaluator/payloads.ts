@@ -24,7 +24,13 @@ export interface DigestEvent {
   link: string | null;
 }
 
-export function alertEvent(notificationId: string, kind: string, alert: AlertRow, children: AlertRow[], baseUrl: string | undefined): AlertEvent {
+export function alertEvent(
+  notificationId: string,
+  kind: string,
+  alert: AlertRow,
+  children: AlertRow[],
+  baseUrl: string | undefined,
+): AlertEvent {
   return {
     notification_id: notificationId,
     kind,
@@ -44,15 +50,21 @@ export function slackMessage(event: AlertEvent | DigestEvent, channel?: string):
 function slackAlertText(e: AlertEvent): string {
   const a = e.alert;
   const state = e.kind === "resolved" ? "RESOLVED" : e.kind.startsWith("repeat") ? "STILL FIRING" : "FIRING";
-  const lines = [`${e.kind === "resolved" ? ":white_check_mark:" : (EMOJI[a.severity] ?? "")} *[${state}] ${a.rule.name}* (${a.severity})`, a.summary];
+  const lines = [
+    `${e.kind === "resolved" ? ":white_check_mark:" : (EMOJI[a.severity] ?? "")} *[${state}] ${a.rule.name}* (${a.severity})`,
+    a.summary,
+  ];
   if (e.children.length) lines.push(`Grouped beneath it: ${e.children.map((c) => c.metric).join(", ")}`);
   if (e.link) lines.push(`<${e.link}|Open in Hindsight>`);
   return lines.join("\n");
 }
 
 function slackDigestText(d: DigestEvent): string {
-  const lines = [`*Hindsight digest* ${d.from} – ${d.to}: ${d.counts.firing} firing, ${d.counts.resolved} resolved, ${d.counts.suppressed} suppressed, ${d.counts.held} held`];
-  for (const s of d.suppressed.slice(0, 20)) lines.push(`• suppressed (${s.suppression?.reason ?? ""}, score ${s.suppression?.score?.toFixed(2) ?? "–"}): ${s.summary}`);
+  const lines = [
+    `*Hindsight digest* ${d.from} – ${d.to}: ${d.counts.firing} firing, ${d.counts.resolved} resolved, ${d.counts.suppressed} suppressed, ${d.counts.held} held`,
+  ];
+  for (const s of d.suppressed.slice(0, 20))
+    lines.push(`• suppressed (${s.suppression?.reason ?? ""}, score ${s.suppression?.score?.toFixed(2) ?? "–"}): ${s.summary}`);
   if (d.suppressed.length > 20) lines.push(`… and ${d.suppressed.length - 20} more`);
   return lines.join("\n");
 }
@@ -75,7 +87,13 @@ export function alertmanagerAlerts(e: AlertEvent, activeUntilMs: number): Array<
   return [
     {
       labels,
-      annotations: { summary: a.summary, value: String(a.value), threshold: String(a.threshold), rule_version: String(a.rule.version), alert_id: a.id },
+      annotations: {
+        summary: a.summary,
+        value: String(a.value),
+        threshold: String(a.threshold),
+        rule_version: String(a.rule.version),
+        alert_id: a.id,
+      },
       startsAt: a.started_at,
       endsAt: a.resolved_at ?? new Date(activeUntilMs).toISOString(),
       ...(e.link ? { generatorURL: e.link } : {}),

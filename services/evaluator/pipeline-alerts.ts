@@ -10,10 +10,15 @@ import type { ProblemGroup } from "../common/clickhouse/pipeline-failures.reposi
 
 export const PIPELINE_RULE_ID = "hindsight.pipeline";
 
-const METRIC: Record<ProblemGroup["kind"], string> = { set_aside: "pipeline_set_aside", stalled: "pipeline_stalled", metrics_lag: "pipeline_metrics_lag" };
+const METRIC: Record<ProblemGroup["kind"], string> = {
+  set_aside: "pipeline_set_aside",
+  stalled: "pipeline_stalled",
+  metrics_lag: "pipeline_metrics_lag",
+};
 
 function summaryOf(g: ProblemGroup): string {
-  if (g.kind === "set_aside") return `${g.open} window(s) of ${g.modelId} set aside (${g.steps.join(", ")}) after failing deterministically: ${g.reason}`;
+  if (g.kind === "set_aside")
+    return `${g.open} window(s) of ${g.modelId} set aside (${g.steps.join(", ")}) after failing deterministically: ${g.reason}`;
   return g.reason;
 }
 
@@ -23,7 +28,14 @@ export function pipelineAlertChanges(groups: readonly ProblemGroup[], open: read
   const out: AlertRow[] = [];
   const seen = new Set<string>();
   for (const g of groups) {
-    const fp = fingerprint({ ruleId: PIPELINE_RULE_ID, modelId: g.modelId, modelVersion: "", slice: "", metric: METRIC[g.kind], feature: "" });
+    const fp = fingerprint({
+      ruleId: PIPELINE_RULE_ID,
+      modelId: g.modelId,
+      modelVersion: "",
+      slice: "",
+      metric: METRIC[g.kind],
+      feature: "",
+    });
     seen.add(fp);
     const prev = mine.get(fp);
     const summary = summaryOf(g);
@@ -63,6 +75,7 @@ export function pipelineAlertChanges(groups: readonly ProblemGroup[], open: read
       updated_wall_ms: now,
     });
   }
-  for (const [fp, a] of mine) if (!seen.has(fp)) out.push({ ...a, resolved_ms: now, value: 0, summary: `${a.summary} (cleared)`, updated_wall_ms: now });
+  for (const [fp, a] of mine)
+    if (!seen.has(fp)) out.push({ ...a, resolved_ms: now, value: 0, summary: `${a.summary} (cleared)`, updated_wall_ms: now });
   return out;
 }

@@ -32,9 +32,23 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
   const alerts = alertsRepository(deps.clickhouse);
   const evaluator = createEvaluator(
     { windowSizes: config.metrics.windowSizes, lookbackMs: config.alerts.lookbackMs },
-    { alerts, series: alertSeriesRepository(deps.clickhouse), suppression: deps.suppression ?? NO_SUPPRESSION, clock, log: deps.logger, pipeline: pipelineFailuresRepository(deps.clickhouse) },
+    {
+      alerts,
+      series: alertSeriesRepository(deps.clickhouse),
+      suppression: deps.suppression ?? NO_SUPPRESSION,
+      clock,
+      log: deps.logger,
+      pipeline: pipelineFailuresRepository(deps.clickhouse),
+    },
   );
-  const delivery = createDelivery({ alerts, producer: deps.producer, topic: config.alerts.topic, clock, log: deps.logger, publicUrl: config.alerts.publicUrl });
+  const delivery = createDelivery({
+    alerts,
+    producer: deps.producer,
+    topic: config.alerts.topic,
+    clock,
+    log: deps.logger,
+    publicUrl: config.alerts.publicUrl,
+  });
   const timers: NodeJS.Timeout[] = [];
   let running = false;
   let lastEvaluation = 0;
@@ -63,7 +77,10 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
         ...(previous && { previous }),
       });
       if (trained.counts.labelled < RETRAIN_MIN_LABELLED || trained.counts.acted === 0) {
-        deps.logger.info({ labelled: trained.counts.labelled, acted: trained.counts.acted }, "suppressor not retrained: too little feedback yet");
+        deps.logger.info(
+          { labelled: trained.counts.labelled, acted: trained.counts.acted },
+          "suppressor not retrained: too little feedback yet",
+        );
         return undefined;
       }
       await store.saveModel(trained);

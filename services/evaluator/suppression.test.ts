@@ -4,13 +4,29 @@ import { toAlertRecord, watchDisagreement } from "./suppression.js";
 
 describe("toAlertRecord", () => {
   it("maps a stored alert and its feedback, and weighs an explored alert's answer by the exploration rate", () => {
-    const explored = toAlertRecord(alertRowFixture({ suppress_reason: "explore", disposition: "surfaced" }), { action: "ignored", actionMs: T0 + 5, exploreRate: 0.05 });
-    expect(explored).toMatchObject({ id: "a1", scope: "slice", slice: "country=BR", action: "ignored", action_time: T0 + 5, suppressed: false, surface_probability: 0.05 });
+    const explored = toAlertRecord(alertRowFixture({ suppress_reason: "explore", disposition: "surfaced" }), {
+      action: "ignored",
+      actionMs: T0 + 5,
+      exploreRate: 0.05,
+    });
+    expect(explored).toMatchObject({
+      id: "a1",
+      scope: "slice",
+      slice: "country=BR",
+      action: "ignored",
+      action_time: T0 + 5,
+      suppressed: false,
+      surface_probability: 0.05,
+    });
     // Surfaced on its score, or with exploration switched off: every responder saw it, weight 1.
-    expect(toAlertRecord(alertRowFixture({ suppress_reason: "above_threshold" }), { exploreRate: 0.05 })).not.toHaveProperty("surface_probability");
+    expect(toAlertRecord(alertRowFixture({ suppress_reason: "above_threshold" }), { exploreRate: 0.05 })).not.toHaveProperty(
+      "surface_probability",
+    );
     expect(toAlertRecord(alertRowFixture({ suppress_reason: "explore" }), { exploreRate: 0 })).not.toHaveProperty("surface_probability");
     // A suppressed alert nobody answered carries no action; an unknown action string is none either.
-    expect(toAlertRecord(alertRowFixture({ disposition: "suppressed", suppress_reason: "below_threshold" }), { action: "thumbs_up" })).toMatchObject({ suppressed: true, action: null, action_time: null });
+    expect(
+      toAlertRecord(alertRowFixture({ disposition: "suppressed", suppress_reason: "below_threshold" }), { action: "thumbs_up" }),
+    ).toMatchObject({ suppressed: true, action: null, action_time: null });
   });
 });
 
@@ -19,7 +35,14 @@ describe("watchDisagreement", () => {
     const H = 3_600_000;
     // Four acted-on alerts the active version "v2" scored 0.01 against its threshold 0.1: expected 0.04 acted.
     const scored = [0, 1, 2, 3].map((i) => {
-      const row = alertRowFixture({ alert_id: `a${i}`, first_seen_wall_ms: T0 + i * H, suppress_score: 0.01, suppressor_version: "v2", disposition: "surfaced", suppress_reason: "explore" });
+      const row = alertRowFixture({
+        alert_id: `a${i}`,
+        first_seen_wall_ms: T0 + i * H,
+        suppress_score: 0.01,
+        suppressor_version: "v2",
+        disposition: "surfaced",
+        suppress_reason: "explore",
+      });
       return { row, record: toAlertRecord(row, { action: "acted", actionMs: T0 + i * H + 60_000 }) };
     });
     const probe = toAlertRecord(alertRowFixture({ first_seen_wall_ms: T0 + 5 * H }));

@@ -75,7 +75,10 @@ export function watchDisagreement(
   return monitor;
 }
 
-export function createSuppression(options: SuppressionOptions, deps: { alerts: AlertsRepository; logger: Logger; load: (m: SuppressorModelRow) => Promise<LoadedSuppressor> }): Suppression {
+export function createSuppression(
+  options: SuppressionOptions,
+  deps: { alerts: AlertsRepository; logger: Logger; load: (m: SuppressorModelRow) => Promise<LoadedSuppressor> },
+): Suppression {
   let cached: { version: string; model: SuppressorModelRow; loaded: LoadedSuppressor } | undefined;
 
   async function current(): Promise<typeof cached> {
@@ -103,7 +106,10 @@ export function createSuppression(options: SuppressionOptions, deps: { alerts: A
       let disagreeing = false;
       if (model) {
         const earlier = (await deps.alerts.history(nowMs - HISTORY_MS))
-          .map((row) => ({ row, record: toAlertRecord(row, { action: row.action, actionMs: row.action_ms, exploreRate: options.exploreRate }) }))
+          .map((row) => ({
+            row,
+            record: toAlertRecord(row, { action: row.action, actionMs: row.action_ms, exploreRate: options.exploreRate }),
+          }))
           .filter(({ record: r }) => r.id !== alert.alert_id && r.time <= record.time);
         for (const { record: r } of earlier) history.add(r);
         feedbackCount = history.feedbackCount(record);
@@ -120,7 +126,12 @@ export function createSuppression(options: SuppressionOptions, deps: { alerts: A
         seedKey: "hindsight",
         disagreeing,
       });
-      return { disposition: outcome.decision === "suppress" ? "suppressed" : "surfaced", score: score ?? null, version: model?.version ?? "", reason: outcome.reason };
+      return {
+        disposition: outcome.decision === "suppress" ? "suppressed" : "surfaced",
+        score: score ?? null,
+        version: model?.version ?? "",
+        reason: outcome.reason,
+      };
     },
   };
 }

@@ -17,13 +17,25 @@ export function clickHouseSuppressorStore(alerts: AlertsRepository, exploreRate:
         trained_at_ms: m.trainedAt,
         threshold: m.threshold,
         model: m.bytes,
-        report: { algorithm: m.algorithm, featureNames: m.featureNames, report: m.report ?? null, counts: m.counts ?? null, foldThresholds: m.foldThresholds ?? null },
+        report: {
+          algorithm: m.algorithm,
+          featureNames: m.featureNames,
+          report: m.report ?? null,
+          counts: m.counts ?? null,
+          foldThresholds: m.foldThresholds ?? null,
+        },
       });
     },
     async latestModel(): Promise<SavedModel | undefined> {
       const row = await alerts.latestSuppressorModel();
       if (!row) return undefined;
-      const r = row.report as { algorithm?: string; featureNames?: string[]; report?: SavedModel["report"] | null; counts?: SavedModel["counts"] | null; foldThresholds?: number[] | null };
+      const r = row.report as {
+        algorithm?: string;
+        featureNames?: string[];
+        report?: SavedModel["report"] | null;
+        counts?: SavedModel["counts"] | null;
+        foldThresholds?: number[] | null;
+      };
       return {
         version: row.version,
         algorithm: r.algorithm ?? row.origin,

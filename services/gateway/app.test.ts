@@ -47,8 +47,15 @@ const event = {
 
 describe("gateway failure answers", () => {
   it("answers 503 with Retry-After when Kafka refuses the batch, accepting nothing", async () => {
-    const app = await appWith({ producer: { send: async () => Promise.reject(new Error("broker down")), disconnect: async () => {}, maxBatchBytes: 900_000 } });
-    const res = await app.inject({ method: "POST", url: "/v1/predictions", headers: { authorization: `Bearer ${TOKEN}` }, payload: [event] });
+    const app = await appWith({
+      producer: { send: async () => Promise.reject(new Error("broker down")), disconnect: async () => {}, maxBatchBytes: 900_000 },
+    });
+    const res = await app.inject({
+      method: "POST",
+      url: "/v1/predictions",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: [event],
+    });
     expect(res.statusCode).toBe(503);
     expect(res.headers["retry-after"]).toBe("5");
     expect(res.json().error.code).toBe("unavailable");
@@ -63,7 +70,9 @@ describe("gateway failure answers", () => {
 
   it("hides the message of an internal error and answers unknown routes with 404", async () => {
     const registry = createRegistry("gateway-test");
-    const failing = Object.assign(Object.create(registry) as typeof registry, { metrics: async () => Promise.reject(new Error("secret detail")) });
+    const failing = Object.assign(Object.create(registry) as typeof registry, {
+      metrics: async () => Promise.reject(new Error("secret detail")),
+    });
     const app = await appWith({ registry: failing });
     const boom = await app.inject({ method: "GET", url: "/metrics" });
     expect(boom.statusCode).toBe(500);
@@ -73,7 +82,12 @@ describe("gateway failure answers", () => {
 
   it("refuses an unsupported content type with 415", async () => {
     const app = await appWith({});
-    const res = await app.inject({ method: "POST", url: "/v1/predictions", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "text/csv" }, payload: "a,b" });
+    const res = await app.inject({
+      method: "POST",
+      url: "/v1/predictions",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "text/csv" },
+      payload: "a,b",
+    });
     expect(res.statusCode).toBe(415);
   });
 });

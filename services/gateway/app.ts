@@ -35,8 +35,6 @@ export interface GatewayDeps {
   checks: { kafka(): Promise<boolean>; clickhouse(): Promise<boolean> };
   /** The pipeline's open problems (set-aside work, a stalled or lagging metrics group); /readyz reports them. */
   pipelineProblems?(): Promise<{ reasons: string[]; open: number }>;
-  /** The pipeline's open problems (set-aside work, a stalled or lagging metrics group); /readyz reports them. */
-  pipelineProblems?(): Promise<{ reasons: string[]; open: number }>;
   /** Unread messages of the processor's consumer group, per topic. */
   consumerLag(): Promise<Record<string, number>>;
   models: ModelStore;
@@ -59,11 +57,17 @@ export interface GatewayContext {
   requireScope: (scope: Scope) => (request: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply) => Promise<unknown>;
   metrics: { accepted: Counter<"kind">; rejected: Counter<"kind"> };
   /** Records an admin action in the audit log (who, what, which models, when); never fails the request. */
-  audit(request: import("fastify").FastifyRequest, action: string, target: string, modelIds: readonly string[], detail?: Record<string, unknown>): Promise<void>;
+  audit(
+    request: import("fastify").FastifyRequest,
+    action: string,
+    target: string,
+    modelIds: readonly string[],
+    detail?: Record<string, unknown>,
+  ): Promise<void>;
 }
 
 /** Routes under /v1/ carry the per-token rate limit; health, metrics and the dashboard's files do not. */
-export const isLimitedRoute = (routeUrl: string | undefined): boolean => routeUrl !== undefined && routeUrl.startsWith("/v1/");
+export const isLimitedRoute = (routeUrl: string | undefined): boolean => routeUrl?.startsWith("/v1/") === true;
 
 export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
@@ -75,8 +79,18 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
       registers: [registry],
     });
     const metrics = {
-      accepted: new Counter({ name: "hindsight_events_accepted_total", help: "Events accepted and produced to Kafka.", labelNames: ["kind"] as const, registers: [registry] }),
-      rejected: new Counter({ name: "hindsight_events_rejected_total", help: "Events rejected as invalid.", labelNames: ["kind"] as const, registers: [registry] }),
+      accepted: new Counter({
+        name: "hindsight_events_accepted_total",
+        help: "Events accepted and produced to Kafka.",
+        labelNames: ["kind"] as const,
+        registers: [registry],
+      }),
+      rejected: new Counter({
+        name: "hindsight_events_rejected_total",
+        help: "Events rejected as invalid.",
+        labelNames: ["kind"] as const,
+        registers: [registry],
+      }),
     };
     new Gauge({
       name: "hindsight_consumer_lag_messages",
@@ -93,10 +107,18 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
       },
     });
 
-    app.addContentTypeParser(["application/yaml", "application/x-yaml", "text/yaml"], { parseAs: "string", bodyLimit: config.http.maxBodyBytes }, (_req, body, done) => done(null, body));
-    app.addContentTypeParser(["application/x-ndjson", "application/jsonl"], { parseAs: "string", bodyLimit: config.http.maxBodyBytes }, (_req, body, done) => {
-      done(null, parseNdjson(body as string));
-    });
+    app.addContentTypeParser(
+      ["application/yaml", "application/x-yaml", "text/yaml"],
+      { parseAs: "string", bodyLimit: config.http.maxBodyBytes },
+      (_req, body, done) => done(null, body),
+    );
+    app.addContentTypeParser(
+      ["application/x-ndjson", "application/jsonl"],
+      { parseAs: "string", bodyLimit: config.http.maxBodyBytes },
+      (_req, body, done) => {
+        done(null, parseNdjson(body as string));
+      },
+    );
 
     app.addHook("onResponse", async (request, reply) => {
       requests.inc({ route: request.routeOptions.url ?? "unmatched", method: request.method, status: String(reply.statusCode) });
@@ -106,7 +128,9 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     app.addHook("onRequest", async (request, reply) => {
       const encoding = request.headers["content-encoding"];
       if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
-        return reply.code(415).send({ error: { code: "unsupported_encoding", message: `Content-Encoding ${encoding} is not supported; send the body uncompressed` } });
+        return reply.code(415).send({
+          error: { code: "unsupported_encoding", message: `Content-Encoding ${encoding} is not supported; send the body uncompressed` },
+        });
       }
     });
 
@@ -116,10 +140,15 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
         request.log.error({ err: error }, "request failed");
         return reply.code(status).send({ error: { code: "internal", message: "internal error" } });
       }
-      const message = error.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? `body exceeds the limit of ${config.http.maxBodyBytes} bytes; split the batch` : error.message;
+      const message =
+        error.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+          ? `body exceeds the limit of ${config.http.maxBodyBytes} bytes; split the batch`
+          : error.message;
       return reply.code(status).send({ error: { code: error.code ?? "bad_request", message } });
     });
-    app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } }));
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } }),
+    );
 
     const auth = createAuth(config.http.tokens, deps.tokenSource);
     // Per token (by its digest) on /v1/; answers 429 with Retry-After through the error handler.
@@ -131,7 +160,10 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
       // Judged by the route fastify matched, never the raw URL: `/%76%31/models` is /v1/models too.
       allowList: (request) => !isLimitedRoute(request.routeOptions.url),
       errorResponseBuilder: (_request, context) =>
-        Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded for this token; retry in ${context.after}`), { statusCode: context.statusCode, code: "rate_limited" }),
+        Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded for this token; retry in ${context.after}`), {
+          statusCode: context.statusCode,
+          code: "rate_limited",
+        }),
     });
 
     const audit: GatewayContext["audit"] = async (request, action, target, modelIds, detail = {}) => {
@@ -146,9 +178,9 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     const ctx: GatewayContext = { config, deps, requireScope: auth.requireScope, metrics, audit };
     healthRoutes(app, ctx);
     ingestRoutes(app, ctx);
-    referenceUploadRoutes(app, ctx);
     modelRoutes(app, ctx);
     driftRoutes(app, ctx);
+    referenceUploadRoutes(app, ctx);
     sqlRoutes(app, ctx);
     modelViewRoutes(app, ctx);
     alertRoutes(app, ctx);

@@ -45,11 +45,14 @@ describe("createAuthorizer", () => {
     expect(s.body).toMatchObject({ error: { code: "unauthorized", message: expect.stringMatching(/missing bearer token/) } });
   });
 
-  it.each([["Basic dXNlcjpwYXNz"], ["Bearer"], ["Bearer "], [`Bearer ${INGEST} extra`], [INGEST]])("answers 401 to the malformed header %j", async (header) => {
-    const s = await run("ingest", header);
-    expect(s.status).toBe(401);
-    expect(s.headers["www-authenticate"]).toMatch(/^Bearer realm="hindsight"/);
-  });
+  it.each([["Basic dXNlcjpwYXNz"], ["Bearer"], ["Bearer "], [`Bearer ${INGEST} extra`], [INGEST]])(
+    "answers 401 to the malformed header %j",
+    async (header) => {
+      const s = await run("ingest", header);
+      expect(s.status).toBe(401);
+      expect(s.headers["www-authenticate"]).toMatch(/^Bearer realm="hindsight"/);
+    },
+  );
 
   it("answers 401 with invalid_token to an unknown token", async () => {
     const s = await run("ingest", "Bearer not-a-known-token-at-all");
@@ -71,7 +74,11 @@ describe("createAuthorizer", () => {
   });
 
   it("lets a token with the scope through without replying", async () => {
-    for (const [scope, token] of [["ingest", INGEST], ["label", INGEST], ["read", READER]] as const) {
+    for (const [scope, token] of [
+      ["ingest", INGEST],
+      ["label", INGEST],
+      ["read", READER],
+    ] as const) {
       const s = await run(scope, `Bearer ${token}`);
       expect(s).toEqual({ status: undefined, headers: {}, body: undefined, sent: false });
     }

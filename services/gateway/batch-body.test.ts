@@ -34,7 +34,13 @@ describe("batchItems", () => {
     expect(batchItems({ a: 1 })).toEqual({ ok: true, items: [{ a: 1 }] });
   });
 
-  it.each([["a string", "x"], ["a number", 42], ["null", null], ["a boolean", true], ["nothing", undefined]])("refuses %s", (_n, body) => {
+  it.each([
+    ["a string", "x"],
+    ["a number", 42],
+    ["null", null],
+    ["a boolean", true],
+    ["nothing", undefined],
+  ])("refuses %s", (_n, body) => {
     const result = batchItems(body);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.message).toMatch(/JSON array/);
@@ -42,7 +48,13 @@ describe("batchItems", () => {
 });
 
 describe("validateBatch", () => {
-  const good = (id: string) => ({ prediction_id: id, model_id: "m", model_version: "1", timestamp: 1763892000000, prediction: { score: 0.5 } });
+  const good = (id: string) => ({
+    prediction_id: id,
+    model_id: "m",
+    model_version: "1",
+    timestamp: 1763892000000,
+    prediction: { score: 0.5 },
+  });
 
   it("keeps valid items in order and reports each rejection by index and dotted path", () => {
     const items = [
@@ -69,7 +81,13 @@ describe("validateBatch", () => {
     const awful = { prediction_id: 1, model_id: 2, model_version: 3, stage: 4, timestamp: {}, features: "x", prediction: "y", segments: 5 };
     const { valid, rejected } = validateBatch([awful, { ...good("z"), model_id: "" }], PredictionHttp);
     expect(valid).toEqual([]);
-    expect(rejected.filter((r) => r.index === 0).map((r) => r.path)).toEqual(["prediction_id", "model_id", "model_version", "stage", "timestamp"]);
+    expect(rejected.filter((r) => r.index === 0).map((r) => r.path)).toEqual([
+      "prediction_id",
+      "model_id",
+      "model_version",
+      "stage",
+      "timestamp",
+    ]);
     expect(rejected.filter((r) => r.index === 1).map((r) => r.path)).toEqual(["model_id"]);
   });
 });
@@ -99,8 +117,17 @@ describe("nesting depth", () => {
   });
 
   it("refuses a body nested deeper than the limit, naming it, and takes a real event", () => {
-    expect(batchItems(nested(MAX_JSON_DEPTH + 1))).toEqual({ ok: false, message: `body is nested deeper than ${MAX_JSON_DEPTH} levels; events need at most 4` });
-    const event = { prediction_id: "p", model_id: "m", model_version: "v", timestamp: 1e12 * 1.7, prediction: { scores: { a: 0.5, b: 0.5 } } };
+    expect(batchItems(nested(MAX_JSON_DEPTH + 1))).toEqual({
+      ok: false,
+      message: `body is nested deeper than ${MAX_JSON_DEPTH} levels; events need at most 4`,
+    });
+    const event = {
+      prediction_id: "p",
+      model_id: "m",
+      model_version: "v",
+      timestamp: 1e12 * 1.7,
+      prediction: { scores: { a: 0.5, b: 0.5 } },
+    };
     expect(batchItems([event])).toEqual({ ok: true, items: [event] });
   });
 });

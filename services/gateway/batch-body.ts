@@ -38,7 +38,8 @@ export function batchItems(body: unknown): BatchItems {
   if (body === null || typeof body !== "object") {
     return { ok: false, message: "body must be a JSON array of events, a single event object, or NDJSON (one event per line)" };
   }
-  if (exceedsDepth(body, MAX_JSON_DEPTH)) return { ok: false, message: `body is nested deeper than ${MAX_JSON_DEPTH} levels; events need at most 4` };
+  if (exceedsDepth(body, MAX_JSON_DEPTH))
+    return { ok: false, message: `body is nested deeper than ${MAX_JSON_DEPTH} levels; events need at most 4` };
   return { ok: true, items: Array.isArray(body) ? body : [body] };
 }
 
@@ -49,7 +50,8 @@ export function exceedsDepth(value: unknown, max: number): boolean {
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
     if (depth > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
   }
   return false;
 }

@@ -26,12 +26,17 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
     scoped: {
       ...config.clickhouse.analystScoped,
       // Written as the services' user: the key of the scoped user's row filters for this one query.
-      grant: (queryId, models) => clickhouse.insertJsonEachRow(`${config.clickhouse.database}.sql_query_models`, [models.map((model_id) => JSON.stringify({ query_id: queryId, model_id })).join("\n")]),
+      grant: (queryId, models) =>
+        clickhouse.insertJsonEachRow(`${config.clickhouse.database}.sql_query_models`, [
+          models.map((model_id) => JSON.stringify({ query_id: queryId, model_id })).join("\n"),
+        ]),
     },
   });
   const topics = [config.topics.predictions, config.topics.labels];
   const tokens = tokensRepository(clickhouse);
-  const tokenCache = createTokenCache(tokens, config.http.tokenRefreshMs, (err) => logger.warn({ err }, "stored tokens: refresh failed; keeping the last known tokens"));
+  const tokenCache = createTokenCache(tokens, config.http.tokenRefreshMs, (err) =>
+    logger.warn({ err }, "stored tokens: refresh failed; keeping the last known tokens"),
+  );
   await tokenCache.start();
   let lagCache: { at: number; value: Promise<Record<string, number>> } | undefined;
 
@@ -56,7 +61,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
       },
       consumerLag() {
         // Scrapes come every few seconds; asking the broker at most every 5 s is plenty.
-        if (!lagCache || Date.now() - lagCache.at > 5_000) lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };
+        if (!lagCache || Date.now() - lagCache.at > 5_000)
+          lagCache = { at: Date.now(), value: consumerLag(kafka, config.processor.groupId, topics) };
         return lagCache.value;
       },
     }),

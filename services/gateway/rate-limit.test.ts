@@ -16,12 +16,20 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 function fakeDeps(): GatewayDeps {
   const noop = (): unknown => new Proxy(async () => [], { get: (_t, key) => (key === "then" ? undefined : noop()) });
-  const known: Partial<GatewayDeps> = { registry: createRegistry("rate-limit-test"), checks: { kafka: async () => true, clickhouse: async () => true }, consumerLag: async () => ({}) };
+  const known: Partial<GatewayDeps> = {
+    registry: createRegistry("rate-limit-test"),
+    checks: { kafka: async () => true, clickhouse: async () => true },
+    consumerLag: async () => ({}),
+  };
   return new Proxy(known, { get: (target, key: string) => (key in target ? target[key as keyof GatewayDeps] : noop()) }) as GatewayDeps;
 }
 
 async function appWith(limit: number) {
-  const config = loadConfig({ HINDSIGHT_TOKENS: JSON.stringify([{ token: TOKEN, scopes: ["ingest", "label", "feedback", "read", "admin"] }]), HINDSIGHT_RATE_LIMIT_PER_MINUTE: String(limit), LOG_LEVEL: "silent" });
+  const config = loadConfig({
+    HINDSIGHT_TOKENS: JSON.stringify([{ token: TOKEN, scopes: ["ingest", "label", "feedback", "read", "admin"] }]),
+    HINDSIGHT_RATE_LIMIT_PER_MINUTE: String(limit),
+    LOG_LEVEL: "silent",
+  });
   const app = Fastify();
   const routes: RouteOptions[] = [];
   app.addHook("onRoute", (route) => void routes.push(route));
@@ -73,7 +81,8 @@ describe("rate limit keyed on the matched route", async () => {
         const res = await app.inject({ method, url: variant.url, headers: auth, ...(method === "GET" ? {} : { payload: {} }) });
         // 429, or nothing matched at all (not found, or the static files refusing the path).
         const code = res.statusCode === 429 ? "rate_limited" : (res.json() as { error?: { code?: string } }).error?.code;
-        if (code !== "rate_limited" && code !== "not_found" && code !== "FST_STATIC_FORBIDDEN_PATH") served.push(`${method} ${variant.url} (${variant.name}) -> ${res.statusCode} ${code}`);
+        if (code !== "rate_limited" && code !== "not_found" && code !== "FST_STATIC_FORBIDDEN_PATH")
+          served.push(`${method} ${variant.url} (${variant.name}) -> ${res.statusCode} ${code}`);
       }
     }
     expect(served).toEqual([]);
@@ -93,6 +102,8 @@ describe("rate limit keyed on the matched route", async () => {
 
   it("leaves the public routes unlimited", async () => {
     const { app } = await appWith(1);
-    for (let i = 0; i < 3; i++) for (const url of ["/healthz", "/readyz", "/metrics", "/%68ealthz"]) expect((await app.inject({ method: "GET", url })).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++)
+      for (const url of ["/healthz", "/readyz", "/metrics", "/%68ealthz"])
+        expect((await app.inject({ method: "GET", url })).statusCode).toBe(200);
   });
 });

@@ -43,8 +43,16 @@ const stored = (token: string, over: Partial<StoredToken>): StoredToken => ({
   revoked_by: "",
   ...over,
 });
-const STORED = [stored(EXPIRED, { expires_at_ms: Date.now() - 1000 }), stored(REVOKED, { revoked_at_ms: Date.now() - 1000, revoked_by: "test" }), stored(CHURN_ONLY, { models: ["churn"] })];
-const storedTokens = (): TokenSource & { refresh(): Promise<void> } => ({ find: (d) => STORED.find((t) => t.digest === d), used: () => {}, refresh: async () => {} });
+const STORED = [
+  stored(EXPIRED, { expires_at_ms: Date.now() - 1000 }),
+  stored(REVOKED, { revoked_at_ms: Date.now() - 1000, revoked_by: "test" }),
+  stored(CHURN_ONLY, { models: ["churn"] }),
+];
+const storedTokens = (): TokenSource & { refresh(): Promise<void> } => ({
+  find: (d) => STORED.find((t) => t.digest === d),
+  used: () => {},
+  refresh: async () => {},
+});
 const ALL_TOKENS = [FULL, LIMITED, WRONG, EXPIRED, REVOKED, CHURN_ONLY, ...SCOPES.map(single)];
 /** Answered without a token, by design. */
 const PUBLIC = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -75,12 +83,17 @@ function fakeDeps(touched: string[], sent: OutgoingMessage[]) {
       declare: async () => void touched.push("models.declare"),
       list: async () => [{ model_id: "fraud" }, { model_id: "churn" }],
       hasWindow: async () => true,
-      metrics: async () => (touched.push("models.metrics"), []),
+      metrics: async () => {
+        touched.push("models.metrics");
+        return [];
+      },
       sliceCounts: async () => [],
       delayHistogram: async () => [],
     } as unknown as GatewayDeps["models"],
   };
-  return new Proxy(known, { get: (target, key: string) => (key in target ? target[key as keyof GatewayDeps] : generic(key)) }) as GatewayDeps;
+  return new Proxy(known, {
+    get: (target, key: string) => (key in target ? target[key as keyof GatewayDeps] : generic(key)),
+  }) as GatewayDeps;
 }
 
 async function appWith(env: Record<string, string> = {}) {
@@ -105,7 +118,11 @@ async function appWith(env: Record<string, string> = {}) {
 }
 
 /** A concrete URL for a route pattern: every `:param` becomes a plausible value, `*` a file name. */
-const concrete = (url: string, id = "fraud") => url.replace(/:id\b/g, id).replace(/:[A-Za-z_]+/g, "x1").replace(/\*/g, "index.html");
+const concrete = (url: string, id = "fraud") =>
+  url
+    .replace(/:id\b/g, id)
+    .replace(/:[A-Za-z_]+/g, "x1")
+    .replace(/\*/g, "index.html");
 /** Query parameters some per-model reads require; the others ignore them. */
 const READ_QUERY = "?window_start=1795428000000&feature=amount";
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -115,35 +132,54 @@ describe("every route under /v1/", async () => {
   const guarded = endpoints.filter((e) => e.url.startsWith("/v1/") && e.method !== "HEAD" && e.method !== "OPTIONS");
 
   it("finds the routes (the walk is not vacuous)", () => {
-    for (const expected of ["POST /v1/predictions", "POST /v1/labels", "GET /v1/models", "POST /v1/sql", "PUT /v1/models/:id", "DELETE /v1/models/:id", "POST /v1/tokens", "GET /v1/tokens", "DELETE /v1/tokens/:id", "GET /v1/audit"]) {
+    for (const expected of [
+      "POST /v1/predictions",
+      "POST /v1/labels",
+      "GET /v1/models",
+      "POST /v1/sql",
+      "PUT /v1/models/:id",
+      "DELETE /v1/models/:id",
+      "POST /v1/tokens",
+      "GET /v1/tokens",
+      "DELETE /v1/tokens/:id",
+      "GET /v1/audit",
+    ]) {
       expect(guarded.map((e) => `${e.method} ${e.url}`)).toContain(expected);
     }
   });
 
-  it.each(guarded)("$method $url: 401 without a token and with a wrong one, 403 without its scope, before touching anything", async ({ method, url }) => {
-    const { app, touched } = await appWith();
-    const path = concrete(url);
-    const payload = method === "GET" ? undefined : { query: "SELECT 1" };
-    const none = await app.inject({ method, url: path, payload });
-    expect(none.statusCode).toBe(401);
-    expect(none.headers["www-authenticate"]).toBe('Bearer realm="hindsight"');
-    const wrong = await app.inject({ method, url: path, payload, headers: auth(WRONG) });
-    expect(wrong.statusCode).toBe(401);
-    expect(wrong.json()).toEqual({ error: { code: "unauthorized", message: "unknown token" } });
-    // A stored token with every scope, but expired or revoked, opens nothing.
-    for (const [token, message] of [[EXPIRED, "token expired"], [REVOKED, "token revoked"]] as const) {
-      const refused = await app.inject({ method, url: path, payload, headers: auth(token) });
-      expect(refused.statusCode).toBe(401);
-      expect(refused.json()).toEqual({ error: { code: "unauthorized", message } });
-    }
-    const statuses = await Promise.all(SCOPES.map(async (s) => (await app.inject({ method, url: path, payload, headers: auth(single(s)) })).statusCode));
-    // Each route demands a scope: most single-scope tokens are refused. (What the token holding the
-    // scope gets back depends on the fakes, and is tested with the route itself.)
-    expect(statuses.filter((s) => s === 403).length).toBeGreaterThanOrEqual(SCOPES.length - 2);
-    expect(statuses.every((s) => s === 403)).toBe(false);
-    // Only the one token that had the scope may have reached a dependency.
-    expect(touched.length).toBeLessThanOrEqual(SCOPES.length);
-  });
+  it.each(guarded)(
+    "$method $url: 401 without a token and with a wrong one, 403 without its scope, before touching anything",
+    async ({ method, url }) => {
+      const { app, touched } = await appWith();
+      const path = concrete(url);
+      const payload = method === "GET" ? undefined : { query: "SELECT 1" };
+      const none = await app.inject({ method, url: path, payload });
+      expect(none.statusCode).toBe(401);
+      expect(none.headers["www-authenticate"]).toBe('Bearer realm="hindsight"');
+      const wrong = await app.inject({ method, url: path, payload, headers: auth(WRONG) });
+      expect(wrong.statusCode).toBe(401);
+      expect(wrong.json()).toEqual({ error: { code: "unauthorized", message: "unknown token" } });
+      // A stored token with every scope, but expired or revoked, opens nothing.
+      for (const [token, message] of [
+        [EXPIRED, "token expired"],
+        [REVOKED, "token revoked"],
+      ] as const) {
+        const refused = await app.inject({ method, url: path, payload, headers: auth(token) });
+        expect(refused.statusCode).toBe(401);
+        expect(refused.json()).toEqual({ error: { code: "unauthorized", message } });
+      }
+      const statuses = await Promise.all(
+        SCOPES.map(async (s) => (await app.inject({ method, url: path, payload, headers: auth(single(s)) })).statusCode),
+      );
+      // Each route demands a scope: most single-scope tokens are refused. (What the token holding the
+      // scope gets back depends on the fakes, and is tested with the route itself.)
+      expect(statuses.filter((s) => s === 403).length).toBeGreaterThanOrEqual(SCOPES.length - 2);
+      expect(statuses.every((s) => s === 403)).toBe(false);
+      // Only the one token that had the scope may have reached a dependency.
+      expect(touched.length).toBeLessThanOrEqual(SCOPES.length);
+    },
+  );
 
   it("answers the whole matrix of routes × kinds of token as expected, and prints it", async () => {
     const { app } = await appWith();
@@ -161,12 +197,18 @@ describe("every route under /v1/", async () => {
       const payload = method === "GET" || method === "DELETE" ? undefined : { query: "SELECT 1" };
       const row: number[] = [];
       for (const [kind, token] of kinds) {
-        const res = await app.inject({ method, url: concrete(url) + (method === "GET" ? READ_QUERY : ""), payload, headers: token ? auth(token) : {} });
+        const res = await app.inject({
+          method,
+          url: concrete(url) + (method === "GET" ? READ_QUERY : ""),
+          payload,
+          headers: token ? auth(token) : {},
+        });
         row.push(res.statusCode);
         if (["none", "wrong", "expired", "revoked"].includes(kind)) expect(res.statusCode, `${kind} ${method} ${url}`).toBe(401);
         // A token limited to churn gets nothing of fraud's through any per-model route (400: the
         // body is checked first, the same for every model).
-        if (kind === "other-model" && url.startsWith("/v1/models/:id")) expect([400, 403, 404], `${kind} ${method} ${url}`).toContain(res.statusCode);
+        if (kind === "other-model" && url.startsWith("/v1/models/:id"))
+          expect([400, 403, 404], `${kind} ${method} ${url}`).toContain(res.statusCode);
       }
       lines.push([`${method} ${url}`, ...row].join("\t"));
     }
@@ -186,17 +228,40 @@ describe("every route under /v1/", async () => {
 });
 
 describe("model-limited tokens", () => {
-  const fraud = (i: number, model = "fraud") => ({ prediction_id: `p-${i}`, model_id: model, model_version: "v1", timestamp: 1795428000000, prediction: { label: "a", score: 0.5 } });
-  const label = (i: number, model = "fraud") => ({ prediction_id: `p-${i}`, model_id: model, label: "a", labeled_at: 1795428000000, source: "s" });
+  const fraud = (i: number, model = "fraud") => ({
+    prediction_id: `p-${i}`,
+    model_id: model,
+    model_version: "v1",
+    timestamp: 1795428000000,
+    prediction: { label: "a", score: 0.5 },
+  });
+  const label = (i: number, model = "fraud") => ({
+    prediction_id: `p-${i}`,
+    model_id: model,
+    label: "a",
+    labeled_at: 1795428000000,
+    source: "s",
+  });
 
   it("refuses, per item, predictions and labels for another team's model and accepts the rest", async () => {
     const { app, sent } = await appWith();
-    const res = await app.inject({ method: "POST", url: "/v1/predictions", headers: auth(LIMITED), payload: [fraud(1), fraud(2, "churn"), fraud(3)] });
+    const res = await app.inject({
+      method: "POST",
+      url: "/v1/predictions",
+      headers: auth(LIMITED),
+      payload: [fraud(1), fraud(2, "churn"), fraud(3)],
+    });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: 2, rejected: [{ index: 1, path: "model_id", message: "this token may not send predictions for model 'churn'" }] });
+    expect(res.json()).toEqual({
+      accepted: 2,
+      rejected: [{ index: 1, path: "model_id", message: "this token may not send predictions for model 'churn'" }],
+    });
     expect(sent.map((m) => m.key)).toEqual(["p-1", "p-3"]);
     const labels = await app.inject({ method: "POST", url: "/v1/labels", headers: auth(LIMITED), payload: [label(4, "churn"), label(5)] });
-    expect(labels.json()).toEqual({ accepted: 1, rejected: [{ index: 0, path: "model_id", message: "this token may not send labels for model 'churn'" }] });
+    expect(labels.json()).toEqual({
+      accepted: 1,
+      rejected: [{ index: 0, path: "model_id", message: "this token may not send labels for model 'churn'" }],
+    });
     // The same batch from an unlimited token goes through whole.
     const full = await app.inject({ method: "POST", url: "/v1/predictions", headers: auth(FULL), payload: [fraud(6, "churn")] });
     expect(full.json()).toEqual({ accepted: 1, rejected: [] });
@@ -225,11 +290,24 @@ describe("model-limited tokens", () => {
 
   it("a stored token limited to another model is refused the fraud model's writes and reads, and the management of tokens", async () => {
     const { app, touched } = await appWith();
-    expect((await app.inject({ method: "PUT", url: "/v1/models/fraud", headers: auth(CHURN_ONLY), payload: { task: "regression" } })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: "PUT", url: "/v1/models/fraud", headers: auth(CHURN_ONLY), payload: { task: "regression" } })).statusCode,
+    ).toBe(403);
     expect((await app.inject({ method: "GET", url: "/v1/models/fraud/metrics", headers: auth(CHURN_ONLY) })).statusCode).toBe(404);
-    expect((await app.inject({ method: "GET", url: "/v1/models", headers: auth(CHURN_ONLY) })).json().models).toEqual([{ model_id: "churn" }]);
-    for (const [method, url] of [["GET", "/v1/tokens"], ["POST", "/v1/tokens"], ["DELETE", "/v1/tokens/tok_0123456789abcdef"]] as const) {
-      const res = await app.inject({ method, url, headers: auth(LIMITED), payload: method === "POST" ? { name: "x", scopes: ["admin"] } : undefined });
+    expect((await app.inject({ method: "GET", url: "/v1/models", headers: auth(CHURN_ONLY) })).json().models).toEqual([
+      { model_id: "churn" },
+    ]);
+    for (const [method, url] of [
+      ["GET", "/v1/tokens"],
+      ["POST", "/v1/tokens"],
+      ["DELETE", "/v1/tokens/tok_0123456789abcdef"],
+    ] as const) {
+      const res = await app.inject({
+        method,
+        url,
+        headers: auth(LIMITED),
+        payload: method === "POST" ? { name: "x", scopes: ["admin"] } : undefined,
+      });
       expect(res.statusCode, `${method} ${url}`).toBe(403);
     }
     expect(touched.filter((t) => t.startsWith("tokens"))).toEqual([]);
@@ -254,7 +332,9 @@ describe("rate limits", () => {
     const limited = await get(FULL);
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
-    expect(limited.json()).toEqual({ error: { code: "rate_limited", message: expect.stringMatching(/^rate limit of 3 requests per minute exceeded/) } });
+    expect(limited.json()).toEqual({
+      error: { code: "rate_limited", message: expect.stringMatching(/^rate limit of 3 requests per minute exceeded/) },
+    });
     expect((await get(LIMITED)).statusCode).toBe(200);
     expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
@@ -262,7 +342,8 @@ describe("rate limits", () => {
   it("counts unknown tokens by client address, so guessing cannot open a fresh bucket per guess", async () => {
     const { app } = await appWith({ HINDSIGHT_RATE_LIMIT_PER_MINUTE: "2" });
     const codes = [];
-    for (let i = 0; i < 4; i++) codes.push((await app.inject({ method: "GET", url: "/v1/models", headers: auth(`guess-${i}-0123456789abcdef`) })).statusCode);
+    for (let i = 0; i < 4; i++)
+      codes.push((await app.inject({ method: "GET", url: "/v1/models", headers: auth(`guess-${i}-0123456789abcdef`) })).statusCode);
     expect(codes).toEqual([401, 401, 429, 429]);
   });
 });

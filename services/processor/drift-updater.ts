@@ -89,7 +89,8 @@ export class DriftUpdater {
 
   /** Re-reads rules and references now and then; a change makes the affected windows dirty. */
   private async refresh(work: Map<string, Set<number>>): Promise<void> {
-    if (Date.now() - this.refreshedAt < (this.options.refreshMs ?? 5_000) && [...work.keys()].every((k) => this.versions.get(k)?.reference)) return;
+    if (Date.now() - this.refreshedAt < (this.options.refreshMs ?? 5_000) && [...work.keys()].every((k) => this.versions.get(k)?.reference))
+      return;
     this.refreshedAt = Date.now();
     const rules = await this.retrying(() => this.repo.loadRules());
     const changedRules = new Set<string>();
@@ -122,7 +123,9 @@ export class DriftUpdater {
     if (!range) return;
     const referenceId = `auto-${state.version}-${range.fromMs}-${range.toMs}`;
     const rules = this.rules.get(state.modelId) ?? {};
-    const built = await this.retrying(() => this.repo.buildProfiles(state.modelId, state.version, referenceId, { kind: "range", ...range }, rules));
+    const built = await this.retrying(() =>
+      this.repo.buildProfiles(state.modelId, state.version, referenceId, { kind: "range", ...range }, rules),
+    );
     const meta: ReferenceMeta = {
       reference_id: referenceId,
       model_id: state.modelId,
@@ -136,7 +139,10 @@ export class DriftUpdater {
     await this.retrying(() => this.repo.saveReference(meta, built.profiles));
     state.reference = { meta, profiles: built.profiles };
     for (const w of await this.retrying(() => this.repo.versionWindows(state.modelId, state.version, this.baseSeconds))) windows.add(w);
-    this.options.logger.info({ model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length }, "built the automatic drift reference from the version's first predictions");
+    this.options.logger.info(
+      { model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length },
+      "built the automatic drift reference from the version's first predictions",
+    );
   }
 
   /** A reference that cannot be built (a deterministic failure) is set aside; the next run tries again. */
@@ -145,8 +151,13 @@ export class DriftUpdater {
       await this.autoReference(state, windows);
     } catch (err) {
       if (this.stopped || classifyStatementError(err) !== "deterministic") throw err;
-      this.options.logger.error({ model: state.modelId, version: state.version, err: (err as Error).message.slice(0, 500) }, "automatic drift reference failed deterministically; set aside");
-      await this.retrying(() => (this.options.failures ?? NO_SINK).setAside("drift_reference", state.modelId, state.version, 0, err as Error));
+      this.options.logger.error(
+        { model: state.modelId, version: state.version, err: (err as Error).message.slice(0, 500) },
+        "automatic drift reference failed deterministically; set aside",
+      );
+      await this.retrying(() =>
+        (this.options.failures ?? NO_SINK).setAside("drift_reference", state.modelId, state.version, 0, err as Error),
+      );
     }
   }
 
@@ -180,12 +191,27 @@ export class DriftUpdater {
       // Windows of this size close together are read in one query.
       for (let i = 0; i < starts.length; i += 50) {
         const chunk = starts.slice(i, i + 50);
-        const summaries = await this.repo.readSummaries(state.modelId, state.version, meta.reference_id, profiles, chunk[0]!, chunk.at(-1)! + size);
+        const summaries = await this.repo.readSummaries(
+          state.modelId,
+          state.version,
+          meta.reference_id,
+          profiles,
+          chunk[0]!,
+          chunk.at(-1)! + size,
+        );
         for (const start of chunk) {
           const merged = mergeWindow(summaries, start, size, base);
-          const inputs = profiles.map((p) => ({ profile: p, window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"), rule: rules[p.feature] }));
+          const inputs = profiles.map((p) => ({
+            profile: p,
+            window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"),
+            rule: rules[p.feature],
+          }));
           drift.push({ startS: start, seconds: size, items: decideDrift(inputs) });
-          quality.push({ startS: start, seconds: size, items: [...merged.values()].flatMap((s) => checkQuality(byName.get(s.feature), s, rules[s.feature])) });
+          quality.push({
+            startS: start,
+            seconds: size,
+            items: [...merged.values()].flatMap((s) => checkQuality(byName.get(s.feature), s, rules[s.feature])),
+          });
         }
       }
     }

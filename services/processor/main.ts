@@ -18,7 +18,10 @@ await migrate(clickhouse);
 await ensureTopics(kafka, [config.topics.predictions, config.topics.labels, config.topics.dlq], config.topics.partitions);
 const processor = createProcessor(config, { kafka, clickhouse, logger, registry });
 await processor.start();
-const metricsServer = config.processor.metricsPort > 0 ? await serveMetrics(registry, config.http.host, config.processor.metricsPort, processor.healthcheck) : undefined;
+const metricsServer =
+  config.processor.metricsPort > 0
+    ? await serveMetrics(registry, config.http.host, config.processor.metricsPort, processor.healthcheck)
+    : undefined;
 
 exitOnSignal(logger, async () => {
   await processor.stop();

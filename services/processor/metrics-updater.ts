@@ -109,7 +109,10 @@ export class MetricsUpdater {
     const spec = inferModelSpec(row.model_id, row);
     await this.retrying(() => this.repo.saveModelSpec(spec, Date.now()));
     this.specs.set(row.model_id, spec);
-    this.options.logger.info({ model: row.model_id, task: spec.task, positiveClass: spec.positiveClass }, "model not declared; inferred its task from its first prediction");
+    this.options.logger.info(
+      { model: row.model_id, task: spec.task, positiveClass: spec.positiveClass },
+      "model not declared; inferred its task from its first prediction",
+    );
   }
 
   /** An inferred spec that learned more: saved, and every window of the model recomputed with it. */
@@ -117,7 +120,10 @@ export class MetricsUpdater {
     await this.retrying(() => this.repo.saveModelSpec(spec, Date.now()));
     this.specs.set(spec.modelId, spec);
     await this.markAllWindows(spec.modelId);
-    this.options.logger.info({ model: spec.modelId, positiveClass: spec.positiveClass }, "inferred the positive class; recomputing the model's windows");
+    this.options.logger.info(
+      { model: spec.modelId, positiveClass: spec.positiveClass },
+      "inferred the positive class; recomputing the model's windows",
+    );
   }
 
   private async markAllWindows(modelId: string): Promise<void> {
@@ -167,7 +173,10 @@ export class MetricsUpdater {
       if (!spec || windows.size === 0) continue;
       await runInPieces(
         windows,
-        (chunk) => (kind === "volume" ? this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now()) : this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now())),
+        (chunk) =>
+          kind === "volume"
+            ? this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now())
+            : this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now()),
         {
           maxWindows: this.options.maxWindowsPerStatement ?? 200,
           stopped: () => this.stopped,

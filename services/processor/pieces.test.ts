@@ -10,7 +10,14 @@ describe("runInPieces", () => {
   it("never sends more than maxWindows per statement, sorted and distinct", async () => {
     const seen: number[][] = [];
     const windows = Array.from({ length: 1000 }, (_, i) => (999 - i) * 300);
-    await runInPieces([...windows, 0, 300], async (c) => void seen.push(c), { maxWindows: 128, stopped: () => false, logger, what: "t", onSetAside: async () => undefined, sleep: noSleep });
+    await runInPieces([...windows, 0, 300], async (c) => void seen.push(c), {
+      maxWindows: 128,
+      stopped: () => false,
+      logger,
+      what: "t",
+      onSetAside: async () => undefined,
+      sleep: noSleep,
+    });
     expect(Math.max(...seen.map((c) => c.length))).toBe(128);
     expect(seen.flat()).toEqual([...windows].sort((a, b) => a - b));
     expect(chunkWindows([5, 1, 5, 3], 2)).toEqual([[1, 3], [5]]);
@@ -26,7 +33,15 @@ describe("runInPieces", () => {
         statements++;
         if (chunk.includes(900)) throw chError(62, "Syntax error: Max query size exceeded");
       },
-      { maxWindows: 8, stopped: () => false, logger, what: "t", onSetAside: async (w, e) => void setAside.push([w, e.message]), onDone: async (c) => void done.push(...c), sleep: noSleep },
+      {
+        maxWindows: 8,
+        stopped: () => false,
+        logger,
+        what: "t",
+        onSetAside: async (w, e) => void setAside.push([w, e.message]),
+        onDone: async (c) => void done.push(...c),
+        sleep: noSleep,
+      },
     );
     expect(setAside).toEqual([[900, "Code: 62. DB::Exception: Syntax error: Max query size exceeded"]]);
     expect(done.sort((a, b) => a - b)).toEqual([0, 300, 600, 1200, 1500, 1800, 2100]);
@@ -46,7 +61,15 @@ describe("runInPieces", () => {
         if (chunk.length > 1) throw chError(241, "Memory limit (total) exceeded");
         if (chunk[0] === 300) throw chError(27, "Cannot parse input");
       },
-      { maxWindows: 10, stopped: () => false, logger, what: "t", onSetAside: async (w) => void setAside.push(w), onDone: async (c) => void done.push(...c), sleep: noSleep },
+      {
+        maxWindows: 10,
+        stopped: () => false,
+        logger,
+        what: "t",
+        onSetAside: async (w) => void setAside.push(w),
+        onDone: async (c) => void done.push(...c),
+        sleep: noSleep,
+      },
     );
     expect(calls).toBe(6);
     expect(done).toEqual([0]);
@@ -55,10 +78,14 @@ describe("runInPieces", () => {
 
   it("gives up waiting once stopped", async () => {
     let stopped = false;
-    const run = runInPieces([0], async () => {
-      stopped = true;
-      throw new Error("Timeout error.");
-    }, { maxWindows: 10, stopped: () => stopped, logger, what: "t", onSetAside: async () => undefined, sleep: noSleep });
+    const run = runInPieces(
+      [0],
+      async () => {
+        stopped = true;
+        throw new Error("Timeout error.");
+      },
+      { maxWindows: 10, stopped: () => stopped, logger, what: "t", onSetAside: async () => undefined, sleep: noSleep },
+    );
     await expect(run).rejects.toThrow(/stopped/);
   });
 });

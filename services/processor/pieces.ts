@@ -67,13 +67,19 @@ export async function runInPieces(windows: Iterable<number>, step: (chunk: numbe
       if (err instanceof StoppedError) throw err;
       if (chunk.length > 1) {
         opts.onSplit?.();
-        opts.logger.warn({ windows: chunk.length, code: clickHouseErrorCode(err), err: (err as Error).message.slice(0, 500) }, `${opts.what} failed deterministically; splitting the piece`);
+        opts.logger.warn(
+          { windows: chunk.length, code: clickHouseErrorCode(err), err: (err as Error).message.slice(0, 500) },
+          `${opts.what} failed deterministically; splitting the piece`,
+        );
         const half = Math.ceil(chunk.length / 2);
         await piece(chunk.slice(0, half));
         await piece(chunk.slice(half));
         return;
       }
-      opts.logger.error({ window: chunk[0], code: clickHouseErrorCode(err), err: (err as Error).message.slice(0, 500) }, `${opts.what} failed deterministically for one window; set aside`);
+      opts.logger.error(
+        { window: chunk[0], code: clickHouseErrorCode(err), err: (err as Error).message.slice(0, 500) },
+        `${opts.what} failed deterministically for one window; set aside`,
+      );
       await opts.onSetAside(chunk[0]!, err as Error);
       return;
     }

@@ -38,7 +38,12 @@ describe("FailureLedger", () => {
     const written: PipelineProblem[] = [];
     const gauge: number[] = [];
     let now = 1000;
-    const ledger = new FailureLedger({ write: async (r) => void written.push(...r), openOfKind: async () => [] }, { problems: (_k, n) => gauge.push(n), lag: () => undefined }, createLogger("t", "silent"), () => now);
+    const ledger = new FailureLedger(
+      { write: async (r) => void written.push(...r), openOfKind: async () => [] },
+      { problems: (_k, n) => gauge.push(n), lag: () => undefined },
+      createLogger("t", "silent"),
+      () => now,
+    );
     await ledger.start();
     await ledger.setAside("label_stats", "m", "", 300, new Error("Code: 62. DB::Exception: Syntax error\nmore"));
     now = 2000;

@@ -6,7 +6,11 @@
  * `pipeline_failures` (read by /readyz, `hindsight status` and the evaluator's own alert) and a
  * gauge on the processor's /metrics, labelled by kind only.
  */
-import type { PipelineFailuresRepository, PipelineProblem, PipelineProblemKind } from "../common/clickhouse/pipeline-failures.repository.js";
+import type {
+  PipelineFailuresRepository,
+  PipelineProblem,
+  PipelineProblemKind,
+} from "../common/clickhouse/pipeline-failures.repository.js";
 import { clickHouseErrorCode } from "../common/clickhouse/errors.js";
 import type { Logger } from "../common/observability/logger.js";
 
@@ -19,7 +23,8 @@ export interface SetAsideSink {
 
 export const NO_SINK: SetAsideSink = { setAside: async () => undefined, succeeded: async () => undefined };
 
-export const problemId = (step: string, modelId: string, version: string, window: number) => JSON.stringify([step, modelId, version, window]);
+export const problemId = (step: string, modelId: string, version: string, window: number) =>
+  JSON.stringify([step, modelId, version, window]);
 
 export interface WatchGauges {
   problems(kind: PipelineProblemKind, n: number): void;
@@ -69,7 +74,9 @@ export class FailureLedger implements SetAsideSink {
   async succeeded(step: PieceStep, modelId: string, version: string, windows: number[]): Promise<void> {
     if (this.open.size === 0) return;
     const now = this.clock();
-    const cleared = windows.map((w) => this.open.get(problemId(step, modelId, version, w))).filter((p): p is PipelineProblem => p !== undefined);
+    const cleared = windows
+      .map((w) => this.open.get(problemId(step, modelId, version, w)))
+      .filter((p): p is PipelineProblem => p !== undefined);
     if (cleared.length === 0) return;
     await this.repo.write(cleared.map((p) => ({ ...p, updated_ms: now, resolved_ms: now })));
     for (const p of cleared) this.open.delete(p.failure_id);
@@ -120,13 +127,33 @@ export class GroupWatch {
     const stalledFor = now - this.progressAt;
     const out: PipelineProblem[] = [];
     const want: Array<[PipelineProblemKind, boolean, string]> = [
-      ["stalled", position.lag > 0 && stalledFor >= this.options.stallMs, `metrics consumer group ${this.group} has not advanced for ${Math.round(stalledFor / 1000)} s with ${position.lag} messages unread`],
-      ["metrics_lag", position.lag > this.options.maxLag, `metrics consumer group ${this.group} is ${position.lag} messages behind (bound ${this.options.maxLag})`],
+      [
+        "stalled",
+        position.lag > 0 && stalledFor >= this.options.stallMs,
+        `metrics consumer group ${this.group} has not advanced for ${Math.round(stalledFor / 1000)} s with ${position.lag} messages unread`,
+      ],
+      [
+        "metrics_lag",
+        position.lag > this.options.maxLag,
+        `metrics consumer group ${this.group} is ${position.lag} messages behind (bound ${this.options.maxLag})`,
+      ],
     ];
     for (const [kind, active, reason] of want) {
       const open = this.openRows.get(kind);
       if (active && !open) {
-        const row: PipelineProblem = { failure_id: `${kind}:${this.group}`, kind, step: "metrics_consumer", model_id: "", model_version: "", window_start: 0, error_code: "", reason, first_seen_ms: now, updated_ms: now, resolved_ms: 0 };
+        const row: PipelineProblem = {
+          failure_id: `${kind}:${this.group}`,
+          kind,
+          step: "metrics_consumer",
+          model_id: "",
+          model_version: "",
+          window_start: 0,
+          error_code: "",
+          reason,
+          first_seen_ms: now,
+          updated_ms: now,
+          resolved_ms: 0,
+        };
         this.openRows.set(kind, row);
         out.push(row);
       } else if (!active && open) {

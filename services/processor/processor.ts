@@ -109,7 +109,11 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     registers: [registry],
   });
   for (const kind of ["set_aside", "stalled", "metrics_lag"] as const) problems.set({ kind }, 0);
-  const metricsLag = new Gauge({ name: "hindsight_pipeline_metrics_lag_messages", help: "Messages the metrics consumer group has yet to read (as of the last watch check).", registers: [registry] });
+  const metricsLag = new Gauge({
+    name: "hindsight_pipeline_metrics_lag_messages",
+    help: "Messages the metrics consumer group has yet to read (as of the last watch check).",
+    registers: [registry],
+  });
   const recomputeFailures = new Counter({
     name: "hindsight_processor_recompute_failures_total",
     help: "Failed recompute statements by what was done: retry (transient, waited out), split (deterministic, fewer windows per statement).",
@@ -117,7 +121,11 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     registers: [registry],
   });
   const failuresRepo = pipelineFailuresRepository(clickhouse);
-  const ledger = new FailureLedger(failuresRepo, { problems: (kind, n) => problems.set({ kind }, n), lag: (n) => metricsLag.set(n) }, logger.child({ part: "watch" }));
+  const ledger = new FailureLedger(
+    failuresRepo,
+    { problems: (kind, n) => problems.set({ kind }, n), lag: (n) => metricsLag.set(n) },
+    logger.child({ part: "watch" }),
+  );
   const pieceOptions = {
     maxWindowsPerStatement: config.processor.recomputeMaxWindows,
     failures: ledger,
@@ -130,12 +138,16 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   /** One check of the metrics group; a failed check (Kafka or ClickHouse away) waits for the next. */
   async function checkGroup(): Promise<void> {
     try {
-      const position = await groupPosition(kafka, metricsGroupId(config.processor.groupId), [config.topics.predictions, config.topics.labels]);
+      const position = await groupPosition(kafka, metricsGroupId(config.processor.groupId), [
+        config.topics.predictions,
+        config.topics.labels,
+      ]);
       metricsLag.set(position.lag);
       const changed = watch.check(position, Date.now());
       if (changed.length > 0) {
         await failuresRepo.write(changed);
-        for (const c of changed) (c.resolved_ms ? logger.info.bind(logger) : logger.error.bind(logger))({ kind: c.kind, resolved: c.resolved_ms > 0 }, c.reason);
+        for (const c of changed)
+          (c.resolved_ms ? logger.info.bind(logger) : logger.error.bind(logger))({ kind: c.kind, resolved: c.resolved_ms > 0 }, c.reason);
       }
       problems.set({ kind: "stalled" }, watch.isOpen("stalled") ? 1 : 0);
       problems.set({ kind: "metrics_lag" }, watch.isOpen("metrics_lag") ? 1 : 0);
@@ -174,7 +186,10 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         rows.push(result.value);
       } else {
         letters.push({ source: m, reason: result.reason, step: result.step, message: result.message });
-        logger.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: result.reason, detail: result.message }, "message dead-lettered");
+        logger.warn(
+          { topic: m.topic, partition: m.partition, offset: m.offset, reason: result.reason, detail: result.message },
+          "message dead-lettered",
+        );
       }
     }
     processed.inc({ kind, outcome: "written" }, rows.length);
@@ -198,15 +213,20 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS) : toLabelRow(m, ingestedAtS);
       if (result.ok) rows.push(result.value);
     }
-    if (isPrediction) await Promise.all([metricsUpdater.afterPredictions(rows as PredictionRow[]), driftUpdater.afterPredictions(rows as PredictionRow[])]);
+    if (isPrediction)
+      await Promise.all([metricsUpdater.afterPredictions(rows as PredictionRow[]), driftUpdater.afterPredictions(rows as PredictionRow[])]);
     else await metricsUpdater.afterLabels(rows as LabelRow[]);
   }
 
   return {
     async start() {
-      const retry = <T>(step: () => Promise<T>) => retryingClickHouse(step, { stopped: () => stopping.aborted, logger, what: "loading pipeline problems" });
+      const retry = <T>(step: () => Promise<T>) =>
+        retryingClickHouse(step, { stopped: () => stopping.aborted, logger, what: "loading pipeline problems" });
       await retry(() => ledger.start());
-      watch.adopt([...(await retry(() => failuresRepo.openOfKind("stalled"))), ...(await retry(() => failuresRepo.openOfKind("metrics_lag")))]);
+      watch.adopt([
+        ...(await retry(() => failuresRepo.openOfKind("stalled"))),
+        ...(await retry(() => failuresRepo.openOfKind("metrics_lag"))),
+      ]);
       await metricsUpdater.start();
       producer = await createProducer(kafka);
       deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");

@@ -70,6 +70,8 @@ describe("retryingClickHouse", () => {
     };
     await expect(retryingClickHouse(step, { stopped: () => false, logger, what: "test" })).rejects.toBe(rejected);
     expect(calls).toBe(1);
-    await expect(retryingClickHouse(() => Promise.reject(new Error("ECONNREFUSED")), { stopped: () => true, logger, what: "test" })).rejects.toThrow("ECONNREFUSED");
+    await expect(
+      retryingClickHouse(() => Promise.reject(new Error("ECONNREFUSED")), { stopped: () => true, logger, what: "test" }),
+    ).rejects.toThrow("ECONNREFUSED");
   });
 });

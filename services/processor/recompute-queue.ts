@@ -51,7 +51,10 @@ export class RecomputeQueue {
 }
 
 /** Outages are waited out like the raw writes; a query ClickHouse rejects is a bug, so it throws. */
-export async function retryingClickHouse<T>(step: () => Promise<T>, opts: { stopped: () => boolean; logger: Logger; what: string }): Promise<T> {
+export async function retryingClickHouse<T>(
+  step: () => Promise<T>,
+  opts: { stopped: () => boolean; logger: Logger; what: string },
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();

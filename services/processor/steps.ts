@@ -26,7 +26,10 @@ export function toPredictionRow(m: ConsumedMessage, ingestedAtS: number): StepRe
   }
   const parsed = PredictionWire.safeParse(decoded);
   if (!parsed.success) return { ok: false, reason: "invalid", step: "validate", message: describeZodError(parsed.error) };
-  return { ok: true, value: predictionRow(parsed.data, { partition: m.partition, offset: Number(m.offset), schemaId: SCHEMAS.prediction.id, ingestedAtS }) };
+  return {
+    ok: true,
+    value: predictionRow(parsed.data, { partition: m.partition, offset: Number(m.offset), schemaId: SCHEMAS.prediction.id, ingestedAtS }),
+  };
 }
 
 export function toLabelRow(m: ConsumedMessage, ingestedAtS: number): StepResult<LabelRow> {
@@ -39,5 +42,8 @@ export function toLabelRow(m: ConsumedMessage, ingestedAtS: number): StepResult<
   }
   const parsed = LabelWire.safeParse(decoded);
   if (!parsed.success) return { ok: false, reason: "invalid", step: "validate", message: describeZodError(parsed.error) };
-  return { ok: true, value: labelRow(parsed.data, { partition: m.partition, offset: Number(m.offset), schemaId: SCHEMAS.label.id, ingestedAtS }) };
+  return {
+    ok: true,
+    value: labelRow(parsed.data, { partition: m.partition, offset: Number(m.offset), schemaId: SCHEMAS.label.id, ingestedAtS }),
+  };
 }

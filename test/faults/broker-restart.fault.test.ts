@@ -37,7 +37,8 @@ describe.skipIf(!FULL)("fault 2: the Kafka broker killed and restarted during HT
   it(`stores every acknowledged label across ${RESTARTS} broker kills, answering 503 while it is down`, async () => {
     const ledger = new Ledger({ seed: 202, predictions: LABELS, labelShare: 1 });
     const producer = await createProducer(stack.kafka);
-    for (let from = 0; from < ledger.size; from += 10_000) await producer.send(stack.config.topics.predictions, ledger.predictionMessages(from, from + 10_000));
+    for (let from = 0; from < ledger.size; from += 10_000)
+      await producer.send(stack.config.topics.predictions, ledger.predictionMessages(from, from + 10_000));
     await producer.disconnect();
     child = spawnProcessor(stack.env);
     gateway = await startGateway(stack.config);
@@ -62,8 +63,18 @@ describe.skipIf(!FULL)("fault 2: the Kafka broker killed and restarted during HT
       const body = JSON.stringify(batch);
       for (;;) {
         const started = Date.now();
-        const answer = await rawPost(`${gateway.url}/v1/labels`, { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" }, body, 60_000).catch(() => undefined);
-        answers.push({ started, ended: Date.now(), status: answer?.status ?? 0, retryAfter: answer?.headers["retry-after"] as string | undefined });
+        const answer = await rawPost(
+          `${gateway.url}/v1/labels`,
+          { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
+          body,
+          60_000,
+        ).catch(() => undefined);
+        answers.push({
+          started,
+          ended: Date.now(),
+          status: answer?.status ?? 0,
+          retryAfter: answer?.headers["retry-after"] as string | undefined,
+        });
         if (answer?.status === 202) {
           acknowledged += JSON.parse(answer.body).accepted as number;
           break;
@@ -86,10 +97,12 @@ describe.skipIf(!FULL)("fault 2: the Kafka broker killed and restarted during HT
     const unavailable = answers.filter((a) => a.status === 503);
     // Recovery: from each restart to the first 202 after it.
     const recoveries = down.map((d) => (answers.find((a) => a.started >= d.to && a.status === 202)?.ended ?? NaN) - d.to);
-    report(fromFindings("2. Kafka broker kill -9 and restart ×3", findings, {
-      recoveryS: Math.max(...recoveries) / 1000,
-      note: `${answers.length} posts of ${BATCH} labels, ${unavailable.length} answered 503 with Retry-After, ${answers.filter((a) => a.status === 0).length} without an answer; recovery = broker restart to the next 202 (worst of ${RESTARTS}); drained in ${drainS.toFixed(1)} s`,
-    }));
+    report(
+      fromFindings("2. Kafka broker kill -9 and restart ×3", findings, {
+        recoveryS: Math.max(...recoveries) / 1000,
+        note: `${answers.length} posts of ${BATCH} labels, ${unavailable.length} answered 503 with Retry-After, ${answers.filter((a) => a.status === 0).length} without an answer; recovery = broker restart to the next 202 (worst of ${RESTARTS}); drained in ${drainS.toFixed(1)} s`,
+      }),
+    );
     expect(down.length).toBe(RESTARTS);
     expect(whileDown.length).toBeGreaterThan(0);
     expect(whileDown.filter((a) => a.status === 202)).toEqual([]);

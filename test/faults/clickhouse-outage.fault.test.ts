@@ -47,8 +47,12 @@ describe.skipIf(!FULL)("fault 3: ClickHouse stopped, then frozen, under load", (
       while (running) {
         const [health, members, lag] = await Promise.all([
           processorHealth(metricsPort).catch(() => undefined),
-          withAdmin(stack.kafka, async (admin) => (await admin.describeGroups([stack.config.processor.groupId])).groups[0]!.members.map((m) => m.memberId)).catch(() => []),
-          consumerLag(stack.kafka, stack.config.processor.groupId, [stack.config.topics.predictions, stack.config.topics.labels]).then((l) => Object.values(l).reduce((a, b) => a + b, 0)).catch(() => -1),
+          withAdmin(stack.kafka, async (admin) =>
+            (await admin.describeGroups([stack.config.processor.groupId])).groups[0]!.members.map((m) => m.memberId),
+          ).catch(() => []),
+          consumerLag(stack.kafka, stack.config.processor.groupId, [stack.config.topics.predictions, stack.config.topics.labels])
+            .then((l) => Object.values(l).reduce((a, b) => a + b, 0))
+            .catch(() => -1),
         ]);
         if (health) samples.push({ at: Date.now() - started, phase, rssMb: health.rssMb, members, lag });
         await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -93,11 +97,16 @@ describe.skipIf(!FULL)("fault 3: ClickHouse stopped, then frozen, under load", (
     const memberIds = new Set(samples.flatMap((s) => s.members));
     const peakLag = Math.max(...samples.map((s) => s.lag));
     const afterStop = samples.find((s) => s.at > restarted - started && s.lag === 0);
-    report(fromFindings("3. ClickHouse stopped 60 s, then SIGSTOP 60 s, at 2,000 events/s", findings, {
-      recoveryS: drainedS,
-      note: `one group member throughout (${memberIds.size} id); RSS ${baseline.toFixed(0)} MB before, at most ${waitingPeak.toFixed(0)} MB and +${waitingGrowth.toFixed(0)} MB within an outage while the backlog grew by ${backlogGrowth}+, ${peak.toFixed(0)} MB catching up, ${final.toFixed(0)} MB at the end; lag peaked at ${peakLag}; lag zero ${afterStop ? ((afterStop.at - (restarted - started)) / 1000).toFixed(0) : "?"} s after the restart; recovery = thaw to zero lag`,
-    }));
-    for (const s of samples) process.stderr.write(`[faults] t=${(s.at / 1000).toFixed(0)}s ${s.phase} rss=${s.rssMb.toFixed(0)}MB members=${s.members.length} lag=${s.lag}\n`);
+    report(
+      fromFindings("3. ClickHouse stopped 60 s, then SIGSTOP 60 s, at 2,000 events/s", findings, {
+        recoveryS: drainedS,
+        note: `one group member throughout (${memberIds.size} id); RSS ${baseline.toFixed(0)} MB before, at most ${waitingPeak.toFixed(0)} MB and +${waitingGrowth.toFixed(0)} MB within an outage while the backlog grew by ${backlogGrowth}+, ${peak.toFixed(0)} MB catching up, ${final.toFixed(0)} MB at the end; lag peaked at ${peakLag}; lag zero ${afterStop ? ((afterStop.at - (restarted - started)) / 1000).toFixed(0) : "?"} s after the restart; recovery = thaw to zero lag`,
+      }),
+    );
+    for (const s of samples)
+      process.stderr.write(
+        `[faults] t=${(s.at / 1000).toFixed(0)}s ${s.phase} rss=${s.rssMb.toFixed(0)}MB members=${s.members.length} lag=${s.lag}\n`,
+      );
     // Never thrown out of the group: one member id from start to end, present in every sample.
     expect(memberIds.size).toBe(1);
     expect(samples.every((s) => s.members.length === 1)).toBe(true);
@@ -109,7 +118,9 @@ describe.skipIf(!FULL)("fault 3: ClickHouse stopped, then frozen, under load", (
     expect(findings.predictions).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.labels).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.windowMismatches).toEqual([]);
-    expect(await consumerLag(stack.kafka, metricsGroupId(stack.config.processor.groupId), [stack.config.topics.predictions])).toEqual({ [stack.config.topics.predictions]: 0 });
+    expect(await consumerLag(stack.kafka, metricsGroupId(stack.config.processor.groupId), [stack.config.topics.predictions])).toEqual({
+      [stack.config.topics.predictions]: 0,
+    });
     await stopGracefully(child);
     child = undefined;
   });

@@ -29,7 +29,11 @@ export interface Figures {
 }
 
 /** Figures of a ledger check: predictions and labels together (distinct events sent, rows found). */
-export function fromFindings(scenario: string, f: Findings, extra: { inDlq?: number; recoveryS?: number | null; note?: string } = {}): Figures {
+export function fromFindings(
+  scenario: string,
+  f: Findings,
+  extra: { inDlq?: number; recoveryS?: number | null; note?: string } = {},
+): Figures {
   return {
     scenario,
     sent: f.predictions.sent + f.labels.sent,

@@ -26,14 +26,27 @@ describe("fault 5: hostile HTTP bodies", () => {
     gateway = await startGateway(stack.config);
   });
   afterAll(async () => {
-    report({ scenario: "5. hostile HTTP bodies", sent, found: accepted, lost: 0, doubled: 0, inDlq: 0, recoveryS: null, note: `no 5xx; peak RSS growth of the gateway's process ${Math.max(0, ...peaks).toFixed(0)} MB` });
+    report({
+      scenario: "5. hostile HTTP bodies",
+      sent,
+      found: accepted,
+      lost: 0,
+      doubled: 0,
+      inDlq: 0,
+      recoveryS: null,
+      note: `no 5xx; peak RSS growth of the gateway's process ${Math.max(0, ...peaks).toFixed(0)} MB`,
+    });
     await gateway?.close();
     await stack?.cleanup();
   });
 
   const post = async (body: Buffer | string, headers: Record<string, string> = {}) => {
     const { value, peakGrowthMb } = await withPeakRss(() =>
-      rawPost(`${gateway.url}/v1/predictions`, { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json", ...headers }, body),
+      rawPost(
+        `${gateway.url}/v1/predictions`,
+        { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json", ...headers },
+        body,
+      ),
     );
     peaks.push(peakGrowthMb);
     sent++;

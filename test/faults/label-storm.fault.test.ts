@@ -31,7 +31,8 @@ describe("fault 6: a storm of repeated and conflicting labels", () => {
     const ledger = new Ledger({ seed: 606, predictions: LABELS, labelShare: 1 });
     ledger.addConflicts(CONFLICTS, "manual_review");
     const producer = await createProducer(stack.kafka);
-    for (let from = 0; from < ledger.size; from += 10_000) await producer.send(stack.config.topics.predictions, ledger.predictionMessages(from, from + 10_000));
+    for (let from = 0; from < ledger.size; from += 10_000)
+      await producer.send(stack.config.topics.predictions, ledger.predictionMessages(from, from + 10_000));
     await producer.disconnect();
 
     const posts: Array<ReturnType<Ledger["label"]>> = [];
@@ -55,7 +56,11 @@ describe("fault 6: a storm of repeated and conflicting labels", () => {
     const quality = await stack.clickhouse.rows<{ source: string; labels: string; duplicates: string; conflicts: string; orphans: string }>(
       sql`SELECT source, labels, duplicates, conflicts, orphans FROM ${ident(`${stack.config.clickhouse.database}.label_quality`)} WHERE model_id = ${ledger.model} ORDER BY source`,
     );
-    report(fromFindings("6. repeated and conflicting labels", findings, { note: `${posts.length} label posts for ${ledger.labels.length} distinct labels, ${CONFLICTS} conflicting; conflicts counted ${quality.reduce((n, q) => n + Number(q.conflicts), 0)}` }));
+    report(
+      fromFindings("6. repeated and conflicting labels", findings, {
+        note: `${posts.length} label posts for ${ledger.labels.length} distinct labels, ${CONFLICTS} conflicting; conflicts counted ${quality.reduce((n, q) => n + Number(q.conflicts), 0)}`,
+      }),
+    );
     expect(findings.predictions).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.labels).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.windowMismatches).toEqual([]);

@@ -77,7 +77,14 @@ export class Ledger {
       // Thousandths away from 0.5, so that the predicted class never rests on rounding.
       this.score[i] = (Math.floor(r() * 1000) + 0.5) / 1000;
       this.variant[i] = r() < 0.8 ? 0 : 1;
-      if (r() < labelShare) this.labels.push({ index: i, predictionId: this.id(i), fraud: r() < this.score[i]!, labeledAt: this.time[i]! + 1000 + Math.floor(r() ** 3 * 10 * DAY), source: "chargebacks" });
+      if (r() < labelShare)
+        this.labels.push({
+          index: i,
+          predictionId: this.id(i),
+          fraud: r() < this.score[i]!,
+          labeledAt: this.time[i]! + 1000 + Math.floor(r() ** 3 * 10 * DAY),
+          source: "chargebacks",
+        });
     }
   }
 
@@ -105,12 +112,19 @@ export class Ledger {
 
   /** The label event in its HTTP form; its natural key (prediction, source, labeled_at) makes re-sends collapse. */
   label(l: LedgerLabel): { prediction_id: string; model_id: string; label: string; labeled_at: number; source: string } {
-    return { prediction_id: l.predictionId, model_id: this.model, label: l.fraud ? "fraud" : "legit", labeled_at: l.labeledAt, source: l.source };
+    return {
+      prediction_id: l.predictionId,
+      model_id: this.model,
+      label: l.fraud ? "fraud" : "legit",
+      labeled_at: l.labeledAt,
+      source: l.source,
+    };
   }
 
   predictionMessages(from: number, to: number): OutgoingMessage[] {
     const out: OutgoingMessage[] = [];
-    for (let i = from; i < Math.min(to, this.size); i++) out.push({ key: this.id(i), value: encode("prediction", this.prediction(i) as never) });
+    for (let i = from; i < Math.min(to, this.size); i++)
+      out.push({ key: this.id(i), value: encode("prediction", this.prediction(i) as never) });
     return out;
   }
 
@@ -144,8 +158,22 @@ export class Ledger {
       else if (kind === "unknown_schema") value = Buffer.concat([Buffer.from([0, 0, 0, 0, 99]), valid.subarray(5)]);
       else if (kind === "truncated") value = valid.subarray(0, Math.max(6, valid.length - 7 - (k % 5)));
       // A label record on the predictions topic: well-formed Avro of the wrong type.
-      else if (kind === "wrong_type") value = encode("label", { prediction_id: key, model_id: this.model, label: "fraud", value: null, labeled_at: Date.UTC(2026, 9, 2), source: "x", received_at: null });
-      else value = encode("prediction", { ...this.prediction(0), prediction_id: key, prediction: { label: null, score: 3, scores: null, value: null } } as never);
+      else if (kind === "wrong_type")
+        value = encode("label", {
+          prediction_id: key,
+          model_id: this.model,
+          label: "fraud",
+          value: null,
+          labeled_at: Date.UTC(2026, 9, 2),
+          source: "x",
+          received_at: null,
+        });
+      else
+        value = encode("prediction", {
+          ...this.prediction(0),
+          prediction_id: key,
+          prediction: { label: null, score: 3, scores: null, value: null },
+        } as never);
       added.push({ kind, topic, key, value, reason: kind === "invalid_value" ? "invalid" : "undecodable" });
     }
     this.poison.push(...added);
@@ -173,7 +201,7 @@ export class Ledger {
       const l = winner.get(i);
       if (l) {
         e.labeled++;
-        if ((this.score[i]! >= 0.5) === l.fraud) e.correct++;
+        if (this.score[i]! >= 0.5 === l.fraud) e.correct++;
       }
       out.set(key, e);
     }
@@ -202,14 +230,22 @@ export interface Findings {
 /** Compares the deduplicated views and the hourly metrics with the ledger. */
 export async function checkAgainstLedger(ch: ClickHouse, ledger: Ledger): Promise<Findings> {
   const db = ch.database;
-  const predictionIds = await ch.rows<{ prediction_id: string }>(sql`SELECT prediction_id FROM ${ident(`${db}.prediction_events`)} WHERE model_id = ${ledger.model}`);
+  const predictionIds = await ch.rows<{ prediction_id: string }>(
+    sql`SELECT prediction_id FROM ${ident(`${db}.prediction_events`)} WHERE model_id = ${ledger.model}`,
+  );
   const expectedPredictions = new Set(Array.from({ length: ledger.size }, (_, i) => ledger.id(i)));
-  const predictions = compare(expectedPredictions, predictionIds.map((r) => r.prediction_id));
+  const predictions = compare(
+    expectedPredictions,
+    predictionIds.map((r) => r.prediction_id),
+  );
 
   const labelRows = await ch.rows<{ prediction_id: string; source: string; labeled_at_ms: string }>(
     sql`SELECT prediction_id, source, labeled_at_ms FROM ${ident(`${db}.label_events`)} WHERE model_id = ${ledger.model}`,
   );
-  const labels = compare(ledger.labelKeys(), labelRows.map((r) => labelKey(r.prediction_id, r.source, r.labeled_at_ms)));
+  const labels = compare(
+    ledger.labelKeys(),
+    labelRows.map((r) => labelKey(r.prediction_id, r.source, r.labeled_at_ms)),
+  );
 
   const expected = ledger.expectedWindows();
   const rows = await ch.rows<{ model_version: string; ws: string; predictions: string; labeled: string; correct: string }>(sql`
@@ -255,7 +291,9 @@ export interface DeadLetterFindings {
 
 /** Every message of the dead-letter topic, matched by key with the ledger's poison. */
 export async function checkDeadLetters(kafka: Kafka, dlqTopic: string, ledger: Ledger): Promise<DeadLetterFindings> {
-  const total = await withAdmin(kafka, async (admin) => (await admin.fetchTopicOffsets(dlqTopic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0));
+  const total = await withAdmin(kafka, async (admin) =>
+    (await admin.fetchTopicOffsets(dlqTopic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0),
+  );
   const messages = total === 0 ? [] : await readTopic(kafka, dlqTopic, total, 60_000);
   const poison = new Map(ledger.poison.map((p) => [p.key, p]));
   const found = new Set<string>();
@@ -271,7 +309,13 @@ export async function checkDeadLetters(kafka: Kafka, dlqTopic: string, ledger: L
     }
     found.add(key);
     const origin = m.headers["hindsight-dlq-source"] ?? "";
-    if (record.reason !== p.reason || record.source_topic !== p.topic || !origin.startsWith(`${p.topic}/${record.source_partition}/`) || Buffer.compare(record.payload, p.value) !== 0 || record.message === "") {
+    if (
+      record.reason !== p.reason ||
+      record.source_topic !== p.topic ||
+      !origin.startsWith(`${p.topic}/${record.source_partition}/`) ||
+      Buffer.compare(record.payload, p.value) !== 0 ||
+      record.message === ""
+    ) {
       wrong.push(`${key} (${p.kind}): reason ${record.reason}, origin ${origin}, message ${record.message}`);
     }
   }
@@ -291,7 +335,14 @@ export function shuffle<T>(items: T[], r: () => number): T[] {
  * Sends the ledger's predictions at `rate` per second from `startedMs` on, each with the labels of
  * the predictions sent so far, checking the clock every `tickMs`, as a steady live service would.
  */
-export async function sendAtRate(producer: KafkaProducer, topics: { predictions: string; labels: string }, ledger: Ledger, rate: number, startedMs: number, tickMs: number): Promise<void> {
+export async function sendAtRate(
+  producer: KafkaProducer,
+  topics: { predictions: string; labels: string },
+  ledger: Ledger,
+  rate: number,
+  startedMs: number,
+  tickMs: number,
+): Promise<void> {
   let sentUpTo = 0;
   let labelsUpTo = 0;
   while (sentUpTo < ledger.size) {

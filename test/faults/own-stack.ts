@@ -73,12 +73,27 @@ export async function startOwnStack(name: string, ports: OwnPorts, settings: Rec
   const startBroker = async () => {
     // The log is appended to; a fresh one lets the start-up wait see this start's "started" line.
     rmSync(kafkaLogFile(home), { force: true });
-    const started = await startLocalKafka({ home, host: "127.0.0.1", port: ports.kafka, partitions: config.topics.partitions, heapMb: 512, log });
+    const started = await startLocalKafka({
+      home,
+      host: "127.0.0.1",
+      port: ports.kafka,
+      partitions: config.topics.partitions,
+      heapMb: 512,
+      log,
+    });
     if (!started) throw new Error(`port ${ports.kafka} is taken by another process; the fault stack needs its own broker there`);
   };
   const startClickHouse = async () => {
-    const started = await startLocalClickHouse({ home, host: "127.0.0.1", httpPort: ports.clickhouseHttp, tcpPort: ports.clickhouseTcp, database: config.clickhouse.database, log });
-    if (!started) throw new Error(`port ${ports.clickhouseHttp} is taken by another process; the fault stack needs its own ClickHouse there`);
+    const started = await startLocalClickHouse({
+      home,
+      host: "127.0.0.1",
+      httpPort: ports.clickhouseHttp,
+      tcpPort: ports.clickhouseTcp,
+      database: config.clickhouse.database,
+      log,
+    });
+    if (!started)
+      throw new Error(`port ${ports.clickhouseHttp} is taken by another process; the fault stack needs its own ClickHouse there`);
   };
   await Promise.all([startBroker(), startClickHouse()]);
   await prepare(config, log);

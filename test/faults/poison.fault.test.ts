@@ -44,14 +44,24 @@ describe("fault 4: poison messages", () => {
     }
     // In slices too: one request with every label would pass the broker's message size limit.
     const labelMessages = ledger.labelMessages(ledger.labels);
-    for (let i = 0; i < labelMessages.length; i += SLICE) await producer.send(stack.config.topics.labels, labelMessages.slice(i, i + SLICE));
+    for (let i = 0; i < labelMessages.length; i += SLICE)
+      await producer.send(stack.config.topics.labels, labelMessages.slice(i, i + SLICE));
     await producer.disconnect();
     await waitForProcessor(stack, stack.config, 900_000);
     const drainedS = (Date.now() - started) / 1000;
 
-    const [findings, letters] = await Promise.all([checkAgainstLedger(stack.clickhouse, ledger), checkDeadLetters(stack.kafka, stack.config.topics.dlq, ledger)]);
+    const [findings, letters] = await Promise.all([
+      checkAgainstLedger(stack.clickhouse, ledger),
+      checkDeadLetters(stack.kafka, stack.config.topics.dlq, ledger),
+    ]);
     const events = TOTAL + ledger.labels.length;
-    report(fromFindings("4. poison messages", findings, { inDlq: letters.inDlq, recoveryS: null, note: `${POISON} malformed of ${TOTAL}; all ${events} messages processed in ${drainedS.toFixed(1)} s (${Math.round(events / drainedS)} events/s), no stall` }));
+    report(
+      fromFindings("4. poison messages", findings, {
+        inDlq: letters.inDlq,
+        recoveryS: null,
+        note: `${POISON} malformed of ${TOTAL}; all ${events} messages processed in ${drainedS.toFixed(1)} s (${Math.round(events / drainedS)} events/s), no stall`,
+      }),
+    );
     expect(letters).toEqual({ expected: POISON, inDlq: POISON, missing: 0, unexpected: 0, wrongReasonOrOrigin: [] });
     expect(findings.predictions).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.labels).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });

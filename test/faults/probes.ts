@@ -40,4 +40,3 @@ export async function activeParts(ch: ClickHouse): Promise<number> {
   const [row] = await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM system.parts WHERE active AND database = ${ch.database}`);
   return Number(row?.n ?? 0);
 }
-

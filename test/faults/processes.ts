@@ -6,7 +6,11 @@ import { ROOT } from "../../infra/local/paths.js";
 export function spawnProcessor(env: Record<string, string>, options: { crashAfterInserts?: number } = {}): ChildProcess {
   const entry = options.crashAfterInserts === undefined ? "services/processor/main.ts" : "test/faults/crashing-processor.ts";
   const extra = options.crashAfterInserts === undefined ? {} : { FAULT_CRASH_AFTER_INSERTS: String(options.crashAfterInserts) };
-  return spawn(process.execPath, ["--import", "tsx", entry], { cwd: ROOT, env: { ...process.env, ...env, ...extra }, stdio: ["ignore", "ignore", "inherit"] });
+  return spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, ...extra },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 }
 
 /** SIGKILL (kill -9) and wait for the exit; a no-op for a process that has already exited. */

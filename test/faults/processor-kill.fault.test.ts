@@ -67,7 +67,12 @@ describe("fault 1: kill -9 of the processor", () => {
       // Progress, or nothing left to do: late in the run every event may already be stored.
       await waitUntil(
         "the processor to make progress or catch up",
-        async () => [await count(stack, "predictions"), Object.values(await consumerLag(stack.kafka, stack.config.processor.groupId, [stack.config.topics.predictions, stack.config.topics.labels])).reduce((a, b) => a + b, 0)],
+        async () => [
+          await count(stack, "predictions"),
+          Object.values(
+            await consumerLag(stack.kafka, stack.config.processor.groupId, [stack.config.topics.predictions, stack.config.topics.labels]),
+          ).reduce((a, b) => a + b, 0),
+        ],
         ([n, lag]) => n! > before || lag === 0,
         60_000,
       );
@@ -82,7 +87,12 @@ describe("fault 1: kill -9 of the processor", () => {
     await waitForProcessor(stack, stack.config, 600_000);
     const recoveryS = (Date.now() - restarted) / 1000;
     const findings = await checkAgainstLedger(stack.clickhouse, ledger);
-    report(fromFindings("1. kill -9 of the processor", findings, { recoveryS, note: `${KILLS} kills, 6 partitions, ${gapRows} rows acknowledged but uncommitted at the ack/commit kill; recovery = last restart to zero lag` }));
+    report(
+      fromFindings("1. kill -9 of the processor", findings, {
+        recoveryS,
+        note: `${KILLS} kills, 6 partitions, ${gapRows} rows acknowledged but uncommitted at the ack/commit kill; recovery = last restart to zero lag`,
+      }),
+    );
     expect(findings.predictions).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.labels).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.windowMismatches).toEqual([]);
@@ -92,7 +102,9 @@ describe("fault 1: kill -9 of the processor", () => {
 });
 
 async function distinctStored(stack: TestStack): Promise<number> {
-  const [row] = await stack.clickhouse.rows<{ n: string }>(sql`SELECT uniqExact(prediction_id) AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)}`);
+  const [row] = await stack.clickhouse.rows<{ n: string }>(
+    sql`SELECT uniqExact(prediction_id) AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)}`,
+  );
   return Number(row!.n);
 }
 

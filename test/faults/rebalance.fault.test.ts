@@ -54,7 +54,12 @@ describe("fault 8: processors joining and leaving", () => {
     const recoveryS = (Date.now() - loadEnded) / 1000;
 
     const findings = await checkAgainstLedger(stack.clickhouse, ledger);
-    report(fromFindings("8. processors joining and leaving", findings, { recoveryS, note: `${changes} membership changes, ${RATE} events/s for ${DURATION_MS / 1000} s on 6 partitions; recovery = end of load to zero lag` }));
+    report(
+      fromFindings("8. processors joining and leaving", findings, {
+        recoveryS,
+        note: `${changes} membership changes, ${RATE} events/s for ${DURATION_MS / 1000} s on 6 partitions; recovery = end of load to zero lag`,
+      }),
+    );
     expect(findings.predictions).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.labels).toMatchObject({ lost: 0, doubled: 0, foreign: 0 });
     expect(findings.windowMismatches).toEqual([]);

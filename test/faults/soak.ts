@@ -20,13 +20,19 @@ import { activeParts, freePort, processorHealth } from "./probes.js";
 import { killHard, spawnProcessor, stopGracefully } from "./processes.js";
 
 const { values: args } = parseArgs({
-  options: { minutes: { type: "string", default: "30" }, rate: { type: "string", default: "1000" }, "fault-every": { type: "string", default: "5" }, "sample-every": { type: "string", default: "30" } },
+  options: {
+    minutes: { type: "string", default: "30" },
+    rate: { type: "string", default: "1000" },
+    "fault-every": { type: "string", default: "5" },
+    "sample-every": { type: "string", default: "30" },
+  },
 });
 const MINUTES = Number(args.minutes);
 const RATE = Number(args.rate);
 const FAULT_EVERY_MS = Number(args["fault-every"]) * 60_000;
 const SAMPLE_MS = Number(args["sample-every"]) * 1000;
-if (![MINUTES, RATE, FAULT_EVERY_MS, SAMPLE_MS].every((n) => Number.isFinite(n) && n > 0)) throw new Error("--minutes, --rate, --fault-every and --sample-every must be positive numbers");
+if (![MINUTES, RATE, FAULT_EVERY_MS, SAMPLE_MS].every((n) => Number.isFinite(n) && n > 0))
+  throw new Error("--minutes, --rate, --fault-every and --sample-every must be positive numbers");
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,31 +62,46 @@ async function sendSurely(producer: { current: KafkaProducer }, topic: string, m
 }
 
 const faults: Array<[string, () => Promise<void>]> = [
-  ["kill -9 of the processor", async () => {
-    await killHard(processor);
-    processor = spawnProcessor({ ...stack.env, HINDSIGHT_PROCESSOR_METRICS_PORT: String(metricsPort) });
-  }],
-  ["kill -9 of the broker, restarted after 10 s", async () => {
-    await stack.killBroker();
-    await wait(10_000);
-    await stack.startBroker();
-  }],
-  ["ClickHouse stopped for 30 s", async () => {
-    await stack.stopClickHouse();
-    await wait(30_000);
-    await stack.startClickHouse();
-  }],
-  ["ClickHouse frozen (SIGSTOP) for 30 s", async () => {
-    stack.freezeClickHouse();
-    await wait(30_000);
-    stack.thawClickHouse();
-  }],
-  ["a second processor joins for 60 s, then leaves", async () => {
-    second = spawnProcessor(stack.env);
-    await wait(60_000);
-    await stopGracefully(second);
-    second = undefined;
-  }],
+  [
+    "kill -9 of the processor",
+    async () => {
+      await killHard(processor);
+      processor = spawnProcessor({ ...stack.env, HINDSIGHT_PROCESSOR_METRICS_PORT: String(metricsPort) });
+    },
+  ],
+  [
+    "kill -9 of the broker, restarted after 10 s",
+    async () => {
+      await stack.killBroker();
+      await wait(10_000);
+      await stack.startBroker();
+    },
+  ],
+  [
+    "ClickHouse stopped for 30 s",
+    async () => {
+      await stack.stopClickHouse();
+      await wait(30_000);
+      await stack.startClickHouse();
+    },
+  ],
+  [
+    "ClickHouse frozen (SIGSTOP) for 30 s",
+    async () => {
+      stack.freezeClickHouse();
+      await wait(30_000);
+      stack.thawClickHouse();
+    },
+  ],
+  [
+    "a second processor joins for 60 s, then leaves",
+    async () => {
+      second = spawnProcessor(stack.env);
+      await wait(60_000);
+      await stopGracefully(second);
+      second = undefined;
+    },
+  ],
 ];
 
 let done = false;
@@ -107,10 +128,18 @@ const sampling = (async () => {
     const [health, parts, lags] = await Promise.all([
       processorHealth(metricsPort).catch(() => undefined),
       activeParts(stack.clickhouse).catch(() => NaN),
-      Promise.all(groups.map((g) => consumerLag(stack.kafka, g, topics).then((l) => Object.values(l).reduce((a, b) => a + b, 0)).catch(() => NaN))),
+      Promise.all(
+        groups.map((g) =>
+          consumerLag(stack.kafka, g, topics)
+            .then((l) => Object.values(l).reduce((a, b) => a + b, 0))
+            .catch(() => NaN),
+        ),
+      ),
     ]);
     const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits));
-    say(`| ${(elapsed() / 60_000).toFixed(1)} | ${fmt(health?.rssMb)} | ${fmt(health?.heapMb)} | ${fmt(health?.eventLoopP99Ms, 1)} | ${fmt(parts)} | ${fmt(lags[0])} | ${fmt(lags[1])} | ${faultLog} |`);
+    say(
+      `| ${(elapsed() / 60_000).toFixed(1)} | ${fmt(health?.rssMb)} | ${fmt(health?.heapMb)} | ${fmt(health?.eventLoopP99Ms, 1)} | ${fmt(parts)} | ${fmt(lags[0])} | ${fmt(lags[1])} | ${faultLog} |`,
+    );
     if (health && !faultLog) series.push({ rss: health.rssMb, parts, lag: lags[0]! });
   }
 })();
@@ -133,9 +162,16 @@ await producer.current.disconnect();
 await faulting;
 const loadEnded = Date.now();
 for (;;) {
-  const lags = await Promise.all(groups.map((g) => consumerLag(stack.kafka, g, topics).then((l) => Object.values(l).reduce((a, b) => a + b, 0)).catch(() => NaN)));
+  const lags = await Promise.all(
+    groups.map((g) =>
+      consumerLag(stack.kafka, g, topics)
+        .then((l) => Object.values(l).reduce((a, b) => a + b, 0))
+        .catch(() => NaN),
+    ),
+  );
   if (lags.every((l) => l === 0)) break;
-  if (Date.now() - loadEnded > 30 * 60_000) throw new Error(`the processor did not catch up within 30 min after the load; lags ${lags.join(", ")}`);
+  if (Date.now() - loadEnded > 30 * 60_000)
+    throw new Error(`the processor did not catch up within 30 min after the load; lags ${lags.join(", ")}`);
   await wait(1_000);
 }
 done = true;
@@ -146,11 +182,15 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 const firstThird = series.slice(0, third);
 const lastThird = series.slice(-third);
 say(`# caught up ${((Date.now() - loadEnded) / 1000).toFixed(1)} s after the load ended`);
-say(`# flatness (samples outside faults): RSS ${mean(firstThird.map((s) => s.rss)).toFixed(0)} → ${mean(lastThird.map((s) => s.rss)).toFixed(0)} MB, active parts ${mean(firstThird.map((s) => s.parts)).toFixed(0)} → ${mean(lastThird.map((s) => s.parts)).toFixed(0)}, first third → last third`);
+say(
+  `# flatness (samples outside faults): RSS ${mean(firstThird.map((s) => s.rss)).toFixed(0)} → ${mean(lastThird.map((s) => s.rss)).toFixed(0)} MB, active parts ${mean(firstThird.map((s) => s.parts)).toFixed(0)} → ${mean(lastThird.map((s) => s.parts)).toFixed(0)}, first third → last third`,
+);
 const sent = findings.predictions.sent + findings.labels.sent;
 const lost = findings.predictions.lost + findings.labels.lost;
 const doubled = findings.predictions.doubled + findings.labels.doubled + findings.predictions.foreign + findings.labels.foreign;
-say(`# soak: sent ${sent}, found ${findings.predictions.found + findings.labels.found}, lost ${lost}, doubled ${doubled}, in DLQ 0, windows ${findings.windows} with ${findings.windowMismatches.length} mismatched`);
+say(
+  `# soak: sent ${sent}, found ${findings.predictions.found + findings.labels.found}, lost ${lost}, doubled ${doubled}, in DLQ 0, windows ${findings.windows} with ${findings.windowMismatches.length} mismatched`,
+);
 for (const m of findings.windowMismatches.slice(0, 10)) say(`#   ${m}`);
 await killHard(processor);
 if (second) await killHard(second);

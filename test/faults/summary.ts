@@ -18,7 +18,10 @@ export default function setup(): () => void {
     const lines = [
       "| scenario | mode | sent | found | lost | doubled | in DLQ | recovery | notes |",
       "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-      ...rows.map((r) => `| ${r.scenario} | ${r.mode} | ${r.sent} | ${r.found} | ${r.lost} | ${r.doubled} | ${r.inDlq} | ${r.recoveryS === null ? "–" : `${Number(r.recoveryS).toFixed(1)} s`} | ${r.note ?? ""} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.scenario} | ${r.mode} | ${r.sent} | ${r.found} | ${r.lost} | ${r.doubled} | ${r.inDlq} | ${r.recoveryS === null ? "–" : `${Number(r.recoveryS).toFixed(1)} s`} | ${r.note ?? ""} |`,
+      ),
     ];
     process.stderr.write(`\nFault suite figures (${started}):\n${lines.join("\n")}\n`);
   };

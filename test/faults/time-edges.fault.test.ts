@@ -34,7 +34,12 @@ describe("fault 7: labels and event times at the edges", () => {
     stack = await createTestStack();
     gateway = await startGateway(stack.config);
     const logger = createLogger("processor", stack.config.logLevel);
-    processor = createProcessor(stack.config, { kafka: createKafka({ ...stack.config.kafka, logger }), clickhouse: stack.clickhouse, logger, registry });
+    processor = createProcessor(stack.config, {
+      kafka: createKafka({ ...stack.config.kafka, logger }),
+      clickhouse: stack.clickhouse,
+      logger,
+      registry,
+    });
     await processor.start();
   });
   afterAll(async () => {
@@ -55,23 +60,41 @@ describe("fault 7: labels and event times at the edges", () => {
     const past = new Ledger({ seed: 73, predictions: N, labelShare: 1, model: "edge-past", t0: now - 365 * DAY, hours: 1 });
     past.labels.forEach((l, k) => (l.labeledAt = k % 2 === 0 ? past.time[l.index]! + 3_600_000 : now));
     const beyondHorizon = past.labels.filter((_, k) => k % 2 === 1).length;
-    const orphans = Array.from({ length: N }, (_, i) => ({ prediction_id: `never-${i}`, model_id: "edge-orphan", label: "fraud", labeled_at: now, source: "chargebacks" }));
+    const orphans = Array.from({ length: N }, (_, i) => ({
+      prediction_id: `never-${i}`,
+      model_id: "edge-orphan",
+      label: "fraud",
+      labeled_at: now,
+      source: "chargebacks",
+    }));
 
     const send = async (kind: "predictions" | "labels", items: unknown[]) => {
       const answer = await postJson(`${gateway.url}/v1/${kind}`, items);
       expect(answer.status).toBe(202);
       expect(answer.body.rejected).toEqual([]);
     };
-    await send("labels", early.labels.map((l) => early.label(l)));
+    await send(
+      "labels",
+      early.labels.map((l) => early.label(l)),
+    );
     await send("labels", orphans);
     await waitForProcessor(stack);
-    for (const ledger of [early, future, past]) await send("predictions", Array.from({ length: N }, (_, i) => ledger.prediction(i)));
+    for (const ledger of [early, future, past])
+      await send(
+        "predictions",
+        Array.from({ length: N }, (_, i) => ledger.prediction(i)),
+      );
     await send("labels", [...future.labels.map((l) => future.label(l)), ...past.labels.map((l) => past.label(l))]);
 
     // Seconds instead of milliseconds: refused per item, naming the field.
-    const seconds = await postJson(`${gateway.url}/v1/predictions`, [{ ...early.prediction(0), prediction_id: "in-seconds", timestamp: Math.floor(now / 1000) }]);
+    const seconds = await postJson(`${gateway.url}/v1/predictions`, [
+      { ...early.prediction(0), prediction_id: "in-seconds", timestamp: Math.floor(now / 1000) },
+    ]);
     expect(seconds.status).toBe(202);
-    expect(seconds.body).toEqual({ accepted: 0, rejected: [{ index: 0, path: "timestamp", message: "must be epoch milliseconds after 2000-01-01 (seconds given?)" }] });
+    expect(seconds.body).toEqual({
+      accepted: 0,
+      rejected: [{ index: 0, path: "timestamp", message: "must be epoch milliseconds after 2000-01-01 (seconds given?)" }],
+    });
 
     await waitForProcessor(stack);
     const all: Findings[] = [];
@@ -83,9 +106,13 @@ describe("fault 7: labels and event times at the edges", () => {
       expect(f.windowMismatches, ledger.model).toEqual([]);
     }
     const db = stack.config.clickhouse.database;
-    const [quality] = await stack.clickhouse.rows<{ labels: string; orphans: string }>(sql`SELECT labels, orphans FROM ${ident(`${db}.label_quality`)} WHERE model_id = 'edge-orphan'`);
+    const [quality] = await stack.clickhouse.rows<{ labels: string; orphans: string }>(
+      sql`SELECT labels, orphans FROM ${ident(`${db}.label_quality`)} WHERE model_id = 'edge-orphan'`,
+    );
     expect([Number(quality!.labels), Number(quality!.orphans)]).toEqual([N, N]);
-    const [delays] = await stack.clickhouse.rows<{ n: string; max_s: number }>(sql`SELECT sum(labeled) AS n, max(delay_max_s) AS max_s FROM ${ident(`${db}.label_delays`)} WHERE model_id = 'edge-early' AND window_seconds = 3600`);
+    const [delays] = await stack.clickhouse.rows<{ n: string; max_s: number }>(
+      sql`SELECT sum(labeled) AS n, max(delay_max_s) AS max_s FROM ${ident(`${db}.label_delays`)} WHERE model_id = 'edge-early' AND window_seconds = 3600`,
+    );
     expect([Number(delays!.n), delays!.max_s]).toEqual([N, -600]);
     const counter = (await registry.getSingleMetric("hindsight_processor_labels_beyond_horizon_total")!.get()).values[0]!.value;
     // The counter counts join attempts: a pair met from both sides (prediction and label batches
@@ -95,6 +122,15 @@ describe("fault 7: labels and event times at the edges", () => {
 
     const sent = 3 * N + early.labels.length + future.labels.length + past.labels.length + N;
     const found = all.reduce((n, f) => n + f.predictions.found + f.labels.found, 0) + Number(quality!.labels);
-    report({ scenario: "7. time edges and orphans", sent, found, lost: sent - found, doubled: 0, inDlq: 0, recoveryS: null, note: `${N} orphans counted, ${N} labels 10 min early joined, +1 day and −1 year windows stored, ${beyondHorizon} beyond the horizon kept, out of every metric, counter ${counter}` });
+    report({
+      scenario: "7. time edges and orphans",
+      sent,
+      found,
+      lost: sent - found,
+      doubled: 0,
+      inDlq: 0,
+      recoveryS: null,
+      note: `${N} orphans counted, ${N} labels 10 min early joined, +1 day and −1 year windows stored, ${beyondHorizon} beyond the horizon kept, out of every metric, counter ${counter}`,
+    });
   });
 });

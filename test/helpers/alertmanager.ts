@@ -47,11 +47,22 @@ export async function startAlertmanager(webhookUrl: string): Promise<Alertmanage
       "",
     ].join("\n"),
   );
-  const child: ChildProcess = spawn(BINARY, [`--config.file=${join(dir, "alertmanager.yml")}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="], { stdio: "ignore" });
+  const child: ChildProcess = spawn(
+    BINARY,
+    [
+      `--config.file=${join(dir, "alertmanager.yml")}`,
+      `--storage.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
+    { stdio: "ignore" },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok).catch(() => false);
+    const ready = await fetch(`${url}/-/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ready) break;
     if (Date.now() > deadline || child.exitCode !== null) throw new Error("Alertmanager did not become ready within 30 s");
     await new Promise((r) => setTimeout(r, 200));

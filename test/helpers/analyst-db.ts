@@ -16,7 +16,10 @@ export async function claimAnalystDatabase(clickhouseUrl: string): Promise<strin
   const ch = createClickHouse({ url: clickhouseUrl, user: "default", password: "", database: "default" });
   try {
     for (const name of NAMES) {
-      const taken = await ch.command(sql`CREATE DATABASE ${ident(name)}`).then(() => false, () => true);
+      const taken = await ch.command(sql`CREATE DATABASE ${ident(name)}`).then(
+        () => false,
+        () => true,
+      );
       if (!taken) return name;
     }
     const [oldest] = await ch.rows<{ database: string; at: string }>(sql`

@@ -14,12 +14,25 @@ import { DASHBOARD_DIST } from "../../services/gateway/routes/dashboard.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM)) await ensureAptPackages(["chromium"], (line) => process.stderr.write(`[browser] ${line}\n`));
   const profile = mkdtempSync(join(tmpdir(), "hindsight-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1360, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1360, height: 900 },
+  });
   return {
     context,
     async close() {
@@ -42,6 +55,12 @@ export function ensureDashboardBuilt(): void {
 
 function newestSourceMs(): number {
   const dir = join(ROOT, "dashboard");
-  const sources = [join(dir, "index.html"), join(dir, "vite.config.ts"), ...readdirSync(join(dir, "src"), { recursive: true, encoding: "utf8" }).filter((f) => !f.endsWith(".test.ts")).map((f) => join(dir, "src", f))];
+  const sources = [
+    join(dir, "index.html"),
+    join(dir, "vite.config.ts"),
+    ...readdirSync(join(dir, "src"), { recursive: true, encoding: "utf8" })
+      .filter((f) => !f.endsWith(".test.ts"))
+      .map((f) => join(dir, "src", f)),
+  ];
   return Math.max(...sources.map((f) => statSync(f).mtimeMs));
 }

@@ -71,7 +71,9 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
     async cleanup() {
       await clickhouse.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
       await clickhouse.close();
-      await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [config.topics.predictions, config.topics.labels, config.topics.dlq] })).catch(() => undefined);
+      await withAdmin(kafka, (admin) =>
+        admin.deleteTopics({ topics: [config.topics.predictions, config.topics.labels, config.topics.dlq] }),
+      ).catch(() => undefined);
     },
   };
 }
@@ -97,7 +99,9 @@ export async function startProcessor(config: Config, clickhouse: ClickHouse): Pr
 
 /** Deduplicated row count of a view or table in the test's database. */
 export async function count(stack: TestStack, table: string, where = sql``): Promise<number> {
-  const [row] = await stack.clickhouse.rows<{ n: string }>(sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.${table}`)} ${where}`);
+  const [row] = await stack.clickhouse.rows<{ n: string }>(
+    sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.${table}`)} ${where}`,
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -112,7 +116,12 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T>, done: 
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
 }
 
-export async function postJson(url: string, body: unknown, token = TEST_TOKEN, contentType = "application/json"): Promise<{ status: number; body: any }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  token = TEST_TOKEN,
+  contentType = "application/json",
+): Promise<{ status: number; body: any }> {
   const res = await fetch(url, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": contentType },
@@ -172,7 +181,9 @@ export async function waitForProcessor(stack: TestStack, config: Config = stack.
   await waitUntil(
     "the processor's consumer groups to catch up",
     async () => {
-      const lags = await Promise.all([config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(stack.kafka, g, topics)));
+      const lags = await Promise.all(
+        [config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(stack.kafka, g, topics)),
+      );
       return lags.flatMap((l) => Object.values(l)).reduce((a, b) => a + b, 0);
     },
     (n) => n === 0,

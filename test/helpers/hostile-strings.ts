@@ -1,6 +1,36 @@
 /** Random strings full of what matters to a SQL lexer (quotes, backslashes, NUL, comments) and the rest of Unicode, for fuzzing the escaping. */
 
-const NASTY = ["'", "\\", '"', "`", "\0", "\n", "\r", "\t", "\b", "\f", ";", "-", "--", "/*", "*/", "?", "{", "}", "$", "\\'", "''", "\u2028", "\u00e9", "\u{1F600}", "\uFEFF", "%", "\x1b", "\x7f", "\x01"];
+const NASTY = [
+  "'",
+  "\\",
+  '"',
+  "`",
+  "\0",
+  "\n",
+  "\r",
+  "\t",
+  "\b",
+  "\f",
+  ";",
+  "-",
+  "--",
+  "/*",
+  "*/",
+  "?",
+  "{",
+  "}",
+  "$",
+  "\\'",
+  "''",
+  "\u2028",
+  "\u00e9",
+  "\u{1F600}",
+  "\uFEFF",
+  "%",
+  "\x1b",
+  "\x7f",
+  "\x01",
+];
 
 export function hostileString(r: () => number, maxLength = 40): string {
   const n = Math.floor(r() * maxLength);

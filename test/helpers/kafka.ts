@@ -16,7 +16,10 @@ export async function readTopic(kafka: Kafka, topic: string, atLeast: number, ti
   await consumer.subscribe({ topic, fromBeginning: true });
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${out.length} of ${atLeast} messages from ${topic} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`read ${out.length} of ${atLeast} messages from ${topic} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       void consumer.run({
         eachMessage: async ({ message, partition }) => {
           const headers: Record<string, string> = {};

@@ -37,7 +37,12 @@ export async function startReceiver(): Promise<Receiver> {
         res.writeHead(503).end("not yet");
         return;
       }
-      accepted.push({ path: req.url ?? "", headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "null"), at: Date.now() });
+      accepted.push({
+        path: req.url ?? "",
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "null"),
+        at: Date.now(),
+      });
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
     });
   });

@@ -44,7 +44,21 @@ export async function alertsPage(root: HTMLElement, _params: Record<string, stri
       "div",
       { class: "page-head" },
       h("h1", {}, "Alerts", model ? ` · ${model}` : ""),
-      h("nav", { class: "tabs" }, ...TABS.map(([key, text]) => h("a", { href: `#/alerts?${new URLSearchParams({ status: key, ...(model ? { model } : {}) })}`, class: key === status ? "tab active" : "tab" }, text)), h("a", { href: "#/alerts/digest", class: "tab" }, "Digest")),
+      h(
+        "nav",
+        { class: "tabs" },
+        ...TABS.map(([key, text]) =>
+          h(
+            "a",
+            {
+              href: `#/alerts?${new URLSearchParams({ status: key, ...(model ? { model } : {}) })}`,
+              class: key === status ? "tab active" : "tab",
+            },
+            text,
+          ),
+        ),
+        h("a", { href: "#/alerts/digest", class: "tab" }, "Digest"),
+      ),
     ),
   );
   const list = h("div", {}, loading());
@@ -55,7 +69,9 @@ export async function alertsPage(root: HTMLElement, _params: Record<string, stri
       api.get<{ alerts: InboxAlert[] }>("/v1/alerts", { status, model: model || undefined, limit: 200 }),
       status === "all" ? null : api.get<{ alerts: InboxAlert[] }>("/v1/alerts", { status: "all", model: model || undefined, limit: 1000 }),
     ]);
-    list.replaceChildren(alerts.length === 0 ? h("p", { class: "muted" }, "Nothing here.") : alertList(alerts, everything?.alerts ?? alerts));
+    list.replaceChildren(
+      alerts.length === 0 ? h("p", { class: "muted" }, "Nothing here.") : alertList(alerts, everything?.alerts ?? alerts),
+    );
   } catch (err) {
     list.replaceChildren(failure(err, "The alerts API"));
   }
@@ -68,20 +84,44 @@ export async function digestPage(root: HTMLElement, _params: Record<string, stri
       "div",
       { class: "page-head" },
       h("h1", {}, "Shift digest"),
-      h("nav", { class: "tabs" }, h("a", { href: "#/alerts", class: "tab" }, "Inbox"), ...[8, 12, 24, 72].map((n) => h("a", { href: `#/alerts/digest?hours=${n}`, class: n === hours ? "tab active" : "tab" }, `${n} h`))),
+      h(
+        "nav",
+        { class: "tabs" },
+        h("a", { href: "#/alerts", class: "tab" }, "Inbox"),
+        ...[8, 12, 24, 72].map((n) => h("a", { href: `#/alerts/digest?hours=${n}`, class: n === hours ? "tab active" : "tab" }, `${n} h`)),
+      ),
     ),
   );
   const box = h("div", {}, loading());
   root.append(box);
   try {
-    const d = await api.get<{ from: string; to: string; counts: Record<string, number>; open: InboxAlert[]; suppressed: InboxAlert[] }>("/v1/alerts/digest", { hours });
+    const d = await api.get<{ from: string; to: string; counts: Record<string, number>; open: InboxAlert[]; suppressed: InboxAlert[] }>(
+      "/v1/alerts/digest",
+      { hours },
+    );
     box.replaceChildren(
       card(
         `${utc(Date.parse(d.from))} → ${utc(Date.parse(d.to))} UTC`,
-        h("div", { class: "counts" }, ...Object.entries(d.counts).map(([k, v]) => h("a", { class: `count ${k}`, href: `#/alerts?status=${k}`, "data-count": k }, h("b", {}, String(v)), k))),
+        h(
+          "div",
+          { class: "counts" },
+          ...Object.entries(d.counts).map(([k, v]) =>
+            h("a", { class: `count ${k}`, href: `#/alerts?status=${k}`, "data-count": k }, h("b", {}, String(v)), k),
+          ),
+        ),
       ),
-      h("section", { class: "card", id: "digest-open" }, h("h2", {}, `Still open (${d.open.length})`), d.open.length ? alertList(d.open) : h("p", { class: "muted" }, "Nothing open.")),
-      h("section", { class: "card", id: "digest-suppressed" }, h("h2", {}, `Suppressed in this period (${d.suppressed.length})`), d.suppressed.length ? alertList(d.suppressed) : h("p", { class: "muted" }, "Nothing suppressed.")),
+      h(
+        "section",
+        { class: "card", id: "digest-open" },
+        h("h2", {}, `Still open (${d.open.length})`),
+        d.open.length ? alertList(d.open) : h("p", { class: "muted" }, "Nothing open."),
+      ),
+      h(
+        "section",
+        { class: "card", id: "digest-suppressed" },
+        h("h2", {}, `Suppressed in this period (${d.suppressed.length})`),
+        d.suppressed.length ? alertList(d.suppressed) : h("p", { class: "muted" }, "Nothing suppressed."),
+      ),
     );
   } catch (err) {
     box.replaceChildren(failure(err, "The alerts digest"));
@@ -111,7 +151,15 @@ function alertItem(a: InboxAlert, children: InboxAlert[] = [], listed: Set<strin
       h("span", { class: `sev ${a.severity}` }, a.severity),
       h("strong", { class: "rule-name" }, a.rule.name),
       h("span", { class: "rule-id", title: "rule and the version that raised this alert" }, `${a.rule.id} · v${a.rule.version}`),
-      h("span", { class: "target" }, h("a", { href: `#/models/${enc(a.model_id)}` }, a.model_id), ` ${a.model_version}`, a.stage ? ` · ${a.stage}` : "", " · ", h("span", { class: "chip" }, a.slice || "all traffic")),
+      h(
+        "span",
+        { class: "target" },
+        h("a", { href: `#/models/${enc(a.model_id)}` }, a.model_id),
+        ` ${a.model_version}`,
+        a.stage ? ` · ${a.stage}` : "",
+        " · ",
+        h("span", { class: "chip" }, a.slice || "all traffic"),
+      ),
     ),
     h("p", { class: "summary" }, a.summary),
     h(
@@ -120,13 +168,29 @@ function alertItem(a: InboxAlert, children: InboxAlert[] = [], listed: Set<strin
       fact(a.metric, h("b", { class: "value" }, num(a.value)), h("span", { class: "muted" }, ` vs threshold ${num(a.threshold)}`)),
       fact("samples", `${a.sample_size.toLocaleString("en-US")} in a ${a.window} window`),
       fact("started", `${utc(Date.parse(a.started_at))} UTC`),
-      a.resolved_at ? fact("resolved", `${utc(Date.parse(a.resolved_at))} UTC`) : fact("last breach", `${utc(Date.parse(a.last_seen_at))} UTC (${ago(Date.parse(a.last_seen_at))})`),
+      a.resolved_at
+        ? fact("resolved", `${utc(Date.parse(a.resolved_at))} UTC`)
+        : fact("last breach", `${utc(Date.parse(a.last_seen_at))} UTC (${ago(Date.parse(a.last_seen_at))})`),
     ),
     suppression(a),
-    a.group_reason ? h("p", { class: "group" }, a.group_reason, a.parent_id && !listed.has(a.parent_id) ? h("span", { class: "muted" }, " · parent ", h("span", { class: "mono" }, a.parent_id)) : "") : "",
+    a.group_reason
+      ? h(
+          "p",
+          { class: "group" },
+          a.group_reason,
+          a.parent_id && !listed.has(a.parent_id)
+            ? h("span", { class: "muted" }, " · parent ", h("span", { class: "mono" }, a.parent_id))
+            : "",
+        )
+      : "",
     feedbackBox(a),
     children.length
-      ? h("div", { class: "children" }, h("p", { class: "children-head" }, `${children.length} grouped beneath`), h("ul", { class: "alerts nested" }, ...children.map((c) => alertItem(c, [], new Set([a.id])))))
+      ? h(
+          "div",
+          { class: "children" },
+          h("p", { class: "children-head" }, `${children.length} grouped beneath`),
+          h("ul", { class: "alerts nested" }, ...children.map((c) => alertItem(c, [], new Set([a.id])))),
+        )
       : "",
   );
 }
@@ -154,25 +218,32 @@ function suppression(a: InboxAlert): HTMLElement | "" {
 
 function feedbackBox(a: InboxAlert): HTMLElement {
   const feedback = h("div", { class: "feedback" });
-  const showFeedback = (action: string, at: string) => feedback.replaceChildren(h("span", { class: "badge ok", "data-feedback": action }, `${action.replace("_", " ")} · ${ago(Date.parse(at))}`));
+  const showFeedback = (action: string, at: string) =>
+    feedback.replaceChildren(
+      h("span", { class: "badge ok", "data-feedback": action }, `${action.replace("_", " ")} · ${ago(Date.parse(at))}`),
+    );
   if (a.feedback) showFeedback(a.feedback.action, a.feedback.at);
   else
     feedback.append(
       ...ACTIONS.map(([action, text]) =>
-        h("button", {
-          "data-action": action,
-          onclick: async (e: Event) => {
-            const buttons = feedback.querySelectorAll("button");
-            buttons.forEach((b) => (b.disabled = true));
-            try {
-              const r = await api.post<{ action: string; at: string }>(`/v1/alerts/${enc(a.id)}/feedback`, { action });
-              showFeedback(r.action, r.at);
-            } catch (err) {
-              buttons.forEach((b) => (b.disabled = false));
-              (e.target as HTMLElement).after(errorBox((err as Error).message));
-            }
+        h(
+          "button",
+          {
+            "data-action": action,
+            onclick: async (e: Event) => {
+              const buttons = feedback.querySelectorAll("button");
+              buttons.forEach((b) => (b.disabled = true));
+              try {
+                const r = await api.post<{ action: string; at: string }>(`/v1/alerts/${enc(a.id)}/feedback`, { action });
+                showFeedback(r.action, r.at);
+              } catch (err) {
+                buttons.forEach((b) => (b.disabled = false));
+                (e.target as HTMLElement).after(errorBox((err as Error).message));
+              }
+            },
           },
-        }, text),
+          text,
+        ),
       ),
     );
   return feedback;

@@ -28,24 +28,43 @@ interface QualityCheck {
 export async function driftPage(root: HTMLElement, params: Record<string, string>, query: URLSearchParams): Promise<void> {
   const id = params.id!;
   const window = queryWindow(query, 3600);
-  const go = (values: Record<string, string | number>) => setQuery(`/models/${enc(id)}/drift`, { window, ...(query.get("version") ? { version: query.get("version")! } : {}), ...values });
+  const go = (values: Record<string, string | number>) =>
+    setQuery(`/models/${enc(id)}/drift`, { window, ...(query.get("version") ? { version: query.get("version")! } : {}), ...values });
   const versionBox = h("div", { class: "seg" });
   root.append(modelHeader(id, "drift", [versionBox, windowPicker(window, (w) => go({ window: w }))]));
   const mapBox = h("div", {}, loading());
-  const detailBox = h("div", { id: "distribution" }, h("p", { class: "muted" }, "Click a cell to compare the window's distribution with the reference."));
+  const detailBox = h(
+    "div",
+    { id: "distribution" },
+    h("p", { class: "muted" }, "Click a cell to compare the window's distribution with the reference."),
+  );
   const qualityBox = h("div", {}, loading());
-  root.append(h("div", { class: "drift-layout" }, h("div", {}, card(`Drift per feature and ${windowName(window)} window`, mapBox), card("Distribution", detailBox)), card("Data-quality violations", qualityBox)));
+  root.append(
+    h(
+      "div",
+      { class: "drift-layout" },
+      h("div", {}, card(`Drift per feature and ${windowName(window)} window`, mapBox), card("Distribution", detailBox)),
+      card("Data-quality violations", qualityBox),
+    ),
+  );
 
   const [drift, quality] = await Promise.all([
     api.get<{ scores: DriftScore[] }>(`/v1/models/${enc(id)}/drift`, { window: windowName(window), limit: 10_000 }),
-    api.get<{ checks: QualityCheck[] }>(`/v1/models/${enc(id)}/quality`, { window: windowName(window), only: "violated", limit: 500 }).catch((e: unknown) => e as Error),
+    api
+      .get<{ checks: QualityCheck[] }>(`/v1/models/${enc(id)}/quality`, { window: windowName(window), only: "violated", limit: 500 })
+      .catch((e: unknown) => e as Error),
   ]);
   const layout = heatmapLayout(drift.scores, query.get("version") ?? undefined);
   const version = layout.versions.includes(query.get("version") ?? "") ? query.get("version")! : layout.versions[0];
-  versionBox.replaceChildren(h("span", { class: "muted" }, "version"), ...layout.versions.map((v) => h("button", { class: v === version ? "on" : "", onclick: () => go({ version: v }) }, v)));
+  versionBox.replaceChildren(
+    h("span", { class: "muted" }, "version"),
+    ...layout.versions.map((v) => h("button", { class: v === version ? "on" : "", onclick: () => go({ version: v }) }, v)),
+  );
 
   if (layout.features.length === 0) {
-    mapBox.replaceChildren(h("p", { class: "muted" }, "No drift scores yet: they appear once a reference exists and windows have been scored."));
+    mapBox.replaceChildren(
+      h("p", { class: "muted" }, "No drift scores yet: they appear once a reference exists and windows have been scored."),
+    );
   } else {
     const grid = h("div", { class: "heatmap", style: `grid-template-columns: 150px repeat(${layout.windows.length}, minmax(4px, 1fr))` });
     // Column labels: a date every so many columns, so they never overlap.
@@ -62,21 +81,45 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
           "data-feature": feature,
           "data-window": layout.windows[c]!,
           "data-drifted": cell?.drifted ? "true" : "false",
-          title: cell ? `${feature} · ${utc(layout.windows[c]!)} UTC\n${cell.method} ${num(cell.score)} (threshold ${cell.threshold}${cell.p_value !== null ? `, p ${cell.p_value.toExponential(1)}` : ""})\n${cell.decision}, n = ${cell.n}` : `${feature}: no score`,
+          title: cell
+            ? `${feature} · ${utc(layout.windows[c]!)} UTC\n${cell.method} ${num(cell.score)} (threshold ${cell.threshold}${cell.p_value !== null ? `, p ${cell.p_value.toExponential(1)}` : ""})\n${cell.decision}, n = ${cell.n}`
+            : `${feature}: no score`,
         });
-        if (cell) el.addEventListener("click", () => void showDistribution(detailBox, id, window, version!, feature, layout.windows[c]!, grid, el));
+        if (cell)
+          el.addEventListener("click", () => void showDistribution(detailBox, id, window, version!, feature, layout.windows[c]!, grid, el));
         grid.append(el);
       });
     });
-    const legend = h("div", { class: "hm-legend" }, h("span", { class: "muted" }, "severity (score ÷ threshold)"), ...[0, 0.5, 1, 1.5, 2].map((s) => h("span", { class: "swatch", style: `background:${severityColor(s)};color:${textOn(severityColor(s))}` }, s === 2 ? "≥ 2" : String(s))), h("span", { class: "swatch", style: `background:${severityColor(null)}` }, "too few values"));
+    const legend = h(
+      "div",
+      { class: "hm-legend" },
+      h("span", { class: "muted" }, "severity (score ÷ threshold)"),
+      ...[0, 0.5, 1, 1.5, 2].map((s) =>
+        h(
+          "span",
+          { class: "swatch", style: `background:${severityColor(s)};color:${textOn(severityColor(s))}` },
+          s === 2 ? "≥ 2" : String(s),
+        ),
+      ),
+      h("span", { class: "swatch", style: `background:${severityColor(null)}` }, "too few values"),
+    );
     const firsts = firstDrifted(layout);
     mapBox.replaceChildren(
       grid,
       legend,
-      layout.dropped > 0 ? h("p", { class: "muted" }, `The ${layout.dropped} oldest windows are left out; pick a larger window to see further back.`) : "",
+      layout.dropped > 0
+        ? h("p", { class: "muted" }, `The ${layout.dropped} oldest windows are left out; pick a larger window to see further back.`)
+        : "",
       firsts.length === 0
         ? h("p", { class: "muted" }, "No feature drifted in these windows.")
-        : h("p", {}, "Drifted: ", ...firsts.map((f) => h("span", { class: "chip warn" }, `${f.feature} (${f.drifted_windows} windows from ${utc(f.window_start_ms)})`))),
+        : h(
+            "p",
+            {},
+            "Drifted: ",
+            ...firsts.map((f) =>
+              h("span", { class: "chip warn" }, `${f.feature} (${f.drifted_windows} windows from ${utc(f.window_start_ms)})`),
+            ),
+          ),
     );
   }
 
@@ -92,18 +135,48 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
           "table",
           { class: "grid compact" },
           h("thead", {}, h("tr", {}, ...["Window", "Feature", "Check", "Value", "Expected", "Detail"].map((t) => h("th", {}, t)))),
-          h("tbody", {}, ...checks.slice(0, 50).map((c) => h("tr", {}, h("td", { class: "nowrap" }, utc(c.window_start_ms).slice(5)), h("td", {}, c.feature), h("td", {}, c.check), h("td", { class: "num" }, num(c.value)), h("td", { class: "num" }, num(c.expected)), h("td", { class: "detail" }, c.detail)))),
+          h(
+            "tbody",
+            {},
+            ...checks
+              .slice(0, 50)
+              .map((c) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", { class: "nowrap" }, utc(c.window_start_ms).slice(5)),
+                  h("td", {}, c.feature),
+                  h("td", {}, c.check),
+                  h("td", { class: "num" }, num(c.value)),
+                  h("td", { class: "num" }, num(c.expected)),
+                  h("td", { class: "detail" }, c.detail),
+                ),
+              ),
+          ),
         ),
-    checks.length > 50 ? h("p", { class: "muted" }, `The newest 50 of ${checks.length} violations; the data_quality view holds them all.`) : "",
+    checks.length > 50
+      ? h("p", { class: "muted" }, `The newest 50 of ${checks.length} violations; the data_quality view holds them all.`)
+      : "",
   );
 }
 
-async function showDistribution(box: HTMLElement, id: string, window: number, version: string, feature: string, windowStart: number, grid: HTMLElement, cell: HTMLElement): Promise<void> {
+async function showDistribution(
+  box: HTMLElement,
+  id: string,
+  window: number,
+  version: string,
+  feature: string,
+  windowStart: number,
+  grid: HTMLElement,
+  cell: HTMLElement,
+): Promise<void> {
   grid.querySelectorAll(".selected").forEach((e) => e.classList.remove("selected"));
   cell.classList.add("selected");
   box.replaceChildren(loading());
   try {
-    const d = await api.get<Distribution & { method: string; score: number | null; threshold: number; drifted: boolean; model_version: string }>(`/v1/models/${enc(id)}/drift/distribution`, {
+    const d = await api.get<
+      Distribution & { method: string; score: number | null; threshold: number; drifted: boolean; model_version: string }
+    >(`/v1/models/${enc(id)}/drift/distribution`, {
       window: windowName(window),
       window_start: windowStart,
       feature,

@@ -3,13 +3,24 @@ import { api, ApiError, token } from "../api.js";
 import { errorBox, h } from "../dom.js";
 
 export function loginPage(root: HTMLElement, _params: Record<string, string>, query: URLSearchParams): void {
-  const input = h("input", { type: "password", name: "token", id: "token", autocomplete: "current-password", placeholder: "token with the read scope", required: true });
+  const input = h("input", {
+    type: "password",
+    name: "token",
+    id: "token",
+    autocomplete: "current-password",
+    placeholder: "token with the read scope",
+    required: true,
+  });
   const message = h("div", {});
   const form = h(
     "form",
     { class: "card login" },
     h("h2", {}, "Sign in"),
-    h("p", { class: "muted" }, "Paste an API token (HINDSIGHT_TOKENS, or the development token `hindsight up` printed). It stays in this browser tab only."),
+    h(
+      "p",
+      { class: "muted" },
+      "Paste an API token (HINDSIGHT_TOKENS, or the development token `hindsight up` printed). It stays in this browser tab only.",
+    ),
     h("label", { for: "token" }, "Token"),
     input,
     h("button", { type: "submit", class: "primary" }, "Open the dashboard"),
@@ -23,7 +34,9 @@ export function loginPage(root: HTMLElement, _params: Record<string, string>, qu
       location.hash = `#${query.get("next") || "/"}`;
     } catch (err) {
       token.clear();
-      message.replaceChildren(errorBox(err instanceof ApiError && err.status === 401 ? "That token is not known to this gateway." : (err as Error).message));
+      message.replaceChildren(
+        errorBox(err instanceof ApiError && err.status === 401 ? "That token is not known to this gateway." : (err as Error).message),
+      );
     }
   });
   root.append(form);

@@ -27,7 +27,11 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   root.append(
     card(
       `Accuracy per ${windowName(window)} window`,
-      h("p", { class: "muted" }, `Solid: realised accuracy (≥ ${pct(SETTLED_AT, 0)} of the window's predictions labelled). Hollow points: provisional, labels still arriving. Dashed: estimated from the model's confidence, before labels.`),
+      h(
+        "p",
+        { class: "muted" },
+        `Solid: realised accuracy (≥ ${pct(SETTLED_AT, 0)} of the window's predictions labelled). Hollow points: provisional, labels still arriving. Dashed: estimated from the model's confidence, before labels.`,
+      ),
       accuracyBox,
     ),
     card("Label coverage", coverageBox),
@@ -37,7 +41,11 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
 
   const [metrics, delays] = await Promise.all([
     api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, { window: windowName(window) }),
-    api.get<{ versions: Array<{ model_version: string; stage: string; labeled: number; bins: Array<{ upper_s: number; count: number }> }> }>(`/v1/models/${enc(id)}/label-delays`).catch((e: unknown) => e as Error),
+    api
+      .get<{ versions: Array<{ model_version: string; stage: string; labeled: number; bins: Array<{ upper_s: number; count: number }> }> }>(
+        `/v1/models/${enc(id)}/label-delays`,
+      )
+      .catch((e: unknown) => e as Error),
   ]);
   const rows = metrics.windows;
   if (rows.length === 0) {
@@ -58,16 +66,34 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   const pctAxis = (v: number) => `${Math.round(v * 1000) / 10}%`;
   timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260 });
   const coverage = align(rows, versionKey, (r) => r.label_coverage);
-  timeChart(coverageBox, coverage.xs, coverage.series.map((s) => ({ ...s, color: color(s.label), fill: `${color(s.label)}14` })), { yRange: [0, 1], yFormat: pctAxis, syncKey: sync, height: 150 });
+  timeChart(
+    coverageBox,
+    coverage.xs,
+    coverage.series.map((s) => ({ ...s, color: color(s.label), fill: `${color(s.label)}14` })),
+    { yRange: [0, 1], yFormat: pctAxis, syncKey: sync, height: 150 },
+  );
   const vol = align(rows, versionKey, (r) => r.predictions);
-  timeChart(volumeBox, vol.xs, vol.series.map((s) => ({ ...s, color: color(s.label) })), { yFormat: (v) => compact(v), syncKey: sync, height: 150 });
+  timeChart(
+    volumeBox,
+    vol.xs,
+    vol.series.map((s) => ({ ...s, color: color(s.label) })),
+    { yFormat: (v) => compact(v), syncKey: sync, height: 150 },
+  );
 
   const lastStart = rows.at(-1)!.window_start;
   versionsBox.replaceChildren(
     h(
       "table",
       { class: "grid" },
-      h("thead", {}, h("tr", {}, ...["Version", "Stage", "Predictions", "Labelled", "Accuracy", "Estimated", "Δ vs estimate"].map((t) => h("th", {}, t)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ...["Version", "Stage", "Predictions", "Labelled", "Accuracy", "Estimated", "Δ vs estimate"].map((t) => h("th", {}, t)),
+        ),
+      ),
       h(
         "tbody",
         {},
@@ -81,7 +107,11 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
             h("td", { class: "num" }, `${compact(v.labeled)} (${pct(v.coverage, 0)})`),
             h("td", { class: "num" }, pct(v.accuracy)),
             h("td", { class: "num" }, pct(v.estimated)),
-            h("td", { class: "num" }, v.accuracy !== null && v.estimated !== null ? `${((v.accuracy - v.estimated) * 100).toFixed(1)} pts` : "–"),
+            h(
+              "td",
+              { class: "num" },
+              v.accuracy !== null && v.estimated !== null ? `${((v.accuracy - v.estimated) * 100).toFixed(1)} pts` : "–",
+            ),
           ),
         ),
       ),
@@ -102,7 +132,11 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   delaysBox.replaceChildren(
     groupedBars(
       longest.map((b) => b.label),
-      buckets.map(({ v, b }) => ({ name: `${versionKey(v)} (${compact(v.labeled)} labels)`, color: color(versionKey(v)), values: longest.map((_, i) => b[i]?.share ?? 0) })),
+      buckets.map(({ v, b }) => ({
+        name: `${versionKey(v)} (${compact(v.labeled)} labels)`,
+        color: color(versionKey(v)),
+        values: longest.map((_, i) => b[i]?.share ?? 0),
+      })),
       { format: (x) => pct(x, 0), height: 230 },
     ),
   );

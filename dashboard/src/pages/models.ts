@@ -23,7 +23,20 @@ export async function modelsPage(root: HTMLElement): Promise<void> {
     h(
       "thead",
       {},
-      h("tr", {}, ...["Model", "Task", "Open alerts", "Accuracy (last settled day)", "Estimated (latest hour)", "Label coverage (latest day)", "Drifted features (24 h)", "Predictions per hour, 7 days"].map((t) => h("th", {}, t))),
+      h(
+        "tr",
+        {},
+        ...[
+          "Model",
+          "Task",
+          "Open alerts",
+          "Accuracy (last settled day)",
+          "Estimated (latest hour)",
+          "Label coverage (latest day)",
+          "Drifted features (24 h)",
+          "Predictions per hour, 7 days",
+        ].map((t) => h("th", {}, t)),
+      ),
     ),
     body,
   );
@@ -52,7 +65,20 @@ export async function modelsPage(root: HTMLElement): Promise<void> {
         { "data-model": m.model_id },
         h("td", {}, h("a", { href: `#/models/${enc(m.model_id)}`, class: "strong" }, m.model_id)),
         h("td", {}, m.task),
-        h("td", {}, mine === null ? "–" : h("a", { href: `#/alerts?model=${enc(m.model_id)}`, class: mine.length === 0 ? "badge ok" : crit > 0 ? "badge crit" : "badge warn" }, mine.length === 0 ? "none" : `${mine.length} open${crit ? `, ${crit} critical` : ""}`)),
+        h(
+          "td",
+          {},
+          mine === null
+            ? "–"
+            : h(
+                "a",
+                {
+                  href: `#/alerts?model=${enc(m.model_id)}`,
+                  class: mine.length === 0 ? "badge ok" : crit > 0 ? "badge crit" : "badge warn",
+                },
+                mine.length === 0 ? "none" : `${mine.length} open${crit ? `, ${crit} critical` : ""}`,
+              ),
+        ),
         cells.acc,
         cells.est,
         cells.cov,
@@ -69,14 +95,28 @@ async function fillRow(m: Model, cells: Record<"acc" | "est" | "cov" | "drift" |
   const [hourly, daily, drifted] = await Promise.all([
     api.get<{ windows: MetricRow[] }>(`/v1/models/${id}/metrics`, { window: "1h" }),
     api.get<{ windows: MetricRow[] }>(`/v1/models/${id}/metrics`, { window: "1d" }),
-    api.get<{ scores: Array<{ feature: string; window_start_ms: number }> }>(`/v1/models/${id}/drift`, { window: "1h", only: "drifted", limit: 2000 }),
+    api.get<{ scores: Array<{ feature: string; window_start_ms: number }> }>(`/v1/models/${id}/drift`, {
+      window: "1h",
+      only: "drifted",
+      limit: 2000,
+    }),
   ]);
   const settled = latestSettled(daily.windows);
-  cells.acc.replaceChildren(settled ? h("span", { title: `day of ${utc(settled.window_start_ms).slice(0, 10)}, ${pct(settled.coverage)} labelled` }, pct(settled.accuracy)) : h("span", { class: "muted" }, "waiting for labels"));
+  cells.acc.replaceChildren(
+    settled
+      ? h(
+          "span",
+          { title: `day of ${utc(settled.window_start_ms).slice(0, 10)}, ${pct(settled.coverage)} labelled` },
+          pct(settled.accuracy),
+        )
+      : h("span", { class: "muted" }, "waiting for labels"),
+  );
   const hour = latestWindow(hourly.windows);
   cells.est.replaceChildren(hour ? h("span", { title: `hour from ${utc(hour.window_start_ms)} UTC` }, pct(hour.estimated)) : "–");
   const day = latestWindow(daily.windows);
-  cells.cov.replaceChildren(day ? h("span", { title: `${day.labeled} of ${day.predictions} predictions labelled` }, pct(day.coverage)) : "–");
+  cells.cov.replaceChildren(
+    day ? h("span", { title: `${day.labeled} of ${day.predictions} predictions labelled` }, pct(day.coverage)) : "–",
+  );
   // "Now" is the newest data, not the wall clock: a replayed or delayed stream still reads right.
   const newest = hour?.window_start_ms ?? 0;
   const recent = new Map<string, number>();
@@ -84,7 +124,13 @@ async function fillRow(m: Model, cells: Record<"acc" | "est" | "cov" | "drift" |
   cells.drift.replaceChildren(
     recent.size === 0
       ? h("span", { class: "badge ok" }, "none")
-      : h("a", { href: `#/models/${id}/drift` }, ...[...recent.entries()].sort((a, b) => b[1] - a[1]).map(([f, n]) => h("span", { class: "chip warn", title: `${n} drifted hourly windows` }, f))),
+      : h(
+          "a",
+          { href: `#/models/${id}/drift` },
+          ...[...recent.entries()]
+            .sort((a, b) => b[1] - a[1])
+            .map(([f, n]) => h("span", { class: "chip warn", title: `${n} drifted hourly windows` }, f)),
+        ),
   );
   const v = volume(hourly.windows.filter((r) => toMs(r.window_start) > newest - 7 * DAY_MS));
   cells.spark.replaceChildren(sparkline(v.ys) as unknown as Node);

@@ -11,7 +11,13 @@ export function modelHeader(id: string, active: "overview" | "drift" | "slices",
     "div",
     { class: "page-head" },
     h("h1", {}, h("a", { href: "#/", class: "crumb" }, "Models"), " / ", id),
-    h("nav", { class: "tabs" }, tab("overview", `#/models/${encodeURIComponent(id)}`, "Metrics"), tab("drift", `#/models/${encodeURIComponent(id)}/drift`, "Drift"), tab("slices", `#/models/${encodeURIComponent(id)}/slices`, "Slices")),
+    h(
+      "nav",
+      { class: "tabs" },
+      tab("overview", `#/models/${encodeURIComponent(id)}`, "Metrics"),
+      tab("drift", `#/models/${encodeURIComponent(id)}/drift`, "Drift"),
+      tab("slices", `#/models/${encodeURIComponent(id)}/slices`, "Slices"),
+    ),
     h("div", { class: "controls" }, ...extra),
   );
 }
@@ -22,7 +28,9 @@ export function windowPicker(current: number, onPick: (w: number) => void): HTML
     "div",
     { class: "seg", role: "group", "aria-label": "window size" },
     h("span", { class: "muted" }, "window"),
-    ...WINDOWS.map((w) => h("button", { class: w === current ? "on" : "", "data-window": windowName(w), onclick: () => onPick(w) }, windowName(w))),
+    ...WINDOWS.map((w) =>
+      h("button", { class: w === current ? "on" : "", "data-window": windowName(w), onclick: () => onPick(w) }, windowName(w)),
+    ),
   );
 }
 

@@ -25,13 +25,20 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
   const id = params.id!;
   const trendWindow = queryWindow(query, 3600);
   const selected = query.get("slice");
-  root.append(modelHeader(id, "slices", [windowPicker(trendWindow, (w) => setQuery(`/models/${enc(id)}/slices`, { window: w, ...(selected ? { slice: selected } : {}) }))]));
+  root.append(
+    modelHeader(id, "slices", [
+      windowPicker(trendWindow, (w) => setQuery(`/models/${enc(id)}/slices`, { window: w, ...(selected ? { slice: selected } : {}) })),
+    ]),
+  );
   const listBox = h("div", {}, loading());
   const trendBox = h("div", { class: "chart", id: "slice-trend" });
   const trendCard = card("Trend", trendBox);
   root.append(card("Worst slices (all labelled data, at least 30 labels)", listBox), trendCard);
 
-  const res = await api.get<{ population: { accuracy: number; labeled: number; ci95: [number, number] } | null; slices: Slice[] }>(`/v1/models/${enc(id)}/slices`, { window: "1d", order: "worst", limit: 25 });
+  const res = await api.get<{ population: { accuracy: number; labeled: number; ci95: [number, number] } | null; slices: Slice[] }>(
+    `/v1/models/${enc(id)}/slices`,
+    { window: "1d", order: "worst", limit: 25 },
+  );
   if (!res.population) {
     listBox.replaceChildren(h("p", { class: "muted" }, "No labelled predictions yet."));
     return;
@@ -42,11 +49,19 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
   const x = (v: number) => `${(((v - lo) / (1 - lo)) * 100).toFixed(2)}%`;
   const popLine = h("i", { class: "ci-pop", style: `left:${x(pop.accuracy)}` });
   listBox.replaceChildren(
-    h("p", {}, `Population: ${pct(pop.accuracy)} accuracy on ${compact(pop.labeled)} labelled predictions. Bars: 95 % interval; the line is the population.`),
+    h(
+      "p",
+      {},
+      `Population: ${pct(pop.accuracy)} accuracy on ${compact(pop.labeled)} labelled predictions. Bars: 95 % interval; the line is the population.`,
+    ),
     h(
       "table",
       { class: "grid slices" },
-      h("thead", {}, h("tr", {}, ...["Slice", "Predictions", "Labelled", "Accuracy", "95 % interval", "", "vs population"].map((t) => h("th", {}, t)))),
+      h(
+        "thead",
+        {},
+        h("tr", {}, ...["Slice", "Predictions", "Labelled", "Accuracy", "95 % interval", "", "vs population"].map((t) => h("th", {}, t))),
+      ),
       h(
         "tbody",
         {},
@@ -54,14 +69,34 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
           const key = `${s.slice_key}=${s.slice_value}`;
           return h(
             "tr",
-            { class: `clickable${key === selected ? " selected" : ""}`, "data-slice": key, onclick: () => setQuery(`/models/${enc(id)}/slices`, { window: trendWindow, slice: key }) },
+            {
+              class: `clickable${key === selected ? " selected" : ""}`,
+              "data-slice": key,
+              onclick: () => setQuery(`/models/${enc(id)}/slices`, { window: trendWindow, slice: key }),
+            },
             h("td", {}, h("strong", {}, key)),
             h("td", { class: "num" }, compact(s.predictions)),
             h("td", { class: "num" }, compact(s.labeled)),
             h("td", { class: "num" }, pct(s.accuracy)),
             h("td", { class: "num muted" }, `${pct(s.ci95[0])} – ${pct(s.ci95[1])}`),
-            h("td", { class: "ci-cell" }, h("div", { class: "ci" }, h("b", { class: s.significantly_worse ? "worse" : "", style: `left:${x(s.ci95[0])};width:calc(${x(s.ci95[1])} - ${x(s.ci95[0])})` }), popLine.cloneNode())),
-            h("td", { class: `num ${s.significantly_worse ? "bad" : ""}` }, `${(s.gap * 100).toFixed(1)} pts${s.significantly_worse ? " ▼" : ""}`),
+            h(
+              "td",
+              { class: "ci-cell" },
+              h(
+                "div",
+                { class: "ci" },
+                h("b", {
+                  class: s.significantly_worse ? "worse" : "",
+                  style: `left:${x(s.ci95[0])};width:calc(${x(s.ci95[1])} - ${x(s.ci95[0])})`,
+                }),
+                popLine.cloneNode(),
+              ),
+            ),
+            h(
+              "td",
+              { class: `num ${s.significantly_worse ? "bad" : ""}` },
+              `${(s.gap * 100).toFixed(1)} pts${s.significantly_worse ? " ▼" : ""}`,
+            ),
           );
         }),
       ),
@@ -76,7 +111,11 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
   const [key, ...rest] = chosen.split("=");
   trendCard.querySelector("h2")!.textContent = `Trend of ${chosen} per ${windowName(trendWindow)} window, beside the population`;
   const [slice, population] = await Promise.all([
-    api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, { window: windowName(trendWindow), slice_key: key, slice_value: rest.join("=") }),
+    api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, {
+      window: windowName(trendWindow),
+      slice_key: key,
+      slice_value: rest.join("="),
+    }),
     api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, { window: windowName(trendWindow) }),
   ]);
   const s = pooledAccuracy(slice.windows);

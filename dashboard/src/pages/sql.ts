@@ -34,7 +34,11 @@ export function sqlPage(root: HTMLElement): void {
     h("div", { class: "page-head" }, h("h1", {}, "SQL")),
     card(
       "Query",
-      h("p", { class: "muted" }, "Read-only, as the analyst user, with time, memory and row limits. The views are documented in the README (prediction_events, label_events, slice_metrics, label_delays, label_quality, drift_scores, data_quality)."),
+      h(
+        "p",
+        { class: "muted" },
+        "Read-only, as the analyst user, with time, memory and row limits. The views are documented in the README (prediction_events, label_events, slice_metrics, label_delays, label_quality, drift_scores, data_quality).",
+      ),
       editor,
       h("div", { class: "row" }, run, status),
     ),
@@ -52,7 +56,12 @@ export function sqlPage(root: HTMLElement): void {
       if (chart) {
         const box = h("div", { class: "chart", id: "sql-chart" });
         out.append(card("Chart", box));
-        timeChart(box, chart.xs, chart.series.map((s, i) => ({ ...s, color: PALETTE[i % PALETTE.length]! })), { height: 240, yFormat: (v) => num(v, 3) });
+        timeChart(
+          box,
+          chart.xs,
+          chart.series.map((s, i) => ({ ...s, color: PALETTE[i % PALETTE.length]! })),
+          { height: 240, yFormat: (v) => num(v, 3) },
+        );
       }
       out.append(
         card(
@@ -64,7 +73,25 @@ export function sqlPage(root: HTMLElement): void {
               "table",
               { class: "grid compact", id: "sql-table" },
               h("thead", {}, h("tr", {}, ...r.columns.map((c) => h("th", { title: c.type }, c.name)))),
-              h("tbody", {}, ...r.rows.slice(0, SHOWN_ROWS).map((row) => h("tr", {}, ...row.map((v) => h("td", { class: typeof v === "number" ? "num" : "" }, v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v)))))),
+              h(
+                "tbody",
+                {},
+                ...r.rows
+                  .slice(0, SHOWN_ROWS)
+                  .map((row) =>
+                    h(
+                      "tr",
+                      {},
+                      ...row.map((v) =>
+                        h(
+                          "td",
+                          { class: typeof v === "number" ? "num" : "" },
+                          v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v),
+                        ),
+                      ),
+                    ),
+                  ),
+              ),
             ),
           ),
           r.rows.length > SHOWN_ROWS ? h("p", { class: "muted" }, `First ${SHOWN_ROWS} of ${r.rows.length} rows shown.`) : "",

@@ -19,7 +19,18 @@ describe("alert series change marker", () => {
 
   const volume = (windowStart: string, computedAtMs: number) =>
     stack.clickhouse.insertJsonEachRow(`${stack.config.clickhouse.database}.window_volume`, [
-      JSON.stringify({ model_id: "fraud", model_version: "v3", stage: "production", window_start: windowStart, slice_key: "", slice_value: "", predictions: 10, expected_correct: 9, expected_n: 10, computed_at_ms: computedAtMs }),
+      JSON.stringify({
+        model_id: "fraud",
+        model_version: "v3",
+        stage: "production",
+        window_start: windowStart,
+        slice_key: "",
+        slice_value: "",
+        predictions: 10,
+        expected_correct: 9,
+        expected_n: 10,
+        computed_at_ms: computedAtMs,
+      }),
     ]);
 
   it("moves forward on every insert, even of rows stamped before the latest ones, and not on merges", async () => {

@@ -18,7 +18,6 @@ export type { AlertRow };
 export type Settings = RuleFile["settings"];
 export const DEFAULT_SETTINGS: Settings = RuleFileSchema.parse({ rules: [] }).settings;
 
-
 export interface NotificationRow {
   notification_id: string;
   alert_id: string;
@@ -71,7 +70,16 @@ export interface AlertQuery {
   limit?: number | undefined;
 }
 
-const NUMERIC_ALERT = ["rule_version", "window_seconds", "started_ms", "fired_ms", "last_breach_ms", "sample_size", "first_seen_wall_ms", "updated_wall_ms"] as const;
+const NUMERIC_ALERT = [
+  "rule_version",
+  "window_seconds",
+  "started_ms",
+  "fired_ms",
+  "last_breach_ms",
+  "sample_size",
+  "first_seen_wall_ms",
+  "updated_wall_ms",
+] as const;
 const NUMERIC_NOTIFICATION = ["created_wall_ms", "attempts", "next_attempt_wall_ms", "delivered_wall_ms", "updated_wall_ms"] as const;
 
 const jsonRows = (rows: readonly object[]) => (rows.length ? [rows.map((r) => JSON.stringify(r)).join("\n")] : []);
@@ -88,11 +96,25 @@ export function alertsRepository(ch: ClickHouse) {
     return row;
   }
 
-  async function latestRuleVersions(): Promise<Array<{ rule_id: string; version: number; spec: string; deleted: number; applied_at_ms: number }>> {
-    const rows = await ch.rows<{ rule_id: string; latest: number; latest_spec: string; latest_deleted: number; latest_applied: string }>(sql`
+  async function latestRuleVersions(): Promise<
+    Array<{ rule_id: string; version: number; spec: string; deleted: number; applied_at_ms: number }>
+  > {
+    const rows = await ch.rows<{
+      rule_id: string;
+      latest: number;
+      latest_spec: string;
+      latest_deleted: number;
+      latest_applied: string;
+    }>(sql`
       SELECT rule_id, max(version) AS latest, argMax(spec, version) AS latest_spec, argMax(deleted, version) AS latest_deleted, argMax(applied_at_ms, version) AS latest_applied
       FROM ${t("alert_rules")} GROUP BY rule_id ORDER BY rule_id`);
-    return rows.map((r) => ({ rule_id: r.rule_id, version: Number(r.latest), spec: r.latest_spec, deleted: Number(r.latest_deleted), applied_at_ms: Number(r.latest_applied) }));
+    return rows.map((r) => ({
+      rule_id: r.rule_id,
+      version: Number(r.latest),
+      spec: r.latest_spec,
+      deleted: Number(r.latest_deleted),
+      applied_at_ms: Number(r.latest_applied),
+    }));
   }
 
   return {
@@ -138,19 +160,39 @@ export function alertsRepository(ch: ClickHouse) {
         rows.push({ rule_id: prev.rule_id, version: prev.version + 1, spec: prev.spec, deleted: 1, source, applied_at_ms: nowMs });
       }
       const settingsVersion = await ch.rows<{ v: string }>(sql`SELECT max(version) AS v FROM ${t("alert_settings")}`);
-      await ch.insertJsonEachRow(table("alert_settings"), jsonRows([{ version: Number(settingsVersion[0]?.v ?? 0) + 1, receivers: JSON.stringify(receivers), settings: JSON.stringify(settings), applied_at_ms: nowMs }]));
+      await ch.insertJsonEachRow(
+        table("alert_settings"),
+        jsonRows([
+          {
+            version: Number(settingsVersion[0]?.v ?? 0) + 1,
+            receivers: JSON.stringify(receivers),
+            settings: JSON.stringify(settings),
+            applied_at_ms: nowMs,
+          },
+        ]),
+      );
       await ch.insertJsonEachRow(table("alert_rules"), jsonRows(rows));
       return out;
     },
 
     async activeRules(): Promise<StoredRule[]> {
-      return (await latestRuleVersions()).filter((r) => !r.deleted).map((r) => ({ rule: RuleSchema.parse(JSON.parse(r.spec)), version: r.version, appliedAtMs: r.applied_at_ms }));
+      return (await latestRuleVersions())
+        .filter((r) => !r.deleted)
+        .map((r) => ({ rule: RuleSchema.parse(JSON.parse(r.spec)), version: r.version, appliedAtMs: r.applied_at_ms }));
     },
 
-    async ruleVersions(ruleId: string): Promise<Array<{ version: number; rule: Rule; deleted: boolean; source: string; applied_at_ms: number }>> {
+    async ruleVersions(
+      ruleId: string,
+    ): Promise<Array<{ version: number; rule: Rule; deleted: boolean; source: string; applied_at_ms: number }>> {
       const rows = await ch.rows<{ version: number; spec: string; deleted: number; source: string; applied_at_ms: string }>(sql`
         SELECT version, spec, deleted, source, applied_at_ms FROM ${t("alert_rules")} FINAL WHERE rule_id = ${ruleId} ORDER BY version`);
-      return rows.map((r) => ({ version: Number(r.version), rule: JSON.parse(r.spec) as Rule, deleted: Number(r.deleted) === 1, source: r.source, applied_at_ms: Number(r.applied_at_ms) }));
+      return rows.map((r) => ({
+        version: Number(r.version),
+        rule: JSON.parse(r.spec) as Rule,
+        deleted: Number(r.deleted) === 1,
+        source: r.source,
+        applied_at_ms: Number(r.applied_at_ms),
+      }));
     },
 
     /** Receivers with `models` belong to those models (rule-scope.ts); the others are shared. */
@@ -158,7 +200,9 @@ export function alertsRepository(ch: ClickHouse) {
       const rows = await ch.rows<{ latest_receivers: string; latest_settings: string }>(sql`
         SELECT argMax(receivers, version) AS latest_receivers, argMax(settings, version) AS latest_settings, count() AS n FROM ${t("alert_settings")} HAVING n > 0`);
       const r = rows[0];
-      return r ? { receivers: JSON.parse(r.latest_receivers) as Receiver[], settings: JSON.parse(r.latest_settings) as Settings } : { receivers: [], settings: DEFAULT_SETTINGS };
+      return r
+        ? { receivers: JSON.parse(r.latest_receivers) as Receiver[], settings: JSON.parse(r.latest_settings) as Settings }
+        : { receivers: [], settings: DEFAULT_SETTINGS };
     },
 
     async alertsOfRule(ruleId: string): Promise<AlertRow[]> {
@@ -200,7 +244,9 @@ export function alertsRepository(ch: ClickHouse) {
     },
 
     async recentlyUpdated(sinceWallMs: number): Promise<AlertRow[]> {
-      const rows = await ch.rows<Record<string, unknown>>(sql`SELECT * FROM ${t("alerts_state")} FINAL WHERE updated_wall_ms >= ${sinceWallMs}`);
+      const rows = await ch.rows<Record<string, unknown>>(
+        sql`SELECT * FROM ${t("alerts_state")} FINAL WHERE updated_wall_ms >= ${sinceWallMs}`,
+      );
       return rows.map(alertFromRow);
     },
 
@@ -210,7 +256,9 @@ export function alertsRepository(ch: ClickHouse) {
     },
 
     async children(id: string): Promise<AlertRow[]> {
-      const rows = await ch.rows<Record<string, unknown>>(sql`SELECT * FROM ${t("alerts_state")} FINAL WHERE parent_id = ${id} ORDER BY started_ms`);
+      const rows = await ch.rows<Record<string, unknown>>(
+        sql`SELECT * FROM ${t("alerts_state")} FINAL WHERE parent_id = ${id} ORDER BY started_ms`,
+      );
       return rows.map(alertFromRow);
     },
 
@@ -221,7 +269,9 @@ export function alertsRepository(ch: ClickHouse) {
     /** Of these notification ids, the ones already owed (delivered or not). */
     async knownNotifications(ids: string[]): Promise<Set<string>> {
       if (ids.length === 0) return new Set();
-      const rows = await ch.rows<{ notification_id: string }>(sql`SELECT DISTINCT notification_id FROM ${t("alert_notifications")} WHERE notification_id IN ${list(ids)}`);
+      const rows = await ch.rows<{ notification_id: string }>(
+        sql`SELECT DISTINCT notification_id FROM ${t("alert_notifications")} WHERE notification_id IN ${list(ids)}`,
+      );
       return new Set(rows.map((r) => r.notification_id));
     },
 
@@ -263,7 +313,9 @@ export function alertsRepository(ch: ClickHouse) {
     },
 
     async notifications(alertId: string): Promise<NotificationRow[]> {
-      const rows = await ch.rows<Record<string, unknown>>(sql`SELECT * FROM ${t("alert_notifications")} FINAL WHERE alert_id = ${alertId} ORDER BY created_wall_ms`);
+      const rows = await ch.rows<Record<string, unknown>>(
+        sql`SELECT * FROM ${t("alert_notifications")} FINAL WHERE alert_id = ${alertId} ORDER BY created_wall_ms`,
+      );
       return rows.map((r) => {
         for (const c of NUMERIC_NOTIFICATION) r[c] = Number(r[c]);
         return r as unknown as NotificationRow;
@@ -276,7 +328,9 @@ export function alertsRepository(ch: ClickHouse) {
 
     async feedback(alertIds: string[]): Promise<FeedbackRow[]> {
       if (alertIds.length === 0) return [];
-      const rows = await ch.rows<FeedbackRow & { at_ms: string }>(sql`SELECT * FROM ${t("alert_feedback")} WHERE alert_id IN ${list(alertIds)} ORDER BY at_ms`);
+      const rows = await ch.rows<FeedbackRow & { at_ms: string }>(
+        sql`SELECT * FROM ${t("alert_feedback")} WHERE alert_id IN ${list(alertIds)} ORDER BY at_ms`,
+      );
       return rows.map((r) => ({ ...r, at_ms: Number(r.at_ms) }));
     },
 
@@ -287,7 +341,9 @@ export function alertsRepository(ch: ClickHouse) {
         ANY LEFT JOIN (SELECT alert_id, argMax(action, at_ms) AS latest_action, max(at_ms) AS latest_action_ms FROM ${t("alert_feedback")} GROUP BY alert_id) AS latest_feedback
         USING (alert_id)
         ORDER BY first_seen_wall_ms`);
-      return rows.map((r) => Object.assign(alertFromRow(r), { action: String(r.latest_action ?? ""), action_ms: Number(r.latest_action_ms ?? 0) }));
+      return rows.map((r) =>
+        Object.assign(alertFromRow(r), { action: String(r.latest_action ?? ""), action_ms: Number(r.latest_action_ms ?? 0) }),
+      );
     },
 
     async writeRuleStatus(rows: RuleStatusRow[]): Promise<void> {
@@ -297,22 +353,50 @@ export function alertsRepository(ch: ClickHouse) {
     async ruleStatus(ruleId?: string): Promise<RuleStatusRow[]> {
       const rows = await ch.rows<Record<string, unknown>>(sql`
         SELECT * FROM ${t("rule_status")} FINAL ${ruleId === undefined ? sql`` : sql`WHERE rule_id = ${ruleId}`} ORDER BY rule_id, model_id, model_version, slice, metric`);
-      return rows.map((r) => ({ ...(r as unknown as RuleStatusRow), window_start_ms: Number(r.window_start_ms), updated_wall_ms: Number(r.updated_wall_ms), value: r.value === null ? null : Number(r.value) }));
+      return rows.map((r) => ({
+        ...(r as unknown as RuleStatusRow),
+        window_start_ms: Number(r.window_start_ms),
+        updated_wall_ms: Number(r.updated_wall_ms),
+        value: r.value === null ? null : Number(r.value),
+      }));
     },
 
     async saveSuppressorModel(m: SuppressorModelRow): Promise<void> {
       await ch.insertJsonEachRow(
         table("suppressor_models"),
-        jsonRows([{ version: m.version, origin: m.origin, trained_at_ms: m.trained_at_ms, threshold: m.threshold, model_base64: Buffer.from(m.model).toString("base64"), report: JSON.stringify(m.report) }]),
+        jsonRows([
+          {
+            version: m.version,
+            origin: m.origin,
+            trained_at_ms: m.trained_at_ms,
+            threshold: m.threshold,
+            model_base64: Buffer.from(m.model).toString("base64"),
+            report: JSON.stringify(m.report),
+          },
+        ]),
       );
     },
 
     async latestSuppressorModel(): Promise<SuppressorModelRow | undefined> {
-      const rows = await ch.rows<{ version: string; origin: string; trained_at_ms: string; threshold: number; model_base64: string; report: string }>(sql`
+      const rows = await ch.rows<{
+        version: string;
+        origin: string;
+        trained_at_ms: string;
+        threshold: number;
+        model_base64: string;
+        report: string;
+      }>(sql`
         SELECT * FROM ${t("suppressor_models")} FINAL ORDER BY trained_at_ms DESC, version DESC LIMIT 1`);
       const r = rows[0];
       if (!r) return undefined;
-      return { version: r.version, origin: r.origin as "trained" | "imported", trained_at_ms: Number(r.trained_at_ms), threshold: Number(r.threshold), model: new Uint8Array(Buffer.from(r.model_base64, "base64")), report: JSON.parse(r.report) as Record<string, unknown> };
+      return {
+        version: r.version,
+        origin: r.origin as "trained" | "imported",
+        trained_at_ms: Number(r.trained_at_ms),
+        threshold: Number(r.threshold),
+        model: new Uint8Array(Buffer.from(r.model_base64, "base64")),
+        report: JSON.parse(r.report) as Record<string, unknown>,
+      };
     },
   };
 }

@@ -56,17 +56,30 @@ describe("checkAnalystSql", () => {
 
 describe("ClickHouse errors for analysts", () => {
   it("keeps ClickHouse's message and drops the exception class, version and stack", () => {
-    expect(trimServerMessage("Code: 164, e.displayText() = DB::Exception: Cannot execute SET query in readonly mode, e.what() = DB::Exception")).toEqual({
+    expect(
+      trimServerMessage("Code: 164, e.displayText() = DB::Exception: Cannot execute SET query in readonly mode, e.what() = DB::Exception"),
+    ).toEqual({
       code: 164,
       message: "Cannot execute SET query in readonly mode",
     });
-    expect(trimServerMessage("Code: 60. DB::Exception: Table hs.x does not exist. (UNKNOWN_TABLE) (version 24.8.1.1)")).toEqual({ code: 60, message: "Table hs.x does not exist" });
+    expect(trimServerMessage("Code: 60. DB::Exception: Table hs.x does not exist. (UNKNOWN_TABLE) (version 24.8.1.1)")).toEqual({
+      code: 60,
+      message: "Table hs.x does not exist",
+    });
   });
 
   it.each([
     ["Code: 164, e.displayText() = DB::Exception: Cannot insert into table in readonly mode, e.what() = DB::Exception", "read_only", 400],
-    ["Code: 291, e.displayText() = DB::Exception: Access denied to database default for user analyst, e.what() = DB::Exception", "access_denied", 400],
-    ["Code: 159, e.displayText() = DB::Exception: Timeout exceeded: elapsed 3.0 seconds, maximum: 3, e.what() = DB::Exception", "timeout", 400],
+    [
+      "Code: 291, e.displayText() = DB::Exception: Access denied to database default for user analyst, e.what() = DB::Exception",
+      "access_denied",
+      400,
+    ],
+    [
+      "Code: 159, e.displayText() = DB::Exception: Timeout exceeded: elapsed 3.0 seconds, maximum: 3, e.what() = DB::Exception",
+      "timeout",
+      400,
+    ],
     ["Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded, e.what() = DB::Exception", "limit_exceeded", 400],
     ["Code: 62, e.displayText() = DB::Exception: Syntax error: failed at position 8, e.what() = DB::Exception", "sql_error", 400],
     ["Code: 202, e.displayText() = DB::Exception: Too many simultaneous queries for user analyst, e.what() = DB::Exception", "busy", 429],

@@ -107,30 +107,40 @@ export function checkAnalystSql(input: string): GuardResult {
   while (last > 0 && tokens[last - 1]!.text === ";") last--;
   if (last === 0) return fail("empty_query", "the query is empty: send one SELECT statement");
   const body = tokens.slice(0, last);
-  if (body.some((t) => t.kind === "punct" && t.text === ";")) return fail("multiple_statements", "send one statement at a time: only a single SELECT is allowed, and ';' may only end it");
+  if (body.some((t) => t.kind === "punct" && t.text === ";"))
+    return fail("multiple_statements", "send one statement at a time: only a single SELECT is allowed, and ';' may only end it");
   const first = body[0]!;
   if (!isWord(first, "SELECT") && !isWord(first, "WITH")) {
-    return fail("not_a_select", `only a single SELECT (or WITH … SELECT) is allowed here, not ${first.kind === "word" ? first.value.toUpperCase() : JSON.stringify(first.text)}; this endpoint is read-only`);
+    return fail(
+      "not_a_select",
+      `only a single SELECT (or WITH … SELECT) is allowed here, not ${first.kind === "word" ? first.value.toUpperCase() : JSON.stringify(first.text)}; this endpoint is read-only`,
+    );
   }
   let depth = 0;
   for (let i = 0; i < body.length; i++) {
     const t = body[i]!;
     const next = body[i + 1];
     if (t.text === "(" && t.kind === "punct") depth++;
-    if (t.text === ")" && t.kind === "punct" && --depth < 0) return fail("sql_error", `syntax error: unbalanced ')' at '${t.text}' (token ${i + 1})`);
+    if (t.text === ")" && t.kind === "punct" && --depth < 0)
+      return fail("sql_error", `syntax error: unbalanced ')' at '${t.text}' (token ${i + 1})`);
     if (isWord(t, "FORMAT") && depth === 0 && isName(next) && i + 2 === body.length) {
       return fail("forbidden_clause", "remove the FORMAT clause: answers are always JSON ({columns, rows})");
     }
     if (isWord(t, "SETTINGS") && isName(next) && body[i + 2]?.text === "=") {
       return fail("forbidden_clause", "remove the SETTINGS clause: the analysts' limits are fixed and cannot be changed by a query");
     }
-    if (isWord(t, "INTO") && isWord(next, "OUTFILE")) return fail("forbidden_clause", "INTO OUTFILE is not allowed: the answer comes back over HTTP");
+    if (isWord(t, "INTO") && isWord(next, "OUTFILE"))
+      return fail("forbidden_clause", "INTO OUTFILE is not allowed: the answer comes back over HTTP");
     // The server's escape rules for quoted names differ between releases (`sys\Ntem` reads as
     // `system` on some); a name that needs a backslash is never one of ours, so none is guessed at.
     if (t.kind === "quoted" && t.text.includes("\\")) {
-      return fail("forbidden_identifier", `backslash escapes are not allowed in quoted names (${t.text.slice(0, 60)}); write the name without them`);
+      return fail(
+        "forbidden_identifier",
+        `backslash escapes are not allowed in quoted names (${t.text.slice(0, 60)}); write the name without them`,
+      );
     }
-    if (isName(t) && SYSTEM_DATABASES.has(t.value) && next?.text === ".") return fail("forbidden_table", "system tables are not available to analysts; query the documented views of this database");
+    if (isName(t) && SYSTEM_DATABASES.has(t.value) && next?.text === ".")
+      return fail("forbidden_table", "system tables are not available to analysts; query the documented views of this database");
     if (t.kind === "word" && TABLE_NAME_FUNCTIONS.has(t.value.toLowerCase()) && next?.text === "(") {
       return fail("forbidden_function", `${t.value}() is not available to analysts: query tables in the FROM clause`);
     }

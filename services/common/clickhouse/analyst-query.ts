@@ -23,7 +23,15 @@ export interface AnalystAnswer {
   bytes_read: number;
 }
 
-export type AnalystErrorCode = GuardCode | "bad_request" | "read_only" | "access_denied" | "limit_exceeded" | "timeout" | "busy" | "unavailable";
+export type AnalystErrorCode =
+  | GuardCode
+  | "bad_request"
+  | "read_only"
+  | "access_denied"
+  | "limit_exceeded"
+  | "timeout"
+  | "busy"
+  | "unavailable";
 
 export class AnalystQueryError extends Error {
   override readonly name = "AnalystQueryError";
@@ -105,7 +113,12 @@ export function classify(err: unknown): AnalystQueryError {
     // No ClickHouse code: the server did not answer (refused, reset, timed out).
     return new AnalystQueryError("unavailable", "ClickHouse did not answer the query; try again shortly", 503);
   }
-  if (MISCONFIGURED.has(code)) return new AnalystQueryError("unavailable", "the analysts' ClickHouse user is not set up on this server (CLICKHOUSE_ANALYST_USER)", 503);
+  if (MISCONFIGURED.has(code))
+    return new AnalystQueryError(
+      "unavailable",
+      "the analysts' ClickHouse user is not set up on this server (CLICKHOUSE_ANALYST_USER)",
+      503,
+    );
   const kind = CODES[code] ?? "sql_error";
   const hint: Partial<Record<AnalystErrorCode, string>> = {
     read_only: " (this endpoint is read-only: only SELECT, no settings, no table functions)",
@@ -145,7 +158,12 @@ export function createAnalystSql(options: AnalystSqlOptions): AnalystSql {
     const queryId = `analyst-${randomUUID()}`;
     let via = client;
     if (models !== "all") {
-      if (!options.scoped || !scopedClient) throw new AnalystQueryError("unavailable", "SQL for model-limited tokens is not configured on this gateway (CLICKHOUSE_ANALYST_SCOPED_USER)", 503);
+      if (!options.scoped || !scopedClient)
+        throw new AnalystQueryError(
+          "unavailable",
+          "SQL for model-limited tokens is not configured on this gateway (CLICKHOUSE_ANALYST_SCOPED_USER)",
+          503,
+        );
       if (models.length === 0) throw new AnalystQueryError("access_denied", "this token may read no model");
       await options.scoped.grant(queryId, models);
       via = scopedClient;
@@ -174,7 +192,8 @@ export function createAnalystSql(options: AnalystSqlOptions): AnalystSql {
 
   return {
     async query(text, limit = DEFAULT_SQL_LIMIT, models = "all") {
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SQL_LIMIT) throw new AnalystQueryError("bad_request", `limit must be a whole number from 1 to ${MAX_SQL_LIMIT}`);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SQL_LIMIT)
+        throw new AnalystQueryError("bad_request", `limit must be a whole number from 1 to ${MAX_SQL_LIMIT}`);
       const checked = checkAnalystSql(text);
       if (!checked.ok) throw new AnalystQueryError(checked.code, checked.message);
       // The statement becomes a subquery on lines of its own: a trailing `--` comment ends at the

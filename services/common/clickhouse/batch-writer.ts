@@ -118,7 +118,10 @@ export class BatchWriter<R> {
     if (rows.length === 1) {
       // The dead letter names ClickHouse's error code beside its message, as the server prints them.
       const code = clickHouseErrorCode(error);
-      return this.options.onRejected(rows[0]!, code && !/Code: \d+/.test(error.message) ? new Error(`Code: ${code}. ${error.message}`) : error);
+      return this.options.onRejected(
+        rows[0]!,
+        code && !/Code: \d+/.test(error.message) ? new Error(`Code: ${code}. ${error.message}`) : error,
+      );
     }
     const mid = rows.length >> 1;
     await this.insertWithRetry(rows.slice(0, mid));
@@ -133,7 +136,7 @@ export async function serialize<R>(rows: readonly R[], chunkRows: number): Promi
     if (start > 0) await new Promise<void>((r) => setImmediate(r));
     const end = Math.min(rows.length, start + chunkRows);
     let text = "";
-    for (let i = start; i < end; i++) text += JSON.stringify(rows[i]) + "\n";
+    for (let i = start; i < end; i++) text += `${JSON.stringify(rows[i])}\n`;
     chunks.push(text);
   }
   return chunks;

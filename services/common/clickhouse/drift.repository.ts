@@ -10,7 +10,15 @@
 import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
 import { ident, join, list, raw, sql, typed, type Sql } from "./sql.js";
-import { MAX_CATEGORIES, MAX_EDGES, PERCENTILES, featureKind, numericEdges, type FeatureProfile, type RawFeatureStats } from "../domain/drift/profile.js";
+import {
+  MAX_CATEGORIES,
+  MAX_EDGES,
+  PERCENTILES,
+  featureKind,
+  numericEdges,
+  type FeatureProfile,
+  type RawFeatureStats,
+} from "../domain/drift/profile.js";
 import { emptySummary, type FeatureSummary } from "../domain/drift/summary.js";
 import type { FeatureDrift } from "../domain/drift/feature-drift.js";
 import type { QualityCheck } from "../domain/drift/data-quality.js";
@@ -55,7 +63,8 @@ export function driftRepository(ch: ClickHouse) {
 
   /** The rows of a reference sample or of a model version's traffic, in the raw layout. */
   function source(modelId: string, version: string, referenceId: string, src: ReferenceSource): Sql {
-    if (src.kind === "sample") return sql`SELECT *, toDateTime(0) AS event_time FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`;
+    if (src.kind === "sample")
+      return sql`SELECT *, toDateTime(0) AS event_time FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`;
     return sql`SELECT * FROM ${t("features_by_time")} FINAL
                WHERE model_id = ${modelId} AND model_version = ${version}
                  AND event_time >= toDateTime(${Math.floor(src.fromMs / 1000)}) AND event_time < toDateTime(${Math.ceil(src.toMs / 1000)})`;
@@ -91,7 +100,12 @@ export function driftRepository(ch: ClickHouse) {
     profiles.forEach((p, i) => {
       const own = p.kind === "numeric" ? p.edges : [];
       for (let k = 0; k < MAX_EDGES; k++) edges.push(own[k] ?? PAD);
-      if (p.kind === "categorical") p.categories.forEach((c, b) => (catKeys.push(`${i + 1}:${c}`), catBins.push(b + 1)));
+      if (p.kind === "categorical") {
+        p.categories.forEach((c, b) => {
+          catKeys.push(`${i + 1}:${c}`);
+          catBins.push(b + 1);
+        });
+      }
     });
     // Binary search: b ends as the number of the feature's edges at or below x.
     let b = raw("0");
@@ -101,17 +115,27 @@ export function driftRepository(ch: ClickHouse) {
       steps.push(sql`${b} + ${step} * (x >= E[o + ${b} + ${step}]) AS ${next}`);
       b = next;
     });
-    const categoryBin = catKeys.length === 0 ? raw("toUInt16(0)") : sql`toUInt16(transform(concat(toString(fi), ':', s), ${catKeys}, ${catBins}, 0))`;
-    const featureIndex = names.length === 0 ? raw("toUInt32(0)") : sql`toUInt32(transform(feature, ${names}, ${names.map((_, i) => i + 1)}, 0))`;
+    const categoryBin =
+      catKeys.length === 0 ? raw("toUInt16(0)") : sql`toUInt16(transform(concat(toString(fi), ':', s), ${catKeys}, ${catBins}, 0))`;
+    const featureIndex =
+      names.length === 0 ? raw("toUInt32(0)") : sql`toUInt32(transform(feature, ${names}, ${names.map((_, i) => i + 1)}, 0))`;
+    // Two levels: sums per (window, feature, bin) first, then one row per (window, feature) with
+    // the bins as arrays. One sumMap over a one-element array per entry was three times slower.
     return sql`
       SELECT ws, feature,
-             count() AS rows, countIf(t != 255) AS present, countIf(t = 0) AS nulls, countIf(mismatch) AS mismatches, countIf(valid) AS n,
-             sumMap(bk, bc, bs) AS m, minIf(x, valid AND numeric) AS min, maxIf(x, valid AND numeric) AS max,
-             uniqExactIf(s, valid AND NOT numeric AND bin = 0) AS unseen_distinct, topKIf(10)(s, valid AND NOT numeric AND bin = 0) AS unseen_top
+             sum(b_rows) AS rows, sum(b_present) AS present, sum(b_nulls) AS nulls, sum(b_mismatches) AS mismatches, sum(b_n) AS n,
+             arraySort(groupArrayIf((bin, b_n, b_sum), b_n > 0)) AS g,
+             (arrayMap(e -> e.1, g), arrayMap(e -> e.2, g), arrayMap(e -> e.3, g)) AS m,
+             ifNull(min(b_min), 0) AS min, ifNull(max(b_max), 0) AS max,
+             sum(b_unseen_distinct) AS unseen_distinct, anyIf(b_unseen_top, bin = 0) AS unseen_top
       FROM
       (
-          SELECT *, if(valid, [bin], emptyArrayUInt16()) AS bk, if(valid, [toUInt64(1)], emptyArrayUInt64()) AS bc,
-                 if(valid, [if(numeric, x, 0.)], emptyArrayFloat64()) AS bs
+          SELECT ws, feature, bin,
+                 count() AS b_rows, countIf(t != 255) AS b_present, countIf(t = 0) AS b_nulls, countIf(mismatch) AS b_mismatches,
+                 countIf(valid) AS b_n, sumIf(if(numeric, x, 0.), valid) AS b_sum,
+                 minIfOrNull(x, valid AND numeric) AS b_min, maxIfOrNull(x, valid AND numeric) AS b_max,
+                 uniqExactIf(s, valid AND NOT numeric AND bin = 0) AS b_unseen_distinct,
+                 topKIf(10)(s, valid AND NOT numeric AND bin = 0) AS b_unseen_top
           FROM
           (
               SELECT *, toUInt8(fi > 0 AND if(numeric, t = 1, t IN (2, 3))) AS valid,
@@ -132,6 +156,7 @@ export function driftRepository(ch: ClickHouse) {
                   )
               )
           )
+          GROUP BY ws, feature, bin
       )
       GROUP BY ws, feature`;
   }
@@ -182,14 +207,22 @@ export function driftRepository(ch: ClickHouse) {
         WHERE model_id = ${modelId} AND model_version IN ${list([version, ""])}
         ORDER BY model_version = '' ASC, created_at_ms DESC LIMIT 1`);
       const r = rows[0];
-      return r && { ...r, from_ms: Number(r.from_ms), to_ms: Number(r.to_ms), rows: Number(r.rows), created_at_ms: Number(r.created_at_ms) };
+      return (
+        r && { ...r, from_ms: Number(r.from_ms), to_ms: Number(r.to_ms), rows: Number(r.rows), created_at_ms: Number(r.created_at_ms) }
+      );
     },
 
     async listReferences(modelId: string): Promise<ReferenceMeta[]> {
       const rows = await ch.rows<ReferenceMeta>(sql`
         SELECT reference_id, model_id, model_version, source, from_ms, to_ms, rows, created_at_ms
         FROM ${t("drift_references")} FINAL WHERE model_id = ${modelId} ORDER BY created_at_ms DESC`);
-      return rows.map((r) => ({ ...r, from_ms: Number(r.from_ms), to_ms: Number(r.to_ms), rows: Number(r.rows), created_at_ms: Number(r.created_at_ms) }));
+      return rows.map((r) => ({
+        ...r,
+        from_ms: Number(r.from_ms),
+        to_ms: Number(r.to_ms),
+        rows: Number(r.rows),
+        created_at_ms: Number(r.created_at_ms),
+      }));
     },
 
     /** Time range of a version's first `rows` predictions, once it has that many. */
@@ -202,19 +235,23 @@ export function driftRepository(ch: ClickHouse) {
       return { fromMs: Number(row.first) * 1000, toMs: (Number(row.last) + 1) * 1000 };
     },
 
-    async insertSample(referenceId: string, rows: object[]): Promise<void> {
+    async insertSample(_referenceId: string, rows: object[]): Promise<void> {
       await ch.insertJsonEachRow(t("reference_samples").name, await serialize(rows, 2_000));
     },
 
     /** Rows stored for a reference (or an upload session) so far. */
     async sampleRows(referenceId: string): Promise<number> {
-      const [r] = await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`);
+      const [r] = await ch.rows<{ n: string }>(
+        sql`SELECT count() AS n FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`,
+      );
       return Number(r?.n ?? 0);
     },
 
     /** Removes the rows of a reference whose row numbers fall in [from, to): one part of an upload. */
     async deleteSampleRange(referenceId: string, from: number, to: number): Promise<void> {
-      await ch.command(sql`DELETE FROM ${t("reference_samples")} WHERE reference_id = ${referenceId} AND row_number >= ${typed(from, "UInt64")} AND row_number < ${typed(to, "UInt64")}`);
+      await ch.command(
+        sql`DELETE FROM ${t("reference_samples")} WHERE reference_id = ${referenceId} AND row_number >= ${typed(from, "UInt64")} AND row_number < ${typed(to, "UInt64")}`,
+      );
     },
 
     async saveUpload(u: ReferenceUpload): Promise<void> {
@@ -223,15 +260,34 @@ export function driftRepository(ch: ClickHouse) {
 
     async upload(uploadId: string): Promise<ReferenceUpload | undefined> {
       const [r] = await ch.rows<Record<string, unknown>>(sql`SELECT * FROM ${t("reference_uploads")} FINAL WHERE upload_id = ${uploadId}`);
-      return r ? { ...(r as unknown as ReferenceUpload), created_at_ms: Number(r.created_at_ms), updated_at_ms: Number(r.updated_at_ms) } : undefined;
+      return r
+        ? { ...(r as unknown as ReferenceUpload), created_at_ms: Number(r.created_at_ms), updated_at_ms: Number(r.updated_at_ms) }
+        : undefined;
     },
 
     /** Profiles every feature of the source: kinds, bins, and the source's own counts on them. */
-    async buildProfiles(modelId: string, version: string, referenceId: string, src: ReferenceSource, rules: Record<string, FeatureRule>): Promise<{ rows: number; profiles: FeatureProfile[] }> {
+    async buildProfiles(
+      modelId: string,
+      version: string,
+      referenceId: string,
+      src: ReferenceSource,
+      rules: Record<string, FeatureRule>,
+    ): Promise<{ rows: number; profiles: FeatureProfile[] }> {
       const from = source(modelId, version, referenceId, src);
       const total = Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM (${from})`))[0]?.n ?? 0);
       if (total === 0) return { rows: 0, profiles: [] };
-      const stats = await ch.rows<{ feature: string; present: string; nulls: string; numbers: string; strings: string; q: number[]; min: number; max: number; mean: number; std: number }>(sql`
+      const stats = await ch.rows<{
+        feature: string;
+        present: string;
+        nulls: string;
+        numbers: string;
+        strings: string;
+        q: number[];
+        min: number;
+        max: number;
+        mean: number;
+        std: number;
+      }>(sql`
         SELECT feature, count() AS present, countIf(t = 0) AS nulls, countIf(t = 1) AS numbers, countIf(t IN (2, 3)) AS strings,
                quantilesExactIf(${raw(PERCENTILES.join(", "))})(x, t = 1) AS q, minIf(x, t = 1) AS min, maxIf(x, t = 1) AS max,
                avgIf(x, t = 1) AS mean, stddevPopIf(x, t = 1) AS std
@@ -277,7 +333,9 @@ export function driftRepository(ch: ClickHouse) {
         const bins = p.kind === "numeric" ? p.edges.length + 1 : p.categories.length + 1;
         const row = byFeature.get(p.feature);
         const s = row ? toSummary(row, bins, p.kind === "numeric") : emptySummary(p.feature, bins, p.kind === "numeric");
-        return p.kind === "numeric" ? { ...p, n: s.n, mismatches: s.mismatches, counts: s.counts, sums: s.sums } : { ...p, n: s.n, mismatches: s.mismatches, counts: s.counts };
+        return p.kind === "numeric"
+          ? { ...p, n: s.n, mismatches: s.mismatches, counts: s.counts, sums: s.sums }
+          : { ...p, n: s.n, mismatches: s.mismatches, counts: s.counts };
       });
       return { rows: total, profiles };
     },
@@ -310,7 +368,9 @@ export function driftRepository(ch: ClickHouse) {
     },
 
     async loadProfiles(referenceId: string): Promise<FeatureProfile[]> {
-      const rows = await ch.rows<Record<string, unknown>>(sql`SELECT * FROM ${t("reference_features")} FINAL WHERE reference_id = ${referenceId} ORDER BY feature`);
+      const rows = await ch.rows<Record<string, unknown>>(
+        sql`SELECT * FROM ${t("reference_features")} FINAL WHERE reference_id = ${referenceId} ORDER BY feature`,
+      );
       return rows.map((r) => {
         const base = {
           feature: String(r.feature),
@@ -322,19 +382,33 @@ export function driftRepository(ch: ClickHouse) {
           counts: (r.counts as string[]).map(Number),
         };
         if (r.kind === "numeric") {
-          return { ...base, kind: "numeric" as const, edges: r.edges as number[], coarseEdges: r.coarse_edges as number[], sums: r.sums as number[], min: Number(r.min), max: Number(r.max), mean: Number(r.mean), std: Number(r.std) };
+          return {
+            ...base,
+            kind: "numeric" as const,
+            edges: r.edges as number[],
+            coarseEdges: r.coarse_edges as number[],
+            sums: r.sums as number[],
+            min: Number(r.min),
+            max: Number(r.max),
+            mean: Number(r.mean),
+            std: Number(r.std),
+          };
         }
         return { ...base, kind: "categorical" as const, categories: r.categories as string[] };
       });
     },
 
     async loadRules(): Promise<Map<string, Record<string, FeatureRule>>> {
-      const rows = await ch.rows<{ model_id: string; rules: string }>(sql`SELECT model_id, argMax(rules, updated_at_ms) AS rules FROM ${t("model_rules")} GROUP BY model_id`);
+      const rows = await ch.rows<{ model_id: string; rules: string }>(
+        sql`SELECT model_id, argMax(rules, updated_at_ms) AS rules FROM ${t("model_rules")} GROUP BY model_id`,
+      );
       return new Map(rows.map((r) => [r.model_id, JSON.parse(r.rules) as Record<string, FeatureRule>]));
     },
 
     async saveRules(modelId: string, rules: Record<string, FeatureRule>, nowMs: number): Promise<void> {
-      await ch.command(sql`INSERT INTO ${t("model_rules")} (model_id, rules, updated_at_ms) VALUES (${modelId}, ${JSON.stringify(rules)}, ${nowMs})`);
+      await ch.command(
+        sql`INSERT INTO ${t("model_rules")} (model_id, rules, updated_at_ms) VALUES (${modelId}, ${JSON.stringify(rules)}, ${nowMs})`,
+      );
     },
 
     /** Every base window holding a prediction of the version. */
@@ -346,7 +420,15 @@ export function driftRepository(ch: ClickHouse) {
     },
 
     /** Rewrites the summaries of the given base windows (epoch seconds) from the raw rows. */
-    async recomputeSummaries(modelId: string, version: string, referenceId: string, profiles: FeatureProfile[], baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
+    async recomputeSummaries(
+      modelId: string,
+      version: string,
+      referenceId: string,
+      profiles: FeatureProfile[],
+      baseSeconds: number,
+      windows: number[],
+      nowMs: number,
+    ): Promise<void> {
       const min = Math.min(...windows);
       const max = Math.max(...windows) + baseSeconds;
       const from = sql`SELECT * FROM ${t("features_by_time")} FINAL
@@ -363,7 +445,14 @@ export function driftRepository(ch: ClickHouse) {
     },
 
     /** Summaries of the base windows in [fromS, toS), on the given reference's bins, by window. */
-    async readSummaries(modelId: string, version: string, referenceId: string, profiles: FeatureProfile[], fromS: number, toS: number): Promise<Map<number, FeatureSummary[]>> {
+    async readSummaries(
+      modelId: string,
+      version: string,
+      referenceId: string,
+      profiles: FeatureProfile[],
+      fromS: number,
+      toS: number,
+    ): Promise<Map<number, FeatureSummary[]>> {
       const rows = await ch.rows<SummaryRow>(sql`
         SELECT toUInt32(window_start) AS ws, feature, rows, present, nulls, mismatches, n, (bins, counts, sums) AS m, min, max, unseen_distinct, unseen_top
         FROM ${t("window_feature_summaries")} FINAL
@@ -379,7 +468,8 @@ export function driftRepository(ch: ClickHouse) {
           .filter((r) => r.feature !== ROWS_MARKER && (byName.has(r.feature) || Number(r.present) > 0))
           .map((r) => toSummary(r, binCount(byName.get(r.feature)), byName.get(r.feature)?.kind === "numeric"));
         // A reference feature no row of the window carried is still there, entirely missing.
-        for (const p of profiles) if (!summaries.some((s) => s.feature === p.feature)) summaries.push(emptySummary(p.feature, binCount(p), p.kind === "numeric"));
+        for (const p of profiles)
+          if (!summaries.some((s) => s.feature === p.feature)) summaries.push(emptySummary(p.feature, binCount(p), p.kind === "numeric"));
         for (const s of summaries) s.rows = total;
         out.set(w, summaries);
       }
@@ -388,72 +478,86 @@ export function driftRepository(ch: ClickHouse) {
 
     /** Scores for the API, newest window first. */
     async driftScores(q: WindowQuery): Promise<Array<Record<string, unknown>>> {
-      return ch.rows<Record<string, unknown>>(sql`
+      return ch
+        .rows<Record<string, unknown>>(sql`
         SELECT toUInt32(window_start) * 1000 AS window_start_ms, model_version, feature, kind, method, score, p_value, threshold,
                drifted, decision, reference_id, toUInt64(n) AS n, toUInt64(reference_n) AS reference_n, psi, ks, ks_p_value, ks_error_bound, jensen_shannon,
                wasserstein, wasserstein_error_bound, chi2, chi2_p_value, unseen_share
         FROM ${t("drift_scores")}
         WHERE ${windowFilter(q)} ${q.flaggedOnly ? raw("AND drifted = 1") : raw("")}
-        ORDER BY window_start DESC, model_version, feature LIMIT ${q.limit}`).then(numbers("n", "reference_n", "drifted"));
+        ORDER BY window_start DESC, model_version, feature LIMIT ${q.limit}`)
+        .then(numbers("n", "reference_n", "drifted"));
     },
 
     async qualityChecks(q: WindowQuery): Promise<Array<Record<string, unknown>>> {
-      return ch.rows<Record<string, unknown>>(sql`
+      return ch
+        .rows<Record<string, unknown>>(sql`
         SELECT toUInt32(window_start) * 1000 AS window_start_ms, model_version, feature, check, value, expected, violated, count, rule, detail
         FROM ${t("data_quality")}
         WHERE ${windowFilter(q)} ${q.flaggedOnly ? raw("AND violated = 1") : raw("")}
-        ORDER BY window_start DESC, model_version, feature, check LIMIT ${q.limit}`).then(numbers("count", "violated"));
+        ORDER BY window_start DESC, model_version, feature, check LIMIT ${q.limit}`)
+        .then(numbers("count", "violated"));
     },
 
     /** One insert for all the windows of a run: per-window inserts were the slow part. */
-    async writeDrift(modelId: string, version: string, referenceId: string, windows: Array<WindowResult<FeatureDrift>>, nowMs: number): Promise<void> {
-      const rows = windows.flatMap((w) => w.items.map((d) => ({
-        model_id: modelId,
-        model_version: version,
-        window_start: w.startS,
-        window_seconds: w.seconds,
-        feature: d.feature,
-        kind: d.kind,
-        reference_id: referenceId,
-        n: d.n,
-        reference_n: d.referenceN,
-        method: d.method,
-        score: finite(d.score),
-        p_value: finite(d.pValue),
-        threshold: d.threshold,
-        drifted: d.drifted ? 1 : 0,
-        decision: d.decision,
-        psi: finite(d.psi),
-        ks: finite(d.ks),
-        ks_p_value: finite(d.ksPValue),
-        ks_error_bound: finite(d.ksErrorBound),
-        jensen_shannon: finite(d.jensenShannon),
-        wasserstein: finite(d.wasserstein),
-        wasserstein_error_bound: finite(d.wassersteinErrorBound),
-        chi2: finite(d.chi2),
-        chi2_p_value: finite(d.chi2PValue),
-        unseen_share: finite(d.unseenShare),
-        computed_at_ms: nowMs,
-      })));
+    async writeDrift(
+      modelId: string,
+      version: string,
+      referenceId: string,
+      windows: Array<WindowResult<FeatureDrift>>,
+      nowMs: number,
+    ): Promise<void> {
+      const rows = windows.flatMap((w) =>
+        w.items.map((d) => ({
+          model_id: modelId,
+          model_version: version,
+          window_start: w.startS,
+          window_seconds: w.seconds,
+          feature: d.feature,
+          kind: d.kind,
+          reference_id: referenceId,
+          n: d.n,
+          reference_n: d.referenceN,
+          method: d.method,
+          score: finite(d.score),
+          p_value: finite(d.pValue),
+          threshold: d.threshold,
+          drifted: d.drifted ? 1 : 0,
+          decision: d.decision,
+          psi: finite(d.psi),
+          ks: finite(d.ks),
+          ks_p_value: finite(d.ksPValue),
+          ks_error_bound: finite(d.ksErrorBound),
+          jensen_shannon: finite(d.jensenShannon),
+          wasserstein: finite(d.wasserstein),
+          wasserstein_error_bound: finite(d.wassersteinErrorBound),
+          chi2: finite(d.chi2),
+          chi2_p_value: finite(d.chi2PValue),
+          unseen_share: finite(d.unseenShare),
+          computed_at_ms: nowMs,
+        })),
+      );
       if (rows.length > 0) await ch.insertJsonEachRow(t("window_drift").name, await serialize(rows, 500));
     },
 
     async writeQuality(modelId: string, version: string, windows: Array<WindowResult<QualityCheck>>, nowMs: number): Promise<void> {
-      const rows = windows.flatMap((w) => w.items.map((c) => ({
-        model_id: modelId,
-        model_version: version,
-        window_start: w.startS,
-        window_seconds: w.seconds,
-        feature: c.feature,
-        check: c.check,
-        value: finite(c.value) ?? 0,
-        expected: finite(c.expected) ?? 0,
-        violated: c.violated ? 1 : 0,
-        count: c.count,
-        rule: c.rule,
-        detail: c.detail,
-        computed_at_ms: nowMs,
-      })));
+      const rows = windows.flatMap((w) =>
+        w.items.map((c) => ({
+          model_id: modelId,
+          model_version: version,
+          window_start: w.startS,
+          window_seconds: w.seconds,
+          feature: c.feature,
+          check: c.check,
+          value: finite(c.value) ?? 0,
+          expected: finite(c.expected) ?? 0,
+          violated: c.violated ? 1 : 0,
+          count: c.count,
+          rule: c.rule,
+          detail: c.detail,
+          computed_at_ms: nowMs,
+        })),
+      );
       if (rows.length > 0) await ch.insertJsonEachRow(t("window_quality").name, await serialize(rows, 500));
     },
   };

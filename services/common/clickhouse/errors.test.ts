@@ -10,24 +10,36 @@ describe("ClickHouse error classification", () => {
   });
 
   it("retries outages and overload, splits batches the server rejects as malformed", () => {
-    expect(classifyClickHouseError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8123"), { code: "ECONNREFUSED" }))).toBe("retry");
+    expect(classifyClickHouseError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8123"), { code: "ECONNREFUSED" }))).toBe(
+      "retry",
+    );
     expect(classifyClickHouseError(new Error("Timeout error."))).toBe("retry");
     expect(classifyClickHouseError(new Error("Code: 252, e.displayText() = DB::Exception: Too many parts"))).toBe("retry");
     expect(classifyClickHouseError(new Error("Code: 27, e.displayText() = DB::Exception: Cannot parse input"))).toBe("rejected_data");
-    expect(classifyClickHouseError(new Error("Code: 117. DB::Exception: Unknown field found while parsing JSONEachRow format: x (INCORRECT_DATA)"))).toBe("rejected_data");
+    expect(
+      classifyClickHouseError(
+        new Error("Code: 117. DB::Exception: Unknown field found while parsing JSONEachRow format: x (INCORRECT_DATA)"),
+      ),
+    ).toBe("rejected_data");
   });
 });
 
 describe("statement error classification", () => {
   it("waits out outages and a busy server; the statement's own faults are deterministic", async () => {
     const { classifyStatementError } = await import("./errors.js");
-    expect(classifyStatementError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8123"), { code: "ECONNREFUSED" }))).toBe("transient");
+    expect(classifyStatementError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8123"), { code: "ECONNREFUSED" }))).toBe(
+      "transient",
+    );
     expect(classifyStatementError(new Error("Timeout error."))).toBe("transient");
     expect(classifyStatementError(new Error("Code: 252. DB::Exception: Too many parts"))).toBe("transient");
     expect(classifyStatementError(new Error("Code: 210. DB::NetException: Connection refused"))).toBe("transient");
-    expect(classifyStatementError(new Error("Code: 62. DB::Exception: Max query size exceeded: failed at position 262145"))).toBe("deterministic");
+    expect(classifyStatementError(new Error("Code: 62. DB::Exception: Max query size exceeded: failed at position 262145"))).toBe(
+      "deterministic",
+    );
     expect(classifyStatementError(new Error("Code: 241. DB::Exception: Memory limit (total) exceeded"))).toBe("deterministic");
     expect(classifyStatementError(new Error("Code: 27. DB::Exception: Cannot parse input"))).toBe("deterministic");
-    expect(classifyStatementError(new Error("Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero"))).toBe("deterministic");
+    expect(classifyStatementError(new Error("Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero"))).toBe(
+      "deterministic",
+    );
   });
 });

@@ -45,7 +45,8 @@ export function metricsRepository(ch: ClickHouse) {
     const out: T[] = [];
     for (const [modelId, ids] of byModel(keys)) {
       const unique = [...new Set(ids)];
-      for (let i = 0; i < unique.length; i += LOOKUP_SLICE) out.push(...(await ch.rows<T>(query(modelId, unique.slice(i, i + LOOKUP_SLICE)))));
+      for (let i = 0; i < unique.length; i += LOOKUP_SLICE)
+        out.push(...(await ch.rows<T>(query(modelId, unique.slice(i, i + LOOKUP_SLICE)))));
     }
     return out;
   }
@@ -81,7 +82,14 @@ export function metricsRepository(ch: ClickHouse) {
     },
 
     async loadModelSpecs(): Promise<Map<string, ModelSpec>> {
-      const rows = await ch.rows<{ model_id: string; task: Task; positive_class: string; threshold: number; slice_keys: string[]; declared: number }>(sql`
+      const rows = await ch.rows<{
+        model_id: string;
+        task: Task;
+        positive_class: string;
+        threshold: number;
+        slice_keys: string[];
+        declared: number;
+      }>(sql`
         SELECT model_id, argMax(task, updated_at_ms) AS task, argMax(positive_class, updated_at_ms) AS positive_class,
                argMax(threshold, updated_at_ms) AS threshold, argMax(slice_keys, updated_at_ms) AS slice_keys,
                argMax(declared, updated_at_ms) AS declared
@@ -89,7 +97,14 @@ export function metricsRepository(ch: ClickHouse) {
       return new Map(
         rows.map((r) => [
           r.model_id,
-          { modelId: r.model_id, task: r.task, positiveClass: r.positive_class, threshold: Number(r.threshold), sliceKeys: r.slice_keys, declared: Number(r.declared) === 1 },
+          {
+            modelId: r.model_id,
+            task: r.task,
+            positiveClass: r.positive_class,
+            threshold: Number(r.threshold),
+            sliceKeys: r.slice_keys,
+            declared: Number(r.declared) === 1,
+          },
         ]),
       );
     },
@@ -106,7 +121,12 @@ export function metricsRepository(ch: ClickHouse) {
 
     async writeWindowSizes(sizes: number[]): Promise<void> {
       await ch.command(sql`TRUNCATE TABLE ${t("window_sizes")}`);
-      await ch.command(sql`INSERT INTO ${t("window_sizes")} (window_seconds) VALUES ${join(sizes.map((s) => sql`(${s})`), ", ")}`);
+      await ch.command(
+        sql`INSERT INTO ${t("window_sizes")} (window_seconds) VALUES ${join(
+          sizes.map((s) => sql`(${s})`),
+          ", ",
+        )}`,
+      );
     },
 
     /** Every base window holding a prediction of the model (to recompute after its spec changed). */
@@ -145,7 +165,14 @@ function sliceExpansion(spec: ModelSpec): { arrayJoin: Sql; where: Sql } {
   };
 }
 
-function volumeSql(source: ReturnType<typeof ident>, target: ReturnType<typeof ident>, spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Sql {
+function volumeSql(
+  source: ReturnType<typeof ident>,
+  target: ReturnType<typeof ident>,
+  spec: ModelSpec,
+  baseSeconds: number,
+  windows: number[],
+  nowMs: number,
+): Sql {
   // The label-free estimate: for a calibrated classifier, the probability its prediction is right.
   const expected =
     spec.task === "binary"
@@ -154,7 +181,11 @@ function volumeSql(source: ReturnType<typeof ident>, target: ReturnType<typeof i
         ? raw("if(length(pred_class_scores) = 0, 0, arrayReduce('max', pred_class_scores) / arraySum(pred_class_scores))")
         : raw("0");
   const expectedN =
-    spec.task === "binary" ? raw("toUInt64(pred_score IS NOT NULL)") : spec.task === "multiclass" ? raw("toUInt64(length(pred_class_scores) > 0)") : raw("toUInt64(0)");
+    spec.task === "binary"
+      ? raw("toUInt64(pred_score IS NOT NULL)")
+      : spec.task === "multiclass"
+        ? raw("toUInt64(length(pred_class_scores) > 0)")
+        : raw("toUInt64(0)");
   const slices = sliceExpansion(spec);
   return sql`
     INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n, computed_at_ms)
@@ -242,7 +273,14 @@ function rowTerms(spec: ModelSpec): Sql {
  * targets near 1.7e9 (epoch-second ETAs) Σ y² − (Σ y)²/n cancels every significant digit. Windows
  * still merge by sums: SST = Σ M2ᵢ + Σ nᵢ (meanᵢ − mean)² (the slice_metrics view, Chan et al.).
  */
-function labelStatsSql(source: ReturnType<typeof ident>, target: ReturnType<typeof ident>, spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Sql {
+function labelStatsSql(
+  source: ReturnType<typeof ident>,
+  target: ReturnType<typeof ident>,
+  spec: ModelSpec,
+  baseSeconds: number,
+  windows: number[],
+  nowMs: number,
+): Sql {
   const slices = sliceExpansion(spec);
   // M2 does not change with a shift of y; Welford's pass is exact to ~1e-16 relative only once the
   // values are small, so they are shifted by the smallest target of the statement's windows.

@@ -41,7 +41,8 @@ describe("loadMigrations", () => {
       for (const s of m.statements) {
         expect(s).not.toMatch(/\{\{|\}\}/);
         expect(s).not.toMatch(/^--/m);
-        if (/^\s*CREATE\b/i.test(s)) expect(s).toMatch(/^\s*CREATE\s+(TABLE|VIEW|MATERIALIZED VIEW|DATABASE|DICTIONARY)\s+IF NOT EXISTS\s+some_db\./i);
+        if (/^\s*CREATE\b/i.test(s))
+          expect(s).toMatch(/^\s*CREATE\s+(TABLE|VIEW|MATERIALIZED VIEW|DATABASE|DICTIONARY)\s+IF NOT EXISTS\s+some_db\./i);
       }
     }
     const first = loadMigrations("some_db")[0]!.statements;

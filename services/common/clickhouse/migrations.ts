@@ -66,13 +66,18 @@ export async function migrate(ch: ClickHouse, migrations = loadMigrations(ch.dat
     sql`CREATE TABLE IF NOT EXISTS ${table} (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now())
         ENGINE = ReplacingMergeTree ORDER BY version`,
   );
-  const done = await ch.rows<{ version: number; checksum: string }>(sql`SELECT version, any(checksum) AS checksum FROM ${table} GROUP BY version`);
+  const done = await ch.rows<{ version: number; checksum: string }>(
+    sql`SELECT version, any(checksum) AS checksum FROM ${table} GROUP BY version`,
+  );
   const applied = new Map(done.map((r) => [Number(r.version), r.checksum]));
   const result: MigrationResult = { applied: [], skipped: [] };
   for (const m of migrations) {
     const seen = applied.get(m.version);
     if (seen !== undefined) {
-      if (seen !== m.checksum) throw new MigrationChangedError(`migration ${m.name} was changed after it was applied (checksum ${seen} → ${m.checksum}); add a new migration instead`);
+      if (seen !== m.checksum)
+        throw new MigrationChangedError(
+          `migration ${m.name} was changed after it was applied (checksum ${seen} → ${m.checksum}); add a new migration instead`,
+        );
       result.skipped.push(m.name);
       continue;
     }

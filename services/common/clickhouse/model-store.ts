@@ -96,12 +96,23 @@ export function createModelStore(ch: ClickHouse): ModelStore {
       return rows;
     },
     async sliceCounts(q) {
-      const query = sliceMetricsQuery(ch.database, { models: [q.modelId], windowSeconds: q.window, ...seconds(q.from, q.to), slices: { kind: "all" } });
+      const query = sliceMetricsQuery(ch.database, {
+        models: [q.modelId],
+        windowSeconds: q.window,
+        ...seconds(q.from, q.to),
+        slices: { kind: "all" },
+      });
       const rows = await ch.rows<Record<string, string>>(sql`
         SELECT slice_key, slice_value, sum(predictions) AS predictions, sum(correct) AS correct, sum(class_n) AS class_n
         FROM (${query})
         GROUP BY slice_key, slice_value`);
-      return rows.map((r) => ({ slice_key: r.slice_key!, slice_value: r.slice_value!, predictions: Number(r.predictions), correct: Number(r.correct), class_n: Number(r.class_n) }));
+      return rows.map((r) => ({
+        slice_key: r.slice_key!,
+        slice_value: r.slice_value!,
+        predictions: Number(r.predictions),
+        correct: Number(r.correct),
+        class_n: Number(r.class_n),
+      }));
     },
     async delayHistogram(q) {
       // The base windows' delay histograms summed: exact bin counts, without touching the labelled rows.
@@ -111,7 +122,13 @@ export function createModelStore(ch: ClickHouse): ModelStore {
                tupleElement(sumMap(delay_bins, delay_counts), 1) AS bins, tupleElement(sumMap(delay_bins, delay_counts), 2) AS counts
         FROM ${t("window_label_stats")} FINAL WHERE ${join(where, " AND ")}
         GROUP BY model_version, stage ORDER BY model_version, stage`);
-      return rows.map((r) => ({ model_version: r.model_version, stage: r.stage, labeled: Number(r.labeled), bins: r.bins.map(Number), counts: r.counts.map(Number) }));
+      return rows.map((r) => ({
+        model_version: r.model_version,
+        stage: r.stage,
+        labeled: Number(r.labeled),
+        bins: r.bins.map(Number),
+        counts: r.counts.map(Number),
+      }));
     },
   };
 }

@@ -57,7 +57,10 @@ export function pipelineFailuresRepository(ch: ClickHouse) {
   return {
     async write(rows: PipelineProblem[]): Promise<void> {
       if (rows.length === 0) return;
-      await ch.insertJsonEachRow(table.name, rows.map((r) => `${JSON.stringify(r)}\n`));
+      await ch.insertJsonEachRow(
+        table.name,
+        rows.map((r) => `${JSON.stringify(r)}\n`),
+      );
     },
 
     /** Open problems, oldest first (at most PROBLEMS_LISTED), and how many are open in all, by kind. */
@@ -66,7 +69,9 @@ export function pipelineFailuresRepository(ch: ClickHouse) {
         SELECT failure_id, kind, step, model_id, model_version, toUInt32(window_start) AS window_start, error_code, reason,
                first_seen_ms, updated_ms, resolved_ms
         FROM ${table} FINAL WHERE resolved_ms = 0 ORDER BY first_seen_ms, failure_id LIMIT ${PROBLEMS_LISTED}`);
-      const counted = await ch.rows<{ kind: string; n: string }>(sql`SELECT kind, count() AS n FROM ${table} FINAL WHERE resolved_ms = 0 GROUP BY kind`);
+      const counted = await ch.rows<{ kind: string; n: string }>(
+        sql`SELECT kind, count() AS n FROM ${table} FINAL WHERE resolved_ms = 0 GROUP BY kind`,
+      );
       const counts: Record<PipelineProblemKind, number> = { set_aside: 0, stalled: 0, metrics_lag: 0 };
       for (const c of counted) if (c.kind in counts) counts[c.kind as PipelineProblemKind] = Number(c.n);
       return { problems: rows.map(parse), counts };
@@ -87,7 +92,14 @@ export function pipelineFailuresRepository(ch: ClickHouse) {
         SELECT kind, model_id, count() AS n, min(first_seen_ms) AS first_seen_ms, arraySort(groupUniqArray(step)) AS steps,
                argMax(reason, updated_ms) AS reason
         FROM ${table} FINAL WHERE resolved_ms = 0 GROUP BY kind, model_id ORDER BY kind, model_id LIMIT 1000`);
-      return rows.map((r) => ({ kind: r.kind as PipelineProblemKind, modelId: r.model_id, open: Number(r.n), firstSeenMs: Number(r.first_seen_ms), steps: r.steps, reason: r.reason }));
+      return rows.map((r) => ({
+        kind: r.kind as PipelineProblemKind,
+        modelId: r.model_id,
+        open: Number(r.n),
+        firstSeenMs: Number(r.first_seen_ms),
+        steps: r.steps,
+        reason: r.reason,
+      }));
     },
   };
 }

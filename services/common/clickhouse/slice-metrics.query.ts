@@ -146,9 +146,11 @@ function baseWhere(f: SliceMetricsFilter): Sql {
  * aggregate (`SELECT … FROM (${sliceMetricsQuery(db, f)}) ORDER BY …`).
  */
 export function sliceMetricsQuery(database: string, f: SliceMetricsFilter): Sql {
-  if (!Number.isInteger(f.windowSeconds) || f.windowSeconds <= 0) throw new Error(`window size must be a positive whole number of seconds, got ${f.windowSeconds}`);
+  if (!Number.isInteger(f.windowSeconds) || f.windowSeconds <= 0)
+    throw new Error(`window size must be a positive whole number of seconds, got ${f.windowSeconds}`);
   if (f.models !== undefined && f.models.length === 0) throw new Error("refusing an empty list of models");
-  for (const s of [f.fromS, f.toS]) if (s !== undefined && !Number.isInteger(s)) throw new Error(`time bounds are whole epoch seconds, got ${s}`);
+  for (const s of [f.fromS, f.toS])
+    if (s !== undefined && !Number.isInteger(s)) throw new Error(`time bounds are whole epoch seconds, got ${s}`);
   const t = (name: string) => ident(`${database}.${name}`);
   const where = baseWhere(f);
   const sizes = sql`(SELECT window_seconds FROM ${t("window_sizes")} WHERE window_seconds = ${f.windowSeconds})`;

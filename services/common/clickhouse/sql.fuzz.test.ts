@@ -14,7 +14,8 @@ const ITERATIONS = 5_000;
 describe("sql builder under fuzzing", () => {
   it("keeps the text independent of hostile values, which travel unchanged as parameters", () => {
     const r = seededRandom(1);
-    const shape = (v: string, n: number, vs: string[]) => sql`SELECT ${v} AS a, x-${typed(n, "Int64")} AS b FROM t WHERE s IN ${list(vs)} -- ${v}`;
+    const shape = (v: string, n: number, vs: string[]) =>
+      sql`SELECT ${v} AS a, x-${typed(n, "Int64")} AS b FROM t WHERE s IN ${list(vs)} -- ${v}`;
     const reference = shape("plain", 1, ["a"]).text;
     for (let i = 0; i < ITERATIONS; i++) {
       const value = hostileString(r);

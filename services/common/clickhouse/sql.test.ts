@@ -4,7 +4,9 @@ import { ident, inferType, join, list, raw, sql, typed } from "./sql.js";
 describe("sql builder", () => {
   it("sends every value as a typed parameter, numbered in order, never as text", () => {
     const q = sql`SELECT * FROM t WHERE a = ${"it's"} AND b > ${-3} AND c < ${2.5} AND d = ${true} AND e IS ${null}`;
-    expect(q.text).toBe("SELECT * FROM t WHERE a = {p0:String} AND b > {p1:Int8} AND c < {p2:Float64} AND d = {p3:UInt8} AND e IS {p4:Nullable(String)}");
+    expect(q.text).toBe(
+      "SELECT * FROM t WHERE a = {p0:String} AND b > {p1:Int8} AND c < {p2:Float64} AND d = {p3:UInt8} AND e IS {p4:Nullable(String)}",
+    );
     expect(q.params).toEqual({ p0: "it's", p1: -3, p2: 2.5, p3: 1, p4: null });
   });
 
@@ -50,6 +52,7 @@ describe("sql builder", () => {
   });
 
   it("refuses identifiers outside the whitelist", () => {
-    for (const bad of ["a b", "a;b", "`a`", "a.b.c", "1a", "a-b", "sys\\Ntem", ""]) expect(() => ident(bad)).toThrow(/refusing SQL identifier/);
+    for (const bad of ["a b", "a;b", "`a`", "a.b.c", "1a", "a-b", "sys\\Ntem", ""])
+      expect(() => ident(bad)).toThrow(/refusing SQL identifier/);
   });
 });

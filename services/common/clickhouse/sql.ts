@@ -127,7 +127,13 @@ export function sql(strings: TemplateStringsArray, ...holes: Array<SqlValue | Sq
   const parts: Part[] = [strings[0] ?? ""];
   holes.forEach((hole, i) => {
     if (hole instanceof Sql) parts.push(...hole.parts);
-    else if (hole instanceof Identifier) parts.push(hole.name.split(".").map((p) => `\`${p}\``).join("."));
+    else if (hole instanceof Identifier)
+      parts.push(
+        hole.name
+          .split(".")
+          .map((p) => `\`${p}\``)
+          .join("."),
+      );
     else if (hole instanceof Param) parts.push(hole);
     else parts.push(new Param(toParamValue(hole), inferType(hole)));
     parts.push(strings[i + 1] ?? "");

@@ -17,7 +17,14 @@ describe("loadConfig", () => {
   it("defaults to the loopback stack that `hindsight up` starts", () => {
     const c = loadConfig({});
     expect(c.kafka).toEqual({ brokers: ["127.0.0.1:9092"], clientId: "hindsight", maxBatchBytes: 900_000 });
-    expect(c.clickhouse).toEqual({ url: "http://127.0.0.1:8123", user: "default", password: "", database: "hindsight", analyst: { user: "analyst", password: "" }, analystScoped: { user: "analyst_scoped", password: "" } });
+    expect(c.clickhouse).toEqual({
+      url: "http://127.0.0.1:8123",
+      user: "default",
+      password: "",
+      database: "hindsight",
+      analyst: { user: "analyst", password: "" },
+      analystScoped: { user: "analyst_scoped", password: "" },
+    });
     expect(c.http).toMatchObject({ host: "127.0.0.1", port: 8080, tokens: [], rateLimitPerMinute: 6000 });
     expect(c.topics).toEqual({ predictions: "hindsight.predictions", labels: "hindsight.labels", dlq: "hindsight.dlq", partitions: 3 });
     expect(c.logLevel).toBe("info");
@@ -52,7 +59,11 @@ describe("loadConfig", () => {
 
   it.each<[string, Record<string, string>, RegExp]>([
     ["tokens that are not JSON", { HINDSIGHT_TOKENS: "[{token: abc}]" }, /HINDSIGHT_TOKENS: must be a JSON array/],
-    ["a token under 16 characters", { HINDSIGHT_TOKENS: '[{"token":"short","scopes":["ingest"]}]' }, /HINDSIGHT_TOKENS\.0\.token: tokens must be at least 16 characters/],
+    [
+      "a token under 16 characters",
+      { HINDSIGHT_TOKENS: '[{"token":"short","scopes":["ingest"]}]' },
+      /HINDSIGHT_TOKENS\.0\.token: tokens must be at least 16 characters/,
+    ],
     ["an unknown scope", { HINDSIGHT_TOKENS: JSON.stringify([{ token: TOKEN, scopes: ["write"] }]) }, /HINDSIGHT_TOKENS\.0\.scopes\.0/],
     ["a token with no scopes", { HINDSIGHT_TOKENS: JSON.stringify([{ token: TOKEN, scopes: [] }]) }, /HINDSIGHT_TOKENS\.0\.scopes/],
     ["port 70000", { HINDSIGHT_HTTP_PORT: "70000" }, /HINDSIGHT_HTTP_PORT/],

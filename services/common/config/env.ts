@@ -61,7 +61,10 @@ const EnvSchema = z.object({
   HINDSIGHT_RETENTION_JOINED_DAYS: int(180, 0),
   HINDSIGHT_RETENTION_WINDOWS_DAYS: int(400, 0),
   HINDSIGHT_RETENTION_ALERTS_DAYS: int(365, 0),
-  HINDSIGHT_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("hindsight"),
+  HINDSIGHT_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default("hindsight"),
   HINDSIGHT_PARTITIONS: int(3),
   HINDSIGHT_CONSUMER_GROUP: z.string().min(1).default("hindsight-processor"),
   HINDSIGHT_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),
@@ -74,7 +77,10 @@ const EnvSchema = z.object({
     .string()
     .default("300,3600,86400")
     .transform((s) => s.split(",").map((w) => Number(w.trim())))
-    .refine((ws) => ws.every((w) => Number.isInteger(w) && w >= 60 && w <= 31 * 86400), "must be whole seconds between 60 and 31 days, comma-separated")
+    .refine(
+      (ws) => ws.every((w) => Number.isInteger(w) && w >= 60 && w <= 31 * 86400),
+      "must be whole seconds between 60 and 31 days, comma-separated",
+    )
     .refine((ws) => ws.every((w) => w % Math.min(...ws) === 0), "every window must be a multiple of the smallest"),
   HINDSIGHT_METRICS_INTERVAL_MS: int(1000, 0),
   HINDSIGHT_RECOMPUTE_MAX_WINDOWS: int(200, 1),
@@ -100,8 +106,23 @@ export interface Config {
   /** maxBatchBytes: the most bytes of records one produce call carries (chunks stay under the broker's limit). */
   kafka: { brokers: string[]; clientId: string; maxBatchBytes: number };
   topics: { predictions: string; labels: string; dlq: string; partitions: number };
-  clickhouse: { url: string; user: string; password: string; database: string; analyst: { user: string; password: string }; analystScoped: { user: string; password: string } };
-  http: { host: string; port: number; maxBodyBytes: number; maxBatchItems: number; tokens: TokenSpec[]; rateLimitPerMinute: number; tokenRefreshMs: number };
+  clickhouse: {
+    url: string;
+    user: string;
+    password: string;
+    database: string;
+    analyst: { user: string; password: string };
+    analystScoped: { user: string; password: string };
+  };
+  http: {
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    maxBatchItems: number;
+    tokens: TokenSpec[];
+    rateLimitPerMinute: number;
+    tokenRefreshMs: number;
+  };
   /**
    * Days each kind of data is kept (0: forever), by event time: raw events (predictions, labels and
    * their per-time copies), joined rows (labelled predictions), window states (metrics, drift and
@@ -113,7 +134,14 @@ export interface Config {
    * processor checks its metrics consumer group, after how long without progress it is stalled, and
    * the backlog above which it is lagging.
    */
-  processor: { groupId: string; batchMaxRows: number; batchMaxWaitMs: number; metricsPort: number; recomputeMaxWindows: number; watch: { intervalMs: number; stallMs: number; maxLag: number } };
+  processor: {
+    groupId: string;
+    batchMaxRows: number;
+    batchMaxWaitMs: number;
+    metricsPort: number;
+    recomputeMaxWindows: number;
+    watch: { intervalMs: number; stallMs: number; maxLag: number };
+  };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
   /** A version without a reference is compared with its first autoReferenceRows predictions. */
   drift: { autoReferenceRows: number; maxReferenceRows: number };
@@ -151,10 +179,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   // Raw events younger than the label horizon must stay, or late labels would find nothing to join.
   if (e.HINDSIGHT_RETENTION_RAW_DAYS > 0 && e.HINDSIGHT_RETENTION_RAW_DAYS <= e.HINDSIGHT_LABEL_HORIZON_DAYS) {
-    throw new ConfigError(`invalid configuration:\n  HINDSIGHT_RETENTION_RAW_DAYS: must exceed HINDSIGHT_LABEL_HORIZON_DAYS (${e.HINDSIGHT_LABEL_HORIZON_DAYS}), or be 0 to keep raw events forever`);
+    throw new ConfigError(
+      `invalid configuration:\n  HINDSIGHT_RETENTION_RAW_DAYS: must exceed HINDSIGHT_LABEL_HORIZON_DAYS (${e.HINDSIGHT_LABEL_HORIZON_DAYS}), or be 0 to keep raw events forever`,
+    );
   }
   return {
-    kafka: { brokers: e.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean), clientId: e.KAFKA_CLIENT_ID, maxBatchBytes: e.HINDSIGHT_KAFKA_MAX_BATCH_BYTES },
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(",")
+        .map((b) => b.trim())
+        .filter(Boolean),
+      clientId: e.KAFKA_CLIENT_ID,
+      maxBatchBytes: e.HINDSIGHT_KAFKA_MAX_BATCH_BYTES,
+    },
     topics: {
       predictions: `${e.HINDSIGHT_TOPIC_PREFIX}.predictions`,
       labels: `${e.HINDSIGHT_TOPIC_PREFIX}.labels`,
@@ -192,7 +228,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       recomputeMaxWindows: e.HINDSIGHT_RECOMPUTE_MAX_WINDOWS,
       watch: { intervalMs: e.HINDSIGHT_WATCH_INTERVAL_MS, stallMs: e.HINDSIGHT_STALL_SECONDS * 1000, maxLag: e.HINDSIGHT_MAX_METRICS_LAG },
     },
-    metrics: { labelHorizonMs: e.HINDSIGHT_LABEL_HORIZON_DAYS * 86_400_000, windowSizes: [...new Set(e.HINDSIGHT_WINDOWS)].sort((a, b) => a - b), minIntervalMs: e.HINDSIGHT_METRICS_INTERVAL_MS },
+    metrics: {
+      labelHorizonMs: e.HINDSIGHT_LABEL_HORIZON_DAYS * 86_400_000,
+      windowSizes: [...new Set(e.HINDSIGHT_WINDOWS)].sort((a, b) => a - b),
+      minIntervalMs: e.HINDSIGHT_METRICS_INTERVAL_MS,
+    },
     drift: { autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS, maxReferenceRows: e.HINDSIGHT_REFERENCE_MAX_ROWS },
     alerts: {
       topic: `${e.HINDSIGHT_TOPIC_PREFIX}.alerts`,

@@ -37,7 +37,10 @@ describe("predictionRow", () => {
   });
 
   it("splits multiclass scores into keys and values in the same order", () => {
-    const row = predictionRow(prediction({ prediction: { label: "cat", score: null, scores: { cat: 0.7, dog: 0.2, bird: 0.1 }, value: null } }), AT);
+    const row = predictionRow(
+      prediction({ prediction: { label: "cat", score: null, scores: { cat: 0.7, dog: 0.2, bird: 0.1 }, value: null } }),
+      AT,
+    );
     expect(row.pred_class_keys).toEqual(["cat", "dog", "bird"]);
     expect(row.pred_class_scores).toEqual([0.7, 0.2, 0.1]);
     expect(row.pred_label).toBe("cat");
@@ -45,14 +48,21 @@ describe("predictionRow", () => {
   });
 
   it("keeps class names and scores paired when JavaScript reorders integer-like keys", () => {
-    const row = predictionRow(prediction({ prediction: { label: null, score: null, scores: { "2": 0.1, "0": 0.6, "1": 0.3 }, value: null } }), AT);
+    const row = predictionRow(
+      prediction({ prediction: { label: null, score: null, scores: { "2": 0.1, "0": 0.6, "1": 0.3 }, value: null } }),
+      AT,
+    );
     expect(row.pred_class_keys).toEqual(["0", "1", "2"]);
     expect(row.pred_class_scores).toEqual([0.6, 0.3, 0.1]);
   });
 
   it("maps outputs, segments, times and the Kafka position", () => {
     const row = predictionRow(
-      prediction({ prediction: { label: null, score: null, scores: null, value: -3.25 }, segments: { region: "eu", tier: "gold" }, received_at: 1763892001500 }),
+      prediction({
+        prediction: { label: null, score: null, scores: null, value: -3.25 },
+        segments: { region: "eu", tier: "gold" },
+        received_at: 1763892001500,
+      }),
       AT,
     );
     expect(row).toEqual({

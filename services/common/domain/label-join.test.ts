@@ -106,7 +106,13 @@ describe("label join", () => {
     const other = { ...prediction, prediction_id: "p-2" };
     const result = joinAll(
       [prediction, other],
-      [label(), label({ prediction_id: "p-2" }), label({ prediction_id: "p-3" }), label({ model_id: "other" }), label({ prediction_id: "p-2", labeled_at_ms: prediction.event_time_ms + 31 * DAY })],
+      [
+        label(),
+        label({ prediction_id: "p-2" }),
+        label({ prediction_id: "p-3" }),
+        label({ model_id: "other" }),
+        label({ prediction_id: "p-2", labeled_at_ms: prediction.event_time_ms + 31 * DAY }),
+      ],
       30 * DAY,
     );
     expect(result.joined.map((j) => j.prediction_id)).toEqual(["p-1", "p-2"]);

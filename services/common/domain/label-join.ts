@@ -55,7 +55,8 @@ export interface JoinedRow extends JoinablePrediction {
 export const pairKey = (modelId: string, predictionId: string) => `${modelId}\u0000${predictionId}`;
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const nullsFirst = <T>(a: T | null, b: T | null, cmp: (x: T, y: T) => number) => (a === null ? (b === null ? 0 : -1) : b === null ? 1 : cmp(a, b));
+const nullsFirst = <T>(a: T | null, b: T | null, cmp: (x: T, y: T) => number) =>
+  a === null ? (b === null ? 0 : -1) : b === null ? 1 : cmp(a, b);
 
 /** The total order of label observations: the greatest wins. 0 only for identical observations. */
 export function compareLabels(a: JoinableLabel, b: JoinableLabel): number {
@@ -117,7 +118,12 @@ export function join(p: JoinablePrediction, l: JoinableLabel, horizonMs: number)
  * take part in choosing the winner (and its version) but are not counted again. Unmatched labels
  * are skipped. One row per prediction.
  */
-export function joinAll(predictions: JoinablePrediction[], labels: JoinableLabel[], horizonMs: number, alsoKnown: JoinableLabel[] = []): { joined: JoinedRow[]; beyondHorizon: number } {
+export function joinAll(
+  predictions: JoinablePrediction[],
+  labels: JoinableLabel[],
+  horizonMs: number,
+  alsoKnown: JoinableLabel[] = [],
+): { joined: JoinedRow[]; beyondHorizon: number } {
   const byKey = new Map(predictions.map((p) => [pairKey(p.model_id, p.prediction_id), p]));
   const candidates = new Map<string, JoinableLabel[]>();
   let beyondHorizon = 0;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec } from "./model-spec.js";
 
-const output = (over: Partial<{ pred_label: string | null; pred_score: number | null; pred_class_keys: string[]; pred_value: number | null }>) => ({
+const output = (
+  over: Partial<{ pred_label: string | null; pred_score: number | null; pred_class_keys: string[]; pred_value: number | null }>,
+) => ({
   pred_label: null,
   pred_score: null,
   pred_class_keys: [],
@@ -14,7 +16,12 @@ describe("model inference", () => {
     expect(inferModelSpec("eta", output({ pred_value: 12 })).task).toBe("regression");
     expect(inferModelSpec("intent", output({ pred_class_keys: ["a", "b", "c"] })).task).toBe("multiclass");
     expect(inferModelSpec("intent", output({ pred_label: "a" })).task).toBe("multiclass");
-    expect(inferModelSpec("fraud", output({ pred_label: "fraud", pred_score: 0.9 }))).toMatchObject({ task: "binary", positiveClass: "fraud", threshold: 0.5, declared: false });
+    expect(inferModelSpec("fraud", output({ pred_label: "fraud", pred_score: 0.9 }))).toMatchObject({
+      task: "binary",
+      positiveClass: "fraud",
+      threshold: 0.5,
+      declared: false,
+    });
   });
 
   it("waits for a confident prediction to learn a binary model's positive class", () => {

@@ -21,7 +21,7 @@ function onePassR2(ys: number[], ps: number[]): number | null {
 /** Seeded ETAs in epoch seconds near 1.7e9, spread by minutes, predictions off by a minute or so. */
 function etas(n: number, seed: number, spread = 600): { ys: number[]; ps: number[] } {
   let x = seed;
-  const r = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const r = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   const ys: number[] = [];
   const ps: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -39,7 +39,9 @@ describe("R² from mergeable window moments", () => {
       const exact = twoPassR2(ys, ps);
       for (const pieces of [1, 7, 12, 288]) {
         const size = Math.ceil(ys.length / pieces);
-        const windows = Array.from({ length: pieces }, (_, k) => windowMoments(ys.slice(k * size, (k + 1) * size), ps.slice(k * size, (k + 1) * size)));
+        const windows = Array.from({ length: pieces }, (_, k) =>
+          windowMoments(ys.slice(k * size, (k + 1) * size), ps.slice(k * size, (k + 1) * size)),
+        );
         expect(Math.abs(mergedR2(windows)! - exact)).toBeLessThan(1e-9);
       }
     }

@@ -8,15 +8,30 @@ function producer(send: () => Promise<void>): KafkaProducer {
 
 describe("withSendDeadline", () => {
   it("passes an acknowledged send through", async () => {
-    await expect(withSendDeadline(producer(async () => {}), 1_000).send("t", [])).resolves.toBeUndefined();
+    await expect(
+      withSendDeadline(
+        producer(async () => {}),
+        1_000,
+      ).send("t", []),
+    ).resolves.toBeUndefined();
   });
 
   it("passes a failed send's error through", async () => {
-    await expect(withSendDeadline(producer(async () => Promise.reject(new Error("broker said no"))), 1_000).send("t", [])).rejects.toThrow("broker said no");
+    await expect(
+      withSendDeadline(
+        producer(async () => Promise.reject(new Error("broker said no"))),
+        1_000,
+      ).send("t", []),
+    ).rejects.toThrow("broker said no");
   });
 
   it("fails a send still unacknowledged at the deadline, naming it", async () => {
-    await expect(withSendDeadline(producer(() => new Promise(() => {})), 20).send("t", [])).rejects.toThrow("Kafka did not acknowledge within 20 ms");
+    await expect(
+      withSendDeadline(
+        producer(() => new Promise(() => {})),
+        20,
+      ).send("t", []),
+    ).rejects.toThrow("Kafka did not acknowledge within 20 ms");
   });
 });
 
@@ -31,7 +46,11 @@ describe("retriable", () => {
 });
 
 describe("chunkByBytes", () => {
-  const msg = (i: number, bytes: number): OutgoingMessage => ({ key: `k-${i}`, value: Buffer.alloc(bytes, 1), headers: { "hindsight-schema": "prediction.v1" } });
+  const msg = (i: number, bytes: number): OutgoingMessage => ({
+    key: `k-${i}`,
+    value: Buffer.alloc(bytes, 1),
+    headers: { "hindsight-schema": "prediction.v1" },
+  });
 
   it("keeps every chunk's record batch under the limit, in order, without losing a message", () => {
     const messages = Array.from({ length: 5000 }, (_, i) => msg(i, 900 + (i % 700)));

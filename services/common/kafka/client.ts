@@ -73,7 +73,9 @@ export class MessageTooLargeError extends Error {
     readonly bytes: number,
     readonly limit: number,
   ) {
-    super(`message ${index} takes ${bytes} bytes in a record batch, over the limit of ${limit} bytes per produce (HINDSIGHT_KAFKA_MAX_BATCH_BYTES)`);
+    super(
+      `message ${index} takes ${bytes} bytes in a record batch, over the limit of ${limit} bytes per produce (HINDSIGHT_KAFKA_MAX_BATCH_BYTES)`,
+    );
   }
 }
 
@@ -145,7 +147,10 @@ export function withSendDeadline(producer: KafkaProducer, ms: number): KafkaProd
     send: (topic, messages) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge within ${ms} ms`)), ms);
-        producer.send(topic, messages).then(resolve, reject).finally(() => clearTimeout(timer));
+        producer
+          .send(topic, messages)
+          .then(resolve, reject)
+          .finally(() => clearTimeout(timer));
       }),
     disconnect: () => producer.disconnect(),
     maxBatchBytes: producer.maxBatchBytes,

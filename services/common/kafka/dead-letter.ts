@@ -64,23 +64,38 @@ export function deadLetterMessage(letter: DeadLetter, service: string, failedAt:
   const whole = toMessage(letter, { key: letter.source.key, payload, message: letter.message }, service, failedAt);
   const budget = maxMessageBytes(maxBatchBytes);
   if (messageBytes(whole) <= budget) return whole;
-  const key = letter.source.key && letter.source.key.length > KEPT_KEY_BYTES ? letter.source.key.subarray(0, KEPT_KEY_BYTES) : letter.source.key;
+  const key =
+    letter.source.key && letter.source.key.length > KEPT_KEY_BYTES ? letter.source.key.subarray(0, KEPT_KEY_BYTES) : letter.source.key;
   const detail = letter.message.slice(0, KEPT_MESSAGE_CHARS);
   const keyNote = key !== letter.source.key ? `, key from ${letter.source.key!.length} to ${KEPT_KEY_BYTES} bytes` : "";
-  const note = (kept: number) => `payload truncated from ${payload.length} to ${kept} bytes${keyNote} to fit the dead-letter topic's limit of ${maxBatchBytes} bytes per produce`;
-  const parts = (kept: number): Parts => ({ key, payload: payload.subarray(0, kept), message: `${detail} [${note(kept)}]`, truncated: note(kept) });
+  const note = (kept: number) =>
+    `payload truncated from ${payload.length} to ${kept} bytes${keyNote} to fit the dead-letter topic's limit of ${maxBatchBytes} bytes per produce`;
+  const parts = (kept: number): Parts => ({
+    key,
+    payload: payload.subarray(0, kept),
+    message: `${detail} [${note(kept)}]`,
+    truncated: note(kept),
+  });
   // Sized without the payload and with the longest note; 16 bytes cover the payload's length prefix.
   const bare = messageBytes(toMessage(letter, parts(0), service, failedAt)) + 2 * String(payload.length).length;
   return toMessage(letter, parts(Math.max(0, Math.min(payload.length, budget - bare - 16))), service, failedAt);
 }
 
-export function createDeadLetterPublisher(producer: KafkaProducer, topic: string, service: string, now: () => number = Date.now): DeadLetterPublisher {
+export function createDeadLetterPublisher(
+  producer: KafkaProducer,
+  topic: string,
+  service: string,
+  now: () => number = Date.now,
+): DeadLetterPublisher {
   return {
     async publish(letters) {
       if (letters.length === 0) return;
       const failedAt = now();
       // The producer splits these into produce calls under its limit; each letter alone fits.
-      await producer.send(topic, letters.map((letter) => deadLetterMessage(letter, service, failedAt, producer.maxBatchBytes)));
+      await producer.send(
+        topic,
+        letters.map((letter) => deadLetterMessage(letter, service, failedAt, producer.maxBatchBytes)),
+      );
     },
   };
 }

@@ -10,7 +10,10 @@ export function createLogger(name: string, level: string, destination?: Destinat
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Bearer tokens must never reach a log line, whatever object a caller logs.
-    redact: { paths: ["req.headers.authorization", "request.headers.authorization", "headers.authorization", "*.headers.authorization"], censor: "[redacted]" },
+    redact: {
+      paths: ["req.headers.authorization", "request.headers.authorization", "headers.authorization", "*.headers.authorization"],
+      censor: "[redacted]",
+    },
   };
   // A destination other than stdout is for tests that read what would be logged.
   return destination ? pino(options, destination) : pino(options);

@@ -2,7 +2,19 @@ import { describe, expect, it } from "vitest";
 import { HistoryFileError, parseHistory, readHistoryFile } from "./history-file.js";
 
 const line = (over: Record<string, unknown> = {}) =>
-  JSON.stringify({ time: 1_700_000_000_000, rule_kind: "threshold", metric: "accuracy", severity: "warning", scope: "global", model: "m", slice: "", deviation: 0.2, sample_size: 500, action: "acted", ...over });
+  JSON.stringify({
+    time: 1_700_000_000_000,
+    rule_kind: "threshold",
+    metric: "accuracy",
+    severity: "warning",
+    scope: "global",
+    model: "m",
+    slice: "",
+    deviation: 0.2,
+    sample_size: 500,
+    action: "acted",
+    ...over,
+  });
 
 describe("history file", () => {
   it("parses lines, skips blank ones, accepts ISO times and defaults the slice", () => {

@@ -38,7 +38,12 @@ export const alertRecordSchema = z
     action: z.enum(ALERT_ACTIONS).nullable().optional(),
     action_time: epochMs.nullable().optional(),
     suppressed: z.boolean().optional(),
-    surface_probability: z.number().gt(0, "must be above 0: an alert that could not surface has no answer to weigh").max(1).nullable().optional(),
+    surface_probability: z
+      .number()
+      .gt(0, "must be above 0: an alert that could not surface has no answer to weigh")
+      .max(1)
+      .nullable()
+      .optional(),
   })
   .strict();
 

@@ -15,7 +15,12 @@ import type { SuppressorModel } from "../../common/domain/suppressor/model.js";
 
 export const INPUT_NAME = "features";
 export const OUTPUT_NAME = "probability";
-export const METADATA_KEYS = { featureNames: "hindsight.feature_names", threshold: "hindsight.threshold", version: "hindsight.version", algorithm: "hindsight.algorithm" } as const;
+export const METADATA_KEYS = {
+  featureNames: "hindsight.feature_names",
+  threshold: "hindsight.threshold",
+  version: "hindsight.version",
+  algorithm: "hindsight.algorithm",
+} as const;
 
 const root = protobuf.parse(readFileSync(new URL("./onnx-subset.proto", import.meta.url), "utf8"), { keepCase: true }).root;
 export const ModelProto = root.lookupType("onnx.ModelProto");
@@ -33,7 +38,9 @@ const strs = (name: string, values: string[]): Attribute => ({ name, type: ATTR.
 
 const tensorInfo = (name: string, dims: Array<number | string>) => ({
   name,
-  type: { tensor_type: { elem_type: FLOAT, shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) } } },
+  type: {
+    tensor_type: { elem_type: FLOAT, shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) } },
+  },
 });
 
 export interface ExportMetadata {
@@ -90,8 +97,16 @@ function logisticGraph(model: LogisticModel, f: number) {
 
 function treesGraph(model: BoostedTreesModel) {
   const a = {
-    treeIds: [] as number[], nodeIds: [] as number[], featureIds: [] as number[], values: [] as number[], modes: [] as string[],
-    trueIds: [] as number[], falseIds: [] as number[], targetTreeIds: [] as number[], targetNodeIds: [] as number[], targetWeights: [] as number[],
+    treeIds: [] as number[],
+    nodeIds: [] as number[],
+    featureIds: [] as number[],
+    values: [] as number[],
+    modes: [] as string[],
+    trueIds: [] as number[],
+    falseIds: [] as number[],
+    targetTreeIds: [] as number[],
+    targetNodeIds: [] as number[],
+    targetWeights: [] as number[],
   };
   model.trees.forEach((nodes, t) =>
     nodes.forEach((node, id) => {
@@ -135,7 +150,10 @@ function treesGraph(model: BoostedTreesModel) {
       str("post_transform", "NONE"),
       ints("target_treeids", a.targetTreeIds),
       ints("target_nodeids", a.targetNodeIds),
-      ints("target_ids", a.targetTreeIds.map(() => 0)),
+      ints(
+        "target_ids",
+        a.targetTreeIds.map(() => 0),
+      ),
       floats("target_weights", a.targetWeights),
     ],
   };
@@ -144,7 +162,13 @@ function treesGraph(model: BoostedTreesModel) {
   if (model.offset) {
     const { features, weights } = model.offset;
     nodes.push(
-      { op_type: "Gather", input: [INPUT_NAME, "offset_columns"], output: ["offset_features"], name: "offset_features", attribute: [int("axis", 1)] },
+      {
+        op_type: "Gather",
+        input: [INPUT_NAME, "offset_columns"],
+        output: ["offset_features"],
+        name: "offset_features",
+        attribute: [int("axis", 1)],
+      },
       { op_type: "MatMul", input: ["offset_features", "offset_weights"], output: ["offset_margin"], name: "offset_dot" },
       { op_type: "Add", input: ["tree_margin", "offset_margin"], output: ["margin"], name: "add_offset" },
     );
@@ -153,5 +177,12 @@ function treesGraph(model: BoostedTreesModel) {
       { name: "offset_weights", data_type: FLOAT, dims: [weights.length, 1], float_data: weights },
     );
   }
-  return { opsets: [{ domain: "", version: 17 }, { domain: "ai.onnx.ml", version: 3 }], nodes, initializers };
+  return {
+    opsets: [
+      { domain: "", version: 17 },
+      { domain: "ai.onnx.ml", version: 3 },
+    ],
+    nodes,
+    initializers,
+  };
 }

@@ -66,31 +66,40 @@ export async function loadOnnxModel(bytes: Uint8Array): Promise<OnnxScorer> {
     const scorer = makeScorer(session, metadata);
     // A trial batch catches models whose declared shapes hide a mismatch.
     const trial = await scorer.score([new Float32Array(FEATURE_COUNT), new Float32Array(FEATURE_COUNT)]);
-    if (trial.length !== 2) throw new ModelSignatureError(`output '${OUTPUT_NAME}' must hold one value per row: 2 rows gave ${trial.length} values`);
+    if (trial.length !== 2)
+      throw new ModelSignatureError(`output '${OUTPUT_NAME}' must hold one value per row: 2 rows gave ${trial.length} values`);
     return scorer;
   } catch (err) {
     await session.release();
     if (err instanceof ModelSignatureError) throw err;
-    throw new ModelSignatureError(`the model fails on input '${INPUT_NAME}' float32 [N, ${FEATURE_COUNT}]: ${(err as Error).message.split("\n")[0]}`);
+    throw new ModelSignatureError(
+      `the model fails on input '${INPUT_NAME}' float32 [N, ${FEATURE_COUNT}]: ${(err as Error).message.split("\n")[0]}`,
+    );
   }
 }
 
 function checkSignature(session: ort.InferenceSession): void {
   const inputs = session.inputMetadata;
   if (inputs.length !== 1 || inputs[0]!.name !== INPUT_NAME) {
-    throw new ModelSignatureError(`the model must take exactly one input named '${INPUT_NAME}'; it takes ${inputs.map((i) => `'${i.name}'`).join(", ") || "none"}`);
+    throw new ModelSignatureError(
+      `the model must take exactly one input named '${INPUT_NAME}'; it takes ${inputs.map((i) => `'${i.name}'`).join(", ") || "none"}`,
+    );
   }
   const input = inputs[0]!;
-  if (!input.isTensor || input.type !== "float32") throw new ModelSignatureError(`input '${INPUT_NAME}' must be a float32 tensor${input.isTensor ? `, not ${input.type}` : ""}`);
+  if (!input.isTensor || input.type !== "float32")
+    throw new ModelSignatureError(`input '${INPUT_NAME}' must be a float32 tensor${input.isTensor ? `, not ${input.type}` : ""}`);
   const last = input.shape[1];
   if (input.shape.length !== 2 || (typeof last === "number" && last !== FEATURE_COUNT)) {
     throw new ModelSignatureError(`input '${INPUT_NAME}' must have shape [N, ${FEATURE_COUNT}], not ${describeShape(input.shape)}`);
   }
   const output = session.outputMetadata.find((o) => o.name === OUTPUT_NAME);
   if (!output) {
-    throw new ModelSignatureError(`the model must have an output named '${OUTPUT_NAME}'; it has ${session.outputMetadata.map((o) => `'${o.name}'`).join(", ")}`);
+    throw new ModelSignatureError(
+      `the model must have an output named '${OUTPUT_NAME}'; it has ${session.outputMetadata.map((o) => `'${o.name}'`).join(", ")}`,
+    );
   }
-  if (!output.isTensor || output.type !== "float32") throw new ModelSignatureError(`output '${OUTPUT_NAME}' must be a float32 tensor${output.isTensor ? `, not ${output.type}` : ""}`);
+  if (!output.isTensor || output.type !== "float32")
+    throw new ModelSignatureError(`output '${OUTPUT_NAME}' must be a float32 tensor${output.isTensor ? `, not ${output.type}` : ""}`);
   const shape = output.shape;
   if (!(shape.length === 1 || (shape.length === 2 && (shape[1] === 1 || typeof shape[1] === "string")))) {
     throw new ModelSignatureError(`output '${OUTPUT_NAME}' must have shape [N] or [N, 1], not ${describeShape(shape)}`);

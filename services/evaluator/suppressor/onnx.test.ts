@@ -21,7 +21,11 @@ describe("ONNX export and scoring", () => {
     ["logistic", "logistic", {}],
     ["boosted_trees", "boosted_trees", { trees: 25 }],
     // Boosting from the recent acted rate's logit: the export adds that column times its weight.
-    ["boosted_trees", "boosted_trees from a rate offset", { trees: 25, offsetFeatures: [FEATURE_NAMES.indexOf("type_model_recent_acted_logit"), FEATURE_NAMES.indexOf("stream_acted_logit")] }],
+    [
+      "boosted_trees",
+      "boosted_trees from a rate offset",
+      { trees: 25, offsetFeatures: [FEATURE_NAMES.indexOf("type_model_recent_acted_logit"), FEATURE_NAMES.indexOf("stream_acted_logit")] },
+    ],
   ] as const;
   for (const [algorithm, name, trees] of cases) {
     it(`onnxruntime scores a ${name} model as the TypeScript model does, to 1e-6`, async () => {
@@ -52,7 +56,10 @@ describe("ONNX export and scoring", () => {
       new RegExp(`trained on other features .*missing: ${FEATURE_NAMES[0]}`),
     );
 
-    const decoded = ModelProto.toObject(ModelProto.decode(good)) as { graph: { input: Array<{ name: string }>; node: Array<{ input: string[] }> }; metadata_props: unknown[] };
+    const decoded = ModelProto.toObject(ModelProto.decode(good)) as {
+      graph: { input: Array<{ name: string }>; node: Array<{ input: string[] }> };
+      metadata_props: unknown[];
+    };
     const rename = (from: string, to: string) => {
       const copy = structuredClone(decoded);
       copy.metadata_props = [];
@@ -62,7 +69,10 @@ describe("ONNX export and scoring", () => {
     };
     await expect(loadOnnxModel(rename("features", "x"))).rejects.toThrow(/exactly one input named 'features'; it takes 'x'/);
 
-    const narrow = exportOnnx({ kind: "logistic", weights: [1, 2, 3], intercept: 0 }, { featureNames: ["a", "b", "c"], threshold: 0.1, version: "v" });
+    const narrow = exportOnnx(
+      { kind: "logistic", weights: [1, 2, 3], intercept: 0 },
+      { featureNames: ["a", "b", "c"], threshold: 0.1, version: "v" },
+    );
     const withoutNames = ModelProto.toObject(ModelProto.decode(narrow)) as { metadata_props: unknown[] };
     withoutNames.metadata_props = [];
     await expect(loadOnnxModel(ModelProto.encode(ModelProto.fromObject(withoutNames)).finish())).rejects.toThrow(

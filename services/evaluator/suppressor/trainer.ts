@@ -6,7 +6,15 @@
  */
 import { createHash } from "node:crypto";
 import { FEATURE_NAMES } from "../../common/domain/suppressor/features.js";
-import { DEFAULT_REPLAY_OPTIONS, fitSuppressor, replay, sortByTime, labelAt, type ReplayOptions, type ReplayReport } from "../../common/domain/suppressor/replay.js";
+import {
+  DEFAULT_REPLAY_OPTIONS,
+  fitSuppressor,
+  replay,
+  sortByTime,
+  labelAt,
+  type ReplayOptions,
+  type ReplayReport,
+} from "../../common/domain/suppressor/replay.js";
 import type { AlertRecord } from "../../common/domain/suppressor/types.js";
 import { exportOnnx } from "./onnx-export.js";
 import type { SavedModel } from "./store.js";

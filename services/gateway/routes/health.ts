@@ -18,7 +18,8 @@ export function healthRoutes(app: FastifyInstance, { deps }: GatewayContext): vo
     const ready = kafka && clickhouse;
     if (!ready) return reply.code(503).send({ status: "unavailable", kafka, clickhouse });
     const pipeline = await deps.pipelineProblems?.().catch(() => undefined);
-    if (pipeline && pipeline.open > 0) return reply.code(200).send({ status: "degraded", kafka, clickhouse, problems: pipeline.open, reasons: pipeline.reasons });
+    if (pipeline && pipeline.open > 0)
+      return reply.code(200).send({ status: "degraded", kafka, clickhouse, problems: pipeline.open, reasons: pipeline.reasons });
     return reply.code(200).send({ status: "ready", kafka, clickhouse });
   });
 

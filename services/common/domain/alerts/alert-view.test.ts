@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { statusOf, toApiAlert, windowLabel, type AlertRow } from "./alert-view.js";
+import { statusOf, toApiAlert, windowLabel } from "./alert-view.js";
 import { alertRowFixture, T0 } from "./alert-row.fixture.js";
-
 
 const row = alertRowFixture;
 
@@ -73,12 +72,28 @@ describe("toApiAlert", () => {
   });
 
   it("a held drift alert names its feature, parent and reason", () => {
-    const api = toApiAlert(row({ metric: "drift.amount", feature: "amount", disposition: "held", parent_id: "q1", group_reason: "held under the open quality.null_fraction alert on amount" }));
-    expect(api).toMatchObject({ metric: "drift.amount", feature: "amount", status: "held", parent_id: "q1", group_reason: "held under the open quality.null_fraction alert on amount" });
+    const api = toApiAlert(
+      row({
+        metric: "drift.amount",
+        feature: "amount",
+        disposition: "held",
+        parent_id: "q1",
+        group_reason: "held under the open quality.null_fraction alert on amount",
+      }),
+    );
+    expect(api).toMatchObject({
+      metric: "drift.amount",
+      feature: "amount",
+      status: "held",
+      parent_id: "q1",
+      group_reason: "held under the open quality.null_fraction alert on amount",
+    });
   });
 
   it("a suppressed alert carries the suppressor's decision", () => {
-    const api = toApiAlert(row({ disposition: "suppressed", suppress_score: 0.12, suppressor_version: "s-7", suppress_reason: "usually ignored" }));
+    const api = toApiAlert(
+      row({ disposition: "suppressed", suppress_score: 0.12, suppressor_version: "s-7", suppress_reason: "usually ignored" }),
+    );
     expect(api.status).toBe("suppressed");
     expect(api.suppression).toEqual({ score: 0.12, model_version: "s-7", decision: "suppress", reason: "usually ignored" });
   });

@@ -111,7 +111,12 @@ export function toApiAlert(a: AlertRow, feedback?: { action: string; at_ms: numb
     summary: a.summary,
     group_reason: a.group_reason || null,
     suppression: a.suppress_reason
-      ? { score: a.suppress_score, model_version: a.suppressor_version || null, decision: a.disposition === "suppressed" ? "suppress" : "surface", reason: a.suppress_reason }
+      ? {
+          score: a.suppress_score,
+          model_version: a.suppressor_version || null,
+          decision: a.disposition === "suppressed" ? "suppress" : "surface",
+          reason: a.suppress_reason,
+        }
       : null,
     feedback: feedback ? { action: feedback.action, at: iso(feedback.at_ms) } : null,
   };

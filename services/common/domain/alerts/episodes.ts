@@ -27,7 +27,11 @@ export interface Pending {
   forMs: number;
 }
 
-export function findEpisodes(judgements: readonly Judgement[], forMs: number, holdMs: number): { episodes: Episode[]; pending: Pending | null } {
+export function findEpisodes(
+  judgements: readonly Judgement[],
+  forMs: number,
+  holdMs: number,
+): { episodes: Episode[]; pending: Pending | null } {
   const sorted = [...judgements].sort((a, b) => a.start - b.start);
   const episodes: Episode[] = [];
   let open: Episode | null = null;

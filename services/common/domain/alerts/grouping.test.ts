@@ -2,8 +2,18 @@ import { describe, expect, it } from "vitest";
 import { categoryOf, childrenForPerformance, parentForDrift, type GroupingView } from "./grouping.js";
 
 const drift = { metric: "drift.amount", feature: "amount", modelId: "fraud", modelVersion: "3" };
-const view = (id: string, over: Partial<GroupingView>): GroupingView => ({ id, metric: "accuracy", feature: "", modelId: "fraud", modelVersion: "3", open: true, parentId: "", ...over });
-const quality = (id: string, check: string, over: Partial<GroupingView> = {}) => view(id, { metric: `quality.${check}`, feature: "amount", ...over });
+const view = (id: string, over: Partial<GroupingView>): GroupingView => ({
+  id,
+  metric: "accuracy",
+  feature: "",
+  modelId: "fraud",
+  modelVersion: "3",
+  open: true,
+  parentId: "",
+  ...over,
+});
+const quality = (id: string, check: string, over: Partial<GroupingView> = {}) =>
+  view(id, { metric: `quality.${check}`, feature: "amount", ...over });
 
 describe("categoryOf", () => {
   it("names the category from the metric", () => {
@@ -17,10 +27,13 @@ describe("categoryOf", () => {
 });
 
 describe("parentForDrift", () => {
-  it.each(["null_fraction", "type_mismatch", "missing", "unknown_feature"])("is held under an open %s alert on the same feature, model and version", (check) => {
-    const got = parentForDrift(drift, [quality("q1", check)]);
-    expect(got).toEqual({ parentId: "q1", reason: `held under the open quality.${check} alert on amount: the data check fired first` });
-  });
+  it.each(["null_fraction", "type_mismatch", "missing", "unknown_feature"])(
+    "is held under an open %s alert on the same feature, model and version",
+    (check) => {
+      const got = parentForDrift(drift, [quality("q1", check)]);
+      expect(got).toEqual({ parentId: "q1", reason: `held under the open quality.${check} alert on amount: the data check fired first` });
+    },
+  );
 
   it("is not held under a cardinality (or range) alert on the same feature", () => {
     expect(parentForDrift(drift, [quality("q1", "cardinality")])).toBeNull();
@@ -34,7 +47,10 @@ describe("parentForDrift", () => {
   });
 
   it("is grouped under an open performance alert on the same model and version", () => {
-    expect(parentForDrift(drift, [view("p1", { metric: "accuracy" })])).toEqual({ parentId: "p1", reason: "grouped under the open accuracy alert on this model as a possible cause" });
+    expect(parentForDrift(drift, [view("p1", { metric: "accuracy" })])).toEqual({
+      parentId: "p1",
+      reason: "grouped under the open accuracy alert on this model as a possible cause",
+    });
     expect(parentForDrift({ ...drift, feature: "" }, [view("p1", { metric: "log_loss" })])).toMatchObject({ parentId: "p1" });
   });
 
@@ -54,7 +70,9 @@ describe("parentForDrift", () => {
   });
 
   it("is not grouped under another drift alert", () => {
-    expect(parentForDrift(drift, [view("d1", { metric: "drift.amount", feature: "amount" }), view("d2", { metric: "drift", feature: "" })])).toBeNull();
+    expect(
+      parentForDrift(drift, [view("d1", { metric: "drift.amount", feature: "amount" }), view("d2", { metric: "drift", feature: "" })]),
+    ).toBeNull();
   });
 
   it("prefers the data check over a performance alert", () => {
@@ -68,7 +86,12 @@ describe("parentForDrift", () => {
   });
 
   it("skips ineligible candidates to find an eligible one", () => {
-    const others = [view("resolved", { open: false }), view("child", { parentId: "x" }), view("other-version", { modelVersion: "1" }), view("p1", { metric: "f1" })];
+    const others = [
+      view("resolved", { open: false }),
+      view("child", { parentId: "x" }),
+      view("other-version", { modelVersion: "1" }),
+      view("p1", { metric: "f1" }),
+    ];
     expect(parentForDrift(drift, others)?.parentId).toBe("p1");
   });
 

@@ -30,18 +30,38 @@ export interface GroupingView {
 }
 
 /** The alert a new drift alert belongs under, if any. */
-export function parentForDrift(alert: Pick<GroupingView, "metric" | "feature" | "modelId" | "modelVersion">, others: readonly GroupingView[]): { parentId: string; reason: string } | null {
+export function parentForDrift(
+  alert: Pick<GroupingView, "metric" | "feature" | "modelId" | "modelVersion">,
+  others: readonly GroupingView[],
+): { parentId: string; reason: string } | null {
   if (categoryOf(alert.metric) !== "drift") return null;
-  const sameModel = others.filter((o) => o.open && o.modelId === alert.modelId && o.modelVersion === alert.modelVersion && o.parentId === "");
+  const sameModel = others.filter(
+    (o) => o.open && o.modelId === alert.modelId && o.modelVersion === alert.modelVersion && o.parentId === "",
+  );
   const quality = sameModel.find((o) => o.feature === alert.feature && DATA_BREAKING_CHECKS.has(o.metric.slice("quality.".length)));
-  if (quality) return { parentId: quality.id, reason: `held under the open ${quality.metric} alert on ${alert.feature}: the data check fired first` };
+  if (quality)
+    return { parentId: quality.id, reason: `held under the open ${quality.metric} alert on ${alert.feature}: the data check fired first` };
   const performance = sameModel.find((o) => categoryOf(o.metric) === "performance");
-  if (performance) return { parentId: performance.id, reason: `grouped under the open ${performance.metric} alert on this model as a possible cause` };
+  if (performance)
+    return { parentId: performance.id, reason: `grouped under the open ${performance.metric} alert on this model as a possible cause` };
   return null;
 }
 
 /** Open drift alerts that a new performance alert explains: they move beneath it. */
-export function childrenForPerformance(alert: Pick<GroupingView, "id" | "metric" | "modelId" | "modelVersion">, others: readonly GroupingView[]): string[] {
+export function childrenForPerformance(
+  alert: Pick<GroupingView, "id" | "metric" | "modelId" | "modelVersion">,
+  others: readonly GroupingView[],
+): string[] {
   if (categoryOf(alert.metric) !== "performance") return [];
-  return others.filter((o) => o.open && o.parentId === "" && o.id !== alert.id && o.modelId === alert.modelId && o.modelVersion === alert.modelVersion && categoryOf(o.metric) === "drift").map((o) => o.id);
+  return others
+    .filter(
+      (o) =>
+        o.open &&
+        o.parentId === "" &&
+        o.id !== alert.id &&
+        o.modelId === alert.modelId &&
+        o.modelVersion === alert.modelVersion &&
+        categoryOf(o.metric) === "drift",
+    )
+    .map((o) => o.id);
 }

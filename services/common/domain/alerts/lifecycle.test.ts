@@ -9,7 +9,16 @@ const HEX16 = /^[0-9a-f]{16}$/;
 
 const key: SeriesKey = { ruleId: "acc-low", modelId: "fraud", modelVersion: "3", slice: "country=BR", metric: "accuracy", feature: "" };
 
-const judgement = (i: number): Judgement => ({ start: i * W, end: (i + 1) * W, state: "breach", value: 0.8, threshold: 0.9, deviation: 0.11, n: 100, reason: "" });
+const judgement = (i: number): Judgement => ({
+  start: i * W,
+  end: (i + 1) * W,
+  state: "breach",
+  value: 0.8,
+  threshold: 0.9,
+  deviation: 0.11,
+  n: 100,
+  reason: "",
+});
 /** An episode from window `from` to the end of window `to`, resolved at `resolvedAt` (a window index) or open. */
 const episode = (from: number, to: number, resolvedAt: number | null = null): Episode => ({
   start: from * W,
@@ -19,7 +28,12 @@ const episode = (from: number, to: number, resolvedAt: number | null = null): Ep
   worst: judgement(from),
   latest: judgement(to),
 });
-const span = (id: string, from: number, to: number, resolvedAt: number | null = null): AlertSpan => ({ id, start: from * W, lastBreach: (to + 1) * W, resolvedAt: resolvedAt === null ? null : resolvedAt * W });
+const span = (id: string, from: number, to: number, resolvedAt: number | null = null): AlertSpan => ({
+  id,
+  start: from * W,
+  lastBreach: (to + 1) * W,
+  resolvedAt: resolvedAt === null ? null : resolvedAt * W,
+});
 
 describe("fingerprint and ids", () => {
   it("a fingerprint is 16 hex digits and stable", () => {
@@ -27,7 +41,9 @@ describe("fingerprint and ids", () => {
     expect(fp).toMatch(HEX16);
     expect(fingerprint({ ...key })).toBe(fp);
     // Key order of the object does not matter.
-    expect(fingerprint({ feature: "", metric: "accuracy", slice: "country=BR", modelVersion: "3", modelId: "fraud", ruleId: "acc-low" })).toBe(fp);
+    expect(
+      fingerprint({ feature: "", metric: "accuracy", slice: "country=BR", modelVersion: "3", modelId: "fraud", ruleId: "acc-low" }),
+    ).toBe(fp);
   });
 
   it.each(["ruleId", "modelId", "modelVersion", "slice", "metric", "feature"] as const)("differs when %s differs", (field) => {
@@ -36,12 +52,17 @@ describe("fingerprint and ids", () => {
 
   it("fields do not run into each other", () => {
     expect(fingerprint({ ...key, modelId: "ab", modelVersion: "c" })).not.toBe(fingerprint({ ...key, modelId: "a", modelVersion: "bc" }));
-    expect(fingerprint({ ...key, slice: "", metric: "drift.amount", feature: "age" })).not.toBe(fingerprint({ ...key, slice: "drift.amount", metric: "", feature: "age" }));
+    expect(fingerprint({ ...key, slice: "", metric: "drift.amount", feature: "age" })).not.toBe(
+      fingerprint({ ...key, slice: "drift.amount", metric: "", feature: "age" }),
+    );
   });
 
   it("every fingerprint of a set of distinct keys is distinct", () => {
     const keys: SeriesKey[] = [];
-    for (const ruleId of ["a", "b"]) for (const modelVersion of ["1", "2"]) for (const slice of ["", "country=BR"]) for (const feature of ["", "age"]) keys.push({ ...key, ruleId, modelVersion, slice, feature });
+    for (const ruleId of ["a", "b"])
+      for (const modelVersion of ["1", "2"])
+        for (const slice of ["", "country=BR"])
+          for (const feature of ["", "age"]) keys.push({ ...key, ruleId, modelVersion, slice, feature });
     expect(new Set(keys.map(fingerprint)).size).toBe(keys.length);
   });
 
@@ -59,7 +80,14 @@ describe("fingerprint and ids", () => {
     const id = notificationId("a1", "firing", "slack");
     expect(id).toMatch(HEX16);
     expect(notificationId("a1", "firing", "slack")).toBe(id);
-    expect(new Set([id, notificationId("a2", "firing", "slack"), notificationId("a1", "resolved", "slack"), notificationId("a1", "firing", "hook")]).size).toBe(4);
+    expect(
+      new Set([
+        id,
+        notificationId("a2", "firing", "slack"),
+        notificationId("a1", "resolved", "slack"),
+        notificationId("a1", "firing", "hook"),
+      ]).size,
+    ).toBe(4);
   });
 });
 
@@ -159,7 +187,13 @@ describe("reconcile", () => {
 
 describe("owedNotifications", () => {
   const H = 3_600_000;
-  const alert = (over: Partial<{ disposition: "surfaced" | "suppressed" | "held"; resolvedAt: number | null }> = {}) => ({ id: "a1", disposition: "surfaced" as const, resolvedAt: null, firstSeenMs: 10 * H, ...over });
+  const alert = (over: Partial<{ disposition: "surfaced" | "suppressed" | "held"; resolvedAt: number | null }> = {}) => ({
+    id: "a1",
+    disposition: "surfaced" as const,
+    resolvedAt: null,
+    firstSeenMs: 10 * H,
+    ...over,
+  });
 
   it("a firing alert is owed its firing notification", () => {
     expect(owedNotifications(alert(), 10 * H, 4 * H)).toEqual(["firing"]);

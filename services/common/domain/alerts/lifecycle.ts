@@ -51,7 +51,13 @@ export type AlertChange =
  * Matches episodes to stored alerts of one fingerprint by overlap (widened by the hold time).
  * Stored alerts that start before `judgedFrom` were not looked at and are left alone.
  */
-export function reconcile(fp: string, stored: readonly AlertSpan[], episodes: readonly Episode[], holdMs: number, judgedFrom: number): AlertChange[] {
+export function reconcile(
+  fp: string,
+  stored: readonly AlertSpan[],
+  episodes: readonly Episode[],
+  holdMs: number,
+  judgedFrom: number,
+): AlertChange[] {
   const changes: AlertChange[] = [];
   const used = new Set<string>();
   for (const e of episodes) {
@@ -75,7 +81,11 @@ export function reconcile(fp: string, stored: readonly AlertSpan[], episodes: re
 export type Disposition = "surfaced" | "suppressed" | "held";
 
 /** The notifications a surfaced alert is owed so far; the outbox inserts the ones it lacks. */
-export function owedNotifications(a: { id: string; disposition: Disposition; resolvedAt: number | null; firstSeenMs: number }, nowMs: number, repeatMs: number): string[] {
+export function owedNotifications(
+  a: { id: string; disposition: Disposition; resolvedAt: number | null; firstSeenMs: number },
+  nowMs: number,
+  repeatMs: number,
+): string[] {
   if (a.disposition !== "surfaced") return [];
   if (a.resolvedAt !== null) return ["firing", "resolved"];
   const repeats = repeatMs > 0 ? Math.floor((nowMs - a.firstSeenMs) / repeatMs) : 0;

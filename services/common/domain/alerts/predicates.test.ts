@@ -5,7 +5,14 @@ import { judgeSeries, median, relativeDeviation, type SeriesPoint } from "./pred
 const W = 300_000; // 5-minute windows
 const rule = (r: Record<string, unknown>) => RuleSchema.parse({ id: "r", ...r });
 /** The i-th 5-minute window, with plenty of samples and full label coverage unless told otherwise. */
-const pt = (i: number, value: number | null, extra: Partial<SeriesPoint> = {}): SeriesPoint => ({ start: i * W, end: (i + 1) * W, value, n: 100, coverage: 1, ...extra });
+const pt = (i: number, value: number | null, extra: Partial<SeriesPoint> = {}): SeriesPoint => ({
+  start: i * W,
+  end: (i + 1) * W,
+  value,
+  n: 100,
+  coverage: 1,
+  ...extra,
+});
 const states = (js: { state: string }[]) => js.map((j) => j.state);
 
 describe("median and relativeDeviation", () => {
@@ -63,11 +70,19 @@ describe("judgeSeries: threshold", () => {
     const js = judgeSeries(r, [pt(0, 0.5, { n: 29 }), pt(1, 0.5, { n: 30 })]);
     expect(js[0]).toMatchObject({ state: "unknown", reason: "29 samples, fewer than min_samples 30" });
     expect(js[1]!.state).toBe("breach");
-    expect(judgeSeries(rule({ kind: "threshold", metric: "accuracy", op: "<", threshold: 0.9, min_samples: 5 }), [pt(0, 0.5, { n: 5 })])[0]!.state).toBe("breach");
+    expect(
+      judgeSeries(rule({ kind: "threshold", metric: "accuracy", op: "<", threshold: 0.9, min_samples: 5 }), [pt(0, 0.5, { n: 5 })])[0]!
+        .state,
+    ).toBe("breach");
   });
 
   it("a label metric waits for labels below min_coverage, whatever its value", () => {
-    const js = judgeSeries(r, [pt(0, 0.1, { coverage: 0.5 }), pt(1, 0.1, { coverage: null }), pt(2, 0.1, { coverage: undefined }), pt(3, 0.1, { coverage: 0.8 })]);
+    const js = judgeSeries(r, [
+      pt(0, 0.1, { coverage: 0.5 }),
+      pt(1, 0.1, { coverage: null }),
+      pt(2, 0.1, { coverage: undefined }),
+      pt(3, 0.1, { coverage: 0.8 }),
+    ]);
     expect(js[0]).toMatchObject({ state: "unknown", reason: "waiting for labels: coverage 0.50 < 0.80" });
     expect(js[1]).toMatchObject({ state: "unknown", reason: "waiting for labels: coverage 0.00 < 0.80" });
     expect(js[2]!.state).toBe("unknown");
@@ -101,18 +116,25 @@ describe("judgeSeries: slo", () => {
     expect(states(judgeSeries(rule({ kind: "slo", metric, objective: 0.5 }), [pt(0, 0.4), pt(1, 0.6)]))).toEqual(["breach", "ok"]);
   });
 
-  it.each(["log_loss", "brier", "ece", "mae", "rmse", "mape", "delay_p50_s", "delay_p90_s", "predictions"])("%s is lower-is-better", (metric) => {
-    const js = judgeSeries(rule({ kind: "slo", metric, objective: 0.5 }), [pt(0, 0.4), pt(1, 0.5), pt(2, 0.6)]);
-    expect(states(js)).toEqual(["ok", "ok", "breach"]);
-    expect(js[2]!.deviation).toBeCloseTo(0.1 / 0.5, 12);
-  });
+  it.each(["log_loss", "brier", "ece", "mae", "rmse", "mape", "delay_p50_s", "delay_p90_s", "predictions"])(
+    "%s is lower-is-better",
+    (metric) => {
+      const js = judgeSeries(rule({ kind: "slo", metric, objective: 0.5 }), [pt(0, 0.4), pt(1, 0.5), pt(2, 0.6)]);
+      expect(states(js)).toEqual(["ok", "ok", "breach"]);
+      expect(js[2]!.deviation).toBeCloseTo(0.1 / 0.5, 12);
+    },
+  );
 });
 
 describe("judgeSeries: relative_change", () => {
   it("needs three ok windows of baseline, then compares with their mean (higher-is-better: down)", () => {
     const r = rule({ kind: "relative_change", metric: "accuracy", change: 0.1 });
     const js = judgeSeries(r, [pt(0, 0.9), pt(1, 0.92), pt(2, 0.88), pt(3, 0.8), pt(4, 0.82), pt(5, 1)]);
-    expect(js.slice(0, 3).map((j) => j.reason)).toEqual(["baseline has 0 windows, needs 3", "baseline has 1 windows, needs 3", "baseline has 2 windows, needs 3"]);
+    expect(js.slice(0, 3).map((j) => j.reason)).toEqual([
+      "baseline has 0 windows, needs 3",
+      "baseline has 1 windows, needs 3",
+      "baseline has 2 windows, needs 3",
+    ]);
     expect(states(js.slice(0, 3))).toEqual(["unknown", "unknown", "unknown"]);
     // Baseline (0.9 + 0.92 + 0.88) / 3 = 0.9; 10 % down → lower 0.81.
     expect(js[3]).toMatchObject({ state: "breach", value: 0.8 });
@@ -129,7 +151,10 @@ describe("judgeSeries: relative_change", () => {
   it("lower-is-better metrics watch for a rise; the baseline is the last baseline_windows ok windows", () => {
     const r = rule({ kind: "relative_change", metric: "predictions", change: 0.5, baseline_windows: 3 });
     const values = [100, 100, 100, 200, 140, 140, 140, 200, 120];
-    const js = judgeSeries(r, values.map((v, i) => pt(i, v)));
+    const js = judgeSeries(
+      r,
+      values.map((v, i) => pt(i, v)),
+    );
     expect(states(js)).toEqual(["unknown", "unknown", "unknown", "breach", "ok", "ok", "ok", "ok", "ok"]);
     expect(js[3]!.threshold).toBeCloseTo(150, 9); // baseline 100, +50 %
     expect(js[4]!.threshold).toBeCloseTo(150, 9); // 200 was a breach: baseline still 100
@@ -137,7 +162,10 @@ describe("judgeSeries: relative_change", () => {
     expect(js[6]!.threshold).toBeCloseTo(190, 9); // (100 + 140 + 140) / 3 → 190
     expect(js[7]!.threshold).toBeCloseTo(210, 9); // (140 + 140 + 140) / 3 → 210; 200 is fine
     // Over all ok windows instead (100 ×3, 140 ×3 → 120, upper 180), 200 would have breached.
-    const wide = judgeSeries(rule({ kind: "relative_change", metric: "predictions", change: 0.5, baseline_windows: 12 }), values.map((v, i) => pt(i, v)));
+    const wide = judgeSeries(
+      rule({ kind: "relative_change", metric: "predictions", change: 0.5, baseline_windows: 12 }),
+      values.map((v, i) => pt(i, v)),
+    );
     expect(wide[7]!.state).toBe("breach");
     expect(wide[7]!.threshold).toBeCloseTo(180, 9);
   });
@@ -184,7 +212,10 @@ describe("judgeSeries: adaptive", () => {
     // Sorted history 7 8 9 9 10 10 10 10 11 11 12 13: median 10; |deviations| 0 0 0 0 1 1 1 1 2 2 3 3: MAD 1.
     // Band 10 ± 4 × 1.4826 = [4.0696, 15.9304].
     const r = rule({ kind: "adaptive", metric: "predictions" });
-    const js = judgeSeries(r, [...history, 15.9, 16, 4.1, 4].map((v, i) => pt(i, v)));
+    const js = judgeSeries(
+      r,
+      [...history, 15.9, 16, 4.1, 4].map((v, i) => pt(i, v)),
+    );
     expect(states(js.slice(0, 12))).toEqual(Array(12).fill("unknown"));
     expect(js[0]!.reason).toBe("learning the band: 0 of 12 windows of history");
     expect(js[11]!.reason).toBe("learning the band: 11 of 12 windows of history");
@@ -203,7 +234,10 @@ describe("judgeSeries: adaptive", () => {
   it("a flat history gets a band of at least 1 % of the median per k", () => {
     // Median 200, MAD 0 → scale 2; k 3 → [194, 206].
     const r = rule({ kind: "adaptive", metric: "predictions", k: 3, min_history: 3 });
-    const js = judgeSeries(r, [200, 200, 200, 205, 206, 207, 193].map((v, i) => pt(i, v)));
+    const js = judgeSeries(
+      r,
+      [200, 200, 200, 205, 206, 207, 193].map((v, i) => pt(i, v)),
+    );
     expect(states(js)).toEqual(["unknown", "unknown", "unknown", "ok", "ok", "breach", "breach"]);
     expect(js[5]!.threshold).toBeCloseTo(206, 9);
     expect(js[6]!.threshold).toBeCloseTo(194, 9);
@@ -211,9 +245,15 @@ describe("judgeSeries: adaptive", () => {
 
   it("direction restricts the side", () => {
     const base = [100, 100, 100];
-    const down = judgeSeries(rule({ kind: "adaptive", metric: "predictions", min_history: 3, direction: "down" }), [...base, 150, 50].map((v, i) => pt(i, v)));
+    const down = judgeSeries(
+      rule({ kind: "adaptive", metric: "predictions", min_history: 3, direction: "down" }),
+      [...base, 150, 50].map((v, i) => pt(i, v)),
+    );
     expect(states(down.slice(3))).toEqual(["ok", "breach"]);
-    const up = judgeSeries(rule({ kind: "adaptive", metric: "predictions", min_history: 3, direction: "up" }), [...base, 50, 150].map((v, i) => pt(i, v)));
+    const up = judgeSeries(
+      rule({ kind: "adaptive", metric: "predictions", min_history: 3, direction: "up" }),
+      [...base, 50, 150].map((v, i) => pt(i, v)),
+    );
     expect(states(up.slice(3))).toEqual(["ok", "breach"]);
     expect(up[3]!.threshold).toBeCloseTo(104, 9); // a fine window reports the upper bound for "up"
   });
@@ -223,17 +263,24 @@ describe("judgeSeries: adaptive", () => {
     // four are 103: median 103, MAD 0, scale 1.03 → band [98.88, 107.12], so 98.5 breaches.
     // Over all nine (five 100s, four 103s): median 100, MAD 0, scale 1 → [96, 104]: 98.5 is fine.
     const values = [100, 100, 100, 100, 100, 103, 103, 103, 103, 98.5];
-    const short = judgeSeries(rule({ kind: "adaptive", metric: "predictions", min_history: 3, history_windows: 4 }), values.map((v, i) => pt(i, v)));
+    const short = judgeSeries(
+      rule({ kind: "adaptive", metric: "predictions", min_history: 3, history_windows: 4 }),
+      values.map((v, i) => pt(i, v)),
+    );
     expect(states(short)).toEqual(["unknown", "unknown", "unknown", "ok", "ok", "ok", "ok", "ok", "ok", "breach"]);
     expect(short[9]!.threshold).toBeCloseTo(98.88, 9);
-    const long = judgeSeries(rule({ kind: "adaptive", metric: "predictions", min_history: 3 }), values.map((v, i) => pt(i, v)));
+    const long = judgeSeries(
+      rule({ kind: "adaptive", metric: "predictions", min_history: 3 }),
+      values.map((v, i) => pt(i, v)),
+    );
     expect(long[9]!.state).toBe("ok");
     expect(long[9]!.threshold).toBeCloseTo(96, 9);
   });
 });
 
 describe("judgeSeries: confidence (Wilson interval, z = 1.959964 at 95 %)", () => {
-  const accBelow = (extra: Record<string, unknown> = {}) => rule({ kind: "threshold", metric: "accuracy", op: "<", threshold: 0.9, confidence: 0.95, ...extra });
+  const accBelow = (extra: Record<string, unknown> = {}) =>
+    rule({ kind: "threshold", metric: "accuracy", op: "<", threshold: 0.9, confidence: 0.95, ...extra });
 
   it("3 labels never page anyone under the default min_samples", () => {
     const j = judgeSeries(accBelow(), [pt(0, 0, { n: 3, successes: 0 })])[0]!;
@@ -321,7 +368,10 @@ describe("judgeSeries: confidence (Wilson interval, z = 1.959964 at 95 %)", () =
 describe("judgeSeries: drift and quality signals", () => {
   it("a drift rule without a threshold follows the signal's own decision and threshold", () => {
     const r = rule({ kind: "threshold", metric: "drift.amount" });
-    const [a, b] = judgeSeries(r, [pt(0, 0.3, { signal: { breach: true, threshold: 0.2 } }), pt(1, 0.1, { signal: { breach: false, threshold: 0.2 } })]);
+    const [a, b] = judgeSeries(r, [
+      pt(0, 0.3, { signal: { breach: true, threshold: 0.2 } }),
+      pt(1, 0.1, { signal: { breach: false, threshold: 0.2 } }),
+    ]);
     expect(a).toMatchObject({ state: "breach", threshold: 0.2, reason: "breaches" });
     expect(a!.deviation).toBeCloseTo(0.5, 12);
     expect(b).toMatchObject({ state: "ok", threshold: 0.2, deviation: 0, reason: "within" });
@@ -329,7 +379,10 @@ describe("judgeSeries: drift and quality signals", () => {
 
   it("a drift rule's own threshold overrides the signal's decision", () => {
     const r = rule({ kind: "threshold", metric: "drift.amount", op: ">", threshold: 0.5 });
-    const [a, b] = judgeSeries(r, [pt(0, 0.3, { signal: { breach: true, threshold: 0.2 } }), pt(1, 0.6, { signal: { breach: false, threshold: 0.2 } })]);
+    const [a, b] = judgeSeries(r, [
+      pt(0, 0.3, { signal: { breach: true, threshold: 0.2 } }),
+      pt(1, 0.6, { signal: { breach: false, threshold: 0.2 } }),
+    ]);
     expect(a).toMatchObject({ state: "ok", threshold: 0.5 });
     expect(b).toMatchObject({ state: "breach", threshold: 0.5 });
     expect(b!.deviation).toBeCloseTo(0.2, 12);
@@ -342,7 +395,10 @@ describe("judgeSeries: drift and quality signals", () => {
 
   it("a quality rule fires on violated checks", () => {
     const r = rule({ kind: "threshold", metric: "quality.null_fraction" });
-    const js = judgeSeries(r, [pt(0, 0.25, { signal: { breach: true, threshold: 0.1 } }), pt(1, 0.05, { signal: { breach: false, threshold: 0.1 } })]);
+    const js = judgeSeries(r, [
+      pt(0, 0.25, { signal: { breach: true, threshold: 0.1 } }),
+      pt(1, 0.05, { signal: { breach: false, threshold: 0.1 } }),
+    ]);
     expect(states(js)).toEqual(["breach", "ok"]);
     expect(js[0]!.deviation).toBeCloseTo(1.5, 12);
   });

@@ -38,7 +38,10 @@ export interface Judgement {
 const LABEL_METRIC_SET: ReadonlySet<string> = new Set(LABEL_METRICS);
 /** Judgements that are unknown only because the baseline or band is still being learned. */
 const LEARNING = new WeakSet<Judgement>();
-const learning = (j: Judgement) => (LEARNING.add(j), j);
+const learning = (j: Judgement) => {
+  LEARNING.add(j);
+  return j;
+};
 type Op = "<" | "<=" | ">" | ">=";
 
 const compare = (v: number, op: Op, t: number) => (op === "<" ? v < t : op === "<=" ? v <= t : op === ">" ? v > t : v >= t);
@@ -69,7 +72,13 @@ export function judgeSeries(rule: Rule, points: readonly SeriesPoint[]): Judgeme
 
 function judgePoint(rule: Rule, p: SeriesPoint, history: readonly number[]): Judgement {
   const base = { start: p.start, end: p.end, value: p.value, n: p.n };
-  const unknown = (reason: string, threshold: number | null = null): Judgement => ({ ...base, state: "unknown", threshold, deviation: 0, reason });
+  const unknown = (reason: string, threshold: number | null = null): Judgement => ({
+    ...base,
+    state: "unknown",
+    threshold,
+    deviation: 0,
+    reason,
+  });
   if (p.value === null || !Number.isFinite(p.value)) return unknown("no value in this window");
 
   if (p.signal) {
@@ -95,7 +104,8 @@ function judgePoint(rule: Rule, p: SeriesPoint, history: readonly number[]): Jud
       break;
     case "relative_change": {
       const recent = history.slice(-rule.baseline_windows);
-      if (recent.length < Math.min(3, rule.baseline_windows)) return learning(unknown(`baseline has ${recent.length} windows, needs ${Math.min(3, rule.baseline_windows)}`));
+      if (recent.length < Math.min(3, rule.baseline_windows))
+        return learning(unknown(`baseline has ${recent.length} windows, needs ${Math.min(3, rule.baseline_windows)}`));
       const baseline = recent.reduce((a, b) => a + b, 0) / recent.length;
       const dir = rule.direction ?? (HIGHER_IS_BETTER.has(rule.metric) ? "down" : "up");
       const change = rule.change!;
@@ -105,7 +115,8 @@ function judgePoint(rule: Rule, p: SeriesPoint, history: readonly number[]): Jud
     }
     case "adaptive": {
       const recent = history.slice(-rule.history_windows);
-      if (recent.length < rule.min_history) return learning(unknown(`learning the band: ${recent.length} of ${rule.min_history} windows of history`));
+      if (recent.length < rule.min_history)
+        return learning(unknown(`learning the band: ${recent.length} of ${rule.min_history} windows of history`));
       const m = median(recent);
       const mad = median(recent.map((v) => Math.abs(v - m)));
       // A flat history would make any wobble a breach: the band is at least 1 % of the median wide.
@@ -117,7 +128,15 @@ function judgePoint(rule: Rule, p: SeriesPoint, history: readonly number[]): Jud
   return withConfidence(base, p, rule, op, threshold);
 }
 
-function band(base: Omit<Judgement, "state" | "threshold" | "deviation" | "reason">, p: SeriesPoint, rule: Rule, dir: "down" | "up" | "both", lower: number, upper: number, what: string): Judgement {
+function band(
+  base: Omit<Judgement, "state" | "threshold" | "deviation" | "reason">,
+  p: SeriesPoint,
+  rule: Rule,
+  dir: "down" | "up" | "both",
+  lower: number,
+  upper: number,
+  what: string,
+): Judgement {
   const v = p.value!;
   if ((dir === "down" || dir === "both") && v < lower) return withConfidence(base, p, rule, "<", lower, what);
   if ((dir === "up" || dir === "both") && v > upper) return withConfidence(base, p, rule, ">", upper, what);
@@ -126,12 +145,20 @@ function band(base: Omit<Judgement, "state" | "threshold" | "deviation" | "reaso
 }
 
 /** With `confidence`, a breach needs the whole interval beyond the threshold; a point breach inside it is inconclusive. */
-function withConfidence(base: Omit<Judgement, "state" | "threshold" | "deviation" | "reason">, p: SeriesPoint, rule: Rule, op: Op, threshold: number, what = ""): Judgement {
+function withConfidence(
+  base: Omit<Judgement, "state" | "threshold" | "deviation" | "reason">,
+  p: SeriesPoint,
+  rule: Rule,
+  op: Op,
+  threshold: number,
+  what = "",
+): Judgement {
   const v = p.value!;
   const pointBreach = compare(v, op, threshold);
   const suffix = what ? ` (${what})` : "";
   if (!pointBreach) return decided(base, false, threshold, `within${suffix}`);
-  if (rule.confidence === undefined || !PROPORTION_METRICS.has(rule.metric)) return decided(base, true, threshold, `${fmt(v)} ${op} ${fmt(threshold)}${suffix}`);
+  if (rule.confidence === undefined || !PROPORTION_METRICS.has(rule.metric))
+    return decided(base, true, threshold, `${fmt(v)} ${op} ${fmt(threshold)}${suffix}`);
   const successes = p.successes ?? Math.round(v * p.n);
   const [lo, hi] = wilsonInterval(successes, p.n, rule.confidence);
   const beyond = op === "<" || op === "<=" ? compare(hi, op, threshold) : compare(lo, op, threshold);
@@ -140,7 +167,12 @@ function withConfidence(base: Omit<Judgement, "state" | "threshold" | "deviation
   return { ...base, state: "unknown", threshold, deviation: 0, reason: `inconclusive: ${ci} contains ${fmt(threshold)}` };
 }
 
-function decided(base: Omit<Judgement, "state" | "threshold" | "deviation" | "reason">, breach: boolean, threshold: number, reason: string): Judgement {
+function decided(
+  base: Omit<Judgement, "state" | "threshold" | "deviation" | "reason">,
+  breach: boolean,
+  threshold: number,
+  reason: string,
+): Judgement {
   return { ...base, state: breach ? "breach" : "ok", threshold, deviation: breach ? relativeDeviation(base.value!, threshold) : 0, reason };
 }
 

@@ -22,10 +22,7 @@ export function chiSquareSurvival(x: number, dof: number): number {
  * Categories empty on both sides carry no information and would give zero expected counts, so
  * they are dropped; dof = categories kept − 1.
  */
-export function chiSquareHomogeneity(
-  reference: number[],
-  current: number[],
-): { statistic: number; dof: number; pValue: number } {
+export function chiSquareHomogeneity(reference: number[], current: number[]): { statistic: number; dof: number; pValue: number } {
   assertSameBins("chi-square", reference, current);
   const kept: number[] = [];
   let refTotal = 0;
@@ -106,8 +103,8 @@ function upperContinuedFraction(a: number, x: number): number {
 // six-term gammln (≈2e-10) would use up the whole error budget on its own.
 const LANCZOS_G = 7;
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 

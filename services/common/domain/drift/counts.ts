@@ -2,9 +2,7 @@
 
 export function assertSameBins(statistic: string, reference: number[], current: number[]): void {
   if (reference.length !== current.length) {
-    throw new Error(
-      `${statistic} needs the same bins on both sides: reference has ${reference.length}, current ${current.length}`,
-    );
+    throw new Error(`${statistic} needs the same bins on both sides: reference has ${reference.length}, current ${current.length}`);
   }
 }
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureRule } from "../../../../schemas/models.js";
-import { LEARNED_TOLERANCE, VANISHED_EXPECTED_COUNT, checkQuality, proposeRules, type QualityCheck, type QualityCheckName } from "./data-quality.js";
+import {
+  LEARNED_TOLERANCE,
+  VANISHED_EXPECTED_COUNT,
+  checkQuality,
+  proposeRules,
+  type QualityCheck,
+  type QualityCheckName,
+} from "./data-quality.js";
 import { PERCENTILES, numericEdges, type CategoricalProfile, type NumericProfile } from "./profile.js";
 import { seededRandom } from "./scipy-cases.fixture.js";
 import { emptySummary, summariseValues, type FeatureSummary, type FeatureValue } from "./summary.js";
@@ -23,7 +30,23 @@ function numericProfile(values: FeatureValue[], rule?: FeatureRule): NumericProf
     },
     rule,
   );
-  const shell: NumericProfile = { feature: "x", kind: "numeric", rows: values.length, present, nulls: 0, mismatches: 0, n: 0, counts: new Array<number>(edges.length + 1).fill(0), sums: [], edges, coarseEdges, min: numbers[0] ?? NaN, max: numbers.at(-1) ?? NaN, mean: 0, std: 0 };
+  const shell: NumericProfile = {
+    feature: "x",
+    kind: "numeric",
+    rows: values.length,
+    present,
+    nulls: 0,
+    mismatches: 0,
+    n: 0,
+    counts: new Array<number>(edges.length + 1).fill(0),
+    sums: [],
+    edges,
+    coarseEdges,
+    min: numbers[0] ?? NaN,
+    max: numbers.at(-1) ?? NaN,
+    mean: 0,
+    std: 0,
+  };
   const own = summariseValues(shell, values);
   return { ...shell, nulls: own.nulls, mismatches: own.mismatches, n: own.n, counts: own.counts, sums: own.sums };
 }
@@ -33,7 +56,17 @@ function categoricalProfile(values: FeatureValue[], categories?: string[]): Cate
   const frequency = new Map<string, number>();
   for (const v of values) if (typeof v === "string") frequency.set(v, (frequency.get(v) ?? 0) + 1);
   const kept = categories ?? [...frequency.entries()].sort((a, b) => b[1] - a[1]).map(([c]) => c);
-  const shell: CategoricalProfile = { feature: "c", kind: "categorical", rows: values.length, present: 0, nulls: 0, mismatches: 0, n: 0, counts: new Array<number>(kept.length + 1).fill(0), categories: kept };
+  const shell: CategoricalProfile = {
+    feature: "c",
+    kind: "categorical",
+    rows: values.length,
+    present: 0,
+    nulls: 0,
+    mismatches: 0,
+    n: 0,
+    counts: new Array<number>(kept.length + 1).fill(0),
+    categories: kept,
+  };
   const own = summariseValues(shell, values);
   return { ...shell, present: own.present, nulls: own.nulls, mismatches: own.mismatches, n: own.n, counts: own.counts };
 }
@@ -43,7 +76,7 @@ function repeat(counts: Record<string, number>): string[] {
   return Object.entries(counts).flatMap(([value, n]) => new Array<string>(n).fill(value));
 }
 
-const fill = <T,>(n: number, value: T): T[] => new Array<T>(n).fill(value);
+const fill = <T>(n: number, value: T): T[] => new Array<T>(n).fill(value);
 
 function check(checks: QualityCheck[], name: QualityCheckName): QualityCheck {
   const found = checks.find((c) => c.check === name);
@@ -56,9 +89,23 @@ const oneToHundred = Array.from({ length: 100 }, (_, i) => i + 1);
 
 describe("proposeRules", () => {
   it("learns type, presence, range and sign of a numeric feature", () => {
-    expect(proposeRules(numericProfile([2, 5, 5, 9]))).toEqual({ type: "numeric", required: true, max_null_fraction: 0, min: 2, max: 9, non_negative: true });
+    expect(proposeRules(numericProfile([2, 5, 5, 9]))).toEqual({
+      type: "numeric",
+      required: true,
+      max_null_fraction: 0,
+      min: 2,
+      max: 9,
+      non_negative: true,
+    });
     // one row lacks the feature, one of the three present values is null
-    expect(proposeRules(numericProfile([-1, 3, null, undefined]))).toEqual({ type: "numeric", required: false, max_null_fraction: 0.333333, min: -1, max: 3, non_negative: false });
+    expect(proposeRules(numericProfile([-1, 3, null, undefined]))).toEqual({
+      type: "numeric",
+      required: false,
+      max_null_fraction: 0.333333,
+      min: -1,
+      max: 3,
+      non_negative: false,
+    });
     expect(proposeRules(numericProfile([0, 4]))).toMatchObject({ min: 0, non_negative: true });
   });
 
@@ -69,7 +116,12 @@ describe("proposeRules", () => {
   });
 
   it("allows the reference's categories only when it has no values outside them", () => {
-    expect(proposeRules(categoricalProfile(repeat({ a: 3, b: 1 })))).toEqual({ type: "categorical", required: true, max_null_fraction: 0, allowed: ["a", "b"] });
+    expect(proposeRules(categoricalProfile(repeat({ a: 3, b: 1 })))).toEqual({
+      type: "categorical",
+      required: true,
+      max_null_fraction: 0,
+      allowed: ["a", "b"],
+    });
     const cut = categoricalProfile(repeat({ a: 3, b: 1, c: 1 }), ["a", "b"]);
     expect(cut.counts[0]).toBe(1);
     expect(proposeRules(cut).allowed).toBeUndefined();
@@ -140,7 +192,12 @@ describe("checkQuality: bounds", () => {
     expect(proposeRules(profile).non_negative).toBe(false);
     const window = summariseValues(profile, [...fill(999, 1), -0.5]);
     expect(checkQuality(profile, window, undefined).some((c) => c.check === "negative")).toBe(false);
-    expect(check(checkQuality(profile, window, { non_negative: true }), "negative")).toMatchObject({ rule: "declared", violated: true, count: 1, value: -0.5 });
+    expect(check(checkQuality(profile, window, { non_negative: true }), "negative")).toMatchObject({
+      rule: "declared",
+      violated: true,
+      count: 1,
+      value: -0.5,
+    });
   });
 
   it("tolerates a few negative values under a learned non-negative rule", () => {
@@ -155,9 +212,19 @@ describe("checkQuality: presence, nulls and types", () => {
   it("tolerates 1% missing under a learned requirement and none under a declared one", () => {
     const profile = numericProfile(oneToHundred);
     const window = (absent: number) => summariseValues(profile, [...fill(1000 - absent, 5), ...fill<FeatureValue>(absent, undefined)]);
-    expect(check(checkQuality(profile, window(10), undefined), "missing")).toMatchObject({ rule: "learned", count: 10, value: 0.01, violated: false });
+    expect(check(checkQuality(profile, window(10), undefined), "missing")).toMatchObject({
+      rule: "learned",
+      count: 10,
+      value: 0.01,
+      violated: false,
+    });
     expect(check(checkQuality(profile, window(11), undefined), "missing")).toMatchObject({ count: 11, violated: true });
-    expect(check(checkQuality(profile, window(1), { required: true }), "missing")).toMatchObject({ rule: "declared", count: 1, violated: true, detail: "1 of 1000 predictions lack the feature" });
+    expect(check(checkQuality(profile, window(1), { required: true }), "missing")).toMatchObject({
+      rule: "declared",
+      count: 1,
+      violated: true,
+      detail: "1 of 1000 predictions lack the feature",
+    });
     // a reference that sometimes lacked the feature requires nothing, unless declared
     const optional = numericProfile([...oneToHundred, undefined]);
     expect(checkQuality(optional, window(500), undefined).some((c) => c.check === "missing")).toBe(false);
@@ -167,10 +234,23 @@ describe("checkQuality: presence, nulls and types", () => {
   it("holds the null share to a declared maximum", () => {
     const profile = numericProfile(oneToHundred);
     const window = (nulls: number) => summariseValues(profile, [...fill(1000 - nulls, 5), ...fill(nulls, null)]);
-    expect(check(checkQuality(profile, window(100), { max_null_fraction: 0.1 }), "null_fraction")).toMatchObject({ rule: "declared", value: 0.1, expected: 0.1, count: 100, violated: false });
-    expect(check(checkQuality(profile, window(101), { max_null_fraction: 0.1 }), "null_fraction")).toMatchObject({ count: 101, violated: true });
+    expect(check(checkQuality(profile, window(100), { max_null_fraction: 0.1 }), "null_fraction")).toMatchObject({
+      rule: "declared",
+      value: 0.1,
+      expected: 0.1,
+      count: 100,
+      violated: false,
+    });
+    expect(check(checkQuality(profile, window(101), { max_null_fraction: 0.1 }), "null_fraction")).toMatchObject({
+      count: 101,
+      violated: true,
+    });
     // a reference without nulls learns 0 (+ a point of slack): 1% of nulls passes, 2% does not
-    expect(check(checkQuality(profile, window(10), undefined), "null_fraction")).toMatchObject({ rule: "learned", expected: 0.01, violated: false });
+    expect(check(checkQuality(profile, window(10), undefined), "null_fraction")).toMatchObject({
+      rule: "learned",
+      expected: 0.01,
+      violated: false,
+    });
     expect(check(checkQuality(profile, window(20), undefined), "null_fraction").violated).toBe(true);
   });
 
@@ -187,16 +267,39 @@ describe("checkQuality: presence, nulls and types", () => {
 
   it("flags values of the other type", () => {
     const numeric = numericProfile(oneToHundred);
-    expect(check(checkQuality(numeric, summariseValues(numeric, [1, 2, "3", true]), undefined), "type_mismatch")).toMatchObject({ rule: "learned", count: 2, value: 0.5, violated: true, detail: "2 values are not numbers" });
-    expect(check(checkQuality(numeric, summariseValues(numeric, [1, 2]), { type: "numeric" }), "type_mismatch")).toMatchObject({ rule: "declared", count: 0, violated: false });
+    expect(check(checkQuality(numeric, summariseValues(numeric, [1, 2, "3", true]), undefined), "type_mismatch")).toMatchObject({
+      rule: "learned",
+      count: 2,
+      value: 0.5,
+      violated: true,
+      detail: "2 values are not numbers",
+    });
+    expect(check(checkQuality(numeric, summariseValues(numeric, [1, 2]), { type: "numeric" }), "type_mismatch")).toMatchObject({
+      rule: "declared",
+      count: 0,
+      violated: false,
+    });
     const categorical = categoricalProfile(repeat({ a: 5 }));
-    expect(check(checkQuality(categorical, summariseValues(categorical, ["a", 7, false]), undefined), "type_mismatch")).toMatchObject({ count: 1, violated: true, detail: "1 values are not strings or booleans" });
+    expect(check(checkQuality(categorical, summariseValues(categorical, ["a", 7, false]), undefined), "type_mismatch")).toMatchObject({
+      count: 1,
+      violated: true,
+      detail: "1 values are not strings or booleans",
+    });
   });
 
   it("reports a feature neither the reference nor the rules know", () => {
     const window: FeatureSummary = { ...emptySummary("surprise", 1, false), rows: 50, present: 20, n: 20, counts: [20] };
     expect(checkQuality(undefined, window, undefined)).toEqual([
-      { feature: "surprise", check: "unknown_feature", value: 20, expected: 0, violated: true, count: 20, rule: "learned", detail: "20 predictions carry a feature the reference does not have" },
+      {
+        feature: "surprise",
+        check: "unknown_feature",
+        value: 20,
+        expected: 0,
+        violated: true,
+        count: 20,
+        rule: "learned",
+        detail: "20 predictions carry a feature the reference does not have",
+      },
     ]);
     expect(checkQuality(undefined, { ...window, present: 0 }, undefined)[0]!.violated).toBe(false);
     expect(checkQuality(undefined, window, { type: "numeric" })).toEqual([]);
@@ -221,8 +324,15 @@ describe("checkQuality: categories", () => {
   it("does not call a category vanished below the expected count", () => {
     const rare = categoricalProfile(repeat({ a: 900, b: 100 }));
     // b expected 9.9 times in 99 values, 10.1 times in 101
-    expect(check(checkQuality(rare, summariseValues(rare, repeat({ a: 99 })), undefined), "cardinality")).toMatchObject({ violated: false, count: 0, detail: "1 of 2 reference categories seen" });
-    expect(check(checkQuality(rare, summariseValues(rare, repeat({ a: 101 })), undefined), "cardinality")).toMatchObject({ violated: true, detail: "vanished: b" });
+    expect(check(checkQuality(rare, summariseValues(rare, repeat({ a: 99 })), undefined), "cardinality")).toMatchObject({
+      violated: false,
+      count: 0,
+      detail: "1 of 2 reference categories seen",
+    });
+    expect(check(checkQuality(rare, summariseValues(rare, repeat({ a: 101 })), undefined), "cardinality")).toMatchObject({
+      violated: true,
+      detail: "vanished: b",
+    });
   });
 
   it("counts categories seen and new ones in the cardinality", () => {
@@ -232,7 +342,13 @@ describe("checkQuality: categories", () => {
 
   it("tolerates 1% of new categories when none are declared", () => {
     const atTolerance = checkQuality(profile, summariseValues(profile, repeat({ a: 60, b: 39, z: 1 })), undefined);
-    expect(check(atTolerance, "new_categories")).toMatchObject({ rule: "learned", count: 1, value: 0.01, violated: false, detail: "new: z" });
+    expect(check(atTolerance, "new_categories")).toMatchObject({
+      rule: "learned",
+      count: 1,
+      value: 0.01,
+      violated: false,
+      detail: "new: z",
+    });
     const beyond = checkQuality(profile, summariseValues(profile, repeat({ a: 60, b: 38, z: 1, y: 1 })), undefined);
     expect(check(beyond, "new_categories")).toMatchObject({ count: 2, violated: true, detail: "new: z, y" });
     const none = checkQuality(profile, summariseValues(profile, repeat({ a: 60, b: 40 })), undefined);

@@ -61,7 +61,11 @@ function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-export function checkQuality(profile: FeatureProfile | undefined, window: FeatureSummary, declared: FeatureRule | undefined): QualityCheck[] {
+export function checkQuality(
+  profile: FeatureProfile | undefined,
+  window: FeatureSummary,
+  declared: FeatureRule | undefined,
+): QualityCheck[] {
   const feature = window.feature;
   if (!profile) {
     if (declared) return [];
@@ -81,7 +85,8 @@ export function checkQuality(profile: FeatureProfile | undefined, window: Featur
   const learned = proposeRules(profile);
   const source = (key: keyof FeatureRule): "declared" | "learned" => (declared?.[key] !== undefined ? "declared" : "learned");
   const pick = <K extends keyof FeatureRule>(key: K): FeatureRule[K] => declared?.[key] ?? learned[key];
-  const over = (count: number, of: number, rule: "declared" | "learned") => count > 0 && (rule === "declared" || count / Math.max(of, 1) > LEARNED_TOLERANCE);
+  const over = (count: number, of: number, rule: "declared" | "learned") =>
+    count > 0 && (rule === "declared" || count / Math.max(of, 1) > LEARNED_TOLERANCE);
   const out: QualityCheck[] = [];
 
   if (pick("required")) {
@@ -103,7 +108,10 @@ export function checkQuality(profile: FeatureProfile | undefined, window: Featur
   const nullRule = source("max_null_fraction");
   const refNull = learned.max_null_fraction ?? 0;
   // Three standard errors of the reference's rate, plus a point, before a learned rate is broken.
-  const allowedNull = nullRule === "declared" ? declared!.max_null_fraction! : refNull + 3 * Math.sqrt((refNull * (1 - refNull)) / Math.max(window.present, 1)) + 0.01;
+  const allowedNull =
+    nullRule === "declared"
+      ? declared!.max_null_fraction!
+      : refNull + 3 * Math.sqrt((refNull * (1 - refNull)) / Math.max(window.present, 1)) + 0.01;
   out.push({
     feature,
     check: "null_fraction",
@@ -135,7 +143,13 @@ type Pick = <K extends keyof FeatureRule>(key: K) => FeatureRule[K];
 type Source = (key: keyof FeatureRule) => "declared" | "learned";
 type Over = (count: number, of: number, rule: "declared" | "learned") => boolean;
 
-function numericChecks(profile: FeatureProfile & { kind: "numeric" }, window: FeatureSummary, pick: Pick, source: Source, over: Over): QualityCheck[] {
+function numericChecks(
+  profile: FeatureProfile & { kind: "numeric" },
+  window: FeatureSummary,
+  pick: Pick,
+  source: Source,
+  over: Over,
+): QualityCheck[] {
   const out: QualityCheck[] = [];
   const feature = window.feature;
   // Bounds are bin edges of the reference (see numericEdges), so counting whole bins is exact;
@@ -149,35 +163,68 @@ function numericChecks(profile: FeatureProfile & { kind: "numeric" }, window: Fe
   if (min !== undefined) {
     const count = below(min);
     const rule = source("min");
-    out.push({ feature, check: "below_min", value: window.n === 0 ? 0 : window.min, expected: min, violated: over(count, window.n, rule), count, rule, detail: `${count} of ${window.n} values below ${readable(min)}` });
+    out.push({
+      feature,
+      check: "below_min",
+      value: window.n === 0 ? 0 : window.min,
+      expected: min,
+      violated: over(count, window.n, rule),
+      count,
+      rule,
+      detail: `${count} of ${window.n} values below ${readable(min)}`,
+    });
   }
   const max = pick("max");
   if (max !== undefined) {
     const count = above(max);
     const rule = source("max");
-    out.push({ feature, check: "above_max", value: window.n === 0 ? 0 : window.max, expected: max, violated: over(count, window.n, rule), count, rule, detail: `${count} of ${window.n} values above ${readable(max)}` });
+    out.push({
+      feature,
+      check: "above_max",
+      value: window.n === 0 ? 0 : window.max,
+      expected: max,
+      violated: over(count, window.n, rule),
+      count,
+      rule,
+      detail: `${count} of ${window.n} values above ${readable(max)}`,
+    });
   }
   if (pick("non_negative")) {
     const count = below(0);
     const rule = source("non_negative");
-    out.push({ feature, check: "negative", value: window.n === 0 ? 0 : Math.min(window.min, 0), expected: 0, violated: over(count, window.n, rule), count, rule, detail: `${count} negative values` });
+    out.push({
+      feature,
+      check: "negative",
+      value: window.n === 0 ? 0 : Math.min(window.min, 0),
+      expected: 0,
+      violated: over(count, window.n, rule),
+      count,
+      rule,
+      detail: `${count} negative values`,
+    });
   }
   return out;
 }
 
-function categoricalChecks(profile: FeatureProfile & { kind: "categorical" }, window: FeatureSummary, declared: FeatureRule | undefined, over: Over): QualityCheck[] {
+function categoricalChecks(
+  profile: FeatureProfile & { kind: "categorical" },
+  window: FeatureSummary,
+  declared: FeatureRule | undefined,
+  _over: Over,
+): QualityCheck[] {
   const feature = window.feature;
   const seen = profile.categories.filter((_, i) => window.counts[i + 1]! > 0).length;
   const p = profile.counts.map((c) => c / Math.max(profile.n, 1));
   // Expected distinct categories in n draws from the reference: Σ 1 − (1 − p_c)^n.
-  const expectedDistinct = profile.categories.reduce((sum, _, i) => sum + 1 - Math.pow(1 - p[i + 1]!, window.n), 0);
+  const expectedDistinct = profile.categories.reduce((sum, _, i) => sum + 1 - (1 - p[i + 1]!) ** window.n, 0);
   const vanished = profile.categories.filter((_, i) => window.counts[i + 1] === 0 && window.n * p[i + 1]! >= VANISHED_EXPECTED_COUNT);
   const unseen = window.counts[0] ?? 0;
   const allowed = declared?.allowed;
   // Values outside a declared list: reference categories not in it, and unseen values unless the
   // few examples kept of them are all allowed.
   const outside = allowed
-    ? profile.categories.reduce((sum, c, i) => sum + (allowed.includes(c) ? 0 : window.counts[i + 1]!), 0) + (window.unseenTop.every((v) => allowed.includes(v)) ? 0 : unseen)
+    ? profile.categories.reduce((sum, c, i) => sum + (allowed.includes(c) ? 0 : window.counts[i + 1]!), 0) +
+      (window.unseenTop.every((v) => allowed.includes(v)) ? 0 : unseen)
     : unseen;
   const rule = allowed ? "declared" : "learned";
   // A reference capped at MAX_CATEGORIES has its own "other" share; only more than that is new.
@@ -192,7 +239,10 @@ function categoricalChecks(profile: FeatureProfile & { kind: "categorical" }, wi
       violated: vanished.length > 0,
       count: vanished.length,
       rule: "learned",
-      detail: vanished.length > 0 ? `vanished: ${vanished.slice(0, 10).join(", ")}` : `${seen} of ${profile.categories.length} reference categories seen`,
+      detail:
+        vanished.length > 0
+          ? `vanished: ${vanished.slice(0, 10).join(", ")}`
+          : `${seen} of ${profile.categories.length} reference categories seen`,
     },
     {
       feature,

@@ -16,9 +16,7 @@ describe("benjaminiHochberg", () => {
   });
 
   it("rejects the four hypotheses of Benjamini & Hochberg's (1995) example at 5 %", () => {
-    const p = [
-      0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.324, 0.4262, 0.5719, 0.6528, 0.759, 1,
-    ];
+    const p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.324, 0.4262, 0.5719, 0.6528, 0.759, 1];
     const q = benjaminiHochberg(p);
     expect(q.filter((v) => v <= 0.05)).toHaveLength(4);
     expect(q[3]).toBeCloseTo((0.0095 * 15) / 4, 15);

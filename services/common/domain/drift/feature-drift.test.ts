@@ -52,7 +52,18 @@ function buildProfile(feature: string, values: Values, rule?: FeatureRule): Feat
     let squares = 0;
     for (const x of numbers) squares += (x - mean) ** 2;
     const std = numbers.length === 0 ? 0 : Math.sqrt(squares / numbers.length);
-    shell = { ...base, kind: "numeric", edges, coarseEdges, counts: new Array<number>(edges.length + 1).fill(0), sums: [], min: stats.min, max: stats.max, mean, std };
+    shell = {
+      ...base,
+      kind: "numeric",
+      edges,
+      coarseEdges,
+      counts: new Array<number>(edges.length + 1).fill(0),
+      sums: [],
+      min: stats.min,
+      max: stats.max,
+      mean,
+      std,
+    };
   } else {
     const categories = [...frequency.entries()]
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
@@ -61,7 +72,9 @@ function buildProfile(feature: string, values: Values, rule?: FeatureRule): Feat
     shell = { ...base, kind: "categorical", categories, counts: new Array<number>(categories.length + 1).fill(0) };
   }
   const own = summariseValues(shell, values);
-  return shell.kind === "numeric" ? { ...shell, n: own.n, mismatches: own.mismatches, counts: own.counts, sums: own.sums } : { ...shell, n: own.n, mismatches: own.mismatches, counts: own.counts };
+  return shell.kind === "numeric"
+    ? { ...shell, n: own.n, mismatches: own.mismatches, counts: own.counts, sums: own.sums }
+    : { ...shell, n: own.n, mismatches: own.mismatches, counts: own.counts };
 }
 
 /** {a: 2, b: 1} → ["a", "a", "b"] */
@@ -140,7 +153,12 @@ describe("decideDrift", () => {
     const [ks] = decideDrift([input("c", categories, repeat({ a: 300, b: 200 }), { drift: { method: "ks" } })]);
     expect(ks).toMatchObject({ method: "chi_square", threshold: DRIFT_DEFAULTS.thresholds.chi_square, score: 0, pValue: 1 });
     const [w] = decideDrift([input("c", categories, repeat({ a: 1200, b: 800 }), { drift: { method: "wasserstein" } })]);
-    expect(w).toMatchObject({ method: "jensen_shannon", threshold: DRIFT_DEFAULTS.thresholds.jensen_shannon, score: 0, decision: "no_drift" });
+    expect(w).toMatchObject({
+      method: "jensen_shannon",
+      threshold: DRIFT_DEFAULTS.thresholds.jensen_shannon,
+      score: 0,
+      decision: "no_drift",
+    });
   });
 
   it("drops a threshold declared for a method that does not apply", () => {
@@ -182,7 +200,11 @@ describe("decideDrift", () => {
     it("counts KS features in the family, and leaves out distance-decided and undecided ones", () => {
       const numericRef = reference.slice(0, 500);
       const ks = input("ks", numericRef, numericRef); // identical: KS = 0, p = 1
-      const large = input("large", reference, reference.map((x) => x + 3)); // 2000 values: Wasserstein
+      const large = input(
+        "large",
+        reference,
+        reference.map((x) => x + 3),
+      ); // 2000 values: Wasserstein
       const few = input("few", ref, repeat({ a: 20 })); // 20 values: no decision, tiny raw p
       const [da, , , dks, dLarge, dFew] = decideDrift([a(), b(), c(), ks, large, few]);
       // m = 4 (a, b, c, ks): q1 = min(pA·4, pB·4/2, 1, 1) = 4·pA
@@ -198,13 +220,36 @@ describe("decideDrift", () => {
   it("has no score when one side has no values", () => {
     const profile = buildProfile("x", reference);
     const [empty] = decideDrift([{ profile, window: emptySummary("x", profile.counts.length, true) }]);
-    expect(empty).toMatchObject({ n: 0, score: null, pValue: null, ks: null, wasserstein: null, psi: null, drifted: false, decision: "insufficient_data" });
+    expect(empty).toMatchObject({
+      n: 0,
+      score: null,
+      pValue: null,
+      ks: null,
+      wasserstein: null,
+      psi: null,
+      drifted: false,
+      decision: "insufficient_data",
+    });
 
     // a reference that only ever held nulls
     const nullsOnly = buildProfile("c", [null, null, null]);
     expect(nullsOnly).toMatchObject({ kind: "categorical", n: 0 });
     const window = summariseValues(nullsOnly, repeat({ a: 50 }));
-    expect(featureStatistics(nullsOnly, window)).toEqual({ psi: null, ks: null, ksPValue: null, ksErrorBound: null, jensenShannon: null, jensenShannonExpected: null, jensenShannonCorrected: null, jensenShannonBeyondNoise: null, wasserstein: null, wassersteinErrorBound: null, chi2: null, chi2PValue: null, unseenShare: null });
+    expect(featureStatistics(nullsOnly, window)).toEqual({
+      psi: null,
+      ks: null,
+      ksPValue: null,
+      ksErrorBound: null,
+      jensenShannon: null,
+      jensenShannonExpected: null,
+      jensenShannonCorrected: null,
+      jensenShannonBeyondNoise: null,
+      wasserstein: null,
+      wassersteinErrorBound: null,
+      chi2: null,
+      chi2PValue: null,
+      unseenShare: null,
+    });
     const [d] = decideDrift([{ profile: nullsOnly, window }]);
     expect(d).toMatchObject({ n: 50, referenceN: 0, score: null, pValue: null, decision: "insufficient_data" });
   });
@@ -250,7 +295,10 @@ describe("decideDrift on a stream with no real change", () => {
   const names = (prefix: string, k: number) => Array.from({ length: k }, (_, i) => `${prefix}${i}`);
   const cat3 = categorical(["red", "green", "blue"], [0.6, 0.3, 0.1]);
   const cat8 = categorical(names("c", 8), [40, 20, 12, 10, 8, 5, 3, 2]);
-  const cat200 = categorical(names("zip", 200), Array.from({ length: 200 }, (_, i) => 1 / (i + 1)));
+  const cat200 = categorical(
+    names("zip", 200),
+    Array.from({ length: 200 }, (_, i) => 1 / (i + 1)),
+  );
 
   const features: Array<{ name: string; numeric: boolean; draw: () => FeatureValue }> = [
     { name: "normal", numeric: true, draw: () => 50 + 10 * normal() },
@@ -342,7 +390,7 @@ describe("decideDrift on a stream with no real change", () => {
     };
     const seeded = (seed: number) => {
       let x = seed >>> 0;
-      return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+      return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296;
     };
 
     it.each([
@@ -354,7 +402,10 @@ describe("decideDrift on a stream with no real change", () => {
       const random = seeded(k * 7 + shape.length);
       const weights = Array.from({ length: k }, (_, i) => (shape === "flat" ? 1 : 1 / (i + 1)));
       const profile = buildProfile("c", draw(random, weights, 2000));
-      const results = Array.from({ length: 20 }, () => decideDrift([{ profile, window: summariseValues(profile, draw(random, weights, 5000)) }])[0]!);
+      const results = Array.from(
+        { length: 20 },
+        () => decideDrift([{ profile, window: summariseValues(profile, draw(random, weights, 5000)) }])[0]!,
+      );
       // The raw distance is what flagged them all before (0.17 at 200 categories, 0.39 at 1,000).
       expect(Math.min(...results.map((r) => r.jensenShannon!))).toBeGreaterThan(shape === "flat" && k === 1000 ? 0.3 : 0.1);
       expect(results.every((r) => r.method === "jensen_shannon")).toBe(true);

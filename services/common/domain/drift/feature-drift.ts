@@ -139,7 +139,11 @@ export function featureStatistics(profile: FeatureProfile, window: FeatureSummar
 }
 
 /** `otherBin`: the bin of values outside the reference's own categories (categorical features). */
-function jensenShannon(reference: number[], window: number[], otherBin?: number): Pick<FeatureStatistics, "jensenShannon" | "jensenShannonExpected" | "jensenShannonCorrected" | "jensenShannonBeyondNoise"> {
+function jensenShannon(
+  reference: number[],
+  window: number[],
+  otherBin?: number,
+): Pick<FeatureStatistics, "jensenShannon" | "jensenShannonExpected" | "jensenShannonCorrected" | "jensenShannonBeyondNoise"> {
   const distance = jensenShannonDistance(reference, window);
   const divergence = distance * distance;
   const noise = jensenShannonNull(reference, window, otherBin === undefined ? {} : { otherBin });

@@ -4,7 +4,7 @@ import { jensenShannonNull } from "./jensen-shannon-null.js";
 
 function seeded(seed: number): () => number {
   let x = seed >>> 0;
-  return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 function counts(random: () => number, weights: number[], n: number): number[] {

@@ -38,7 +38,11 @@ function cell(x: number, y: number): number {
   return d / (2 * Math.LN2);
 }
 
-export function jensenShannonNull(reference: readonly number[], window: readonly number[], options: { otherBin?: number } = {}): JensenShannonNull {
+export function jensenShannonNull(
+  reference: readonly number[],
+  window: readonly number[],
+  options: { otherBin?: number } = {},
+): JensenShannonNull {
   const m = reference.reduce((a, b) => a + b, 0);
   const n = window.reduce((a, b) => a + b, 0);
   if (m <= 0 || n <= 0) return { mean: 0, sd: 0 };

@@ -133,7 +133,17 @@ describe("numericEdges", () => {
   });
 
   it("drops points that are not finite (a feature without numbers)", () => {
-    const stats: RawFeatureStats = { feature: "x", rows: 5, present: 5, nulls: 5, numbers: 0, strings: 0, percentiles: PERCENTILES.map(() => NaN), min: NaN, max: NaN };
+    const stats: RawFeatureStats = {
+      feature: "x",
+      rows: 5,
+      present: 5,
+      nulls: 5,
+      numbers: 0,
+      strings: 0,
+      percentiles: PERCENTILES.map(() => NaN),
+      min: NaN,
+      max: NaN,
+    };
     expect(numericEdges(stats)).toEqual({ edges: [0], coarseEdges: [] });
   });
 

@@ -6,11 +6,37 @@ import { emptySummary, mergeInto, summariseValues, type FeatureSummary, type Fea
 /** Only the fields summariseValues reads: the bins. */
 function numericProfile(edges: number[]): NumericProfile {
   const bins = edges.length + 1;
-  return { feature: "x", kind: "numeric", rows: 0, present: 0, nulls: 0, mismatches: 0, n: 0, counts: new Array<number>(bins).fill(0), sums: new Array<number>(bins).fill(0), edges, coarseEdges: [], min: 0, max: 0, mean: 0, std: 0 };
+  return {
+    feature: "x",
+    kind: "numeric",
+    rows: 0,
+    present: 0,
+    nulls: 0,
+    mismatches: 0,
+    n: 0,
+    counts: new Array<number>(bins).fill(0),
+    sums: new Array<number>(bins).fill(0),
+    edges,
+    coarseEdges: [],
+    min: 0,
+    max: 0,
+    mean: 0,
+    std: 0,
+  };
 }
 
 function categoricalProfile(categories: string[]): CategoricalProfile {
-  return { feature: "c", kind: "categorical", rows: 0, present: 0, nulls: 0, mismatches: 0, n: 0, counts: new Array<number>(categories.length + 1).fill(0), categories };
+  return {
+    feature: "c",
+    kind: "categorical",
+    rows: 0,
+    present: 0,
+    nulls: 0,
+    mismatches: 0,
+    n: 0,
+    counts: new Array<number>(categories.length + 1).fill(0),
+    categories,
+  };
 }
 
 describe("summariseValues", () => {
@@ -46,7 +72,10 @@ describe("summariseValues", () => {
 
   it("keeps at most ten examples of unseen categories but counts them all", () => {
     const profile = categoricalProfile(["a"]);
-    const s = summariseValues(profile, Array.from({ length: 25 }, (_, i) => `new-${i}`));
+    const s = summariseValues(
+      profile,
+      Array.from({ length: 25 }, (_, i) => `new-${i}`),
+    );
     expect(s.unseenDistinct).toBe(25);
     expect(s.unseenTop).toHaveLength(10);
     expect(s.counts).toEqual([25, 0]);
@@ -54,7 +83,13 @@ describe("summariseValues", () => {
 
   it("gives an empty summary for no values, and takes any iterable", () => {
     expect(summariseValues(numericProfile([1]), [])).toEqual(emptySummary("x", 2, true));
-    expect(summariseValues(numericProfile([1]), new Float64Array([0.5, 2]))).toMatchObject({ n: 2, counts: [1, 1], sums: [0.5, 2], min: 0.5, max: 2 });
+    expect(summariseValues(numericProfile([1]), new Float64Array([0.5, 2]))).toMatchObject({
+      n: 2,
+      counts: [1, 1],
+      sums: [0.5, 2],
+      min: 0.5,
+      max: 2,
+    });
     expect(emptySummary("c", 3, false)).toMatchObject({ counts: [0, 0, 0], sums: [], min: Infinity, max: -Infinity });
   });
 });

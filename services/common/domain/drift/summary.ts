@@ -35,7 +35,8 @@ export function emptySummary(feature: string, bins: number, numeric: boolean): F
 
 /** Adds b into a (same feature, same bins). */
 export function mergeInto(a: FeatureSummary, b: FeatureSummary): FeatureSummary {
-  if (a.counts.length !== b.counts.length) throw new Error(`feature ${a.feature}: cannot merge summaries on different bins (${a.counts.length} vs ${b.counts.length})`);
+  if (a.counts.length !== b.counts.length)
+    throw new Error(`feature ${a.feature}: cannot merge summaries on different bins (${a.counts.length} vs ${b.counts.length})`);
   a.rows += b.rows;
   a.present += b.present;
   a.nulls += b.nulls;

@@ -10,11 +10,7 @@ describe("boosted trees", () => {
     expect(model.baseScore).toBe(0);
     const leftG = 3 * 0.5 - 0.5; // three negatives give +0.5, one positive −0.5
     const leaf = (G: number) => Math.fround((-G / (4 * 0.25 + 1)) * 0.5);
-    expect(model.trees[0]).toEqual([
-      { feature: 0, threshold: 0, left: 1, right: 2 },
-      { leaf: leaf(leftG) },
-      { leaf: leaf(-leftG) },
-    ]);
+    expect(model.trees[0]).toEqual([{ feature: 0, threshold: 0, left: 1, right: 2 }, { leaf: leaf(leftG) }, { leaf: leaf(-leftG) }]);
     expect(predictTrees(model, [0])).toBeCloseTo(1 / (1 + Math.exp(-leaf(leftG))), 7);
   });
 
@@ -22,7 +18,12 @@ describe("boosted trees", () => {
     const rows: number[][] = [];
     const labels: number[] = [];
     // Unequal cell sizes: a perfectly balanced XOR gives every first split zero gain, as in any greedy tree.
-    for (const [a, b, count] of [[0, 0, 60], [0, 1, 40], [1, 0, 30], [1, 1, 70]] as const) {
+    for (const [a, b, count] of [
+      [0, 0, 60],
+      [0, 1, 40],
+      [1, 0, 30],
+      [1, 1, 70],
+    ] as const) {
       for (let i = 0; i < count; i++) {
         rows.push([a, b]);
         labels.push(a ^ b);
@@ -36,7 +37,12 @@ describe("boosted trees", () => {
 
   it("splits at distinct values or quantiles, never at the maximum", () => {
     expect([...quantileEdges(Float32Array.from([3, 1, 2, 2]), 10)]).toEqual([1, 2]);
-    expect(quantileEdges(Float32Array.from({ length: 1000 }, (_, i) => i), 4).length).toBe(4);
+    expect(
+      quantileEdges(
+        Float32Array.from({ length: 1000 }, (_, i) => i),
+        4,
+      ).length,
+    ).toBe(4);
     expect(() => fitBoostedTrees([[1]], [3])).toThrow(/label 0 must be 0 or 1/);
   });
 

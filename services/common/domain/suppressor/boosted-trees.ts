@@ -47,7 +47,15 @@ export interface BoostedTreesOptions {
   weights?: ArrayLike<number>;
 }
 
-export const DEFAULT_BOOSTED_TREES_OPTIONS: BoostedTreesOptions = { trees: 150, maxDepth: 4, learningRate: 0.1, l2: 1, minChildWeight: 1, maxBins: 64, offsetFeatures: [] };
+export const DEFAULT_BOOSTED_TREES_OPTIONS: BoostedTreesOptions = {
+  trees: 150,
+  maxDepth: 4,
+  learningRate: 0.1,
+  l2: 1,
+  minChildWeight: 1,
+  maxBins: 64,
+  offsetFeatures: [],
+};
 
 export function predictTreesMargin(model: BoostedTreesModel, x: ArrayLike<number>): number {
   let z = model.baseScore;
@@ -77,7 +85,11 @@ export function quantileEdges(values: Float32Array, maxBins: number): Float32Arr
   return Float32Array.from(edges);
 }
 
-export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<number>, options: Partial<BoostedTreesOptions> = {}): BoostedTreesModel {
+export function fitBoostedTrees(
+  rows: ArrayLike<number>[],
+  labels: ArrayLike<number>,
+  options: Partial<BoostedTreesOptions> = {},
+): BoostedTreesModel {
   const o = { ...DEFAULT_BOOSTED_TREES_OPTIONS, ...options };
   const n = rows.length;
   if (n === 0) throw new Error("boosted trees need at least one row");
@@ -129,7 +141,8 @@ export function fitBoostedTrees(rows: ArrayLike<number>[], labels: ArrayLike<num
   let offset: BoostedTreesModel["offset"];
   const margin = new Float64Array(n);
   if (o.offsetFeatures.length > 0) {
-    for (const j of o.offsetFeatures) if (!(Number.isInteger(j) && j >= 0 && j < d)) throw new Error(`offset feature ${j} is not a column of ${d}`);
+    for (const j of o.offsetFeatures)
+      if (!(Number.isInteger(j) && j >= 0 && j < d)) throw new Error(`offset feature ${j} is not a column of ${d}`);
     const start = fitLogistic(
       rows.map((x) => o.offsetFeatures.map((j) => x[j]!)),
       labels,

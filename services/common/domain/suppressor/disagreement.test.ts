@@ -5,7 +5,16 @@ import type { AlertRecord } from "./types.js";
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
 const rec = (over: Partial<AlertRecord>): AlertRecord => ({
-  time: T0, rule_kind: "drift", metric: "drift.amount", severity: "info", scope: "slice", model: "a", slice: "country=BR", deviation: 0.2, sample_size: 500, ...over,
+  time: T0,
+  rule_kind: "drift",
+  metric: "drift.amount",
+  severity: "info",
+  scope: "slice",
+  model: "a",
+  slice: "country=BR",
+  deviation: 0.2,
+  sample_size: 500,
+  ...over,
 });
 
 describe("poissonUpperTail", () => {
@@ -21,7 +30,8 @@ describe("DisagreementMonitor", () => {
   it("flags a type within a model whose answers below the threshold are acted on far more than scored, once known", () => {
     const m = new DisagreementMonitor({ halfLifeMs: 1e15, minActed: 3, pValue: 0.001 });
     // Ten alerts scored 0.01 (threshold 0.1): expected 0.1 acted; four acted, answered an hour later.
-    for (let i = 0; i < 10; i++) m.observe(rec({ time: T0 + i * H, action: i < 4 ? "acted" : "ignored", action_time: T0 + (i + 1) * H }), 0.01, 0.1);
+    for (let i = 0; i < 10; i++)
+      m.observe(rec({ time: T0 + i * H, action: i < 4 ? "acted" : "ignored", action_time: T0 + (i + 1) * H }), 0.01, 0.1);
     expect(m.disagrees(rec({}), T0 + 2 * H)).toBe(false); // two acted answers known so far
     const known = m.tally(rec({}), T0 + 4 * H);
     expect(known.observed).toBeCloseTo(4, 6);

@@ -24,7 +24,12 @@ export interface DisagreementOptions {
   unacknowledgedTimeoutMs: number;
 }
 
-export const DEFAULT_DISAGREEMENT: DisagreementOptions = { halfLifeMs: 14 * 86_400_000, minActed: 3, pValue: 0.001, unacknowledgedTimeoutMs: 24 * 3_600_000 };
+export const DEFAULT_DISAGREEMENT: DisagreementOptions = {
+  halfLifeMs: 14 * 86_400_000,
+  minActed: 3,
+  pValue: 0.001,
+  unacknowledgedTimeoutMs: 24 * 3_600_000,
+};
 
 interface Tally {
   observed: number;

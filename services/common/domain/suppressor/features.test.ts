@@ -6,7 +6,16 @@ const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5); // a Monday, 00:00 UTC
 const f = (x: Float32Array, name: (typeof FEATURE_NAMES)[number]) => x[FEATURE_NAMES.indexOf(name)]!;
 const rec = (over: Partial<AlertRecord>): AlertRecord => ({
-  time: T0, rule_kind: "threshold", metric: "accuracy", severity: "info", scope: "global", model: "m", slice: "", deviation: 0.1, sample_size: 999, ...over,
+  time: T0,
+  rule_kind: "threshold",
+  metric: "accuracy",
+  severity: "info",
+  scope: "global",
+  model: "m",
+  slice: "",
+  deviation: 0.1,
+  sample_size: 999,
+  ...over,
 });
 const logit = (p: number) => Math.log(p / (1 - p));
 
@@ -15,7 +24,12 @@ const FLOOR = Math.log(1e-3 / (1 - 1e-3));
 
 describe("SuppressorHistory", () => {
   it("describes an alert from feedback known before it fired, each grain smoothed toward the coarser one", () => {
-    const h = new SuppressorHistory({ priorStrength: 5, unacknowledgedTimeoutMs: 10 * H, recentHalfLifeMs: NEVER, memoryHalfLifeMs: NEVER });
+    const h = new SuppressorHistory({
+      priorStrength: 5,
+      unacknowledgedTimeoutMs: 10 * H,
+      recentHalfLifeMs: NEVER,
+      memoryHalfLifeMs: NEVER,
+    });
     h.add(rec({ id: "1", time: T0, model: "a", action: "acted", action_time: T0 + H }));
     h.add(rec({ id: "2", time: T0 + 2 * H, model: "b", action: "ignored", action_time: T0 + 3 * H }));
     h.add(rec({ id: "3", time: T0 + 2 * H, model: "a", action: "acted", action_time: T0 + 9 * H })); // known only later
@@ -126,7 +140,13 @@ describe("SuppressorHistory", () => {
     const M = 60_000;
     const h = new SuppressorHistory({ priorStrength: 0, unacknowledgedTimeoutMs: H, burstGapMs: 30 * M, memoryHalfLifeMs: NEVER });
     // Two bursts on one stream: 0, 20, 45 min (each gap <= 30 min) and 3 h later; firsts acted, repeats ignored.
-    for (const [at, action] of [[0, "acted"], [20, "ignored"], [45, "ignored"], [180, "acted"], [195, "ignored"]] as const) {
+    for (const [at, action] of [
+      [0, "acted"],
+      [20, "ignored"],
+      [45, "ignored"],
+      [180, "acted"],
+      [195, "ignored"],
+    ] as const) {
       h.add(rec({ time: T0 + at * M, deviation: at === 180 ? 0.4 : 0.1, action, action_time: T0 + (at + 1) * M }));
     }
     const third = h.features(rec({ time: T0 + 205 * M, deviation: 0.11 }));

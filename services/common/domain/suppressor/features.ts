@@ -173,7 +173,8 @@ const logOfDeviation = (d: number) => Math.log(clampDeviation(d) + 1e-3);
 const clampBin = (i: number, bins: number) => Math.max(0, Math.min(bins - 1, i));
 export const deviationBin = (deviation: number): number => clampBin(Math.floor((logOfDeviation(deviation) - DEV_LOW) / DEV_STEP), DEV_BINS);
 const samples = (n: number) => Math.max(0, Number.isFinite(n) ? n : 0);
-export const sampleBin = (sampleSize: number): number => clampBin(Math.floor((Math.log10(1 + samples(sampleSize)) - SAMPLE_LOW) / SAMPLE_STEP), SAMPLE_BINS);
+export const sampleBin = (sampleSize: number): number =>
+  clampBin(Math.floor((Math.log10(1 + samples(sampleSize)) - SAMPLE_LOW) / SAMPLE_STEP), SAMPLE_BINS);
 
 /** UTC hour in 3-hour blocks, weekdays apart from weekends: 16 buckets. Teams' local hours map onto them consistently. */
 export function hourBucket(time: number): number {
@@ -296,7 +297,14 @@ export class SuppressorHistory {
       const at = Math.max(record.time, record.action_time ?? record.time);
       this.queue.push({ at, seq: this.seq++, record, kind: "feedback", acted: isActed(record), fired });
     } else if (!record.suppressed) {
-      this.queue.push({ at: record.time + this.options.unacknowledgedTimeoutMs, seq: this.seq++, record, kind: "feedback", acted: false, fired });
+      this.queue.push({
+        at: record.time + this.options.unacknowledgedTimeoutMs,
+        seq: this.seq++,
+        record,
+        kind: "feedback",
+        acted: false,
+        fired,
+      });
     }
   }
 
@@ -384,9 +392,13 @@ export class SuppressorHistory {
     x[F.stream_burst_position_log] = Math.log1p(position);
     x[F.stream_fired_1h_log] = Math.log1p(stream ? countAfter(stream.fires, at - HOUR) : 0);
     const previous = stream ? stream.fires.length - countAfter(stream.fires, at) - 1 : -1;
-    x[F.minutes_since_stream_fired_log] = Math.log1p(previous < 0 ? MINUTES_CAP : Math.min(MINUTES_CAP, (at - stream!.fires[previous]!) / 60_000));
+    x[F.minutes_since_stream_fired_log] = Math.log1p(
+      previous < 0 ? MINUTES_CAP : Math.min(MINUTES_CAP, (at - stream!.fires[previous]!) / 60_000),
+    );
     x[F.deviation_change_from_stream_previous] =
-      previous < 0 ? DEVIATION_CHANGE_CAP : Math.min(DEVIATION_CHANGE_CAP, Math.abs(logOfDeviation(alert.deviation) - stream!.logDeviations[previous]!));
+      previous < 0
+        ? DEVIATION_CHANGE_CAP
+        : Math.min(DEVIATION_CHANGE_CAP, Math.abs(logOfDeviation(alert.deviation) - stream!.logDeviations[previous]!));
     const hourOfDay = (((at % DAY) + DAY) % DAY) / HOUR;
     x[F.hour_sin] = Math.sin((2 * Math.PI * hourOfDay) / 24);
     x[F.hour_cos] = Math.cos((2 * Math.PI * hourOfDay) / 24);
@@ -443,7 +455,13 @@ export class SuppressorHistory {
     const type = alertType(record);
     this.typeCounts.set(type, (this.typeCounts.get(type) ?? 0) + 1);
     bump(this.global, a, w);
-    for (const key of [`k:${record.rule_kind}`, `t:${type}`, `tm:${typeModelKey(record)}`, `s:${alertStream(record)}`, `ts:${typeSliceKey(record)}`]) {
+    for (const key of [
+      `k:${record.rule_kind}`,
+      `t:${type}`,
+      `tm:${typeModelKey(record)}`,
+      `s:${alertStream(record)}`,
+      `ts:${typeSliceKey(record)}`,
+    ]) {
       let c = this.rates.get(key);
       if (!c) this.rates.set(key, (c = cell()));
       bump(c, a, w);

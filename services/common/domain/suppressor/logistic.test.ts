@@ -8,8 +8,14 @@ describe("fitLogistic", () => {
     // x=0: 2 of 10 positive; x=1: 6 of 8 positive.
     const rows: number[][] = [];
     const labels: number[] = [];
-    for (let i = 0; i < 10; i++) (rows.push([0]), labels.push(i < 2 ? 1 : 0));
-    for (let i = 0; i < 8; i++) (rows.push([1]), labels.push(i < 6 ? 1 : 0));
+    for (let i = 0; i < 10; i++) {
+      rows.push([0]);
+      labels.push(i < 2 ? 1 : 0);
+    }
+    for (let i = 0; i < 8; i++) {
+      rows.push([1]);
+      labels.push(i < 6 ? 1 : 0);
+    }
     const { model, converged } = fitLogistic(rows, labels, { l2: 0 });
     expect(converged).toBe(true);
     expect(model.intercept).toBeCloseTo(logit(0.2), 5);
@@ -17,7 +23,14 @@ describe("fitLogistic", () => {
   });
 
   it("stays finite on separable data and zeroes the penalised gradient on standardised features", () => {
-    const rows = [[-2, 1], [-1, 0], [-0.5, 1], [0.5, 0], [1, 1], [2, 0]];
+    const rows = [
+      [-2, 1],
+      [-1, 0],
+      [-0.5, 1],
+      [0.5, 0],
+      [1, 1],
+      [2, 0],
+    ];
     const labels = [0, 0, 0, 1, 1, 1];
     const l2 = 0.5;
     const { model } = fitLogistic(rows, labels, { l2 });
@@ -40,7 +53,13 @@ describe("fitLogistic", () => {
   });
 
   it("is deterministic", () => {
-    const rows = [[0.1, 3], [0.4, 1], [0.9, 2], [0.3, 5], [0.8, 0]];
+    const rows = [
+      [0.1, 3],
+      [0.4, 1],
+      [0.9, 2],
+      [0.3, 5],
+      [0.8, 0],
+    ];
     const labels = [0, 1, 1, 0, 1];
     expect(fitLogistic(rows, labels)).toEqual(fitLogistic(rows, labels));
   });

@@ -23,8 +23,15 @@ export const predict = (model: SuppressorModel, x: ArrayLike<number>): number =>
   model.kind === "logistic" ? predictLogistic(model, x) : predictTrees(model, x);
 
 /** Fits on rows and labels; the trees take per-row weights (logistic regression counts each row once). */
-export function fitModel(rows: ArrayLike<number>[], labels: ArrayLike<number>, weights: ArrayLike<number> | undefined, options: ModelOptions): SuppressorModel {
-  return options.algorithm === "logistic" ? fitLogistic(rows, labels, options.logistic).model : fitBoostedTrees(rows, labels, {
+export function fitModel(
+  rows: ArrayLike<number>[],
+  labels: ArrayLike<number>,
+  weights: ArrayLike<number> | undefined,
+  options: ModelOptions,
+): SuppressorModel {
+  return options.algorithm === "logistic"
+    ? fitLogistic(rows, labels, options.logistic).model
+    : fitBoostedTrees(rows, labels, {
         offsetFeatures: TREE_OFFSET_FEATURES.map((name) => FEATURE_NAMES.indexOf(name)),
         ...(weights && { weights }),
         ...options.trees,

@@ -3,7 +3,17 @@ import { decide, explorationDraw } from "./policy.js";
 import type { AlertRecord } from "./types.js";
 
 const alert = (over: Partial<AlertRecord> = {}): AlertRecord => ({
-  id: "a1", time: 0, rule_kind: "threshold", metric: "accuracy", severity: "warning", scope: "global", model: "m", slice: "", deviation: 0.1, sample_size: 100, ...over,
+  id: "a1",
+  time: 0,
+  rule_kind: "threshold",
+  metric: "accuracy",
+  severity: "warning",
+  scope: "global",
+  model: "m",
+  slice: "",
+  deviation: 0.1,
+  sample_size: 100,
+  ...over,
 });
 const base = { typeFeedbackCount: 100, threshold: 0.3, minFeedback: 20, exploreRate: 0, seedKey: "k" };
 

@@ -7,7 +7,11 @@ describe("chooseThreshold", () => {
   it("picks the highest threshold that keeps the target recall of acted-on alerts", () => {
     // 10 acted (one already surfaced by a guard rail), target 0.8 → 2 misses allowed among the decidable.
     const acted = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.46, 0.47].map((score) => ({ score, acted: true, decidable: true, weight: 1 }));
-    const scored = [...acted, { score: 0, acted: true, decidable: false, weight: 1 }, { score: 0.01, acted: false, decidable: true, weight: 1 }];
+    const scored = [
+      ...acted,
+      { score: 0, acted: true, decidable: false, weight: 1 },
+      { score: 0.01, acted: false, decidable: true, weight: 1 },
+    ];
     expect(chooseThreshold(scored, 0.8)).toBe(0.2);
     expect(chooseThreshold(scored, 1)).toBe(0.05);
   });
@@ -17,7 +21,12 @@ describe("chooseThreshold", () => {
     const scored = [0.02, 0.05, 0.2, 0.3, 0.4].map((score) => ({ score, acted: true, decidable: true, weight: score === 0.05 ? 20 : 1 }));
     expect(chooseThreshold(scored, 0.9)).toBe(0.05);
     // Unweighted, two misses fit and the threshold would be 0.2.
-    expect(chooseThreshold(scored.map((s) => ({ ...s, weight: 1 })), 0.6)).toBe(0.2);
+    expect(
+      chooseThreshold(
+        scored.map((s) => ({ ...s, weight: 1 })),
+        0.6,
+      ),
+    ).toBe(0.2);
   });
   it("keeps each type's recall above its floor once the type has used its allowance", () => {
     // 100 acted: type x at 0.01, 0.02, 0.03 and type y (97) at 0.4. A 95 % target allows 5 misses overall,
@@ -38,7 +47,17 @@ describe("chooseThreshold", () => {
 
 describe("labelAt", () => {
   it("labels by action, timeout and what is known at the time", () => {
-    const r = { time: 0, rule_kind: "x", metric: "m", severity: "info", scope: "global", model: "m", slice: "", deviation: 0, sample_size: 1 } as const;
+    const r = {
+      time: 0,
+      rule_kind: "x",
+      metric: "m",
+      severity: "info",
+      scope: "global",
+      model: "m",
+      slice: "",
+      deviation: 0,
+      sample_size: 1,
+    } as const;
     expect(labelAt({ ...r, action: "acted", action_time: 5 }, 10, 100)).toBe(1);
     expect(labelAt({ ...r, action: "acted", action_time: 50 }, 10, 100)).toBeUndefined();
     expect(labelAt({ ...r, action: "snoozed" }, 10, 100)).toBe(0);
@@ -53,8 +72,18 @@ describe("replay", () => {
   const history: AlertRecord[] = Array.from({ length: 400 }, (_, i) => {
     const real = i % 4 === 0;
     return {
-      id: `a${i}`, time: i * 60_000, rule_kind: "threshold", metric: real ? "real" : "noisy", severity: "info", scope: "global",
-      model: "m", slice: "", deviation: 0.1, sample_size: 100, action: real ? "acted" : "ignored", action_time: i * 60_000,
+      id: `a${i}`,
+      time: i * 60_000,
+      rule_kind: "threshold",
+      metric: real ? "real" : "noisy",
+      severity: "info",
+      scope: "global",
+      model: "m",
+      slice: "",
+      deviation: 0.1,
+      sample_size: 100,
+      action: real ? "acted" : "ignored",
+      action_time: i * 60_000,
     };
   });
 
@@ -67,8 +96,28 @@ describe("replay", () => {
       expect(report.suppressor.precision).toBe(1);
       expect(report.baselines[0]!.figures).toMatchObject({ suppressed: 0, recall: 1 });
       expect(report.perType).toEqual([
-        { rule_kind: "threshold", metric: "noisy", scope: "global", model: "m", alerts: 60, heldBack: 60, acted: 0, actedMissed: 0, disagreement: 0 },
-        { rule_kind: "threshold", metric: "real", scope: "global", model: "m", alerts: 20, heldBack: 0, acted: 20, actedMissed: 0, disagreement: 0 },
+        {
+          rule_kind: "threshold",
+          metric: "noisy",
+          scope: "global",
+          model: "m",
+          alerts: 60,
+          heldBack: 60,
+          acted: 0,
+          actedMissed: 0,
+          disagreement: 0,
+        },
+        {
+          rule_kind: "threshold",
+          metric: "real",
+          scope: "global",
+          model: "m",
+          alerts: 20,
+          heldBack: 0,
+          acted: 20,
+          actedMissed: 0,
+          disagreement: 0,
+        },
       ]);
     }
   });
@@ -98,8 +147,16 @@ describe("replay", () => {
 
   it("takes the median of the validation folds' thresholds, skipping a fold too early to fit", () => {
     // Noisy labels so each fold's threshold differs: "real" is acted on 70% of the time, "noisy" 10%.
-    const noisy = history.map((r, i) => ({ ...r, deviation: (i % 13) / 10, action: ((i * 0.6180339887) % 1) < (r.metric === "real" ? 0.7 : 0.1) ? ("acted" as const) : ("ignored" as const) }));
-    const options = { algorithm: "boosted_trees" as const, trees: { trees: 10 }, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" } };
+    const noisy = history.map((r, i) => ({
+      ...r,
+      deviation: (i % 13) / 10,
+      action: (i * 0.6180339887) % 1 < (r.metric === "real" ? 0.7 : 0.1) ? ("acted" as const) : ("ignored" as const),
+    }));
+    const options = {
+      algorithm: "boosted_trees" as const,
+      trees: { trees: 10 },
+      policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" },
+    };
     const single = [0.55, 0.65, 0.75].map((f) => fitSuppressor(noisy, { ...options, calibrationFolds: [f] }).threshold);
     const median = [...single].sort((a, b) => a - b)[1];
     expect(fitSuppressor(noisy, { ...options, calibrationFolds: [0.55, 0.65, 0.75] }).threshold).toBe(median);

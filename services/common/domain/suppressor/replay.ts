@@ -131,7 +131,10 @@ export const MAX_THRESHOLD = 0.5;
 
 /** Records sorted by time; equal times keep their input order. */
 export const sortByTime = (records: readonly AlertRecord[]): AlertRecord[] =>
-  records.map((r, i) => [r, i] as const).sort((a, b) => a[0].time - b[0].time || a[1] - b[1]).map(([r]) => r);
+  records
+    .map((r, i) => [r, i] as const)
+    .sort((a, b) => a[0].time - b[0].time || a[1] - b[1])
+    .map(([r]) => r);
 
 /** 1 acted, 0 answered otherwise (or timed out unanswered), undefined when not known at `now`. */
 export function labelAt(record: AlertRecord, now: number, timeoutMs: number): 0 | 1 | undefined {
@@ -184,9 +187,13 @@ function fitRows(
   const halfLife = options.recencyHalfLifeMs > 0 ? options.recencyHalfLifeMs : Infinity;
   let positives = 0;
   let negatives = 0;
-  for (let i = from; i < to; i++) if (walk.labels[i] === 1) positives++;
-  else if (walk.labels[i] === 0) negatives++;
-  const keep = options.negativesPerPositive > 0 && negatives > 0 ? Math.min(1, (options.negativesPerPositive * Math.max(positives, 1)) / negatives) : 1;
+  for (let i = from; i < to; i++)
+    if (walk.labels[i] === 1) positives++;
+    else if (walk.labels[i] === 0) negatives++;
+  const keep =
+    options.negativesPerPositive > 0 && negatives > 0
+      ? Math.min(1, (options.negativesPerPositive * Math.max(positives, 1)) / negatives)
+      : 1;
   for (let i = from; i < to; i++) {
     const y = walk.labels[i];
     if (y === undefined) continue;
@@ -210,8 +217,15 @@ function fitRows(
 
 /** Whether the model's score decides this alert at all (the guard rails surface it otherwise). */
 const modelDecides = (r: AlertRecord, feedbackCount: number, policy: PolicySettings) =>
-  decide({ score: 0, alert: r, typeFeedbackCount: feedbackCount, threshold: 1, minFeedback: policy.minFeedback, exploreRate: 0, seedKey: "" }).reason ===
-  "below_threshold";
+  decide({
+    score: 0,
+    alert: r,
+    typeFeedbackCount: feedbackCount,
+    threshold: 1,
+    minFeedback: policy.minFeedback,
+    exploreRate: 0,
+    seedKey: "",
+  }).reason === "below_threshold";
 
 /** A validation alert: its score, whether it was acted on, whether the model decides it, and how many alerts it stands for. */
 export interface ScoredAlert {
@@ -240,7 +254,8 @@ export function chooseThreshold(scored: ScoredAlert[], target: number, typeBound
   let budget = (1 - target) * acted.reduce((sum, s) => sum + s.weight, 0) + 1e-9;
   // Each type's own budget: the larger of its allowance and (1 − floor) of its acted-on weight.
   const typeBudget = new Map<string, number>();
-  if (typeBound) for (const s of acted) if (s.key !== undefined) typeBudget.set(s.key, (typeBudget.get(s.key) ?? 0) + (1 - typeBound.floor) * s.weight);
+  if (typeBound)
+    for (const s of acted) if (s.key !== undefined) typeBudget.set(s.key, (typeBudget.get(s.key) ?? 0) + (1 - typeBound.floor) * s.weight);
   for (const [key, b] of typeBudget) typeBudget.set(key, Math.max(b, typeBound!.allowance) + 1e-9);
   const candidates = acted.filter((s) => s.decidable).sort((a, b) => a.score - b.score);
   // Missing the lowest-scored decidable acted alerts is within budget while their weights fit; the next one must surface.
@@ -299,7 +314,16 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
       if (walk.labels[i] === undefined) return [];
       // The label as known now stands in for the answer the watch would have seen.
       const seen: AlertRecord = { ...r, action: walk.labels[i] === 1 ? "acted" : "ignored", action_time: r.action_time ?? r.time };
-      return [{ score: predict(model, walk.rows[i]!), acted: walk.labels[i] === 1, decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy), weight: feedbackWeight(r), key: typeModelKey(r), record: seen }];
+      return [
+        {
+          score: predict(model, walk.rows[i]!),
+          acted: walk.labels[i] === 1,
+          decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy),
+          weight: feedbackWeight(r),
+          key: typeModelKey(r),
+          record: seen,
+        },
+      ];
     });
   const outcomes = (scored: ScoredAlert[], threshold: number) =>
     tally(scored.map((s) => ({ acted: s.acted, surfaced: !s.decidable || s.score >= threshold })));
@@ -331,7 +355,9 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
     const mid = sortedFold.length >> 1;
     threshold =
       o.calibrationPooling === "median"
-        ? sortedFold.length % 2 === 1 ? sortedFold[mid]! : (sortedFold[mid - 1]! + sortedFold[mid]!) / 2
+        ? sortedFold.length % 2 === 1
+          ? sortedFold[mid]!
+          : (sortedFold[mid - 1]! + sortedFold[mid]!) / 2
         : chooseThreshold(pooled, o.targetRecall, typeBound);
     calibration = outcomes(pooled, threshold);
   }
@@ -428,9 +454,13 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
   const earlyRates = typeRates(trainWalk, 0, cut);
   const tailRecall = (x: number) =>
     tally(
-      train.slice(cut).flatMap((r, k) =>
-        trainWalk.labels[cut + k] === undefined ? [] : [{ acted: isActed(r), surfaced: !baselineSuppresses(r, earlyRates, x, o.policy.minFeedback) }],
-      ),
+      train
+        .slice(cut)
+        .flatMap((r, k) =>
+          trainWalk.labels[cut + k] === undefined
+            ? []
+            : [{ acted: isActed(r), surfaced: !baselineSuppresses(r, earlyRates, x, o.policy.minFeedback) }],
+        ),
     ).recall;
   const chosenRate = [...o.baselineRates].sort((a, b) => b - a).find((x) => tailRecall(x) >= o.targetRecall) ?? 0;
   const swept = [chosenRate, ...o.baselineRates];
@@ -460,11 +490,28 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
     }
     const score = predict(fitted.model, state.features(r));
     const disagreeing = monitor.disagrees(r, r.time);
-    const outcome = decide({ score, alert: r, typeFeedbackCount: state.feedbackCount(r), threshold: fitted.threshold, ...o.policy, disagreeing });
+    const outcome = decide({
+      score,
+      alert: r,
+      typeFeedbackCount: state.feedbackCount(r),
+      threshold: fitted.threshold,
+      ...o.policy,
+      disagreeing,
+    });
     reasons[outcome.reason]++;
     const surfaced = outcome.decision === "surface";
     const key = typeModelKey(r);
-    const t = perType.get(key) ?? { rule_kind: r.rule_kind, metric: r.metric, scope: r.scope, model: r.model, alerts: 0, heldBack: 0, acted: 0, actedMissed: 0, disagreement: 0 };
+    const t = perType.get(key) ?? {
+      rule_kind: r.rule_kind,
+      metric: r.metric,
+      scope: r.scope,
+      model: r.model,
+      alerts: 0,
+      heldBack: 0,
+      acted: 0,
+      actedMissed: 0,
+      disagreement: 0,
+    };
     t.alerts++;
     if (!surfaced) t.heldBack++;
     if (isActed(r)) t.acted++;
@@ -472,12 +519,17 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
     if (outcome.reason === "disagreement") t.disagreement++;
     perType.set(key, t);
     outcomes.push({ acted: isActed(r), surfaced });
-    swept.forEach((x, j) => baselineOutcomes[j]!.push({ acted: isActed(r), surfaced: !baselineSuppresses(r, rates, x, o.policy.minFeedback) }));
+    swept.forEach((x, j) =>
+      baselineOutcomes[j]!.push({ acted: isActed(r), surfaced: !baselineSuppresses(r, rates, x, o.policy.minFeedback) }),
+    );
     const seen =
-      o.feedback === "all" ? r
-      : !surfaced ? { ...r, action: null, action_time: null, suppressed: true }
-      : outcome.reason === "explore" ? { ...r, surface_probability: o.policy.exploreRate }
-      : r;
+      o.feedback === "all"
+        ? r
+        : !surfaced
+          ? { ...r, action: null, action_time: null, suppressed: true }
+          : outcome.reason === "explore"
+            ? { ...r, surface_probability: o.policy.exploreRate }
+            : r;
     state.add(seen);
     monitor.observe(seen, score, fitted.threshold);
     known.push(seen);
@@ -492,9 +544,17 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
     reasons,
     baselines: [
       { name: "no suppression", figures: tally(test.map((r) => ({ acted: isActed(r), surfaced: true }))) },
-      ...swept.map((x, j) => ({ name: j === 0 ? "acted rate < x (x chosen on training)" : "acted rate < x", rate: x, figures: tally(baselineOutcomes[j]!) })),
+      ...swept.map((x, j) => ({
+        name: j === 0 ? "acted rate < x (x chosen on training)" : "acted rate < x",
+        rate: x,
+        figures: tally(baselineOutcomes[j]!),
+      })),
     ],
-    perType: [...perType.values()].sort((a, b) => b.alerts - a.alerts || `${a.rule_kind}|${a.metric}|${a.scope}|${a.model}`.localeCompare(`${b.rule_kind}|${b.metric}|${b.scope}|${b.model}`)),
+    perType: [...perType.values()].sort(
+      (a, b) =>
+        b.alerts - a.alerts ||
+        `${a.rule_kind}|${a.metric}|${a.scope}|${a.model}`.localeCompare(`${b.rule_kind}|${b.metric}|${b.scope}|${b.model}`),
+    ),
   };
 }
 

@@ -30,7 +30,13 @@ const ListQuery = z.object({
 });
 const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a valid alert id") });
 const Feedback = z.object({ action: z.enum(ALERT_ACTIONS), comment: z.string().max(2000).optional() }).strict();
-const DigestQuery = z.object({ hours: z.coerce.number().positive().max(24 * 31).default(24) });
+const DigestQuery = z.object({
+  hours: z.coerce
+    .number()
+    .positive()
+    .max(24 * 31)
+    .default(24),
+});
 const RuleIdParam = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "not a valid rule id") });
 
 export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -53,7 +59,12 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get("/v1/alerts", { preHandler: ctx.requireScope("read") }, async (request, reply) => {
     const q = parseOr400(ListQuery, request.query, reply);
     if (!q) return;
-    const rows = await alerts().alerts({ status: q.status, model: q.model, modelIds: principalOf(request).modelFilter as string[] | "all", limit: q.limit });
+    const rows = await alerts().alerts({
+      status: q.status,
+      model: q.model,
+      modelIds: principalOf(request).modelFilter as string[] | "all",
+      limit: q.limit,
+    });
     return { alerts: await withFeedback(rows) };
   });
 
@@ -62,7 +73,9 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     if (!q) return;
     const to = Date.now();
     const from = to - q.hours * 3_600_000;
-    const rows = await withFeedback(await alerts().alerts({ status: "all", fromMs: from, modelIds: principalOf(request).modelFilter as string[] | "all", limit: 5000 }));
+    const rows = await withFeedback(
+      await alerts().alerts({ status: "all", fromMs: from, modelIds: principalOf(request).modelFilter as string[] | "all", limit: 5000 }),
+    );
     const count = (s: string) => rows.filter((a) => a.status === s).length;
     return {
       from: new Date(from).toISOString(),
@@ -84,8 +97,19 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return {
       ...alert,
       children: await withFeedback(await alerts().children(p.id)),
-      feedback_history: feedback.map((f) => ({ action: f.action, comment: f.comment || null, source: f.source, at: new Date(f.at_ms).toISOString() })),
-      notifications: notifications.map((n) => ({ kind: n.kind, receiver: n.receiver, attempts: n.attempts, delivered_at: n.delivered_wall_ms ? new Date(n.delivered_wall_ms).toISOString() : null, last_error: n.last_error || null })),
+      feedback_history: feedback.map((f) => ({
+        action: f.action,
+        comment: f.comment || null,
+        source: f.source,
+        at: new Date(f.at_ms).toISOString(),
+      })),
+      notifications: notifications.map((n) => ({
+        kind: n.kind,
+        receiver: n.receiver,
+        attempts: n.attempts,
+        delivered_at: n.delivered_wall_ms ? new Date(n.delivered_wall_ms).toISOString() : null,
+        last_error: n.last_error || null,
+      })),
     };
   });
 
@@ -97,7 +121,13 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const row = await alerts().alert(p.id);
     if (!row || !principalOf(request).canAccessModel(row.model_id)) return notFound(reply, p.id);
     const at = Date.now();
-    await alerts().addFeedback({ alert_id: p.id, action: body.action, comment: body.comment ?? "", source: principalOf(request).name ?? "api", at_ms: at });
+    await alerts().addFeedback({
+      alert_id: p.id,
+      action: body.action,
+      comment: body.comment ?? "",
+      source: principalOf(request).name ?? "api",
+      at_ms: at,
+    });
     return reply.code(201).send({ alert_id: p.id, action: body.action, at: new Date(at).toISOString() });
   });
 
@@ -105,9 +135,18 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const can = principalOf(request).canAccessModel;
     const [all, status, settings] = await Promise.all([alerts().activeRules(), alerts().ruleStatus(), alerts().settings()]);
     const rules = all.filter((r) => visibleRule(r.rule, can));
-    const receivers = visibleReceivers(rules.map((r) => r.rule), settings.receivers, principalOf(request).modelFilter);
+    const receivers = visibleReceivers(
+      rules.map((r) => r.rule),
+      settings.receivers,
+      principalOf(request).modelFilter,
+    );
     return {
-      rules: rules.map((r) => ({ ...r.rule, version: r.version, applied_at: new Date(r.appliedAtMs).toISOString(), series: status.filter((s) => s.rule_id === r.rule.id && can(s.model_id)).map(({ rule_id: _, updated_wall_ms: __, ...s }) => s) })),
+      rules: rules.map((r) => ({
+        ...r.rule,
+        version: r.version,
+        applied_at: new Date(r.appliedAtMs).toISOString(),
+        series: status.filter((s) => s.rule_id === r.rule.id && can(s.model_id)).map(({ rule_id: _, updated_wall_ms: __, ...s }) => s),
+      })),
       // Names and types only: URLs and headers hold secrets (webhook credentials, Slack hook URLs).
       receivers: receivers.map((r) => ({ name: r.name, type: r.type, ...(r.models?.length ? { models: r.models } : {}) })),
       settings: settings.settings,
@@ -119,25 +158,44 @@ export function alertRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     if (!p) return;
     const versions = await alerts().ruleVersions(p.id);
     // A rule of another team's model answers like a missing one.
-    if (versions.length === 0 || !versions.every((v) => visibleRule(v.rule, principalOf(request).canAccessModel))) return reply.code(404).send({ error: { code: "not_found", message: `no rule '${p.id}'` } });
-    return { id: p.id, versions: versions.map((v) => ({ version: v.version, deleted: v.deleted, source: v.source, applied_at: new Date(v.applied_at_ms).toISOString(), rule: v.rule })) };
+    if (versions.length === 0 || !versions.every((v) => visibleRule(v.rule, principalOf(request).canAccessModel)))
+      return reply.code(404).send({ error: { code: "not_found", message: `no rule '${p.id}'` } });
+    return {
+      id: p.id,
+      versions: versions.map((v) => ({
+        version: v.version,
+        deleted: v.deleted,
+        source: v.source,
+        applied_at: new Date(v.applied_at_ms).toISOString(),
+        rule: v.rule,
+      })),
+    };
   });
 
   // PUT replaces the whole set; POST is accepted too, for clients that only post.
-  app.route({ method: ["PUT", "POST"], url: "/v1/rules", preHandler: ctx.requireScope("admin"), handler: async (request, reply) => {
-    try {
-      const file = typeof request.body === "string" ? parseRuleFile(request.body) : validateRuleFile(request.body);
-      const filter = principalOf(request).modelFilter;
-      const scope = filter === "all" ? undefined : { models: filter, hasSettings: hasSettings(request.body) };
-      const result = await alerts().applyRuleFile(file, `api:${principalOf(request).name ?? "token"}`, Date.now(), scope);
-      await ctx.audit(request, "rules.apply", "rules", [...new Set(file.rules.map((r) => r.target.model))], { ...result, receivers: file.receivers.map((r) => r.name) });
-      return result;
-    } catch (err) {
-      if (err instanceof RuleFileError) return reply.code(400).send({ error: { code: "invalid_rules", message: err.message, issues: err.issues } });
-      if (err instanceof ScopeError) return reply.code(403).send({ error: { code: "forbidden", message: err.message } });
-      throw err;
-    }
-  } });
+  app.route({
+    method: ["PUT", "POST"],
+    url: "/v1/rules",
+    preHandler: ctx.requireScope("admin"),
+    handler: async (request, reply) => {
+      try {
+        const file = typeof request.body === "string" ? parseRuleFile(request.body) : validateRuleFile(request.body);
+        const filter = principalOf(request).modelFilter;
+        const scope = filter === "all" ? undefined : { models: filter, hasSettings: hasSettings(request.body) };
+        const result = await alerts().applyRuleFile(file, `api:${principalOf(request).name ?? "token"}`, Date.now(), scope);
+        await ctx.audit(request, "rules.apply", "rules", [...new Set(file.rules.map((r) => r.target.model))], {
+          ...result,
+          receivers: file.receivers.map((r) => r.name),
+        });
+        return result;
+      } catch (err) {
+        if (err instanceof RuleFileError)
+          return reply.code(400).send({ error: { code: "invalid_rules", message: err.message, issues: err.issues } });
+        if (err instanceof ScopeError) return reply.code(403).send({ error: { code: "forbidden", message: err.message } });
+        throw err;
+      }
+    },
+  });
 }
 
 /** Whether a rules file (already validated, so well-formed) sets the shared settings itself. */

@@ -16,7 +16,6 @@ import { PredictionWire } from "../../../../schemas/events.js";
 import { proposeRules } from "../../../common/domain/drift/data-quality.js";
 import { readableModel, writableModel } from "./model-access.js";
 
-
 const bodyTime = z.union([z.number().int().nonnegative(), timeParam]);
 const PinRange = z
   .object({ from: bodyTime, to: bodyTime, model_version: z.string().min(1).max(128).optional() })
@@ -26,23 +25,36 @@ const PinRange = z
 const UploadQuery = z.object({ model_version: z.string().min(1).max(128).optional() });
 
 const SampleOutput = z
-  .object({ label: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(), score: z.number().optional(), value: z.number().optional() })
+  .object({
+    label: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
+    score: z.number().optional(),
+    value: z.number().optional(),
+  })
   .passthrough();
 
 /** One sample row: an event-like {features, prediction} or a flat map of features. */
-function sampleRow(item: unknown): { features: Record<string, number | string | boolean | null>; label: string | null; score: number | null; value: number | null } | { error: string } {
+function sampleRow(
+  item: unknown,
+):
+  | { features: Record<string, number | string | boolean | null>; label: string | null; score: number | null; value: number | null }
+  | { error: string } {
   if (item instanceof UnparsableLine) return { error: item.message };
-  if (item === null || typeof item !== "object" || Array.isArray(item)) return { error: "must be an object of features, or {features, prediction}" };
+  if (item === null || typeof item !== "object" || Array.isArray(item))
+    return { error: "must be an object of features, or {features, prediction}" };
   const eventLike = "features" in item && typeof item.features === "object";
   const features = PredictionWire.shape.features.safeParse(eventLike ? item.features : item);
-  if (!features.success) return { error: `${features.error.issues[0]?.path.join(".") || "features"}: ${features.error.issues[0]?.message}` };
+  if (!features.success)
+    return { error: `${features.error.issues[0]?.path.join(".") || "features"}: ${features.error.issues[0]?.message}` };
   const output = SampleOutput.safeParse(eventLike && "prediction" in item ? item.prediction : {});
   if (!output.success) return { error: `prediction.${output.error.issues[0]?.path.join(".")}: ${output.error.issues[0]?.message}` };
   return { features: features.data, label: output.data.label ?? null, score: output.data.score ?? null, value: output.data.value ?? null };
 }
 
 /** The stored rows of a sample, numbered from `firstRow`; or the first bad row's reason. */
-export function sampleRows(items: readonly unknown[], at: { modelId: string; version: string; referenceId: string; firstRow: number }): object[] | { error: string } {
+export function sampleRows(
+  items: readonly unknown[],
+  at: { modelId: string; version: string; referenceId: string; firstRow: number },
+): object[] | { error: string } {
   const rows: object[] = [];
   for (let i = 0; i < items.length; i++) {
     const sample = sampleRow(items[i]);
@@ -62,7 +74,17 @@ export function sampleRows(items: readonly unknown[], at: { modelId: string; ver
       { partition: 0, offset: 0, schemaId: 1, ingestedAtS: 0 },
     );
     const { feature_keys, feature_types, feature_numbers, feature_strings, pred_label, pred_score, pred_value } = r;
-    rows.push({ reference_id: at.referenceId, row_number: at.firstRow + i, feature_keys, feature_types, feature_numbers, feature_strings, pred_label, pred_score, pred_value });
+    rows.push({
+      reference_id: at.referenceId,
+      row_number: at.firstRow + i,
+      feature_keys,
+      feature_types,
+      feature_numbers,
+      feature_strings,
+      pred_label,
+      pred_score,
+      pred_value,
+    });
   }
   return rows;
 }
@@ -77,7 +99,10 @@ export async function finishReference(
   const drift = ctx.deps.drift;
   const rules = (await drift.loadRules()).get(r.modelId) ?? {};
   const built = await drift.buildProfiles(r.modelId, r.version, r.referenceId, r.source, rules);
-  if (built.rows === 0) return reply.code(400).send({ error: { code: "bad_request", message: "the reference holds no rows (no predictions of that version in the range?)" } });
+  if (built.rows === 0)
+    return reply
+      .code(400)
+      .send({ error: { code: "bad_request", message: "the reference holds no rows (no predictions of that version in the range?)" } });
   const meta = {
     reference_id: r.referenceId,
     model_id: r.modelId,
@@ -89,8 +114,15 @@ export async function finishReference(
     created_at_ms: Date.now(),
   };
   await drift.saveReference(meta, built.profiles);
-  await ctx.audit(request, "reference.create", r.referenceId, [r.modelId], { model_version: r.version, source: meta.source, rows: built.rows });
-  return reply.code(201).send({ ...meta, features: built.profiles.map((p) => ({ feature: p.feature, kind: p.kind, n: p.n, proposed_rules: proposeRules(p) })) });
+  await ctx.audit(request, "reference.create", r.referenceId, [r.modelId], {
+    model_version: r.version,
+    source: meta.source,
+    rows: built.rows,
+  });
+  return reply.code(201).send({
+    ...meta,
+    features: built.profiles.map((p) => ({ feature: p.feature, kind: p.kind, n: p.n, proposed_rules: proposeRules(p) })),
+  });
 }
 
 type ReferenceSource = { kind: "range"; fromMs: number; toMs: number } | { kind: "sample" };
@@ -121,7 +153,10 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     if (isPin) {
       const pin = parseOr400(PinRange, body, reply);
       if (!pin) return reply;
-      if (!pin.model_version) return reply.code(400).send({ error: { code: "bad_request", message: "model_version: a pinned range needs the version whose traffic it takes" } });
+      if (!pin.model_version)
+        return reply
+          .code(400)
+          .send({ error: { code: "bad_request", message: "model_version: a pinned range needs the version whose traffic it takes" } });
       version = pin.model_version;
       source = { kind: "range", fromMs: pin.from, toMs: pin.to };
     } else {
@@ -129,9 +164,21 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       if (!q) return reply;
       version = q.model_version ?? "";
       const items = Array.isArray(body) ? body : [];
-      if (items.length === 0) return reply.code(400).send({ error: { code: "bad_request", message: "body must be a non-empty JSON array or NDJSON of sample rows, or {from, to, model_version} to pin live traffic" } });
+      if (items.length === 0)
+        return reply.code(400).send({
+          error: {
+            code: "bad_request",
+            message: "body must be a non-empty JSON array or NDJSON of sample rows, or {from, to, model_version} to pin live traffic",
+          },
+        });
       const max = ctx.config.drift.maxReferenceRows;
-      if (items.length > max) return reply.code(413).send({ error: { code: "too_large", message: `at most ${max} rows per reference (HINDSIGHT_REFERENCE_MAX_ROWS); pin a time range for larger samples` } });
+      if (items.length > max)
+        return reply.code(413).send({
+          error: {
+            code: "too_large",
+            message: `at most ${max} rows per reference (HINDSIGHT_REFERENCE_MAX_ROWS); pin a time range for larger samples`,
+          },
+        });
       const rows = sampleRows(items, { modelId: params.id, version, referenceId, firstRow: 0 });
       if ("error" in rows) return reply.code(400).send({ error: { code: "bad_request", message: rows.error } });
       await drift.insertSample(referenceId, rows);
@@ -156,7 +203,9 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         kind: p.kind,
         n: p.n,
         nulls: p.nulls,
-        ...(p.kind === "numeric" ? { min: p.min, max: p.max, mean: p.mean, std: p.std, bins: p.edges.length + 1 } : { categories: p.categories.slice(0, 100), category_count: p.categories.length }),
+        ...(p.kind === "numeric"
+          ? { min: p.min, max: p.max, mean: p.mean, std: p.std, bins: p.edges.length + 1 }
+          : { categories: p.categories.slice(0, 100), category_count: p.categories.length }),
         proposed_rules: proposeRules(p),
       })),
       references,
@@ -169,7 +218,10 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const q = params && parseOr400(ListQuery, request.query, reply);
       if (!params || !q) return reply;
       if (!(await readableModel(ctx, request, reply, params.id))) return reply;
-      if (!(await deps.models.hasWindow(q.window))) return reply.code(400).send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+      if (!(await deps.models.hasWindow(q.window)))
+        return reply
+          .code(400)
+          .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
       const filter = { modelId: params.id, ...q, flaggedOnly: q.only !== "all" };
       const rows = kind === "drift" ? await drift.driftScores(filter) : await drift.qualityChecks(filter);
       return { model_id: params.id, window_seconds: q.window, [kind === "drift" ? "scores" : "checks"]: rows };

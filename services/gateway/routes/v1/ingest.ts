@@ -27,7 +27,7 @@ export function validateBatch<T>(
   items: unknown[],
   schema: ZodType<T>,
   refuse?: (item: T) => { path: string; message: string } | undefined,
-): { valid: T[]; rejected: Rejection[]; /** Each valid item's index in the batch. */ validIndex: number[] } {
+): { valid: T[]; rejected: Rejection[] /** Each valid item's index in the batch. */; validIndex: number[] } {
   const valid: T[] = [];
   const validIndex: number[] = [];
   const rejected: Rejection[] = [];
@@ -42,8 +42,7 @@ export function validateBatch<T>(
     else if (parsed.success) {
       valid.push(parsed.data);
       validIndex.push(index);
-    }
-    else {
+    } else {
       for (const issue of parsed.error.issues.slice(0, MAX_ISSUES_PER_ITEM)) {
         rejected.push({ index, path: issue.path.join("."), message: issue.message });
       }
@@ -56,7 +55,15 @@ export function validateBatch<T>(
 function tooLarge(messages: OutgoingMessage[], validIndex: number[], limit: number) {
   const rejected = messages.flatMap((m, i) => {
     const bytes = messageBytes(m);
-    return bytes > maxMessageBytes(limit) ? [{ index: validIndex[i]!, path: "", message: `this event takes ${bytes} bytes encoded, over the limit of ${limit} bytes per Kafka produce` }] : [];
+    return bytes > maxMessageBytes(limit)
+      ? [
+          {
+            index: validIndex[i]!,
+            path: "",
+            message: `this event takes ${bytes} bytes encoded, over the limit of ${limit} bytes per Kafka produce`,
+          },
+        ]
+      : [];
   });
   return {
     error: {
@@ -82,20 +89,26 @@ export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       if (!body.ok) return reply.code(400).send({ error: { code: "bad_request", message: body.message } });
       if (body.items.length > config.http.maxBatchItems) {
         return reply.code(413).send({
-          error: { code: "batch_too_large", message: `a batch holds at most ${config.http.maxBatchItems} items, this one has ${body.items.length}; split it` },
+          error: {
+            code: "batch_too_large",
+            message: `a batch holds at most ${config.http.maxBatchItems} items, this one has ${body.items.length}; split it`,
+          },
         });
       }
       const principal = principalOf(request);
       // Per item, like any other invalid field: the rest of the batch still goes through.
       const { valid, rejected, validIndex } = validateBatch(body.items, schema, (event) =>
-        principal.canAccessModel(event.model_id) ? undefined : { path: "model_id", message: `this token may not send ${kind}s for model '${event.model_id}'` },
+        principal.canAccessModel(event.model_id)
+          ? undefined
+          : { path: "model_id", message: `this token may not send ${kind}s for model '${event.model_id}'` },
       );
       const receivedAt = Date.now();
       const messages: OutgoingMessage[] = valid.map((event) => ({
         key: event.prediction_id,
-        value: kind === "prediction"
-          ? encode("prediction", { ...(event as PredictionEvent), received_at: receivedAt })
-          : encode("label", { ...(event as LabelEvent), received_at: receivedAt }),
+        value:
+          kind === "prediction"
+            ? encode("prediction", { ...(event as PredictionEvent), received_at: receivedAt })
+            : encode("label", { ...(event as LabelEvent), received_at: receivedAt }),
         headers: { "hindsight-schema": SCHEMAS[kind].name },
       }));
       try {
@@ -105,7 +118,10 @@ export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         if (err instanceof MessageTooLargeError) return reply.code(413).send(tooLarge(messages, validIndex, err.limit));
         request.log.error({ err }, "producing to Kafka failed");
         // Some chunks may have gone through; a retry of the whole batch is safe (events carry their keys, duplicates collapse).
-        return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "Kafka is unavailable; this batch was not accepted, retry it whole" } });
+        return reply
+          .code(503)
+          .header("retry-after", "5")
+          .send({ error: { code: "unavailable", message: "Kafka is unavailable; this batch was not accepted, retry it whole" } });
       }
       metrics.accepted.inc({ kind }, valid.length);
       metrics.rejected.inc({ kind }, body.items.length - valid.length);

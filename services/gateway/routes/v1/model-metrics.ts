@@ -160,14 +160,12 @@ export async function modelMetricsRoutes(app: FastifyInstance, ctx: GatewayConte
     if (!q) return reply;
     const windowSeconds = q.window ?? defaultWindow;
     if (!sizes.includes(windowSeconds))
-      return reply
-        .code(400)
-        .send({
-          error: {
-            code: "bad_request",
-            message: `window: ${windowSeconds} s is not a configured window size (HINDSIGHT_WINDOWS: ${sizes.join(", ")})`,
-          },
-        });
+      return reply.code(400).send({
+        error: {
+          code: "bad_request",
+          message: `window: ${windowSeconds} s is not a configured window size (HINDSIGHT_WINDOWS: ${sizes.join(", ")})`,
+        },
+      });
     const lookback = q.lookback ?? Math.max(86_400, 2 * windowSeconds);
     const filter = principalOf(request).modelFilter;
     const models = filter === "all" ? undefined : filter;

@@ -36,9 +36,13 @@ export function modelViewRoutes(app: FastifyInstance, ctx: GatewayContext): void
     const q = params && parseOr400(DistributionQuery, request.query, reply);
     if (!params || !q) return reply;
     if (!(await readableModel(ctx, request, reply, params.id))) return reply;
-    if (!(await deps.models.hasWindow(q.window))) return reply.code(400).send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    if (!(await deps.models.hasWindow(q.window)))
+      return reply
+        .code(400)
+        .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
     const windowStartS = Math.floor(q.window_start / 1000);
-    if (windowStartS % q.window !== 0) return reply.code(400).send({ error: { code: "bad_request", message: `window_start: not the start of a ${q.window} s window` } });
+    if (windowStartS % q.window !== 0)
+      return reply.code(400).send({ error: { code: "bad_request", message: `window_start: not the start of a ${q.window} s window` } });
     const [score] = await deps.drift.driftScores({
       modelId: params.id,
       window: q.window,
@@ -49,12 +53,21 @@ export function modelViewRoutes(app: FastifyInstance, ctx: GatewayContext): void
       flaggedOnly: false,
       limit: 1,
     });
-    if (!score) return reply.code(404).send({ error: { code: "not_found", message: `no drift score for feature '${q.feature}' of model '${params.id}' in the ${q.window} s window starting ${new Date(windowStartS * 1000).toISOString()}` } });
+    if (!score)
+      return reply.code(404).send({
+        error: {
+          code: "not_found",
+          message: `no drift score for feature '${q.feature}' of model '${params.id}' in the ${q.window} s window starting ${new Date(windowStartS * 1000).toISOString()}`,
+        },
+      });
     const version = String(score.model_version);
     const referenceId = String(score.reference_id);
     const profiles = await deps.drift.loadProfiles(referenceId);
     const profile = profiles.find((p) => p.feature === q.feature);
-    if (!profile) return reply.code(404).send({ error: { code: "not_found", message: `reference '${referenceId}' has no profile of feature '${q.feature}'` } });
+    if (!profile)
+      return reply
+        .code(404)
+        .send({ error: { code: "not_found", message: `reference '${referenceId}' has no profile of feature '${q.feature}'` } });
     // The window is the sum of the base windows it covers, all binned on the reference's bins.
     const summaries = await deps.drift.readSummaries(params.id, version, referenceId, [profile], windowStartS, windowStartS + q.window);
     const window: Side = { n: 0, nulls: 0, counts: profile.counts.map(() => 0), min: null, max: null };
@@ -69,7 +82,13 @@ export function modelViewRoutes(app: FastifyInstance, ctx: GatewayContext): void
       }
       window.n += s.n;
     }
-    const reference: Side = { n: profile.n, nulls: profile.nulls, counts: profile.counts, min: profile.kind === "numeric" ? profile.min : null, max: profile.kind === "numeric" ? profile.max : null };
+    const reference: Side = {
+      n: profile.n,
+      nulls: profile.nulls,
+      counts: profile.counts,
+      min: profile.kind === "numeric" ? profile.min : null,
+      max: profile.kind === "numeric" ? profile.max : null,
+    };
     return {
       model_id: params.id,
       model_version: version,

@@ -55,8 +55,20 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     };
     await store.declare(spec);
     await deps.drift.saveRules(spec.modelId, d.features, Date.now());
-    await ctx.audit(request, "model.declare", spec.modelId, [spec.modelId], { task: spec.task, slice_keys: spec.sliceKeys, features: Object.keys(d.features ?? {}) });
-    return reply.code(200).send({ model_id: spec.modelId, task: spec.task, positive_class: spec.positiveClass || null, threshold: spec.threshold, slice_keys: spec.sliceKeys, features: d.features, declared: true });
+    await ctx.audit(request, "model.declare", spec.modelId, [spec.modelId], {
+      task: spec.task,
+      slice_keys: spec.sliceKeys,
+      features: Object.keys(d.features ?? {}),
+    });
+    return reply.code(200).send({
+      model_id: spec.modelId,
+      task: spec.task,
+      positive_class: spec.positiveClass || null,
+      threshold: spec.threshold,
+      slice_keys: spec.sliceKeys,
+      features: d.features,
+      declared: true,
+    });
   });
 
   app.delete("/v1/models/:id", { preHandler: requireScope("admin") }, async (request, reply) => {
@@ -80,7 +92,10 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const q = params && parseOr400(MetricsQuery, request.query, reply);
     if (!params || !q) return reply;
     if (!(await readableModel(ctx, request, reply, params.id))) return reply;
-    if (!(await store.hasWindow(q.window))) return reply.code(400).send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    if (!(await store.hasWindow(q.window)))
+      return reply
+        .code(400)
+        .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
     const rows = await store.metrics({ modelId: params.id, ...q });
     return { model_id: params.id, window_seconds: q.window, slice_key: q.slice_key, slice_value: q.slice_value, windows: rows };
   });
@@ -120,7 +135,12 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       model_id: params.id,
       metric: q.metric,
       window_seconds: q.window,
-      population: { predictions: population.predictions, labeled: population.class_n, accuracy: popAccuracy, ci95: wilsonInterval(population.correct, population.class_n, 0.95) },
+      population: {
+        predictions: population.predictions,
+        labeled: population.class_n,
+        accuracy: popAccuracy,
+        ci95: wilsonInterval(population.correct, population.class_n, 0.95),
+      },
       slices,
     };
   });

@@ -13,7 +13,9 @@ export const windowParam = z
     const unit = w.at(-1)!;
     return unit in DURATIONS ? Number(w.slice(0, -1)) * DURATIONS[unit]! : Number(w);
   });
-export const timeParam = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/)]).transform((t) => (/^\d+$/.test(t) ? Number(t) : Date.parse(t)));
+export const timeParam = z
+  .union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/)])
+  .transform((t) => (/^\d+$/.test(t) ? Number(t) : Date.parse(t)));
 
 /** The parsed value, or undefined after answering 400 with the first issue's field and reason. */
 export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
@@ -23,4 +25,3 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: Fasti
   void reply.code(400).send({ error: { code: "bad_request", message: `${issue.path.join(".") || "request"}: ${issue.message}` } });
   return undefined;
 }
-

@@ -31,14 +31,12 @@ export function referenceUploadRoutes(app: FastifyInstance, ctx: GatewayContext)
   const drift = deps.drift;
   const max = ctx.config.drift.maxReferenceRows;
   const tooMany = (reply: FastifyReply, total: number) =>
-    reply
-      .code(413)
-      .send({
-        error: {
-          code: "too_large",
-          message: `the upload would hold ${total} rows; at most ${max} rows per reference (HINDSIGHT_REFERENCE_MAX_ROWS)`,
-        },
-      });
+    reply.code(413).send({
+      error: {
+        code: "too_large",
+        message: `the upload would hold ${total} rows; at most ${max} rows per reference (HINDSIGHT_REFERENCE_MAX_ROWS)`,
+      },
+    });
 
   /** The open upload of this model, or undefined after answering 404 (unknown, or another model's) or 409 (completed). */
   async function openUpload(reply: FastifyReply, modelId: string, uploadId: string) {
@@ -69,15 +67,13 @@ export function referenceUploadRoutes(app: FastifyInstance, ctx: GatewayContext)
       updated_at_ms: now,
     };
     await drift.saveUpload(upload);
-    return reply
-      .code(201)
-      .send({
-        upload_id: upload.upload_id,
-        model_id: upload.model_id,
-        model_version: upload.model_version,
-        max_rows: max,
-        max_parts: MAX_PARTS,
-      });
+    return reply.code(201).send({
+      upload_id: upload.upload_id,
+      model_id: upload.model_id,
+      model_version: upload.model_version,
+      max_rows: max,
+      max_parts: MAX_PARTS,
+    });
   });
 
   app.put("/v1/models/:id/reference/uploads/:upload/parts/:n", { preHandler: requireScope("admin") }, async (request, reply) => {

@@ -29,12 +29,15 @@ export function sqlRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.register(async (scoped) => {
     // text/plain: the body is the query itself (curl --data-binary @query.sql).
-    scoped.addContentTypeParser("text/plain", { parseAs: "string", bodyLimit: MAX_SQL_CHARS * 4 }, (_req, body, done) => done(null, { query: body as string }));
+    scoped.addContentTypeParser("text/plain", { parseAs: "string", bodyLimit: MAX_SQL_CHARS * 4 }, (_req, body, done) =>
+      done(null, { query: body as string }),
+    );
 
     scoped.post("/v1/sql", { preHandler: requireScope("read") }, async (request, reply) => {
       const body = parseOr400(SqlBody, request.body, reply);
       if (!body) return reply;
-      if (!deps.analyst) return reply.code(503).send({ error: { code: "unavailable", message: "the SQL endpoint is not configured on this gateway" } });
+      if (!deps.analyst)
+        return reply.code(503).send({ error: { code: "unavailable", message: "the SQL endpoint is not configured on this gateway" } });
       try {
         // A model-limited token's query sees only its models' rows (row filters of the scoped user).
         return await deps.analyst.query(body.query, body.limit, principalOf(request).modelFilter);
