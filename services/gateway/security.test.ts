@@ -215,6 +215,35 @@ describe("every route under /v1/", async () => {
     process.stdout.write(`\nroute × token matrix (fraud's paths; other-model = every scope, limited to churn):\n${lines.join("\n")}\n`);
   });
 
+  it("refuses every spelling of every route without a valid token: encoded, mixed-case, trailing or doubled slashes", async () => {
+    const { app, touched } = await appWith();
+    const spellings = (path: string) => [
+      path.replace("/v1/", "/%76%31/"),
+      path.replace("/v1/", "/v%31/"),
+      path.replace(/\/([a-z])/, (_, c: string) => `/%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+      path.replace("/v1/", "/V1/"),
+      `${path}/`,
+      path.replace("/v1/", "/v1//"),
+      path.replace("/v1/", "/./v1/"),
+      path.replace("/v1/", "/x/../v1/"),
+    ];
+    const lines: string[] = [];
+    for (const { method, url } of guarded) {
+      const payload = method === "GET" || method === "DELETE" ? undefined : { query: "SELECT 1" };
+      for (const spelling of spellings(concrete(url))) {
+        for (const headers of [{}, auth(WRONG), auth(EXPIRED)]) {
+          const res = await app.inject({ method, url: spelling, payload, headers });
+          // Served spellings are refused like the route itself (401); the others match no route (404)
+          // or fall to the dashboard's file route, which refuses paths it does not serve (403).
+          expect([401, 403, 404], `${method} ${spelling}`).toContain(res.statusCode);
+          if (Object.keys(headers).length === 0) lines.push(`${method} ${spelling}\t${res.statusCode}`);
+        }
+      }
+    }
+    expect(touched).toEqual([]);
+    process.stdout.write(`\npath spellings without a token (${lines.length}):\n${lines.join("\n")}\n`);
+  });
+
   it("routes outside /v1/ are the public health routes or read-only (static dashboard files)", () => {
     for (const e of endpoints.filter((x) => !x.url.startsWith("/v1/"))) {
       if (!PUBLIC.has(e.url)) expect(["GET", "HEAD"], `${e.method} ${e.url}`).toContain(e.method);
