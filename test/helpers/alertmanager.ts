@@ -3,23 +3,12 @@
  * loopback port, routing everything to one webhook with resolved notifications on, so tests can
  * see what an Alertmanager-routed team would receive.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureAptPackages } from "../../infra/local/apt.js";
+import { ensureBinary, freePort, startDaemon } from "./daemon.js";
 
 const BINARY = "/usr/bin/prometheus-alertmanager";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 export interface Alertmanager {
   url: string;
@@ -27,7 +16,7 @@ export interface Alertmanager {
 }
 
 export async function startAlertmanager(webhookUrl: string): Promise<Alertmanager> {
-  if (!existsSync(BINARY)) await ensureAptPackages(["prometheus-alertmanager"], (line) => process.stderr.write(`[alertmanager] ${line}\n`));
+  await ensureBinary(BINARY, "prometheus-alertmanager");
   const dir = mkdtempSync(join(tmpdir(), "hs-alertmanager-"));
   const port = await freePort();
   writeFileSync(
@@ -47,7 +36,9 @@ export async function startAlertmanager(webhookUrl: string): Promise<Alertmanage
       "",
     ].join("\n"),
   );
-  const child: ChildProcess = spawn(
+  const url = `http://127.0.0.1:${port}`;
+  const daemon = await startDaemon(
+    "Alertmanager",
     BINARY,
     [
       `--config.file=${join(dir, "alertmanager.yml")}`,
@@ -55,24 +46,11 @@ export async function startAlertmanager(webhookUrl: string): Promise<Alertmanage
       `--web.listen-address=127.0.0.1:${port}`,
       "--cluster.listen-address=",
     ],
-    { stdio: "ignore" },
+    url,
+    dir,
   );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await fetch(`${url}/-/ready`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("Alertmanager did not become ready within 30 s");
-    await new Promise((r) => setTimeout(r, 200));
-  }
   return {
     url,
-    async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => daemon.stop(),
   };
 }

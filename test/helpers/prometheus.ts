@@ -3,12 +3,10 @@
  * port, scraping one target every second with a bearer token, and a PromQL query helper over its
  * HTTP API.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureAptPackages } from "../../infra/local/apt.js";
-import { freePort } from "./alertmanager.js";
+import { ensureBinary, freePort, startDaemon } from "./daemon.js";
 
 const BINARY = "/usr/bin/prometheus";
 
@@ -28,7 +26,7 @@ export interface ScrapeTarget {
 }
 
 export async function startPrometheus(target: ScrapeTarget): Promise<Prometheus> {
-  if (!existsSync(BINARY)) await ensureAptPackages(["prometheus"], (line) => process.stderr.write(`[prometheus] ${line}\n`));
+  await ensureBinary(BINARY, "prometheus");
   const dir = mkdtempSync(join(tmpdir(), "hs-prometheus-"));
   const port = await freePort();
   writeFileSync(join(dir, "token"), target.bearerToken);
@@ -49,7 +47,9 @@ export async function startPrometheus(target: ScrapeTarget): Promise<Prometheus>
       "",
     ].join("\n"),
   );
-  const child: ChildProcess = spawn(
+  const url = `http://127.0.0.1:${port}`;
+  const daemon = await startDaemon(
+    "Prometheus",
     BINARY,
     [
       `--config.file=${join(dir, "prometheus.yml")}`,
@@ -57,18 +57,9 @@ export async function startPrometheus(target: ScrapeTarget): Promise<Prometheus>
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
     ],
-    { stdio: "ignore" },
+    url,
+    dir,
   );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await fetch(`${url}/-/ready`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("Prometheus did not become ready within 30 s");
-    await new Promise((r) => setTimeout(r, 200));
-  }
   return {
     url,
     async query(promql) {
@@ -81,10 +72,6 @@ export async function startPrometheus(target: ScrapeTarget): Promise<Prometheus>
       if (body.status !== "success") throw new Error(`PromQL ${promql}: ${body.error}`);
       return body.data.result;
     },
-    async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => daemon.stop(),
   };
 }
