@@ -22,6 +22,7 @@ import {
   waitForProcessor,
   waitUntil,
   TEST_TOKEN,
+  requestJson,
   type Pipeline,
 } from "./helpers/harness.js";
 
@@ -62,16 +63,6 @@ const TOKEN_NAME = `on-call 'bot' \\N\u0000 🚨`;
 
 /** What ClickHouse's hex() answers for a string: its UTF-8 bytes in upper-case hex. */
 const hex = (s: string) => Buffer.from(s, "utf8").toString("hex").toUpperCase();
-
-async function request(method: string, url: string, body?: unknown, token = TEST_TOKEN): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
 
 describe("hostile values through every write path", () => {
   let p: Pipeline;
@@ -114,7 +105,7 @@ describe("hostile values through every write path", () => {
       slice_keys: [SLICE_KEY, NAMED.sqlish],
       features: { [NAMED.everything]: { type: "categorical", allowed: NAMED_VALUES }, [NAMED.nul]: { type: "numeric", min: 0 } },
     };
-    const put = await request("PUT", api(`/v1/models/${MODEL}`), declaration);
+    const put = await requestJson("PUT", api(`/v1/models/${MODEL}`), declaration);
     expect(put.status, JSON.stringify(put.body)).toBe(200);
 
     const [model] = await rows<{ positive_class: string; slice_keys: string[] }>(sql`
@@ -127,13 +118,13 @@ describe("hostile values through every write path", () => {
     );
     expect(JSON.parse(stored!.rules)).toEqual(declaration.features);
 
-    const listed = await request("GET", api("/v1/models"));
+    const listed = await requestJson("GET", api("/v1/models"));
     const mine = listed.body.models.find((m: { model_id: string }) => m.model_id === MODEL);
     expect(hex(mine.positive_class)).toBe(hex(POSITIVE));
     expect(mine.slice_keys.map(hex)).toEqual([hex(SLICE_KEY), hex(NAMED.sqlish)]);
 
     for (const id of [NAMED.sqlish, NAMED.quote, "a\\N", "x\u0000y", "東京"]) {
-      const refused = await request("PUT", api(`/v1/models/${encodeURIComponent(id)}`), declaration);
+      const refused = await requestJson("PUT", api(`/v1/models/${encodeURIComponent(id)}`), declaration);
       expect(refused.status, id).toBe(400);
       expect(refused.body.error.message).toMatch(/^id: not a valid model id/);
     }
@@ -239,7 +230,7 @@ describe("hostile values through every write path", () => {
     });
     const metrics = await waitUntil(
       "metrics of the hostile slice",
-      async () => (await request("GET", api(`/v1/models/${MODEL}/metrics?${query}`))).body,
+      async () => (await requestJson("GET", api(`/v1/models/${MODEL}/metrics?${query}`))).body,
       (b) => b?.windows?.length === 1 && b.windows[0].labeled === predictions.length,
     );
     const [w] = metrics.windows;
@@ -252,7 +243,7 @@ describe("hostile values through every write path", () => {
     expect(hex(metrics.slice_key)).toBe(hex(SLICE_KEY));
     expect(hex(metrics.slice_value)).toBe(hex(SLICE_VALUE));
 
-    const slices = await request("GET", api(`/v1/models/${MODEL}/slices?window=3600&min_labeled=1`));
+    const slices = await requestJson("GET", api(`/v1/models/${MODEL}/slices?window=3600&min_labeled=1`));
     const names = slices.body.slices
       .map((s: { slice_key: string; slice_value: string }) => `${hex(s.slice_key)}=${hex(s.slice_value)}`)
       .sort();
@@ -267,7 +258,11 @@ describe("hostile values through every write path", () => {
       features: { ...Object.fromEntries(names.map((f, j) => [f, categories[(i + j) % categories.length]!])), amount: i },
       prediction: { label: categories[i % categories.length]! },
     }));
-    const upload = await request("POST", api(`/v1/models/${MODEL}/reference?${new URLSearchParams({ model_version: VERSION })}`), sample);
+    const upload = await requestJson(
+      "POST",
+      api(`/v1/models/${MODEL}/reference?${new URLSearchParams({ model_version: VERSION })}`),
+      sample,
+    );
     expect(upload.status, JSON.stringify(upload.body)).toBe(201);
     expect(hex(upload.body.model_version)).toBe(hex(VERSION));
     const referenceId: string = upload.body.reference_id;
@@ -292,7 +287,7 @@ describe("hostile values through every write path", () => {
     expect(Number(samples!.n)).toBe(sample.length);
     expect([...samples!.labels].sort()).toEqual(categories.map(hex).sort());
 
-    const read = await request("GET", api(`/v1/models/${MODEL}/reference?${new URLSearchParams({ model_version: VERSION })}`));
+    const read = await requestJson("GET", api(`/v1/models/${MODEL}/reference?${new URLSearchParams({ model_version: VERSION })}`));
     expect(read.status).toBe(200);
     expect(read.body.active.reference_id).toBe(referenceId);
     const apiFeature = read.body.features.find((f: { feature: string }) => f.feature === NAMED.everything);
@@ -306,8 +301,8 @@ describe("hostile values through every write path", () => {
     const scores = await waitUntil(
       "drift of the hostile features against the uploaded reference",
       async () =>
-        ((await request("GET", api(`/v1/models/${MODEL}/drift?${new URLSearchParams({ window: "3600", model_version: VERSION })}`))).body
-          ?.scores ?? []) as Score[],
+        ((await requestJson("GET", api(`/v1/models/${MODEL}/drift?${new URLSearchParams({ window: "3600", model_version: VERSION })}`)))
+          .body?.scores ?? []) as Score[],
       (found) => names.every((n) => found.some((s) => s.reference_id === referenceId && s.feature === n)),
       60_000,
     );
@@ -361,17 +356,17 @@ describe("hostile values through every write path", () => {
       expect(JSON.parse(specs[0]!.latest).target).toEqual(file.rules[0]!.target);
       expect(JSON.parse(specs[1]!.latest).metric).toBe(file.rules[1]!.metric);
 
-      const one = await request("GET", api("/v1/rules/hostile-accuracy"));
+      const one = await requestJson("GET", api("/v1/rules/hostile-accuracy"));
       const rule = one.body.versions.find((v: { version: number }) => v.version === expectedVersion).rule;
       expect([rule.name, rule.description, rule.target.version, rule.target.stage, rule.target.slice].map(hex)).toEqual(
         [NAMED.everything, file.rules[0]!.description!, VERSION, STAGE, `country=${SLICE_VALUE}`].map(hex),
       );
       expect(rule.receivers.map(hex)).toEqual(file.rules[0]!.receivers!.map(hex));
-      const all = await request("GET", api("/v1/rules"));
+      const all = await requestJson("GET", api("/v1/rules"));
       expect(all.body.receivers.map((x: { name: string }) => hex(x.name))).toEqual(file.receivers.map((x) => hex(x.name)));
     };
 
-    const put = await request("PUT", api("/v1/rules"), file);
+    const put = await requestJson("PUT", api("/v1/rules"), file);
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect(put.body.created).toEqual(["hostile-accuracy", "hostile-drift"]);
     await check(1);
@@ -385,23 +380,23 @@ describe("hostile values through every write path", () => {
     expect(await res.json()).toEqual({ created: [], changed: [], deleted: [], unchanged: ["hostile-accuracy", "hostile-drift"] });
     // A change of description only: a new version, stored byte-equal again.
     file.rules[0]!.description = `${NAMED.everything} v2`;
-    const changed = await request("PUT", api("/v1/rules"), file);
+    const changed = await requestJson("PUT", api("/v1/rules"), file);
     expect(changed.body.changed).toEqual(["hostile-accuracy"]);
     await check(2);
 
     // Rule ids and the key of a target slice are restricted by design; they are refused with the field.
-    const badId = await request("PUT", api("/v1/rules"), { rules: [{ ...file.rules[1], id: NAMED.sqlish }] });
+    const badId = await requestJson("PUT", api("/v1/rules"), { rules: [{ ...file.rules[1], id: NAMED.sqlish }] });
     expect(badId.status).toBe(400);
     expect(badId.body.error.issues).toEqual([expect.stringMatching(/^rules\.0\.id: /)]);
-    const badSlice = await request("PUT", api("/v1/rules"), {
+    const badSlice = await requestJson("PUT", api("/v1/rules"), {
       rules: [{ ...file.rules[1], target: { model: MODEL, slice: `${NAMED.quote}=x` } }],
     });
     expect(badSlice.status).toBe(400);
     expect(badSlice.body.error.issues).toEqual([expect.stringMatching(/^rules\.0\.target\.slice: /)]);
-    const badMetric = await request("PUT", api("/v1/rules"), { rules: [{ ...file.rules[1], metric: "drift.tab\there" }] });
+    const badMetric = await requestJson("PUT", api("/v1/rules"), { rules: [{ ...file.rules[1], metric: "drift.tab\there" }] });
     expect(badMetric.status).toBe(400);
     expect(badMetric.body.error.issues).toEqual([expect.stringMatching(/^rules\.0\.metric: /)]);
-    expect((await request("GET", api("/v1/rules/hostile-drift"))).body.versions).toHaveLength(1);
+    expect((await requestJson("GET", api("/v1/rules/hostile-drift"))).body.versions).toHaveLength(1);
   });
 
   it("stores feedback comments (and the token's name as its source) byte-equal and refuses a hostile alert id", async () => {
@@ -445,7 +440,7 @@ describe("hostile values through every write path", () => {
 
     const comments = [NAMED.everything, ...NAMED_VALUES.slice(0, 3), generated(1, 200)[0]!];
     for (const comment of comments) {
-      const sent = await request("POST", api(`/v1/alerts/${alertId}/feedback`), { action: "acted", comment }, FEEDBACK_TOKEN);
+      const sent = await requestJson("POST", api(`/v1/alerts/${alertId}/feedback`), { action: "acted", comment }, FEEDBACK_TOKEN);
       expect(sent.status, JSON.stringify(sent.body)).toBe(201);
     }
     const stored = await rows<{ comment: string; source: string }>(sql`
@@ -453,7 +448,7 @@ describe("hostile values through every write path", () => {
     expect(stored.map((f) => f.comment).sort()).toEqual(comments.map(hex).sort());
     expect(new Set(stored.map((f) => f.source))).toEqual(new Set([hex(TOKEN_NAME)]));
 
-    const read = await request("GET", api(`/v1/alerts/${alertId}`));
+    const read = await requestJson("GET", api(`/v1/alerts/${alertId}`));
     expect(read.status).toBe(200);
     expect(read.body.feedback_history.map((f: { comment: string }) => hex(f.comment)).sort()).toEqual(comments.map(hex).sort());
     expect([read.body.model_version, read.body.stage, read.body.slice].map(hex)).toEqual(
@@ -461,7 +456,7 @@ describe("hostile values through every write path", () => {
     );
 
     for (const id of [NAMED.sqlish, NAMED.quote, "a\\N", "x\u0000y", "🙂"]) {
-      const refused = await request("POST", api(`/v1/alerts/${encodeURIComponent(id)}/feedback`), { action: "acted" });
+      const refused = await requestJson("POST", api(`/v1/alerts/${encodeURIComponent(id)}/feedback`), { action: "acted" });
       expect(refused.status, id).toBe(400);
       expect(refused.body.error.message).toMatch(/^id: not a valid alert id/);
     }

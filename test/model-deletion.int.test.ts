@@ -13,6 +13,7 @@ import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { alertRowFixture } from "../services/common/domain/alerts/alert-row.fixture.js";
 import {
   TEST_TOKEN,
+  requestJson,
   count,
   label,
   postJson,
@@ -31,15 +32,7 @@ describe("deleting a model", () => {
   let p: Pipeline;
   const db = () => p.stack.config.clickhouse.database;
   const t = (name: string) => ident(`${db()}.${name}`);
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${p.gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, token: string, body?: unknown) => requestJson(method, `${p.gateway.url}${path}`, body, token);
   /** Rows of the model left anywhere: every table and view with a model_id column, and the tables keyed by its references and alerts. */
   async function leftOf(modelId: string, referenceIds: string[], alertIds: string[]): Promise<Record<string, number>> {
     const tables = await p.stack.clickhouse.rows<{ table: string }>(

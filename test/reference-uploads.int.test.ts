@@ -5,22 +5,15 @@
  * completed, with every part's rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_TOKEN, createTestStack, startGateway, type TestStack } from "./helpers/harness.js";
+import { TEST_TOKEN, createTestStack, requestJson, startGateway, type TestStack } from "./helpers/harness.js";
 
 const CHURN_ADMIN = "reference-uploads-churn-admin-01";
 
 describe("references uploaded in parts", () => {
   let stack: TestStack;
   let gateway: { url: string; close: () => Promise<void> };
-  const call = async (method: string, path: string, body?: unknown, token = TEST_TOKEN) => {
-    const res = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown, token = TEST_TOKEN) =>
+    requestJson(method, `${gateway.url}${path}`, body, token);
   const rows = (from: number, n: number) =>
     Array.from({ length: n }, (_, i) => ({
       features: { amount: from + i, country: ["DE", "FR", "BR"][(from + i) % 3], note: "x".repeat(20) },

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
-import { TEST_TOKEN, createTestStack, startGateway, type TestStack } from "./helpers/harness.js";
+import { TEST_TOKEN, createTestStack, requestJson, startGateway, type TestStack } from "./helpers/harness.js";
 
 const FRAUD_ADMIN = "rules-scope-fraud-admin-token-01";
 const FRAUD_READ = "rules-scope-fraud-read-token-001";
@@ -26,15 +26,7 @@ const rule = (id: string, model: string, receivers?: string[]) => ({
 describe("rules scoped by model", () => {
   let stack: TestStack;
   let gateway: { url: string; close: () => Promise<void> };
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, token: string, body?: unknown) => requestJson(method, `${gateway.url}${path}`, body, token);
 
   beforeAll(async () => {
     stack = await createTestStack({

@@ -11,20 +11,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../infra/local/paths.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
-import { TEST_TOKEN, createTestStack, startGateway, waitUntil, type TestStack } from "./helpers/harness.js";
+import { TEST_TOKEN, createTestStack, requestJson, startGateway, waitUntil, type TestStack } from "./helpers/harness.js";
 
 describe("stored tokens and the audit log", () => {
   let stack: TestStack;
   let gateway: { url: string; close: () => Promise<void> };
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, token: string, body?: unknown) => requestJson(method, `${gateway.url}${path}`, body, token);
   const hindsight = (...args: string[]) =>
     spawnSync(process.execPath, [join(ROOT, "bin/hindsight.mjs"), ...args], {
       env: { ...process.env, ...stack.env },

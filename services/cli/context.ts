@@ -1,3 +1,4 @@
+import { userInfo } from "node:os";
 import type { Config } from "../common/config/env.js";
 import type { Log } from "../../infra/local/process.js";
 
@@ -13,3 +14,12 @@ export interface CliContext {
 }
 
 export const gatewayUrl = (config: Config) => `http://${config.http.host}:${config.http.port}`;
+
+/** Who ran a CLI command, for the audit log: `cli:<user>`, or `cli` where there is no user name. */
+export function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return "cli";
+  }
+}

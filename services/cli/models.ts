@@ -3,7 +3,7 @@
  * ClickHouse (like `rules apply`), and records the deletion in the audit log. Stop sending the
  * model's events first: events still in Kafka would bring it back.
  */
-import { userInfo } from "node:os";
+import { cliActor } from "./context.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
 import { migrate } from "../common/clickhouse/migrations.js";
 import { deleteModelData } from "../common/clickhouse/model-deletion.js";
@@ -30,14 +30,8 @@ export async function models(config: Config, args: string[]): Promise<number> {
       process.stderr.write(`no model '${id}': no table holds a row of it\n`);
       return 1;
     }
-    let actor = "cli";
-    try {
-      actor = `cli:${userInfo().username}`;
-    } catch {
-      // No user name (a container without /etc/passwd): "cli" says enough.
-    }
     await tokensRepository(ch).audit({
-      actor,
+      actor: cliActor(),
       actor_token_id: "",
       action: "model.delete",
       target: id,

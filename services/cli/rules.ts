@@ -8,8 +8,7 @@ import { createClickHouse } from "../common/clickhouse/client.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { migrate } from "../common/clickhouse/migrations.js";
 import { tokensRepository } from "../common/clickhouse/tokens.repository.js";
-import { userInfo } from "node:os";
-import type { CliContext } from "./context.js";
+import { cliActor, type CliContext } from "./context.js";
 
 export async function rules(ctx: CliContext, args: string[]): Promise<number> {
   const [sub, file] = args;
@@ -41,14 +40,8 @@ async function apply(ctx: CliContext, file: string): Promise<number> {
   try {
     await migrate(ch);
     const result = await alertsRepository(ch).applyRuleFile(parsed, `file:${file.split("/").pop()}`, Date.now());
-    let actor = "cli";
-    try {
-      actor = `cli:${userInfo().username}`;
-    } catch {
-      // No user name (a container without /etc/passwd): "cli" says enough.
-    }
     await tokensRepository(ch).audit({
-      actor,
+      actor: cliActor(),
       actor_token_id: "",
       action: "rules.apply",
       target: "rules",

@@ -4,8 +4,8 @@
  * (like rules), so a running gateway picks them up within HINDSIGHT_TOKEN_REFRESH_MS. The secret is
  * printed once, by `create`; ClickHouse holds only its SHA-256 digest. Every change is audited.
  */
+import { cliActor } from "./context.js";
 import { parseArgs } from "node:util";
-import { userInfo } from "node:os";
 import { createClickHouse } from "../common/clickhouse/client.js";
 import { migrate } from "../common/clickhouse/migrations.js";
 import { tokensRepository } from "../common/clickhouse/tokens.repository.js";
@@ -14,15 +14,6 @@ import { SCOPE_NAMES, tokenView } from "../gateway/routes/v1/tokens.js";
 
 const USAGE =
   "usage: hindsight tokens create --name NAME --scopes SCOPE[,SCOPE] [--models ID[,ID]] [--expires-in-days D]\n       hindsight tokens list\n       hindsight tokens revoke TOKEN_ID\n";
-
-/** Who ran the command, for the audit log. */
-const cliActor = () => {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return "cli";
-  }
-};
 
 const csv = (s: string | undefined) =>
   (s ?? "")

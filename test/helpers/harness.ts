@@ -131,6 +131,22 @@ export async function postJson(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Any method with an optional JSON body; the answer's text is kept beside its parsed body. */
+export async function requestJson(
+  method: string,
+  url: string,
+  body?: unknown,
+  token = TEST_TOKEN,
+): Promise<{ status: number; text: string; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
+}
+
 /** A valid prediction event in the HTTP form; `i` makes it unique. */
 export function prediction(i: number, model = "fraud"): Record<string, unknown> {
   return {
