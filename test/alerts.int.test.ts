@@ -164,7 +164,7 @@ describe("alerts end to end", () => {
       ],
       ([h, s]) => h! >= 2 && s! >= 2,
       60_000,
-    );
+    ).catch(explain);
   }, 900_000);
 
   afterAll(async () => {

@@ -111,12 +111,9 @@ function fakeSeries() {
       });
       inserts++;
     },
-    /** Drift decisions on `amount` per window up to `to`: drifted during the drift incident. */
-    driftUntil(to: number) {
-      stored.drift = windows(START, to).map((s) => {
-        const breach = s >= DRIFT.from && s < DRIFT.to;
-        return row(s, { metric: "drift.amount", feature: "amount", value: breach ? 0.9 : 0.02, breach, signal_threshold: 0.1 });
-      });
+    /** Drift decisions on `amount` per window up to `to`: drifted during the incidents (by default the drift incident). */
+    driftUntil(to: number, incidents = [DRIFT]) {
+      stored.drift = driftRows(incidents, to);
       inserts++;
     },
   };
@@ -144,12 +141,18 @@ function setup() {
 }
 
 describe("concurrent", () => {
-  it("is an overlap of episodes in event time; an open episode lasts until now", () => {
-    const span = (started_ms: number, resolved_ms: number | null) => ({ started_ms, resolved_ms });
+  it("is an overlap of episodes in event time; an open episode is known up to its last breach", () => {
+    const span = (started_ms: number, resolved_ms: number | null, last_breach_ms = resolved_ms ?? 0) => ({
+      started_ms,
+      resolved_ms,
+      last_breach_ms,
+    });
     expect(concurrent(span(0, 10), span(10, 20))).toBe(false);
     expect(concurrent(span(0, 11), span(10, 20))).toBe(true);
-    expect(concurrent(span(0, null), span(100, 200))).toBe(true);
-    expect(concurrent(span(300, null), span(100, 200))).toBe(false);
+    expect(concurrent(span(0, null, 150), span(100, 200))).toBe(true);
+    expect(concurrent(span(0, null, 100), span(100, 200))).toBe(false);
+    expect(concurrent(span(0, null, 50), span(100, null, 300))).toBe(false);
+    expect(concurrent(span(300, null, 400), span(100, 200))).toBe(false);
   });
 });
 
@@ -167,6 +170,54 @@ describe("evaluator", () => {
     expect(drift.resolved_ms).toBe(DRIFT.to);
     expect({ disposition: drift.disposition, parent: drift.parent_id }).toEqual({ disposition: "surfaced", parent: "" });
     expect(storage.owed("amount-drift")).toEqual(["firing", "resolved"]);
+  });
+
+  it("pages a drift incident whose end was not yet scored when the accuracy alert fired", async () => {
+    const { storage, windows, pass } = setup();
+    windows.accuracyUntil(DROP.from + 30 * MINUTE);
+    await pass();
+    // Drift scored only 20 minutes into its incident: the drift alert is open, its end unknown.
+    windows.driftUntil(DRIFT.from + 20 * MINUTE);
+    await pass();
+    windows.driftUntil(DROP.to + 60 * MINUTE);
+    windows.accuracyUntil(DROP.to + 60 * MINUTE);
+    await pass();
+    const drift = [...storage.alerts.values()].find((a) => a.rule_id === "amount-drift")!;
+    expect({ disposition: drift.disposition, parent: drift.parent_id, resolved: drift.resolved_ms }).toEqual({
+      disposition: "surfaced",
+      parent: "",
+      resolved: DRIFT.to,
+    });
+    expect(storage.owed("amount-drift")).toEqual(["firing", "resolved"]);
+  });
+
+  it("lists drift under an accuracy alert it turns out to overlap, whichever is scored first; what was paged stays paged", async () => {
+    // One drift incident from 10 minutes before the drop to 20 minutes into it.
+    const incident = { from: DROP.from - 10 * MINUTE, to: DROP.from + 20 * MINUTE };
+    const outcome = async (driftFirst: boolean) => {
+      const { storage, windows, pass } = setup();
+      const drift = (until: number) => windows.driftUntil(until, [incident]);
+      if (driftFirst) {
+        drift(DROP.from + 30 * MINUTE);
+        await pass();
+        windows.accuracyUntil(DROP.from + 30 * MINUTE);
+      } else {
+        windows.accuracyUntil(DROP.from + 30 * MINUTE);
+        await pass();
+        // Scored up to the drop's start: the drift alert is open and known only before the accuracy alert.
+        drift(DROP.from);
+      }
+      await pass();
+      drift(DROP.to + 60 * MINUTE);
+      windows.accuracyUntil(DROP.to + 60 * MINUTE);
+      await pass();
+      const accuracy = [...storage.alerts.values()].find((a) => a.rule_id === "segment-accuracy")!;
+      const d = [...storage.alerts.values()].find((a) => a.rule_id === "amount-drift")!;
+      return { underAccuracy: d.parent_id === accuracy.alert_id, disposition: d.disposition, owed: storage.owed("amount-drift") };
+    };
+    const expected = { underAccuracy: true, disposition: "surfaced", owed: ["firing", "resolved"] };
+    expect(await outcome(true)).toEqual(expected);
+    expect(await outcome(false)).toEqual(expected);
   });
 
   it("owes the same notifications whichever series it sees first", async () => {
@@ -191,9 +242,8 @@ describe("evaluator", () => {
     const { storage, windows, pass } = setup();
     windows.accuracyUntil(DROP.from + 30 * MINUTE);
     await pass();
-    windows.driftUntil(DROP.from + 30 * MINUTE);
     // A second drift incident, during the drop.
-    windows.series.drift = async () => await fakeSeriesWithDriftDuringDrop();
+    windows.driftUntil(DROP.from + 30 * MINUTE, [DRIFT, { from: DROP.from + 5 * MINUTE, to: DROP.from + 25 * MINUTE }]);
     await pass();
     const accuracy = [...storage.alerts.values()].find((a) => a.rule_id === "segment-accuracy")!;
     const drifts = [...storage.alerts.values()].filter((a) => a.rule_id === "amount-drift").sort((a, b) => a.started_ms - b.started_ms);
@@ -231,11 +281,11 @@ describe("evaluator", () => {
   });
 });
 
-/** Drift decisions with a second incident inside the accuracy drop (DROP.from + 5 min, 20 minutes long). */
-async function fakeSeriesWithDriftDuringDrop(): Promise<SeriesRow[]> {
+/** Drift decisions on `amount` per window up to `until`, breaching inside the given incidents. */
+function driftRows(incidents: { from: number; to: number }[], until: number): SeriesRow[] {
   const rows: SeriesRow[] = [];
-  for (let s = START; s < DROP.from + 30 * MINUTE; s += 5 * MINUTE) {
-    const breach = (s >= DRIFT.from && s < DRIFT.to) || (s >= DROP.from + 5 * MINUTE && s < DROP.from + 25 * MINUTE);
+  for (let s = START; s < until; s += 5 * MINUTE) {
+    const breach = incidents.some((i) => s >= i.from && s < i.to);
     rows.push({
       model_id: "fraud",
       model_version: "v3",

@@ -68,9 +68,17 @@ export type EvaluatorSeries = Pick<AlertSeriesRepository, "performance" | "drift
 /** After a restart, alerts updated this recently may still be owed their notifications. */
 export const RESTART_OWE_LOOKBACK_MS = 3_600_000;
 
-/** Two alerts were concurrent when their episodes overlap in event time (an open one lasts until now). */
-export function concurrent(a: Pick<AlertRow, "started_ms" | "resolved_ms">, b: Pick<AlertRow, "started_ms" | "resolved_ms">): boolean {
-  return a.started_ms < (b.resolved_ms ?? Infinity) && b.started_ms < (a.resolved_ms ?? Infinity);
+type Extent = Pick<AlertRow, "started_ms" | "resolved_ms" | "last_breach_ms">;
+
+/**
+ * Two alerts were concurrent when their episodes overlap in event time. An open episode is known
+ * up to its last breach, not "until now": its later windows may simply not be scored yet (drift
+ * runs on its own schedule), and an episode that ended an hour before another began must not be
+ * grouped under it because the evaluator saw it before its end was computed.
+ */
+export function concurrent(a: Extent, b: Extent): boolean {
+  const end = (x: Extent) => x.resolved_ms ?? x.last_breach_ms;
+  return a.started_ms < end(b) && b.started_ms < end(a);
 }
 
 export function createEvaluator(
@@ -303,7 +311,12 @@ export function createEvaluator(
         a.suppressor_version = d.version;
         a.suppress_reason = d.reason;
       }
-      for (const childId of childrenForPerformance(self, othersOf(a))) {
+    }
+    // Drift beneath the performance alerts it overlaps, every pass: a drift episode whose later
+    // windows are scored after the performance alert fired is listed under it once they are, as
+    // it would have been had they come first. What was paged stays paged.
+    for (const a of all) {
+      for (const childId of childrenForPerformance(viewFrom(a)(a), othersOf(a))) {
         const child = all.find((o) => o.alert_id === childId);
         if (!child || child === a) continue;
         child.parent_id = a.alert_id;
