@@ -14,6 +14,7 @@ import { rules } from "./rules.js";
 import { suppressor } from "./suppressor-command.js";
 import { tokens } from "./tokens.js";
 import { models } from "./models.js";
+import { importCommand } from "./import/command.js";
 import { up } from "./up.js";
 
 const USAGE = `usage: hindsight <command> [options]
@@ -34,6 +35,9 @@ commands:
   tokens list | revoke TOKEN_ID
                        API tokens stored in ClickHouse (hashed), effective without restarts
   models delete ID     remove a model's data from every table (stop sending its events first)
+  import FILE [options]
+                       load predictions, labels or a reference from CSV, JSON Lines or Parquet
+                       through the gateway ('hindsight import --help' for the column mapping)
   suppressor train | evaluate [--history FILE] | import FILE.onnx
                        train, evaluate or bring your own alert suppressor (see README)
 
@@ -44,6 +48,10 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "suppressor") return suppressor(loadConfig(process.env), argv.slice(1));
   if (argv[0] === "tokens") return tokens(loadConfig(process.env), argv.slice(1));
   if (argv[0] === "models") return models(loadConfig(process.env), argv.slice(1));
+  if (argv[0] === "import") {
+    const config = loadConfig(process.env);
+    return importCommand(config, process.env, config.home ?? DEFAULT_HOME, argv.slice(1));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
