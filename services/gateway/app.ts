@@ -30,6 +30,8 @@ import type { ModelQualityRepository } from "../common/clickhouse/model-quality.
 
 export interface GatewayDeps {
   producer: KafkaProducer;
+  /** The schema ids events are produced with: a schema registry's ids for our schemas, or (absent) the fixed ids. */
+  schemaIds?: { prediction: number; label: number };
   registry: Registry;
   /** Each resolves true when the dependency answers. */
   checks: { kafka(): Promise<boolean>; clickhouse(): Promise<boolean> };

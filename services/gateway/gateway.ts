@@ -13,6 +13,7 @@ import { createAnalystSql } from "../common/clickhouse/analyst-query.js";
 import { describeProblem, pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 import { tokensRepository } from "../common/clickhouse/tokens.repository.js";
 import { createTokenCache } from "./token-cache.js";
+import { registerOwnSchemas } from "./schema-ids.js";
 
 export async function createGateway(config: Config, logger: Logger): Promise<FastifyInstance> {
   const kafka = createKafka({ ...config.kafka, logger, retries: 20 });
@@ -38,12 +39,15 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
     logger.warn({ err }, "stored tokens: refresh failed; keeping the last known tokens"),
   );
   await tokenCache.start();
+  // With a schema registry, events go out under the ids it gave our schemas, so any registry-aware consumer reads them.
+  const schemaIds = config.schemaRegistry.url === undefined ? undefined : await registerOwnSchemas(config, logger);
   let lagCache: { at: number; value: Promise<Record<string, number>> } | undefined;
 
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.http.maxBodyBytes, disableRequestLogging: true });
   await app.register(
     buildApp(config, {
       producer,
+      schemaIds,
       registry: createRegistry("gateway"),
       checks: {
         kafka: () => withAdmin(kafka, async (admin) => (await admin.describeCluster()).brokers.length > 0),

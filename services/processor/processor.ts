@@ -30,6 +30,8 @@ import { groupPosition } from "../common/kafka/client.js";
 import { pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 import { FailureLedger, GroupWatch } from "./pipeline-watch.js";
 import { retryingClickHouse } from "./recompute-queue.js";
+import type { BatchReader, WireDecoder } from "../common/kafka/wire-decoder.js";
+import { decoderFor, waitOutRegistry } from "./schemas.js";
 
 export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
 
@@ -38,6 +40,8 @@ export interface ProcessorDeps {
   clickhouse: ClickHouse;
   logger: Logger;
   registry: Registry;
+  /** How messages are decoded; by default from the configuration (fixed ids, or the schema registry). */
+  decoder?: WireDecoder;
 }
 
 export interface Processor {
@@ -173,14 +177,20 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     logger: logger.child({ part: "drift" }),
   });
 
+  const decoder = deps.decoder ?? decoderFor(config, { registry, logger });
+  /** The batch's schemas, a schema registry's outage waited out (never a dead letter); a stop gives up, uncommitted. */
+  const schemasOf = (batch: PartitionBatch): Promise<BatchReader> =>
+    waitOutRegistry(() => decoder.prepare(batch.messages.map((m) => m.value)), { stopped: () => stopping.aborted, logger });
+
   async function handle(batch: PartitionBatch): Promise<void> {
     const isPrediction = batch.topic === config.topics.predictions;
     const kind = isPrediction ? "prediction" : "label";
     const rows: object[] = [];
     const letters: DeadLetter[] = [];
+    const reader = await schemasOf(batch);
     const ingestedAtS = Math.floor(Date.now() / 1000);
     for (const m of batch.messages) {
-      const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS) : toLabelRow(m, ingestedAtS);
+      const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS, reader) : toLabelRow(m, ingestedAtS, reader);
       if (result.ok) {
         origin.set(result.value, m);
         rows.push(result.value);
@@ -205,12 +215,13 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     const last = BigInt(batch.messages[batch.messages.length - 1]!.offset);
     // Only once the batch is durable can the join find it from the other side.
     await ingested!.waitFor(batch.topic, batch.partition, last + 1n, stopping);
+    const reader = await schemasOf(batch);
     const ingestedAtS = Math.floor(Date.now() / 1000);
     const isPrediction = batch.topic === config.topics.predictions;
     const rows: object[] = [];
     for (const m of batch.messages) {
       // What fails here was dead-lettered by ingestion; it has no place in any metric.
-      const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS) : toLabelRow(m, ingestedAtS);
+      const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS, reader) : toLabelRow(m, ingestedAtS, reader);
       if (result.ok) rows.push(result.value);
     }
     if (isPrediction)

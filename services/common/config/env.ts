@@ -98,6 +98,10 @@ const EnvSchema = z.object({
   HINDSIGHT_SUPPRESS_MIN_FEEDBACK: int(20, 0),
   HINDSIGHT_SUPPRESSOR_RETRAIN_HOURS: z.coerce.number().min(0).default(24),
   HINDSIGHT_PUBLIC_URL: z.url().optional(),
+  // A Confluent-compatible schema registry (its REST base URL): the processor reads any id registered
+  // there, the gateway registers its schemas there. Unset: the fixed schema ids 1–3.
+  HINDSIGHT_SCHEMA_REGISTRY_URL: z.url().optional(),
+  HINDSIGHT_SCHEMA_CACHE_SIZE: int(1000),
   HINDSIGHT_HOME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
@@ -159,6 +163,8 @@ export interface Config {
     /** Base of links in notifications (the dashboard); the gateway's address when unset. */
     publicUrl: string | undefined;
   };
+  /** url: a Confluent-compatible schema registry, or undefined for the fixed ids; maxSchemas: schema ids the processor keeps. */
+  schemaRegistry: { url: string | undefined; maxSchemas: number };
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   /** State of the embedded stack (data, logs, pid files); the CLI defaults it to ./.hindsight. */
   home: string | undefined;
@@ -245,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retrainMs: e.HINDSIGHT_SUPPRESSOR_RETRAIN_HOURS * 3_600_000,
       publicUrl: e.HINDSIGHT_PUBLIC_URL,
     },
+    schemaRegistry: { url: e.HINDSIGHT_SCHEMA_REGISTRY_URL, maxSchemas: e.HINDSIGHT_SCHEMA_CACHE_SIZE },
     logLevel: e.LOG_LEVEL,
     home: e.HINDSIGHT_HOME,
   };

@@ -12,14 +12,18 @@ const MAGIC = 0;
 const HEADER_BYTES = 5;
 
 function loadSchema(file: string): avro.Type {
-  const url = new URL(`../../../schemas/${file}`, import.meta.url);
-  return avro.Type.forSchema(JSON.parse(readFileSync(url, "utf8")) as avro.Schema);
+  return avro.Type.forSchema(JSON.parse(schemaText(file)) as avro.Schema);
+}
+
+/** A schema file's JSON, as a schema registry is given it. */
+function schemaText(file: string): string {
+  return JSON.stringify(JSON.parse(readFileSync(new URL(`../../../schemas/${file}`, import.meta.url), "utf8")));
 }
 
 export const SCHEMAS = {
-  prediction: { id: 1, name: "prediction.v1", type: loadSchema("prediction.v1.avsc") },
-  label: { id: 2, name: "label.v1", type: loadSchema("label.v1.avsc") },
-  deadLetter: { id: 3, name: "dead-letter.v1", type: loadSchema("dead-letter.v1.avsc") },
+  prediction: { id: 1, name: "prediction.v1", type: loadSchema("prediction.v1.avsc"), text: schemaText("prediction.v1.avsc") },
+  label: { id: 2, name: "label.v1", type: loadSchema("label.v1.avsc"), text: schemaText("label.v1.avsc") },
+  deadLetter: { id: 3, name: "dead-letter.v1", type: loadSchema("dead-letter.v1.avsc"), text: schemaText("dead-letter.v1.avsc") },
 } as const;
 export type SchemaKind = keyof typeof SCHEMAS;
 
@@ -40,19 +44,33 @@ export interface DeadLetterRecord {
   failed_at: number;
 }
 
-interface RecordOf {
+export interface RecordOf {
   prediction: PredictionEvent;
   label: LabelEvent;
   deadLetter: DeadLetterRecord;
 }
 
+/**
+ * Why a message could not be read, the dead-letter reason: bytes that are no framed record
+ * (undecodable), a schema id the registry does not know (unknown_schema), or a writer's schema that
+ * cannot be read as ours (unresolvable_schema).
+ */
+export type DecodeReason = "undecodable" | "unknown_schema" | "unresolvable_schema";
+
 /** Thrown for bytes that are not a framed Hindsight record of the expected kind. */
 export class DecodeError extends Error {
   override readonly name = "DecodeError";
+  constructor(
+    message: string,
+    readonly reason: DecodeReason = "undecodable",
+  ) {
+    super(message);
+  }
 }
 
-export function encode<K extends SchemaKind>(kind: K, record: RecordOf[K]): Buffer {
-  const { id, type } = SCHEMAS[kind];
+/** `id` is the schema id written in the header: the fixed one, or the id a schema registry gave our schema. */
+export function encode<K extends SchemaKind>(kind: K, record: RecordOf[K], id: number = SCHEMAS[kind].id): Buffer {
+  const { type } = SCHEMAS[kind];
   const body = type.toBuffer(record);
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
   out.writeUInt8(MAGIC, 0);
@@ -61,20 +79,31 @@ export function encode<K extends SchemaKind>(kind: K, record: RecordOf[K]): Buff
   return out;
 }
 
-export function decode<K extends SchemaKind>(kind: K, bytes: Buffer | null): RecordOf[K] {
+/** The schema id in a framed message's header; throws DecodeError for bytes that have none. */
+export function schemaIdOf(bytes: Buffer | null): number {
   if (bytes === null || bytes.length < HEADER_BYTES) throw new DecodeError("message too short for the 5-byte schema header");
   if (bytes.readUInt8(0) !== MAGIC) throw new DecodeError(`unknown magic byte ${bytes.readUInt8(0)}, expected 0`);
-  const id = bytes.readInt32BE(1);
-  const schema = byId.get(id);
-  if (schema === undefined) throw new DecodeError(`unknown schema id ${id}`);
-  if (schema.kind !== kind) throw new DecodeError(`schema id ${id} is ${SCHEMAS[schema.kind].name}, expected ${SCHEMAS[kind].name}`);
+  return bytes.readInt32BE(1);
+}
+
+/** The Avro body after the header, read with `type` (and a resolver from the writer's schema, if it differs). */
+export function decodeBody<T>(type: avro.Type, bytes: Buffer, resolver?: avro.Resolver): T {
   try {
     // decode() instead of fromBuffer() so that trailing garbage is reported rather than ignored.
-    const { value, offset } = schema.type.decode(bytes, HEADER_BYTES);
+    const { value, offset } = type.decode(bytes, HEADER_BYTES, resolver);
     if (offset !== bytes.length) throw new DecodeError(offset < 0 ? "truncated Avro record" : "trailing bytes after the Avro record");
-    return value as RecordOf[K];
+    return value as T;
   } catch (err) {
     if (err instanceof DecodeError) throw err;
     throw new DecodeError(`invalid Avro body: ${(err as Error).message}`);
   }
+}
+
+/** Decodes with the fixed ids 1–3 (no schema registry). */
+export function decode<K extends SchemaKind>(kind: K, bytes: Buffer | null): RecordOf[K] {
+  const id = schemaIdOf(bytes);
+  const schema = byId.get(id);
+  if (schema === undefined) throw new DecodeError(`unknown schema id ${id}`);
+  if (schema.kind !== kind) throw new DecodeError(`schema id ${id} is ${SCHEMAS[schema.kind].name}, expected ${SCHEMAS[kind].name}`);
+  return decodeBody<RecordOf[K]>(schema.type, bytes!);
 }

@@ -76,6 +76,7 @@ function tooLarge(messages: OutgoingMessage[], validIndex: number[], limit: numb
 
 export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const { config, deps, requireScope, metrics } = ctx;
+  const schemaIds = deps.schemaIds ?? { prediction: SCHEMAS.prediction.id, label: SCHEMAS.label.id };
 
   function route<T extends PredictionEvent | LabelEvent>(
     url: string,
@@ -107,8 +108,8 @@ export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         key: event.prediction_id,
         value:
           kind === "prediction"
-            ? encode("prediction", { ...(event as PredictionEvent), received_at: receivedAt })
-            : encode("label", { ...(event as LabelEvent), received_at: receivedAt }),
+            ? encode("prediction", { ...(event as PredictionEvent), received_at: receivedAt }, schemaIds.prediction)
+            : encode("label", { ...(event as LabelEvent), received_at: receivedAt }, schemaIds.label),
         headers: { "hindsight-schema": SCHEMAS[kind].name },
       }));
       try {
