@@ -93,14 +93,16 @@ async function* csvRows(stream: NodeJS.ReadableStream, delimiter: string): Async
     }),
   );
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    while (skipped.length) yield skipped.shift()!;
     // csv-parse counts lines up to the record's end; a quoted field may span several.
     let inner = 0;
     for (const k in record) {
       const v = record[k]!;
       if (v.includes("\n")) inner += v.split("\n").length - 1;
     }
-    yield { line: info.lines - inner, row: record };
+    const line = info.lines - inner;
+    // The parser runs ahead of this loop by a buffer: a skip it found further on waits for its turn.
+    while (skipped.length && skipped[0]!.line < line) yield skipped.shift()!;
+    yield { line, row: record };
   }
   while (skipped.length) yield skipped.shift()!;
 }
