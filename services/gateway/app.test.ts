@@ -28,6 +28,7 @@ async function appWith(deps: Partial<GatewayDeps>) {
         sliceCounts: async () => [],
         delayHistogram: async () => [],
         delete: async (modelId) => ({ model_id: modelId, tables: {} }),
+        jobs: async () => [],
       },
       // These unit tests exercise ingestion only; the drift routes are tested against ClickHouse.
       drift: {} as GatewayDeps["drift"],

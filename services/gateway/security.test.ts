@@ -77,6 +77,8 @@ function fakeDeps(touched: string[], sent: OutgoingMessage[]) {
     } as GatewayDeps["producer"],
     registry: createRegistry("security-test"),
     checks: { kafka: async () => true, clickhouse: async () => true },
+    // No schema registry: the fixed schema ids (the generic fake below would stand in for ids).
+    schemaIds: undefined,
     consumerLag: async () => ({}),
     tokenSource: storedTokens(),
     models: {
@@ -89,6 +91,7 @@ function fakeDeps(touched: string[], sent: OutgoingMessage[]) {
       },
       sliceCounts: async () => [],
       delayHistogram: async () => [],
+      jobs: async () => [],
     } as unknown as GatewayDeps["models"],
   };
   return new Proxy(known, {

@@ -6,7 +6,8 @@
  *
  * A version with no reference of its own (or its model's) gets one automatically: its first
  * `autoReferenceRows` predictions, pinned as a time range. Uploading or pinning another one
- * through the API makes every window of the version recomputed against it.
+ * through the API, or changing the model's feature rules, makes every window of the version
+ * recomputed against it: by a durable job (recompute-jobs.ts), never by one run over its history.
  */
 import type { Logger } from "../common/observability/logger.js";
 import type { DriftRepository, ReferenceMeta, WindowResult } from "../common/clickhouse/drift.repository.js";
@@ -37,6 +38,8 @@ export interface DriftUpdaterOptions {
   failures?: SetAsideSink;
   onRetry?: () => void;
   onSplit?: () => void;
+  /** Asks for every stored window of the version to be recomputed for this basis (a durable job). */
+  requestJob?: (modelId: string, version: string, basis: string, reason: string, mode: "recompute" | "adopt") => Promise<void>;
 }
 
 interface VersionState {
@@ -81,13 +84,18 @@ export class DriftUpdater {
     await this.refresh(work);
     for (const [k, windows] of work) {
       const state = this.versions.get(k)!;
-      if (!state.reference) await this.autoReferenceOrSetAside(state, windows);
+      if (!state.reference) await this.autoReferenceOrSetAside(state);
       if (!state.reference || windows.size === 0) continue;
       await this.recomputeInPieces(state, windows);
     }
   }
 
-  /** Re-reads rules and references now and then; a change makes the affected windows dirty. */
+  /** Re-reads references and rules when due, without traffic too: an upload in a quiet period makes its job. */
+  checkReferences(): Promise<void> {
+    return this.refresh(new Map());
+  }
+
+  /** Re-reads rules and references now and then; a change asks for a job over the version's windows. */
   private async refresh(work: Map<string, Set<number>>): Promise<void> {
     if (Date.now() - this.refreshedAt < (this.options.refreshMs ?? 5_000) && [...work.keys()].every((k) => this.versions.get(k)?.reference))
       return;
@@ -103,22 +111,54 @@ export class DriftUpdater {
     for (const [k, state] of this.versions) {
       const meta = await this.retrying(() => this.repo.activeReference(state.modelId, state.version));
       const changed = meta && meta.reference_id !== state.reference?.meta.reference_id;
+      const replaced = changed && state.reference !== undefined;
       if (changed) {
         state.reference = { meta, profiles: await this.retrying(() => this.repo.loadProfiles(meta.reference_id)) };
         this.options.logger.info({ model: state.modelId, version: state.version, reference: meta.reference_id }, "drift reference in use");
       }
-      if (state.reference && (changed || changedRules.has(state.modelId))) await this.markAll(state, work, k);
+      // A reference met for the first time here (a restart, a new version) is adopted, unless the
+      // latest job was for another one (it was replaced while no instance ran).
+      if (state.reference && (changed || changedRules.has(state.modelId)))
+        await this.requestJob(
+          state,
+          changedRules.has(state.modelId) ? "feature rules changed" : "drift reference in use",
+          replaced || changedRules.has(state.modelId) ? "recompute" : "adopt",
+        );
     }
   }
 
-  private async markAll(state: VersionState, work: Map<string, Set<number>>, k: string): Promise<void> {
-    const all = await this.retrying(() => this.repo.versionWindows(state.modelId, state.version, this.baseSeconds));
-    const set = work.get(k) ?? new Set<number>();
-    for (const w of all) set.add(w);
-    work.set(k, set);
+  /** What a version's drift is computed with: its reference and its model's feature rules. */
+  private basisOf(state: VersionState): string | undefined {
+    return state.reference && `${state.reference.meta.reference_id}\u0001${this.rulesText.get(state.modelId) ?? ""}`;
   }
 
-  private async autoReference(state: VersionState, windows: Set<number>): Promise<void> {
+  private async requestJob(state: VersionState, reason: string, mode: "recompute" | "adopt"): Promise<void> {
+    const basis = this.basisOf(state);
+    if (basis && this.options.requestJob)
+      await this.retrying(() => this.options.requestJob!(state.modelId, state.version, basis, reason, mode));
+  }
+
+  /** A version's state, loaded with its reference and rules if this instance has not seen it yet. */
+  private async versionState(modelId: string, version: string): Promise<VersionState> {
+    const k = key(modelId, version);
+    let state = this.versions.get(k);
+    if (!state) this.versions.set(k, (state = { modelId, version }));
+    if (!state.reference) await this.refresh(new Map([[k, new Set<number>()]]));
+    return state;
+  }
+
+  /** For a drift job: the basis this version is computed with now (undefined while it has no reference). */
+  async jobBasis(job: { model_id: string; model_version: string }): Promise<string | undefined> {
+    return this.basisOf(await this.versionState(job.model_id, job.model_version));
+  }
+
+  /** For a drift job: recomputes these base windows of the version, in pieces. */
+  async recomputeForJob(job: { model_id: string; model_version: string }, windows: number[]): Promise<void> {
+    const state = await this.versionState(job.model_id, job.model_version);
+    if (state.reference) await this.recomputeInPieces(state, new Set(windows));
+  }
+
+  private async autoReference(state: VersionState): Promise<void> {
     const range = await this.retrying(() => this.repo.firstRows(state.modelId, state.version, this.options.autoReferenceRows));
     if (!range) return;
     const referenceId = `auto-${state.version}-${range.fromMs}-${range.toMs}`;
@@ -138,7 +178,8 @@ export class DriftUpdater {
     };
     await this.retrying(() => this.repo.saveReference(meta, built.profiles));
     state.reference = { meta, profiles: built.profiles };
-    for (const w of await this.retrying(() => this.repo.versionWindows(state.modelId, state.version, this.baseSeconds))) windows.add(w);
+    // The windows before this run's were scored without a reference: a job covers them.
+    await this.requestJob(state, "automatic drift reference built", "recompute");
     this.options.logger.info(
       { model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length },
       "built the automatic drift reference from the version's first predictions",
@@ -146,9 +187,9 @@ export class DriftUpdater {
   }
 
   /** A reference that cannot be built (a deterministic failure) is set aside; the next run tries again. */
-  private async autoReferenceOrSetAside(state: VersionState, windows: Set<number>): Promise<void> {
+  private async autoReferenceOrSetAside(state: VersionState): Promise<void> {
     try {
-      await this.autoReference(state, windows);
+      await this.autoReference(state);
     } catch (err) {
       if (this.stopped || classifyStatementError(err) !== "deterministic") throw err;
       this.options.logger.error(

@@ -5,8 +5,11 @@
  * exactly this work, and because each step rewrites derived rows from the raw events, redoing it
  * changes nothing.
  *
- * Recomputations are coalesced: batches arriving while one runs share the next run.
+ * Recomputations are coalesced: batches arriving while one runs share the next run. A spec that
+ * changed (declared, refined, or found changed after a restart) asks for a durable job over the
+ * model's stored windows (recompute-jobs.ts) instead of recomputing its history in one run.
  */
+import { createHash } from "node:crypto";
 import type { Logger } from "../common/observability/logger.js";
 import type { MetricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { RecomputeQueue, retryingClickHouse } from "./recompute-queue.js";
@@ -35,6 +38,14 @@ export interface MetricsUpdaterOptions {
   failures?: SetAsideSink;
   onRetry?: () => void;
   onSplit?: () => void;
+  /** Asks for every stored window of the model to be recomputed for this basis (a durable job; see RecomputeJobs.request). */
+  requestJob?: (modelId: string, basis: string, reason: string, mode: "recompute" | "adopt") => Promise<void>;
+}
+
+/** What a model's metrics are computed with: a spec's content, so every instance names it alike. */
+export function specBasis(spec: ModelSpec): string {
+  const content = JSON.stringify([spec.task, spec.positiveClass, spec.threshold, spec.sliceKeys]);
+  return createHash("sha256").update(content).digest("hex").slice(0, 16);
 }
 
 type Kind = "volume" | "labels";
@@ -65,6 +76,8 @@ export class MetricsUpdater {
     await this.repo.writeWindowSizes(this.options.windowSizes);
     this.specs = await this.repo.loadModelSpecs();
     this.specsReadAt = Date.now();
+    // A change saved but not yet recomputed when the last instance stopped is found here.
+    for (const spec of this.specs.values()) await this.requestJob(spec, "model specification changed", "adopt");
   }
 
   stop(): void {
@@ -95,6 +108,9 @@ export class MetricsUpdater {
   async afterLabels(rows: LabelRow[]): Promise<void> {
     if (rows.length === 0) return;
     const predictions = await this.retrying(() => this.repo.findPredictions(rows));
+    // Another instance may have met these models' predictions: read their specs, infer the rest here.
+    await this.refreshSpecs(predictions.some((p) => !this.specs.has(p.model_id)));
+    for (const p of predictions) if (!this.specs.has(p.model_id)) await this.inferSpec(p);
     // Every stored observation of these predictions takes part in choosing the winner, so the
     // winner (and its version) never depends on which label arrived in which batch.
     const known = predictions.length === 0 ? [] : await this.retrying(() => this.repo.findLabels(predictions));
@@ -105,10 +121,11 @@ export class MetricsUpdater {
     await this.recompute("labels");
   }
 
-  private async inferSpec(row: PredictionRow): Promise<void> {
+  private async inferSpec(row: Parameters<typeof inferModelSpec>[1] & { model_id: string }): Promise<void> {
     const spec = inferModelSpec(row.model_id, row);
     await this.retrying(() => this.repo.saveModelSpec(spec, Date.now()));
     this.specs.set(row.model_id, spec);
+    await this.requestJob(spec, "model specification inferred", "adopt");
     this.options.logger.info(
       { model: row.model_id, task: spec.task, positiveClass: spec.positiveClass },
       "model not declared; inferred its task from its first prediction",
@@ -119,33 +136,48 @@ export class MetricsUpdater {
   private async changeSpec(spec: ModelSpec): Promise<void> {
     await this.retrying(() => this.repo.saveModelSpec(spec, Date.now()));
     this.specs.set(spec.modelId, spec);
-    await this.markAllWindows(spec.modelId);
+    await this.requestJob(spec, "inferred the positive class", "recompute");
     this.options.logger.info(
       { model: spec.modelId, positiveClass: spec.positiveClass },
       "inferred the positive class; recomputing the model's windows",
     );
   }
 
-  private async markAllWindows(modelId: string): Promise<void> {
-    for (const w of await this.retrying(() => this.repo.modelWindows(modelId, this.baseSeconds))) {
-      this.mark(modelId, "volume", w * 1000);
-      this.mark(modelId, "labels", w * 1000);
-    }
+  private async requestJob(spec: ModelSpec, reason: string, mode: "recompute" | "adopt"): Promise<void> {
+    if (this.options.requestJob) await this.retrying(() => this.options.requestJob!(spec.modelId, specBasis(spec), reason, mode));
   }
 
-  /** A newly declared or changed spec makes every window of that model stale: recompute them all. */
+  /** For a metrics job: the basis the model is computed with now (undefined while unknown here). */
+  async jobBasis(job: { model_id: string }): Promise<string | undefined> {
+    if (!this.specs.has(job.model_id)) await this.refreshSpecs(true);
+    const spec = this.specs.get(job.model_id);
+    return spec && specBasis(spec);
+  }
+
+  /** For a metrics job: volume and label statistics of these base windows, in pieces. */
+  async recomputeForJob(job: { model_id: string }, windows: number[]): Promise<void> {
+    await this.run("volume", new Map([[job.model_id, new Set(windows)]]));
+    await this.run("labels", new Map([[job.model_id, new Set(windows)]]));
+  }
+
+  /** Re-reads the specs when due, without traffic too: a change declared in a quiet period makes its job. */
+  checkSpecs(): Promise<void> {
+    return this.refreshSpecs();
+  }
+
+  /** A newly declared or changed spec makes every window of that model stale: a job recomputes them. */
   private async refreshSpecs(force = false): Promise<void> {
     if (!force && Date.now() - this.specsReadAt < (this.options.specRefreshMs ?? 5_000)) return;
     this.specsReadAt = Date.now();
     const fresh = await this.retrying(() => this.repo.loadModelSpecs());
-    for (const [modelId, spec] of fresh) {
-      const known = this.specs.get(modelId);
-      if (known && !sameSpec(known, spec)) {
-        await this.markAllWindows(modelId);
-        this.options.logger.info({ model: modelId }, "model specification changed; recomputing its windows");
-      }
-    }
+    const previous = this.specs;
     this.specs = fresh;
+    for (const [modelId, spec] of fresh) {
+      const known = previous.get(modelId);
+      const changed = known !== undefined && !sameSpec(known, spec);
+      if (changed) this.options.logger.info({ model: modelId }, "model specification changed; recomputing its windows");
+      await this.requestJob(spec, "model specification changed", changed ? "recompute" : "adopt");
+    }
   }
 
   private markJoined(joined: JoinedRow[]): void {

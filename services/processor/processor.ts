@@ -30,6 +30,8 @@ import { groupPosition } from "../common/kafka/client.js";
 import { pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 import { FailureLedger, GroupWatch } from "./pipeline-watch.js";
 import { retryingClickHouse } from "./recompute-queue.js";
+import { RecomputeJobs } from "./recompute-jobs.js";
+import { recomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
 import type { BatchReader, WireDecoder } from "../common/kafka/wire-decoder.js";
 import { decoderFor, waitOutRegistry } from "./schemas.js";
 
@@ -138,6 +140,8 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   };
   const watch = new GroupWatch(config.processor.watch, metricsGroupId(config.processor.groupId), Date.now());
   let watchTimer: NodeJS.Timeout | undefined;
+  let changesTimer: NodeJS.Timeout | undefined;
+  let checkingChanges: Promise<unknown> | undefined;
   let watching: Promise<void> | undefined;
   /** One check of the metrics group; a failed check (Kafka or ClickHouse away) waits for the next. */
   async function checkGroup(): Promise<void> {
@@ -167,6 +171,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     minIntervalMs: config.metrics.minIntervalMs,
     logger,
     onBeyondHorizon: (n) => beyondHorizon.inc(n),
+    requestJob: (modelId, basis, reason, mode): Promise<void> => jobs.request("metrics", modelId, "", basis, reason, mode),
   });
 
   const driftUpdater = new DriftUpdater(driftRepository(clickhouse), {
@@ -175,7 +180,24 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     autoReferenceRows: config.drift.autoReferenceRows,
     minIntervalMs: config.metrics.minIntervalMs,
     logger: logger.child({ part: "drift" }),
+    requestJob: (modelId, version, basis, reason, mode): Promise<void> => jobs.request("drift", modelId, version, basis, reason, mode),
   });
+
+  // Full recomputations, run by the member holding the first predictions partition of the metrics group.
+  const jobs: RecomputeJobs = new RecomputeJobs(
+    recomputeJobsRepository(clickhouse),
+    {
+      metrics: { basis: (job) => metricsUpdater.jobBasis(job), recompute: (job, windows) => metricsUpdater.recomputeForJob(job, windows) },
+      drift: { basis: (job) => driftUpdater.jobBasis(job), recompute: (job, windows) => driftUpdater.recomputeForJob(job, windows) },
+    },
+    {
+      baseSeconds: metricsUpdater.baseSeconds,
+      maxWindows: config.processor.recomputeMaxWindows,
+      minPauseMs: config.metrics.minIntervalMs,
+      owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
+      logger: logger.child({ part: "jobs" }),
+    },
+  );
 
   const decoder = deps.decoder ?? decoderFor(config, { registry, logger });
   /** The batch's schemas, a schema registry's outage waited out (never a dead letter); a stop gives up, uncommitted. */
@@ -258,6 +280,13 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
       });
       await metricsConsumer.start();
+      jobs.start();
+      // Specs, references and rules changed through the API reach the windows without traffic too.
+      changesTimer = setInterval(() => {
+        checkingChanges ??= Promise.all([metricsUpdater.checkSpecs(), driftUpdater.checkReferences()])
+          .catch((err: Error) => logger.warn({ err: err.message }, "checking for spec and reference changes failed; trying again"))
+          .finally(() => (checkingChanges = undefined));
+      }, 5_000);
       // A check still running (a slow broker) makes the next tick skip rather than queue up.
       watchTimer = setInterval(() => {
         watching ??= checkGroup().finally(() => (watching = undefined));
@@ -269,9 +298,12 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       // fail, their offsets stay uncommitted and are re-delivered on the next start.
       stopping.aborted = true;
       clearInterval(watchTimer);
+      clearInterval(changesTimer);
       await watching;
+      await checkingChanges;
       metricsUpdater.stop();
       driftUpdater.stop();
+      await jobs.stop();
       await metricsConsumer?.stop().catch((err: Error) => logger.warn({ err: err.message }, "metrics consumer stopped with an error"));
       await ingested?.close();
       const consumerStopped = consumer?.stop();

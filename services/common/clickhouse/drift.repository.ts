@@ -411,14 +411,6 @@ export function driftRepository(ch: ClickHouse) {
       );
     },
 
-    /** Every base window holding a prediction of the version. */
-    async versionWindows(modelId: string, version: string, baseSeconds: number): Promise<number[]> {
-      const rows = await ch.rows<{ w: string }>(sql`
-        SELECT DISTINCT intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds} AS w
-        FROM ${t("features_by_time")} WHERE model_id = ${modelId} AND model_version = ${version}`);
-      return rows.map((r) => Number(r.w));
-    },
-
     /** Rewrites the summaries of the given base windows (epoch seconds) from the raw rows. */
     async recomputeSummaries(
       modelId: string,

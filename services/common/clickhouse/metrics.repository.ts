@@ -129,14 +129,6 @@ export function metricsRepository(ch: ClickHouse) {
       );
     },
 
-    /** Every base window holding a prediction of the model (to recompute after its spec changed). */
-    async modelWindows(modelId: string, baseSeconds: number): Promise<number[]> {
-      const rows = await ch.rows<{ w: string }>(sql`
-        SELECT DISTINCT intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds} AS w
-        FROM ${t("predictions_by_time")} WHERE model_id = ${modelId}`);
-      return rows.map((r) => Number(r.w));
-    },
-
     recomputeVolume(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
       return ch.command(volumeSql(t("predictions_by_time"), t("window_volume"), spec, baseSeconds, windows, nowMs));
     },

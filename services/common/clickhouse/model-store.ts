@@ -5,6 +5,7 @@ import { sliceMetricsQuery } from "./slice-metrics.query.js";
 import { ident, join, sql, type Sql } from "./sql.js";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { deleteModelData, type DeletionReport } from "./model-deletion.js";
+import { recomputeJobsRepository, type RecomputeJob } from "./recompute-jobs.repository.js";
 
 export interface MetricsQuery {
   modelId: string;
@@ -37,6 +38,8 @@ export interface ModelStore {
   delayHistogram(q: { modelId: string; from?: number | undefined; to?: number | undefined }): Promise<DelayHistogram[]>;
   /** Removes the model's rows from every table (model-deletion.ts). */
   delete(modelId: string): Promise<DeletionReport>;
+  /** Recompute jobs, running ones first; `models` limits them to those models. */
+  jobs(models?: readonly string[]): Promise<RecomputeJob[]>;
 }
 
 /** Labelled predictions per feedback-delay bin (see DELAY_BIN_RATIO), for one version and stage. */
@@ -63,6 +66,7 @@ export function createModelStore(ch: ClickHouse): ModelStore {
   return {
     declare: (spec) => repo.saveModelSpec(spec, Date.now()),
     delete: (modelId) => deleteModelData(ch, modelId),
+    jobs: (models) => recomputeJobsRepository(ch).recent(models),
     async list() {
       const specs = await repo.loadModelSpecs();
       return [...specs.values()].map((s) => ({

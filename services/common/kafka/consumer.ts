@@ -40,6 +40,8 @@ export interface BatchConsumer {
   stop(): Promise<void>;
   /** True while the member holds an assignment and its fetch loop runs. */
   isRunning(): boolean;
+  /** Whether the member was assigned this partition at its latest join of the group. */
+  holds(topic: string, partition: number): boolean;
 }
 
 export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions): BatchConsumer {
@@ -59,7 +61,11 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     // kafkajs will not restart it: say so through the healthcheck rather than idle silently.
     if (!e.payload.restart) running = false;
   });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => log.info({ assignment: e.payload.memberAssignment }, "joined consumer group"));
+  let assignment: Record<string, number[]> = {};
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    assignment = e.payload.memberAssignment;
+    log.info({ assignment }, "joined consumer group");
+  });
 
   return {
     async start() {
@@ -95,9 +101,11 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     },
     async stop() {
       running = false;
+      assignment = {};
       await consumer.disconnect();
     },
     isRunning: () => running,
+    holds: (topic, partition) => running && (assignment[topic] ?? []).includes(partition),
   };
 }
 

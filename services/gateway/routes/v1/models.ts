@@ -6,6 +6,7 @@
  *   GET /v1/models                     every model with its specification (read)
  *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
  *   GET /v1/models/:id/slices          slices ranked by how far they fall below the population (read)
+ *   GET /v1/jobs                       recomputations after a spec, reference or rules change, with progress (read)
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -15,6 +16,7 @@ import { wilsonInterval } from "../../../common/domain/intervals.js";
 import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 import { principalOf } from "../../auth.js";
 import { readableModel, writableModel } from "./model-access.js";
+import { jobProgress } from "../../../common/clickhouse/recompute-jobs.repository.js";
 
 const MetricsQuery = z.object({
   window: windowParam.default(3600),
@@ -85,6 +87,29 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get("/v1/models", { preHandler: requireScope("read") }, async (request) => {
     const principal = principalOf(request);
     return { models: (await store.list()).filter((m) => principal.canAccessModel(String(m.model_id))) };
+  });
+
+  app.get("/v1/jobs", { preHandler: requireScope("read") }, async (request) => {
+    const { modelFilter } = principalOf(request);
+    const jobs = await store.jobs(modelFilter === "all" ? undefined : modelFilter);
+    const iso = (s: number) => new Date(s * 1000).toISOString();
+    return {
+      jobs: jobs.map((j) => ({
+        job_id: j.job_id,
+        kind: j.kind,
+        model_id: j.model_id,
+        model_version: j.model_version,
+        reason: j.reason,
+        state: j.state,
+        progress: jobProgress(j),
+        windows_done: j.windows_done,
+        from: iso(j.from_s),
+        to: iso(j.to_s),
+        done_until: iso(j.cursor_s),
+        created_at: new Date(j.created_at_ms).toISOString(),
+        updated_at: new Date(j.updated_at_ms).toISOString(),
+      })),
+    };
   });
 
   app.get("/v1/models/:id/metrics", { preHandler: requireScope("read") }, async (request, reply) => {

@@ -1,0 +1,114 @@
+/**
+ * Durable recompute jobs (migration 010): written by the processor, read by `hindsight status`
+ * and `GET /v1/jobs`. Finding where a job goes next reads the raw rows in their table's order
+ * (model, [version,] event time) and stops at the first row, so no step reads a model's history.
+ */
+import type { ClickHouse } from "./client.js";
+import { ident, sql, type Sql } from "./sql.js";
+
+export type JobKind = "metrics" | "drift";
+export type JobState = "running" | "done" | "superseded";
+
+export interface RecomputeJob {
+  job_id: string;
+  kind: JobKind;
+  model_id: string;
+  /** '' for a metrics job (the spec is the model's) */
+  model_version: string;
+  basis: string;
+  reason: string;
+  /** event-time span to cover, epoch seconds, base-aligned; to_s is inclusive */
+  from_s: number;
+  to_s: number;
+  /** windows before it are done */
+  cursor_s: number;
+  windows_done: number;
+  state: JobState;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** How far a job has come, 0–1. */
+export function jobProgress(job: Pick<RecomputeJob, "from_s" | "to_s" | "cursor_s" | "state">): number {
+  if (job.state !== "running") return 1;
+  const span = job.to_s - job.from_s;
+  return span <= 0 ? 0 : Math.min(1, Math.max(0, (job.cursor_s - job.from_s) / span));
+}
+
+/** At most this many jobs are listed for people (running ones first). */
+export const JOBS_LISTED = 100;
+
+const COLUMNS = sql`job_id, kind, model_id, model_version, basis, reason, from_s, to_s, cursor_s, windows_done, state, created_at_ms, updated_at_ms`;
+
+export function recomputeJobsRepository(ch: ClickHouse) {
+  const t = (name: string) => ident(`${ch.database}.${name}`);
+  const parse = (r: Record<string, string>): RecomputeJob => ({
+    job_id: r.job_id!,
+    kind: r.kind as JobKind,
+    model_id: r.model_id!,
+    model_version: r.model_version!,
+    basis: r.basis!,
+    reason: r.reason!,
+    from_s: Number(r.from_s),
+    to_s: Number(r.to_s),
+    cursor_s: Number(r.cursor_s),
+    windows_done: Number(r.windows_done),
+    state: r.state as JobState,
+    created_at_ms: Number(r.created_at_ms),
+    updated_at_ms: Number(r.updated_at_ms),
+  });
+  /** The raw rows a job reads: predictions for a model's metrics, features for a version's drift. */
+  const source = (kind: JobKind, modelId: string, version: string): { table: ReturnType<typeof t>; where: Sql } =>
+    kind === "metrics"
+      ? { table: t("predictions_by_time"), where: sql`model_id = ${modelId}` }
+      : { table: t("features_by_time"), where: sql`model_id = ${modelId} AND model_version = ${version}` };
+
+  return {
+    async write(job: RecomputeJob): Promise<void> {
+      await ch.insertJsonEachRow(t("recompute_jobs").name, [`${JSON.stringify(job)}\n`]);
+    },
+
+    /** The job created last for this model (and version), whatever its state. */
+    async latest(kind: JobKind, modelId: string, version: string): Promise<RecomputeJob | undefined> {
+      const rows = await ch.rows<Record<string, string>>(sql`
+        SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL
+        WHERE kind = ${kind} AND model_id = ${modelId} AND model_version = ${version}
+        ORDER BY created_at_ms DESC, job_id LIMIT 1`);
+      return rows[0] && parse(rows[0]);
+    },
+
+    async running(): Promise<RecomputeJob[]> {
+      const rows = await ch.rows<Record<string, string>>(sql`
+        SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL WHERE state = 'running' ORDER BY created_at_ms, job_id LIMIT 1000`);
+      return rows.map(parse);
+    },
+
+    /** Running jobs first, then the latest others; `models` limits it to those (a model-limited token). */
+    async recent(models?: readonly string[]): Promise<RecomputeJob[]> {
+      const scope = models ? sql`WHERE has(${models}, model_id)` : sql``;
+      const rows = await ch.rows<Record<string, string>>(sql`
+        SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL ${scope}
+        ORDER BY state = 'running' DESC, updated_at_ms DESC, job_id LIMIT ${JOBS_LISTED}`);
+      return rows.map(parse);
+    },
+
+    /** The event time (epoch seconds) of the first raw row at or after `fromS`, null when none is left. */
+    async nextEventAt(kind: JobKind, modelId: string, version: string, fromS: number): Promise<number | null> {
+      const { table, where } = source(kind, modelId, version);
+      const rows = await ch.rows<{ s: string }>(sql`
+        SELECT toUInt32(event_time) AS s FROM ${table} WHERE ${where} AND event_time >= toDateTime(${fromS})
+        ORDER BY event_time LIMIT 1`);
+      return rows[0] ? Number(rows[0].s) : null;
+    },
+
+    /** The last raw row's event time, epoch seconds (null for no rows). */
+    async lastEventAt(kind: JobKind, modelId: string, version: string): Promise<number | null> {
+      const { table, where } = source(kind, modelId, version);
+      const rows = await ch.rows<{ s: string }>(sql`
+        SELECT toUInt32(event_time) AS s FROM ${table} WHERE ${where} ORDER BY event_time DESC LIMIT 1`);
+      return rows[0] ? Number(rows[0].s) : null;
+    },
+  };
+}
+
+export type RecomputeJobsRepository = ReturnType<typeof recomputeJobsRepository>;
