@@ -145,7 +145,7 @@ export async function importCommand(config: Config, env: NodeJS.ProcessEnv, home
       write: (t) => process.stderr.write(t),
       tty: process.stderr.isTTY === true,
       unit: source.unit,
-      maxShown: str("show-errors") === undefined ? 100 : Number(str("show-errors")),
+      maxShown: str("show-errors") === undefined ? 100 : positiveInt("show-errors", str("show-errors")!),
       keep: errorsOut ? (line, message) => errorsOut!.write(`${source.unit} ${line}: ${message}\n`) : undefined,
     });
     const summary = await runImport(
