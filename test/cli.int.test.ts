@@ -84,6 +84,7 @@ describe("hindsight CLI", () => {
     expect(status.stdout).toMatch(/gateway\s+pid \d+/);
     expect(status.stdout).toMatch(/evaluator\s+pid \d+/);
     expect(status.stdout).toContain("predictions 1000, labels 1000");
+    expect(status.stdout).toMatch(/recompute jobs\s+none running/);
 
     const again = hindsight("up", "--detach");
     expect(again.stderr).toContain("already running");

@@ -11,6 +11,7 @@ import { gatewayUrl, type CliContext } from "./context.js";
 import { metricsGroupId } from "../processor/processor.js";
 import { servicePidFile } from "./local-stack.js";
 import { describeProblem, pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
+import { jobProgress, recomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const describePid = (pid: number | undefined, external: boolean) =>
@@ -73,6 +74,12 @@ export async function status(ctx: CliContext): Promise<number> {
             `${pad("", 28)}… and ${total - problems.length} more (SELECT * FROM pipeline_failures FINAL WHERE resolved_ms = 0)\n`,
           );
       }
+      const running = (await recomputeJobsRepository(client).recent()).filter((j) => j.state === "running");
+      if (running.length === 0) process.stdout.write(`${pad("recompute jobs", 28)}none running\n`);
+      for (const j of running)
+        process.stdout.write(
+          `${pad("recompute job", 28)}${j.kind} of ${[j.model_id, j.model_version].filter(Boolean).join(" ")}: ${Math.round(jobProgress(j) * 100)} % (${j.windows_done} windows, done until ${new Date(j.cursor_s * 1000).toISOString()}; ${j.reason})\n`,
+        );
     } catch (err) {
       process.stdout.write(`${pad("events", 28)}unknown: ${(err as Error).message.split("\n")[0]}\n`);
     } finally {
