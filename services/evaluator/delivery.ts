@@ -111,7 +111,11 @@ export function createDelivery(deps: DeliveryDeps) {
      * its own share (fetched per receiver) and its own queue, so one that fails or hangs with a
      * long backlog delays only itself.
      */
-    async deliverDue(receivers: Receiver[], repeatMs: number): Promise<{ delivered: number; failed: number }> {
+    async deliverDue(
+      receivers: Receiver[],
+      repeatMs: number,
+      leading: () => boolean = () => true,
+    ): Promise<{ delivered: number; failed: number }> {
       const due = await alerts.dueNotifications(clock(), PER_RECEIVER_PER_PASS);
       const byName = new Map(receivers.map((r) => [r.name, r]));
       const queues = new Map<string, NotificationRow[]>();
@@ -126,7 +130,8 @@ export function createDelivery(deps: DeliveryDeps) {
       await Promise.all(
         [...queues.values()].map(async (queue) => {
           for (const n of queue) {
-            if (performance.now() - started > RECEIVER_PASS_BUDGET_MS) return;
+            // Leadership lost mid-pass: the new leader delivers the rest.
+            if (performance.now() - started > RECEIVER_PASS_BUDGET_MS || !leading()) return;
             const now = clock();
             try {
               const event = await eventFor(n);

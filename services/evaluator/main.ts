@@ -10,6 +10,7 @@ import { createAlerting } from "./service.js";
 import { createSuppression } from "./suppression.js";
 import { applyRetention } from "../common/clickhouse/retention.js";
 import { loadOnnxModel } from "./suppressor/onnx-scorer.js";
+import { createLeadership } from "../common/kafka/leadership.js";
 
 const config = loadConfig(process.env);
 const logger = createLogger("evaluator", config.logLevel);
@@ -30,7 +31,8 @@ const suppression = createSuppression(config.alerts, {
     return { score: async (rows) => [...(await scorer.score(rows))] };
   },
 });
-const alerting = createAlerting(config, { clickhouse, producer, logger, suppression });
+const leadership = createLeadership(kafka, { topic: config.alerts.leaderTopic, groupId: config.alerts.leaderGroupId, logger });
+const alerting = createAlerting(config, { clickhouse, producer, logger, suppression, leadership });
 await alerting.start();
 logger.info({ intervalMs: config.alerts.evalIntervalMs }, "evaluator started");
 

@@ -1,6 +1,8 @@
 /**
  * The evaluator service: the evaluation loop and the delivery loop, each on its own timer so a
  * slow receiver never delays judging, with start / stop / healthcheck like the other services.
+ * Several instances may run: only the elected leader (leadership.ts) evaluates, delivers and
+ * retrains, so each notification is owed and delivered by one of them; the others stand by.
  */
 import type { Config } from "../common/config/env.js";
 import { alertSeriesRepository } from "../common/clickhouse/alert-series.repository.js";
@@ -15,6 +17,7 @@ import { pipelineFailuresRepository } from "../common/clickhouse/pipeline-failur
 import { clickHouseSuppressorStore } from "./suppressor-store.js";
 import { DEFAULT_HISTORY_OPTIONS } from "../common/domain/suppressor/features.js";
 import { trainSuppressor } from "./suppressor/trainer.js";
+import { ALWAYS_LEADER, type Leadership } from "../common/kafka/leadership.js";
 
 /** Below this much feedback a scheduled retraining waits; a type needs its own minimum besides. */
 export const RETRAIN_MIN_LABELLED = 100;
@@ -25,10 +28,13 @@ export interface AlertingDeps {
   logger: Logger;
   suppression?: Suppression;
   clock?: () => number;
+  /** Who leads among several evaluators; a single one (the default) always does. */
+  leadership?: Leadership;
 }
 
 export function createAlerting(config: Config, deps: AlertingDeps) {
   const clock = deps.clock ?? Date.now;
+  const leadership = deps.leadership ?? ALWAYS_LEADER;
   const alerts = alertsRepository(deps.clickhouse);
   const evaluator = createEvaluator(
     { windowSizes: config.metrics.windowSizes, lookbackMs: config.alerts.lookbackMs },
@@ -57,7 +63,9 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
   function loop(name: string, intervalMs: number, work: () => Promise<unknown>): void {
     const run = async () => {
       if (!running) return;
-      const p = work().catch((err: unknown) => deps.logger.error({ err, loop: name }, `${name} pass failed; retrying on the next tick`));
+      const p = (leadership.isLeader() ? work() : Promise.resolve()).catch((err: unknown) =>
+        deps.logger.error({ err, loop: name }, `${name} pass failed; retrying on the next tick`),
+      );
       inFlight = Promise.all([inFlight, p]);
       await p;
       if (running) timers.push(setTimeout(run, intervalMs));
@@ -94,7 +102,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
 
   async function deliverOnce() {
     const { receivers, settings } = await alerts.settings();
-    return delivery.deliverDue(receivers, durationMs(settings.repeat_interval));
+    return delivery.deliverDue(receivers, durationMs(settings.repeat_interval), () => leadership.isLeader());
   }
 
   return {
@@ -103,6 +111,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
     deliverOnce,
     retrainOnce,
     async start(): Promise<void> {
+      await leadership.start();
       running = true;
       loop("evaluation", config.alerts.evalIntervalMs, async () => {
         await evaluator.evaluateOnce();
@@ -118,9 +127,11 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
       running = false;
       for (const t of timers) clearTimeout(t);
       await inFlight;
+      await leadership.stop();
     },
     healthcheck(): boolean {
-      return !running || clock() - lastEvaluation < Math.max(60_000, config.alerts.evalIntervalMs * 5);
+      // One standing by is healthy; a leader must have evaluated lately.
+      return !running || !leadership.isLeader() || clock() - lastEvaluation < Math.max(60_000, config.alerts.evalIntervalMs * 5);
     },
   };
 }

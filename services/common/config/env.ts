@@ -162,6 +162,9 @@ export interface Config {
     retrainMs: number;
     /** Base of links in notifications (the dashboard); the gateway's address when unset. */
     publicUrl: string | undefined;
+    /** Evaluators elect one leader (which evaluates and delivers) through this group over this one-partition topic. */
+    leaderTopic: string;
+    leaderGroupId: string;
   };
   /** url: a Confluent-compatible schema registry, or undefined for the fixed ids; maxSchemas: schema ids the processor keeps. */
   schemaRegistry: { url: string | undefined; maxSchemas: number };
@@ -250,6 +253,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       minFeedback: e.HINDSIGHT_SUPPRESS_MIN_FEEDBACK,
       retrainMs: e.HINDSIGHT_SUPPRESSOR_RETRAIN_HOURS * 3_600_000,
       publicUrl: e.HINDSIGHT_PUBLIC_URL,
+      leaderTopic: `${e.HINDSIGHT_TOPIC_PREFIX}.evaluator-leader`,
+      leaderGroupId: `${e.HINDSIGHT_TOPIC_PREFIX}.evaluators`,
     },
     schemaRegistry: { url: e.HINDSIGHT_SCHEMA_REGISTRY_URL, maxSchemas: e.HINDSIGHT_SCHEMA_CACHE_SIZE },
     logLevel: e.LOG_LEVEL,

@@ -62,6 +62,10 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     if (!e.payload.restart) running = false;
   });
   let assignment: Record<string, number[]> = {};
+  // Until the group has settled again this member holds nothing (others may be handed its partitions).
+  consumer.on(consumer.events.REBALANCING, () => {
+    assignment = {};
+  });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assignment = e.payload.memberAssignment;
     log.info({ assignment }, "joined consumer group");
