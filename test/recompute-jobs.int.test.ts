@@ -14,7 +14,6 @@ import {
   startPipeline,
   startProcessor,
   stopPipeline,
-  TEST_TOKEN,
   waitForProcessor,
   waitUntil,
   type Pipeline,

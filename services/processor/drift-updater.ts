@@ -108,7 +108,7 @@ export class DriftUpdater {
       this.rulesText.set(modelId, text);
       this.rules.set(modelId, r);
     }
-    for (const [k, state] of this.versions) {
+    for (const state of this.versions.values()) {
       const meta = await this.retrying(() => this.repo.activeReference(state.modelId, state.version));
       const changed = meta && meta.reference_id !== state.reference?.meta.reference_id;
       const replaced = changed && state.reference !== undefined;
