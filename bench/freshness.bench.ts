@@ -22,6 +22,7 @@ import { consumerLag } from "../services/common/kafka/client.js";
 import { ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
 import { splittablePool, withId } from "./event-pool.js";
+import { quantile, startLabelProbes } from "./label-probe.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,10 +38,6 @@ const PROBE_EVERY_MS = Number(args["probes-every-ms"]);
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 async function main(): Promise<void> {
@@ -65,84 +62,12 @@ async function main(): Promise<void> {
     let produced = 0;
     let labelsProduced = 0;
     let peakRss = 0;
-    const latencies: number[] = [];
-    let probeSeq = 0;
-
-    // Probe predictions, one per probe, stamped "now"; their labels come a second later.
-    const probeStats = ident(`${config.clickhouse.database}.window_label_stats`);
-    const probeLabeled = async () =>
-      Number(
-        (
-          await ch.rows<{ n: string }>(sql`SELECT sum(labeled) AS n FROM ${probeStats} FINAL WHERE model_id = 'probe' AND slice_key = ''`)
-        )[0]?.n ?? 0,
-      );
 
     // Probes run beside the stream, one at a time, so that waiting for one never slows the load.
-    let streaming = true;
-    const probing = (async () => {
-      await new Promise((r) => setTimeout(r, 5_000));
-      while (streaming) {
-        const id = `probe-${probeSeq}`;
-        const now = Date.now();
-        await producer.send({
-          topic: config.topics.predictions,
-          acks: 1,
-          messages: [
-            {
-              key: id,
-              value: encode("prediction", {
-                prediction_id: id,
-                model_id: "probe",
-                model_version: "v1",
-                stage: "production",
-                timestamp: now - 1_000,
-                features: {},
-                prediction: { label: "fraud", score: 0.9, scores: null, value: null },
-                segments: {},
-                received_at: null,
-              }),
-            },
-          ],
-        });
-        // The prediction must be stored before its label arrives, or the probe measures nothing.
-        await waitFor(
-          async () =>
-            Number(
-              (
-                await ch.rows<{ n: string }>(
-                  sql`SELECT count() AS n FROM ${ident(`${config.clickhouse.database}.predictions`)} WHERE model_id = 'probe' AND prediction_id = ${id}`,
-                )
-              )[0]?.n,
-            ) === 1,
-          30_000,
-        );
-        const expected = (await probeLabeled()) + 1;
-        const sentAt = Date.now();
-        await producer.send({
-          topic: config.topics.labels,
-          acks: 1,
-          messages: [
-            {
-              key: id,
-              value: encode("label", {
-                prediction_id: id,
-                model_id: "probe",
-                label: "fraud",
-                value: null,
-                labeled_at: sentAt,
-                source: "probe",
-                received_at: null,
-              }),
-            },
-          ],
-        });
-        const seen = await waitFor(async () => (await probeLabeled()) >= expected, 30_000);
-        if (seen) latencies.push(Date.now() - sentAt);
-        probeSeq++;
-        peakRss = Math.max(peakRss, rssMb(child.pid!));
-        await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
-      }
-    })();
+    const probes = startLabelProbes(
+      { producer, ch, config },
+      { everyMs: PROBE_EVERY_MS, onProbe: () => (peakRss = Math.max(peakRss, rssMb(child.pid!))) },
+    );
     log(`streaming ${RATE} events/s (70 % predictions, 30 % labels of earlier ones) for ${DURATION_S} s`);
     while (Date.now() - started < DURATION_S * 1000) {
       const due = Math.floor(((Date.now() - started) / 1000) * RATE) - produced;
@@ -180,8 +105,8 @@ async function main(): Promise<void> {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    streaming = false;
-    await probing;
+    await probes.stop();
+    const latencies = probes.samples.map((x) => x.ms);
     const elapsed = (Date.now() - started) / 1000;
     const lag = await consumerLag(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
     const pending = Number(
@@ -222,15 +147,6 @@ function chunks<T>(items: T[], size = 2_000): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-async function waitFor(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return false;
 }
 
 await main();

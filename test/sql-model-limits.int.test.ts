@@ -73,7 +73,7 @@ describe("POST /v1/sql with a model-limited token", () => {
     await waitForProcessor(p.stack);
     await waitUntil(
       "labelled predictions of both models",
-      () => count(p.stack, "labeled_predictions"),
+      () => count(p.stack, "labeled_predictions", sql`FINAL`),
       (n) => n === 80,
     );
     await waitUntil(

@@ -39,7 +39,7 @@ export interface DriftUpdaterOptions {
   onRetry?: () => void;
   onSplit?: () => void;
   /** Asks for every stored window of the version to be recomputed for this basis (a durable job). */
-  requestJob?: (modelId: string, version: string, basis: string, reason: string, mode: "recompute" | "adopt") => Promise<void>;
+  requestJob?: (modelId: string, version: string, basis: string, reason: string) => Promise<void>;
 }
 
 interface VersionState {
@@ -111,19 +111,15 @@ export class DriftUpdater {
     for (const state of this.versions.values()) {
       const meta = await this.retrying(() => this.repo.activeReference(state.modelId, state.version));
       const changed = meta && meta.reference_id !== state.reference?.meta.reference_id;
-      const replaced = changed && state.reference !== undefined;
       if (changed) {
         state.reference = { meta, profiles: await this.retrying(() => this.repo.loadProfiles(meta.reference_id)) };
         this.options.logger.info({ model: state.modelId, version: state.version, reference: meta.reference_id }, "drift reference in use");
       }
-      // A reference met for the first time here (a restart, a new version) is adopted, unless the
-      // latest job was for another one (it was replaced while no instance ran).
+      // Met for the first time here too (a restart): the request finds the version's job for this
+      // reference and rules, if there is one. Without one, some windows may never have been scored
+      // against it (predictions before the reference was uploaded), so a job covers them.
       if (state.reference && (changed || changedRules.has(state.modelId)))
-        await this.requestJob(
-          state,
-          changedRules.has(state.modelId) ? "feature rules changed" : "drift reference in use",
-          replaced || changedRules.has(state.modelId) ? "recompute" : "adopt",
-        );
+        await this.requestJob(state, changedRules.has(state.modelId) ? "feature rules changed" : "drift reference in use");
     }
   }
 
@@ -132,10 +128,9 @@ export class DriftUpdater {
     return state.reference && `${state.reference.meta.reference_id}\u0001${this.rulesText.get(state.modelId) ?? ""}`;
   }
 
-  private async requestJob(state: VersionState, reason: string, mode: "recompute" | "adopt"): Promise<void> {
+  private async requestJob(state: VersionState, reason: string): Promise<void> {
     const basis = this.basisOf(state);
-    if (basis && this.options.requestJob)
-      await this.retrying(() => this.options.requestJob!(state.modelId, state.version, basis, reason, mode));
+    if (basis && this.options.requestJob) await this.retrying(() => this.options.requestJob!(state.modelId, state.version, basis, reason));
   }
 
   /** A version's state, loaded with its reference and rules if this instance has not seen it yet. */
@@ -179,7 +174,7 @@ export class DriftUpdater {
     await this.retrying(() => this.repo.saveReference(meta, built.profiles));
     state.reference = { meta, profiles: built.profiles };
     // The windows before this run's were scored without a reference: a job covers them.
-    await this.requestJob(state, "automatic drift reference built", "recompute");
+    await this.requestJob(state, "automatic drift reference built");
     this.options.logger.info(
       { model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length },
       "built the automatic drift reference from the version's first predictions",

@@ -180,7 +180,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     autoReferenceRows: config.drift.autoReferenceRows,
     minIntervalMs: config.metrics.minIntervalMs,
     logger: logger.child({ part: "drift" }),
-    requestJob: (modelId, version, basis, reason, mode): Promise<void> => jobs.request("drift", modelId, version, basis, reason, mode),
+    requestJob: (modelId, version, basis, reason): Promise<void> => jobs.request("drift", modelId, version, basis, reason, "recompute"),
   });
 
   // Full recomputations, run by the member holding the first predictions partition of the metrics group.

@@ -97,7 +97,7 @@ export async function startProcessor(config: Config, clickhouse: ClickHouse): Pr
   return processor;
 }
 
-/** Deduplicated row count of a view or table in the test's database. */
+/** Row count of a view or table in the test's database (a replacing table counts duplicates not yet merged unless `where` starts with FINAL). */
 export async function count(stack: TestStack, table: string, where = sql``): Promise<number> {
   const [row] = await stack.clickhouse.rows<{ n: string }>(
     sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.${table}`)} ${where}`,
