@@ -136,10 +136,10 @@ export class RecomputeJobs {
       const next = await this.repo.nextEventAt(job.kind, job.model_id, job.model_version, job.cursor_s);
       const windows = next === null ? [] : nextRange(next, job.to_s, this.options.baseSeconds, this.options.maxWindows ?? 200);
       if (windows.length > 0) await step.recompute(job, windows);
-      const done = windows.length === 0;
+      const done = windows.length === 0 || windows.at(-1)! >= job.to_s;
       await this.repo.write({
         ...job,
-        cursor_s: done ? Math.max(job.cursor_s, job.to_s) : windows.at(-1)! + this.options.baseSeconds,
+        cursor_s: windows.length === 0 ? Math.max(job.cursor_s, job.to_s) : windows.at(-1)! + this.options.baseSeconds,
         windows_done: job.windows_done + windows.length,
         state: done ? "done" : "running",
         updated_at_ms: now(),
