@@ -128,6 +128,12 @@ export async function importCommand(config: Config, env: NodeJS.ProcessEnv, home
 
     const base = (str("url") ?? env.HINDSIGHT_URL ?? gatewayUrl(config)).replace(/\/+$/, "");
     const token = tokenFor(config, env, home, str("token"), reference);
+    // A gateway that is not there at all is said at once, not after a minute of retries.
+    const alive = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!alive) throw new ImportError(`no gateway answers at ${base}: start one with 'hindsight up', or give --url`);
     const httpDeps = {
       fetch,
       sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),

@@ -55,6 +55,16 @@ describe("file readers", () => {
     ]);
   });
 
+  it("loses no row when the caller awaits something else between opening a file and reading it", async () => {
+    const file = join(dir, "late.jsonl");
+    writeFileSync(file, '{"id": 1}\n{"id": 2}\n');
+    const source = await openRows(file, "jsonl");
+    await new Promise((r) => setTimeout(r, 50));
+    const lines: number[] = [];
+    for await (const r of source.rows) lines.push(r.line);
+    expect(lines).toEqual([1, 2]);
+  });
+
   it("reads JSON Lines, reporting a broken line, a non-object and a prototype-poisoning key at their lines", async () => {
     const file = join(dir, "a.jsonl");
     writeFileSync(file, ['{"id": 1, "x": 2.5}', "", "{not json", "[1, 2]", '{"__proto__": {"admin": true}}', '{"id": 2}'].join("\n"));

@@ -41,19 +41,24 @@ export function formatOf(file: string, given: string | undefined): Format {
 export async function openRows(file: string, format: Format, opts: { delimiter?: string } = {}): Promise<RowSource> {
   const size = statSync(file).size;
   if (format === "parquet") return parquetRows(file);
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   let bytes = 0;
-  stream.on("data", (chunk) => {
-    bytes += chunk.length;
-  });
+  // Opened when the rows are first taken: a stream opened earlier would flow (and lose its data)
+  // while the caller still awaits something else, such as opening a reference upload.
+  const open = () => {
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    stream.on("data", (chunk) => {
+      bytes += chunk.length;
+    });
+    return stream;
+  };
   const progress = () => (size === 0 ? 1 : Math.min(1, bytes / size));
-  if (format === "jsonl") return { rows: jsonLines(stream), progress, textual: false, unit: "line" };
-  return { rows: csvRows(stream, opts.delimiter ?? (format === "tsv" ? "\t" : ",")), progress, textual: true, unit: "line" };
+  if (format === "jsonl") return { rows: jsonLines(open), progress, textual: false, unit: "line" };
+  return { rows: csvRows(open, opts.delimiter ?? (format === "tsv" ? "\t" : ",")), progress, textual: true, unit: "line" };
 }
 
-async function* jsonLines(stream: NodeJS.ReadableStream): AsyncIterable<SourceRow> {
+async function* jsonLines(open: () => NodeJS.ReadableStream): AsyncIterable<SourceRow> {
   let line = 0;
-  for await (const text of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+  for await (const text of createInterface({ input: open(), crlfDelay: Number.POSITIVE_INFINITY })) {
     line++;
     if (text.trim() === "") continue;
     let value: unknown;
@@ -71,11 +76,11 @@ async function* jsonLines(stream: NodeJS.ReadableStream): AsyncIterable<SourceRo
 
 const UNSAFE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 
-async function* csvRows(stream: NodeJS.ReadableStream, delimiter: string): AsyncIterable<SourceRow> {
+async function* csvRows(open: () => NodeJS.ReadableStream, delimiter: string): AsyncIterable<SourceRow> {
   // Records csv-parse cannot read (wrong number of fields, a stray quote) are skipped by it and
   // reported here in line order, between the rows around them.
   const skipped: SourceRow[] = [];
-  const parser = stream.pipe(
+  const parser = open().pipe(
     parseCsv({
       delimiter,
       bom: true,
