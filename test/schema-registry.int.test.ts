@@ -21,6 +21,8 @@ const HOST = "127.0.0.1";
 const PORT = 18181 + 10 * SLOT;
 const HOME = join(CACHE_DIR, `schema-registry-test-${SLOT}`);
 const URL = schemaRegistryUrl(HOST, PORT);
+// Fixed event times: the two producer runs must not straddle an hour of the wall clock.
+const BASE_MS = Date.UTC(2026, 10, 20, 10);
 
 describe("Kafka producers with a schema registry", () => {
   let pipeline: Pipeline;
@@ -50,6 +52,8 @@ describe("Kafka producers with a schema registry", () => {
       URL,
       "--topic-prefix",
       config.topics.predictions.replace(/\.predictions$/, ""),
+      "--base-ms",
+      String(BASE_MS),
       ...args,
     ]);
     // librdkafka may log a retry on stderr (a coordinator still loading); the exit status is what counts.
@@ -93,13 +97,42 @@ describe("Kafka producers with a schema registry", () => {
     expect(v2Ids.size).toBe(1);
     expect([...v1Ids][0]).not.toBe([...v2Ids][0]);
 
-    // The labels join their predictions: the same windows as events sent over HTTP.
+    // The labels join their predictions: the same windows as the same events sent over HTTP.
+    const overHttp = Array.from({ length: 60 }, (_, i) => ({
+      prediction_id: `http-${i}`,
+      model_id: "reg-http",
+      model_version: i < 30 ? "v1" : "v2",
+      stage: "production",
+      timestamp: BASE_MS + i * 1000,
+      features: { amount: i % 50, country: ["DE", "FR"][i % 2] },
+      prediction: { label: i % 3 === 0 ? "fraud" : "legit", score: (i % 10) / 10 },
+      segments: { country: ["DE", "FR"][i % 2] },
+    }));
+    const labelsOverHttp = overHttp.map((p, i) => ({
+      prediction_id: p.prediction_id,
+      model_id: "reg-http",
+      label: i % 4 === 0 ? "fraud" : "legit",
+      labeled_at: p.timestamp + 60_000,
+      source: "registry-example",
+    }));
+    expect((await postJson(`${pipeline.gateway.url}/v1/predictions`, overHttp)).body.rejected).toEqual([]);
+    expect((await postJson(`${pipeline.gateway.url}/v1/labels`, labelsOverHttp)).body.rejected).toEqual([]);
     await waitForProcessor(stack);
     await waitUntil(
       "the labelled predictions",
-      () => count(stack, "labeled_predictions"),
-      (n) => n === 60,
+      () => count(stack, "labeled_predictions", sql`FINAL`),
+      (n) => n === 120,
     );
+    const windows = (model: string) =>
+      stack.clickhouse.rows<Record<string, unknown>>(sql`
+        SELECT model_version, window_seconds, toUInt32(window_start) AS w, slice_key, slice_value, predictions, labeled, correct, accuracy, roc_auc
+        FROM ${ident(`${db}.slice_metrics`)} WHERE model_id = ${model}
+        ORDER BY model_version, window_seconds, w, slice_key, slice_value`);
+    // Complete once every label counts in the whole population's 5-minute windows.
+    const complete = (w: Record<string, unknown>[]) =>
+      w.filter((r) => r.slice_key === "" && Number(r.window_seconds) === 300).reduce((s, r) => s + Number(r.labeled), 0) === 60;
+    const viaRegistry = await waitUntil("the registry's windows", () => windows("reg"), complete);
+    expect(await waitUntil("the HTTP windows", () => windows("reg-http"), complete)).toEqual(viaRegistry);
   });
 
   it("produces the gateway's events under the ids it registered", async () => {

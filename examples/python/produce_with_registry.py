@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100, help="predictions (and as many labels)")
     parser.add_argument("--first", type=int, default=0, help="number of the first prediction id")
     parser.add_argument("--evolved", action="store_true", help="write predictions with the evolved schema")
+    parser.add_argument("--base-ms", type=int, help="event time of prediction 0 (default: two hours before the current hour)")
     args = parser.parse_args()
 
     registry = SchemaRegistryClient({"url": args.registry})
@@ -59,7 +60,7 @@ def main() -> None:
     predictions_topic, labels_topic = f"{args.topic_prefix}.predictions", f"{args.topic_prefix}.labels"
 
     producer = Producer({"bootstrap.servers": args.brokers, "enable.idempotence": True})
-    base = int(time.time() // 3600 * 3600 * 1000) - 2 * 3600 * 1000
+    base = args.base_ms if args.base_ms is not None else int(time.time() // 3600 * 3600 * 1000) - 2 * 3600 * 1000
     for i in range(args.first, args.first + args.count):
         pid = f"{args.model_id}-{i}"
         event = {
