@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { seededRandom } from "./helpers/seeded-random.js";
-import { postJson, requestJson, startPipeline, stopPipeline, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
+import { postAll, requestJson, startPipeline, stopPipeline, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
 
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 1);
@@ -50,10 +50,7 @@ describe("a six-month backfill under live load", () => {
   let p: Pipeline;
   let liveLabels = 0;
   const table = (name: string) => ident(`${p.stack.config.clickhouse.database}.${name}`);
-  const post = async (path: string, items: unknown[]) => {
-    for (let i = 0; i < items.length; i += 500)
-      expect((await postJson(`${p.gateway.url}${path}`, items.slice(i, i + 500))).body.rejected).toEqual([]);
-  };
+  const post = (path: string, items: unknown[]) => postAll(p.gateway.url, path, items);
 
   beforeAll(async () => {
     p = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600,86400", HINDSIGHT_REFERENCE_ROWS: "1000" });

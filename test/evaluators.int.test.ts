@@ -11,7 +11,16 @@ import { createLeadership, type Leadership } from "../services/common/kafka/lead
 import { createLogger } from "../services/common/observability/logger.js";
 import { createAlerting, type Alerting } from "../services/evaluator/service.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { postJson, startPipeline, stopPipeline, TEST_TOKEN, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
+import {
+  postAll,
+  postJson,
+  startPipeline,
+  stopPipeline,
+  TEST_TOKEN,
+  waitForProcessor,
+  waitUntil,
+  type Pipeline,
+} from "./helpers/harness.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -45,12 +54,8 @@ describe("two evaluators", () => {
 
   async function send(fromMs: number, toMs: number): Promise<void> {
     const { predictions, labels } = traffic(fromMs, toMs);
-    for (const [path, items] of [
-      ["/v1/predictions", predictions],
-      ["/v1/labels", labels],
-    ] as const)
-      for (let i = 0; i < items.length; i += 500)
-        expect((await postJson(`${p.gateway.url}${path}`, items.slice(i, i + 500))).body.rejected).toEqual([]);
+    await postAll(p.gateway.url, "/v1/predictions", predictions);
+    await postAll(p.gateway.url, "/v1/labels", labels);
     await waitForProcessor(p.stack);
   }
   const events = () =>

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { seededRandom } from "./helpers/seeded-random.js";
 import {
+  postAll,
   postJson,
   requestJson,
   startPipeline,
@@ -83,12 +84,8 @@ describe("recompute jobs", () => {
       label: e.positive ? "yes" : "no",
       labeled_at: e.at + 60_000,
     }));
-    for (const [path, items] of [
-      ["/v1/predictions", predictions],
-      ["/v1/labels", labels],
-    ] as const)
-      for (let i = 0; i < items.length; i += 500)
-        expect((await postJson(`${p.gateway.url}${path}`, items.slice(i, i + 500))).body.rejected).toEqual([]);
+    await postAll(p.gateway.url, "/v1/predictions", predictions);
+    await postAll(p.gateway.url, "/v1/labels", labels);
     await waitForProcessor(p.stack);
   }, 180_000);
 
