@@ -6,6 +6,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { h } from "./dom.js";
 import { utc } from "./format.js";
+import { timeSpan } from "./series.js";
 
 export const PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#be185d"];
 
@@ -24,7 +25,7 @@ export function timeChart(
   container: HTMLElement,
   xs: number[],
   lines: LineSpec[],
-  opts: { height?: number; yRange?: [number, number]; yFormat?: (v: number) => string; syncKey?: string } = {},
+  opts: { height?: number; yRange?: [number, number]; yFormat?: (v: number) => string; syncKey?: string; windowSeconds?: number } = {},
 ): uPlot {
   const width = Math.max(320, container.clientWidth || 800);
   const chart = new uPlot(
@@ -35,7 +36,10 @@ export function timeChart(
       legend: { live: true },
       // Windows are UTC-aligned: the axis speaks UTC too, with uPlot's own tick spacing.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-      scales: { x: { time: true }, y: opts.yRange ? { range: () => opts.yRange! } : { auto: true } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => timeSpan(xs, opts.windowSeconds) ?? [min, max] },
+        y: opts.yRange ? { range: () => opts.yRange! } : { auto: true },
+      },
       axes: [
         { stroke: "#555", grid: { stroke: "#eee" } },
         {

@@ -8,6 +8,7 @@ import {
   latestSettled,
   latestWindow,
   pooledAccuracy,
+  timeSpan,
   volume,
   type MetricRow,
 } from "./series.js";
@@ -167,5 +168,19 @@ describe("distribution bars", () => {
       window: { n: 0, counts: [0, 0], min: null, max: null },
     });
     expect(bars).toEqual([{ label: "a", reference: 1, window: 0 }]);
+  });
+});
+
+describe("timeSpan", () => {
+  const HOUR = 3600;
+  it("spans one window around a single point, not years (uPlot's own range for one point)", () => {
+    expect(timeSpan([1_800_000_000], HOUR)).toEqual([1_800_000_000 - 1800, 1_800_000_000 + 1800]);
+    expect(timeSpan([1_800_000_000])).toEqual([1_800_000_000 - 1800, 1_800_000_000 + 1800]);
+  });
+  it("pads many windows by half a window each side, the window taken from the smallest gap when not given", () => {
+    const xs = [0, 300, 600, 1500];
+    expect(timeSpan(xs, 300)).toEqual([-150, 1650]);
+    expect(timeSpan(xs)).toEqual([-150, 1650]);
+    expect(timeSpan([], 300)).toBeNull();
   });
 });

@@ -19,6 +19,22 @@ export interface MetricRow {
   delay_p90_s?: number | null;
 }
 
+/**
+ * The time span a chart shows (epoch seconds): its windows, padded by half a window on each side,
+ * so that one window, or a few, fill the axis instead of sitting at the edge of one spanning years
+ * (what uPlot makes of a single point). Without a window size, the smallest gap between points is
+ * one; with a single point and none given, an hour.
+ */
+export function timeSpan(xs: readonly number[], windowSeconds?: number): [number, number] | null {
+  if (xs.length === 0) return null;
+  const min = Math.min(...xs);
+  const max = Math.max(...xs);
+  let step = windowSeconds ?? Number.POSITIVE_INFINITY;
+  if (windowSeconds === undefined) for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[i - 1]!) step = Math.min(step, xs[i]! - xs[i - 1]!);
+  if (!Number.isFinite(step)) step = 3600;
+  return [min - step / 2, max + step / 2];
+}
+
 export const versionKey = (r: { model_version: string; stage: string }) => `${r.model_version} · ${r.stage}`;
 
 export interface Aligned {

@@ -64,20 +64,20 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   }));
   const sync = `model-${id}`;
   const pctAxis = (v: number) => `${Math.round(v * 1000) / 10}%`;
-  timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260 });
+  timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260, windowSeconds: window });
   const coverage = align(rows, versionKey, (r) => r.label_coverage);
   timeChart(
     coverageBox,
     coverage.xs,
     coverage.series.map((s) => ({ ...s, color: color(s.label), fill: `${color(s.label)}14` })),
-    { yRange: [0, 1], yFormat: pctAxis, syncKey: sync, height: 150 },
+    { yRange: [0, 1], yFormat: pctAxis, syncKey: sync, height: 150, windowSeconds: window },
   );
   const vol = align(rows, versionKey, (r) => r.predictions);
   timeChart(
     volumeBox,
     vol.xs,
     vol.series.map((s) => ({ ...s, color: color(s.label) })),
-    { yFormat: (v) => compact(v), syncKey: sync, height: 150 },
+    { yFormat: (v) => compact(v), syncKey: sync, height: 150, windowSeconds: window },
   );
 
   const lastStart = rows.at(-1)!.window_start;

@@ -128,6 +128,6 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
       { label: chosen, values: s.accuracy, color: "#dc2626", width: 2 },
       { label: "population", values: s.xs.map((x) => popAt.get(x) ?? null), color: "#64748b", dash: [5, 4] },
     ],
-    { yFormat: (v) => `${Math.round(v * 1000) / 10}%`, height: 260 },
+    { yFormat: (v) => `${Math.round(v * 1000) / 10}%`, height: 260, windowSeconds: trendWindow },
   );
 }
