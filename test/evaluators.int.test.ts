@@ -68,6 +68,13 @@ describe("two evaluators", () => {
     const status = (await repo.ruleStatus()).map((s) => `${s.rule_id} ${s.slice || "all"} ${s.state}: ${s.reason}`);
     throw new Error(`${err.message}\nrule status:\n${status.join("\n")}\nalerts: ${JSON.stringify(await repo.alerts({ status: "all" }))}`);
   }
+  /** Per alert, the kinds of notification the webhook received, in order of alert. */
+  const alertsReceived = () => {
+    const byAlert = new Map<string, string[]>();
+    for (const r of hook.accepted.filter((x) => x.body?.kind === "firing" || x.body?.kind === "resolved"))
+      byAlert.set(r.body.alert.id, [...(byAlert.get(r.body.alert.id) ?? []), r.body.kind].sort());
+    return [...byAlert.values()];
+  };
   const leaders = () => evaluators.filter((e) => !e.stopped && e.leadership.isLeader());
 
   beforeAll(async () => {
@@ -106,14 +113,13 @@ rules:
 
   it("delivers each notification once, and the other evaluator takes over when the leader stops", async () => {
     await send(START, START + 240 * MINUTE);
-    const first = new Date(INCIDENTS[0]!.from).toISOString();
     await waitUntil(
       "the first incident delivered",
       async () => events().length,
       (n) => n >= 2,
       120_000,
     ).catch(explain);
-    expect(events().sort()).toEqual([`${first} firing`, `${first} resolved`]);
+    expect(alertsReceived()).toEqual([["firing", "resolved"]]);
 
     const [leader] = leaders();
     await leader!.alerting.stop();
@@ -126,7 +132,6 @@ rules:
     );
 
     await send(START + 240 * MINUTE, START + 480 * MINUTE);
-    const second = new Date(INCIDENTS[1]!.from).toISOString();
     await waitUntil(
       "the second incident delivered",
       async () => events().length,
@@ -135,22 +140,20 @@ rules:
     ).catch(explain);
     // A moment more, so that a second delivery would be seen.
     await new Promise((r) => setTimeout(r, 3_000));
-    // Each alert once firing and once resolved. The second episode's start may be judged a window
-    // late when the new leader first sees its earliest window only partly labelled.
-    const byAlert = new Map<string, string[]>();
-    for (const r of hook.accepted.filter((x) => x.body?.kind === "firing" || x.body?.kind === "resolved"))
-      byAlert.set(r.body.alert.id, [...(byAlert.get(r.body.alert.id) ?? []), r.body.kind].sort());
-    expect([...byAlert.values()]).toEqual([
+    expect(alertsReceived()).toEqual([
       ["firing", "resolved"],
       ["firing", "resolved"],
     ]);
+    // Each episode starts at its incident, or a window later when the evaluator first saw the
+    // incident's first window only partly labelled (too few samples to judge: unknown).
     const starts = events()
-      .filter((e) => e.endsWith("firing"))
+      .filter((e) => e.endsWith("resolved"))
       .map((e) => Date.parse(e.split(" ")[0]!))
       .sort((a, b) => a - b);
-    expect(starts[0]).toBe(INCIDENTS[0]!.from);
-    expect(starts[1]! - Date.parse(second)).toBeGreaterThanOrEqual(0);
-    expect(starts[1]! - Date.parse(second)).toBeLessThanOrEqual(10 * MINUTE);
+    for (const [i, incident] of INCIDENTS.entries()) {
+      expect(starts[i]! - incident.from).toBeGreaterThanOrEqual(0);
+      expect(starts[i]! - incident.from).toBeLessThanOrEqual(10 * MINUTE);
+    }
     const ids = hook.accepted.map((r) => String(r.headers["x-hindsight-notification-id"]));
     expect(ids.length).toBe(new Set(ids).size);
   }, 600_000);

@@ -12,7 +12,17 @@ import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { decode } from "../services/common/kafka/avro-codec.js";
 import { createProducer } from "../services/common/kafka/client.js";
 import { readTopic } from "./helpers/kafka.js";
-import { count, type Pipeline, postJson, prediction, startPipeline, stopPipeline, waitForProcessor, waitUntil } from "./helpers/harness.js";
+import {
+  count,
+  type Pipeline,
+  postJson,
+  prediction,
+  requestJson,
+  startPipeline,
+  stopPipeline,
+  waitForProcessor,
+  waitUntil,
+} from "./helpers/harness.js";
 import { run } from "./helpers/python-client.js";
 import { confluentKafkaPython } from "./helpers/registry-python.js";
 
@@ -61,6 +71,18 @@ describe("Kafka producers with a schema registry", () => {
   }
 
   it("reads two writer schemas of the prediction subject into the same rows", async () => {
+    // Declared, so that both models' windows count the same class as positive (inferring it from
+    // whichever prediction comes first is ambiguous on this synthetic stream).
+    for (const model of ["reg", "reg-http"])
+      expect(
+        (
+          await requestJson("PUT", `${pipeline.gateway.url}/v1/models/${model}`, {
+            task: "binary",
+            positive_class: "fraud",
+            threshold: 0.5,
+          })
+        ).status,
+      ).toBe(200);
     await produce(["--model-id", "reg", "--count", "30", "--first", "0"]);
     await produce(["--model-id", "reg", "--count", "30", "--first", "30", "--evolved"]);
     const { stack } = pipeline;
