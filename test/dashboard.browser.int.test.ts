@@ -106,6 +106,9 @@ describe("dashboard in a browser", () => {
     await row.locator("svg.spark polyline").first().waitFor();
     await expect.poll(() => row.textContent()).toMatch(/\d+\.\d%/);
     expect(await page.evaluate("sessionStorage.getItem('hindsight.token')")).toBe(TEST_TOKEN);
+    // Every metric column explains itself on hover.
+    expect(await page.getAttribute("th:has-text('Label coverage')", "title")).toMatch(/have a label so far/);
+    expect(await page.locator("table.models th.explained").count()).toBe(6);
     await shot("models");
   });
 

@@ -10,6 +10,7 @@ import { card, h, loading } from "../dom.js";
 import { compact, pct, toMs, utc, windowName } from "../format.js";
 import { accuracySeries, align, byVersion, delayBuckets, versionKey, type MetricRow } from "../series.js";
 import { failure, modelHeader, queryWindow, setQuery, windowPicker } from "./shared.js";
+import { explained } from "../explain.js";
 
 /** Label coverage from which a window's accuracy counts as realised rather than provisional. */
 const SETTLED_AT = 0.5;
@@ -49,7 +50,13 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   ]);
   const rows = metrics.windows;
   if (rows.length === 0) {
-    accuracyBox.append(h("p", { class: "muted" }, "No windows yet for this model."));
+    accuracyBox.append(
+      h(
+        "p",
+        { class: "muted" },
+        "No windows yet for this model: they appear seconds after its first predictions are stored, and accuracy follows as their labels arrive.",
+      ),
+    );
     return;
   }
   const keys = [...new Set(rows.map(versionKey))].sort();
@@ -91,7 +98,7 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
         h(
           "tr",
           {},
-          ...["Version", "Stage", "Predictions", "Labelled", "Accuracy", "Estimated", "Δ vs estimate"].map((t) => h("th", {}, t)),
+          ...["Version", "Stage", "Predictions", "Labelled", "Accuracy", "Estimated", "Δ vs estimate"].map((t) => h("th", explained(t), t)),
         ),
       ),
       h(

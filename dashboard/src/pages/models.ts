@@ -5,6 +5,7 @@ import { card, h, loading } from "../dom.js";
 import { pct, toMs, utc } from "../format.js";
 import { latestSettled, latestWindow, volume, type MetricRow } from "../series.js";
 import { failure, type Alert } from "./shared.js";
+import { explained } from "../explain.js";
 
 interface Model {
   model_id: string;
@@ -35,7 +36,7 @@ export async function modelsPage(root: HTMLElement): Promise<void> {
           "Label coverage (latest day)",
           "Drifted features (24 h)",
           "Predictions per hour, 7 days",
-        ].map((t) => h("th", {}, t)),
+        ].map((t) => h("th", explained(t), t)),
       ),
     ),
     body,
@@ -109,7 +110,15 @@ async function fillRow(m: Model, cells: Record<"acc" | "est" | "cov" | "drift" |
           { title: `day of ${utc(settled.window_start_ms).slice(0, 10)}, ${pct(settled.coverage)} labelled` },
           pct(settled.accuracy),
         )
-      : h("span", { class: "muted" }, "waiting for labels"),
+      : h(
+          "span",
+          {
+            class: "muted",
+            title:
+              "Accuracy appears for the latest day with at least half of its predictions labelled; labels arrive as your label source posts them.",
+          },
+          "waiting for labels",
+        ),
   );
   const hour = latestWindow(hourly.windows);
   cells.est.replaceChildren(hour ? h("span", { title: `hour from ${utc(hour.window_start_ms)} UTC` }, pct(hour.estimated)) : "–");
