@@ -1,9 +1,12 @@
 /**
  * `hindsight demo`: realistic traffic from the seeded generator (services/demo/generator.ts) sent
  * over HTTP like a production service would: a fraud model with late labels and scheduled
- * incidents. Starts the whole system first when it is not running, and stops what it started.
+ * incidents. On an empty system it first sends a week of history (services/demo/history.ts), so
+ * the dashboard has something to show at once. Starts the whole system first when it is not
+ * running, and stops what it started.
  */
 import { createDemoTraffic, defaultIncidents } from "../demo/generator.js";
+import { demoHistory } from "../demo/history.js";
 import { readFileSync } from "node:fs";
 import { parseRuleFile } from "../../schemas/rules.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
@@ -19,6 +22,8 @@ export interface DemoOptions {
   seed: number;
   timeScale: number;
   durationS: number | undefined;
+  /** Days of history sent first when the model has none yet; 0 for none. */
+  historyDays: number;
 }
 
 export async function demo(ctx: CliContext, options: DemoOptions): Promise<number> {
@@ -60,8 +65,47 @@ async function applyDemoRules(ctx: CliContext): Promise<void> {
   }
 }
 
+/** A week (or `historyDays`) of the model's past, sent once, when the model has no predictions yet. */
+async function sendHistory(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<void> {
+  if (options.historyDays <= 0 || (await predictionCount(ctx)) > 0) return;
+  const nowMs = Date.now();
+  const history = demoHistory({ seed: options.seed, nowMs, days: options.historyDays });
+  const { predictions, labels } = history.traffic.advance(nowMs);
+  ctx.log(`demo: sending ${options.historyDays} days of history first: ${predictions.length} predictions, ${labels.length} labels`);
+  let sent = 0;
+  for (const [path, items] of [
+    ["/v1/predictions", predictions],
+    ["/v1/labels", labels],
+  ] as const) {
+    for (let i = 0; i < items.length && !signal.aborted; i += 5_000) {
+      await post(`${gatewayUrl(ctx.config)}${path}`, token, items.slice(i, i + 5_000));
+      sent += Math.min(5_000, items.length - i);
+      ctx.log(`demo: history ${Math.round((100 * sent) / (predictions.length + labels.length))} % sent`);
+    }
+  }
+  ctx.log("demo: the history's windows, drift and alerts fill in over the next minutes. A tour:");
+  for (const line of history.tour) ctx.log(`  - ${line}`);
+  ctx.log("  - the Models page: the week's accuracy, label coverage and volume; the canary v4 beside production v3");
+  ctx.log(
+    "  - SQL to try (dashboard SQL page, or POST /v1/sql): SELECT window_start, slice_value, accuracy FROM slice_metrics " +
+      "WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country' AND slice_value = 'BR' ORDER BY window_start",
+  );
+}
+
+async function predictionCount(ctx: CliContext): Promise<number> {
+  const client = createClickHouse(ctx.config.clickhouse);
+  try {
+    const db = ctx.config.clickhouse.database;
+    const [row] = await client.rows<{ n: string }>(sql`SELECT count() AS n FROM ${ident(`${db}.predictions`)} WHERE model_id = 'fraud'`);
+    return Number(row?.n ?? 0);
+  } finally {
+    await client.close();
+  }
+}
+
 async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<void> {
   await applyDemoRules(ctx);
+  await sendHistory(ctx, options, token, signal);
   const startMs = Date.now();
   const traffic = createDemoTraffic({
     seed: options.seed,

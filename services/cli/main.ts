@@ -29,6 +29,7 @@ commands:
       --seed N         generator seed (default 1)
       --time-scale N   label delays are divided by N (default 2880: a 2-day delay takes 60 s)
       --duration S     stop after S seconds (default: run until Ctrl-C)
+      --history-days N days of history sent first on an empty system (default 7; 0 for none)
   rules apply FILE     apply a rules file (YAML or JSON); every change becomes a new rule version
   rules list           active rules and the latest judgement of every series they watch
   tokens create --name N --scopes S[,S] [--models ID[,ID]] [--expires-in-days D]
@@ -60,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       rate: { type: "string", default: "50" },
       seed: { type: "string", default: "1" },
       "time-scale": { type: "string", default: "2880" },
+      "history-days": { type: "string" },
       duration: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -92,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
         seed: positiveNumber("--seed", values.seed),
         timeScale: positiveNumber("--time-scale", values["time-scale"]),
         durationS: values.duration === undefined ? undefined : positiveNumber("--duration", values.duration),
+        historyDays: values["history-days"] === undefined ? 7 : nonNegativeNumber("--history-days", values["history-days"]),
       });
     default:
       process.stderr.write(`unknown command '${command}'\n\n${USAGE}\n`);
@@ -102,6 +105,12 @@ async function main(argv: string[]): Promise<number> {
 function positiveNumber(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag} must be a positive number, got '${text}'`);
+  return n;
+}
+
+function nonNegativeNumber(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${flag} must be 0 or a positive number, got '${text}'`);
   return n;
 }
 

@@ -1,0 +1,47 @@
+/**
+ * The demo's past: a week of the fraud model's traffic before "now", with realistic label delays
+ * and the three kinds of incident at known times, so that a newcomer's dashboard shows what
+ * Hindsight is for within minutes instead of after an hour of live traffic.
+ */
+import { createDemoTraffic, type DemoIncident, type DemoTraffic } from "./generator.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export interface DemoHistory {
+  startMs: number;
+  traffic: DemoTraffic;
+  incidents: DemoIncident[];
+  /** One line per incident for the terminal's tour. */
+  tour: string[];
+}
+
+/** Whole hours, so windows of every size line up with the incidents. */
+export function demoHistory(opts: { seed: number; nowMs: number; days?: number; predictionsPerSecond?: number }): DemoHistory {
+  const days = opts.days ?? 7;
+  const startMs = Math.floor((opts.nowMs - days * DAY) / HOUR) * HOUR;
+  const at = (day: number, hour: number) => startMs + (day - 1) * DAY + hour * HOUR;
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  const planned: Array<DemoIncident & { toMs: number }> = [
+    { kind: "feature_drift", feature: "amount", fromMs: at(2, 10), toMs: at(2, 16), shift: 2.5 },
+    { kind: "segment_accuracy_drop", segment: { key: "country", value: "BR" }, fromMs: at(4, 8), toMs: at(4, 16), flipRate: 0.4 },
+    { kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: at(6, 12), toMs: at(6, 16) },
+  ];
+  const incidents = planned.filter((i) => i.toMs <= opts.nowMs);
+  const tour = incidents.map((i) => {
+    const when = `from ${day(i.fromMs)} to ${day(i.toMs)} UTC`;
+    if (i.kind === "feature_drift") return `'amount' drifted ×2.5 ${when}: the Drift page (window 1h)`;
+    if (i.kind === "segment_accuracy_drop") return `accuracy for country=BR dropped ${when}: the Slices page, and the Alerts inbox`;
+    return `merchant_category 'gaming' vanished ${when}: the Drift page's data checks`;
+  });
+  const traffic = createDemoTraffic({
+    seed: opts.seed,
+    startMs,
+    predictionsPerSecond: opts.predictionsPerSecond ?? 0.1,
+    // Chargebacks in hours rather than the live demo's compressed seconds; most of the week is labelled.
+    labelDelay: { medianMs: 6 * HOUR, sigma: 1 },
+    incidents,
+    idPrefix: `demo-history-${opts.seed}`,
+  });
+  return { startMs, traffic, incidents, tour };
+}
