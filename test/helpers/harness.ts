@@ -132,10 +132,10 @@ export async function postJson(
 }
 
 /** Any method with an optional JSON body; the answer's text is kept beside its parsed body. */
-/** Posts events to a gateway route in requests of 500, each of which must accept every event. */
-export async function postAll(gatewayUrl: string, path: string, items: readonly unknown[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 500) {
-    const res = await postJson(`${gatewayUrl}${path}`, items.slice(i, i + 500));
+/** Posts events to a gateway route in requests of `size` (500), each of which must accept every event. */
+export async function postAll(gatewayUrl: string, path: string, items: readonly unknown[], size = 500): Promise<void> {
+  for (let i = 0; i < items.length; i += size) {
+    const res = await postJson(`${gatewayUrl}${path}`, items.slice(i, i + size));
     if (res.status >= 300 || res.body?.rejected?.length)
       throw new Error(`${path} refused events: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
   }

@@ -41,5 +41,10 @@ describe("statement error classification", () => {
     expect(classifyStatementError(new Error("Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero"))).toBe(
       "deterministic",
     );
+    // The HTTP layer's refusal of a parameter over its size comes with the code of a network error.
+    expect(classifyStatementError(new Error("Poco::Exception. Code: 1000, e.code() = 0, HTML Form Exception: Field value too long"))).toBe(
+      "deterministic",
+    );
+    expect(classifyStatementError(new Error("Poco::Exception. Code: 1000, e.code() = 104, Connection reset by peer"))).toBe("transient");
   });
 });

@@ -67,5 +67,7 @@ export type StatementFailure = "transient" | "deterministic";
 /** Whether repeating the same statement can succeed (transient) or will fail the same way. */
 export function classifyStatementError(err: unknown): StatementFailure {
   const code = clickHouseErrorCode(err);
+  // A request the HTTP layer refuses for its size is refused the same way every time.
+  if (code === "1000" && /too long|too large/i.test(err instanceof Error ? err.message : String(err))) return "deterministic";
   return code !== undefined && !TRANSIENT_CODES.has(code) ? "deterministic" : "transient";
 }

@@ -5,7 +5,7 @@
  */
 import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
-import { ident, join, list, raw, sql, type Sql } from "./sql.js";
+import { ident, join, list, listSlices, raw, sql, type Sql } from "./sql.js";
 import type { JoinableLabel, JoinablePrediction, JoinedRow } from "../domain/label-join.js";
 import type { ModelSpec } from "../domain/model-spec.js";
 import type { Task } from "../../../schemas/models.js";
@@ -44,9 +44,7 @@ export function metricsRepository(ch: ClickHouse) {
   async function lookup<T>(keys: ModelKey[], query: (modelId: string, ids: string[]) => Sql): Promise<T[]> {
     const out: T[] = [];
     for (const [modelId, ids] of byModel(keys)) {
-      const unique = [...new Set(ids)];
-      for (let i = 0; i < unique.length; i += LOOKUP_SLICE)
-        out.push(...(await ch.rows<T>(query(modelId, unique.slice(i, i + LOOKUP_SLICE)))));
+      for (const slice of listSlices([...new Set(ids)], LOOKUP_SLICE)) out.push(...(await ch.rows<T>(query(modelId, slice))));
     }
     return out;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ident, inferType, join, list, raw, sql, typed } from "./sql.js";
+import { ident, inferType, join, list, listSlices, MAX_LIST_CHARS, raw, sql, typed } from "./sql.js";
 
 describe("sql builder", () => {
   it("sends every value as a typed parameter, numbered in order, never as text", () => {
@@ -54,5 +54,24 @@ describe("sql builder", () => {
   it("refuses identifiers outside the whitelist", () => {
     for (const bad of ["a b", "a;b", "`a`", "a.b.c", "1a", "a-b", "sys\\Ntem", ""])
       expect(() => ident(bad)).toThrow(/refusing SQL identifier/);
+  });
+});
+
+describe("listSlices", () => {
+  it("cuts a list by count and by characters, in order, each value once", () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `id-${i}`);
+    expect(listSlices(ids, 5)).toEqual([ids.slice(0, 5), ids.slice(5, 10), ids.slice(10)]);
+    // 4-character values take 7 characters each with their quotes and comma: 3 fit in 21.
+    expect(listSlices(["aaaa", "bbbb", "cccc", "dddd"], 100, 21)).toEqual([["aaaa", "bbbb", "cccc"], ["dddd"]]);
+    expect(listSlices([], 5)).toEqual([]);
+  });
+  it("keeps 5,000 UUID-long ids under ClickHouse's 128 KiB per parameter even when percent-encoding triples them", () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => `${String(i).padStart(8, "0")}-7b3e-49d8-a9bf-ce83506edbbd`);
+    const slices = listSlices(ids, 5000);
+    expect(slices.flat()).toEqual(ids);
+    for (const s of slices) expect(3 * s.reduce((n, v) => n + v.length + 3, 0)).toBeLessThanOrEqual(3 * MAX_LIST_CHARS);
+    expect(3 * MAX_LIST_CHARS).toBeLessThan(128 * 1024);
+    // A value longer than the budget still goes, alone.
+    expect(listSlices(["x".repeat(50_000), "y"], 10)).toEqual([["x".repeat(50_000)], ["y"]]);
   });
 });

@@ -151,6 +151,31 @@ export function join(fragments: readonly Sql[], separator: string): Sql {
   return new Sql(parts);
 }
 
+/**
+ * Parameters travel in the request's URL, and ClickHouse refuses a field over 128 KiB
+ * (`http_max_field_value_size`) with "Field value too long", whatever the statement. Percent-encoding
+ * can triple a value, so a list's strings are sent in slices of at most this many characters.
+ */
+export const MAX_LIST_CHARS = 40_000;
+
+/** Consecutive slices of `values`, each of at most `maxCount` values and `maxChars` characters (plus quotes and commas). */
+export function listSlices(values: readonly string[], maxCount: number, maxChars = MAX_LIST_CHARS): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const v of values) {
+    if (current.length > 0 && (current.length >= maxCount || chars + v.length + 3 > maxChars)) {
+      out.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(v);
+    chars += v.length + 3;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 /** A list for `IN`, sent as one Array parameter, e.g. `prediction_id IN ${list(ids)}`; never empty. */
 export function list(values: readonly SqlValue[], type?: string): Sql {
   if (values.length === 0) throw new Error("refusing an empty IN list");
