@@ -79,8 +79,10 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   ] as const) {
     for (let i = 0; i < items.length && !signal.aborted; i += 5_000) {
       await post(`${gatewayUrl(ctx.config)}${path}`, token, items.slice(i, i + 5_000));
+      const before = Math.floor((4 * sent) / (predictions.length + labels.length));
       sent += Math.min(5_000, items.length - i);
-      ctx.log(`demo: history ${Math.round((100 * sent) / (predictions.length + labels.length))} % sent`);
+      const quarter = Math.floor((4 * sent) / (predictions.length + labels.length));
+      if (quarter > before) ctx.log(`demo: history ${25 * quarter} % sent`);
     }
   }
   ctx.log("demo: the history's windows, drift and alerts fill in over the next minutes. A tour:");
