@@ -60,7 +60,7 @@ describe("POST /v1/sql", () => {
     await waitForProcessor(p.stack);
     await waitUntil(
       "labelled predictions",
-      () => count(p.stack, "labeled_predictions", undefined),
+      () => count(p.stack, "labeled_predictions", sql`FINAL`),
       (n) => n === 150,
     );
   });
