@@ -134,6 +134,31 @@ describe("recompute jobs", () => {
     expect(recomputed.flat().length).toBe(22);
   });
 
+  it("ends a job whose step fails deterministically, visibly, instead of retrying it forever; an outage is retried", async () => {
+    const { repo, jobs } = fakeRepo(events);
+    const failures = [new Error("Code: 1000. connect ECONNRESET"), new Error("Code: 62. DB::Exception: Syntax error")];
+    const runner = new RecomputeJobs(
+      repo,
+      {
+        metrics: {
+          basis: async () => "b",
+          recompute: async () => {
+            throw failures.shift() ?? new Error("not again");
+          },
+        },
+        drift: { basis: async () => "b", recompute: async () => expect.unreachable() },
+      },
+      { baseSeconds: BASE, owns: () => true, logger: createLogger("jobs-test", "silent") },
+    );
+    await runner.request("metrics", "fraud", "", "b", "model specification changed", "recompute");
+    await expect(runner.runOnce()).rejects.toThrow(/ECONNRESET/);
+    expect(await runner.runOnce()).toBe(true);
+    const [job] = [...jobs.values()];
+    expect(job!.state).toBe("failed");
+    expect(job!.reason).toContain("Syntax error");
+    expect(await runner.runOnce()).toBe(false);
+  });
+
   it("does nothing on an instance that does not own the jobs, and marks a job over no events done at once", async () => {
     const { repo, jobs } = fakeRepo([]);
     const runner = new RecomputeJobs(

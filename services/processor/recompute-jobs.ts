@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../common/observability/logger.js";
 import type { JobKind, RecomputeJob, RecomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
 import { StoppedError } from "./pieces.js";
+import { classifyStatementError } from "../common/clickhouse/errors.js";
 
 export type JobsRepo = Pick<RecomputeJobsRepository, "write" | "latest" | "running" | "nextEventAt" | "lastEventAt">;
 
@@ -133,9 +134,22 @@ export class RecomputeJobs {
         this.options.logger.info({ job: job.job_id, model: job.model_id }, "recompute job superseded by a newer change");
         return true;
       }
-      const next = await this.repo.nextEventAt(job.kind, job.model_id, job.model_version, job.cursor_s);
-      const windows = next === null ? [] : nextRange(next, job.to_s, this.options.baseSeconds, this.options.maxWindows ?? 200);
-      if (windows.length > 0) await step.recompute(job, windows);
+      let windows: number[];
+      try {
+        const next = await this.repo.nextEventAt(job.kind, job.model_id, job.model_version, job.cursor_s);
+        windows = next === null ? [] : nextRange(next, job.to_s, this.options.baseSeconds, this.options.maxWindows ?? 200);
+        if (windows.length > 0) await step.recompute(job, windows);
+      } catch (err) {
+        // An outage is waited out (the loop tries again); a failure that would repeat ends the job, visibly.
+        if (err instanceof StoppedError || classifyStatementError(err) !== "deterministic") throw err;
+        const message = (err as Error).message.slice(0, 500);
+        await this.repo.write({ ...job, state: "failed", reason: `${job.reason}; failed: ${message}`, updated_at_ms: now() });
+        this.options.logger.error(
+          { job: job.job_id, model: job.model_id, err: message },
+          "recompute job failed deterministically; not retried",
+        );
+        return true;
+      }
       const done = windows.length === 0 || windows.at(-1)! >= job.to_s;
       await this.repo.write({
         ...job,

@@ -7,8 +7,8 @@
 --   kind 'drift': drift and data quality of one version, basis = its reference and rules.
 -- job_id is a hash of kind, model, version and basis, so instances that notice the same change
 -- write the same job. from_s / to_s: the event-time span to cover (epoch seconds, base-aligned);
--- cursor_s: windows before it are done. state: 'running', 'done', or 'superseded' (a newer basis
--- came before this one finished).
+-- cursor_s: windows before it are done. state: 'running', 'done', 'superseded' (a newer basis
+-- came before this one finished), or 'failed' (a step failed deterministically; reason says why).
 CREATE TABLE IF NOT EXISTS {{db}}.recompute_jobs
 (
     job_id String,

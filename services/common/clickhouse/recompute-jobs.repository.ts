@@ -7,7 +7,8 @@ import type { ClickHouse } from "./client.js";
 import { ident, sql, type Sql } from "./sql.js";
 
 export type JobKind = "metrics" | "drift";
-export type JobState = "running" | "done" | "superseded";
+/** failed: a step failed deterministically (the reason says why); the job is not retried. */
+export type JobState = "running" | "done" | "superseded" | "failed";
 
 export interface RecomputeJob {
   job_id: string;
