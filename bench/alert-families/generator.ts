@@ -85,6 +85,8 @@ export interface FamilySpec {
   miss: number;
   /** Share of not-acted alerts left unanswered (they time out as ignored). */
   unanswered: number;
+  /** Day a model starts firing (a model launched part-way); default 0 for every model. */
+  modelStartDay?: Readonly<Record<string, number>>;
 }
 
 export interface FamilyHistory {
@@ -100,6 +102,8 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
   for (let day = 0; day < spec.days; day++) {
     spec.types.forEach((type, typeIndex) => {
       for (const model of type.models ?? spec.models) {
+        // Before its launch a model draws nothing, so families without launches keep their draws.
+        if (day < (spec.modelStartDay?.[model] ?? 0)) continue;
         const incidents = poisson(r, type.incidentsPerDay);
         for (let k = 0; k < incidents; k++) {
           const localHour = type.nightShare !== undefined && r() < type.nightShare ? r() * 6 : r() * 24;
