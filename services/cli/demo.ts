@@ -7,6 +7,7 @@
  */
 import { createDemoTraffic, defaultIncidents } from "../demo/generator.js";
 import { demoHistory } from "../demo/history.js";
+import { sendAlertMonth } from "./demo-alerts.js";
 import { readFileSync } from "node:fs";
 import { parseRuleFile } from "../../schemas/rules.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
@@ -70,6 +71,14 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   if (options.historyDays <= 0 || (await predictionCount(ctx)) > 0) return;
   const nowMs = Date.now();
   const history = demoHistory({ seed: options.seed, nowMs, days: options.historyDays });
+  ctx.log("demo: a month of answered alerts first, from before the history, so the suppressor is trained and active");
+  const month = await sendAlertMonth(ctx, { seed: options.seed, endMs: history.startMs, nowMs });
+  if (month) {
+    ctx.log(
+      `demo: ${month.alerts} past alerts, ${month.answered} answered; in its last two weeks a first suppressor held back ` +
+        `${month.suppressed} (${month.explored} more surfaced by exploration), ${month.held} drift alerts held under another; active model: ${month.model}`,
+    );
+  }
   const { predictions, labels } = history.traffic.advance(nowMs);
   ctx.log(`demo: sending ${options.historyDays} days of history first: ${predictions.length} predictions, ${labels.length} labels`);
   let sent = 0;

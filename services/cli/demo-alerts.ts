@@ -1,0 +1,183 @@
+/**
+ * The demo's month of answered alerts (services/demo/alert-month.ts), played through the product's
+ * own alerting paths so the suppressor is trained and active when the newcomer first looks:
+ *
+ * - the first half month is stored as the evaluator stores alerts (drift grouped under a concurrent
+ *   performance or data-check alert and held, everything else surfaced with no model yet), with the
+ *   notifications it delivered and on-call's answers at the times they were given;
+ * - `hindsight suppressor train` trains a first model as of that time;
+ * - the second half is judged alert by alert, in time order, by the evaluator's own suppression
+ *   (createSuppression: the same features, policy, exploration and guard rails), so some alerts are
+ *   suppressed with their score and reason and a few surfaced by exploration; only what surfaced
+ *   is answered, as nobody saw the rest;
+ * - `hindsight suppressor train` again, as of now: the active model that judges the demo's alerts.
+ *
+ * Answers are written with the repository's addFeedback rather than POST /v1/alerts/:id/feedback,
+ * which stamps the wall clock: a month of answers all given "now" would teach the suppressor that
+ * nothing was ever known when an alert fired.
+ */
+import { alertsRepository, type AlertsRepository, type NotificationRow } from "../common/clickhouse/alerts.repository.js";
+import { createClickHouse } from "../common/clickhouse/client.js";
+import type { AlertRow } from "../common/domain/alerts/alert-view.js";
+import { parentForDrift, type GroupingView } from "../common/domain/alerts/grouping.js";
+import { notificationId } from "../common/domain/alerts/lifecycle.js";
+import { createLogger } from "../common/observability/logger.js";
+import { alertMonth, type PastAlert } from "../demo/alert-month.js";
+import { concurrent, KAFKA_RECEIVER } from "../evaluator/evaluator.js";
+import { createSuppression } from "../evaluator/suppression.js";
+import { clickHouseSuppressorStore } from "../evaluator/suppressor-store.js";
+import { loadOnnxModel } from "../evaluator/suppressor/onnx-scorer.js";
+import type { Config } from "../common/config/env.js";
+import type { SuppressorStore } from "../evaluator/suppressor/store.js";
+import type { CliContext } from "./context.js";
+import { runSuppressorCommand } from "./suppressor.js";
+
+const DAY = 86_400_000;
+/** The first model is trained this far into the month; the rest of it is judged by that model. */
+const FIRST_MODEL_SHARE = 0.4;
+
+export interface AlertMonthReport {
+  alerts: number;
+  answered: number;
+  held: number;
+  suppressed: number;
+  explored: number;
+  /** The active suppressor model's version, or why there is none. */
+  model: string;
+}
+
+/** What the month needs of the alert store: the repository's methods the evaluator and the suppressor's store use. */
+export type MonthStore = Pick<
+  AlertsRepository,
+  "latestSuppressorModel" | "saveSuppressorModel" | "history" | "writeAlerts" | "addFeedback" | "writeNotifications"
+>;
+
+/** Sends the month once, on a store with no suppressor model yet; undefined when it was there already. */
+export async function sendAlertMonth(
+  ctx: CliContext,
+  opts: { seed: number; endMs: number; nowMs: number; days?: number },
+): Promise<AlertMonthReport | undefined> {
+  const ch = createClickHouse(ctx.config.clickhouse);
+  try {
+    return await playAlertMonth(alertsRepository(ch), ctx.config.alerts, opts, ctx.log);
+  } finally {
+    await ch.close();
+  }
+}
+
+export async function playAlertMonth(
+  repo: MonthStore,
+  config: Config["alerts"],
+  opts: { seed: number; endMs: number; nowMs: number; days?: number },
+  log: (line: string) => void,
+): Promise<AlertMonthReport | undefined> {
+  if (await repo.latestSuppressorModel()) return undefined;
+  const days = opts.days ?? 30;
+  const past = alertMonth({ seed: opts.seed, endMs: opts.endMs, days });
+  const firstModelAt = opts.endMs - Math.round(days * FIRST_MODEL_SHARE) * DAY;
+  const report: AlertMonthReport = { alerts: past.length, answered: 0, held: 0, suppressed: 0, explored: 0, model: "" };
+  const stored: AlertRow[] = [];
+  const earlier = past.filter((p) => p.row.first_seen_wall_ms < firstModelAt);
+  const later = past.filter((p) => p.row.first_seen_wall_ms >= firstModelAt);
+  const store = clickHouseSuppressorStore(repo as AlertsRepository, config.exploreRate);
+
+  // Before any model: held when grouped, otherwise surfaced for want of a model.
+  for (const p of earlier) {
+    if (!hold(p.row, stored)) Object.assign(p.row, { suppress_reason: "no_model" });
+    stored.push(p.row);
+  }
+  await repo.writeAlerts(earlier.map((p) => p.row));
+  report.answered += await deliverAndAnswer(repo, earlier, opts.nowMs);
+  await train(store, firstModelAt, log);
+
+  const suppression = createSuppression(config, {
+    alerts: repo as AlertsRepository,
+    logger: createLogger("demo", "warn"),
+    load: async (m) => {
+      const scorer = await loadOnnxModel(m.model);
+      return { score: async (rows) => [...(await scorer.score(rows))] };
+    },
+  });
+  for (const p of later) {
+    if (!hold(p.row, stored)) {
+      const d = await suppression.decide(p.row, p.row.first_seen_wall_ms);
+      Object.assign(p.row, {
+        disposition: d.disposition,
+        suppress_score: d.score,
+        suppressor_version: d.version,
+        suppress_reason: d.reason,
+      });
+    }
+    stored.push(p.row);
+    // Stored one by one: the next alert's features see this one, as the evaluator's would.
+    await repo.writeAlerts([p.row]);
+    report.answered += await deliverAndAnswer(repo, [p], opts.nowMs);
+  }
+  for (const p of past) {
+    if (p.row.disposition === "held") report.held++;
+    if (p.row.disposition === "suppressed") report.suppressed++;
+    if (p.row.suppress_reason === "explore") report.explored++;
+  }
+  report.model = await train(store, opts.nowMs, log);
+  return report;
+}
+
+/** Drift beneath a concurrent performance or data-check alert, as the evaluator groups it. */
+function hold(row: AlertRow, stored: readonly AlertRow[]): boolean {
+  const view = (o: AlertRow): GroupingView => ({
+    id: o.alert_id,
+    metric: o.metric,
+    feature: o.feature,
+    modelId: o.model_id,
+    modelVersion: o.model_version,
+    open: concurrent(o, row),
+    parentId: o.parent_id,
+  });
+  const parent = parentForDrift(view(row), stored.map(view));
+  if (!parent) return false;
+  Object.assign(row, { disposition: "held", parent_id: parent.parentId, group_reason: parent.reason });
+  return true;
+}
+
+/** What surfaced was delivered on the Kafka topic and answered (when on-call answers it); returns the answers written. */
+async function deliverAndAnswer(repo: MonthStore, alerts: readonly PastAlert[], nowMs: number): Promise<number> {
+  const notifications: NotificationRow[] = [];
+  let answered = 0;
+  for (const { row, answer } of alerts) {
+    if (row.disposition !== "surfaced") continue;
+    for (const [kind, at] of [
+      ["firing", row.first_seen_wall_ms],
+      ["resolved", row.updated_wall_ms],
+    ] as const) {
+      notifications.push({
+        notification_id: notificationId(row.alert_id, kind, KAFKA_RECEIVER),
+        alert_id: row.alert_id,
+        kind,
+        receiver: KAFKA_RECEIVER,
+        created_wall_ms: at,
+        attempts: 1,
+        next_attempt_wall_ms: at,
+        delivered_wall_ms: at,
+        last_error: "",
+        updated_wall_ms: at,
+      });
+    }
+    if (answer && answer.atMs <= nowMs) {
+      await repo.addFeedback({ alert_id: row.alert_id, action: answer.action, comment: "", source: "demo on-call", at_ms: answer.atMs });
+      answered++;
+    }
+  }
+  await repo.writeNotifications(notifications);
+  return answered;
+}
+
+/** `hindsight suppressor train` as of `atMs`, saved as the active model; its version, or why not. */
+async function train(store: SuppressorStore, atMs: number, log: (line: string) => void): Promise<string> {
+  let out = "";
+  let err = "";
+  const code = await runSuppressorCommand(["train"], { out: (t) => (out += t), err: (t) => (err += t), clock: () => atMs }, store);
+  const saved = /saved as the active model (\S+)/.exec(out)?.[1];
+  if (code !== 0 || !saved) return `not trained: ${(err || out).trim().split("\n").at(-1)}`;
+  log(`demo: suppressor ${out.split("\n")[0]?.replace(/^model /, "")}`);
+  return saved;
+}
