@@ -23,6 +23,7 @@ import { ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
 import { quantile, startLabelProbes, waitFor } from "./label-probe.js";
 import { seededRandom } from "../test/helpers/seeded-random.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -187,16 +188,20 @@ async function main(): Promise<void> {
     const days = async (name: string) =>
       Number(
         (
-          await ch.rows<{ n: string }>(
+          await ch.rows(
+            anyRow<{ n: string }>(),
             sql`SELECT uniqExact(window_start) AS n FROM ${table(name)} FINAL WHERE model_id = 'history' AND window_seconds = 86400`,
           )
         )[0]?.n ?? 0,
       );
     const counts = async () =>
       (
-        await ch.rows<{ predictions: string; labeled: string }>(sql`
+        await ch.rows(
+          anyRow<{ predictions: string; labeled: string }>(),
+          sql`
           SELECT sum(predictions) AS predictions, sum(labeled) AS labeled FROM ${table("slice_metrics")}
-          WHERE model_id = 'history' AND window_seconds = 86400 AND slice_key = ''`)
+          WHERE model_id = 'history' AND window_seconds = 86400 AND slice_key = ''`,
+        )
       )[0];
     const done = { metrics: 0, drift: 0 };
     await waitFor(
@@ -214,9 +219,12 @@ async function main(): Promise<void> {
     await liveLoop;
     await probes.stop();
 
-    const stored = await ch.rows<{ d: string; predictions: string; labeled: string }>(sql`
+    const stored = await ch.rows(
+      anyRow<{ d: string; predictions: string; labeled: string }>(),
+      sql`
       SELECT toUInt32(window_start) AS d, predictions, labeled FROM ${table("slice_metrics")}
-      WHERE model_id = 'history' AND window_seconds = 86400 AND slice_key = ''`);
+      WHERE model_id = 'history' AND window_seconds = 86400 AND slice_key = ''`,
+    );
     const wrongDays = stored.filter((s) => {
       const e = expected.get(Number(s.d));
       return !e || e.predictions !== Number(s.predictions) || e.labeled !== Number(s.labeled);

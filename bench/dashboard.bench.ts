@@ -26,6 +26,7 @@ import { createDemoTraffic, defaultIncidents } from "../services/demo/generator.
 import { ROOT } from "../infra/local/paths.js";
 import { toWire } from "./event-pool.js";
 import { log, startBenchStack } from "./stack.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
       await fetch(`${base}/healthz`).then((r) => r.arrayBuffer());
       if (warm) baselines.healthz.push(performance.now() - t);
       t = performance.now();
-      await ch.rows(sql`SELECT 1`);
+      await ch.rows(anyRow(), sql`SELECT 1`);
       if (warm) baselines.select1.push(performance.now() - t);
       for (const [page, phases] of Object.entries(pages)) {
         const started = performance.now();
@@ -226,7 +227,8 @@ async function main(): Promise<void> {
       }
     }
 
-    const [sizes] = await ch.rows<{ p: string; l: string }>(
+    const [sizes] = await ch.rows(
+      anyRow<{ p: string; l: string }>(),
       sql`SELECT (SELECT count() FROM ${identOf(db, "prediction_events")}) AS p, (SELECT count() FROM ${identOf(db, "label_events")}) AS l`,
     );
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -270,7 +272,8 @@ async function waitForQuiet(ch: Awaited<ReturnType<typeof startBenchStack>>["ch"
   // Drift rows stop changing once the drift updater has scored every window it was told about.
   let last = "";
   for (let stable = 0; stable < 3; ) {
-    const [row] = await ch.rows<{ n: string; m: string }>(
+    const [row] = await ch.rows(
+      anyRow<{ n: string; m: string }>(),
       sql`SELECT count() AS n, max(computed_at_ms) AS m FROM ${identOf(db, "window_drift")}`,
     );
     const now = `${row?.n}/${row?.m}`;

@@ -27,6 +27,7 @@ import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { CATEGORICAL, CSV_HEADER, DRIFTED, NUMERIC, csvLine, featureColumns, sampler, type Row } from "./drift-data.js";
 import { log, startBenchStack } from "./stack.js";
 import { benchPython } from "./python-env.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -131,14 +132,19 @@ async function writeAndLoad(
  */
 async function settle(ch: ClickHouse): Promise<void> {
   const busy = async () =>
-    Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM system.merges WHERE database = ${ch.database}`))[0]?.n ?? 0) > 0;
+    Number(
+      (await ch.rows(anyRow<{ n: string }>(), sql`SELECT count() AS n FROM system.merges WHERE database = ${ch.database}`))[0]?.n ?? 0,
+    ) > 0;
   let quiet = 0;
   while (quiet < 3) {
     quiet = (await busy()) ? 0 : quiet + 1;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const parts = await ch.rows<{ table: string; n: string }>(sql`
-    SELECT table, count() AS n FROM system.parts WHERE database = ${ch.database} AND active AND table IN ('features_by_time', 'reference_samples') GROUP BY table`);
+  const parts = await ch.rows(
+    anyRow<{ table: string; n: string }>(),
+    sql`
+    SELECT table, count() AS n FROM system.parts WHERE database = ${ch.database} AND active AND table IN ('features_by_time', 'reference_samples') GROUP BY table`,
+  );
   log(`merges settled; active parts: ${parts.map((p) => `${p.table} ${p.n}`).join(", ")}`);
 }
 

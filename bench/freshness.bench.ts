@@ -23,6 +23,7 @@ import { ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
 import { splittablePool, withId } from "./event-pool.js";
 import { quantile, startLabelProbes } from "./label-probe.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -111,9 +112,12 @@ async function main(): Promise<void> {
     const lag = await consumerLag(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
     const pending = Number(
       (
-        await ch.rows<{ n: string }>(sql`
+        await ch.rows(
+          anyRow<{ n: string }>(),
+          sql`
         SELECT count() AS n FROM ${ident(`${config.clickhouse.database}.predictions_by_time`)} FINAL
-        WHERE model_id = 'fraud' AND prediction_id NOT IN (SELECT prediction_id FROM ${ident(`${config.clickhouse.database}.labeled_predictions`)} WHERE model_id = 'fraud')`)
+        WHERE model_id = 'fraud' AND prediction_id NOT IN (SELECT prediction_id FROM ${ident(`${config.clickhouse.database}.labeled_predictions`)} WHERE model_id = 'fraud')`,
+        )
       )[0]?.n ?? 0,
     );
     latencies.sort((a, b) => a - b);

@@ -31,6 +31,7 @@ import type { PredictionEvent } from "../schemas/events.js";
 import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
 import { Partitioners, type Kafka } from "kafkajs";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -133,7 +134,7 @@ async function processorRun(env: Record<string, string>, ch: ClickHouse, config:
   const child = startProcessor(env);
   try {
     const table = ident(`${config.clickhouse.database}.predictions`);
-    const rowsNow = async () => Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
+    const rowsNow = async () => Number((await ch.rows(anyRow<{ n: string }>(), sql`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
     let started = 0;
     for (;;) {
       const n = await rowsNow();

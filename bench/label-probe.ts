@@ -8,6 +8,7 @@ import type { Config } from "../services/common/config/env.js";
 import type { ClickHouse } from "../services/common/clickhouse/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { encode } from "../services/common/kafka/avro-codec.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 export interface LabelProbes {
   /** Latencies (ms) of the probes so far, in the order measured, each with when it was measured. */
@@ -37,7 +38,8 @@ export function startLabelProbes(
   const labeled = async () =>
     Number(
       (
-        await ch.rows<{ n: string }>(
+        await ch.rows(
+          anyRow<{ n: string }>(),
           sql`SELECT sum(labeled) AS n FROM ${ident(`${db}.window_label_stats`)} FINAL WHERE model_id = 'probe' AND slice_key = ''`,
         )
       )[0]?.n ?? 0,
@@ -66,7 +68,8 @@ export function startLabelProbes(
         async () =>
           Number(
             (
-              await ch.rows<{ n: string }>(
+              await ch.rows(
+                anyRow<{ n: string }>(),
                 sql`SELECT count() AS n FROM ${ident(`${db}.predictions`)} WHERE model_id = 'probe' AND prediction_id = ${id}`,
               )
             )[0]?.n,

@@ -32,6 +32,7 @@ import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
 import { benchPython } from "./python-env.js";
 import { seededRandom } from "../test/helpers/seeded-random.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -276,13 +277,16 @@ const PRODUCT_COLUMNS = [
 
 async function productRows(ch: ClickHouse): Promise<Array<Record<string, unknown>>> {
   // window_start as epoch seconds: the DateTime's text depends on the server's time zone.
-  return ch.rows<Record<string, unknown>>(sql`
+  return ch.rows(
+    anyRow<Record<string, unknown>>(),
+    sql`
     SELECT model_id, model_version, stage, toUInt32(window_start) AS window_start_s, window_seconds, slice_key, slice_value, task,
            predictions, labeled, label_coverage, accuracy, precision, recall, f1, log_loss, brier, roc_auc, roc_auc_error_bound,
            ece, mae, rmse, mape, r2, delay_max_s, estimated_accuracy
     FROM ${ident(`${ch.database}.slice_metrics`)}
     WHERE model_id IN ${list(Object.values(MODELS))}
-    ORDER BY model_id, window_seconds, window_start_s, model_version, stage, slice_key, slice_value`);
+    ORDER BY model_id, window_seconds, window_start_s, model_version, stage, slice_key, slice_value`,
+  );
 }
 
 /** Waits until two reads 3 s apart, three times over, return the same rows: no recomputation still in flight. */

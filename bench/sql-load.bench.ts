@@ -25,6 +25,7 @@ import { ROOT } from "../infra/local/paths.js";
 import { prepare } from "../infra/local/stack.js";
 import { splittablePool, withId } from "./event-pool.js";
 import { log, startBenchStack } from "./stack.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -117,7 +118,7 @@ async function ingestRun(
     const table = ident(`${config.clickhouse.database}.predictions`);
     let started = 0;
     for (;;) {
-      const n = Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
+      const n = Number((await ch.rows(anyRow<{ n: string }>(), sql`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
       if (n > 0 && started === 0) started = performance.now();
       if (n >= EVENTS) break;
       await new Promise((r) => setTimeout(r, 100));

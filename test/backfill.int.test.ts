@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { seededRandom } from "./helpers/seeded-random.js";
 import { postAll, requestJson, startPipeline, stopPipeline, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 1);
@@ -113,9 +114,12 @@ describe("a six-month backfill under live load", () => {
     const rows = await waitUntil(
       "every day of the history in the metrics",
       () =>
-        p.stack.clickhouse.rows<{ d: string; predictions: string; labeled: string; correct: string }>(sql`
+        p.stack.clickhouse.rows(
+          anyRow<{ d: string; predictions: string; labeled: string; correct: string }>(),
+          sql`
           SELECT toUInt32(window_start) AS d, predictions, labeled, correct FROM ${table("slice_metrics")}
-          WHERE model_id = 'history' AND window_seconds = 86400 AND slice_key = '' ORDER BY d`),
+          WHERE model_id = 'history' AND window_seconds = 86400 AND slice_key = '' ORDER BY d`,
+        ),
       (x) => x.length === expected.size && x.reduce((s, d) => s + Number(d.labeled), 0) === history.filter((h) => h.labeled).length,
       120_000,
     );
@@ -129,9 +133,12 @@ describe("a six-month backfill under live load", () => {
     const days = [...expectedDays().keys()].sort((a, b) => a - b);
     const daysOf = async (name: string) =>
       (
-        await p.stack.clickhouse.rows<{ d: string }>(sql`
+        await p.stack.clickhouse.rows(
+          anyRow<{ d: string }>(),
+          sql`
           SELECT DISTINCT toUInt32(window_start) AS d FROM ${table(name)} FINAL
-          WHERE model_id = 'history' AND window_seconds = 86400 ORDER BY d`)
+          WHERE model_id = 'history' AND window_seconds = 86400 ORDER BY d`,
+        )
       ).map((x) => Number(x.d));
     // The windows before the reference are covered by a recompute job, run after the live ones.
     await waitUntil(
@@ -145,12 +152,14 @@ describe("a six-month backfill under live load", () => {
   });
 
   it("lost none of the live model's labels and set nothing aside", async () => {
-    const [live] = await p.stack.clickhouse.rows<{ n: string }>(
+    const [live] = await p.stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
       sql`SELECT sum(labeled) AS n FROM ${table("window_label_stats")} FINAL WHERE model_id = 'live' AND slice_key = ''`,
     );
     expect(Number(live!.n)).toBe(liveLabels);
     expect(liveLabels).toBeGreaterThan(0);
-    const [open] = await p.stack.clickhouse.rows<{ n: string }>(
+    const [open] = await p.stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
       sql`SELECT count() AS n FROM ${table("pipeline_failures")} FINAL WHERE resolved_ms = 0`,
     );
     expect(Number(open!.n)).toBe(0);

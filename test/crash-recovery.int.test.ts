@@ -14,6 +14,7 @@ import { createProducer } from "../services/common/kafka/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { ROOT } from "../infra/local/paths.js";
 import { count, createTestStack, label, prediction, waitForProcessor, waitUntil, type TestStack } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const PREDICTIONS = 70_000;
 const LABELS = 30_000;
@@ -83,7 +84,8 @@ describe("crash recovery", () => {
     // Exact, not merely "at least": nothing is counted twice.
     expect(await count(stack, "prediction_events")).toBe(PREDICTIONS);
     expect(await count(stack, "label_events")).toBe(LABELS);
-    const distinct = await stack.clickhouse.rows<{ n: string }>(
+    const distinct = await stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
       sql`SELECT uniqExact(prediction_id) AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)}`,
     );
     expect(Number(distinct[0]!.n)).toBe(PREDICTIONS);
@@ -106,15 +108,18 @@ describe("crash recovery", () => {
       }
       expected.set(key, e);
     }
-    const rows = await stack.clickhouse.rows<{
-      model_version: string;
-      ws: string;
-      predictions: string;
-      labeled: string;
-      accuracy: number | null;
-    }>(sql`
+    const rows = await stack.clickhouse.rows(
+      anyRow<{
+        model_version: string;
+        ws: string;
+        predictions: string;
+        labeled: string;
+        accuracy: number | null;
+      }>(),
+      sql`
       SELECT model_version, toUInt32(window_start) AS ws, predictions, labeled, accuracy
-      FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)} WHERE window_seconds = 3600 AND slice_key = ''`);
+      FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)} WHERE window_seconds = 3600 AND slice_key = ''`,
+    );
     expect(rows.length).toBe(expected.size);
     for (const r of rows) {
       const e = expected.get(`${r.model_version}|${r.ws}`)!;

@@ -16,6 +16,7 @@ import { loadConfig } from "../services/common/config/env.js";
 import { driftRepository } from "../services/common/clickhouse/drift.repository.js";
 import { summariseValues } from "../services/common/domain/drift/summary.js";
 import { startPipeline, startProcessor, stopPipeline, waitForProcessor, TEST_TOKEN, postJson, type Pipeline } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const MINUTE = 60_000;
 const START = Date.UTC(2024, 0, 1);
@@ -59,7 +60,7 @@ function expectSameRows(after: Array<Record<string, unknown>>, before: Array<Rec
 
 describe("drift and data quality", () => {
   let p: Pipeline;
-  const q = <T>(text: ReturnType<typeof sql>) => p.stack.clickhouse.rows<T>(text);
+  const q = <T>(text: ReturnType<typeof sql>) => p.stack.clickhouse.rows(anyRow<T>(), text);
   const t = (name: string) => ident(`${p.stack.config.clickhouse.database}.${name}`);
   let sent = 0;
 

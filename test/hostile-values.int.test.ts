@@ -25,6 +25,7 @@ import {
   requestJson,
   type Pipeline,
 } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 /** Named hostile values; each is also a feature name, a feature value and a prediction id below. */
 const NAMED = {
@@ -68,7 +69,7 @@ describe("hostile values through every write path", () => {
   let p: Pipeline;
   let ch: ClickHouse;
   const table = (name: string) => ident(`${p.stack.config.clickhouse.database}.${name}`);
-  const rows = <T>(q: Sql) => ch.rows<T>(q);
+  const rows = <T>(q: Sql) => ch.rows(anyRow<T>(), q);
   const api = (path: string) => `${p.gateway.url}${path}`;
 
   const predictionIds = [...NAMED_VALUES, ...generated(9, 60)];

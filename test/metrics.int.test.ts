@@ -20,6 +20,7 @@ import {
   waitForProcessor,
   type TestStack,
 } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -308,9 +309,12 @@ describe("windowed quality metrics", () => {
   const winners = winningLabels(allLabels, byId);
   const metricRows = async (groupId: string) =>
     stack.clickhouse
-      .rows<Record<string, unknown>>(sql`
+      .rows(
+        anyRow<Record<string, unknown>>(),
+        sql`
       SELECT * FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)}
-      ORDER BY model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value`)
+      ORDER BY model_id, model_version, stage, window_seconds, window_start, slice_key, slice_value`,
+      )
       .then((rows) => ({ groupId, rows }));
 
   beforeAll(async () => {
@@ -341,7 +345,8 @@ describe("windowed quality metrics", () => {
     await post("/v1/labels", [...late, ...data.duplicates, ...data.conflicts, ...data.orphans, data.beyondHorizon]);
 
     await waitForProcessor(stack);
-    const [joined] = await stack.clickhouse.rows<{ n: string }>(
+    const [joined] = await stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
       sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.labeled_predictions`)} FINAL`,
     );
     expect(Number(joined!.n)).toBe(winners.size);
@@ -388,9 +393,12 @@ describe("windowed quality metrics", () => {
     expect(rows.some((r) => r.model_id === "fraud" && r.slice_key === "device")).toBe(false);
 
     // Feedback delay: exact quantiles per window in label_delays (the ⌊q·n⌋-th smallest delay).
-    const delays = await stack.clickhouse.rows<Record<string, unknown>>(sql`
+    const delays = await stack.clickhouse.rows(
+      anyRow<Record<string, unknown>>(),
+      sql`
       SELECT model_id, model_version, stage, toUInt32(window_start) AS ws, labeled, delay_p50_s, delay_p90_s, delay_max_s
-      FROM ${ident(`${stack.config.clickhouse.database}.label_delays`)} WHERE window_seconds = 3600`);
+      FROM ${ident(`${stack.config.clickhouse.database}.label_delays`)} WHERE window_seconds = 3600`,
+    );
     for (const d of delays) {
       const mine = [...winners.values()]
         .map((l) => ({ l, p: byId.get(l.prediction_id)! }))
@@ -411,14 +419,17 @@ describe("windowed quality metrics", () => {
     expect(delays.length).toBeGreaterThan(0);
 
     // Label quality: the re-sent labels are duplicates, the later different ones conflicts.
-    const quality = await stack.clickhouse.rows<{
-      model_id: string;
-      source: string;
-      duplicates: string;
-      conflicts: string;
-      orphans: string;
-    }>(sql`
-      SELECT model_id, source, duplicates, conflicts, orphans FROM ${ident(`${stack.config.clickhouse.database}.label_quality`)}`);
+    const quality = await stack.clickhouse.rows(
+      anyRow<{
+        model_id: string;
+        source: string;
+        duplicates: string;
+        conflicts: string;
+        orphans: string;
+      }>(),
+      sql`
+      SELECT model_id, source, duplicates, conflicts, orphans FROM ${ident(`${stack.config.clickhouse.database}.label_quality`)}`,
+    );
     const total = (f: "duplicates" | "conflicts" | "orphans") => quality.reduce((s, q) => s + Number(q[f]), 0);
     expect(total("conflicts")).toBe(data.conflicts.length);
     expect(total("orphans")).toBe(data.orphans.length);
@@ -465,9 +476,12 @@ describe("windowed quality metrics", () => {
     const metrics = await get("/v1/models/fraud/metrics?window=1h&slice_key=country&slice_value=DE&stage=production");
     expect(metrics.status).toBe(200);
     expect(metrics.body.windows.length).toBe(3);
-    const view = await stack.clickhouse.rows<{ accuracy: number; predictions: string }>(sql`
+    const view = await stack.clickhouse.rows(
+      anyRow<{ accuracy: number; predictions: string }>(),
+      sql`
       SELECT accuracy, predictions FROM ${ident(`${stack.config.clickhouse.database}.slice_metrics`)}
-      WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country' AND slice_value = 'DE' AND stage = 'production' ORDER BY window_start`);
+      WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country' AND slice_value = 'DE' AND stage = 'production' ORDER BY window_start`,
+    );
     expect(metrics.body.windows.map((w: any) => [w.accuracy, w.predictions])).toEqual(view.map((v) => [v.accuracy, Number(v.predictions)]));
 
     expect((await get("/v1/models/fraud/metrics?window=7m")).status).toBe(400);

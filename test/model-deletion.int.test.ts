@@ -24,6 +24,7 @@ import {
   waitUntil,
   type Pipeline,
 } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const CHURN_ADMIN = "deletion-test-churn-admin-token1";
 const READER = "deletion-test-read-only-token-01";
@@ -35,7 +36,8 @@ describe("deleting a model", () => {
   const call = (method: string, path: string, token: string, body?: unknown) => requestJson(method, `${p.gateway.url}${path}`, body, token);
   /** Rows of the model left anywhere: every table and view with a model_id column, and the tables keyed by its references and alerts. */
   async function leftOf(modelId: string, referenceIds: string[], alertIds: string[]): Promise<Record<string, number>> {
-    const tables = await p.stack.clickhouse.rows<{ table: string }>(
+    const tables = await p.stack.clickhouse.rows(
+      anyRow<{ table: string }>(),
       sql`SELECT DISTINCT table FROM system.columns WHERE database = ${db()} AND name = 'model_id' ORDER BY table`,
     );
     expect(tables.length).toBeGreaterThan(15);
@@ -213,7 +215,8 @@ describe("deleting a model", () => {
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stdout).toContain("model 'churn' deleted");
     expect(nonZero(await leftOf("churn", [refs.churn!], [alerts.churn]))).toEqual({});
-    const [row] = await p.stack.clickhouse.rows<{ n: string }>(
+    const [row] = await p.stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
       sql`SELECT count() AS n FROM ${t("audit_log")} WHERE action = 'model.delete'`,
     );
     expect(Number(row!.n)).toBe(2);

@@ -33,6 +33,7 @@ import {
   waitUntil,
   type TestStack,
 } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const N = 400; // per model: 400 s of events, two 5-minute windows
 const WINDOW = 300;
@@ -48,11 +49,13 @@ describe("a deterministic failure is set aside, visibly, and the pipeline moves 
   let home: string;
   const t = (name: string) => ident(`${stack.config.clickhouse.database}.${name}`);
   const openSetAside = async () =>
-    stack.clickhouse.rows<{ model_id: string; step: string; window_start: string; error_code: string; reason: string }>(
+    stack.clickhouse.rows(
+      anyRow<{ model_id: string; step: string; window_start: string; error_code: string; reason: string }>(),
       sql`SELECT model_id, step, toUInt32(window_start) AS window_start, error_code, reason FROM ${t("pipeline_failures")} FINAL WHERE kind = 'set_aside' AND resolved_ms = 0 ORDER BY window_start`,
     );
   const labeled = async (model: string) => {
-    const [r] = await stack.clickhouse.rows<{ n: string }>(
+    const [r] = await stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
       sql`SELECT sum(labeled) AS n FROM ${t("slice_metrics")} WHERE model_id = ${model} AND window_seconds = ${WINDOW} AND slice_key = ''`,
     );
     return Number(r?.n ?? 0);
@@ -115,7 +118,8 @@ rules:
     expect(rows.every((r) => r.model_id === "poisoned" && r.step === "label_stats" && r.error_code === "469")).toBe(true);
     expect(rows[0]!.reason).toContain("injected_by_the_test");
     // One row per base window of the poisoned model's labels, nothing else.
-    const [w] = await stack.clickhouse.rows<{ n: string }>(
+    const [w] = await stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
       sql`SELECT uniqExact(intDiv(toUInt32(event_time), ${WINDOW})) AS n FROM ${t("labeled_predictions")} FINAL WHERE model_id = 'poisoned'`,
     );
     expect(rows).toHaveLength(Number(w!.n));

@@ -9,6 +9,7 @@ import type { Processor } from "../services/processor/processor.js";
 import { count, label, postJson, prediction, startPipeline, stopPipeline, waitUntil, type TestStack } from "./helpers/harness.js";
 import { readTopic } from "./helpers/kafka.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 describe("ingestion pipeline", () => {
   let stack: TestStack;
@@ -67,7 +68,7 @@ describe("ingestion pipeline", () => {
     await postJson(`${gateway.url}/v1/predictions`, [event]);
     const rows = await waitUntil(
       "the row",
-      () => stack.clickhouse.rows<Record<string, unknown>>(sqlSelect(stack, "prediction_events", "p-fields")),
+      () => stack.clickhouse.rows(anyRow<Record<string, unknown>>(), sqlSelect(stack, "prediction_events", "p-fields")),
       (r) => r.length === 1,
     );
     expect(rows[0]).toMatchObject({

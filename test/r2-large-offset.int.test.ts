@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { seededRandom } from "./helpers/seeded-random.js";
 import { postJson, startPipeline, stopPipeline, waitForProcessor, waitUntil, type Pipeline } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const T0 = Date.UTC(2026, 9, 1, 0, 0, 0);
 const N = 1200;
@@ -75,7 +76,8 @@ describe("R² exact for large offsets", () => {
     const got = await waitUntil(
       "every label in the metrics",
       () =>
-        p.stack.clickhouse.rows<{ ws: string; labeled: string; r2: number | null }>(
+        p.stack.clickhouse.rows(
+          anyRow<{ ws: string; labeled: string; r2: number | null }>(),
           sql`SELECT toUInt32(window_start) AS ws, labeled, r2 FROM ${ident(`${db}.slice_metrics`)} WHERE model_id = 'eta' AND window_seconds = ${size} AND slice_key = '' ORDER BY ws`,
         ),
       (r) => r.reduce((a, w) => a + Number(w.labeled), 0) === N,

@@ -19,6 +19,7 @@ import {
   waitUntil,
   type Pipeline,
 } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const BASE_S = 300;
 const WINDOWS = 150;
@@ -54,9 +55,12 @@ describe("recompute jobs", () => {
   const stored = async () =>
     new Map(
       (
-        await p.stack.clickhouse.rows<{ w: string; accuracy: number }>(sql`
+        await p.stack.clickhouse.rows(
+          anyRow<{ w: string; accuracy: number }>(),
+          sql`
           SELECT toUInt32(window_start) AS w, accuracy FROM ${ident(`${db()}.slice_metrics`)}
-          WHERE model_id = 'churn' AND window_seconds = ${BASE_S} AND slice_key = '' ORDER BY w`)
+          WHERE model_id = 'churn' AND window_seconds = ${BASE_S} AND slice_key = '' ORDER BY w`,
+        )
       ).map((x) => [Number(x.w), Number(x.accuracy)]),
     );
   const jobs = async () => (await requestJson("GET", `${p.gateway.url}/v1/jobs`)).body.jobs as any[];
@@ -151,8 +155,11 @@ describe("recompute jobs", () => {
     const rows = await waitUntil(
       "the label in the model's label statistics",
       () =>
-        p.stack.clickhouse.rows<{ labeled: string; correct: string }>(sql`
-          SELECT labeled, correct FROM ${ident(`${db()}.window_label_stats`)} FINAL WHERE model_id = 'elsewhere' AND slice_key = ''`),
+        p.stack.clickhouse.rows(
+          anyRow<{ labeled: string; correct: string }>(),
+          sql`
+          SELECT labeled, correct FROM ${ident(`${db()}.window_label_stats`)} FINAL WHERE model_id = 'elsewhere' AND slice_key = ''`,
+        ),
       (x) => x.length === 1,
       30_000,
     );

@@ -9,13 +9,15 @@ import { applyRetention, RETENTION_TABLES } from "../services/common/clickhouse/
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { ConfigError, loadConfig } from "../services/common/config/env.js";
 import { createTestStack, type TestStack } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const DAYS = { rawDays: 40, joinedDays: 50, windowsDays: 60, alertsDays: 70 } as const;
 
 describe("retention", () => {
   let stack: TestStack;
   const ttlOf = async (table: string) => {
-    const [row] = await stack.clickhouse.rows<{ engine_full: string }>(
+    const [row] = await stack.clickhouse.rows(
+      anyRow<{ engine_full: string }>(),
       sql`SELECT engine_full FROM system.tables WHERE database = ${stack.config.clickhouse.database} AND name = ${table}`,
     );
     return /\bTTL (.*?)(?: SETTINGS|$)/.exec(row!.engine_full)?.[1] ?? null;
@@ -56,7 +58,10 @@ describe("retention", () => {
     await stack.clickhouse.command(sql`OPTIMIZE TABLE ${t("predictions")} FINAL`);
     await stack.clickhouse.command(sql`OPTIMIZE TABLE ${t("predictions_by_time")} FINAL`);
     for (const table of ["predictions", "predictions_by_time"]) {
-      const ids = await stack.clickhouse.rows<{ prediction_id: string }>(sql`SELECT prediction_id FROM ${t(table)} ORDER BY prediction_id`);
+      const ids = await stack.clickhouse.rows(
+        anyRow<{ prediction_id: string }>(),
+        sql`SELECT prediction_id FROM ${t(table)} ORDER BY prediction_id`,
+      );
       expect(
         ids.map((r) => r.prediction_id),
         table,

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { TEST_TOKEN, createTestStack, requestJson, startGateway, type TestStack } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const FRAUD_ADMIN = "rules-scope-fraud-admin-token-01";
 const FRAUD_READ = "rules-scope-fraud-read-token-001";
@@ -106,7 +107,8 @@ describe("rules scoped by model", () => {
     ]);
     expect(all.settings).toEqual({ repeat_interval: "2h", hold: "30m", digest_hour_utc: 6 });
     // The fraud team's receiver is not a default receiver: other teams' alerts and the digest stay away from it.
-    const stored = await stack.clickhouse.rows<{ r: string }>(
+    const stored = await stack.clickhouse.rows(
+      anyRow<{ r: string }>(),
       sql`SELECT argMax(receivers, version) AS r FROM ${ident(`${stack.config.clickhouse.database}.alert_settings`)}`,
     );
     expect(JSON.parse(stored[0]!.r).find((r: { name: string }) => r.name === "fraud-hook").models).toEqual(["fraud"]);

@@ -25,6 +25,7 @@ import {
 } from "./helpers/harness.js";
 import { run } from "./helpers/python-client.js";
 import { confluentKafkaPython } from "./helpers/registry-python.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const SLOT = Number(process.env.HINDSIGHT_TEST_SLOT ?? 0);
 const HOST = "127.0.0.1";
@@ -93,7 +94,8 @@ describe("Kafka producers with a schema registry", () => {
     );
 
     const db = stack.config.clickhouse.database;
-    const rows = await stack.clickhouse.rows<Record<string, unknown>>(
+    const rows = await stack.clickhouse.rows(
+      anyRow<Record<string, unknown>>(),
       sql`SELECT prediction_id, model_version, stage, event_time_ms, feature_keys, feature_numbers, feature_strings, pred_label, pred_score,
                  segment_keys, segment_values, received_at_ms, schema_id
           FROM ${ident(`${db}.predictions`)} FINAL ORDER BY prediction_id`,
@@ -146,10 +148,13 @@ describe("Kafka producers with a schema registry", () => {
       (n) => n === 120,
     );
     const windows = (model: string) =>
-      stack.clickhouse.rows<Record<string, unknown>>(sql`
+      stack.clickhouse.rows(
+        anyRow<Record<string, unknown>>(),
+        sql`
         SELECT model_version, window_seconds, toUInt32(window_start) AS w, slice_key, slice_value, predictions, labeled, correct, accuracy, roc_auc
         FROM ${ident(`${db}.slice_metrics`)} WHERE model_id = ${model}
-        ORDER BY model_version, window_seconds, w, slice_key, slice_value`);
+        ORDER BY model_version, window_seconds, w, slice_key, slice_value`,
+      );
     // Complete once every label counts in the whole population's 5-minute windows.
     const complete = (w: Record<string, unknown>[]) =>
       w.filter((r) => r.slice_key === "" && Number(r.window_seconds) === 300).reduce((s, r) => s + Number(r.labeled), 0) === 60;

@@ -14,6 +14,7 @@ import { sliceMetricsQuery, type SliceMetricsFilter } from "../services/common/c
 import { ident, join, list, raw, sql, type Sql } from "../services/common/clickhouse/sql.js";
 import { seededRandom } from "./helpers/seeded-random.js";
 import { postJson, startPipeline, stopPipeline, TEST_TOKEN, waitForProcessor, type Pipeline } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const _MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -137,11 +138,12 @@ describe("sliceMetricsQuery", () => {
   const data = generate();
   const db = () => p.stack.config.clickhouse.database;
   const fromView = (f: SliceMetricsFilter) =>
-    p.stack.clickhouse.rows<Record<string, unknown>>(
+    p.stack.clickhouse.rows(
+      anyRow<Record<string, unknown>>(),
       sql`SELECT * FROM ${ident(`${db()}.slice_metrics`)} WHERE ${viewWhere(f)} ORDER BY ${raw(KEYS)}`,
     );
   const pushedDown = (f: SliceMetricsFilter) =>
-    p.stack.clickhouse.rows<Record<string, unknown>>(sql`SELECT * FROM (${sliceMetricsQuery(db(), f)}) ORDER BY ${raw(KEYS)}`);
+    p.stack.clickhouse.rows(anyRow<Record<string, unknown>>(), sql`SELECT * FROM (${sliceMetricsQuery(db(), f)}) ORDER BY ${raw(KEYS)}`);
 
   beforeAll(async () => {
     p = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600" });
@@ -278,9 +280,12 @@ describe("sliceMetricsQuery", () => {
         const [key, value] = target.slice.split("=") as [string, string];
         where.push(value === "*" ? sql`slice_key = ${key}` : sql`slice_key = ${key} AND slice_value = ${value}`);
       }
-      const view = await p.stack.clickhouse.rows<Record<string, string | number | null>>(sql`
+      const view = await p.stack.clickhouse.rows(
+        anyRow<Record<string, string | number | null>>(),
+        sql`
         SELECT model_id, model_version, stage, slice_key, slice_value, toUInt64(window_start) * 1000 AS window_start_ms, accuracy, class_n, correct, label_coverage
-        FROM ${ident(`${db()}.slice_metrics`)} WHERE ${join(where, " AND ")}`);
+        FROM ${ident(`${db()}.slice_metrics`)} WHERE ${join(where, " AND ")}`,
+      );
       expect(view.length, JSON.stringify(target)).toBeGreaterThan(0);
       const key = (r: { model_id: unknown; model_version: unknown; stage: unknown; slice: string; window_start_ms: number }) =>
         [r.model_id, r.model_version, r.stage, r.slice, r.window_start_ms].join("|");

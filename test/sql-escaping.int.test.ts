@@ -9,6 +9,7 @@ import { createClickHouse, type ClickHouse } from "../services/common/clickhouse
 import { sql } from "../services/common/clickhouse/sql.js";
 import { hostileString } from "./helpers/hostile-strings.js";
 import { seededRandom } from "./helpers/seeded-random.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const randomString = (r: () => number) => hostileString(r, 30);
 
@@ -26,7 +27,8 @@ describe("sql.ts literals round-tripped through ClickHouse", () => {
     const r = seededRandom(11);
     for (let round = 0; round < ROUNDS; round++) {
       const values = Array.from({ length: PER_ROUND }, () => randomString(r));
-      const [row] = await ch.rows<{ hex: string[]; value: string[] }>(
+      const [row] = await ch.rows(
+        anyRow<{ hex: string[]; value: string[] }>(),
         sql`SELECT arrayMap(x -> hex(x), ${values}) AS hex, ${values} AS value`,
       );
       const expected = values.map((v) => Buffer.from(v, "utf8").toString("hex").toUpperCase());
@@ -42,7 +44,8 @@ describe("sql.ts literals round-tripped through ClickHouse", () => {
     // `|| 0`: -0 and 0 are one number to SQL.
     const numbers = Array.from({ length: 500 }, () => (r() < 0.5 ? -1 : 1) * Math.round(r() * 10 ** Math.floor(r() * 15)) || 0);
     for (const n of numbers) {
-      const [row] = await ch.rows<{ v: number; back: number; marker: number }>(
+      const [row] = await ch.rows(
+        anyRow<{ v: number; back: number; marker: number }>(),
         sql`SELECT toFloat64(${n}) AS v, toFloat64(0-${n}) AS back, 7 AS marker`,
       );
       expect(row, String(n)).toEqual({ v: n, back: -n || 0, marker: 7 });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../infra/local/paths.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { TEST_TOKEN, createTestStack, requestJson, startGateway, waitUntil, type TestStack } from "./helpers/harness.js";
+import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 describe("stored tokens and the audit log", () => {
   let stack: TestStack;
@@ -40,7 +41,8 @@ describe("stored tokens and the audit log", () => {
     const { token, token_id } = created.body as { token: string; token_id: string };
     expect(token).toMatch(/^hs_/);
     expect(created.body).toMatchObject({ name: "fraud-readers", scopes: ["read"], models: ["fraud"], status: "active", expires_at: null });
-    const stored = await stack.clickhouse.rows<Record<string, unknown>>(
+    const stored = await stack.clickhouse.rows(
+      anyRow<Record<string, unknown>>(),
       sql`SELECT * FROM ${ident(`${stack.config.clickhouse.database}.api_tokens`)}`,
     );
     expect(JSON.stringify(stored)).not.toContain(token);

@@ -4,6 +4,7 @@ import { localKafkaPid } from "../../infra/local/kafka.js";
 import { portOpen, readPid } from "../../infra/local/process.js";
 import { hostPort } from "../../infra/local/stack.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
+import { int, row } from "../common/clickhouse/row-schema.js";
 import { ident, sql } from "../common/clickhouse/sql.js";
 import { consumerLag, createKafka } from "../common/kafka/client.js";
 import { createLogger } from "../common/observability/logger.js";
@@ -54,7 +55,8 @@ export async function status(ctx: CliContext): Promise<number> {
     const client = createClickHouse(config.clickhouse);
     try {
       const db = config.clickhouse.database;
-      const [counts] = await client.rows<{ predictions: string; labels: string }>(
+      const [counts] = await client.rows(
+        row({ predictions: int, labels: int }),
         sql`SELECT (SELECT count() FROM ${ident(`${db}.prediction_events`)}) AS predictions, (SELECT count() FROM ${ident(`${db}.label_events`)}) AS labels`,
       );
       process.stdout.write(

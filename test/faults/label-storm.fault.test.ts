@@ -11,6 +11,7 @@ import { postJson, startPipeline, stopPipeline, waitForProcessor, type Pipeline 
 import { seededRandom } from "../helpers/seeded-random.js";
 import { checkAgainstLedger, Ledger, shuffle } from "./ledger.js";
 import { fromFindings, report, size } from "./figures.js";
+import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 
 const LABELS = size(5_000, 50_000);
 const CONFLICTS = size(100, 1_000);
@@ -53,7 +54,8 @@ describe("fault 6: a storm of repeated and conflicting labels", () => {
     await waitForProcessor(stack, stack.config, 600_000);
 
     const findings = await checkAgainstLedger(stack.clickhouse, ledger);
-    const quality = await stack.clickhouse.rows<{ source: string; labels: string; duplicates: string; conflicts: string; orphans: string }>(
+    const quality = await stack.clickhouse.rows(
+      anyRow<{ source: string; labels: string; duplicates: string; conflicts: string; orphans: string }>(),
       sql`SELECT source, labels, duplicates, conflicts, orphans FROM ${ident(`${stack.config.clickhouse.database}.label_quality`)} WHERE model_id = ${ledger.model} ORDER BY source`,
     );
     report(

@@ -16,6 +16,7 @@ import type { ClickHouse } from "../../services/common/clickhouse/client.js";
 import { withAdmin } from "../../services/common/kafka/client.js";
 import { seededRandom } from "../helpers/seeded-random.js";
 import { readTopic } from "../helpers/kafka.js";
+import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -230,7 +231,8 @@ export interface Findings {
 /** Compares the deduplicated views and the hourly metrics with the ledger. */
 export async function checkAgainstLedger(ch: ClickHouse, ledger: Ledger): Promise<Findings> {
   const db = ch.database;
-  const predictionIds = await ch.rows<{ prediction_id: string }>(
+  const predictionIds = await ch.rows(
+    anyRow<{ prediction_id: string }>(),
     sql`SELECT prediction_id FROM ${ident(`${db}.prediction_events`)} WHERE model_id = ${ledger.model}`,
   );
   const expectedPredictions = new Set(Array.from({ length: ledger.size }, (_, i) => ledger.id(i)));
@@ -239,7 +241,8 @@ export async function checkAgainstLedger(ch: ClickHouse, ledger: Ledger): Promis
     predictionIds.map((r) => r.prediction_id),
   );
 
-  const labelRows = await ch.rows<{ prediction_id: string; source: string; labeled_at_ms: string }>(
+  const labelRows = await ch.rows(
+    anyRow<{ prediction_id: string; source: string; labeled_at_ms: string }>(),
     sql`SELECT prediction_id, source, labeled_at_ms FROM ${ident(`${db}.label_events`)} WHERE model_id = ${ledger.model}`,
   );
   const labels = compare(
@@ -248,10 +251,13 @@ export async function checkAgainstLedger(ch: ClickHouse, ledger: Ledger): Promis
   );
 
   const expected = ledger.expectedWindows();
-  const rows = await ch.rows<{ model_version: string; ws: string; predictions: string; labeled: string; correct: string }>(sql`
+  const rows = await ch.rows(
+    anyRow<{ model_version: string; ws: string; predictions: string; labeled: string; correct: string }>(),
+    sql`
     SELECT model_version, toUInt32(window_start) AS ws, predictions, labeled, correct
     FROM ${ident(`${db}.slice_metrics`)}
-    WHERE model_id = ${ledger.model} AND window_seconds = 3600 AND slice_key = ''`);
+    WHERE model_id = ${ledger.model} AND window_seconds = 3600 AND slice_key = ''`,
+  );
   const windowMismatches: string[] = [];
   const seen = new Set<string>();
   for (const r of rows) {

@@ -2,6 +2,7 @@
 import { createServer } from "node:net";
 import { sql } from "../../services/common/clickhouse/sql.js";
 import type { ClickHouse } from "../../services/common/clickhouse/client.js";
+import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,6 +38,9 @@ export async function processorHealth(port: number): Promise<ProcessorHealth> {
 
 /** Active data parts of a database's tables: what merges keep small, and what grows when they cannot. */
 export async function activeParts(ch: ClickHouse): Promise<number> {
-  const [row] = await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM system.parts WHERE active AND database = ${ch.database}`);
+  const [row] = await ch.rows(
+    anyRow<{ n: string }>(),
+    sql`SELECT count() AS n FROM system.parts WHERE active AND database = ${ch.database}`,
+  );
   return Number(row?.n ?? 0);
 }

@@ -13,6 +13,7 @@ import { seededRandom } from "../helpers/seeded-random.js";
 import { checkAgainstLedger, Ledger } from "./ledger.js";
 import { fromFindings, report, size } from "./figures.js";
 import { exited, killHard, spawnProcessor, stopGracefully } from "./processes.js";
+import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 
 const EVENTS = size(20_000, 200_000);
 const KILLS = size(3, 10);
@@ -102,7 +103,8 @@ describe("fault 1: kill -9 of the processor", () => {
 });
 
 async function distinctStored(stack: TestStack): Promise<number> {
-  const [row] = await stack.clickhouse.rows<{ n: string }>(
+  const [row] = await stack.clickhouse.rows(
+    anyRow<{ n: string }>(),
     sql`SELECT uniqExact(prediction_id) AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)}`,
   );
   return Number(row!.n);

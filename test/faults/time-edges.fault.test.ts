@@ -19,6 +19,7 @@ import { ident, sql } from "../../services/common/clickhouse/sql.js";
 import { createTestStack, postJson, startGateway, waitForProcessor, type TestStack } from "../helpers/harness.js";
 import { checkAgainstLedger, Ledger, type Findings } from "./ledger.js";
 import { report } from "./figures.js";
+import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -106,11 +107,13 @@ describe("fault 7: labels and event times at the edges", () => {
       expect(f.windowMismatches, ledger.model).toEqual([]);
     }
     const db = stack.config.clickhouse.database;
-    const [quality] = await stack.clickhouse.rows<{ labels: string; orphans: string }>(
+    const [quality] = await stack.clickhouse.rows(
+      anyRow<{ labels: string; orphans: string }>(),
       sql`SELECT labels, orphans FROM ${ident(`${db}.label_quality`)} WHERE model_id = 'edge-orphan'`,
     );
     expect([Number(quality!.labels), Number(quality!.orphans)]).toEqual([N, N]);
-    const [delays] = await stack.clickhouse.rows<{ n: string; max_s: number }>(
+    const [delays] = await stack.clickhouse.rows(
+      anyRow<{ n: string; max_s: number }>(),
       sql`SELECT sum(labeled) AS n, max(delay_max_s) AS max_s FROM ${ident(`${db}.label_delays`)} WHERE model_id = 'edge-early' AND window_seconds = 3600`,
     );
     expect([Number(delays!.n), delays!.max_s]).toEqual([N, -600]);

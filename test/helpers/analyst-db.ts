@@ -7,6 +7,7 @@
 import { createClickHouse } from "../../services/common/clickhouse/client.js";
 import { ident, list, sql } from "../../services/common/clickhouse/sql.js";
 import { ANALYST_TEST_DATABASES } from "../../infra/local/clickhouse.js";
+import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 
 export const ANALYST_TEST_USER = "analyst_test";
 const NAMES = ANALYST_TEST_DATABASES;
@@ -22,9 +23,12 @@ export async function claimAnalystDatabase(clickhouseUrl: string): Promise<strin
       );
       if (!taken) return name;
     }
-    const [oldest] = await ch.rows<{ database: string; at: string }>(sql`
+    const [oldest] = await ch.rows(
+      anyRow<{ database: string; at: string }>(),
+      sql`
       SELECT database, toUInt64(min(metadata_modification_time)) AS at FROM system.tables
-      WHERE database IN ${list(NAMES)} GROUP BY database ORDER BY at LIMIT 1`);
+      WHERE database IN ${list(NAMES)} GROUP BY database ORDER BY at LIMIT 1`,
+    );
     if (oldest && Date.now() - Number(oldest.at) * 1000 > STALE_MS) {
       await ch.command(sql`DROP DATABASE IF EXISTS ${ident(oldest.database)}`);
       await ch.command(sql`CREATE DATABASE ${ident(oldest.database)}`);

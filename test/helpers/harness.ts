@@ -14,6 +14,7 @@ import { createRegistry } from "../../services/common/observability/metrics.js";
 import { createGateway } from "../../services/gateway/gateway.js";
 import { createProcessor, metricsGroupId, type Processor } from "../../services/processor/processor.js";
 import { prepare } from "../../infra/local/stack.js";
+import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 import "./stack-info.js";
 
 export const TEST_TOKEN = "test-token-with-every-scope-0001";
@@ -99,7 +100,8 @@ export async function startProcessor(config: Config, clickhouse: ClickHouse): Pr
 
 /** Row count of a view or table in the test's database (a replacing table counts duplicates not yet merged unless `where` starts with FINAL). */
 export async function count(stack: TestStack, table: string, where = sql``): Promise<number> {
-  const [row] = await stack.clickhouse.rows<{ n: string }>(
+  const [row] = await stack.clickhouse.rows(
+    anyRow<{ n: string }>(),
     sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.${table}`)} ${where}`,
   );
   return Number(row?.n ?? 0);

@@ -6,6 +6,7 @@
  */
 import { PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
 import type { ClickHouse } from "./client.js";
+import { flag, float, int, row, str } from "./row-schema.js";
 import { sliceMetricsQuery, type SliceSelection } from "./slice-metrics.query.js";
 import { ident, join, list, raw, sql, type Sql } from "./sql.js";
 
@@ -40,6 +41,42 @@ const SAMPLE: Record<string, { n: string; successes?: string }> = {
 /** The tables whose inserts mean a window was recomputed. */
 const MARKER_TABLES = ["window_volume", "window_label_stats", "window_drift", "window_quality"];
 
+const PerformanceRow = row({
+  model_id: str,
+  model_version: str,
+  stage: str,
+  slice_key: str,
+  slice_value: str,
+  window_start_ms: int,
+  value: float.nullable(),
+  n: int,
+  successes: int.nullable(),
+  coverage: float.nullable(),
+});
+
+const DriftRow = row({
+  model_id: str,
+  model_version: str,
+  feature: str,
+  window_start_ms: int,
+  score: float.nullable(),
+  threshold: float,
+  drifted: flag,
+  n: int,
+});
+
+const QualityRow = row({
+  model_id: str,
+  model_version: str,
+  feature: str,
+  check: str,
+  window_start_ms: int,
+  value: float.nullable(),
+  expected: float.nullable(),
+  violated: flag,
+  count: int,
+});
+
 export function alertSeriesRepository(ch: ClickHouse) {
   const t = (name: string) => ident(`${ch.database}.${name}`);
 
@@ -63,9 +100,12 @@ export function alertSeriesRepository(ch: ClickHouse) {
 
   /** Drift and quality have no stage column: each version's stage comes from its traffic, and a stage target picks versions. */
   async function versionStages(rule: Rule, fromS: number): Promise<Map<string, string>> {
-    const rows = await ch.rows<{ model_version: string; version_stage: string }>(sql`
+    const rows = await ch.rows(
+      row({ model_version: str, version_stage: str }),
+      sql`
       SELECT model_version, any(stage) AS version_stage FROM ${t("window_volume")}
-      WHERE ${join([...targetWhere(rule, fromS, true), sql`slice_key = ''`], " AND ")} GROUP BY model_version`);
+      WHERE ${join([...targetWhere(rule, fromS, true), sql`slice_key = ''`], " AND ")} GROUP BY model_version`,
+    );
     return new Map(rows.map((r) => [r.model_version, r.version_stage]));
   }
 
@@ -83,25 +123,21 @@ export function alertSeriesRepository(ch: ClickHouse) {
         fromS,
         slices: sliceSelection(rule),
       });
-      const rows = await ch.rows<Record<string, string | number | null>>(sql`
+      const rows = await ch.rows(
+        PerformanceRow,
+        sql`
         SELECT model_id, model_version, stage, slice_key, slice_value, toUInt64(window_start) * 1000 AS window_start_ms,
                ${column} AS value, toUInt64(${raw(sample.n)}) AS n,
                ${sample.successes ? raw(`toUInt64(${sample.successes})`) : raw("NULL")} AS successes,
                label_coverage AS coverage
         FROM (${metrics})
-        ORDER BY window_start`);
-      return rows.map((r) => ({
-        model_id: String(r.model_id),
-        model_version: String(r.model_version),
-        stage: String(r.stage),
-        slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
+        ORDER BY window_start`,
+      );
+      return rows.map(({ slice_key, slice_value, ...r }) => ({
+        ...r,
+        slice: slice_key === "" ? "" : `${slice_key}=${slice_value}`,
         metric: rule.metric,
         feature: "",
-        window_start_ms: Number(r.window_start_ms),
-        value: r.value === null ? null : Number(r.value),
-        n: Number(r.n),
-        successes: r.successes === null ? null : Number(r.successes),
-        coverage: r.coverage === null ? null : Number(r.coverage),
         breach: null,
         signal_threshold: null,
       }));
@@ -115,23 +151,26 @@ export function alertSeriesRepository(ch: ClickHouse) {
       const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`, sql`decision != 'insufficient_data'`];
       if (feature !== undefined) where.push(sql`feature = ${feature}`);
       if (versions) where.push(sql`model_version IN ${list(versions)}`);
-      const rows = await ch.rows<Record<string, string | number | null>>(sql`
+      const rows = await ch.rows(
+        DriftRow,
+        sql`
         SELECT model_id, model_version, feature, toUInt64(window_start) * 1000 AS window_start_ms, score, threshold, drifted, n
-        FROM ${t("drift_scores")} WHERE ${join(where, " AND ")} ORDER BY window_start`);
+        FROM ${t("drift_scores")} WHERE ${join(where, " AND ")} ORDER BY window_start`,
+      );
       return rows.map((r) => ({
-        model_id: String(r.model_id),
-        model_version: String(r.model_version),
-        stage: stages.get(String(r.model_version)) ?? "",
+        model_id: r.model_id,
+        model_version: r.model_version,
+        stage: stages.get(r.model_version) ?? "",
         slice: "",
         metric: `drift.${r.feature}`,
-        feature: String(r.feature),
-        window_start_ms: Number(r.window_start_ms),
-        value: r.score === null ? null : Number(r.score),
-        n: Number(r.n),
+        feature: r.feature,
+        window_start_ms: r.window_start_ms,
+        value: r.score,
+        n: r.n,
         successes: null,
         coverage: null,
-        breach: Number(r.drifted) === 1,
-        signal_threshold: Number(r.threshold),
+        breach: r.drifted,
+        signal_threshold: r.threshold,
       }));
     },
 
@@ -143,23 +182,26 @@ export function alertSeriesRepository(ch: ClickHouse) {
       const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`];
       if (check !== undefined) where.push(sql`check = ${check}`);
       if (versions) where.push(sql`model_version IN ${list(versions)}`);
-      const rows = await ch.rows<Record<string, string | number | null>>(sql`
+      const rows = await ch.rows(
+        QualityRow,
+        sql`
         SELECT model_id, model_version, feature, check, toUInt64(window_start) * 1000 AS window_start_ms, value, expected, violated, count
-        FROM ${t("data_quality")} WHERE ${join(where, " AND ")} ORDER BY window_start`);
+        FROM ${t("data_quality")} WHERE ${join(where, " AND ")} ORDER BY window_start`,
+      );
       return rows.map((r) => ({
-        model_id: String(r.model_id),
-        model_version: String(r.model_version),
-        stage: stages.get(String(r.model_version)) ?? "",
+        model_id: r.model_id,
+        model_version: r.model_version,
+        stage: stages.get(r.model_version) ?? "",
         slice: "",
         metric: `quality.${r.check}`,
-        feature: String(r.feature),
-        window_start_ms: Number(r.window_start_ms),
-        value: r.value === null ? null : Number(r.value),
-        n: Number(r.count),
+        feature: r.feature,
+        window_start_ms: r.window_start_ms,
+        value: r.value,
+        n: r.count,
         successes: null,
         coverage: null,
-        breach: Number(r.violated) === 1,
-        signal_threshold: r.expected === null ? 0 : Number(r.expected),
+        breach: r.violated,
+        signal_threshold: r.expected ?? 0,
       }));
     },
 
@@ -171,11 +213,14 @@ export function alertSeriesRepository(ch: ClickHouse) {
      * (drift) lands below a faster one that started later and would never be noticed.
      */
     async marker(): Promise<string> {
-      const rows = await ch.rows<{ m: string }>(sql`
+      const rows = await ch.rows(
+        row({ m: str }),
+        sql`
         SELECT toString(sum(top)) AS m FROM (
           SELECT max(max_block_number) AS top FROM system.parts
           WHERE database = ${ch.database} AND table IN ${list(MARKER_TABLES)} AND active
-          GROUP BY table, partition_id)`);
+          GROUP BY table, partition_id)`,
+      );
       return rows[0]?.m ?? "0";
     },
   };

@@ -141,3 +141,6 @@ export async function serialize<R>(rows: readonly R[], chunkRows: number): Promi
   }
   return chunks;
 }
+
+/** Rows as one JSONEachRow chunk, for the small inserts that need no batching. */
+export const jsonRows = (rows: readonly object[]): string[] => (rows.length ? [rows.map((r) => JSON.stringify(r)).join("\n")] : []);

@@ -4,14 +4,16 @@
  */
 import { Readable } from "node:stream";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { z } from "zod";
+import { parseRows } from "./row-schema.js";
 import { ident, sql, type Sql } from "./sql.js";
 
 export interface ClickHouse {
   readonly database: string;
   /** DDL and other statements without a result. */
   command(statement: Sql): Promise<void>;
-  /** A SELECT whose rows come back as objects (JSONEachRow). */
-  rows<T>(query: Sql): Promise<T[]>;
+  /** A SELECT whose rows come back as objects (JSONEachRow), each parsed with `row` (row-schema.ts). */
+  rows<S extends z.ZodType>(row: S, query: Sql): Promise<z.output<S>[]>;
   /** Inserts pre-serialised JSONEachRow text, given as chunks (or a stream) so no single string gets huge. */
   insertJsonEachRow(table: string, chunks: readonly string[] | NodeJS.ReadableStream): Promise<void>;
   ping(): Promise<boolean>;
@@ -43,9 +45,9 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     async command(statement) {
       await client.command({ query: statement.text, query_params: statement.params });
     },
-    async rows<T>(query: Sql) {
+    async rows(row, query) {
       const result = await client.query({ query: query.text, query_params: query.params, format: "JSONEachRow" });
-      return result.json<T>();
+      return parseRows(row, await result.json<unknown>(), query.text);
     },
     async insertJsonEachRow(table, chunks) {
       const result = await client.exec({

@@ -1,18 +1,17 @@
 /**
  * ClickHouse access for drift and data quality: building a reference's profile from a sample or a
  * time range, reducing base windows to summaries on the reference's bins (recomputed from the raw
- * rows, so replays change nothing), and storing and reading scores and checks.
- *
- * Values are binned in SQL with a branch-free binary search over each feature's edges, padded to
- * MAX_EDGES slots in one constant array: seven look-ups per value where a scan of 100 edges
- * costs ten times as much on 18.16.
+ * rows, so replays change nothing; the statements are in drift-summary.query.ts), and storing
+ * and reading scores and checks.
  */
+import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
+import { flag, float, int, jsonText, row, str } from "./row-schema.js";
+import { carried, ROWS_MARKER, summarySelect } from "./drift-summary.query.js";
 import { ident, join, list, raw, sql, typed, type Sql } from "./sql.js";
 import {
   MAX_CATEGORIES,
-  MAX_EDGES,
   PERCENTILES,
   featureKind,
   numericEdges,
@@ -22,7 +21,9 @@ import {
 import { emptySummary, type FeatureSummary } from "../domain/drift/summary.js";
 import type { FeatureDrift } from "../domain/drift/feature-drift.js";
 import type { QualityCheck } from "../domain/drift/data-quality.js";
-import type { FeatureRule } from "../../../schemas/models.js";
+import { FeatureRule } from "../../../schemas/models.js";
+
+export { ROWS_MARKER };
 
 export type ReferenceSource = { kind: "range"; fromMs: number; toMs: number } | { kind: "sample" };
 
@@ -37,16 +38,6 @@ export interface ReferenceMeta {
   created_at_ms: number;
 }
 
-/**
- * The pseudo-feature counting a window's rows: the empty name, which no feature can have (every
- * schema refuses an empty key). A NUL character was used before, and a feature named by one NUL
- * was then merged with the marker and lost from drift and quality.
- */
-export const ROWS_MARKER = "";
-/** A padding edge above every value (finite, so it survives SQL literals). */
-const PAD = 1.7e308;
-const BINARY_STEPS = [64, 32, 16, 8, 4, 2, 1];
-
 /** A reference being uploaded in parts (reference-uploads route). */
 export interface ReferenceUpload {
   upload_id: string;
@@ -56,6 +47,85 @@ export interface ReferenceUpload {
   created_at_ms: number;
   updated_at_ms: number;
 }
+
+const ReferenceRow = row({
+  reference_id: str,
+  model_id: str,
+  model_version: str,
+  source: str,
+  from_ms: int,
+  to_ms: int,
+  rows: int,
+  created_at_ms: int,
+}) satisfies z.ZodType<ReferenceMeta>;
+
+const UploadRow = row({
+  upload_id: str,
+  model_id: str,
+  model_version: str,
+  state: z.enum(["open", "completed"]),
+  created_at_ms: int,
+  updated_at_ms: int,
+}) satisfies z.ZodType<ReferenceUpload>;
+
+const Count = row({ n: int });
+
+/** A source's statistics of one feature; mean and std are NaN (null) for a feature without numbers. */
+const FeatureStatsRow = row({
+  feature: str,
+  present: int,
+  nulls: int,
+  numbers: int,
+  strings: int,
+  q: z.array(float),
+  min: float,
+  max: float,
+  mean: float.nullable(),
+  std: float.nullable(),
+});
+
+/** A window's (or a whole source's) sums of one feature on the profile's bins: (bins, counts, sums). */
+const SummaryRow = row({
+  ws: int,
+  feature: str,
+  rows: int,
+  present: int,
+  nulls: int,
+  mismatches: int,
+  n: int,
+  m: z.tuple([z.array(int), z.array(int), z.array(float)]),
+  min: float,
+  max: float,
+  unseen_distinct: int,
+  unseen_top: z.array(str),
+});
+type SummaryRow = z.output<typeof SummaryRow>;
+
+const ProfileRow = row({
+  feature: str,
+  kind: z.enum(["numeric", "categorical"]),
+  rows: int,
+  present: int,
+  nulls: int,
+  mismatches: int,
+  n: int,
+  counts: z.array(int),
+  edges: z.array(float),
+  coarse_edges: z.array(float),
+  categories: z.array(str),
+  sums: z.array(float),
+  min: float,
+  max: float,
+  mean: float,
+  std: float,
+}).transform(
+  ({ kind, edges, coarse_edges, categories, sums, min, max, mean, std, ...base }): FeatureProfile =>
+    kind === "numeric" ? { ...base, kind, edges, coarseEdges: coarse_edges, sums, min, max, mean, std } : { ...base, kind, categories },
+);
+
+/** Drift scores and quality checks as the API serves them: counts as numbers, flags as booleans, the rest as they come. */
+const DriftScoreRow = z.looseObject({ window_start_ms: int, n: int, reference_n: int, drifted: flag });
+const QualityCheckRow = z.looseObject({ window_start_ms: int, count: int, violated: flag });
 
 export function driftRepository(ch: ClickHouse) {
   const db = ch.database;
@@ -70,130 +140,24 @@ export function driftRepository(ch: ClickHouse) {
                  AND event_time >= toDateTime(${Math.floor(src.fromMs / 1000)}) AND event_time < toDateTime(${Math.ceil(src.toMs / 1000)})`;
   }
 
-  /**
-   * Each row expanded into one entry per feature it carries, plus a marker entry (whose count is
-   * the rows) and the prediction's outputs as features: t = 255 absent, 254 marker, 0 null,
-   * 1 number, 2 string, 3 boolean; x the number, s the string. The parallel arrays are zipped,
-   * never indexed: that is several times cheaper on 18.16 than looking features up, and 18.16
-   * crashes reading an element of an empty Array(Nullable) after an ARRAY JOIN.
-   */
-  const expand = sql`
-      ARRAY JOIN
-          arrayConcat(feature_keys, [${ROWS_MARKER}, 'prediction.score', 'prediction.value', 'prediction.label']) AS feature,
-          arrayConcat(arrayMap(e -> toUInt8(CAST(e AS Int8)), feature_types),
-                      [toUInt8(254), if(isNull(pred_score), 255, 1), if(isNull(pred_value), 255, 1), if(isNull(pred_label), 255, 2)]) AS t,
-          arrayConcat(feature_numbers, [NULL, pred_score, pred_value, NULL]) AS xn,
-          arrayConcat(feature_strings, [NULL, NULL, NULL, pred_label]) AS sn`;
-  const values = raw("feature, t, ifNull(xn, 0) AS x, ifNull(sn, '') AS s");
-  /** The features a source's rows actually carry, as (feature, t, x, s). */
-  const carried = (from: Sql) => sql`SELECT ${values} FROM (${from}) ${expand}`;
-
-  /**
-   * Sums per group (a base window, or the whole source) and feature, on the profiles' bins.
-   */
-  function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart: Sql): Sql {
-    const names = profiles.map((p) => p.feature);
-    const numericFlags = profiles.map((p) => (p.kind === "numeric" ? 1 : 0));
-    const edges: number[] = [];
-    const catKeys: string[] = [];
-    const catBins: number[] = [];
-    profiles.forEach((p, i) => {
-      const own = p.kind === "numeric" ? p.edges : [];
-      for (let k = 0; k < MAX_EDGES; k++) edges.push(own[k] ?? PAD);
-      if (p.kind === "categorical") {
-        p.categories.forEach((c, b) => {
-          catKeys.push(`${i + 1}:${c}`);
-          catBins.push(b + 1);
-        });
-      }
-    });
-    // Binary search: b ends as the number of the feature's edges at or below x.
-    let b = raw("0");
-    const steps: Sql[] = [];
-    BINARY_STEPS.forEach((step, i) => {
-      const next = raw(`b${i + 1}`);
-      steps.push(sql`${b} + ${step} * (x >= E[o + ${b} + ${step}]) AS ${next}`);
-      b = next;
-    });
-    const categoryBin =
-      catKeys.length === 0 ? raw("toUInt16(0)") : sql`toUInt16(transform(concat(toString(fi), ':', s), ${catKeys}, ${catBins}, 0))`;
-    const featureIndex =
-      names.length === 0 ? raw("toUInt32(0)") : sql`toUInt32(transform(feature, ${names}, ${names.map((_, i) => i + 1)}, 0))`;
-    // Two levels: sums per (window, feature, bin) first, then one row per (window, feature) with
-    // the bins as arrays. One sumMap over a one-element array per entry was three times slower.
-    return sql`
-      SELECT ws, feature,
-             sum(b_rows) AS rows, sum(b_present) AS present, sum(b_nulls) AS nulls, sum(b_mismatches) AS mismatches, sum(b_n) AS n,
-             arraySort(groupArrayIf((bin, b_n, b_sum), b_n > 0)) AS g,
-             (arrayMap(e -> e.1, g), arrayMap(e -> e.2, g), arrayMap(e -> e.3, g)) AS m,
-             ifNull(min(b_min), 0) AS min, ifNull(max(b_max), 0) AS max,
-             sum(b_unseen_distinct) AS unseen_distinct, anyIf(b_unseen_top, bin = 0) AS unseen_top
-      FROM
-      (
-          SELECT ws, feature, bin,
-                 count() AS b_rows, countIf(t != 255) AS b_present, countIf(t = 0) AS b_nulls, countIf(mismatch) AS b_mismatches,
-                 countIf(valid) AS b_n, sumIf(if(numeric, x, 0.), valid) AS b_sum,
-                 minIfOrNull(x, valid AND numeric) AS b_min, maxIfOrNull(x, valid AND numeric) AS b_max,
-                 uniqExactIf(s, valid AND NOT numeric AND bin = 0) AS b_unseen_distinct,
-                 topKIf(10)(s, valid AND NOT numeric AND bin = 0) AS b_unseen_top
-          FROM
-          (
-              SELECT *, toUInt8(fi > 0 AND if(numeric, t = 1, t IN (2, 3))) AS valid,
-                     toUInt8(fi > 0 AND t NOT IN (0, 255) AND NOT valid) AS mismatch,
-                     if(numeric, toUInt16(b7), ${categoryBin}) AS bin
-              FROM
-              (
-                  -- The edges as a constant of this SELECT: projected from the subquery below, the
-                  -- array would be copied into every row (26.9's analyzer materialises it).
-                  WITH ${edges.length === 0 ? raw("[0.]") : sql`${edges}`} AS E
-                  SELECT *, ${join(steps, ",\n                         ")}
-                  FROM
-                  (
-                      SELECT ${windowStart} AS ws, ${values}, ${featureIndex} AS fi,
-                             toUInt8(fi > 0 AND ${numericFlags.length === 0 ? raw("0") : sql`${numericFlags}`}[fi] = 1) AS numeric,
-                             (toUInt32(fi) - 1) * ${MAX_EDGES} AS o
-                      FROM (${from}) ${expand}
-                  )
-              )
-          )
-          GROUP BY ws, feature, bin
-      )
-      GROUP BY ws, feature`;
-  }
-
-  interface SummaryRow {
-    ws: string;
-    feature: string;
-    rows: string;
-    present: string;
-    nulls: string;
-    mismatches: string;
-    n: string;
-    m: [number[], string[], number[]];
-    min: number;
-    max: number;
-    unseen_distinct: string;
-    unseen_top: string[];
-  }
-
   function toSummary(r: SummaryRow, bins: number, numeric: boolean): FeatureSummary {
     const s = emptySummary(r.feature, bins, numeric);
-    s.rows = Number(r.rows);
-    s.present = Number(r.present);
-    s.nulls = Number(r.nulls);
-    s.mismatches = Number(r.mismatches);
-    s.n = Number(r.n);
+    s.rows = r.rows;
+    s.present = r.present;
+    s.nulls = r.nulls;
+    s.mismatches = r.mismatches;
+    s.n = r.n;
     const [keys, counts, sums] = r.m;
     keys.forEach((k, i) => {
       if (k >= bins) return;
-      s.counts[k] = Number(counts[i]);
+      s.counts[k] = counts[i]!;
       if (numeric) s.sums[k] = sums[i]!;
     });
     if (numeric && s.n > 0) {
       s.min = r.min;
       s.max = r.max;
     }
-    s.unseenDistinct = Number(r.unseen_distinct);
+    s.unseenDistinct = r.unseen_distinct;
     s.unseenTop = r.unseen_top;
     return s;
   }
@@ -201,38 +165,36 @@ export function driftRepository(ch: ClickHouse) {
   return {
     /** The reference a version is compared with: its own, else the model's ('' version). */
     async activeReference(modelId: string, version: string): Promise<ReferenceMeta | undefined> {
-      const rows = await ch.rows<ReferenceMeta>(sql`
+      const rows = await ch.rows(
+        ReferenceRow,
+        sql`
         SELECT reference_id, model_id, model_version, source, from_ms, to_ms, rows, created_at_ms
         FROM ${t("drift_references")} FINAL
         WHERE model_id = ${modelId} AND model_version IN ${list([version, ""])}
-        ORDER BY model_version = '' ASC, created_at_ms DESC LIMIT 1`);
-      const r = rows[0];
-      return (
-        r && { ...r, from_ms: Number(r.from_ms), to_ms: Number(r.to_ms), rows: Number(r.rows), created_at_ms: Number(r.created_at_ms) }
+        ORDER BY model_version = '' ASC, created_at_ms DESC LIMIT 1`,
       );
+      return rows[0];
     },
 
     async listReferences(modelId: string): Promise<ReferenceMeta[]> {
-      const rows = await ch.rows<ReferenceMeta>(sql`
+      return ch.rows(
+        ReferenceRow,
+        sql`
         SELECT reference_id, model_id, model_version, source, from_ms, to_ms, rows, created_at_ms
-        FROM ${t("drift_references")} FINAL WHERE model_id = ${modelId} ORDER BY created_at_ms DESC`);
-      return rows.map((r) => ({
-        ...r,
-        from_ms: Number(r.from_ms),
-        to_ms: Number(r.to_ms),
-        rows: Number(r.rows),
-        created_at_ms: Number(r.created_at_ms),
-      }));
+        FROM ${t("drift_references")} FINAL WHERE model_id = ${modelId} ORDER BY created_at_ms DESC`,
+      );
     },
 
     /** Time range of a version's first `rows` predictions, once it has that many. */
     async firstRows(modelId: string, version: string, rows: number): Promise<{ fromMs: number; toMs: number } | undefined> {
-      const r = await ch.rows<{ n: string; first: string; last: string }>(sql`
+      const [r] = await ch.rows(
+        row({ n: int, first: int, last: int }),
+        sql`
         SELECT count() AS n, toUInt32(min(event_time)) AS first, toUInt32(max(event_time)) AS last
-        FROM (SELECT event_time FROM ${t("features_by_time")} WHERE model_id = ${modelId} AND model_version = ${version} ORDER BY event_time LIMIT ${rows})`);
-      const row = r[0];
-      if (!row || Number(row.n) < rows) return undefined;
-      return { fromMs: Number(row.first) * 1000, toMs: (Number(row.last) + 1) * 1000 };
+        FROM (SELECT event_time FROM ${t("features_by_time")} WHERE model_id = ${modelId} AND model_version = ${version} ORDER BY event_time LIMIT ${rows})`,
+      );
+      if (!r || r.n < rows) return undefined;
+      return { fromMs: r.first * 1000, toMs: (r.last + 1) * 1000 };
     },
 
     async insertSample(_referenceId: string, rows: object[]): Promise<void> {
@@ -241,10 +203,8 @@ export function driftRepository(ch: ClickHouse) {
 
     /** Rows stored for a reference (or an upload session) so far. */
     async sampleRows(referenceId: string): Promise<number> {
-      const [r] = await ch.rows<{ n: string }>(
-        sql`SELECT count() AS n FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`,
-      );
-      return Number(r?.n ?? 0);
+      const [r] = await ch.rows(Count, sql`SELECT count() AS n FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`);
+      return r?.n ?? 0;
     },
 
     /** Removes the rows of a reference whose row numbers fall in [from, to): one part of an upload. */
@@ -259,10 +219,8 @@ export function driftRepository(ch: ClickHouse) {
     },
 
     async upload(uploadId: string): Promise<ReferenceUpload | undefined> {
-      const [r] = await ch.rows<Record<string, unknown>>(sql`SELECT * FROM ${t("reference_uploads")} FINAL WHERE upload_id = ${uploadId}`);
-      return r
-        ? { ...(r as unknown as ReferenceUpload), created_at_ms: Number(r.created_at_ms), updated_at_ms: Number(r.updated_at_ms) }
-        : undefined;
+      const [r] = await ch.rows(UploadRow, sql`SELECT * FROM ${t("reference_uploads")} FINAL WHERE upload_id = ${uploadId}`);
+      return r;
     },
 
     /** Profiles every feature of the source: kinds, bins, and the source's own counts on them. */
@@ -274,48 +232,43 @@ export function driftRepository(ch: ClickHouse) {
       rules: Record<string, FeatureRule>,
     ): Promise<{ rows: number; profiles: FeatureProfile[] }> {
       const from = source(modelId, version, referenceId, src);
-      const total = Number((await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM (${from})`))[0]?.n ?? 0);
+      const total = (await ch.rows(Count, sql`SELECT count() AS n FROM (${from})`))[0]?.n ?? 0;
       if (total === 0) return { rows: 0, profiles: [] };
-      const stats = await ch.rows<{
-        feature: string;
-        present: string;
-        nulls: string;
-        numbers: string;
-        strings: string;
-        q: number[];
-        min: number;
-        max: number;
-        mean: number;
-        std: number;
-      }>(sql`
+      const stats = await ch.rows(
+        FeatureStatsRow,
+        sql`
         SELECT feature, count() AS present, countIf(t = 0) AS nulls, countIf(t = 1) AS numbers, countIf(t IN (2, 3)) AS strings,
                quantilesExactIf(${raw(PERCENTILES.join(", "))})(x, t = 1) AS q, minIf(x, t = 1) AS min, maxIf(x, t = 1) AS max,
                avgIf(x, t = 1) AS mean, stddevPopIf(x, t = 1) AS std
         FROM (${carried(from)}) WHERE t < 254
-        GROUP BY feature ORDER BY feature`);
+        GROUP BY feature ORDER BY feature`,
+      );
       const raws = stats.map((r) => ({
         stats: {
           feature: r.feature,
           rows: total,
-          present: Number(r.present),
-          nulls: Number(r.nulls),
-          numbers: Number(r.numbers),
-          strings: Number(r.strings),
+          present: r.present,
+          nulls: r.nulls,
+          numbers: r.numbers,
+          strings: r.strings,
           percentiles: r.q,
           min: r.min,
           max: r.max,
         } satisfies RawFeatureStats,
-        mean: Number(r.mean),
-        std: Number(r.std),
+        mean: r.mean ?? 0,
+        std: r.std ?? 0,
       }));
       const categorical = raws.filter((r) => featureKind(r.stats, rules[r.stats.feature]) === "categorical").map((r) => r.stats.feature);
       const categories = new Map<string, string[]>();
       if (categorical.length > 0) {
-        const rows = await ch.rows<{ feature: string; s: string }>(sql`
+        const rows = await ch.rows(
+          row({ feature: str, s: str }),
+          sql`
           SELECT feature, s, count() AS c
           FROM (${carried(from)})
           WHERE t IN (2, 3) AND feature IN ${list(categorical)}
-          GROUP BY feature, s ORDER BY feature, c DESC, s LIMIT ${MAX_CATEGORIES} BY feature`);
+          GROUP BY feature, s ORDER BY feature, c DESC, s LIMIT ${MAX_CATEGORIES} BY feature`,
+        );
         for (const r of rows) categories.set(r.feature, [...(categories.get(r.feature) ?? []), r.s]);
       }
       const shells: FeatureProfile[] = raws.map(({ stats: s, mean, std }) => {
@@ -327,7 +280,7 @@ export function driftRepository(ch: ClickHouse) {
         return { ...base, kind: "categorical", categories: categories.get(s.feature) ?? [], counts: [] };
       });
       // The source's own counts on those bins, computed exactly as a window's are.
-      const sums = await ch.rows<SummaryRow>(summarySelect(from, shells, raw("toDateTime(0)")));
+      const sums = await ch.rows(SummaryRow, summarySelect(from, shells, raw("0")));
       const byFeature = new Map(sums.map((r) => [r.feature, r]));
       const profiles = shells.map((p) => {
         const bins = p.kind === "numeric" ? p.edges.length + 1 : p.categories.length + 1;
@@ -368,41 +321,15 @@ export function driftRepository(ch: ClickHouse) {
     },
 
     async loadProfiles(referenceId: string): Promise<FeatureProfile[]> {
-      const rows = await ch.rows<Record<string, unknown>>(
-        sql`SELECT * FROM ${t("reference_features")} FINAL WHERE reference_id = ${referenceId} ORDER BY feature`,
-      );
-      return rows.map((r) => {
-        const base = {
-          feature: String(r.feature),
-          rows: Number(r.rows),
-          present: Number(r.present),
-          nulls: Number(r.nulls),
-          mismatches: Number(r.mismatches),
-          n: Number(r.n),
-          counts: (r.counts as string[]).map(Number),
-        };
-        if (r.kind === "numeric") {
-          return {
-            ...base,
-            kind: "numeric" as const,
-            edges: r.edges as number[],
-            coarseEdges: r.coarse_edges as number[],
-            sums: r.sums as number[],
-            min: Number(r.min),
-            max: Number(r.max),
-            mean: Number(r.mean),
-            std: Number(r.std),
-          };
-        }
-        return { ...base, kind: "categorical" as const, categories: r.categories as string[] };
-      });
+      return ch.rows(ProfileRow, sql`SELECT * FROM ${t("reference_features")} FINAL WHERE reference_id = ${referenceId} ORDER BY feature`);
     },
 
     async loadRules(): Promise<Map<string, Record<string, FeatureRule>>> {
-      const rows = await ch.rows<{ model_id: string; rules: string }>(
+      const rows = await ch.rows(
+        row({ model_id: str, rules: jsonText(z.record(z.string(), FeatureRule)) }),
         sql`SELECT model_id, argMax(rules, updated_at_ms) AS rules FROM ${t("model_rules")} GROUP BY model_id`,
       );
-      return new Map(rows.map((r) => [r.model_id, JSON.parse(r.rules) as Record<string, FeatureRule>]));
+      return new Map(rows.map((r) => [r.model_id, r.rules]));
     },
 
     async saveRules(modelId: string, rules: Record<string, FeatureRule>, nowMs: number): Promise<void> {
@@ -445,19 +372,22 @@ export function driftRepository(ch: ClickHouse) {
       fromS: number,
       toS: number,
     ): Promise<Map<number, FeatureSummary[]>> {
-      const rows = await ch.rows<SummaryRow>(sql`
+      const rows = await ch.rows(
+        SummaryRow,
+        sql`
         SELECT toUInt32(window_start) AS ws, feature, rows, present, nulls, mismatches, n, (bins, counts, sums) AS m, min, max, unseen_distinct, unseen_top
         FROM ${t("window_feature_summaries")} FINAL
         WHERE model_id = ${modelId} AND model_version = ${version} AND reference_id = ${referenceId}
-          AND window_start >= toDateTime(${fromS}) AND window_start < toDateTime(${toS})`);
+          AND window_start >= toDateTime(${fromS}) AND window_start < toDateTime(${toS})`,
+      );
       const byName = new Map(profiles.map((p) => [p.feature, p]));
       const byWindow = new Map<number, SummaryRow[]>();
-      for (const r of rows) byWindow.set(Number(r.ws), [...(byWindow.get(Number(r.ws)) ?? []), r]);
+      for (const r of rows) byWindow.set(r.ws, [...(byWindow.get(r.ws) ?? []), r]);
       const out = new Map<number, FeatureSummary[]>();
       for (const [w, group] of byWindow) {
-        const total = Number(group.find((r) => r.feature === ROWS_MARKER)?.rows ?? 0);
+        const total = group.find((r) => r.feature === ROWS_MARKER)?.rows ?? 0;
         const summaries = group
-          .filter((r) => r.feature !== ROWS_MARKER && (byName.has(r.feature) || Number(r.present) > 0))
+          .filter((r) => r.feature !== ROWS_MARKER && (byName.has(r.feature) || r.present > 0))
           .map((r) => toSummary(r, binCount(byName.get(r.feature)), byName.get(r.feature)?.kind === "numeric"));
         // A reference feature no row of the window carried is still there, entirely missing.
         for (const p of profiles)
@@ -470,25 +400,27 @@ export function driftRepository(ch: ClickHouse) {
 
     /** Scores for the API, newest window first. */
     async driftScores(q: WindowQuery): Promise<Array<Record<string, unknown>>> {
-      return ch
-        .rows<Record<string, unknown>>(sql`
+      return ch.rows(
+        DriftScoreRow,
+        sql`
         SELECT toUInt32(window_start) * 1000 AS window_start_ms, model_version, feature, kind, method, score, p_value, threshold,
                drifted, decision, reference_id, toUInt64(n) AS n, toUInt64(reference_n) AS reference_n, psi, ks, ks_p_value, ks_error_bound, jensen_shannon,
                wasserstein, wasserstein_error_bound, chi2, chi2_p_value, unseen_share
         FROM ${t("drift_scores")}
         WHERE ${windowFilter(q)} ${q.flaggedOnly ? raw("AND drifted = 1") : raw("")}
-        ORDER BY window_start DESC, model_version, feature LIMIT ${q.limit}`)
-        .then(numbers("n", "reference_n", "drifted"));
+        ORDER BY window_start DESC, model_version, feature LIMIT ${q.limit}`,
+      );
     },
 
     async qualityChecks(q: WindowQuery): Promise<Array<Record<string, unknown>>> {
-      return ch
-        .rows<Record<string, unknown>>(sql`
+      return ch.rows(
+        QualityCheckRow,
+        sql`
         SELECT toUInt32(window_start) * 1000 AS window_start_ms, model_version, feature, check, value, expected, violated, count, rule, detail
         FROM ${t("data_quality")}
         WHERE ${windowFilter(q)} ${q.flaggedOnly ? raw("AND violated = 1") : raw("")}
-        ORDER BY window_start DESC, model_version, feature, check LIMIT ${q.limit}`)
-        .then(numbers("count", "violated"));
+        ORDER BY window_start DESC, model_version, feature, check LIMIT ${q.limit}`,
+      );
     },
 
     /** One insert for all the windows of a run: per-window inserts were the slow part. */
@@ -590,16 +522,6 @@ function windowFilter(q: WindowQuery): Sql {
     ],
     " AND ",
   );
-}
-
-/** UInt64 and UInt8 columns arrive as strings or numbers; the API answers numbers (and booleans). */
-function numbers(...columns: string[]) {
-  return (rows: Array<Record<string, unknown>>) =>
-    rows.map((r) => {
-      const out: Record<string, unknown> = { ...r, window_start_ms: Number(r.window_start_ms) };
-      for (const c of columns) out[c] = c === "drifted" || c === "violated" ? Number(r[c]) === 1 : Number(r[c]);
-      return out;
-    });
 }
 
 /** JSON has no Infinity or NaN: those are stored as NULL. */

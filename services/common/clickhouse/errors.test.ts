@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { classifyClickHouseError, clickHouseErrorCode } from "./errors.js";
+import { RowShapeError } from "./row-schema.js";
 
 describe("ClickHouse error classification", () => {
   it("reads the code from 18.16 and current message formats", () => {
@@ -38,6 +39,7 @@ describe("statement error classification", () => {
     );
     expect(classifyStatementError(new Error("Code: 241. DB::Exception: Memory limit (total) exceeded"))).toBe("deterministic");
     expect(classifyStatementError(new Error("Code: 27. DB::Exception: Cannot parse input"))).toBe("deterministic");
+    expect(classifyStatementError(new RowShapeError('row 0 of "SELECT n": column n: an integer (found "x")'))).toBe("deterministic");
     expect(classifyStatementError(new Error("Code: 395. DB::Exception: Value passed to 'throwIf' function is non-zero"))).toBe(
       "deterministic",
     );

@@ -3,6 +3,7 @@
  * slow is retried with backoff forever (the processor never skips data); a batch the server
  * rejects as malformed will never succeed, so it is split to find the rows at fault.
  */
+import { RowShapeError } from "./row-schema.js";
 
 // Error codes for data the server cannot parse or store: retrying the same bytes cannot help.
 const REJECTED_DATA_CODES = new Set([
@@ -66,6 +67,8 @@ export type StatementFailure = "transient" | "deterministic";
 
 /** Whether repeating the same statement can succeed (transient) or will fail the same way. */
 export function classifyStatementError(err: unknown): StatementFailure {
+  // A result we cannot read comes back the same on every read.
+  if (err instanceof RowShapeError) return "deterministic";
   const code = clickHouseErrorCode(err);
   // A request the HTTP layer refuses for its size is refused the same way every time.
   if (code === "1000" && /too long|too large/i.test(err instanceof Error ? err.message : String(err))) return "deterministic";

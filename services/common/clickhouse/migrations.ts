@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { ClickHouse } from "./client.js";
+import { int, row, str } from "./row-schema.js";
 import { ident, raw, sql } from "./sql.js";
 
 const MIGRATIONS_DIR = new URL("../../../infra/clickhouse/migrations/", import.meta.url);
@@ -66,10 +67,11 @@ export async function migrate(ch: ClickHouse, migrations = loadMigrations(ch.dat
     sql`CREATE TABLE IF NOT EXISTS ${table} (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now())
         ENGINE = ReplacingMergeTree ORDER BY version`,
   );
-  const done = await ch.rows<{ version: number; checksum: string }>(
+  const done = await ch.rows(
+    row({ version: int, checksum: str }),
     sql`SELECT version, any(checksum) AS checksum FROM ${table} GROUP BY version`,
   );
-  const applied = new Map(done.map((r) => [Number(r.version), r.checksum]));
+  const applied = new Map(done.map((r) => [r.version, r.checksum]));
   const result: MigrationResult = { applied: [], skipped: [] };
   for (const m of migrations) {
     const seen = applied.get(m.version);

@@ -11,6 +11,7 @@
  * parameter and the reference and alert ids are subqueries, never lists in the SQL.
  */
 import type { ClickHouse } from "./client.js";
+import { int, row, str } from "./row-schema.js";
 import { ident, sql } from "./sql.js";
 
 export interface DeletionReport {
@@ -21,15 +22,18 @@ export interface DeletionReport {
 
 export async function deleteModelData(ch: ClickHouse, modelId: string): Promise<DeletionReport> {
   const t = (name: string) => ident(`${ch.database}.${name}`);
-  const tables = await ch.rows<{ table: string }>(sql`
+  const tables = await ch.rows(
+    row({ table: str }),
+    sql`
     SELECT c.table AS table FROM system.columns AS c
     INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table
     WHERE c.database = ${ch.database} AND c.name = 'model_id' AND t.engine LIKE '%MergeTree'
-    ORDER BY c.table`);
+    ORDER BY c.table`,
+  );
   const report: DeletionReport = { model_id: modelId, tables: {} };
   const count = async (table: string, where: ReturnType<typeof sql>) => {
-    const [row] = await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${t(table)} WHERE ${where}`);
-    return Number(row?.n ?? 0);
+    const [r] = await ch.rows(row({ n: int }), sql`SELECT count() AS n FROM ${t(table)} WHERE ${where}`);
+    return r?.n ?? 0;
   };
   const remove = async (table: string, where: ReturnType<typeof sql>) => {
     const n = await count(table, where);

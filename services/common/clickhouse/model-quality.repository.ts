@@ -5,7 +5,9 @@
  * `alerts`) over a bounded look-back, so a scrape costs the same however long a model's history.
  * Every value is a typed query parameter; the answers are capped (`limit`) and say when they were.
  */
+import type { z } from "zod";
 import type { ClickHouse } from "./client.js";
+import { float, int, row, str } from "./row-schema.js";
 import { sliceMetricsQuery } from "./slice-metrics.query.js";
 import { ident, list, raw, sql, type Sql } from "./sql.js";
 
@@ -56,8 +58,30 @@ export interface Capped<T> {
   truncated: boolean;
 }
 
-const num = (v: unknown): number => Number(v);
-const orNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const QualityRowShape = row({
+  model_id: str,
+  model_version: str,
+  stage: str,
+  // The population query has no slice columns.
+  slice_key: str.default(""),
+  slice_value: str.default(""),
+  task: str,
+  window_start: int,
+  predictions: int,
+  labeled: int,
+  label_coverage: float.nullable(),
+  accuracy: float.nullable(),
+  mae: float.nullable(),
+  delay_p50_s: float.nullable(),
+  delay_p90_s: float.nullable(),
+}) satisfies z.ZodType<QualityRow, unknown>;
+
+// `ws`, not `window_start`: an alias would shadow the column in the WHERE clause.
+const DriftRowShape = row({ model_id: str, model_version: str, ws: int, features: int, drifted_features: int }).transform(
+  ({ ws, ...r }): DriftRow => ({ ...r, window_start: ws }),
+);
+
+const OpenAlertsShape = row({ model_id: str, severity: str, open: int }) satisfies z.ZodType<OpenAlertsRow, unknown>;
 
 function capped<T>(rows: T[], limit: number): Capped<T> {
   return { rows: rows.slice(0, limit), truncated: rows.length > limit };
@@ -76,25 +100,6 @@ const VALUES = raw(`tupleElement(v, 1) AS task, tupleElement(v, 2) AS prediction
        tupleElement(v, 4) AS label_coverage, tupleElement(v, 5) AS accuracy, tupleElement(v, 6) AS mae,
        tupleElement(v, 7) AS delay_p50_s, tupleElement(v, 8) AS delay_p90_s`);
 
-function parseQuality(r: Record<string, unknown>): QualityRow {
-  return {
-    model_id: String(r.model_id),
-    model_version: String(r.model_version),
-    stage: String(r.stage),
-    slice_key: String(r.slice_key ?? ""),
-    slice_value: String(r.slice_value ?? ""),
-    task: String(r.task ?? ""),
-    window_start: num(r.window_start),
-    predictions: num(r.predictions),
-    labeled: num(r.labeled ?? 0),
-    label_coverage: orNull(r.label_coverage),
-    accuracy: orNull(r.accuracy),
-    mae: orNull(r.mae),
-    delay_p50_s: orNull(r.delay_p50_s),
-    delay_p90_s: orNull(r.delay_p90_s),
-  };
-}
-
 export function modelQualityRepository(ch: ClickHouse) {
   const t = (name: string) => ident(`${ch.database}.${name}`);
   const modelFilter = (models: readonly string[] | undefined, column = "model_id"): Sql => {
@@ -111,12 +116,15 @@ export function modelQualityRepository(ch: ClickHouse) {
         fromS: q.sinceS,
         slices: { kind: "population" },
       });
-      const rows = await ch.rows<Record<string, unknown>>(sql`
+      const rows = await ch.rows(
+        QualityRowShape,
+        sql`
         SELECT model_id, model_version, stage, latest_start AS window_start, ${VALUES}
         FROM (${latestPerGroup(source, "model_id, model_version, stage")})
         ORDER BY latest_start DESC, model_id, model_version, stage
-        LIMIT ${q.limit + 1}`);
-      return capped(rows.map(parseQuality), q.limit);
+        LIMIT ${q.limit + 1}`,
+      );
+      return capped(rows, q.limit);
     },
 
     /**
@@ -130,7 +138,9 @@ export function modelQualityRepository(ch: ClickHouse) {
         fromS: q.sinceS,
         slices: { kind: "all" },
       });
-      const rows = await ch.rows<Record<string, unknown>>(sql`
+      const rows = await ch.rows(
+        QualityRowShape,
+        sql`
         SELECT model_id, model_version, stage, slice_key, slice_value, latest_start AS window_start, ${VALUES}
         FROM (${latestPerGroup(source, "model_id, model_version, stage, slice_key, slice_value")})
         WHERE slice_key != '' AND (model_id, slice_key) IN (
@@ -138,13 +148,16 @@ export function modelQualityRepository(ch: ClickHouse) {
             SELECT model_id, argMax(slice_keys, updated_at_ms) AS keys FROM ${t("models")} WHERE ${modelFilter(q.models)} GROUP BY model_id))
         ORDER BY model_id, predictions DESC, model_version, stage, slice_key, slice_value
         LIMIT ${q.perModel} BY model_id
-        LIMIT ${q.limit + 1}`);
-      return capped(rows.map(parseQuality), q.limit);
+        LIMIT ${q.limit + 1}`,
+      );
+      return capped(rows, q.limit);
     },
 
     /** Each model version's newest drift window: how many input features drifted (prediction drift left out). */
     async latestDrift(q: QualityQuery): Promise<Capped<DriftRow>> {
-      const rows = await ch.rows<Record<string, unknown>>(sql`
+      const rows = await ch.rows(
+        DriftRowShape,
+        sql`
         SELECT model_id, model_version, toUInt32(window_start) AS ws,
                countIf(NOT startsWith(feature, 'prediction.')) AS features,
                countIf(drifted = 1 AND NOT startsWith(feature, 'prediction.')) AS drifted_features
@@ -153,32 +166,24 @@ export function modelQualityRepository(ch: ClickHouse) {
         GROUP BY model_id, model_version, ws
         ORDER BY model_id, model_version, ws DESC
         LIMIT 1 BY model_id, model_version
-        LIMIT ${q.limit + 1}`);
-      return capped(
-        rows.map((r) => ({
-          model_id: String(r.model_id),
-          model_version: String(r.model_version),
-          window_start: num(r.window_start),
-          features: num(r.features),
-          drifted_features: num(r.drifted_features),
-        })),
-        q.limit,
+        LIMIT ${q.limit + 1}`,
       );
+      return capped(rows, q.limit);
     },
 
     /** Firing alerts per model and severity (suppressed ones included: they are open too). */
     async openAlerts(q: Omit<QualityQuery, "windowSeconds" | "sinceS">): Promise<Capped<OpenAlertsRow>> {
-      const rows = await ch.rows<Record<string, unknown>>(sql`
+      const rows = await ch.rows(
+        OpenAlertsShape,
+        sql`
         SELECT model_id, severity, count() AS open
         FROM ${t("alerts")}
         WHERE state = 'firing' AND ${modelFilter(q.models)}
         GROUP BY model_id, severity
         ORDER BY model_id, severity
-        LIMIT ${q.limit + 1}`);
-      return capped(
-        rows.map((r) => ({ model_id: String(r.model_id), severity: String(r.severity), open: num(r.open) })),
-        q.limit,
+        LIMIT ${q.limit + 1}`,
       );
+      return capped(rows, q.limit);
     },
   };
 }

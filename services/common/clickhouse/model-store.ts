@@ -1,5 +1,7 @@
 /** What the gateway reads and writes about models and their metrics (the HTTP API's storage). */
+import { z } from "zod";
 import type { ClickHouse } from "./client.js";
+import { int, row, str } from "./row-schema.js";
 import { metricsRepository } from "./metrics.repository.js";
 import { sliceMetricsQuery } from "./slice-metrics.query.js";
 import { ident, join, sql, type Sql } from "./sql.js";
@@ -26,8 +28,27 @@ export interface SliceCount {
   class_n: number;
 }
 
-// UInt64 columns arrive as strings in JSON; these are small enough for numbers.
-const COUNT_COLUMNS = ["predictions", "labeled", "correct", "class_n", "tp", "fp", "fn", "tn"];
+/** A slice_metrics row as the API serves it: its counts as numbers, every other column as it comes. */
+const MetricsRow = z.looseObject({
+  predictions: int,
+  labeled: int,
+  correct: int,
+  class_n: int,
+  tp: int,
+  fp: int,
+  fn: int,
+  tn: int,
+});
+
+const SliceCountRow = row({
+  slice_key: str,
+  slice_value: str,
+  predictions: int,
+  correct: int,
+  class_n: int,
+}) satisfies z.ZodType<SliceCount>;
+
+const DelayRow = row({ model_version: str, stage: str, labeled: int, bins: z.array(z.number()), counts: z.array(int) });
 
 export interface ModelStore {
   declare(spec: ModelSpec): Promise<void>;
@@ -79,8 +100,8 @@ export function createModelStore(ch: ClickHouse): ModelStore {
       }));
     },
     async hasWindow(seconds) {
-      const rows = await ch.rows<{ n: string }>(sql`SELECT count() AS n FROM ${t("window_sizes")} WHERE window_seconds = ${seconds}`);
-      return Number(rows[0]?.n ?? 0) > 0;
+      const [r] = await ch.rows(row({ n: int }), sql`SELECT count() AS n FROM ${t("window_sizes")} WHERE window_seconds = ${seconds}`);
+      return (r?.n ?? 0) > 0;
     },
     async metrics(q) {
       // The view's rows narrowed inside its base-window reads (18.16 would compute the whole view).
@@ -93,11 +114,12 @@ export function createModelStore(ch: ClickHouse): ModelStore {
         stage: q.stage,
         modelVersion: q.model_version,
       });
-      const rows = await ch.rows<Record<string, unknown>>(sql`
+      return ch.rows(
+        MetricsRow,
+        sql`
         SELECT * FROM (${query})
-        ORDER BY window_start, model_version, stage LIMIT 10000`);
-      for (const r of rows) for (const c of COUNT_COLUMNS) if (typeof r[c] === "string") r[c] = Number(r[c]);
-      return rows;
+        ORDER BY window_start, model_version, stage LIMIT 10000`,
+      );
     },
     async sliceCounts(q) {
       const query = sliceMetricsQuery(ch.database, {
@@ -106,33 +128,25 @@ export function createModelStore(ch: ClickHouse): ModelStore {
         ...seconds(q.from, q.to),
         slices: { kind: "all" },
       });
-      const rows = await ch.rows<Record<string, string>>(sql`
+      return ch.rows(
+        SliceCountRow,
+        sql`
         SELECT slice_key, slice_value, sum(predictions) AS predictions, sum(correct) AS correct, sum(class_n) AS class_n
         FROM (${query})
-        GROUP BY slice_key, slice_value`);
-      return rows.map((r) => ({
-        slice_key: r.slice_key!,
-        slice_value: r.slice_value!,
-        predictions: Number(r.predictions),
-        correct: Number(r.correct),
-        class_n: Number(r.class_n),
-      }));
+        GROUP BY slice_key, slice_value`,
+      );
     },
     async delayHistogram(q) {
       // The base windows' delay histograms summed: exact bin counts, without touching the labelled rows.
       const where = [sql`model_id = ${q.modelId}`, sql`slice_key = ''`, ...timeRange(q.from, q.to)];
-      const rows = await ch.rows<{ model_version: string; stage: string; labeled: string; bins: number[]; counts: string[] }>(sql`
+      return ch.rows(
+        DelayRow,
+        sql`
         SELECT model_version, stage, sum(labeled) AS labeled,
                tupleElement(sumMap(delay_bins, delay_counts), 1) AS bins, tupleElement(sumMap(delay_bins, delay_counts), 2) AS counts
         FROM ${t("window_label_stats")} FINAL WHERE ${join(where, " AND ")}
-        GROUP BY model_version, stage ORDER BY model_version, stage`);
-      return rows.map((r) => ({
-        model_version: r.model_version,
-        stage: r.stage,
-        labeled: Number(r.labeled),
-        bins: r.bins.map(Number),
-        counts: r.counts.map(Number),
-      }));
+        GROUP BY model_version, stage ORDER BY model_version, stage`,
+      );
     },
   };
 }

@@ -3,10 +3,13 @@
  * failure, a stalled or lagging metrics consumer group. Written by the processor, read by the
  * gateway's /readyz, `hindsight status` and the evaluator (which raises Hindsight's own alert).
  */
+import { z } from "zod";
 import type { ClickHouse } from "./client.js";
+import { int, row, str } from "./row-schema.js";
 import { ident, sql } from "./sql.js";
 
-export type PipelineProblemKind = "set_aside" | "stalled" | "metrics_lag";
+const KINDS = ["set_aside", "stalled", "metrics_lag"] as const;
+export type PipelineProblemKind = (typeof KINDS)[number];
 
 export interface PipelineProblem {
   failure_id: string;
@@ -39,21 +42,24 @@ export interface ProblemGroup {
 /** At most this many open problems are listed (the count is always exact). */
 export const PROBLEMS_LISTED = 50;
 
+const ProblemRow = row({
+  failure_id: str,
+  kind: z.enum(KINDS),
+  step: str,
+  model_id: str,
+  model_version: str,
+  window_start: int,
+  error_code: str,
+  reason: str,
+  first_seen_ms: int,
+  updated_ms: int,
+  resolved_ms: int,
+}) satisfies z.ZodType<PipelineProblem>;
+
+const GroupRow = row({ kind: z.enum(KINDS), model_id: str, n: int, first_seen_ms: int, steps: z.array(str), reason: str });
+
 export function pipelineFailuresRepository(ch: ClickHouse) {
   const table = ident(`${ch.database}.pipeline_failures`);
-  const parse = (r: Record<string, string>): PipelineProblem => ({
-    failure_id: r.failure_id!,
-    kind: r.kind as PipelineProblemKind,
-    step: r.step!,
-    model_id: r.model_id!,
-    model_version: r.model_version!,
-    window_start: Number(r.window_start),
-    error_code: r.error_code!,
-    reason: r.reason!,
-    first_seen_ms: Number(r.first_seen_ms),
-    updated_ms: Number(r.updated_ms),
-    resolved_ms: Number(r.resolved_ms),
-  });
   return {
     async write(rows: PipelineProblem[]): Promise<void> {
       if (rows.length === 0) return;
@@ -65,38 +71,47 @@ export function pipelineFailuresRepository(ch: ClickHouse) {
 
     /** Open problems, oldest first (at most PROBLEMS_LISTED), and how many are open in all, by kind. */
     async open(): Promise<{ problems: PipelineProblem[]; counts: Record<PipelineProblemKind, number> }> {
-      const rows = await ch.rows<Record<string, string>>(sql`
+      const problems = await ch.rows(
+        ProblemRow,
+        sql`
         SELECT failure_id, kind, step, model_id, model_version, toUInt32(window_start) AS window_start, error_code, reason,
                first_seen_ms, updated_ms, resolved_ms
-        FROM ${table} FINAL WHERE resolved_ms = 0 ORDER BY first_seen_ms, failure_id LIMIT ${PROBLEMS_LISTED}`);
-      const counted = await ch.rows<{ kind: string; n: string }>(
+        FROM ${table} FINAL WHERE resolved_ms = 0 ORDER BY first_seen_ms, failure_id LIMIT ${PROBLEMS_LISTED}`,
+      );
+      const counted = await ch.rows(
+        row({ kind: z.enum(KINDS), n: int }),
         sql`SELECT kind, count() AS n FROM ${table} FINAL WHERE resolved_ms = 0 GROUP BY kind`,
       );
       const counts: Record<PipelineProblemKind, number> = { set_aside: 0, stalled: 0, metrics_lag: 0 };
-      for (const c of counted) if (c.kind in counts) counts[c.kind as PipelineProblemKind] = Number(c.n);
-      return { problems: rows.map(parse), counts };
+      for (const c of counted) counts[c.kind] = c.n;
+      return { problems, counts };
     },
 
     /** Every open problem of a kind, whole (the processor keeps them to resolve them later). */
     async openOfKind(kind: PipelineProblemKind): Promise<PipelineProblem[]> {
-      const rows = await ch.rows<Record<string, string>>(sql`
+      return ch.rows(
+        ProblemRow,
+        sql`
         SELECT failure_id, kind, step, model_id, model_version, toUInt32(window_start) AS window_start, error_code, reason,
                first_seen_ms, updated_ms, resolved_ms
-        FROM ${table} FINAL WHERE kind = ${kind} AND resolved_ms = 0`);
-      return rows.map(parse);
+        FROM ${table} FINAL WHERE kind = ${kind} AND resolved_ms = 0`,
+      );
     },
 
     /** Open problems grouped by kind and model (one of Hindsight's own alerts per group). */
     async openGroups(): Promise<ProblemGroup[]> {
-      const rows = await ch.rows<{ kind: string; model_id: string; n: string; first_seen_ms: string; steps: string[]; reason: string }>(sql`
+      const rows = await ch.rows(
+        GroupRow,
+        sql`
         SELECT kind, model_id, count() AS n, min(first_seen_ms) AS first_seen_ms, arraySort(groupUniqArray(step)) AS steps,
                argMax(reason, updated_ms) AS reason
-        FROM ${table} FINAL WHERE resolved_ms = 0 GROUP BY kind, model_id ORDER BY kind, model_id LIMIT 1000`);
+        FROM ${table} FINAL WHERE resolved_ms = 0 GROUP BY kind, model_id ORDER BY kind, model_id LIMIT 1000`,
+      );
       return rows.map((r) => ({
-        kind: r.kind as PipelineProblemKind,
+        kind: r.kind,
         modelId: r.model_id,
-        open: Number(r.n),
-        firstSeenMs: Number(r.first_seen_ms),
+        open: r.n,
+        firstSeenMs: r.first_seen_ms,
         steps: r.steps,
         reason: r.reason,
       }));

@@ -3,12 +3,16 @@
  * and `GET /v1/jobs`. Finding where a job goes next reads the raw rows in their table's order
  * (model, [version,] event time) and stops at the first row, so no step reads a model's history.
  */
+import { z } from "zod";
 import type { ClickHouse } from "./client.js";
+import { int, row, str } from "./row-schema.js";
 import { ident, sql, type Sql } from "./sql.js";
 
-export type JobKind = "metrics" | "drift";
+const KINDS = ["metrics", "drift"] as const;
+export type JobKind = (typeof KINDS)[number];
 /** failed: a step failed deterministically (the reason says why); the job is not retried. */
-export type JobState = "running" | "done" | "superseded" | "failed";
+const STATES = ["running", "done", "superseded", "failed"] as const;
+export type JobState = (typeof STATES)[number];
 
 export interface RecomputeJob {
   job_id: string;
@@ -39,25 +43,28 @@ export function jobProgress(job: Pick<RecomputeJob, "from_s" | "to_s" | "cursor_
 /** At most this many jobs are listed for people (running ones first). */
 export const JOBS_LISTED = 100;
 
+const JobRow = row({
+  job_id: str,
+  kind: z.enum(KINDS),
+  model_id: str,
+  model_version: str,
+  basis: str,
+  reason: str,
+  from_s: int,
+  to_s: int,
+  cursor_s: int,
+  windows_done: int,
+  state: z.enum(STATES),
+  created_at_ms: int,
+  updated_at_ms: int,
+}) satisfies z.ZodType<RecomputeJob>;
+
+const EventTime = row({ s: int });
+
 const COLUMNS = sql`job_id, kind, model_id, model_version, basis, reason, from_s, to_s, cursor_s, windows_done, state, created_at_ms, updated_at_ms`;
 
 export function recomputeJobsRepository(ch: ClickHouse) {
   const t = (name: string) => ident(`${ch.database}.${name}`);
-  const parse = (r: Record<string, string>): RecomputeJob => ({
-    job_id: r.job_id!,
-    kind: r.kind as JobKind,
-    model_id: r.model_id!,
-    model_version: r.model_version!,
-    basis: r.basis!,
-    reason: r.reason!,
-    from_s: Number(r.from_s),
-    to_s: Number(r.to_s),
-    cursor_s: Number(r.cursor_s),
-    windows_done: Number(r.windows_done),
-    state: r.state as JobState,
-    created_at_ms: Number(r.created_at_ms),
-    updated_at_ms: Number(r.updated_at_ms),
-  });
   /** The raw rows a job reads: predictions for a model's metrics, features for a version's drift. */
   const source = (kind: JobKind, modelId: string, version: string): { table: ReturnType<typeof t>; where: Sql } =>
     kind === "metrics"
@@ -71,43 +78,54 @@ export function recomputeJobsRepository(ch: ClickHouse) {
 
     /** The job created last for this model (and version), whatever its state. */
     async latest(kind: JobKind, modelId: string, version: string): Promise<RecomputeJob | undefined> {
-      const rows = await ch.rows<Record<string, string>>(sql`
+      const rows = await ch.rows(
+        JobRow,
+        sql`
         SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL
         WHERE kind = ${kind} AND model_id = ${modelId} AND model_version = ${version}
-        ORDER BY created_at_ms DESC, job_id LIMIT 1`);
-      return rows[0] && parse(rows[0]);
+        ORDER BY created_at_ms DESC, job_id LIMIT 1`,
+      );
+      return rows[0];
     },
 
     async running(): Promise<RecomputeJob[]> {
-      const rows = await ch.rows<Record<string, string>>(sql`
-        SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL WHERE state = 'running' ORDER BY created_at_ms, job_id LIMIT 1000`);
-      return rows.map(parse);
+      return ch.rows(
+        JobRow,
+        sql`SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL WHERE state = 'running' ORDER BY created_at_ms, job_id LIMIT 1000`,
+      );
     },
 
     /** Running jobs first, then the latest others; `models` limits it to those (a model-limited token). */
     async recent(models?: readonly string[]): Promise<RecomputeJob[]> {
       const scope = models ? sql`WHERE has(${models}, model_id)` : sql``;
-      const rows = await ch.rows<Record<string, string>>(sql`
+      return ch.rows(
+        JobRow,
+        sql`
         SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL ${scope}
-        ORDER BY state = 'running' DESC, updated_at_ms DESC, job_id LIMIT ${JOBS_LISTED}`);
-      return rows.map(parse);
+        ORDER BY state = 'running' DESC, updated_at_ms DESC, job_id LIMIT ${JOBS_LISTED}`,
+      );
     },
 
     /** The event time (epoch seconds) of the first raw row at or after `fromS`, null when none is left. */
     async nextEventAt(kind: JobKind, modelId: string, version: string, fromS: number): Promise<number | null> {
       const { table, where } = source(kind, modelId, version);
-      const rows = await ch.rows<{ s: string }>(sql`
+      const rows = await ch.rows(
+        EventTime,
+        sql`
         SELECT toUInt32(event_time) AS s FROM ${table} WHERE ${where} AND event_time >= toDateTime(${fromS})
-        ORDER BY event_time LIMIT 1`);
-      return rows[0] ? Number(rows[0].s) : null;
+        ORDER BY event_time LIMIT 1`,
+      );
+      return rows[0]?.s ?? null;
     },
 
     /** The last raw row's event time, epoch seconds (null for no rows). */
     async lastEventAt(kind: JobKind, modelId: string, version: string): Promise<number | null> {
       const { table, where } = source(kind, modelId, version);
-      const rows = await ch.rows<{ s: string }>(sql`
-        SELECT toUInt32(event_time) AS s FROM ${table} WHERE ${where} ORDER BY event_time DESC LIMIT 1`);
-      return rows[0] ? Number(rows[0].s) : null;
+      const rows = await ch.rows(
+        EventTime,
+        sql`SELECT toUInt32(event_time) AS s FROM ${table} WHERE ${where} ORDER BY event_time DESC LIMIT 1`,
+      );
+      return rows[0]?.s ?? null;
     },
   };
 }

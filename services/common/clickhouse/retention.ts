@@ -8,6 +8,7 @@
  */
 import type { Config } from "../config/env.js";
 import type { ClickHouse } from "./client.js";
+import { int, row, str } from "./row-schema.js";
 import { ident, raw, sql, typed, type Sql } from "./sql.js";
 
 export type RetentionKind = keyof Config["retention"];
@@ -40,10 +41,11 @@ export function ttlStatement(database: string, table: string, time: string, days
 /** Brings every table's TTL to the configured retention; returns the tables it altered. */
 export async function applyRetention(ch: ClickHouse, retention: Config["retention"], nowMs = Date.now()): Promise<string[]> {
   const record = ident(`${ch.database}.retention_applied`);
-  const rows = await ch.rows<{ table_name: string; days: number }>(
+  const rows = await ch.rows(
+    row({ table_name: str, days: int }),
     sql`SELECT table_name, argMax(days, applied_at_ms) AS days FROM ${record} GROUP BY table_name`,
   );
-  const applied = new Map(rows.map((r) => [r.table_name, Number(r.days)]));
+  const applied = new Map(rows.map((r) => [r.table_name, r.days]));
   const altered: string[] = [];
   for (const { table, kind, time } of RETENTION_TABLES) {
     const days = retention[kind];

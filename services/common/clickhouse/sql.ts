@@ -39,7 +39,7 @@ export class Sql {
   }
 }
 
-class Identifier {
+export class Identifier {
   constructor(readonly name: string) {}
 }
 

@@ -4,7 +4,9 @@
  * the CLI and the admin API write new versions.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
 import type { ClickHouse } from "./client.js";
+import { int, jsonText, row, str } from "./row-schema.js";
 import { ident, sql } from "./sql.js";
 
 export interface StoredToken {
@@ -51,20 +53,40 @@ export const tokenDigest = (token: string): string => createHash("sha256").updat
 /** A fresh token: a recognisable prefix and 256 random bits. */
 export const newTokenSecret = (): string => `hs_${randomBytes(32).toString("base64url")}`;
 
-const NUMERIC = ["expires_at_ms", "created_at_ms", "revoked_at_ms"] as const;
+const TokenRow = row({
+  token_id: str,
+  name: str,
+  digest: str,
+  scopes: z.array(str),
+  models: z.array(str),
+  expires_at_ms: int,
+  created_at_ms: int,
+  created_by: str,
+  revoked_at_ms: int,
+  revoked_by: str,
+}) satisfies z.ZodType<StoredToken>;
+
+const AuditLogRow = row({
+  at_ms: int,
+  actor: str,
+  actor_token_id: str,
+  action: str,
+  target: str,
+  model_ids: z.array(str),
+  detail: jsonText(z.record(z.string(), z.unknown())),
+}) satisfies z.ZodType<AuditRow>;
 
 export function tokensRepository(ch: ClickHouse) {
   const t = (name: string) => ident(`${ch.database}.${name}`);
   const table = (name: string) => `${ch.database}.${name}`;
 
   async function latest(tokenId?: string): Promise<StoredToken[]> {
-    const rows = await ch.rows<Record<string, unknown>>(sql`
+    return ch.rows(
+      TokenRow,
+      sql`
       SELECT token_id, name, digest, scopes, models, expires_at_ms, created_at_ms, created_by, revoked_at_ms, revoked_by
-      FROM ${t("api_tokens")} FINAL ${tokenId === undefined ? sql`` : sql`WHERE token_id = ${tokenId}`} ORDER BY created_at_ms, token_id`);
-    return rows.map((r) => {
-      for (const c of NUMERIC) r[c] = Number(r[c]);
-      return r as unknown as StoredToken;
-    });
+      FROM ${t("api_tokens")} FINAL ${tokenId === undefined ? sql`` : sql`WHERE token_id = ${tokenId}`} ORDER BY created_at_ms, token_id`,
+    );
   }
 
   async function write(token: StoredToken): Promise<void> {
@@ -111,10 +133,11 @@ export function tokensRepository(ch: ClickHouse) {
     },
 
     async lastUsed(): Promise<Map<string, number>> {
-      const rows = await ch.rows<{ token_id: string; last: string }>(
+      const rows = await ch.rows(
+        row({ token_id: str, last: int }),
         sql`SELECT token_id, max(last_used_ms) AS last FROM ${t("api_token_usage")} GROUP BY token_id`,
       );
-      return new Map(rows.map((r) => [r.token_id, Number(r.last)]));
+      return new Map(rows.map((r) => [r.token_id, r.last]));
     },
 
     async recordUse(uses: ReadonlyMap<string, number>): Promise<void> {
@@ -130,15 +153,13 @@ export function tokensRepository(ch: ClickHouse) {
 
     /** The newest audit entries first; limited to entries naming one of `models` when given. */
     async auditLog(q: { models?: string[] | undefined; fromMs?: number | undefined; limit: number }): Promise<AuditRow[]> {
-      const rows = await ch.rows<Record<string, unknown>>(sql`
+      return ch.rows(
+        AuditLogRow,
+        sql`
         SELECT at_ms, actor, actor_token_id, action, target, model_ids, detail FROM ${t("audit_log")}
         WHERE at_ms >= ${q.fromMs ?? 0} ${q.models ? sql`AND hasAny(model_ids, ${q.models}) AND arrayAll(m -> has(${q.models}, m), model_ids)` : sql``}
-        ORDER BY at_ms DESC LIMIT ${q.limit}`);
-      return rows.map((r) => ({
-        ...(r as unknown as AuditRow),
-        at_ms: Number(r.at_ms),
-        detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
-      }));
+        ORDER BY at_ms DESC LIMIT ${q.limit}`,
+      );
     },
   };
 }

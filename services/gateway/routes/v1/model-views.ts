@@ -7,7 +7,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { GatewayContext } from "../../app.js";
-import { DELAY_BIN_RATIO } from "../../../common/clickhouse/metrics.repository.js";
+import { DELAY_BIN_RATIO } from "../../../common/clickhouse/window-stats.query.js";
 import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 import { readableModel } from "./model-access.js";
 

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import type { ModelSpec } from "../domain/model-spec.js";
+import { ident } from "./sql.js";
+import { labelStatsSql, volumeSql } from "./window-stats.query.js";
+
+const HOSTILE = "fr'aud\\\u0000\\N`); DROP TABLE x; --é";
+const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
+  modelId: "fraud",
+  task: "binary",
+  positiveClass: "1",
+  threshold: 0.5,
+  sliceKeys: ["country"],
+  declared: true,
+  ...over,
+});
+const source = ident("hindsight.labeled_predictions");
+const target = ident("hindsight.window_label_stats");
+const HOUR = 3600;
+const windows = (n: number) => Array.from({ length: n }, (_, i) => 1_700_000_000 - (1_700_000_000 % HOUR) + i * HOUR);
+const values = (params: Record<string, unknown>) => Object.values(params);
+
+describe("window statistics statements", () => {
+  for (const [name, build] of [
+    [
+      "volume",
+      (s: ModelSpec, w: number[]) => volumeSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume"), s, HOUR, w, 1),
+    ],
+    ["label stats", (s: ModelSpec, w: number[]) => labelStatsSql(source, target, s, HOUR, w, 1)],
+  ] as const) {
+    describe(name, () => {
+      it("has the same text for one window and for twenty thousand: the windows are one Array parameter", () => {
+        const one = build(spec(), windows(1));
+        const many = build(spec(), windows(20_000));
+        expect(many.text).toBe(one.text);
+        expect(values(many.params)).toContainEqual(windows(20_000));
+      });
+
+      it("sends the model id, the positive class, the threshold and the slice keys as parameters, never as text", () => {
+        const plain = build(spec(), windows(3));
+        const hostile = build(
+          spec({ modelId: HOSTILE, positiveClass: HOSTILE, threshold: 0.123456789, sliceKeys: [HOSTILE, "b"] }),
+          windows(3),
+        );
+        expect(hostile.text).toBe(plain.text);
+        expect(hostile.text).not.toContain("fr'aud");
+        expect(hostile.text).not.toContain("0.123456789");
+        expect(values(hostile.params)).toContain(HOSTILE);
+        expect(values(hostile.params)).toContainEqual([HOSTILE, "b"]);
+      });
+
+      it("keeps every slice when none are declared, and filters to the declared keys otherwise", () => {
+        expect(build(spec({ sliceKeys: [] }), windows(1)).text).not.toContain("has(");
+        expect(build(spec(), windows(1)).text).toMatch(/si = 0 OR has\(\{p\d+:Array\(String\)\}, segment_keys\[si\]\)/);
+      });
+    });
+  }
+
+  it("writes the task's own terms: a regression statement shifts targets by the windows' smallest value", () => {
+    const regression = labelStatsSql(source, target, spec({ task: "regression" }), HOUR, windows(2), 1);
+    const binary = labelStatsSql(source, target, spec(), HOUR, windows(2), 1);
+    expect(regression.text).toContain("varPopStableIf(yv - ifNull((SELECT min(value)");
+    expect(binary.text).toContain("varPopStableIf(yv - 0");
+    expect(regression.text).toContain("AS abs_err");
+    expect(labelStatsSql(source, target, spec({ task: "multiclass" }), HOUR, windows(2), 1).text).toContain("cityHash64(truth)");
+  });
+});

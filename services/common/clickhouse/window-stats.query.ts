@@ -1,0 +1,196 @@
+/**
+ * The statements that rebuild base windows' statistics from the raw rows: prediction volume per
+ * window and slice, and the per-metric sums of the labelled rows. Pure: they return SQL whose
+ * every value is a typed parameter (the windows go as one Array), so a statement's text is the
+ * same whatever the model, its ids or the number of windows (window-stats.query.test.ts).
+ */
+import type { ModelSpec } from "../domain/model-spec.js";
+import { type Identifier, list, raw, sql, type Sql } from "./sql.js";
+
+// Log-spaced delay histogram: bin b holds delays in (1.05^(b-1) − 1, 1.05^b − 1] seconds, so a
+// quantile read from it overstates the true one by at most 5 % of (delay + 1 s). Bin 0: ≤ 0.
+export const DELAY_BIN_RATIO = 1.05;
+// Score histogram for ROC AUC: 10,001 bins of width 1e-4.
+export const AUC_BINS = 10_000;
+export const ECE_BINS = 10;
+// Probabilities are clipped before the logarithm, as scikit-learn does.
+export const LOG_LOSS_EPS = 1e-15;
+
+/** Rows of the given base windows (seconds), found through the time index. */
+function inWindows(baseSeconds: number, windows: number[]): Sql {
+  const min = Math.min(...windows);
+  const max = Math.max(...windows) + baseSeconds;
+  return sql`event_time >= toDateTime(${min}) AND event_time < toDateTime(${max})
+             AND intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds} IN ${list(windows)}`;
+}
+
+/** The population (slice index 0) plus one slice per segment key/value, limited to the declared keys. */
+function sliceExpansion(spec: ModelSpec): { arrayJoin: Sql; where: Sql } {
+  return {
+    arrayJoin: raw("ARRAY JOIN arrayPushFront(arrayEnumerate(segment_keys), 0) AS si"),
+    where: spec.sliceKeys.length === 0 ? raw("1") : sql`si = 0 OR has(${spec.sliceKeys}, segment_keys[si])`,
+  };
+}
+
+export function volumeSql(
+  source: Identifier,
+  target: Identifier,
+  spec: ModelSpec,
+  baseSeconds: number,
+  windows: number[],
+  nowMs: number,
+): Sql {
+  // The label-free estimate: for a calibrated classifier, the probability its prediction is right.
+  const expected =
+    spec.task === "binary"
+      ? sql`if(pred_score IS NULL, 0, if(pred_score >= ${spec.threshold}, pred_score, 1 - pred_score))`
+      : spec.task === "multiclass"
+        ? raw("if(length(pred_class_scores) = 0, 0, arrayReduce('max', pred_class_scores) / arraySum(pred_class_scores))")
+        : raw("0");
+  const expectedN =
+    spec.task === "binary"
+      ? raw("toUInt64(pred_score IS NOT NULL)")
+      : spec.task === "multiclass"
+        ? raw("toUInt64(length(pred_class_scores) > 0)")
+        : raw("toUInt64(0)");
+  const slices = sliceExpansion(spec);
+  return sql`
+    INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n, computed_at_ms)
+    SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
+           if(si = 0, '', segment_keys[si]) AS sk, if(si = 0, '', segment_values[si]) AS sv,
+           count(), sum(ec), sum(en), ${nowMs}
+    FROM
+    (
+        SELECT model_id, model_version, stage, event_time, segment_keys, segment_values,
+               ${expected} AS ec, ${expectedN} AS en
+        FROM ${source} FINAL
+        WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}
+    )
+    ${slices.arrayJoin}
+    WHERE ${slices.where}
+    GROUP BY model_id, model_version, stage, ws, sk, sv`;
+}
+
+/**
+ * Per-row terms of every metric for the model's task; summed per base window and slice below.
+ * Binary: positive = label is the positive class; predicted positive = score ≥ threshold (or, with
+ * no score, the predicted label is the positive class). Multi-class: the predicted class is the
+ * label sent, else the class with the highest score; log loss and Brier use the scores normalised
+ * to sum to 1. Regression: MAPE leaves out rows whose true value is 0.
+ */
+function rowTerms(spec: ModelSpec): Sql {
+  const eps = LOG_LOSS_EPS;
+  if (spec.task === "binary") {
+    const pos = spec.positiveClass;
+    return sql`
+        toUInt8(ifNull(label, '') = ${pos}) AS y,
+        toUInt8(if(pred_score IS NOT NULL, ifNull(pred_score, 0) >= ${spec.threshold}, ifNull(pred_label, '') = ${pos})) AS yhat,
+        toUInt8(label IS NOT NULL) AS is_class,
+        toUInt8(y = yhat) AS is_correct,
+        emptyArrayUInt64() AS c_keys, emptyArrayUInt64() AS c_tp, emptyArrayUInt64() AS c_fp, emptyArrayUInt64() AS c_fn,
+        toUInt8(pred_score IS NOT NULL AND label IS NOT NULL) AS has_prob,
+        if(has_prob, least(greatest(ifNull(pred_score, 0), ${eps}), 1 - ${eps}), 0.5) AS p_clipped,
+        if(has_prob, -(y * log(p_clipped) + (1 - y) * log(1 - p_clipped)), 0) AS ll,
+        if(has_prob, pow(ifNull(pred_score, 0) - y, 2), 0) AS br,
+        if(has_prob, [toUInt32(floor(ifNull(pred_score, 0) * ${AUC_BINS}))], emptyArrayUInt32()) AS a_bins,
+        if(has_prob, [toUInt64(y)], emptyArrayUInt64()) AS a_pos,
+        if(has_prob, [toUInt64(1 - y)], emptyArrayUInt64()) AS a_neg,
+        if(yhat = 1, ifNull(pred_score, 1), 1 - ifNull(pred_score, 0)) AS conf,
+        toUInt8(has_prob) AS has_conf,
+        toUInt8(0) AS is_reg, 0. AS abs_err, 0. AS sq_err, 0. AS ape, toUInt8(0) AS has_ape, 0. AS yv`;
+  }
+  if (spec.task === "multiclass") {
+    return sql`
+        ifNull(label, '') AS truth,
+        if(pred_label IS NOT NULL, ifNull(pred_label, ''),
+           if(length(pred_class_scores) = 0, '', pred_class_keys[indexOf(pred_class_scores, arrayReduce('max', pred_class_scores))])) AS predicted,
+        toUInt8(label IS NOT NULL AND predicted != '') AS is_class,
+        toUInt8(truth = predicted) AS is_correct,
+        toUInt8(0) AS y, toUInt8(0) AS yhat,
+        if(is_class, [cityHash64(truth), cityHash64(predicted)], emptyArrayUInt64()) AS c_keys,
+        if(is_class, [toUInt64(is_correct), toUInt64(0)], emptyArrayUInt64()) AS c_tp,
+        if(is_class, [toUInt64(0), toUInt64(1 - is_correct)], emptyArrayUInt64()) AS c_fp,
+        if(is_class, [toUInt64(1 - is_correct), toUInt64(0)], emptyArrayUInt64()) AS c_fn,
+        toUInt8(label IS NOT NULL AND length(pred_class_scores) > 0 AND arraySum(pred_class_scores) > 0) AS has_prob,
+        if(has_prob, arrayMap(s -> s / arraySum(pred_class_scores), pred_class_scores), emptyArrayFloat64()) AS probs,
+        if(has_prob AND has(pred_class_keys, truth), probs[indexOf(pred_class_keys, truth)], 0) AS p_true,
+        if(has_prob, -log(least(greatest(p_true, ${eps}), 1 - ${eps})), 0) AS ll,
+        if(has_prob, arraySum(arrayMap((k, p) -> pow(p - (k = truth), 2), pred_class_keys, probs)) + if(has(pred_class_keys, truth), 0, 1), 0) AS br,
+        emptyArrayUInt32() AS a_bins, emptyArrayUInt64() AS a_pos, emptyArrayUInt64() AS a_neg,
+        if(has_prob, arrayReduce('max', probs), 0) AS conf,
+        toUInt8(has_prob AND predicted != '') AS has_conf,
+        toUInt8(0) AS is_reg, 0. AS abs_err, 0. AS sq_err, 0. AS ape, toUInt8(0) AS has_ape, 0. AS yv`;
+  }
+  return sql`
+        toUInt8(0) AS is_class, toUInt8(0) AS is_correct, toUInt8(0) AS y, toUInt8(0) AS yhat,
+        emptyArrayUInt64() AS c_keys, emptyArrayUInt64() AS c_tp, emptyArrayUInt64() AS c_fp, emptyArrayUInt64() AS c_fn,
+        toUInt8(0) AS has_prob, 0. AS ll, 0. AS br,
+        emptyArrayUInt32() AS a_bins, emptyArrayUInt64() AS a_pos, emptyArrayUInt64() AS a_neg,
+        0. AS conf, toUInt8(0) AS has_conf,
+        toUInt8(value IS NOT NULL AND pred_value IS NOT NULL) AS is_reg,
+        if(is_reg, ifNull(value, 0) - ifNull(pred_value, 0), 0) AS err,
+        abs(err) AS abs_err, err * err AS sq_err,
+        toUInt8(is_reg AND ifNull(value, 0) != 0) AS has_ape,
+        if(has_ape, abs(err) / abs(ifNull(value, 1)), 0) AS ape,
+        if(is_reg, ifNull(value, 0), 0) AS yv`;
+}
+
+/**
+ * y_m2 is Σ (y − the window's mean)² from Welford's stable pass (varPopStable) on shifted values, not Σ y²: for
+ * targets near 1.7e9 (epoch-second ETAs) Σ y² − (Σ y)²/n cancels every significant digit. Windows
+ * still merge by sums: SST = Σ M2ᵢ + Σ nᵢ (meanᵢ − mean)² (the slice_metrics view, Chan et al.).
+ */
+export function labelStatsSql(
+  source: Identifier,
+  target: Identifier,
+  spec: ModelSpec,
+  baseSeconds: number,
+  windows: number[],
+  nowMs: number,
+): Sql {
+  const slices = sliceExpansion(spec);
+  // M2 does not change with a shift of y; Welford's pass is exact to ~1e-16 relative only once the
+  // values are small, so they are shifted by the smallest target of the statement's windows.
+  const yShift =
+    spec.task === "regression"
+      ? sql`ifNull((SELECT min(value) FROM ${source} WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}), 0)`
+      : raw("0");
+  return sql`
+    INSERT INTO ${target}
+      (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
+       class_keys, class_tp, class_fp, class_fn, prob_n, log_loss_sum, brier_sum, auc_bins, auc_pos, auc_neg,
+       ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
+       delay_bins, delay_counts, delay_max_ms, computed_at_ms)
+    SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
+           if(si = 0, '', segment_keys[si]) AS sk, if(si = 0, '', segment_values[si]) AS sv,
+           count(), sum(is_class), sum(is_class * is_correct),
+           sum(is_class * y * yhat), sum(is_class * (1 - y) * yhat), sum(is_class * y * (1 - yhat)), sum(is_class * (1 - y) * (1 - yhat)),
+           tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 1), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 2), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 3), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 4),
+           sum(has_prob), sum(ll), sum(br),
+           tupleElement(sumMap(a_bins, a_pos, a_neg), 1), tupleElement(sumMap(a_bins, a_pos, a_neg), 2), tupleElement(sumMap(a_bins, a_pos, a_neg), 3),
+           tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 1), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 2), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 3), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 4),
+           sum(is_reg), sum(abs_err), sum(sq_err), sum(ape), sum(has_ape), sum(yv),
+           if(sum(is_reg) = 0, 0, varPopStableIf(yv - ${yShift}, is_reg = 1) * sum(is_reg)),
+           tupleElement(sumMap(d_bins, d_counts), 1), tupleElement(sumMap(d_bins, d_counts), 2), max(delay_ms),
+           ${nowMs}
+    FROM
+    (
+        SELECT *,
+               if(has_conf, [toUInt8(least(floor(conf * ${ECE_BINS}), ${ECE_BINS - 1}))], emptyArrayUInt8()) AS e_bins,
+               if(has_conf, [toUInt64(1)], emptyArrayUInt64()) AS e_n,
+               if(has_conf, [conf], emptyArrayFloat64()) AS e_conf,
+               if(has_conf, [toUInt64(is_correct)], emptyArrayUInt64()) AS e_correct,
+               [toUInt16(if(delay_ms <= 0, 0, ceil(log(delay_ms / 1000 + 1) / log(${DELAY_BIN_RATIO}))))] AS d_bins,
+               [toUInt64(1)] AS d_counts
+        FROM
+        (
+            SELECT model_id, model_version, stage, event_time, segment_keys, segment_values, delay_ms,
+                   ${rowTerms(spec)}
+            FROM ${source} FINAL
+            WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}
+        )
+    )
+    ${slices.arrayJoin}
+    WHERE ${slices.where}
+    GROUP BY model_id, model_version, stage, ws, sk, sv`;
+}
