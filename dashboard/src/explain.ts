@@ -13,6 +13,8 @@ export const EXPLANATIONS: Readonly<Record<string, string>> = {
   Labelled: "Predictions with a label so far, and their share.",
   Accuracy: "Share of labelled predictions that were right (realised, from labels).",
   Estimated: "Accuracy expected from the model's confidence, before labels.",
+  MAE: "Mean absolute error: how far off a prediction is on average, in the label's units (regression; from labels).",
+  RMSE: "Root mean squared error: like MAE, but large misses weigh more; far above MAE means a few predictions are badly off.",
   "Δ vs estimate":
     "Realised minus estimated accuracy: far below zero means the model is more confident than right (drift or miscalibration).",
 };

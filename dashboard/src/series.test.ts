@@ -5,6 +5,8 @@ import {
   byVersion,
   delayBuckets,
   distributionBars,
+  errorSeries,
+  isRegression,
   latestSettled,
   latestWindow,
   pooledAccuracy,
@@ -88,6 +90,32 @@ describe("series shaping", () => {
     expect(v[0]!.accuracy).toBeCloseTo(82 / 100, 12);
     expect(v[0]!.estimated).toBeCloseTo((0.9 * 100 + 0.8 * 300) / 400, 12);
     expect(v[0]!.coverage).toBeCloseTo(100 / 400, 12);
+  });
+
+  it("pools a regression model's errors exactly: the errors of two windows merged into one", () => {
+    // Window 1: errors 1, 3 (MAE 2, RMSE √5); window 2: errors 2, 2, 2, 6 (MAE 3, RMSE √12).
+    const reg = (ws: string, mae: number, rmse: number, labeled: number) =>
+      row(ws, "v7", { accuracy: null, estimated_accuracy: null, correct: 0, class_n: 0, mae, rmse, labeled });
+    const [v] = byVersion([reg(T1, 2, Math.sqrt(5), 2), reg(T2, 3, Math.sqrt(12), 4)]);
+    const all = [1, 3, 2, 2, 2, 6];
+    expect(v!.mae).toBeCloseTo(all.reduce((a, b) => a + b, 0) / all.length, 12);
+    expect(v!.rmse).toBeCloseTo(Math.sqrt(all.reduce((a, b) => a + b * b, 0) / all.length), 12);
+    expect(v!.accuracy).toBeNull();
+    expect(isRegression([reg(T1, 2, 2, 2)])).toBe(true);
+    expect(isRegression([row(T1, "v3")])).toBe(false);
+    // A classifier has no errors to pool, and a window with no labels yet has none either.
+    expect(byVersion([row(T1, "v3")])[0]!.mae).toBeNull();
+    const e = errorSeries([reg(T1, 2, 2.5, 2), reg(T2, 3, 3.5, 4), row(T2, "v8", { accuracy: null, mae: null, rmse: null })]);
+    expect(e.series.map((s) => s.label)).toEqual([
+      "v7 · production MAE",
+      "v7 · production RMSE",
+      "v8 · production MAE",
+      "v8 · production RMSE",
+    ]);
+    expect(e.series[0]!.values).toEqual([2, 3]);
+    expect(e.series[1]!.values).toEqual([2.5, 3.5]);
+    expect(e.series[2]!.values).toEqual([null, null]);
+    expect(e.kinds).toEqual(["mae", "rmse", "mae", "rmse"]);
   });
 
   it("finds the latest window, and the latest one whose labels have mostly arrived", () => {

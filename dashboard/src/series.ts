@@ -15,6 +15,10 @@ export interface MetricRow {
   class_n: number;
   roc_auc?: number | null;
   f1?: number | null;
+  /** Regression: mean absolute and root mean squared error over the window's labelled predictions. */
+  mae?: number | null;
+  rmse?: number | null;
+  r2?: number | null;
   delay_p50_s?: number | null;
   delay_p90_s?: number | null;
 }
@@ -86,6 +90,24 @@ export function accuracySeries(rows: MetricRow[], settledAt = 0.5): Aligned & { 
   return { xs: realised.xs, series, kinds };
 }
 
+/** A regression model's windows carry errors and no accuracy. */
+export function isRegression(rows: readonly MetricRow[]): boolean {
+  return rows.some((r) => r.mae !== null && r.mae !== undefined) && rows.every((r) => r.accuracy === null || r.accuracy === undefined);
+}
+
+/** MAE (solid) and RMSE (dashed) per version, for a regression model's error chart. */
+export function errorSeries(rows: MetricRow[]): Aligned & { kinds: Array<"mae" | "rmse"> } {
+  const mae = align(rows, versionKey, (r) => r.mae ?? null);
+  const rmse = align(rows, versionKey, (r) => r.rmse ?? null);
+  const series: Aligned["series"] = [];
+  const kinds: Array<"mae" | "rmse"> = [];
+  mae.series.forEach((s, i) => {
+    series.push({ label: `${s.label} MAE`, values: s.values }, { label: `${s.label} RMSE`, values: rmse.series[i]!.values });
+    kinds.push("mae", "rmse");
+  });
+  return { xs: mae.xs, series, kinds };
+}
+
 /** Predictions per window, all versions together: the models list's sparkline. */
 export function volume(rows: MetricRow[]): { xs: number[]; ys: number[] } {
   const sums = new Map<number, number>();
@@ -101,6 +123,9 @@ export interface Totals {
   accuracy: number | null;
   /** prediction-weighted mean of the windows' estimates */
   estimated: number | null;
+  /** Regression errors over all the rows' labelled predictions (each window's are means over its own). */
+  mae: number | null;
+  rmse: number | null;
 }
 
 function totals(rows: MetricRow[]): Totals {
@@ -109,7 +134,10 @@ function totals(rows: MetricRow[]): Totals {
     correct = 0,
     classN = 0,
     estSum = 0,
-    estN = 0;
+    estN = 0,
+    absSum = 0,
+    sqSum = 0,
+    errN = 0;
   for (const r of rows) {
     predictions += r.predictions;
     labeled += r.labeled;
@@ -119,6 +147,11 @@ function totals(rows: MetricRow[]): Totals {
       estSum += r.estimated_accuracy * r.predictions;
       estN += r.predictions;
     }
+    if (r.mae !== null && r.mae !== undefined && r.rmse !== null && r.rmse !== undefined && r.labeled > 0) {
+      absSum += r.mae * r.labeled;
+      sqSum += r.rmse * r.rmse * r.labeled;
+      errN += r.labeled;
+    }
   }
   return {
     predictions,
@@ -126,6 +159,8 @@ function totals(rows: MetricRow[]): Totals {
     coverage: predictions > 0 ? labeled / predictions : null,
     accuracy: classN > 0 ? correct / classN : null,
     estimated: estN > 0 ? estSum / estN : null,
+    mae: errN > 0 ? absSum / errN : null,
+    rmse: errN > 0 ? Math.sqrt(sqSum / errN) : null,
   };
 }
 
@@ -145,12 +180,12 @@ export function latestWindow(rows: MetricRow[]): (Totals & { window_start_ms: nu
   return { window_start_ms: last, ...totals(rows.filter((r) => toMs(r.window_start) === last)) };
 }
 
-/** The newest window whose labels have mostly arrived, so its realised accuracy means something. */
+/** The newest window whose labels have mostly arrived, so its realised accuracy (or a regression's error) means something. */
 export function latestSettled(rows: MetricRow[], settledAt = 0.5): (Totals & { window_start_ms: number }) | null {
   const starts = [...new Set(rows.map((r) => toMs(r.window_start)))].sort((a, b) => b - a);
   for (const s of starts) {
     const t = totals(rows.filter((r) => toMs(r.window_start) === s));
-    if (t.coverage !== null && t.coverage >= settledAt && t.accuracy !== null) return { window_start_ms: s, ...t };
+    if (t.coverage !== null && t.coverage >= settledAt && (t.accuracy !== null || t.mae !== null)) return { window_start_ms: s, ...t };
   }
   return null;
 }

@@ -5,6 +5,7 @@
  * the dashboard has something to show at once. Starts the whole system first when it is not
  * running, and stops what it started.
  */
+import { createEtaTraffic } from "../demo/eta.js";
 import { createDemoTraffic, defaultIncidents } from "../demo/generator.js";
 import { demoHistory } from "../demo/history.js";
 import { sendAlertMonth } from "./demo-alerts.js";
@@ -79,8 +80,14 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
         `${month.suppressed} (${month.explored} more surfaced by exploration), ${month.held} drift alerts held under another; active model: ${month.model}`,
     );
   }
-  const { predictions, labels } = history.traffic.advance(nowMs);
-  ctx.log(`demo: sending ${options.historyDays} days of history first: ${predictions.length} predictions, ${labels.length} labels`);
+  const fraud = history.traffic.advance(nowMs);
+  const eta = history.eta.advance(nowMs);
+  const predictions = [...fraud.predictions, ...eta.predictions];
+  const labels = [...fraud.labels, ...eta.labels];
+  ctx.log(
+    `demo: sending ${options.historyDays} days of history first: ${predictions.length} predictions, ${labels.length} labels ` +
+      `(of which ${eta.predictions.length} and ${eta.labels.length} for the regression model 'eta')`,
+  );
   let sent = 0;
   for (const [path, items] of [
     ["/v1/predictions", predictions],
@@ -126,16 +133,30 @@ async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string,
     incidents: defaultIncidents(startMs),
     idPrefix: `demo-${options.seed}-${startMs.toString(36)}`,
   });
+  // The regression model at a tenth of the rate; deliveries in madrid slow down from +20 to +35 minutes.
+  const eta = createEtaTraffic({
+    seed: options.seed,
+    startMs,
+    predictionsPerSecond: options.rate / 10,
+    timeScale: options.timeScale / 60,
+    slowdowns: [{ city: "madrid", fromMs: startMs + 20 * 60_000, toMs: startMs + 35 * 60_000, factor: 1.6 }],
+    idPrefix: `eta-${options.seed}-${startMs.toString(36)}`,
+  });
   ctx.log(
     `demo: ${options.rate} predictions/s of model 'fraud' (v3 production, v4 canary); labels arrive late ` +
       `(median 2 days compressed ${options.timeScale}× into ${Math.round(172_800 / options.timeScale)} s); ` +
-      "incidents: 'amount' drifts at +10 min, country=BR accuracy drops at +30 min, merchant_category 'gaming' vanishes at +40 min",
+      "incidents: 'amount' drifts at +10 min, country=BR accuracy drops at +30 min, merchant_category 'gaming' vanishes at +40 min; " +
+      `and ${options.rate / 10} predictions/s of the regression model 'eta', whose madrid deliveries slow down at +20 min`,
   );
   const sent = { predictions: 0, labels: 0, rejected: 0 };
   let lastReport = Date.now();
   const endAt = options.durationS === undefined ? Infinity : startMs + options.durationS * 1000;
   while (!signal.aborted && Date.now() < endAt) {
-    const { predictions, labels } = traffic.advance(Math.min(Date.now(), endAt));
+    const until = Math.min(Date.now(), endAt);
+    const fraud = traffic.advance(until);
+    const deliveries = eta.advance(until);
+    const predictions = [...fraud.predictions, ...deliveries.predictions];
+    const labels = [...fraud.labels, ...deliveries.labels];
     for (const [path, items] of [
       ["/v1/predictions", predictions],
       ["/v1/labels", labels],

@@ -23,9 +23,19 @@ describe("the demo's week of history", () => {
       expect(i.fromMs).toBeGreaterThanOrEqual(history.startMs);
       expect(i.toMs).toBeLessThanOrEqual(NOW);
     }
-    expect(history.tour).toHaveLength(3);
+    expect(history.tour).toHaveLength(4);
     // A shorter past keeps only the incidents that fit before now.
     expect(demoHistory({ seed: 1, nowMs: NOW, days: 2 }).incidents.map((i) => i.kind)).toEqual(["feature_drift"]);
+  });
+
+  it("has the regression model's week beside it, with madrid's slowdown inside the week", () => {
+    const eta = history.eta.advance(NOW);
+    expect(eta.predictions.length).toBeGreaterThan(0.025 * 7 * 86_400 * 0.9);
+    expect(eta.predictions.length).toBeLessThan(0.025 * 7 * 86_400 * 1.1);
+    expect(Math.min(...eta.predictions.map((p) => p.timestamp))).toBeGreaterThan(history.startMs);
+    expect(Math.max(...eta.labels.map((l) => l.labeled_at))).toBeLessThanOrEqual(NOW);
+    expect(history.slowdowns.map((s) => s.city)).toEqual(["madrid"]);
+    expect(history.slowdowns[0]!.fromMs).toBeGreaterThan(history.startMs);
   });
 
   it("is the same for the same seed and differs for another", () => {

@@ -1,8 +1,10 @@
 /**
  * The demo's past: a week of the fraud model's traffic before "now", with realistic label delays
- * and the three kinds of incident at known times, so that a newcomer's dashboard shows what
- * Hindsight is for within minutes instead of after an hour of live traffic.
+ * and the three kinds of incident at known times, and of the regression model `eta` beside it with
+ * one city's deliveries slowed for a day, so that a newcomer's dashboard shows what Hindsight is for
+ * within minutes instead of after an hour of live traffic.
  */
+import { createEtaTraffic, type EtaSlowdown, type EtaTraffic } from "./eta.js";
 import { createDemoTraffic, type DemoIncident, type DemoTraffic } from "./generator.js";
 
 const HOUR = 3_600_000;
@@ -12,6 +14,9 @@ export interface DemoHistory {
   startMs: number;
   traffic: DemoTraffic;
   incidents: DemoIncident[];
+  /** The regression model's week. */
+  eta: EtaTraffic;
+  slowdowns: EtaSlowdown[];
   /** One line per incident for the terminal's tour. */
   tour: string[];
 }
@@ -43,5 +48,18 @@ export function demoHistory(opts: { seed: number; nowMs: number; days?: number; 
     incidents,
     idPrefix: `demo-history-${opts.seed}`,
   });
-  return { startMs, traffic, incidents, tour };
+  const slowdowns = [{ city: "madrid", fromMs: at(5, 9), toMs: at(5, 15), factor: 1.6 }].filter((s) => s.toMs <= opts.nowMs);
+  for (const s of slowdowns) {
+    tour.push(
+      `deliveries in madrid took 1.6× longer from ${day(s.fromMs)} to ${day(s.toMs)} UTC: model 'eta' (regression), its MAE and RMSE`,
+    );
+  }
+  const eta = createEtaTraffic({
+    seed: opts.seed,
+    startMs,
+    predictionsPerSecond: (opts.predictionsPerSecond ?? 0.1) / 4,
+    slowdowns,
+    idPrefix: `eta-history-${opts.seed}`,
+  });
+  return { startMs, traffic, incidents, tour, eta, slowdowns };
 }

@@ -2,13 +2,14 @@
  * One model's metrics over time at a chosen window size: accuracy realised (solid), provisional
  * (hollow points: the window's labels have not mostly arrived) and estimated without labels
  * (dashed); label coverage and volume below on the same time axis; versions side by side; the
- * feedback-delay distribution.
+ * feedback-delay distribution. A regression model shows its MAE and RMSE where a classifier shows
+ * accuracy.
  */
 import { api, enc } from "../api.js";
 import { groupedBars, PALETTE, timeChart, type LineSpec } from "../charts.js";
 import { card, h, loading } from "../dom.js";
 import { compact, pct, toMs, utc, windowName } from "../format.js";
-import { accuracySeries, align, byVersion, delayBuckets, versionKey, type MetricRow } from "../series.js";
+import { accuracySeries, align, byVersion, delayBuckets, errorSeries, isRegression, versionKey, type MetricRow } from "../series.js";
 import { failure, modelHeader, queryWindow, setQuery, windowPicker } from "./shared.js";
 import { explained } from "../explain.js";
 
@@ -21,20 +22,18 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   root.append(modelHeader(id, "overview", [windowPicker(window, (w) => setQuery(`/models/${enc(id)}`, { window: w }))]));
 
   const accuracyBox = h("div", { class: "chart", id: "accuracy-chart" });
+  const firstTitle = h("h2", {}, `Accuracy per ${windowName(window)} window`);
+  const firstNote = h(
+    "p",
+    { class: "muted" },
+    `Solid: realised accuracy (≥ ${pct(SETTLED_AT, 0)} of the window's predictions labelled). Hollow points: provisional, labels still arriving. Dashed: estimated from the model's confidence, before labels.`,
+  );
   const coverageBox = h("div", { class: "chart", id: "coverage-chart" });
   const volumeBox = h("div", { class: "chart", id: "volume-chart" });
   const versionsBox = h("div", {}, loading());
   const delaysBox = h("div", {}, loading());
   root.append(
-    card(
-      `Accuracy per ${windowName(window)} window`,
-      h(
-        "p",
-        { class: "muted" },
-        `Solid: realised accuracy (≥ ${pct(SETTLED_AT, 0)} of the window's predictions labelled). Hollow points: provisional, labels still arriving. Dashed: estimated from the model's confidence, before labels.`,
-      ),
-      accuracyBox,
-    ),
+    h("section", { class: "card" }, firstTitle, firstNote, accuracyBox),
     card("Label coverage", coverageBox),
     card("Predictions", volumeBox),
     h("div", { class: "two" }, card("Versions side by side", versionsBox), card("Feedback delay (prediction → label)", delaysBox)),
@@ -62,16 +61,36 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   const keys = [...new Set(rows.map(versionKey))].sort();
   const color = (label: string) => PALETTE[keys.findIndex((k) => label.startsWith(k)) % PALETTE.length]!;
 
-  const acc = accuracySeries(rows, SETTLED_AT);
-  const accLines: LineSpec[] = acc.series.map((s, i) => ({
-    label: s.label,
-    values: s.values,
-    color: color(s.label),
-    ...(acc.kinds[i] === "estimated" ? { dash: [6, 4], width: 1.2 } : acc.kinds[i] === "provisional" ? { pointsOnly: true } : { width: 2 }),
-  }));
   const sync = `model-${id}`;
   const pctAxis = (v: number) => `${Math.round(v * 1000) / 10}%`;
-  timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260, windowSeconds: window });
+  const regression = isRegression(rows);
+  if (regression) {
+    firstTitle.textContent = `Error per ${windowName(window)} window`;
+    firstNote.textContent =
+      "Solid: mean absolute error (MAE); dashed: root mean squared error (RMSE), in the label's units, over the window's labelled predictions. Lower is better; windows without labels yet have no point.";
+    accuracyBox.id = "error-chart";
+    const err = errorSeries(rows);
+    const errLines: LineSpec[] = err.series.map((s, i) => ({
+      label: s.label,
+      values: s.values,
+      color: color(s.label),
+      ...(err.kinds[i] === "rmse" ? { dash: [6, 4], width: 1.2 } : { width: 2 }),
+    }));
+    timeChart(accuracyBox, err.xs, errLines, { yFormat: (v) => compact(v), syncKey: sync, height: 260, windowSeconds: window });
+  } else {
+    const acc = accuracySeries(rows, SETTLED_AT);
+    const accLines: LineSpec[] = acc.series.map((s, i) => ({
+      label: s.label,
+      values: s.values,
+      color: color(s.label),
+      ...(acc.kinds[i] === "estimated"
+        ? { dash: [6, 4], width: 1.2 }
+        : acc.kinds[i] === "provisional"
+          ? { pointsOnly: true }
+          : { width: 2 }),
+    }));
+    timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260, windowSeconds: window });
+  }
   const coverage = align(rows, versionKey, (r) => r.label_coverage);
   timeChart(
     coverageBox,
@@ -98,7 +117,10 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
         h(
           "tr",
           {},
-          ...["Version", "Stage", "Predictions", "Labelled", "Accuracy", "Estimated", "Δ vs estimate"].map((t) => h("th", explained(t), t)),
+          ...(regression
+            ? ["Version", "Stage", "Predictions", "Labelled", "MAE", "RMSE"]
+            : ["Version", "Stage", "Predictions", "Labelled", "Accuracy", "Estimated", "Δ vs estimate"]
+          ).map((t) => h("th", explained(t), t)),
         ),
       ),
       h(
@@ -112,13 +134,20 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
             h("td", {}, v.stage),
             h("td", { class: "num" }, compact(v.predictions)),
             h("td", { class: "num" }, `${compact(v.labeled)} (${pct(v.coverage, 0)})`),
-            h("td", { class: "num" }, pct(v.accuracy)),
-            h("td", { class: "num" }, pct(v.estimated)),
-            h(
-              "td",
-              { class: "num" },
-              v.accuracy !== null && v.estimated !== null ? `${((v.accuracy - v.estimated) * 100).toFixed(1)} pts` : "–",
-            ),
+            ...(regression
+              ? [
+                  h("td", { class: "num" }, v.mae === null ? "–" : v.mae.toFixed(2)),
+                  h("td", { class: "num" }, v.rmse === null ? "–" : v.rmse.toFixed(2)),
+                ]
+              : [
+                  h("td", { class: "num" }, pct(v.accuracy)),
+                  h("td", { class: "num" }, pct(v.estimated)),
+                  h(
+                    "td",
+                    { class: "num" },
+                    v.accuracy !== null && v.estimated !== null ? `${((v.accuracy - v.estimated) * 100).toFixed(1)} pts` : "–",
+                  ),
+                ]),
           ),
         ),
       ),

@@ -108,7 +108,8 @@ async function fillRow(m: Model, cells: Record<"acc" | "est" | "cov" | "drift" |
       ? h(
           "span",
           { title: `day of ${utc(settled.window_start_ms).slice(0, 10)}, ${pct(settled.coverage)} labelled` },
-          pct(settled.accuracy),
+          // A regression model has no accuracy: its mean absolute error stands in, named.
+          settled.accuracy === null && settled.mae !== null ? `MAE ${settled.mae.toFixed(2)}` : pct(settled.accuracy),
         )
       : h(
           "span",
