@@ -6,6 +6,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { h } from "./dom.js";
 import { utc } from "./format.js";
+import { axisSpan, type TimeRange } from "./range.js";
 import { timeSpan } from "./series.js";
 
 export const PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#be185d"];
@@ -25,7 +26,15 @@ export function timeChart(
   container: HTMLElement,
   xs: number[],
   lines: LineSpec[],
-  opts: { height?: number; yRange?: [number, number]; yFormat?: (v: number) => string; syncKey?: string; windowSeconds?: number } = {},
+  opts: {
+    height?: number;
+    yRange?: [number, number];
+    yFormat?: (v: number) => string;
+    syncKey?: string;
+    windowSeconds?: number;
+    /** The page's time range: the axis spans it (and any window reaching outside it). */
+    range?: TimeRange;
+  } = {},
 ): uPlot {
   const width = Math.max(320, container.clientWidth || 800);
   const chart = new uPlot(
@@ -37,7 +46,7 @@ export function timeChart(
       // Windows are UTC-aligned: the axis speaks UTC too, with uPlot's own tick spacing.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       scales: {
-        x: { time: true, range: (_u, min, max) => timeSpan(xs, opts.windowSeconds) ?? [min, max] },
+        x: { time: true, range: (_u, min, max) => axisSpan(timeSpan(xs, opts.windowSeconds), opts.range ?? { key: "all" }) ?? [min, max] },
         y: opts.yRange ? { range: () => opts.yRange! } : { auto: true },
       },
       axes: [

@@ -3,6 +3,7 @@
  * resolved and held alerts, each with feedback buttons, and the alerts grouped under another one
  * shown beneath it; and the digest for a shift handover.
  */
+import { alertLink } from "../alert-link.js";
 import { api, enc } from "../api.js";
 import { card, errorBox, h, loading } from "../dom.js";
 import { ago, num, pct, utc } from "../format.js";
@@ -162,6 +163,7 @@ function alertItem(a: InboxAlert, children: InboxAlert[] = [], listed: Set<strin
       ),
     ),
     h("p", { class: "summary" }, a.summary),
+    chartLink(a),
     h(
       "div",
       { class: "facts" },
@@ -192,6 +194,17 @@ function alertItem(a: InboxAlert, children: InboxAlert[] = [], listed: Set<strin
           h("ul", { class: "alerts nested" }, ...children.map((c) => alertItem(c, [], new Set([a.id])))),
         )
       : "",
+  );
+}
+
+/** The chart and window that raised the alert. */
+function chartLink(a: InboxAlert): HTMLElement | "" {
+  const href = alertLink(a);
+  if (!href) return "";
+  return h(
+    "p",
+    { class: "chart-link" },
+    h("a", { href, title: "the chart and window that raised this alert" }, "View the window that raised it ›"),
   );
 }
 

@@ -10,7 +10,8 @@ import { card, h, loading } from "../dom.js";
 import { num, pct, utc, windowName } from "../format.js";
 import { firstDrifted, heatmapLayout, type DriftScore } from "../heatmap.js";
 import { distributionBars, type Distribution } from "../series.js";
-import { failure, modelHeader, queryWindow, setQuery } from "./shared.js";
+import { apiBounds, parseRange, rangeParams } from "../range.js";
+import { failure, modelHeader, queryWindow, rangePicker, setQuery } from "./shared.js";
 import { windowPicker } from "./shared.js";
 
 interface QualityCheck {
@@ -28,10 +29,18 @@ interface QualityCheck {
 export async function driftPage(root: HTMLElement, params: Record<string, string>, query: URLSearchParams): Promise<void> {
   const id = params.id!;
   const window = queryWindow(query, 3600);
-  const go = (values: Record<string, string | number>) =>
-    setQuery(`/models/${enc(id)}/drift`, { window, ...(query.get("version") ? { version: query.get("version")! } : {}), ...values });
+  const range = parseRange(query, Date.now());
+  const go = (values: Record<string, string | number>, keepRange = true) =>
+    setQuery(`/models/${enc(id)}/drift`, {
+      window,
+      ...(query.get("version") ? { version: query.get("version")! } : {}),
+      ...(keepRange ? rangeParams(range) : {}),
+      ...values,
+    });
   const versionBox = h("div", { class: "seg" });
-  root.append(modelHeader(id, "drift", [versionBox, windowPicker(window, (w) => go({ window: w }))]));
+  root.append(
+    modelHeader(id, "drift", [versionBox, windowPicker(window, (w) => go({ window: w })), rangePicker(range, (r) => go(r, false))]),
+  );
   const mapBox = h("div", {}, loading());
   const detailBox = h(
     "div",
@@ -49,9 +58,18 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
   );
 
   const [drift, quality] = await Promise.all([
-    api.get<{ scores: DriftScore[] }>(`/v1/models/${enc(id)}/drift`, { window: windowName(window), limit: 10_000 }),
+    api.get<{ scores: DriftScore[] }>(`/v1/models/${enc(id)}/drift`, {
+      window: windowName(window),
+      limit: 10_000,
+      ...apiBounds(range, window),
+    }),
     api
-      .get<{ checks: QualityCheck[] }>(`/v1/models/${enc(id)}/quality`, { window: windowName(window), only: "violated", limit: 500 })
+      .get<{ checks: QualityCheck[] }>(`/v1/models/${enc(id)}/quality`, {
+        window: windowName(window),
+        only: "violated",
+        limit: 500,
+        ...apiBounds(range, window),
+      })
       .catch((e: unknown) => e as Error),
   ]);
   const layout = heatmapLayout(drift.scores, query.get("version") ?? undefined);
@@ -66,6 +84,7 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
       h("p", { class: "muted" }, "No drift scores yet: they appear once a reference exists and windows have been scored."),
     );
   } else {
+    let opened: (() => void) | undefined;
     const grid = h("div", { class: "heatmap", style: `grid-template-columns: 150px repeat(${layout.windows.length}, minmax(4px, 1fr))` });
     // Column labels: a date every so many columns, so they never overlap.
     const every = Math.max(1, Math.ceil(layout.windows.length / 8));
@@ -85,8 +104,12 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
             ? `${feature} · ${utc(layout.windows[c]!)} UTC\n${cell.method} ${num(cell.score)} (threshold ${cell.threshold}${cell.p_value !== null ? `, p ${cell.p_value.toExponential(1)}` : ""})\n${cell.decision}, n = ${cell.n}`
             : `${feature}: no score`,
         });
-        if (cell)
-          el.addEventListener("click", () => void showDistribution(detailBox, id, window, version!, feature, layout.windows[c]!, grid, el));
+        if (cell) {
+          const open = () => void showDistribution(detailBox, id, window, version!, feature, layout.windows[c]!, grid, el);
+          el.addEventListener("click", open);
+          // A link to one window of one feature (an alert's) opens its distribution at once.
+          if (query.get("feature") === feature && Number(query.get("at")) === layout.windows[c]) opened = open;
+        }
         grid.append(el);
       });
     });
@@ -108,7 +131,11 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
       grid,
       legend,
       layout.dropped > 0
-        ? h("p", { class: "muted" }, `The ${layout.dropped} oldest windows are left out; pick a larger window to see further back.`)
+        ? h(
+            "p",
+            { class: "muted" },
+            `The ${layout.dropped} oldest windows are left out; pick a larger window or a shorter range to see further back.`,
+          )
         : "",
       firsts.length === 0
         ? h("p", { class: "muted" }, "No feature drifted in these windows.")
@@ -121,6 +148,7 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
             ),
           ),
     );
+    opened?.();
   }
 
   if (quality instanceof Error) {

@@ -10,7 +10,8 @@ import { groupedBars, PALETTE, timeChart, type LineSpec } from "../charts.js";
 import { card, h, loading } from "../dom.js";
 import { compact, pct, toMs, utc, windowName } from "../format.js";
 import { accuracySeries, align, byVersion, delayBuckets, errorSeries, isRegression, versionKey, type MetricRow } from "../series.js";
-import { failure, modelHeader, queryWindow, setQuery, windowPicker } from "./shared.js";
+import { apiBounds, parseRange, rangeParams } from "../range.js";
+import { failure, modelHeader, queryWindow, rangePicker, setQuery, windowPicker } from "./shared.js";
 import { explained } from "../explain.js";
 
 /** Label coverage from which a window's accuracy counts as realised rather than provisional. */
@@ -19,7 +20,13 @@ const SETTLED_AT = 0.5;
 export async function modelPage(root: HTMLElement, params: Record<string, string>, query: URLSearchParams): Promise<void> {
   const id = params.id!;
   const window = queryWindow(query, 3600);
-  root.append(modelHeader(id, "overview", [windowPicker(window, (w) => setQuery(`/models/${enc(id)}`, { window: w }))]));
+  const range = parseRange(query, Date.now());
+  root.append(
+    modelHeader(id, "overview", [
+      windowPicker(window, (w) => setQuery(`/models/${enc(id)}`, { window: w, ...rangeParams(range) })),
+      rangePicker(range, (r) => setQuery(`/models/${enc(id)}`, { window, ...r })),
+    ]),
+  );
 
   const accuracyBox = h("div", { class: "chart", id: "accuracy-chart" });
   const firstTitle = h("h2", {}, `Accuracy per ${windowName(window)} window`);
@@ -40,10 +47,11 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   );
 
   const [metrics, delays] = await Promise.all([
-    api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, { window: windowName(window) }),
+    api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, { window: windowName(window), ...apiBounds(range, window) }),
     api
       .get<{ versions: Array<{ model_version: string; stage: string; labeled: number; bins: Array<{ upper_s: number; count: number }> }> }>(
         `/v1/models/${enc(id)}/label-delays`,
+        { ...apiBounds(range, window) },
       )
       .catch((e: unknown) => e as Error),
   ]);
@@ -53,7 +61,9 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
       h(
         "p",
         { class: "muted" },
-        "No windows yet for this model: they appear seconds after its first predictions are stored, and accuracy follows as their labels arrive.",
+        range.key === "all"
+          ? "No windows yet for this model: they appear seconds after its first predictions are stored, and accuracy follows as their labels arrive."
+          : "No windows in this time range: pick a longer one, or all.",
       ),
     );
     return;
@@ -76,7 +86,7 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
       color: color(s.label),
       ...(err.kinds[i] === "rmse" ? { dash: [6, 4], width: 1.2 } : { width: 2 }),
     }));
-    timeChart(accuracyBox, err.xs, errLines, { yFormat: (v) => compact(v), syncKey: sync, height: 260, windowSeconds: window });
+    timeChart(accuracyBox, err.xs, errLines, { yFormat: (v) => compact(v), syncKey: sync, height: 260, windowSeconds: window, range });
   } else {
     const acc = accuracySeries(rows, SETTLED_AT);
     const accLines: LineSpec[] = acc.series.map((s, i) => ({
@@ -89,21 +99,21 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
           ? { pointsOnly: true }
           : { width: 2 }),
     }));
-    timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260, windowSeconds: window });
+    timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260, windowSeconds: window, range });
   }
   const coverage = align(rows, versionKey, (r) => r.label_coverage);
   timeChart(
     coverageBox,
     coverage.xs,
     coverage.series.map((s) => ({ ...s, color: color(s.label), fill: `${color(s.label)}14` })),
-    { yRange: [0, 1], yFormat: pctAxis, syncKey: sync, height: 150, windowSeconds: window },
+    { yRange: [0, 1], yFormat: pctAxis, syncKey: sync, height: 150, windowSeconds: window, range },
   );
   const vol = align(rows, versionKey, (r) => r.predictions);
   timeChart(
     volumeBox,
     vol.xs,
     vol.series.map((s) => ({ ...s, color: color(s.label) })),
-    { yFormat: (v) => compact(v), syncKey: sync, height: 150, windowSeconds: window },
+    { yFormat: (v) => compact(v), syncKey: sync, height: 150, windowSeconds: window, range },
   );
 
   const lastStart = rows.at(-1)!.window_start;

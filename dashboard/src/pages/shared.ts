@@ -2,6 +2,7 @@
 import { ApiError } from "../api.js";
 import { errorBox, h } from "../dom.js";
 import { windowName } from "../format.js";
+import { fromInput, RANGES, toInput, type TimeRange } from "../range.js";
 
 export const WINDOWS = [300, 3600, 86_400];
 
@@ -31,6 +32,64 @@ export function windowPicker(current: number, onPick: (w: number) => void): HTML
     ...WINDOWS.map((w) =>
       h("button", { class: w === current ? "on" : "", "data-window": windowName(w), onclick: () => onPick(w) }, windowName(w)),
     ),
+  );
+}
+
+/**
+ * The time range every chart of the page follows: last hour, day, week, all, or a custom span (UTC).
+ * `onPick` gets the URL parameters of the new range (range.ts).
+ */
+export function rangePicker(current: TimeRange, onPick: (params: Record<string, string>) => void): HTMLElement {
+  const now = Date.now();
+  const from = h("input", { type: "datetime-local", id: "range-from", value: toInput(current.fromMs ?? now - 86_400_000) });
+  const to = h("input", { type: "datetime-local", id: "range-to", value: toInput(current.toMs ?? now) });
+  const bad = h("span", { class: "error", hidden: true }, "from must be before to");
+  const custom = h(
+    "form",
+    {
+      class: "range-custom",
+      hidden: current.key !== "custom",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const f = fromInput(from.value);
+        const t = fromInput(to.value);
+        if (!(f < t)) {
+          bad.hidden = false;
+          return;
+        }
+        onPick({ from: String(f), to: String(t) });
+      },
+    },
+    from,
+    "–",
+    to,
+    h("button", { type: "submit", "data-range": "apply" }, "apply"),
+    h("span", { class: "muted" }, "UTC"),
+    bad,
+  );
+  return h(
+    "div",
+    { class: "seg", role: "group", "aria-label": "time range" },
+    h("span", { class: "muted" }, "range"),
+    ...RANGES.map(([key, label]) =>
+      h(
+        "button",
+        { class: key === current.key ? "on" : "", "data-range": key, onclick: () => onPick(key === "all" ? {} : { range: key }) },
+        label,
+      ),
+    ),
+    h(
+      "button",
+      {
+        class: current.key === "custom" ? "on" : "",
+        "data-range": "custom",
+        onclick: () => {
+          custom.hidden = false;
+        },
+      },
+      "custom",
+    ),
+    custom,
   );
 }
 

@@ -8,7 +8,8 @@ import { timeChart } from "../charts.js";
 import { card, h, loading } from "../dom.js";
 import { compact, pct, windowName } from "../format.js";
 import { pooledAccuracy, type MetricRow } from "../series.js";
-import { modelHeader, queryWindow, setQuery, windowPicker } from "./shared.js";
+import { apiBounds, parseRange, rangeParams } from "../range.js";
+import { modelHeader, queryWindow, rangePicker, setQuery, windowPicker } from "./shared.js";
 
 interface Slice {
   slice_key: string;
@@ -25,19 +26,33 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
   const id = params.id!;
   const trendWindow = queryWindow(query, 3600);
   const selected = query.get("slice");
+  const range = parseRange(query, Date.now());
+  const go = (values: Record<string, string | number>) =>
+    setQuery(`/models/${enc(id)}/slices`, {
+      window: trendWindow,
+      ...(selected ? { slice: selected } : {}),
+      ...rangeParams(range),
+      ...values,
+    });
   root.append(
     modelHeader(id, "slices", [
-      windowPicker(trendWindow, (w) => setQuery(`/models/${enc(id)}/slices`, { window: w, ...(selected ? { slice: selected } : {}) })),
+      windowPicker(trendWindow, (w) => go({ window: w })),
+      rangePicker(range, (r) =>
+        setQuery(`/models/${enc(id)}/slices`, { window: trendWindow, ...(selected ? { slice: selected } : {}), ...r }),
+      ),
     ]),
   );
   const listBox = h("div", {}, loading());
   const trendBox = h("div", { class: "chart", id: "slice-trend" });
   const trendCard = card("Trend", trendBox);
-  root.append(card("Worst slices (all labelled data, at least 30 labels)", listBox), trendCard);
+  root.append(
+    card(`Worst slices (${range.key === "all" ? "all labelled data" : "labelled data in the range"}, at least 30 labels)`, listBox),
+    trendCard,
+  );
 
   const res = await api.get<{ population: { accuracy: number; labeled: number; ci95: [number, number] } | null; slices: Slice[] }>(
     `/v1/models/${enc(id)}/slices`,
-    { window: "1d", order: "worst", limit: 25 },
+    { window: "1d", order: "worst", limit: 25, ...apiBounds(range, 86_400) },
   );
   if (!res.population) {
     listBox.replaceChildren(h("p", { class: "muted" }, "No labelled predictions yet."));
@@ -72,7 +87,7 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
             {
               class: `clickable${key === selected ? " selected" : ""}`,
               "data-slice": key,
-              onclick: () => setQuery(`/models/${enc(id)}/slices`, { window: trendWindow, slice: key }),
+              onclick: () => go({ slice: key }),
             },
             h("td", {}, h("strong", {}, key)),
             h("td", { class: "num" }, compact(s.predictions)),
@@ -115,8 +130,12 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
       window: windowName(trendWindow),
       slice_key: key,
       slice_value: rest.join("="),
+      ...apiBounds(range, trendWindow),
     }),
-    api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, { window: windowName(trendWindow) }),
+    api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, {
+      window: windowName(trendWindow),
+      ...apiBounds(range, trendWindow),
+    }),
   ]);
   const s = pooledAccuracy(slice.windows);
   const p = pooledAccuracy(population.windows);
@@ -128,6 +147,6 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
       { label: chosen, values: s.accuracy, color: "#dc2626", width: 2 },
       { label: "population", values: s.xs.map((x) => popAt.get(x) ?? null), color: "#64748b", dash: [5, 4] },
     ],
-    { yFormat: (v) => `${Math.round(v * 1000) / 10}%`, height: 260, windowSeconds: trendWindow },
+    { yFormat: (v) => `${Math.round(v * 1000) / 10}%`, height: 260, windowSeconds: trendWindow, range },
   );
 }

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { apiBounds, axisSpan, fromInput, parseRange, rangeParams, toInput } from "./range.js";
+
+const NOW = Date.UTC(2026, 11, 6, 5, 37, 12);
+const q = (s: string) => new URLSearchParams(s);
+
+describe("time ranges", () => {
+  it("reads relative ranges against the clock, a custom span as given, and anything else as all the data", () => {
+    expect(parseRange(q("range=1h"), NOW)).toEqual({ key: "1h", fromMs: NOW - 3_600_000, toMs: NOW });
+    expect(parseRange(q("range=7d&window=300"), NOW)).toEqual({ key: "7d", fromMs: NOW - 604_800_000, toMs: NOW });
+    expect(parseRange(q("from=1000&to=5000&range=1h"), NOW)).toEqual({ key: "custom", fromMs: 1000, toMs: 5000 });
+    for (const bad of ["", "range=2y", "from=5000&to=1000", "from=abc&to=5", "from=1000"])
+      expect(parseRange(q(bad), NOW)).toEqual({ key: "all" });
+  });
+
+  it("round-trips through the URL", () => {
+    for (const s of ["range=1h", "range=1d", "from=1000&to=5000"]) {
+      const r = parseRange(q(s), NOW);
+      expect(parseRange(new URLSearchParams(rangeParams(r)), NOW)).toEqual(r);
+    }
+    expect(rangeParams({ key: "all" })).toEqual({});
+  });
+
+  it("asks the API for every window overlapping the range, including one that starts before it", () => {
+    const lastHour = parseRange(q("range=1h"), NOW);
+    // The day's window starting at 00:00 reaches into the last hour: from must not exceed it.
+    const day = Date.UTC(2026, 11, 6);
+    const b = apiBounds(lastHour, 86_400);
+    expect(b.from!).toBeLessThanOrEqual(day);
+    // …but the previous day's window, over before the range, is left out (windows start on the second).
+    expect(b.from!).toBeGreaterThan(day - 86_400_000);
+    expect(b.to).toBe(NOW);
+    expect(apiBounds({ key: "all" }, 300)).toEqual({});
+  });
+
+  it("spans the chosen range on the axis, widened to keep every point (one included) visible", () => {
+    const r = { key: "custom" as const, fromMs: 10_000_000, toMs: 20_000_000 };
+    expect(axisSpan(null, r)).toEqual([10_000, 20_000]);
+    expect(axisSpan([12_000, 13_000], r)).toEqual([10_000, 20_000]);
+    // A day's window starting before the range pulls the axis back to show it.
+    expect(axisSpan([9_000, 12_000], r)).toEqual([9_000, 20_000]);
+    expect(axisSpan([12_000, 13_000], { key: "all" })).toEqual([12_000, 13_000]);
+    expect(axisSpan(null, { key: "all" })).toBeNull();
+  });
+
+  it("reads and writes datetime inputs in UTC", () => {
+    expect(toInput(Date.UTC(2026, 11, 6, 5, 37))).toBe("2026-12-06T05:37");
+    expect(fromInput("2026-12-06T05:37")).toBe(Date.UTC(2026, 11, 6, 5, 37));
+    expect(fromInput("")).toBeNaN();
+    expect(fromInput("yesterday")).toBeNaN();
+  });
+});

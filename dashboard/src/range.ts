@@ -1,0 +1,74 @@
+/**
+ * The time range every chart of a page follows: the last hour, day or week before now, a custom
+ * span, or all the data. It lives in the URL (`range=1h|1d|7d`, or `from`/`to` in epoch ms), so a
+ * view can be shared. Pure: the caller passes the clock.
+ */
+
+export const RANGES = [
+  ["1h", "last hour", 3_600_000],
+  ["1d", "last day", 86_400_000],
+  ["7d", "last week", 7 * 86_400_000],
+  ["all", "all", null],
+] as const;
+
+export type RangeKey = (typeof RANGES)[number][0] | "custom";
+
+export interface TimeRange {
+  key: RangeKey;
+  /** epoch ms; absent: from the first data */
+  fromMs?: number;
+  /** epoch ms, exclusive; absent: up to now (for a relative range) or the last data */
+  toMs?: number;
+}
+
+/** The range a URL asks for; anything unreadable means all the data. */
+export function parseRange(query: URLSearchParams, nowMs: number): TimeRange {
+  const from = Number(query.get("from"));
+  const to = Number(query.get("to"));
+  if (query.has("from") && query.has("to") && Number.isFinite(from) && Number.isFinite(to) && from < to) {
+    return { key: "custom", fromMs: from, toMs: to };
+  }
+  const relative = RANGES.find(([k]) => k === query.get("range"));
+  if (relative && relative[2] !== null) return { key: relative[0], fromMs: nowMs - relative[2], toMs: nowMs };
+  return { key: "all" };
+}
+
+/** The URL parameters that keep this range (none for all the data). */
+export function rangeParams(range: TimeRange): Record<string, string> {
+  if (range.key === "custom") return { from: String(range.fromMs), to: String(range.toMs) };
+  if (range.key === "all") return {};
+  return { range: range.key };
+}
+
+/**
+ * The API's `from`/`to` for windows of `windowSeconds` that overlap the range: a window that starts
+ * before the range but reaches into it is shown too (a day's window for "the last hour").
+ */
+export function apiBounds(range: TimeRange, windowSeconds: number): { from?: number; to?: number } {
+  return {
+    ...(range.fromMs === undefined ? {} : { from: Math.max(0, range.fromMs - windowSeconds * 1000 + 1000) }),
+    ...(range.toMs === undefined ? {} : { to: range.toMs }),
+  };
+}
+
+/**
+ * A chart's x axis (epoch seconds): the data's own span (`dataSpan`, from timeSpan) widened to the
+ * range, so a chosen range always shows whole and every point inside it stays visible, one included.
+ */
+export function axisSpan(dataSpan: [number, number] | null, range: TimeRange): [number, number] | null {
+  if (range.fromMs === undefined || range.toMs === undefined) return dataSpan;
+  const from = range.fromMs / 1000;
+  const to = range.toMs / 1000;
+  if (!dataSpan) return [from, to];
+  return [Math.min(dataSpan[0], from), Math.max(dataSpan[1], to)];
+}
+
+/** "2026-12-06T05:00" for a datetime-local input, in UTC as the dashboard speaks. */
+export function toInput(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16);
+}
+
+/** The epoch ms of a datetime-local input's value read as UTC; NaN when empty or unreadable. */
+export function fromInput(value: string): number {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value) ? Date.parse(`${value}Z`) : Number.NaN;
+}
