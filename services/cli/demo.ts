@@ -6,7 +6,7 @@
  * running, and stops what it started.
  */
 import { createEtaTraffic } from "../demo/eta.js";
-import { createDemoTraffic, defaultIncidents } from "../demo/generator.js";
+import { createDemoTraffic, defaultIncidents, type DemoIncident } from "../demo/generator.js";
 import { demoHistory } from "../demo/history.js";
 import { sendAlertMonth } from "./demo-alerts.js";
 import { readFileSync } from "node:fs";
@@ -68,8 +68,8 @@ async function applyDemoRules(ctx: CliContext): Promise<void> {
 }
 
 /** A week (or `historyDays`) of the model's past, sent once, when the model has no predictions yet. */
-async function sendHistory(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<void> {
-  if (options.historyDays <= 0 || (await predictionCount(ctx)) > 0) return;
+async function sendHistory(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<DemoIncident | undefined> {
+  if (options.historyDays <= 0 || (await predictionCount(ctx)) > 0) return undefined;
   const nowMs = Date.now();
   const history = demoHistory({ seed: options.seed, nowMs, days: options.historyDays });
   ctx.log("demo: a month of answered alerts first, from before the history, so the suppressor is trained and active");
@@ -108,6 +108,7 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
     "  - SQL to try (dashboard SQL page, or POST /v1/sql): SELECT window_start, slice_value, accuracy FROM slice_metrics " +
       "WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country' AND slice_value = 'BR' ORDER BY window_start",
   );
+  return history.ongoing;
 }
 
 async function predictionCount(ctx: CliContext): Promise<number> {
@@ -123,14 +124,15 @@ async function predictionCount(ctx: CliContext): Promise<number> {
 
 async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<void> {
   await applyDemoRules(ctx);
-  await sendHistory(ctx, options, token, signal);
+  // The history's last incident goes on live for a while, so its alert is firing when the newcomer looks.
+  const ongoing = await sendHistory(ctx, options, token, signal);
   const startMs = Date.now();
   const traffic = createDemoTraffic({
     seed: options.seed,
     startMs,
     predictionsPerSecond: options.rate,
     timeScale: options.timeScale,
-    incidents: defaultIncidents(startMs),
+    incidents: [...defaultIncidents(startMs), ...(ongoing ? [ongoing] : [])],
     idPrefix: `demo-${options.seed}-${startMs.toString(36)}`,
   });
   // The regression model at a tenth of the rate; deliveries in madrid slow down from +20 to +35 minutes.

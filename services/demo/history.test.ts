@@ -23,7 +23,10 @@ describe("the demo's week of history", () => {
       expect(i.fromMs).toBeGreaterThanOrEqual(history.startMs);
       expect(i.toMs).toBeLessThanOrEqual(NOW);
     }
-    expect(history.tour).toHaveLength(4);
+    expect(history.tour).toHaveLength(5);
+    // One incident is under way at the end of the history, so something is firing at once.
+    expect(history.ongoing.fromMs).toBeLessThan(NOW);
+    expect(history.ongoing.toMs).toBeGreaterThan(NOW);
     // A shorter past keeps only the incidents that fit before now.
     expect(demoHistory({ seed: 1, nowMs: NOW, days: 2 }).incidents.map((i) => i.kind)).toEqual(["feature_drift"]);
   });

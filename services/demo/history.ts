@@ -14,6 +14,11 @@ export interface DemoHistory {
   startMs: number;
   traffic: DemoTraffic;
   incidents: DemoIncident[];
+  /**
+   * An incident under way when the history ends, so an alert is firing when the newcomer first
+   * looks; live traffic carries it on until its end.
+   */
+  ongoing: DemoIncident & { toMs: number };
   /** The regression model's week. */
   eta: EtaTraffic;
   slowdowns: EtaSlowdown[];
@@ -33,19 +38,30 @@ export function demoHistory(opts: { seed: number; nowMs: number; days?: number; 
     { kind: "category_vanish", category: "gaming", replacement: "electronics", fromMs: at(6, 12), toMs: at(6, 16) },
   ];
   const incidents = planned.filter((i) => i.toMs <= opts.nowMs);
+  const FIVE_MINUTES = 300_000;
+  const ongoing = {
+    kind: "feature_drift" as const,
+    feature: "num_tx_24h" as const,
+    fromMs: Math.floor((opts.nowMs - 90 * 60_000) / FIVE_MINUTES) * FIVE_MINUTES,
+    toMs: opts.nowMs + 15 * 60_000,
+    shift: 3,
+  };
   const tour = incidents.map((i) => {
     const when = `from ${day(i.fromMs)} to ${day(i.toMs)} UTC`;
     if (i.kind === "feature_drift") return `'amount' drifted ×2.5 ${when}: the Drift page (window 1h)`;
     if (i.kind === "segment_accuracy_drop") return `accuracy for country=BR dropped ${when}: the Slices page, and the Alerts inbox`;
     return `merchant_category 'gaming' vanished ${when}: the Drift page's data checks`;
   });
+  tour.push(
+    `'num_tx_24h' has drifted ×3 since ${day(ongoing.fromMs)} UTC and goes on for a quarter of an hour more: firing alerts in the Alerts inbox`,
+  );
   const traffic = createDemoTraffic({
     seed: opts.seed,
     startMs,
     predictionsPerSecond: opts.predictionsPerSecond ?? 0.1,
     // Chargebacks in hours rather than the live demo's compressed seconds; most of the week is labelled.
     labelDelay: { medianMs: 6 * HOUR, sigma: 1 },
-    incidents,
+    incidents: [...incidents, ongoing],
     idPrefix: `demo-history-${opts.seed}`,
   });
   const slowdowns = [{ city: "madrid", fromMs: at(5, 9), toMs: at(5, 15), factor: 1.6 }].filter((s) => s.toMs <= opts.nowMs);
@@ -61,5 +77,5 @@ export function demoHistory(opts: { seed: number; nowMs: number; days?: number; 
     slowdowns,
     idPrefix: `eta-history-${opts.seed}`,
   });
-  return { startMs, traffic, incidents, tour, eta, slowdowns };
+  return { startMs, traffic, incidents, ongoing, tour, eta, slowdowns };
 }
