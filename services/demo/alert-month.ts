@@ -69,7 +69,8 @@ const driftKind = (feature: string, perDay: number): Kind => ({
   slices: [""],
   windowSeconds: 300,
   perDay,
-  deviation: [0.6, 0.8],
+  // A long tail: an incident's drift is many times the threshold.
+  deviation: [0.6, 1.3],
   value: driftValue,
   // Small drifts are the season; a large one is looked at.
   acted: (_s, d) => (d > 2 ? 0.6 : 0),
