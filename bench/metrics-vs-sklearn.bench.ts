@@ -266,6 +266,7 @@ const PRODUCT_COLUMNS = [
   "brier",
   "roc_auc",
   "roc_auc_error_bound",
+  "pr_auc",
   "ece",
   "mae",
   "rmse",
@@ -282,7 +283,7 @@ async function productRows(ch: ClickHouse): Promise<Array<Record<string, unknown
     sql`
     SELECT model_id, model_version, stage, toUInt32(window_start) AS window_start_s, window_seconds, slice_key, slice_value, task,
            predictions, labeled, label_coverage, accuracy, precision, recall, f1, log_loss, brier, roc_auc, roc_auc_error_bound,
-           ece, mae, rmse, mape, r2, delay_max_s, estimated_accuracy
+           pr_auc, ece, mae, rmse, mape, r2, delay_max_s, estimated_accuracy
     FROM ${ident(`${ch.database}.slice_metrics`)}
     WHERE model_id IN ${list(Object.values(MODELS))}
     ORDER BY model_id, window_seconds, window_start_s, model_version, stage, slice_key, slice_value`,

@@ -216,6 +216,17 @@ function binaryExpected(g: Group) {
     for (const a of pos) for (const b of neg) wins += a.s > b.s ? 1 : a.s === b.s ? 0.5 : 0;
     auc = wins / (pos.length * neg.length);
   }
+  // Average precision as scikit-learn defines it: over distinct scores, high to low, the recall
+  // gained at each times the precision of everything scored at or above it.
+  let ap: number | null = null;
+  if (pos.length > 0) {
+    ap = 0;
+    for (const t of [...new Set(rows.map((r) => r.s))].sort((a, b) => b - a)) {
+      const above = rows.filter((r) => r.s >= t);
+      const gained = rows.filter((r) => r.s === t && r.y === 1).length;
+      ap += (gained / pos.length) * (above.filter((r) => r.y === 1).length / above.length);
+    }
+  }
   const est =
     g.preds.reduce((sum, p) => sum + (p.prediction.score! >= 0.5 ? p.prediction.score! : 1 - p.prediction.score!), 0) / g.preds.length;
   return {
@@ -226,6 +237,7 @@ function binaryExpected(g: Group) {
     log_loss: n ? ll / n : null,
     brier: n ? br / n : null,
     roc_auc: auc,
+    pr_auc: ap,
     ece: n ? eceN.reduce((s, _, b) => s + Math.abs(eceCorrect[b] - eceConf[b]), 0) / n : null,
     estimated_accuracy: est,
   };
@@ -509,5 +521,46 @@ describe("windowed quality metrics", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.message).toContain("positive_class");
     expect((await get("/v1/models/fraud/metrics", INGEST_ONLY_TOKEN)).status).toBe(403);
+  });
+
+  it("report group fairness over a sensitive slice key, equal to the confusion counts computed here", async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    // Every labelled fraud prediction, by country: predicted fraud when score ≥ 0.5.
+    const expected = new Map<string, { tp: number; fp: number; fn: number; tn: number }>();
+    for (const p of data.predictions.filter((p) => p.model_id === "fraud")) {
+      const l = winners.get(p.prediction_id);
+      if (!l) continue;
+      const c = expected.get(p.segments.country!) ?? { tp: 0, fp: 0, fn: 0, tn: 0 };
+      const y = l.label === "fraud";
+      const yhat = p.prediction.score! >= 0.5;
+      c[y ? (yhat ? "tp" : "fn") : yhat ? "fp" : "tn"]++;
+      expected.set(p.segments.country!, c);
+    }
+    const fairness = await get("/v1/models/fraud/fairness?key=country&window=1h&min_labeled=1");
+    expect(fairness.status).toBe(200);
+    expect(fairness.body.groups.map((g: any) => g.group)).toEqual([...expected.keys()].sort());
+    const selection = (c: { tp: number; fp: number; fn: number; tn: number }) => (c.tp + c.fp) / (c.tp + c.fp + c.fn + c.tn);
+    const reference = [...expected].sort((a, b) => selection(b[1]) - selection(a[1]))[0]!;
+    expect(fairness.body.reference).toBe(reference[0]);
+    for (const g of fairness.body.groups) {
+      const c = expected.get(g.group)!;
+      expectClose(g.rates.selection_rate.value, selection(c), `${g.group} selection rate`);
+      expectClose(g.rates.true_positive_rate.value, c.tp / (c.tp + c.fn), `${g.group} TPR`);
+      expectClose(g.rates.false_positive_rate.value, c.fp / (c.fp + c.tn), `${g.group} FPR`);
+      expectClose(g.rates.accuracy.value, (c.tp + c.tn) / (c.tp + c.fp + c.fn + c.tn), `${g.group} accuracy`);
+      const ratio = selection(c) / selection(reference[1]);
+      expectClose(g.versus_reference.selection_rate.ratio, ratio, `${g.group} ratio`);
+      expect(g.passes_four_fifths).toBe(ratio >= 0.8);
+    }
+
+    const none = await get("/v1/models/fraud/fairness?key=device&window=1h");
+    expect(none.status).toBe(200);
+    expect(none.body.groups).toEqual([]);
+    expect(none.body.note).toContain("slice keys");
+    expect((await get("/v1/models/intent/fairness?key=country")).status).toBe(400);
+    expect((await get("/v1/models/fraud/fairness")).status).toBe(400);
   });
 });

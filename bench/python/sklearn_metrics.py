@@ -24,6 +24,7 @@ import numpy as np
 import sklearn
 from sklearn.metrics import (
     accuracy_score,
+    average_precision_score,
     brier_score_loss,
     f1_score,
     log_loss,
@@ -40,11 +41,14 @@ NEGATIVE = "legit"
 THRESHOLD = 0.5
 LOG_LOSS_EPS = 1e-15
 ECE_BINS = 10
+AUC_BINS = 10_000
 EXACT = 1e-9
 DAY_MS = 86_400_000
 
 # (column, how it is compared): count = equal; exact = |difference| <= 1e-9;
-# auc = |difference| <= the product's roc_auc_error_bound + 1e-12.
+# auc = |difference| <= the product's roc_auc_error_bound + 1e-12. pr_auc is compared exactly with
+# average_precision_score on the scores binned as the product bins them (floor(score · 10,000)):
+# scores sharing a bin are one threshold, as the README says.
 METRICS = [
     ("predictions", "count"),
     ("labeled", "count"),
@@ -56,6 +60,7 @@ METRICS = [
     ("log_loss", "exact"),
     ("brier", "exact"),
     ("roc_auc", "auc"),
+    ("pr_auc", "exact"),
     ("ece", "exact"),
     ("mae", "exact"),
     ("rmse", "exact"),
@@ -141,6 +146,7 @@ def binary_metrics(rows):
     out["log_loss"] = log_loss(y, np.clip(scores, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS), labels=[0, 1])
     out["brier"] = brier_score_loss(y, scores, pos_label=1)
     out["roc_auc"] = roc_auc_score(y, scores) if 0 < y.sum() < len(y) else None
+    out["pr_auc"] = average_precision_score(y, np.floor(scores * AUC_BINS)) if y.sum() > 0 else None
     out["ece"] = top_label_ece(y, scores)
     return out
 

@@ -6,7 +6,7 @@
  */
 import { PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
 import type { ClickHouse } from "./client.js";
-import { flag, float, int, row, str } from "./row-schema.js";
+import { flag, float, int, numeric, row, str } from "./row-schema.js";
 import { sliceMetricsQuery, type SliceSelection } from "./slice-metrics.query.js";
 import { ident, join, list, raw, sql, type Sql } from "./sql.js";
 
@@ -48,7 +48,8 @@ const PerformanceRow = row({
   slice_key: str,
   slice_value: str,
   window_start_ms: int,
-  value: float.nullable(),
+  // A count (predictions, UInt64) or a ratio.
+  value: numeric.nullable(),
   n: int,
   successes: int.nullable(),
   coverage: float.nullable(),

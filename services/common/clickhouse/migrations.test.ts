@@ -35,14 +35,16 @@ describe("loadMigrations", () => {
     expect(migrations[0]!.name).toBe("001_raw_events");
   });
 
-  it("substitutes the database everywhere and creates only IF NOT EXISTS", () => {
+  it("substitutes the database everywhere and creates only idempotently (IF NOT EXISTS, or a view OR REPLACE)", () => {
     for (const m of loadMigrations("some_db")) {
       expect(m.statements.length).toBeGreaterThan(0);
       for (const s of m.statements) {
         expect(s).not.toMatch(/\{\{|\}\}/);
         expect(s).not.toMatch(/^--/m);
         if (/^\s*CREATE\b/i.test(s))
-          expect(s).toMatch(/^\s*CREATE\s+(TABLE|VIEW|MATERIALIZED VIEW|DATABASE|DICTIONARY)\s+IF NOT EXISTS\s+some_db\./i);
+          expect(s).toMatch(
+            /^\s*CREATE\s+(OR REPLACE VIEW\s+|(TABLE|VIEW|MATERIALIZED VIEW|DATABASE|DICTIONARY)\s+IF NOT EXISTS\s+)some_db\./i,
+          );
       }
     }
     const first = loadMigrations("some_db")[0]!.statements;

@@ -26,6 +26,11 @@ export interface SliceCount {
   predictions: number;
   correct: number;
   class_n: number;
+  /** Binary models' confusion counts (0 for other tasks). */
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
 }
 
 /** A slice_metrics row as the API serves it: its counts as numbers, every other column as it comes. */
@@ -46,6 +51,10 @@ const SliceCountRow = row({
   predictions: int,
   correct: int,
   class_n: int,
+  tp: int,
+  fp: int,
+  fn: int,
+  tn: int,
 }) satisfies z.ZodType<SliceCount>;
 
 const DelayRow = row({ model_version: str, stage: str, labeled: int, bins: z.array(z.number()), counts: z.array(int) });
@@ -55,7 +64,14 @@ export interface ModelStore {
   list(): Promise<Array<Record<string, unknown>>>;
   hasWindow(seconds: number): Promise<boolean>;
   metrics(q: MetricsQuery): Promise<Array<Record<string, unknown>>>;
-  sliceCounts(q: { modelId: string; window: number; from?: number | undefined; to?: number | undefined }): Promise<SliceCount[]>;
+  /** Counts summed over [from, to) per slice: every slice, or only those of `sliceKey` (the population then left out). */
+  sliceCounts(q: {
+    modelId: string;
+    window: number;
+    from?: number | undefined;
+    to?: number | undefined;
+    sliceKey?: string | undefined;
+  }): Promise<SliceCount[]>;
   delayHistogram(q: { modelId: string; from?: number | undefined; to?: number | undefined }): Promise<DelayHistogram[]>;
   /** Removes the model's rows from every table (model-deletion.ts). */
   delete(modelId: string): Promise<DeletionReport>;
@@ -126,12 +142,13 @@ export function createModelStore(ch: ClickHouse): ModelStore {
         models: [q.modelId],
         windowSeconds: q.window,
         ...seconds(q.from, q.to),
-        slices: { kind: "all" },
+        slices: q.sliceKey === undefined ? { kind: "all" } : { kind: "key", key: q.sliceKey },
       });
       return ch.rows(
         SliceCountRow,
         sql`
-        SELECT slice_key, slice_value, sum(predictions) AS predictions, sum(correct) AS correct, sum(class_n) AS class_n
+        SELECT slice_key, slice_value, sum(predictions) AS predictions, sum(correct) AS correct, sum(class_n) AS class_n,
+               sum(tp) AS tp, sum(fp) AS fp, sum(fn) AS fn, sum(tn) AS tn
         FROM (${query})
         GROUP BY slice_key, slice_value`,
       );

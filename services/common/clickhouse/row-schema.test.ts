@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { flag, float, int, jsonText, parseRows, row, RowShapeError, str } from "./row-schema.js";
+import { flag, float, int, jsonText, numeric, parseRows, row, RowShapeError, str } from "./row-schema.js";
 
 describe("row schemas", () => {
   it("reads 64-bit integers whether ClickHouse quotes them or not", () => {
@@ -16,6 +16,12 @@ describe("row schemas", () => {
     expect(int.safeParse("").success).toBe(false);
     expect(int.safeParse(null).success).toBe(false);
     expect(int.safeParse(1.5).success).toBe(false);
+  });
+
+  it("reads a metric's value whether it is a quoted count or a ratio", () => {
+    expect(numeric.parse("500")).toBe(500);
+    expect(numeric.parse(0.25)).toBe(0.25);
+    expect(numeric.safeParse("0.25").success).toBe(false);
   });
 
   it("reads UInt8 flags as booleans and refuses other values", () => {

@@ -21,6 +21,9 @@ export const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/, "an in
 /** A Float64 column. ClickHouse writes nan and inf as null in JSON, so a float that may be either is `float.nullable()`. */
 export const float = z.number();
 
+/** A column that is a float or an integer depending on what it holds (a metric's value: a count, a ratio). */
+export const numeric = z.union([z.number(), int]);
+
 /** A UInt8 used as a flag. */
 export const flag = int.pipe(z.union([z.literal(0), z.literal(1)])).transform((v) => v === 1);
 

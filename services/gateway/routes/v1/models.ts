@@ -6,12 +6,14 @@
  *   GET /v1/models                     every model with its specification (read)
  *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
  *   GET /v1/models/:id/slices          slices ranked by how far they fall below the population (read)
+ *   GET /v1/models/:id/fairness        group fairness over one sensitive segment key (binary models, read)
  *   GET /v1/jobs                       recomputations after a spec, reference or rules change, with progress (read)
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ModelDeclaration } from "../../../../schemas/models.js";
 import type { GatewayContext } from "../../app.js";
+import { fairnessReport } from "../../../common/domain/fairness.js";
 import { wilsonInterval } from "../../../common/domain/intervals.js";
 import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 import { principalOf } from "../../auth.js";
@@ -36,6 +38,18 @@ const SlicesQuery = z.object({
   order: z.enum(["worst", "best"]).default("worst"),
   min_labeled: z.coerce.number().int().min(1).default(30),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+const FairnessQuery = z.object({
+  /** The sensitive segment key; its values are the groups. */
+  key: z.string().min(1).max(256),
+  /** The group the others are compared with; default: the one selected most often. */
+  reference: z.string().max(256).optional(),
+  window: windowParam.default(86400),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  /** Groups with fewer labelled predictions are listed, not compared. */
+  min_labeled: z.coerce.number().int().min(1).default(30),
 });
 
 export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -167,6 +181,37 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         ci95: wilsonInterval(population.correct, population.class_n, 0.95),
       },
       slices,
+    };
+  });
+
+  app.get("/v1/models/:id/fairness", { preHandler: requireScope("read") }, async (request, reply) => {
+    const params = parseOr400(modelIdParam, request.params, reply);
+    // Whether the model is readable comes first: another team's model answers 404 whatever the query.
+    if (!params || !(await readableModel(ctx, request, reply, params.id))) return reply;
+    const q = parseOr400(FairnessQuery, request.query, reply);
+    if (!q) return reply;
+    const badRequest = (message: string) => reply.code(400).send({ error: { code: "bad_request", message } });
+    if (!(await store.hasWindow(q.window))) return badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
+    const spec = (await store.list()).find((m) => m.model_id === params.id);
+    if (spec && spec.task !== "binary")
+      return badRequest(`fairness needs a binary model (selection and error rates); '${params.id}' is ${String(spec.task)}`);
+    const counts = await store.sliceCounts({ modelId: params.id, window: q.window, from: q.from, to: q.to, sliceKey: q.key });
+    const labeled = (c: (typeof counts)[number]) => c.tp + c.fp + c.fn + c.tn;
+    const compared = counts.filter((c) => labeled(c) >= q.min_labeled).sort((a, b) => (a.slice_value < b.slice_value ? -1 : 1));
+    const report = fairnessReport(
+      compared.map((c) => ({ group: c.slice_value, tp: c.tp, fp: c.fp, fn: c.fn, tn: c.tn })),
+      q.reference,
+    );
+    return {
+      model_id: params.id,
+      key: q.key,
+      window_seconds: q.window,
+      ...report,
+      too_few_labels: counts
+        .filter((c) => labeled(c) < q.min_labeled)
+        .map((c) => ({ group: c.slice_value, labeled: labeled(c) }))
+        .sort((a, b) => (a.group < b.group ? -1 : 1)),
+      ...(counts.length === 0 && { note: `no slices of '${q.key}' in this range: is it one of the model's slice keys?` }),
     };
   });
 }
