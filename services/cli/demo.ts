@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { parseRuleFile } from "../../schemas/rules.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
+import { int, row } from "../common/clickhouse/row-schema.js";
 import { ident, sql } from "../common/clickhouse/sql.js";
 import { gatewayUrl, type CliContext } from "./context.js";
 import { devToken } from "./local-stack.js";
@@ -115,8 +116,8 @@ async function predictionCount(ctx: CliContext): Promise<number> {
   const client = createClickHouse(ctx.config.clickhouse);
   try {
     const db = ctx.config.clickhouse.database;
-    const [row] = await client.rows<{ n: string }>(sql`SELECT count() AS n FROM ${ident(`${db}.predictions`)} WHERE model_id = 'fraud'`);
-    return Number(row?.n ?? 0);
+    const [r] = await client.rows(row({ n: int }), sql`SELECT count() AS n FROM ${ident(`${db}.predictions`)} WHERE model_id = 'fraud'`);
+    return r?.n ?? 0;
   } finally {
     await client.close();
   }
@@ -196,15 +197,19 @@ async function stored(ctx: CliContext): Promise<string> {
   const client = createClickHouse(ctx.config.clickhouse);
   try {
     const db = ctx.config.clickhouse.database;
-    const [row] = await client.rows<{ p: string; l: string }>(
+    const [counts] = await client.rows(
+      row({ p: int, l: int }),
       sql`SELECT (SELECT count() FROM ${ident(`${db}.prediction_events`)}) AS p, (SELECT count() FROM ${ident(`${db}.label_events`)}) AS l`,
     );
-    const [quality] = await client.rows<{ correct: string; n: string }>(sql`
+    const [quality] = await client.rows(
+      row({ correct: int, n: int }),
+      sql`
       SELECT sum(correct) AS correct, sum(class_n) AS n FROM ${ident(`${db}.slice_metrics`)}
-      WHERE model_id = 'fraud' AND slice_key = '' AND window_seconds = ${Math.min(...ctx.config.metrics.windowSizes)}`);
-    const n = Number(quality?.n ?? 0);
-    const accuracy = n > 0 ? `; accuracy so far ${(Number(quality!.correct) / n).toFixed(3)} on ${n} labelled predictions` : "";
-    return `; in ClickHouse: ${row?.p} predictions, ${row?.l} labels${accuracy}`;
+      WHERE model_id = 'fraud' AND slice_key = '' AND window_seconds = ${Math.min(...ctx.config.metrics.windowSizes)}`,
+    );
+    const n = quality?.n ?? 0;
+    const accuracy = n > 0 ? `; accuracy so far ${(quality!.correct / n).toFixed(3)} on ${n} labelled predictions` : "";
+    return `; in ClickHouse: ${counts?.p} predictions, ${counts?.l} labels${accuracy}`;
   } catch {
     return "";
   } finally {
