@@ -523,7 +523,7 @@ describe("windowed quality metrics", () => {
     expect((await get("/v1/models/fraud/metrics", INGEST_ONLY_TOKEN)).status).toBe(403);
   });
 
-  it("report group fairness over a sensitive slice key, equal to the confusion counts computed here", async () => {
+  it("report group fairness over a sensitive slice key (API and view), equal to the confusion counts computed here", async () => {
     const get = async (path: string) => {
       const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
       return { status: res.status, body: (await res.json()) as any };
@@ -554,6 +554,43 @@ describe("windowed quality metrics", () => {
       const ratio = selection(c) / selection(reference[1]);
       expectClose(g.versus_reference.selection_rate.ratio, ratio, `${g.group} ratio`);
       expect(g.passes_four_fifths).toBe(ratio >= 0.8);
+    }
+
+    // The analysts' view: per window, each country's selection rate against the window's most selected country.
+    const perWindow = new Map<string, { n: number; selected: number }>();
+    for (const [key, g] of groups(
+      data.predictions.filter((p) => p.model_id === "fraud"),
+      winners,
+      3_600_000,
+      ["country"],
+    )) {
+      if (key.endsWith("||")) continue; // the population
+      perWindow.set(key, { n: g.labeled.length, selected: g.labeled.filter(({ p }) => p.prediction.score! >= 0.5).length });
+    }
+    const view = await stack.clickhouse.rows(
+      anyRow<{ key: string; n: string; selection_rate: number; selection_rate_ratio: number; passes_four_fifths: number }>(),
+      sql`
+      SELECT concat(model_id, '|', model_version, '|', stage, '|', toString(toUInt32(window_start)), '|', slice_key, '|', slice_value) AS key,
+             n, selection_rate, selection_rate_ratio, passes_four_fifths
+      FROM ${ident(`${stack.config.clickhouse.database}.slice_fairness`)} WHERE model_id = 'fraud' AND window_seconds = 3600`,
+    );
+    expect(view.map((v) => v.key).sort()).toEqual(
+      [...perWindow]
+        .filter(([, c]) => c.n > 0)
+        .map(([k]) => k)
+        .sort(),
+    );
+    const windowOf = (key: string) => key.split("|").slice(0, 4).join("|");
+    for (const v of view) {
+      const c = perWindow.get(v.key)!;
+      expect(Number(v.n)).toBe(c.n);
+      expectClose(v.selection_rate, c.selected / c.n, `${v.key} selection rate`);
+      const best = Math.max(
+        ...[...perWindow].filter(([k, o]) => windowOf(k) === windowOf(v.key) && o.n > 0).map(([, o]) => o.selected / o.n),
+      );
+      const ratio = best === 0 ? 1 : c.selected / c.n / best;
+      expectClose(v.selection_rate_ratio, ratio, `${v.key} ratio`);
+      expect(v.passes_four_fifths).toBe(ratio >= 0.8 ? 1 : 0);
     }
 
     const none = await get("/v1/models/fraud/fairness?key=device&window=1h");
