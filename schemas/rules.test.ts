@@ -183,6 +183,14 @@ describe("parseRuleFile: every problem names its path", () => {
     ]);
   });
 
+  it.each([undefined, "*", "gender=f"])("a fairness rule whose target slice is %s, not every group of one key", (slice) => {
+    const rule = { id: "r", kind: "threshold", metric: "selection_rate_ratio", op: "<", threshold: 0.8, target: { model: "m", slice } };
+    expect(issuesForRule(rule)).toEqual([
+      "rules.0.target: a fairness rule compares the groups of one key: give target.slice as 'key=*', e.g. 'gender=*'",
+    ]);
+    expect(() => parseRuleFile(fileWith({ ...rule, target: { model: "m", slice: "gender=*" } }))).not.toThrow();
+  });
+
   it("slo without objective", () => {
     expect(issuesForRule({ id: "r", kind: "slo", metric: "accuracy" })).toEqual([
       "rules.0.objective: an SLO needs an 'objective', e.g. 0.95",

@@ -32,6 +32,7 @@ export const LABEL_METRICS = [
   "rmse",
   "mape",
   "r2",
+  "selection_rate_ratio",
 ] as const;
 /** Metrics known without labels. */
 export const LABEL_FREE_METRICS = ["predictions", "label_coverage", "estimated_accuracy", "delay_p50_s", "delay_p90_s"] as const;
@@ -46,6 +47,7 @@ export const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
   "roc_auc",
   "pr_auc",
   "r2",
+  "selection_rate_ratio",
   "label_coverage",
   "estimated_accuracy",
 ]);
@@ -111,6 +113,8 @@ export const RuleSchema = z
     if (r.kind !== "threshold" && isSignal) issue("kind", "drift and quality rules are of kind 'threshold'");
     if (r.metric.startsWith("quality") && r.threshold !== undefined)
       issue("threshold", "quality rules fire on violated checks; the checks' bounds are declared with the model");
+    if (r.metric === "selection_rate_ratio" && !/^[^=]+=\*$/.test(r.target.slice ?? ""))
+      issue("target", "a fairness rule compares the groups of one key: give target.slice as 'key=*', e.g. 'gender=*'");
     if (r.confidence !== undefined && !PROPORTION_METRICS.has(r.metric))
       issue("confidence", `a confidence interval is available for ${[...PROPORTION_METRICS].join(", ")}`);
   });

@@ -35,8 +35,16 @@ const SAMPLE: Record<string, { n: string; successes?: string }> = {
   recall: { n: "tp + fn", successes: "tp" },
   label_coverage: { n: "predictions", successes: "labeled" },
   estimated_accuracy: { n: "predictions" },
+  selection_rate_ratio: { n: "tp + fp + fn + tn" },
   predictions: { n: "predictions" },
 };
+
+/**
+ * A group's selection rate over that of the most selected group of its key in the same window
+ * (the four-fifths rule; the `slice_fairness` view's formula). 1 when no group is selected.
+ */
+const GROUPS = "PARTITION BY model_id, model_version, stage, window_start, slice_key";
+const SELECTION_RATE_RATIO = raw(`if(max(sr) OVER (${GROUPS}) = 0, 1, sr / max(sr) OVER (${GROUPS})) AS selection_rate_ratio`);
 
 /** The tables whose inserts mean a window was recomputed. */
 const MARKER_TABLES = ["window_volume", "window_label_stats", "window_drift", "window_quality"];
@@ -124,6 +132,12 @@ export function alertSeriesRepository(ch: ClickHouse) {
         fromS,
         slices: sliceSelection(rule),
       });
+      // Fairness compares the groups (slices) of one key with each other, so every group of the key is read.
+      const source =
+        rule.metric === "selection_rate_ratio"
+          ? sql`SELECT *, ${SELECTION_RATE_RATIO}
+                FROM (SELECT *, (tp + fp) / (tp + fp + fn + tn) AS sr FROM (${metrics}) WHERE slice_key != '' AND tp + fp + fn + tn > 0)`
+          : metrics;
       const rows = await ch.rows(
         PerformanceRow,
         sql`
@@ -131,7 +145,7 @@ export function alertSeriesRepository(ch: ClickHouse) {
                ${column} AS value, toUInt64(${raw(sample.n)}) AS n,
                ${sample.successes ? raw(`toUInt64(${sample.successes})`) : raw("NULL")} AS successes,
                label_coverage AS coverage
-        FROM (${metrics})
+        FROM (${source})
         ORDER BY window_start`,
       );
       return rows.map(({ slice_key, slice_value, ...r }) => ({
