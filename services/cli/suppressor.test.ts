@@ -91,14 +91,15 @@ describe("hindsight suppressor", () => {
     };
     expect(await runSuppressorCommand(["train", "--algorithm", "logistic"], capture(), store)).toBe(0);
     expect(saved[0]!.version).toMatch(/^lr-/);
-    // The next training carries the active model's fold thresholds over: 3 of its own follow them.
+    // The next training carries the active model's threshold over: its own follows, and the median of the two is used.
     expect(await runSuppressorCommand(["train", "--algorithm", "logistic"], capture(), store)).toBe(0);
-    expect(saved[0]!.foldThresholds).toHaveLength(3);
-    expect(saved[1]!.foldThresholds!.slice(0, 3)).toEqual(saved[0]!.foldThresholds);
-    expect(saved[1]!.foldThresholds).toHaveLength(6);
+    expect(saved[0]!.foldThresholds).toEqual([saved[0]!.threshold]);
+    expect(saved[1]!.foldThresholds).toHaveLength(2);
+    expect(saved[1]!.foldThresholds![0]).toBe(saved[0]!.threshold);
+    expect(saved[1]!.threshold).toBeCloseTo((saved[1]!.foldThresholds![0]! + saved[1]!.foldThresholds![1]!) / 2, 12);
     // Another algorithm's thresholds are on another scale: nothing is carried over.
     expect(await runSuppressorCommand(["train", "--algorithm", "boosted_trees"], capture(), store)).toBe(0);
-    expect(saved[2]!.foldThresholds).toHaveLength(3);
+    expect(saved[2]!.foldThresholds).toHaveLength(1);
   });
 
   it("exits non-zero with a clear message on bad input", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as domain from "../../common/domain/suppressor/replay.js";
 import { generateAlertHistory } from "../../../bench/alert-history.js";
-import { fitSuppressor, replay, sortByTime } from "./fit.js";
+import { aimedRecall, fitSuppressor, replay, sortByTime } from "./fit.js";
 
 const history = sortByTime(generateAlertHistory({ days: 20, seed: 5 }));
 const trees = { trees: 20 };
@@ -26,6 +26,18 @@ describe("the suppressor's fit and replay", () => {
     expect(one).toBeLessThanOrEqual(none);
     expect(two).toBeLessThanOrEqual(one);
     expect(two).toBeLessThan(none);
+  }, 60_000);
+
+  it("aims on the folds at the target's missed share divided by the folds' optimism", () => {
+    expect(aimedRecall({ targetRecall: 0.99, foldOptimism: 2 })).toBeCloseTo(0.995, 12);
+    expect(aimedRecall({ targetRecall: 0.99, foldOptimism: 1 })).toBeCloseTo(0.99, 12);
+    // Optimism below 1 would aim below the target: it counts as 1.
+    expect(aimedRecall({ targetRecall: 0.98, foldOptimism: 0.5 })).toBeCloseTo(0.98, 12);
+  });
+
+  it("a larger fold optimism holds back no more", () => {
+    const at = (foldOptimism: number) => fitSuppressor(history, { foldOptimism, trees, carriedFoldThresholds: 1 }).threshold;
+    expect(at(3)).toBeLessThanOrEqual(at(1));
   }, 60_000);
 
   it("takes the median of its own threshold and the carried ones", () => {

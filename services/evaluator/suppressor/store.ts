@@ -19,7 +19,7 @@ export interface SavedModel {
   /** Held-out figures from training (absent for imported models). */
   report?: Figures;
   counts?: { alerts: number; labelled: number; acted: number };
-  /** The validation folds' thresholds behind `threshold`, oldest first: the next training carries them over. */
+  /** The thresholds `threshold` is the median of (earlier trainings' and this one's), oldest first: the next training carries them over. */
   foldThresholds?: number[];
 }
 
