@@ -16,7 +16,7 @@
  * which stamps the wall clock: a month of answers all given "now" would teach the suppressor that
  * nothing was ever known when an alert fired.
  */
-import { alertsRepository, type AlertsRepository, type NotificationRow } from "../common/clickhouse/alerts.repository.js";
+import { alertsRepository, type AlertsRepository, type FeedbackRow, type NotificationRow } from "../common/clickhouse/alerts.repository.js";
 import { createClickHouse } from "../common/clickhouse/client.js";
 import type { AlertRow } from "../common/domain/alerts/alert-view.js";
 import { parentForDrift, type GroupingView } from "../common/domain/alerts/grouping.js";
@@ -90,8 +90,22 @@ export async function playAlertMonth(
   report.answered += await deliverAndAnswer(repo, earlier, opts.nowMs);
   await train(store, firstModelAt, log);
 
+  // The suppression reads the history it scores from: the month so far, as the store would answer
+  // (every alert with its latest answer), kept here so the month's alerts need not be written one by
+  // one before the next is judged; they are written together once judged.
+  const model = await repo.latestSuppressorModel();
+  const answers = new Map<string, { action: string; atMs: number }>();
+  for (const p of earlier)
+    if (p.answer && p.answer.atMs <= opts.nowMs && p.row.disposition === "surfaced") answers.set(p.row.alert_id, p.answer);
+  const monthSoFar: Pick<AlertsRepository, "latestSuppressorModel" | "history"> = {
+    latestSuppressorModel: async () => model,
+    history: async (fromMs) =>
+      stored
+        .filter((a) => a.first_seen_wall_ms >= fromMs)
+        .map((a) => ({ ...a, action: answers.get(a.alert_id)?.action ?? "", action_ms: answers.get(a.alert_id)?.atMs ?? 0 })),
+  };
   const suppression = createSuppression(config, {
-    alerts: repo as AlertsRepository,
+    alerts: monthSoFar as AlertsRepository,
     logger: createLogger("demo", "warn"),
     load: async (m) => {
       const scorer = await loadOnnxModel(m.model);
@@ -109,10 +123,11 @@ export async function playAlertMonth(
       });
     }
     stored.push(p.row);
-    // Stored one by one: the next alert's features see this one, as the evaluator's would.
-    await repo.writeAlerts([p.row]);
-    report.answered += await deliverAndAnswer(repo, [p], opts.nowMs);
+    // Only what surfaced is answered: nobody saw the rest.
+    if (p.answer && p.answer.atMs <= opts.nowMs && p.row.disposition === "surfaced") answers.set(p.row.alert_id, p.answer);
   }
+  await repo.writeAlerts(later.map((p) => p.row));
+  report.answered += await deliverAndAnswer(repo, later, opts.nowMs);
   for (const p of past) {
     if (p.row.disposition === "held") report.held++;
     if (p.row.disposition === "suppressed") report.suppressed++;
@@ -142,7 +157,7 @@ function hold(row: AlertRow, stored: readonly AlertRow[]): boolean {
 /** What surfaced was delivered on the Kafka topic and answered (when on-call answers it); returns the answers written. */
 async function deliverAndAnswer(repo: MonthStore, alerts: readonly PastAlert[], nowMs: number): Promise<number> {
   const notifications: NotificationRow[] = [];
-  let answered = 0;
+  const feedback: FeedbackRow[] = [];
   for (const { row, answer } of alerts) {
     if (row.disposition !== "surfaced") continue;
     for (const [kind, at] of [
@@ -163,12 +178,13 @@ async function deliverAndAnswer(repo: MonthStore, alerts: readonly PastAlert[], 
       });
     }
     if (answer && answer.atMs <= nowMs) {
-      await repo.addFeedback({ alert_id: row.alert_id, action: answer.action, comment: "", source: "demo on-call", at_ms: answer.atMs });
-      answered++;
+      feedback.push({ alert_id: row.alert_id, action: answer.action, comment: "", source: "demo on-call", at_ms: answer.atMs });
     }
   }
   await repo.writeNotifications(notifications);
-  return answered;
+  // One insert per answer, as the feedback API makes them; a few at a time.
+  for (let i = 0; i < feedback.length; i += 16) await Promise.all(feedback.slice(i, i + 16).map((f) => repo.addFeedback(f)));
+  return feedback.length;
 }
 
 /** `hindsight suppressor train` as of `atMs`, saved as the active model; its version, or why not. */
