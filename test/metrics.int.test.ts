@@ -507,8 +507,29 @@ describe("windowed quality metrics", () => {
     for (const sl of slices.body.slices) {
       expect(sl.ci95[0]).toBeLessThanOrEqual(sl.accuracy);
       expect(sl.ci95[1]).toBeGreaterThanOrEqual(sl.accuracy);
-      expect(sl.significantly_worse).toBe(sl.ci95[1] < slices.body.population.accuracy);
+      expect(sl.q_value).toBeGreaterThanOrEqual(sl.p_value);
+      expect(sl.significantly_worse).toBe(sl.q_value <= 0.05);
     }
+    expect(slices.body.metric).toBe("accuracy");
+    expect(slices.body.tested).toBe(slices.body.slices.length);
+
+    // A regression model's slices rank by mean absolute error, equal to the errors computed here.
+    const eta = await get("/v1/models/eta/slices?window=1h&min_labeled=5");
+    expect(eta.status).toBe(200);
+    expect(eta.body.metric).toBe("mae");
+    const errors = new Map<string, number[]>();
+    for (const p of data.predictions.filter((p) => p.model_id === "eta")) {
+      const l = winners.get(p.prediction_id);
+      if (l) errors.set(p.segments.country!, [...(errors.get(p.segments.country!) ?? []), Math.abs(l.value! - p.prediction.value!)]);
+    }
+    expect(eta.body.slices.map((sl: any) => sl.slice_value).sort()).toEqual([...errors.keys()].sort());
+    for (const sl of eta.body.slices) {
+      const e = errors.get(sl.slice_value)!;
+      expectClose(sl.mae, e.reduce((a, b) => a + b, 0) / e.length, `eta ${sl.slice_value} mae`);
+      expect(sl.labeled).toBe(e.length);
+    }
+    const lowers = eta.body.slices.map((sl: any) => sl.ci95[0]);
+    expect(lowers).toEqual([...lowers].sort((a: number, b: number) => b - a));
 
     const put = (token: string, body: unknown) =>
       fetch(`${gateway.url}/v1/models/fraud`, {

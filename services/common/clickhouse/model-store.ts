@@ -1,7 +1,7 @@
 /** What the gateway reads and writes about models and their metrics (the HTTP API's storage). */
 import { z } from "zod";
 import type { ClickHouse } from "./client.js";
-import { int, row, str } from "./row-schema.js";
+import { float, int, row, str } from "./row-schema.js";
 import { metricsRepository } from "./metrics.repository.js";
 import { sliceMetricsQuery } from "./slice-metrics.query.js";
 import { ident, join, sql, type Sql } from "./sql.js";
@@ -31,6 +31,10 @@ export interface SliceCount {
   fp: number;
   fn: number;
   tn: number;
+  /** Regression: labelled predictions, Σ|e| and Σe² (0 for other tasks). */
+  reg_n: number;
+  abs_err_sum: number;
+  sq_err_sum: number;
 }
 
 /** A slice_metrics row as the API serves it: its counts as numbers, every other column as it comes. */
@@ -55,6 +59,9 @@ const SliceCountRow = row({
   fp: int,
   fn: int,
   tn: int,
+  reg_n: int,
+  abs_err_sum: float,
+  sq_err_sum: float,
 }) satisfies z.ZodType<SliceCount>;
 
 const DelayRow = row({ model_version: str, stage: str, labeled: int, bins: z.array(z.number()), counts: z.array(int) });
@@ -143,12 +150,14 @@ export function createModelStore(ch: ClickHouse): ModelStore {
         windowSeconds: q.window,
         ...seconds(q.from, q.to),
         slices: q.sliceKey === undefined ? { kind: "all" } : { kind: "key", key: q.sliceKey },
+        errorSums: true,
       });
       return ch.rows(
         SliceCountRow,
         sql`
         SELECT slice_key, slice_value, sum(predictions) AS predictions, sum(correct) AS correct, sum(class_n) AS class_n,
-               sum(tp) AS tp, sum(fp) AS fp, sum(fn) AS fn, sum(tn) AS tn
+               sum(tp) AS tp, sum(fp) AS fp, sum(fn) AS fn, sum(tn) AS tn,
+               sum(reg_n) AS reg_n, sum(abs_err_sum) AS abs_err_sum, sum(sq_err_sum) AS sq_err_sum
         FROM (${query})
         GROUP BY slice_key, slice_value`,
       );

@@ -35,6 +35,8 @@ export interface SliceMetricsFilter {
   fromS?: number | undefined;
   toS?: number | undefined;
   slices: SliceSelection;
+  /** Also the regression sums behind mae (reg_n, abs_err_sum, sq_err_sum), which the view does not show. */
+  errorSums?: boolean | undefined;
 }
 
 const DATETIME_MAX = 4_294_967_295;
@@ -159,7 +161,7 @@ export function sliceMetricsQuery(database: string, f: SliceMetricsFilter): Sql 
   const sizes = sql`(SELECT window_seconds FROM ${t("window_sizes")} WHERE window_seconds = ${f.windowSeconds})`;
   const modelsWhere = f.models === undefined ? raw("") : sql`WHERE model_id IN ${list(f.models)}`;
   return sql`
-SELECT ${OUTER_COLUMNS}
+SELECT ${OUTER_COLUMNS}${f.errorSums ? raw(", reg_n, abs_err_sum, sq_err_sum") : raw("")}
 FROM
 (
     SELECT *

@@ -5,7 +5,7 @@
  *   DELETE /v1/models/:id              remove the model's data from every table (admin)
  *   GET /v1/models                     every model with its specification (read)
  *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
- *   GET /v1/models/:id/slices          slices ranked by how far they fall below the population (read)
+ *   GET /v1/models/:id/slices          slices ranked by accuracy or MAE against the rest, FDR-controlled (read)
  *   GET /v1/models/:id/fairness        group fairness over one sensitive segment key (binary models, read)
  *   GET /v1/jobs                       recomputations after a spec, reference or rules change, with progress (read)
  */
@@ -14,7 +14,7 @@ import { z } from "zod";
 import { ModelDeclaration } from "../../../../schemas/models.js";
 import type { GatewayContext } from "../../app.js";
 import { fairnessReport } from "../../../common/domain/fairness.js";
-import { wilsonInterval } from "../../../common/domain/intervals.js";
+import { rankSlices } from "../../../common/domain/slice-ranking.js";
 import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 import { principalOf } from "../../auth.js";
 import { readableModel, writableModel } from "./model-access.js";
@@ -34,10 +34,13 @@ const SlicesQuery = z.object({
   window: windowParam.default(86400),
   from: timeParam.optional(),
   to: timeParam.optional(),
-  metric: z.enum(["accuracy"]).default("accuracy"),
+  /** Default: accuracy, or mae for a regression model. */
+  metric: z.enum(["accuracy", "mae"]).optional(),
   order: z.enum(["worst", "best"]).default("worst"),
   min_labeled: z.coerce.number().int().min(1).default(30),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
+  /** The false-discovery rate allowed among the slices called significantly worse. */
+  fdr: z.coerce.number().gt(0).lt(1).default(0.05),
 });
 
 const FairnessQuery = z.object({
@@ -144,43 +147,19 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const q = params && parseOr400(SlicesQuery, request.query, reply);
     if (!params || !q) return reply;
     if (!(await readableModel(ctx, request, reply, params.id))) return reply;
+    const spec = (await store.list()).find((m) => m.model_id === params.id);
+    const metric = q.metric ?? (spec?.task === "regression" ? "mae" : "accuracy");
     const counts = await store.sliceCounts({ modelId: params.id, window: q.window, from: q.from, to: q.to });
-    const population = counts.find((c) => c.slice_key === "");
-    if (!population || population.class_n === 0) return { model_id: params.id, metric: q.metric, population: null, slices: [] };
-    const popAccuracy = population.correct / population.class_n;
-    const slices = counts
-      .filter((c) => c.slice_key !== "" && c.class_n > 0)
-      .map((c) => {
-        const [low, high] = wilsonInterval(c.correct, c.class_n, 0.95);
-        return {
-          slice_key: c.slice_key,
-          slice_value: c.slice_value,
-          predictions: c.predictions,
-          labeled: c.class_n,
-          accuracy: c.correct / c.class_n,
-          ci95: [low, high],
-          gap: c.correct / c.class_n - popAccuracy,
-          // Below the population beyond doubt only when the whole interval is below it.
-          significantly_worse: high < popAccuracy,
-          enough_labels: c.class_n >= q.min_labeled,
-        };
-      })
-      .filter((s) => s.enough_labels)
-      // Ranked by the conservative end of the interval, so a small slice with a wide interval is
-      // not called worst (or best) on the strength of a few examples.
-      .sort((a, b) => (q.order === "worst" ? a.ci95[1]! - b.ci95[1]! : b.ci95[0]! - a.ci95[0]!))
-      .slice(0, q.limit);
+    const ranking = rankSlices(counts, { metric, order: q.order, minLabeled: q.min_labeled, limit: q.limit, alpha: q.fdr });
+    // Each value also under the metric's own name (`accuracy`, `mae`), as the dashboard reads it.
     return {
       model_id: params.id,
-      metric: q.metric,
+      metric,
       window_seconds: q.window,
-      population: {
-        predictions: population.predictions,
-        labeled: population.class_n,
-        accuracy: popAccuracy,
-        ci95: wilsonInterval(population.correct, population.class_n, 0.95),
-      },
-      slices,
+      fdr: q.fdr,
+      tested: ranking.tested,
+      population: ranking.population && { ...ranking.population, [metric]: ranking.population.value },
+      slices: ranking.slices.map((sl) => ({ ...sl, [metric]: sl.value })),
     };
   });
 
