@@ -18,7 +18,7 @@
  * baseline and a plain gradient-boosted model on the raw fields, both with thresholds from the
  * training part only. Then training time on 100,000 alerts and scoring time per alert.
  *
- *   npm run bench:suppressor -- [--families a,b,...|none] [--retrain-days 7] [--speed true|false]
+ *   npm run bench:suppressor -- [--families a,b,...|none] [--retrain-days 7] [--speed true|false] [--threshold-rule margin|median]
  */
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES, SuppressorHistory } from "../services/common/domain/suppressor/features.js";
@@ -32,8 +32,17 @@ import { FAMILIES } from "./alert-families/families.js";
 import { rawBoostedBaseline } from "./alert-families/raw-baseline.js";
 
 const { values } = parseArgs({
-  options: { families: { type: "string" }, "retrain-days": { type: "string", default: "7" }, speed: { type: "string", default: "true" } },
+  options: {
+    families: { type: "string" },
+    "retrain-days": { type: "string", default: "7" },
+    speed: { type: "string", default: "true" },
+    "threshold-rule": { type: "string", default: "margin" },
+  },
 });
+// "median" replays the earlier rule (the median of per-fold thresholds, nine carried) for comparison.
+const rule = values["threshold-rule"];
+if (rule !== "margin" && rule !== "median") throw new Error(`--threshold-rule is margin or median, not ${rule}`);
+const ruleOptions = rule === "median" ? { thresholdRule: "median" as const, carriedFoldThresholds: 9 } : {};
 const chosen = values.families === "none" ? [] : (values.families?.split(",") ?? FAMILIES.map((f) => f.name));
 const unknown = chosen.filter((n) => !FAMILIES.some((f) => f.name === n));
 if (unknown.length > 0) throw new Error(`unknown families: ${unknown.join(", ")} (known: ${FAMILIES.map((f) => f.name).join(", ")})`);
@@ -82,7 +91,7 @@ const print = () => {
 for (const family of FAMILIES.filter((f) => chosen.includes(f.name))) {
   const { alerts, chances } = family.generate();
   const started = performance.now();
-  const report = replay(alerts, { retrainEveryMs });
+  const report = replay(alerts, { retrainEveryMs, ...ruleOptions });
   const seconds = (performance.now() - started) / 1000;
   // The replay sorts by time; the families are generated in time order already, so indices line up.
   const split = report.train.alerts;
