@@ -57,8 +57,23 @@ export const ModelDeclaration = z
       .optional(),
     /** Binary only: a score at or above it predicts the positive class. */
     threshold: z.number().min(0).max(1).default(0.5),
-    /** Segment keys to slice metrics by; empty or omitted: every segment key. */
-    slice_keys: z.array(z.string().min(1).max(256)).max(32).default([]),
+    /**
+     * Segment keys to slice metrics by; empty or omitted: every segment key. "a × b" declares the
+     * intersection of two keys (slices such as "DE × mobile").
+     */
+    slice_keys: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(256)
+          .refine((k) => {
+            const parts = k.split(" × ");
+            return parts.length === 1 || (parts.length === 2 && parts[0] !== "" && parts[1] !== "" && parts[0] !== parts[1]);
+          }, "an intersection is two different keys joined by ' × ', e.g. 'country × device'"),
+      )
+      .max(32)
+      .default([]),
     /** Data-quality rules and drift overrides per feature. */
     features: z
       .record(z.string().min(1).max(256), FeatureRule)

@@ -167,7 +167,12 @@ function groups(predictions: P[], winners: Map<string, L>, windowMs: number, sli
     const w = Math.floor(p.timestamp / windowMs) * (windowMs / 1000);
     const slices: Array<[string, string]> = [
       ["", ""],
-      ...sliceKeys.filter((k) => k in p.segments).map((k) => [k, p.segments[k]!] as [string, string]),
+      // A declared "a × b" is the intersection of two keys: value "x × y" when the row carries both.
+      ...sliceKeys.flatMap((k): Array<[string, string]> => {
+        const [a, b] = k.split(" × ") as [string, string | undefined];
+        if (b === undefined) return k in p.segments ? [[k, p.segments[k]!]] : [];
+        return a in p.segments && b in p.segments ? [[k, `${p.segments[a]} × ${p.segments[b]}`]] : [];
+      }),
     ];
     for (const [k, v] of slices) {
       const key = [p.model_id, p.model_version, p.stage, w, k, v].join("|");
@@ -341,7 +346,10 @@ describe("windowed quality metrics", () => {
         headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
         body: JSON.stringify(body),
       });
-    expect((await declare("fraud", { task: "binary", positive_class: "fraud", threshold: 0.5, slice_keys: ["country"] })).status).toBe(200);
+    expect(
+      (await declare("fraud", { task: "binary", positive_class: "fraud", threshold: 0.5, slice_keys: ["country", "country × device"] }))
+        .status,
+    ).toBe(200);
     expect((await declare("intent", { task: "multiclass" })).status).toBe(200);
     expect((await declare("eta", { task: "regression" })).status).toBe(200);
 
@@ -381,7 +389,7 @@ describe("windowed quality metrics", () => {
     let compared = 0;
     for (const windowMs of [300_000, HOUR]) {
       for (const model of ["fraud", "intent", "eta"]) {
-        const sliceKeys = model === "fraud" ? ["country"] : ["country"];
+        const sliceKeys = model === "fraud" ? ["country", "country × device"] : ["country"];
         for (const [key, g] of groups(
           data.predictions.filter((p) => p.model_id === model),
           winners,
@@ -403,6 +411,10 @@ describe("windowed quality metrics", () => {
     expect(compared).toBeGreaterThan(100);
     // Device is not a declared slice key of "fraud", so it gets no slices.
     expect(rows.some((r) => r.model_id === "fraud" && r.slice_key === "device")).toBe(false);
+    // The declared intersection has its own slices, e.g. "DE × mobile" (compared above like every slice).
+    expect(rows.some((r) => r.model_id === "fraud" && r.slice_key === "country × device" && String(r.slice_value).includes(" × "))).toBe(
+      true,
+    );
 
     // Feedback delay: exact quantiles per window in label_delays (the ⌊q·n⌋-th smallest delay).
     const delays = await stack.clickhouse.rows(
@@ -481,7 +493,7 @@ describe("windowed quality metrics", () => {
       task: "binary",
       positive_class: "fraud",
       threshold: 0.5,
-      slice_keys: ["country"],
+      slice_keys: ["country", "country × device"],
       declared: true,
     });
 
@@ -593,7 +605,7 @@ describe("windowed quality metrics", () => {
       sql`
       SELECT concat(model_id, '|', model_version, '|', stage, '|', toString(toUInt32(window_start)), '|', slice_key, '|', slice_value) AS key,
              n, selection_rate, selection_rate_ratio, passes_four_fifths
-      FROM ${ident(`${stack.config.clickhouse.database}.slice_fairness`)} WHERE model_id = 'fraud' AND window_seconds = 3600`,
+      FROM ${ident(`${stack.config.clickhouse.database}.slice_fairness`)} WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country'`,
     );
     expect(view.map((v) => v.key).sort()).toEqual(
       [...perWindow]

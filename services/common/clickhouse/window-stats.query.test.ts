@@ -50,7 +50,20 @@ describe("window statistics statements", () => {
 
       it("keeps every slice when none are declared, and filters to the declared keys otherwise", () => {
         expect(build(spec({ sliceKeys: [] }), windows(1)).text).not.toContain("has(");
-        expect(build(spec(), windows(1)).text).toMatch(/si = 0 OR has\(\{p\d+:Array\(String\)\}, segment_keys\[si\]\)/);
+        expect(build(spec(), windows(1)).text).toMatch(/slice\.1 = '' OR has\(\{p\d+:Array\(String\)\}, slice\.1\)/);
+      });
+
+      it("adds the declared intersections of two keys as one Array parameter, only when some are declared", () => {
+        const plain = build(spec({ sliceKeys: ["country", "device"] }), windows(1));
+        const crossed = build(spec({ sliceKeys: ["country", "country × device", "device × os"] }), windows(1));
+        expect(plain.text).not.toContain("arrayFilter");
+        expect(crossed.text).toContain("arrayFilter");
+        expect(values(crossed.params)).toContainEqual([
+          ["country", "device"],
+          ["device", "os"],
+        ]);
+        const more = build(spec({ sliceKeys: ["a × b", "c × d", "e × f", "g × h"] }), windows(1));
+        expect(more.text).toBe(crossed.text);
       });
     });
   }

@@ -5,7 +5,8 @@
  * same whatever the model, its ids or the number of windows (window-stats.query.test.ts).
  */
 import type { ModelSpec } from "../domain/model-spec.js";
-import { type Identifier, list, raw, sql, type Sql } from "./sql.js";
+import { CROSS, splitCross } from "../domain/model-spec.js";
+import { type Identifier, list, raw, sql, type Sql, typed } from "./sql.js";
 
 // Log-spaced delay histogram: bin b holds delays in (1.05^(b-1) − 1, 1.05^b − 1] seconds, so a
 // quantile read from it overstates the true one by at most 5 % of (delay + 1 s). Bin 0: ≤ 0.
@@ -24,11 +25,26 @@ function inWindows(baseSeconds: number, windows: number[]): Sql {
              AND intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds} IN ${list(windows)}`;
 }
 
-/** The population (slice index 0) plus one slice per segment key/value, limited to the declared keys. */
+/**
+ * The slices a row counts in, as (key, value) pairs: the population ('', ''), one slice per segment
+ * key and value, limited to the declared keys, and one per declared intersection of two keys
+ * ("country × device", value "DE × mobile") when the row carries both.
+ */
 function sliceExpansion(spec: ModelSpec): { arrayJoin: Sql; where: Sql } {
+  const crosses = spec.sliceKeys.flatMap((k) => {
+    const parts = splitCross(k);
+    return parts ? [parts] : [];
+  });
+  const pairs =
+    crosses.length === 0
+      ? raw("")
+      : sql`,
+        arrayFilter(c -> c.1 != '', arrayMap(k -> if(has(segment_keys, k[1]) AND has(segment_keys, k[2]),
+          (concat(k[1], ${CROSS}, k[2]), concat(segment_values[indexOf(segment_keys, k[1])], ${CROSS}, segment_values[indexOf(segment_keys, k[2])])),
+          ('', '')), ${typed(crosses, "Array(Array(String))")}))`;
   return {
-    arrayJoin: raw("ARRAY JOIN arrayPushFront(arrayEnumerate(segment_keys), 0) AS si"),
-    where: spec.sliceKeys.length === 0 ? raw("1") : sql`si = 0 OR has(${spec.sliceKeys}, segment_keys[si])`,
+    arrayJoin: sql`ARRAY JOIN arrayConcat([('', '')], arrayZip(segment_keys, segment_values)${pairs}) AS slice`,
+    where: spec.sliceKeys.length === 0 ? raw("1") : sql`slice.1 = '' OR has(${spec.sliceKeys}, slice.1)`,
   };
 }
 
@@ -57,7 +73,7 @@ export function volumeSql(
   return sql`
     INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
-           if(si = 0, '', segment_keys[si]) AS sk, if(si = 0, '', segment_values[si]) AS sv,
+           slice.1 AS sk, slice.2 AS sv,
            count(), sum(ec), sum(en), ${nowMs}
     FROM
     (
@@ -162,7 +178,7 @@ export function labelStatsSql(
        ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
        delay_bins, delay_counts, delay_max_ms, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
-           if(si = 0, '', segment_keys[si]) AS sk, if(si = 0, '', segment_values[si]) AS sv,
+           slice.1 AS sk, slice.2 AS sv,
            count(), sum(is_class), sum(is_class * is_correct),
            sum(is_class * y * yhat), sum(is_class * (1 - y) * yhat), sum(is_class * y * (1 - yhat)), sum(is_class * (1 - y) * (1 - yhat)),
            tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 1), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 2), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 3), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 4),

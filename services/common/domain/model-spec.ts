@@ -4,6 +4,15 @@
  */
 import type { Task } from "../../../schemas/models.js";
 
+/** A declared slice key "a × b" is the intersection of segment keys a and b: slices such as "DE × mobile". */
+export const CROSS = " × ";
+
+/** The two keys of an intersection, or undefined for a plain key. */
+export function splitCross(key: string): [string, string] | undefined {
+  const parts = key.split(CROSS);
+  return parts.length === 2 && parts[0] && parts[1] ? [parts[0], parts[1]] : undefined;
+}
+
 export interface ModelSpec {
   modelId: string;
   task: Task;
