@@ -88,6 +88,8 @@ export const RuleSchema = z
     history_windows: z.number().int().min(4).max(2000).default(48),
     min_history: z.number().int().min(3).default(12),
     k: z.number().positive().default(4),
+    /** relative_change and adaptive: compare with the same time of day, or of the week, in past periods. */
+    seasonality: z.enum(["none", "daily", "weekly"]).default("none"),
     window: Duration.default("5m"),
     for: Duration.default("0s"),
     severity: z.enum(["info", "warning", "critical"]).default("warning"),
@@ -111,6 +113,10 @@ export const RuleSchema = z
     if (r.kind === "slo" && r.objective === undefined) issue("objective", "an SLO needs an 'objective', e.g. 0.95");
     if (r.kind === "relative_change" && r.change === undefined) issue("change", "a relative_change rule needs 'change', e.g. 0.1 for 10 %");
     if (r.kind !== "threshold" && isSignal) issue("kind", "drift and quality rules are of kind 'threshold'");
+    if (r.seasonality !== "none" && r.kind !== "adaptive" && r.kind !== "relative_change")
+      issue("seasonality", "only adaptive and relative_change rules compare with past periods");
+    if (r.seasonality !== "none" && (r.seasonality === "daily" ? 86_400_000 : 604_800_000) % durationMs(r.window) !== 0)
+      issue("seasonality", `a ${r.seasonality} season must be a whole number of ${r.window} windows`);
     if (r.metric.startsWith("quality") && r.threshold !== undefined)
       issue("threshold", "quality rules fire on violated checks; the checks' bounds are declared with the model");
     if (r.metric === "selection_rate_ratio" && !/^[^=]+=\*$/.test(r.target.slice ?? ""))

@@ -9,7 +9,14 @@ import type { AlertRow } from "../common/domain/alerts/alert-view.js";
 import type { NotificationRow, StoredRule } from "../common/clickhouse/alerts.repository.js";
 import type { SeriesRow } from "../common/clickhouse/alert-series.repository.js";
 import { createLogger } from "../common/observability/logger.js";
-import { createEvaluator, concurrent, type EvaluatorAlerts, type EvaluatorSeries } from "./evaluator.js";
+import {
+  createEvaluator,
+  concurrent,
+  MAX_SEASONAL_LOOKBACK_MS,
+  seasonalLookbackMs,
+  type EvaluatorAlerts,
+  type EvaluatorSeries,
+} from "./evaluator.js";
 
 const MINUTE = 60_000;
 // An hour before midnight UTC, the time of day at which the integration test failed.
@@ -139,6 +146,21 @@ function setup() {
   };
   return { storage, windows, clock, evaluator, pass };
 }
+
+describe("seasonal look-back", () => {
+  const ruleOf = (r: Record<string, unknown>) =>
+    parseRuleFile(JSON.stringify({ rules: [{ id: "r", metric: "predictions", ...r }] })).rules[0]!;
+  const DAY = 86_400_000;
+
+  it("reads as many past periods as the history needs, plus one, and never more than 13 weeks", () => {
+    expect(seasonalLookbackMs(ruleOf({ kind: "adaptive", window: "1h", history_windows: 4, seasonality: "weekly" }))).toBe(5 * 7 * DAY);
+    expect(
+      seasonalLookbackMs(ruleOf({ kind: "relative_change", change: 0.2, window: "1h", baseline_windows: 3, seasonality: "daily" })),
+    ).toBe(4 * DAY);
+    expect(seasonalLookbackMs(ruleOf({ kind: "adaptive", window: "1h", seasonality: "weekly" }))).toBe(MAX_SEASONAL_LOOKBACK_MS);
+    expect(seasonalLookbackMs(ruleOf({ kind: "adaptive", window: "1h" }))).toBe(0);
+  });
+});
 
 describe("concurrent", () => {
   it("is an overlap of episodes in event time; an open episode is known up to its last breach", () => {

@@ -10,7 +10,7 @@ import { sharedReceivers } from "../common/domain/alerts/rule-scope.js";
 import { findEpisodes, type Episode } from "../common/domain/alerts/episodes.js";
 import { childrenForPerformance, parentForDrift, type GroupingView } from "../common/domain/alerts/grouping.js";
 import { fingerprint, notificationId, owedNotifications, reconcile, type SeriesKey } from "../common/domain/alerts/lifecycle.js";
-import { judgeSeries, type Judgement, type SeriesPoint } from "../common/domain/alerts/predicates.js";
+import { judgeSeries, seasonMs, type Judgement, type SeriesPoint } from "../common/domain/alerts/predicates.js";
 import type { AlertsRepository, NotificationRow, RuleStatusRow, Settings, StoredRule } from "../common/clickhouse/alerts.repository.js";
 import type { AlertSeriesRepository, SeriesRow } from "../common/clickhouse/alert-series.repository.js";
 import type { Logger } from "../common/observability/logger.js";
@@ -196,7 +196,7 @@ export function createEvaluator(
       });
       return 0;
     }
-    const fromMs = now - options.lookbackMs;
+    const fromMs = now - Math.max(options.lookbackMs, seasonalLookbackMs(rule));
     const rows = await loadSeries(rule, windowSeconds, Math.floor(fromMs / 1000));
     const bySeries = new Map<string, { key: SeriesKey; stage: string; points: SeriesPoint[] }>();
     for (const r of rows) {
@@ -474,3 +474,13 @@ export function createEvaluator(
 }
 
 export type Evaluator = ReturnType<typeof createEvaluator>;
+
+/** A seasonal rule reads back as many past periods as its history asks for, at most 13 weeks. */
+export const MAX_SEASONAL_LOOKBACK_MS = 13 * 7 * 86_400_000;
+
+export function seasonalLookbackMs(rule: Rule): number {
+  const period = seasonMs(rule);
+  if (period === undefined) return 0;
+  const periods = rule.kind === "adaptive" ? rule.history_windows : rule.baseline_windows;
+  return Math.min((periods + 1) * period, MAX_SEASONAL_LOOKBACK_MS);
+}

@@ -278,6 +278,63 @@ describe("judgeSeries: adaptive", () => {
   });
 });
 
+describe("judgeSeries: seasonal baselines", () => {
+  const HOUR = 3_600_000;
+  const WEEK = 7 * 24 * HOUR;
+  /** Hourly traffic: 1,000 an hour on weekdays from 08:00 to 20:00, 100 at night and at the weekend (epoch 0 was a Thursday). */
+  const traffic = (t: number) => {
+    const day = Math.floor(t / (24 * HOUR)) % 7; // 0 Thursday … 2 Saturday, 3 Sunday
+    const hour = Math.floor(t / HOUR) % 24;
+    return day === 2 || day === 3 || hour < 8 || hour >= 20 ? 100 : 1000;
+  };
+  const hourly = (weeks: number, value: (t: number) => number) =>
+    Array.from({ length: weeks * 7 * 24 }, (_, i) => ({ start: i * HOUR, end: (i + 1) * HOUR, value: value(i * HOUR), n: 10_000 }));
+
+  it("does not alert on nightly and weekend cycles that a plain adaptive band flags", () => {
+    const points = hourly(4, traffic);
+    const plain = judgeSeries(rule({ kind: "adaptive", metric: "predictions", window: "1h", k: 3, min_history: 3 }), points);
+    const weekly = judgeSeries(
+      rule({ kind: "adaptive", metric: "predictions", window: "1h", k: 3, min_history: 3, seasonality: "weekly" }),
+      points,
+    );
+    expect(plain.filter((j) => j.state === "breach").length).toBeGreaterThan(10);
+    expect(weekly.filter((j) => j.state === "breach")).toEqual([]);
+    // Three weeks to learn each hour of the week, then every hour of the fourth is judged and fine.
+    expect(weekly.slice(3 * 168).every((j) => j.state === "ok")).toBe(true);
+    expect(weekly[0]!.reason).toBe("learning the band: 0 of 3 windows of history at this hour of the week");
+  });
+
+  it("compares a window with the same hour of the same weekday only: a Monday-morning drop is caught", () => {
+    // In the fifth week, Monday 10:00 (day 4 of the week from Thursday) falls to Saturday's level.
+    const drop = 4 * WEEK + 4 * 24 * HOUR + 10 * HOUR;
+    const points = hourly(5, (t) => (t === drop ? 100 : traffic(t)));
+    const weekly = judgeSeries(
+      rule({ kind: "adaptive", metric: "predictions", window: "1h", min_history: 3, seasonality: "weekly" }),
+      points,
+    );
+    expect(weekly.filter((j) => j.state === "breach").map((j) => j.start)).toEqual([drop]);
+  });
+
+  it("a daily season for relative_change: each hour against the same hour on past days", () => {
+    const day = (t: number) => (Math.floor(t / HOUR) % 24 < 8 ? 50 : 500);
+    const points = hourly(1, (t) => (t === 5 * 24 * HOUR + 3 * HOUR ? 80 : day(t)));
+    const js = judgeSeries(
+      rule({ kind: "relative_change", metric: "predictions", window: "1h", change: 0.3, baseline_windows: 3, seasonality: "daily" }),
+      points,
+    );
+    expect(js.filter((j) => j.state === "breach").map((j) => j.start)).toEqual([5 * 24 * HOUR + 3 * HOUR]);
+  });
+
+  it("is refused on threshold rules and on windows that do not divide the season", () => {
+    expect(
+      RuleSchema.safeParse({ id: "r", kind: "threshold", metric: "predictions", op: "<", threshold: 1, seasonality: "daily" }).success,
+    ).toBe(false);
+    expect(RuleSchema.safeParse({ id: "r", kind: "adaptive", metric: "predictions", window: "7h", seasonality: "daily" }).success).toBe(
+      false,
+    );
+  });
+});
+
 describe("judgeSeries: confidence (Wilson interval, z = 1.959964 at 95 %)", () => {
   const accBelow = (extra: Record<string, unknown> = {}) =>
     rule({ kind: "threshold", metric: "accuracy", op: "<", threshold: 0.9, confidence: 0.95, ...extra });

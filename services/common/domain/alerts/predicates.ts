@@ -56,16 +56,31 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Judges every point in time order; relative and adaptive rules look back over earlier non-breach points. */
+/** The period of a seasonal rule, ms: its windows are compared with the same phase in past periods. */
+export function seasonMs(rule: Pick<Rule, "seasonality">): number | undefined {
+  return rule.seasonality === "daily" ? 86_400_000 : rule.seasonality === "weekly" ? 7 * 86_400_000 : undefined;
+}
+
+/**
+ * Judges every point in time order; relative and adaptive rules look back over earlier non-breach
+ * points: all of them, or with `seasonality` only those at the same phase of the day or week (the
+ * same hour of the same weekday in past weeks), so a nightly or weekend cycle is not a change.
+ */
 export function judgeSeries(rule: Rule, points: readonly SeriesPoint[]): Judgement[] {
   const sorted = [...points].sort((a, b) => a.start - b.start);
-  const history: number[] = [];
+  const period = seasonMs(rule);
+  const histories = new Map<number, number[]>();
   const out: Judgement[] = [];
   for (const p of sorted) {
+    const phase = period === undefined ? 0 : ((p.start % period) + period) % period;
+    const history = histories.get(phase) ?? [];
     const j = judgePoint(rule, p, history);
     out.push(j);
     // A window unknown only for want of history is history all the same, or no baseline could ever form.
-    if ((j.state === "ok" || LEARNING.has(j)) && p.value !== null) history.push(p.value);
+    if ((j.state === "ok" || LEARNING.has(j)) && p.value !== null) {
+      history.push(p.value);
+      histories.set(phase, history);
+    }
   }
   return out;
 }
@@ -105,7 +120,7 @@ function judgePoint(rule: Rule, p: SeriesPoint, history: readonly number[]): Jud
     case "relative_change": {
       const recent = history.slice(-rule.baseline_windows);
       if (recent.length < Math.min(3, rule.baseline_windows))
-        return learning(unknown(`baseline has ${recent.length} windows, needs ${Math.min(3, rule.baseline_windows)}`));
+        return learning(unknown(`baseline has ${recent.length} windows${seasonal(rule)}, needs ${Math.min(3, rule.baseline_windows)}`));
       const baseline = recent.reduce((a, b) => a + b, 0) / recent.length;
       const dir = rule.direction ?? (HIGHER_IS_BETTER.has(rule.metric) ? "down" : "up");
       const change = rule.change!;
@@ -116,7 +131,7 @@ function judgePoint(rule: Rule, p: SeriesPoint, history: readonly number[]): Jud
     case "adaptive": {
       const recent = history.slice(-rule.history_windows);
       if (recent.length < rule.min_history)
-        return learning(unknown(`learning the band: ${recent.length} of ${rule.min_history} windows of history`));
+        return learning(unknown(`learning the band: ${recent.length} of ${rule.min_history} windows of history${seasonal(rule)}`));
       const m = median(recent);
       const mad = median(recent.map((v) => Math.abs(v - m)));
       // A flat history would make any wobble a breach: the band is at least 1 % of the median wide.
@@ -127,6 +142,9 @@ function judgePoint(rule: Rule, p: SeriesPoint, history: readonly number[]): Jud
   }
   return withConfidence(base, p, rule, op, threshold);
 }
+
+const seasonal = (rule: Rule) =>
+  rule.seasonality === "daily" ? " at this time of day" : rule.seasonality === "weekly" ? " at this hour of the week" : "";
 
 function band(
   base: Omit<Judgement, "state" | "threshold" | "deviation" | "reason">,
