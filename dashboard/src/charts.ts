@@ -37,6 +37,7 @@ export function timeChart(
   } = {},
 ): uPlot {
   const width = Math.max(320, container.clientWidth || 800);
+  const span = axisSpan(timeSpan(xs, opts.windowSeconds), opts.range ?? { key: "all" });
   const chart = new uPlot(
     {
       width,
@@ -46,7 +47,7 @@ export function timeChart(
       // Windows are UTC-aligned: the axis speaks UTC too, with uPlot's own tick spacing.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       scales: {
-        x: { time: true, range: (_u, min, max) => axisSpan(timeSpan(xs, opts.windowSeconds), opts.range ?? { key: "all" }) ?? [min, max] },
+        x: { time: true, range: (_u, min, max) => span ?? [min, max] },
         y: opts.yRange ? { range: () => opts.yRange! } : { auto: true },
       },
       axes: [
@@ -85,6 +86,12 @@ export function timeChart(
       chart.setSize({ width: container.clientWidth, height: chart.height });
   });
   observer.observe(container);
+  // The axis' span and the points drawn, for whoever reads the page (the browser test checks both).
+  if (span) {
+    container.dataset.xFrom = String(span[0]);
+    container.dataset.xTo = String(span[1]);
+  }
+  container.dataset.points = String(xs.length);
   return chart;
 }
 

@@ -21,15 +21,15 @@ describe("time ranges", () => {
     expect(rangeParams({ key: "all" })).toEqual({});
   });
 
-  it("asks the API for every window overlapping the range, including one that starts before it", () => {
+  it("asks the API for every window overlapping the range, whole, on window boundaries", () => {
     const lastHour = parseRange(q("range=1h"), NOW);
-    // The day's window starting at 00:00 reaches into the last hour: from must not exceed it.
+    // The day's window starting at 00:00 reaches into the last hour: it is asked for from its start, to its end.
     const day = Date.UTC(2026, 11, 6);
-    const b = apiBounds(lastHour, 86_400);
-    expect(b.from!).toBeLessThanOrEqual(day);
-    // …but the previous day's window, over before the range, is left out (windows start on the second).
-    expect(b.from!).toBeGreaterThan(day - 86_400_000);
-    expect(b.to).toBe(NOW);
+    expect(apiBounds(lastHour, 86_400)).toEqual({ from: day, to: day + 86_400_000 });
+    // Hourly windows: from the hour holding the range's start to the end of the hour holding now.
+    expect(apiBounds(lastHour, 3600)).toEqual({ from: Date.UTC(2026, 11, 6, 4), to: Date.UTC(2026, 11, 6, 6) });
+    // Bounds already on a boundary stay.
+    expect(apiBounds({ key: "custom", fromMs: day, toMs: day + 6 * 3_600_000 }, 3600)).toEqual({ from: day, to: day + 6 * 3_600_000 });
     expect(apiBounds({ key: "all" }, 300)).toEqual({});
   });
 

@@ -41,13 +41,15 @@ export function rangeParams(range: TimeRange): Record<string, string> {
 }
 
 /**
- * The API's `from`/`to` for windows of `windowSeconds` that overlap the range: a window that starts
- * before the range but reaches into it is shown too (a day's window for "the last hour").
+ * The API's `from`/`to` for windows of `windowSeconds` that overlap the range, on window boundaries
+ * (windows are UTC-aligned): a window that starts before the range but reaches into it is shown
+ * whole (a day's window for "the last hour"), never the part of it after `from` alone.
  */
 export function apiBounds(range: TimeRange, windowSeconds: number): { from?: number; to?: number } {
+  const w = windowSeconds * 1000;
   return {
-    ...(range.fromMs === undefined ? {} : { from: Math.max(0, range.fromMs - windowSeconds * 1000 + 1000) }),
-    ...(range.toMs === undefined ? {} : { to: range.toMs }),
+    ...(range.fromMs === undefined ? {} : { from: Math.floor(range.fromMs / w) * w }),
+    ...(range.toMs === undefined ? {} : { to: Math.ceil(range.toMs / w) * w }),
   };
 }
 
