@@ -23,7 +23,7 @@
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES, SuppressorHistory } from "../services/common/domain/suppressor/features.js";
 import { predict } from "../services/common/domain/suppressor/model.js";
-import { DEFAULT_SUPPRESSOR_FIT_OPTIONS, fitSuppressor, replay, sortByTime } from "../services/evaluator/suppressor/fit.js";
+import { DEFAULT_FIT_OPTIONS, fitSuppressor, replay, sortByTime } from "../services/common/domain/suppressor/replay.js";
 import type { AlertRecord } from "../services/common/domain/suppressor/types.js";
 import { exportOnnx } from "../services/evaluator/suppressor/onnx-export.js";
 import { loadOnnxModel } from "../services/evaluator/suppressor/onnx-scorer.js";
@@ -100,7 +100,7 @@ for (const family of FAMILIES.filter((f) => chosen.includes(f.name))) {
   const s = report.suppressor;
   const ratio = oracle > 0 ? s.suppressedShare / oracle : 0;
   const rated = report.baselines[1]!.figures;
-  const raw = rawBoostedBaseline(alerts.slice(0, split), alerts.slice(split), DEFAULT_SUPPRESSOR_FIT_OPTIONS.targetRecall);
+  const raw = rawBoostedBaseline(alerts.slice(0, split), alerts.slice(split), DEFAULT_FIT_OPTIONS.targetRecall);
   const met = s.recall >= TARGET_RECALL && ratio >= TARGET_RATIO;
   rows.push([
     family.name,

@@ -6,7 +6,8 @@
  * recall on the last 25 %, then the model is refitted on the whole training part and scored once.
  */
 import { fitBoostedTrees, predictTrees } from "../../services/common/domain/suppressor/boosted-trees.js";
-import { chooseThreshold, labelAt } from "../../services/common/domain/suppressor/replay.js";
+import { labelAt } from "../../services/common/domain/suppressor/replay.js";
+import { chooseThreshold } from "../../services/common/domain/suppressor/threshold.js";
 import { isActed, type AlertRecord } from "../../services/common/domain/suppressor/types.js";
 
 const FIELDS = ["rule_kind", "metric", "scope", "model", "slice"] as const;

@@ -7,9 +7,14 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES } from "../common/domain/suppressor/features.js";
 import { ALGORITHMS, type Algorithm } from "../common/domain/suppressor/model.js";
-import { bestBaselineAtRecall, type ReplayReport, type TypeFigures } from "../common/domain/suppressor/replay.js";
+import {
+  DEFAULT_REPLAY_OPTIONS,
+  bestBaselineAtRecall,
+  replay,
+  type ReplayReport,
+  type TypeFigures,
+} from "../common/domain/suppressor/replay.js";
 import type { AlertRecord, Figures } from "../common/domain/suppressor/types.js";
-import { DEFAULT_SUPPRESSOR_REPLAY_OPTIONS, replay } from "../evaluator/suppressor/fit.js";
 import { HistoryFileError, readHistoryFile } from "../evaluator/suppressor/history-file.js";
 import { ModelSignatureError, loadOnnxModel } from "../evaluator/suppressor/onnx-scorer.js";
 import { modelVersion, trainSuppressor } from "../evaluator/suppressor/trainer.js";
@@ -178,7 +183,7 @@ interface EvaluateArgs {
 
 async function evaluate(io: SuppressorIo, store: SuppressorStore | undefined, a: EvaluateArgs): Promise<number> {
   const records = await loadRecords(io, store, a.history);
-  const retrainEveryMs = (a.retrainDays ?? DEFAULT_SUPPRESSOR_REPLAY_OPTIONS.retrainEveryMs / 86_400_000) * 86_400_000;
+  const retrainEveryMs = (a.retrainDays ?? DEFAULT_REPLAY_OPTIONS.retrainEveryMs / 86_400_000) * 86_400_000;
   io.err(
     `replaying: training on the earlier 80% in time order, scoring the latest 20%${retrainEveryMs > 0 ? `, retraining every ${retrainEveryMs / 86_400_000} days` : ""}\n`,
   );

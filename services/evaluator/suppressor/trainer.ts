@@ -2,17 +2,25 @@
  * Trains the suppressor on a feedback history: reports how it does on the latest part of that
  * history (trained on the earlier part only), then fits the model it will deploy on all of it,
  * exports it to ONNX and names the version after the algorithm, the time and the model's hash.
- * The previous models' thresholds are carried over into the threshold's median (fit.ts).
+ * The previous models' thresholds are carried over into the threshold's median (replay.ts in the
+ * domain's suppressor folder).
  */
 import { createHash } from "node:crypto";
 import { FEATURE_NAMES } from "../../common/domain/suppressor/features.js";
-import type { ReplayReport } from "../../common/domain/suppressor/replay.js";
+import {
+  DEFAULT_REPLAY_OPTIONS,
+  fitSuppressor,
+  labelAt,
+  replay,
+  sortByTime,
+  type ReplayOptions,
+  type ReplayReport,
+} from "../../common/domain/suppressor/replay.js";
 import type { AlertRecord } from "../../common/domain/suppressor/types.js";
-import { DEFAULT_SUPPRESSOR_REPLAY_OPTIONS, fitSuppressor, labelAt, replay, sortByTime, type SuppressorReplayOptions } from "./fit.js";
 import { exportOnnx } from "./onnx-export.js";
 import type { SavedModel } from "./store.js";
 
-export interface TrainOptions extends Partial<SuppressorReplayOptions> {
+export interface TrainOptions extends Partial<ReplayOptions> {
   /** The training time (default: now); also the cut-off for feedback not yet known. */
   clock?: () => number;
   /** The active model, whose fold thresholds this training carries over when it is of the same algorithm. */
@@ -36,7 +44,7 @@ export function modelVersion(algorithm: string, trainedAt: number, bytes: Uint8A
 }
 
 export function trainSuppressor(records: readonly AlertRecord[], options: TrainOptions = {}): TrainedSuppressor {
-  const o = { ...DEFAULT_SUPPRESSOR_REPLAY_OPTIONS, ...options };
+  const o = { ...DEFAULT_REPLAY_OPTIONS, ...options };
   if (options.previous?.foldThresholds && options.previous.algorithm === o.algorithm && options.previousFoldThresholds === undefined) {
     o.previousFoldThresholds = options.previous.foldThresholds;
   }

@@ -1,49 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { chooseThreshold, fitSuppressor, labelAt, replay, sortByTime } from "./replay.js";
+import { fitSuppressor, labelAt, replay, sortByTime } from "./replay.js";
 import { DEFAULT_DISAGREEMENT } from "./disagreement.js";
 import type { AlertRecord } from "./types.js";
-
-describe("chooseThreshold", () => {
-  it("picks the highest threshold that keeps the target recall of acted-on alerts", () => {
-    // 10 acted (one already surfaced by a guard rail), target 0.8 → 2 misses allowed among the decidable.
-    const acted = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.46, 0.47].map((score) => ({ score, acted: true, decidable: true, weight: 1 }));
-    const scored = [
-      ...acted,
-      { score: 0, acted: true, decidable: false, weight: 1 },
-      { score: 0.01, acted: false, decidable: true, weight: 1 },
-    ];
-    expect(chooseThreshold(scored, 0.8)).toBe(0.2);
-    expect(chooseThreshold(scored, 1)).toBe(0.05);
-  });
-  it("counts an explored alert for the would-be-suppressed alerts it stands for", () => {
-    // Acted weights 1 + 20 + 1 + 1 + 1 = 24; target 0.9 allows 2.4 misses. The lowest (weight 1) fits,
-    // the explored one (weight 20) does not: it must surface, so the threshold is its score.
-    const scored = [0.02, 0.05, 0.2, 0.3, 0.4].map((score) => ({ score, acted: true, decidable: true, weight: score === 0.05 ? 20 : 1 }));
-    expect(chooseThreshold(scored, 0.9)).toBe(0.05);
-    // Unweighted, two misses fit and the threshold would be 0.2.
-    expect(
-      chooseThreshold(
-        scored.map((s) => ({ ...s, weight: 1 })),
-        0.6,
-      ),
-    ).toBe(0.2);
-  });
-  it("keeps each type's recall above its floor once the type has used its allowance", () => {
-    // 100 acted: type x at 0.01, 0.02, 0.03 and type y (97) at 0.4. A 95 % target allows 5 misses overall,
-    // enough for x's three; a 90 % floor with an allowance of 1 lets x miss only one (0.3 of 3 < 1).
-    const scored = [
-      ...[0.01, 0.02, 0.03].map((score) => ({ score, acted: true, decidable: true, weight: 1, key: "x" })),
-      ...Array.from({ length: 97 }, () => ({ score: 0.4, acted: true, decidable: true, weight: 1, key: "y" })),
-    ];
-    expect(chooseThreshold(scored, 0.95)).toBe(0.4);
-    expect(chooseThreshold(scored, 0.95, { floor: 0.9, allowance: 1 })).toBe(0.02);
-    expect(chooseThreshold(scored, 0.95, { floor: 0.9, allowance: 3 })).toBe(0.4);
-  });
-  it("never goes above 0.5, nor without acted alerts", () => {
-    expect(chooseThreshold([{ score: 0.9, acted: true, decidable: true, weight: 1 }], 1)).toBe(0.5);
-    expect(chooseThreshold([{ score: 0.1, acted: false, decidable: true, weight: 1 }], 0.99)).toBe(0.5);
-  });
-});
+import { generateAlertHistory } from "../../../../bench/alert-history.js";
 
 describe("labelAt", () => {
   it("labels by action, timeout and what is known at the time", () => {
@@ -88,8 +47,12 @@ describe("replay", () => {
   });
 
   it("trains on the earlier part, scores the later part, and beats both baselines on a learnable history", () => {
-    for (const algorithm of ["logistic", "boosted_trees"] as const) {
-      const report = replay(history, { algorithm, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" } });
+    for (const [algorithm, thresholdRule] of [
+      ["logistic", "margin"],
+      ["boosted_trees", "margin"],
+      ["boosted_trees", "median"],
+    ] as const) {
+      const report = replay(history, { algorithm, thresholdRule, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" } });
       expect(report.train.alerts).toBe(320);
       expect(report.test.alerts).toBe(80);
       expect(report.suppressor).toMatchObject({ alerts: 80, acted: 20, actedSurfaced: 20, suppressed: 60 });
@@ -145,7 +108,7 @@ describe("replay", () => {
     expect(() => replay(history.map((r) => ({ ...r, action: "ignored" as const })))).toThrow(/none of the .* acted on/);
   });
 
-  it("takes the median of the validation folds' thresholds, skipping a fold too early to fit", () => {
+  it("under the median rule, takes the median of the validation folds' thresholds, skipping a fold too early to fit", () => {
     // Noisy labels so each fold's threshold differs: "real" is acted on 70% of the time, "noisy" 10%.
     const noisy = history.map((r, i) => ({
       ...r,
@@ -153,6 +116,7 @@ describe("replay", () => {
       action: (i * 0.6180339887) % 1 < (r.metric === "real" ? 0.7 : 0.1) ? ("acted" as const) : ("ignored" as const),
     }));
     const options = {
+      thresholdRule: "median" as const,
       algorithm: "boosted_trees" as const,
       trees: { trees: 10 },
       policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" },
@@ -163,8 +127,13 @@ describe("replay", () => {
     expect(fitSuppressor(noisy, { ...options, calibrationFolds: [0, 0.75] }).threshold).toBe(single[2]);
   });
 
-  it("carries earlier trainings' fold thresholds into the median, keeping the newest", () => {
-    const options = { algorithm: "logistic" as const, policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" }, carriedFoldThresholds: 5 };
+  it("under the median rule, carries earlier trainings' fold thresholds into the median, keeping the newest", () => {
+    const options = {
+      thresholdRule: "median" as const,
+      algorithm: "logistic" as const,
+      policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" },
+      carriedFoldThresholds: 5,
+    };
     const own = fitSuppressor(history, options).foldThresholds;
     expect(own).toHaveLength(3);
     // Carried [0.001, 0.002, 0.3] + own 3, the newest 5 kept: [0.002, 0.3, ...own]; the median is the middle one.
@@ -183,4 +152,30 @@ describe("replay", () => {
     expect(retrained.suppressor).toMatchObject({ alerts: 80, acted: 20, actedSurfaced: 20, suppressed: 60 });
     expect(replay(history, { algorithm: "logistic", policy, retrainEveryMs: 0 }).retrains).toBe(0);
   });
+});
+
+describe("the margin rule's fit", () => {
+  const history = sortByTime(generateAlertHistory({ days: 20, seed: 5 }));
+  const trees = { trees: 20 };
+
+  it("with a margin, holds back no more than without one, and a wider margin no more still", () => {
+    const at = (marginZ: number) => fitSuppressor(history, { marginZ, trees, carriedFoldThresholds: 1 }).threshold;
+    const [none, one, two] = [at(0), at(1), at(2)];
+    expect(one).toBeLessThanOrEqual(none);
+    expect(two).toBeLessThanOrEqual(one);
+    expect(two).toBeLessThan(none);
+  }, 60_000);
+
+  it("a larger fold optimism holds back no more", () => {
+    const at = (foldOptimism: number) => fitSuppressor(history, { foldOptimism, trees, carriedFoldThresholds: 1 }).threshold;
+    expect(at(3)).toBeLessThanOrEqual(at(1));
+  }, 60_000);
+
+  it("takes the median of its own threshold and the carried ones", () => {
+    const own = fitSuppressor(history, { trees, carriedFoldThresholds: 1 }).threshold;
+    const carried = fitSuppressor(history, { trees, carriedFoldThresholds: 3, previousFoldThresholds: [0.9, 0.0001, 0.2] });
+    // The newest two carried (0.0001 and 0.2) and its own: the median of three.
+    expect(carried.foldThresholds).toEqual([0.0001, 0.2, own]);
+    expect(carried.threshold).toBe([0.0001, 0.2, own].sort((a, b) => a - b)[1]);
+  }, 60_000);
 });

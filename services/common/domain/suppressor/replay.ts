@@ -5,12 +5,13 @@
  * the simple baselines (no suppression; suppress types whose acted rate is below x).
  *
  * The threshold is always chosen on training data, on rolling validation folds: for each fold a
- * model is fitted on the first part of the training history (55%, 65%, 75% by default) and the
- * threshold set so that the next quarter keeps `targetRecall` of its acted-on alerts; the median
- * of the folds' thresholds is used (one tail alone allows only a dozen misses, so its threshold is
- * noisy). The model is then refitted on the whole training history. A retraining carries the
- * previous trainings' fold thresholds over (the latest `carriedFoldThresholds` in all), so one
- * unlucky quarter does not swing the threshold each time.
+ * model is fitted on the first part of the training history (55%, 65%, 75% by default) and scores
+ * the next quarter. How the threshold follows from the folds is `thresholdRule` (threshold.ts):
+ * "margin", the default, chooses one threshold on the folds' alerts pooled, with a bound for
+ * chance; "median", the earlier rule, takes the median of the folds' own thresholds, each keeping
+ * exactly `targetRecall`. The model is then refitted on the whole training history. A retraining
+ * takes the median of its threshold(s) and the previous trainings' (the latest
+ * `carriedFoldThresholds` in all), so one unlucky quarter does not swing the threshold each time.
  *
  * On each fold, no type within a model may lose more than 1 − `typeRecallFloor` of its acted-on
  * alerts (once it has missed `typeMissAllowance`), and the disagreement watch runs as in production,
@@ -22,7 +23,17 @@
 import { DEFAULT_DISAGREEMENT, DisagreementMonitor, type DisagreementOptions } from "./disagreement.js";
 import { SuppressorHistory, feedbackWeight, typeModelKey, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
 import { fitModel, predict, type ModelOptions, type SuppressorModel } from "./model.js";
-import { decide, fnv1a } from "./policy.js";
+import { decide, explorationDraw, fnv1a } from "./policy.js";
+import {
+  aimedRecall,
+  chooseThreshold,
+  chooseThresholdWithMargin,
+  foldThreshold,
+  watchedFold,
+  type MarginSettings,
+  type ScoredAlert,
+  type TypeBound,
+} from "./threshold.js";
 import {
   DEFAULT_POLICY,
   DECISION_REASONS,
@@ -35,7 +46,7 @@ import {
   type PolicySettings,
 } from "./types.js";
 
-export interface FitOptions extends ModelOptions {
+export interface FitOptions extends ModelOptions, MarginSettings {
   history: HistoryOptions;
   policy: PolicySettings;
   /** Share of the training history (its latest part) held out to choose the threshold. */
@@ -47,7 +58,12 @@ export interface FitOptions extends ModelOptions {
    * Empty: one fold, fitted on the first 1 − calibrationFraction.
    */
   calibrationFolds: number[];
-  /** "pooled": one threshold on the folds' scores together; "median": the median of each fold's own threshold. */
+  /**
+   * "margin": one threshold on the folds' alerts pooled, with a bound for chance (`marginZ`) and
+   * aimed at (1 − targetRecall) / `foldOptimism` missed; "median": the median of fold thresholds.
+   */
+  thresholdRule: "margin" | "median";
+  /** Under the median rule: "pooled", one threshold on the folds' scores together; "median", the median of each fold's own. */
   calibrationPooling: "pooled" | "median";
   /** Recall of acted-on alerts the threshold must keep on that held-out tail. */
   targetRecall: number;
@@ -107,10 +123,15 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   trees: { trees: 100, learningRate: 0.15 },
   calibrationFraction: 0.25,
   calibrationFolds: [0.55, 0.65, 0.75],
+  thresholdRule: "margin",
+  marginZ: 1,
+  // The live weeks missed about twice the folds' share on the design families.
+  foldOptimism: 2,
   calibrationPooling: "median",
   targetRecall: 0.99,
   previousFoldThresholds: [],
-  carriedFoldThresholds: 9,
+  // The median rule was designed with 9 (three trainings of three folds).
+  carriedFoldThresholds: 3,
   recencyHalfLifeMs: 45 * 86_400_000,
   typeRecallFloor: 0.9,
   typeMissAllowance: 2,
@@ -125,9 +146,6 @@ export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
   baselineRates: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3],
   retrainEveryMs: 7 * 86_400_000,
 };
-
-/** Above this score an alert always surfaces, whatever the held-out tail suggests. */
-export const MAX_THRESHOLD = 0.5;
 
 /** Records sorted by time; equal times keep their input order. */
 export const sortByTime = (records: readonly AlertRecord[]): AlertRecord[] =>
@@ -215,6 +233,12 @@ function fitRows(
   return { model, alerts: positives + negatives, acted: positives };
 }
 
+const median = (values: readonly number[]): number => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
 /** Whether the model's score decides this alert at all (the guard rails surface it otherwise). */
 const modelDecides = (r: AlertRecord, feedbackCount: number, policy: PolicySettings) =>
   decide({
@@ -226,75 +250,6 @@ const modelDecides = (r: AlertRecord, feedbackCount: number, policy: PolicySetti
     exploreRate: 0,
     seedKey: "",
   }).reason === "below_threshold";
-
-/** A validation alert: its score, whether it was acted on, whether the model decides it, and how many alerts it stands for. */
-export interface ScoredAlert {
-  score: number;
-  acted: boolean;
-  decidable: boolean;
-  /** 1/surface_probability: an explored alert's answer stands for the would-be-suppressed alerts it was drawn from. */
-  weight: number;
-  /** The alert's type within its model, for the per-type recall floor (none: only the overall recall binds). */
-  key?: string;
-}
-
-export interface TypeBound {
-  /** Lowest recall any one type may be left with… */
-  floor: number;
-  /** …once it has missed this many acted-on alerts (weights). */
-  allowance: number;
-}
-
-/**
- * The highest threshold (at most MAX_THRESHOLD) whose recall of acted-on alerts, guard rails
- * included and exploration left out, is at least `target`, counting each alert `weight` times.
- */
-export function chooseThreshold(scored: ScoredAlert[], target: number, typeBound?: TypeBound): number {
-  const acted = scored.filter((s) => s.acted);
-  let budget = (1 - target) * acted.reduce((sum, s) => sum + s.weight, 0) + 1e-9;
-  // Each type's own budget: the larger of its allowance and (1 − floor) of its acted-on weight.
-  const typeBudget = new Map<string, number>();
-  if (typeBound)
-    for (const s of acted) if (s.key !== undefined) typeBudget.set(s.key, (typeBudget.get(s.key) ?? 0) + (1 - typeBound.floor) * s.weight);
-  for (const [key, b] of typeBudget) typeBudget.set(key, Math.max(b, typeBound!.allowance) + 1e-9);
-  const candidates = acted.filter((s) => s.decidable).sort((a, b) => a.score - b.score);
-  // Missing the lowest-scored decidable acted alerts is within budget while their weights fit; the next one must surface.
-  for (const c of candidates) {
-    budget -= c.weight;
-    const own = c.key === undefined ? undefined : typeBudget.get(c.key);
-    if (own !== undefined) typeBudget.set(c.key!, own - c.weight);
-    if (budget < 0 || (own !== undefined && own - c.weight < 0)) return Math.min(MAX_THRESHOLD, c.score);
-  }
-  return MAX_THRESHOLD;
-}
-
-/**
- * The threshold for one validation fold, with the disagreement watch running over it as it would
- * in production: choose a threshold, replay the fold in time order flagging types whose answers
- * below it disagree with their scores, count the flagged types' later alerts as surfaced, and
- * choose again (twice). A type whose behaviour changed inside the fold then costs the few misses
- * before it was flagged, not a threshold near zero for every type.
- */
-export function foldThreshold(
-  fold: Array<ScoredAlert & { record: AlertRecord }>,
-  target: number,
-  typeBound: TypeBound | undefined,
-  disagreement: DisagreementOptions,
-): { threshold: number; flagged: number } {
-  let threshold = chooseThreshold(fold, target, typeBound);
-  let flagged = 0;
-  for (let round = 0; round < 2; round++) {
-    const monitor = new DisagreementMonitor(disagreement);
-    const watched = fold.map((s) => {
-      const flag = s.decidable && monitor.disagrees(s.record, s.record.time);
-      monitor.observe(s.record, s.score, threshold);
-      return flag ? { ...s, decidable: false } : s;
-    });
-    flagged = watched.filter((s, i) => s.decidable !== fold[i]!.decidable).length;
-    threshold = chooseThreshold(watched, target, typeBound);
-  }
-  return { threshold, flagged };
-}
 
 export function fitSuppressor(records: readonly AlertRecord[], options: Partial<FitOptions> = {}): FittedSuppressor {
   const o = { ...DEFAULT_FIT_OPTIONS, ...options };
@@ -316,9 +271,11 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
       const seen: AlertRecord = { ...r, action: walk.labels[i] === 1 ? "acted" : "ignored", action_time: r.action_time ?? r.time };
       return [
         {
+          index: i,
           score: predict(model, walk.rows[i]!),
           acted: walk.labels[i] === 1,
           decidable: modelDecides(r, walk.feedbackCounts[i]!, o.policy),
+          explored: explorationDraw(r, o.policy.seedKey) < o.policy.exploreRate,
           weight: feedbackWeight(r),
           key: typeModelKey(r),
           record: seen,
@@ -333,7 +290,7 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
   let calibration: Figures | undefined;
   let foldThresholds = [...o.previousFoldThresholds];
   if (threshold === undefined) {
-    const pooled: Array<ScoredAlert & { record: AlertRecord }> = [];
+    const pooled: Array<ScoredAlert & { record: AlertRecord; index: number }> = [];
     const perFold: number[] = [];
     let lastError: Error | undefined;
     for (const fold of folds) {
@@ -346,19 +303,27 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
         continue;
       }
       const scored = scoreRange(early.model, fold.from, fold.to);
-      perFold.push(foldThreshold(scored, o.targetRecall, typeBound, o.disagreement).threshold);
-      pooled.push(...scored);
+      if (o.thresholdRule === "margin") pooled.push(...watchedFold(scored, o, typeBound).alerts);
+      else {
+        perFold.push(foldThreshold(scored, o.targetRecall, typeBound, o.disagreement).threshold);
+        pooled.push(...scored);
+      }
     }
     if (pooled.length === 0) throw lastError ?? new Error("no alert with known feedback to choose the threshold on");
-    foldThresholds = [...o.previousFoldThresholds, ...perFold].slice(-Math.max(perFold.length, o.carriedFoldThresholds));
-    const sortedFold = [...foldThresholds].sort((a, b) => a - b);
-    const mid = sortedFold.length >> 1;
+    if (o.thresholdRule === "margin") {
+      // The folds overlap: an alert scored by k folds counts 1/k in each, so the pool counts each alert once.
+      const coverage = new Map<number, number>();
+      for (const s of pooled) coverage.set(s.index, (coverage.get(s.index) ?? 0) + 1);
+      const once = pooled.map((s) => ({ ...s, weight: s.weight / coverage.get(s.index)! }));
+      const own = chooseThresholdWithMargin(once, aimedRecall(o), o.marginZ, typeBound);
+      foldThresholds = [...o.previousFoldThresholds, own].slice(-Math.max(1, o.carriedFoldThresholds));
+    } else {
+      foldThresholds = [...o.previousFoldThresholds, ...perFold].slice(-Math.max(perFold.length, o.carriedFoldThresholds));
+    }
     threshold =
-      o.calibrationPooling === "median"
-        ? sortedFold.length % 2 === 1
-          ? sortedFold[mid]!
-          : (sortedFold[mid - 1]! + sortedFold[mid]!) / 2
-        : chooseThreshold(pooled, o.targetRecall, typeBound);
+      o.calibrationPooling === "pooled" && o.thresholdRule !== "margin"
+        ? chooseThreshold(pooled, o.targetRecall, typeBound)
+        : median(foldThresholds);
     calibration = outcomes(pooled, threshold);
   }
   const final = fitRows(walk, 0, sorted.length, o);

@@ -1,9 +1,50 @@
 import { describe, expect, it } from "vitest";
-import { chooseThreshold } from "../../common/domain/suppressor/replay.js";
-import { type MarginAlert, MAX_THRESHOLD, chooseThresholdWithMargin, missedUpperBound } from "./threshold.js";
+import { MAX_THRESHOLD, aimedRecall, chooseThreshold, chooseThresholdWithMargin, missedUpperBound, type ScoredAlert } from "./threshold.js";
+
+describe("chooseThreshold", () => {
+  it("picks the highest threshold that keeps the target recall of acted-on alerts", () => {
+    // 10 acted (one already surfaced by a guard rail), target 0.8 → 2 misses allowed among the decidable.
+    const acted = [0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.46, 0.47].map((score) => ({ score, acted: true, decidable: true, weight: 1 }));
+    const scored = [
+      ...acted,
+      { score: 0, acted: true, decidable: false, weight: 1 },
+      { score: 0.01, acted: false, decidable: true, weight: 1 },
+    ];
+    expect(chooseThreshold(scored, 0.8)).toBe(0.2);
+    expect(chooseThreshold(scored, 1)).toBe(0.05);
+  });
+  it("counts an explored alert for the would-be-suppressed alerts it stands for", () => {
+    // Acted weights 1 + 20 + 1 + 1 + 1 = 24; target 0.9 allows 2.4 misses. The lowest (weight 1) fits,
+    // the explored one (weight 20) does not: it must surface, so the threshold is its score.
+    const scored = [0.02, 0.05, 0.2, 0.3, 0.4].map((score) => ({ score, acted: true, decidable: true, weight: score === 0.05 ? 20 : 1 }));
+    expect(chooseThreshold(scored, 0.9)).toBe(0.05);
+    // Unweighted, two misses fit and the threshold would be 0.2.
+    expect(
+      chooseThreshold(
+        scored.map((s) => ({ ...s, weight: 1 })),
+        0.6,
+      ),
+    ).toBe(0.2);
+  });
+  it("keeps each type's recall above its floor once the type has used its allowance", () => {
+    // 100 acted: type x at 0.01, 0.02, 0.03 and type y (97) at 0.4. A 95 % target allows 5 misses overall,
+    // enough for x's three; a 90 % floor with an allowance of 1 lets x miss only one (0.3 of 3 < 1).
+    const scored = [
+      ...[0.01, 0.02, 0.03].map((score) => ({ score, acted: true, decidable: true, weight: 1, key: "x" })),
+      ...Array.from({ length: 97 }, () => ({ score: 0.4, acted: true, decidable: true, weight: 1, key: "y" })),
+    ];
+    expect(chooseThreshold(scored, 0.95)).toBe(0.4);
+    expect(chooseThreshold(scored, 0.95, { floor: 0.9, allowance: 1 })).toBe(0.02);
+    expect(chooseThreshold(scored, 0.95, { floor: 0.9, allowance: 3 })).toBe(0.4);
+  });
+  it("never goes above 0.5, nor without acted alerts", () => {
+    expect(chooseThreshold([{ score: 0.9, acted: true, decidable: true, weight: 1 }], 1)).toBe(0.5);
+    expect(chooseThreshold([{ score: 0.1, acted: false, decidable: true, weight: 1 }], 0.99)).toBe(0.5);
+  });
+});
 
 /** 1,000 acted-on alerts scored 0.001, 0.002, …, and 4,000 not acted on scored below them all. */
-const thousandActed = (): MarginAlert[] => [
+const thousandActed = (): ScoredAlert[] => [
   ...Array.from({ length: 1000 }, (_, i) => ({ score: (i + 1) / 1000, acted: true, decidable: true, weight: 1 })),
   ...Array.from({ length: 4000 }, (_, i) => ({ score: i / 1e7, acted: false, decidable: true, weight: 1 })),
 ];
@@ -53,5 +94,12 @@ describe("the threshold with a margin", () => {
     expect(chooseThresholdWithMargin(scored, 0.99, 0, { floor: 0.9, allowance: 2 })).toBeCloseTo(0.003, 12);
     // A larger allowance lets the overall budget bind again (10 misses without a margin).
     expect(chooseThresholdWithMargin(scored, 0.99, 0, { floor: 0.9, allowance: 12 })).toBeCloseTo(0.011, 12);
+  });
+
+  it("aims on the folds at the target's missed share divided by the folds' optimism", () => {
+    expect(aimedRecall({ targetRecall: 0.99, foldOptimism: 2 })).toBeCloseTo(0.995, 12);
+    expect(aimedRecall({ targetRecall: 0.99, foldOptimism: 1 })).toBeCloseTo(0.99, 12);
+    // Optimism below 1 would aim below the target: it counts as 1.
+    expect(aimedRecall({ targetRecall: 0.98, foldOptimism: 0.5 })).toBeCloseTo(0.98, 12);
   });
 });
