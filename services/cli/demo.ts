@@ -106,6 +106,10 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   for (const line of history.tour) ctx.log(`  - ${line}`);
   ctx.log("  - the Models page: the week's accuracy, label coverage and volume; the canary v4 beside production v3");
   ctx.log(
+    "  - the Alerts page: firing, suppressed (with the suppressor's score, reason and version), held beneath the alert they explain, " +
+      "and explored alerts; each links to the window that raised it; the Digest tab for a shift handover",
+  );
+  ctx.log(
     "  - SQL to try (dashboard SQL page, or POST /v1/sql): SELECT window_start, slice_value, accuracy FROM slice_metrics " +
       "WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country' AND slice_value = 'BR' ORDER BY window_start",
   );
