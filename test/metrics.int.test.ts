@@ -556,6 +556,58 @@ describe("windowed quality metrics", () => {
     expect((await get("/v1/models/fraud/metrics", INGEST_ONLY_TOKEN)).status).toBe(403);
   });
 
+  it("serve a multi-class model's precision, recall and F1 per class and window, by class name", async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    // Per window of the whole population: a right prediction is a tp of its class; a wrong one a fp
+    // of the predicted class and a fn of the true one.
+    const expected = new Map<string, Map<string, { tp: number; fp: number; fn: number }>>();
+    for (const [key, g] of groups(
+      data.predictions.filter((p) => p.model_id === "intent"),
+      winners,
+      HOUR,
+      [],
+    )) {
+      const per = new Map<string, { tp: number; fp: number; fn: number }>();
+      const bump = (c: string, k: "tp" | "fp" | "fn") => {
+        const e = per.get(c) ?? { tp: 0, fp: 0, fn: 0 };
+        e[k]++;
+        per.set(c, e);
+      };
+      for (const { p, l } of g.labeled) {
+        const scores = p.prediction.scores!;
+        const predicted = Object.keys(scores).reduce((a, b) => (scores[b]! > scores[a]! ? b : a));
+        if (predicted === l.label) bump(predicted, "tp");
+        else {
+          bump(predicted, "fp");
+          bump(l.label!, "fn");
+        }
+      }
+      if (per.size > 0) expected.set(key.split("|").slice(1, 4).join("|"), per);
+    }
+    const res = await get("/v1/models/intent/classes?window=1h");
+    expect(res.status).toBe(200);
+    const served = res.body.windows.filter((w: any) => w.classes.length > 0);
+    expect(served.map((w: any) => `${w.model_version}|${w.stage}|${Date.parse(w.window_start) / 1000}`).sort()).toEqual(
+      [...expected.keys()].sort(),
+    );
+    for (const w of served) {
+      const per = expected.get(`${w.model_version}|${w.stage}|${Date.parse(w.window_start) / 1000}`)!;
+      expect(w.classes.map((c: any) => c.class)).toEqual([...per.keys()].sort());
+      for (const c of w.classes) {
+        const e = per.get(c.class)!;
+        expect([c.tp, c.fp, c.fn]).toEqual([e.tp, e.fp, e.fn]);
+        expectClose(c.f1, (2 * e.tp) / (2 * e.tp + e.fp + e.fn), `${c.class} f1`);
+        expect(c.precision).toBe(e.tp + e.fp === 0 ? null : e.tp / (e.tp + e.fp));
+      }
+    }
+    const total = (c: string) => [...expected.values()].reduce((s, per) => s + (per.get(c)?.tp ?? 0), 0);
+    for (const c of res.body.classes) expect(c.tp).toBe(total(c.class));
+    expect((await get("/v1/models/fraud/classes")).status).toBe(400);
+  });
+
   it("report group fairness over a sensitive slice key (API and view), equal to the confusion counts computed here", async () => {
     const get = async (path: string) => {
       const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });

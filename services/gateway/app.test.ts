@@ -26,6 +26,7 @@ async function appWith(deps: Partial<GatewayDeps>) {
         hasWindow: async () => true,
         metrics: async () => [],
         sliceCounts: async () => [],
+        classWindows: async () => [],
         delayHistogram: async () => [],
         delete: async (modelId) => ({ model_id: modelId, tables: {} }),
         jobs: async () => [],

@@ -90,6 +90,7 @@ function fakeDeps(touched: string[], sent: OutgoingMessage[]) {
         return [];
       },
       sliceCounts: async () => [],
+      classWindows: async () => [],
       delayHistogram: async () => [],
       jobs: async () => [],
     } as unknown as GatewayDeps["models"],

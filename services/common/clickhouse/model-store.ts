@@ -82,9 +82,36 @@ export interface ModelStore {
   delayHistogram(q: { modelId: string; from?: number | undefined; to?: number | undefined }): Promise<DelayHistogram[]>;
   /** Removes the model's rows from every table (model-deletion.ts). */
   delete(modelId: string): Promise<DeletionReport>;
+  /** Per-class counts per window of a multi-class model, with the classes' names. */
+  classWindows(q: {
+    modelId: string;
+    window: number;
+    from?: number | undefined;
+    to?: number | undefined;
+    stage?: string | undefined;
+    model_version?: string | undefined;
+  }): Promise<ClassWindow[]>;
   /** Recompute jobs, running ones first; `models` limits them to those models. */
   jobs(models?: readonly string[]): Promise<RecomputeJob[]>;
 }
+
+/** One window's per-class counts of a multi-class model (its whole population). */
+export interface ClassWindow {
+  window_start: number;
+  model_version: string;
+  stage: string;
+  classes: Array<{ class: string; tp: number; fp: number; fn: number }>;
+}
+
+const ClassWindowRow = row({
+  window_start: int,
+  model_version: str,
+  stage: str,
+  cm_keys: z.array(z.string().regex(/^\d+$/)),
+  cm_tp: z.array(int),
+  cm_fp: z.array(int),
+  cm_fn: z.array(int),
+});
 
 /** Labelled predictions per feedback-delay bin (see DELAY_BIN_RATIO), for one version and stage. */
 export interface DelayHistogram {
@@ -161,6 +188,40 @@ export function createModelStore(ch: ClickHouse): ModelStore {
         FROM (${query})
         GROUP BY slice_key, slice_value`,
       );
+    },
+    async classWindows(q) {
+      const query = sliceMetricsQuery(ch.database, {
+        models: [q.modelId],
+        windowSeconds: q.window,
+        ...seconds(q.from, q.to),
+        slices: { kind: "population" },
+        stage: q.stage,
+        modelVersion: q.model_version,
+        classSums: true,
+      });
+      const windows = await ch.rows(
+        ClassWindowRow,
+        sql`
+        SELECT toUInt32(window_start) AS window_start, model_version, stage,
+               arrayMap(k -> toString(k), cm_keys) AS cm_keys, cm_tp, cm_fp, cm_fn
+        FROM (${query})
+        ORDER BY window_start, model_version, stage LIMIT 10000`,
+      );
+      // One row per class of the model: the table grows with the classes, not the history.
+      const names = new Map(
+        (
+          await ch.rows(
+            row({ class_key: z.string().regex(/^\d+$/), class: str }),
+            sql`SELECT toString(class_key) AS class_key, class FROM ${t("class_names")} FINAL WHERE model_id = ${q.modelId} LIMIT 100000`,
+          )
+        ).map((r) => [r.class_key, r.class]),
+      );
+      return windows.map((w) => ({
+        window_start: w.window_start,
+        model_version: w.model_version,
+        stage: w.stage,
+        classes: w.cm_keys.map((k, i) => ({ class: names.get(k) ?? `#${k}`, tp: w.cm_tp[i]!, fp: w.cm_fp[i]!, fn: w.cm_fn[i]! })),
+      }));
     },
     async delayHistogram(q) {
       // The base windows' delay histograms summed: exact bin counts, without touching the labelled rows.

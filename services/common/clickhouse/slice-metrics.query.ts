@@ -37,6 +37,8 @@ export interface SliceMetricsFilter {
   slices: SliceSelection;
   /** Also the regression sums behind mae (reg_n, abs_err_sum, sq_err_sum), which the view does not show. */
   errorSums?: boolean | undefined;
+  /** Also the per-class counts of multi-class models (cm_keys, cm_tp, cm_fp, cm_fn; keys are cityHash64 of the class). */
+  classSums?: boolean | undefined;
 }
 
 const DATETIME_MAX = 4_294_967_295;
@@ -161,7 +163,7 @@ export function sliceMetricsQuery(database: string, f: SliceMetricsFilter): Sql 
   const sizes = sql`(SELECT window_seconds FROM ${t("window_sizes")} WHERE window_seconds = ${f.windowSeconds})`;
   const modelsWhere = f.models === undefined ? raw("") : sql`WHERE model_id IN ${list(f.models)}`;
   return sql`
-SELECT ${OUTER_COLUMNS}${f.errorSums ? raw(", reg_n, abs_err_sum, sq_err_sum") : raw("")}
+SELECT ${OUTER_COLUMNS}${f.errorSums ? raw(", reg_n, abs_err_sum, sq_err_sum") : raw("")}${f.classSums ? raw(", cm_keys, cm_tp, cm_fp, cm_fn") : raw("")}
 FROM
 (
     SELECT *

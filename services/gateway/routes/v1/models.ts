@@ -7,6 +7,7 @@
  *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
  *   GET /v1/models/:id/slices          slices ranked by accuracy or MAE against the rest, FDR-controlled (read)
  *   GET /v1/models/:id/fairness        group fairness over one sensitive segment key (binary models, read)
+ *   GET /v1/models/:id/classes         per-class precision, recall and F1 per window (multi-class models, read)
  *   GET /v1/jobs                       recomputations after a spec, reference or rules change, with progress (read)
  */
 import type { FastifyInstance } from "fastify";
@@ -54,6 +55,26 @@ const FairnessQuery = z.object({
   /** Groups with fewer labelled predictions are listed, not compared. */
   min_labeled: z.coerce.number().int().min(1).default(30),
 });
+
+const ClassesQuery = z.object({
+  window: windowParam.default(3600),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  stage: z.string().max(64).optional(),
+  model_version: z.string().max(128).optional(),
+});
+
+/** Precision, recall and F1 of one class from its counts; null where the denominator is 0. */
+function classScores(c: { class: string; tp: number; fp: number; fn: number }) {
+  const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+  return {
+    ...c,
+    support: c.tp + c.fn,
+    precision: ratio(c.tp, c.tp + c.fp),
+    recall: ratio(c.tp, c.tp + c.fn),
+    f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
+  };
+}
 
 export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const { deps, requireScope } = ctx;
@@ -160,6 +181,41 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       tested: ranking.tested,
       population: ranking.population && { ...ranking.population, [metric]: ranking.population.value },
       slices: ranking.slices.map((sl) => ({ ...sl, [metric]: sl.value })),
+    };
+  });
+
+  app.get("/v1/models/:id/classes", { preHandler: requireScope("read") }, async (request, reply) => {
+    const params = parseOr400(modelIdParam, request.params, reply);
+    if (!params || !(await readableModel(ctx, request, reply, params.id))) return reply;
+    const q = parseOr400(ClassesQuery, request.query, reply);
+    if (!q) return reply;
+    const badRequest = (message: string) => reply.code(400).send({ error: { code: "bad_request", message } });
+    if (!(await store.hasWindow(q.window))) return badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
+    const spec = (await store.list()).find((m) => m.model_id === params.id);
+    if (spec && spec.task !== "multiclass")
+      return badRequest(`per-class metrics are for multi-class models; '${params.id}' is ${String(spec.task)}`);
+    const windows = await store.classWindows({ modelId: params.id, ...q });
+    // The range's totals per class: sums of the windows' counts, so exact whatever the window size.
+    const totals = new Map<string, { class: string; tp: number; fp: number; fn: number }>();
+    for (const w of windows)
+      for (const c of w.classes) {
+        const t = totals.get(c.class) ?? { class: c.class, tp: 0, fp: 0, fn: 0 };
+        t.tp += c.tp;
+        t.fp += c.fp;
+        t.fn += c.fn;
+        totals.set(c.class, t);
+      }
+    const byClass = (a: { class: string }, b: { class: string }) => (a.class < b.class ? -1 : a.class > b.class ? 1 : 0);
+    return {
+      model_id: params.id,
+      window_seconds: q.window,
+      classes: [...totals.values()].sort(byClass).map(classScores),
+      windows: windows.map((w) => ({
+        window_start: new Date(w.window_start * 1000).toISOString(),
+        model_version: w.model_version,
+        stage: w.stage,
+        classes: [...w.classes].sort(byClass).map(classScores),
+      })),
     };
   });
 
