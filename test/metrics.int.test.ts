@@ -564,6 +564,7 @@ describe("windowed quality metrics", () => {
     // Per window of the whole population: a right prediction is a tp of its class; a wrong one a fp
     // of the predicted class and a fn of the true one.
     const expected = new Map<string, Map<string, { tp: number; fp: number; fn: number }>>();
+    const pairs = new Map<string, Map<string, number>>();
     for (const [key, g] of groups(
       data.predictions.filter((p) => p.model_id === "intent"),
       winners,
@@ -576,16 +577,21 @@ describe("windowed quality metrics", () => {
         e[k]++;
         per.set(c, e);
       };
+      const cells = new Map<string, number>();
       for (const { p, l } of g.labeled) {
         const scores = p.prediction.scores!;
         const predicted = Object.keys(scores).reduce((a, b) => (scores[b]! > scores[a]! ? b : a));
+        cells.set(`${l.label}→${predicted}`, (cells.get(`${l.label}→${predicted}`) ?? 0) + 1);
         if (predicted === l.label) bump(predicted, "tp");
         else {
           bump(predicted, "fp");
           bump(l.label!, "fn");
         }
       }
-      if (per.size > 0) expected.set(key.split("|").slice(1, 4).join("|"), per);
+      if (per.size > 0) {
+        expected.set(key.split("|").slice(1, 4).join("|"), per);
+        pairs.set(key.split("|").slice(1, 4).join("|"), cells);
+      }
     }
     const res = await get("/v1/models/intent/classes?window=1h");
     expect(res.status).toBe(200);
@@ -602,6 +608,9 @@ describe("windowed quality metrics", () => {
         expectClose(c.f1, (2 * e.tp) / (2 * e.tp + e.fp + e.fn), `${c.class} f1`);
         expect(c.precision).toBe(e.tp + e.fp === 0 ? null : e.tp / (e.tp + e.fp));
       }
+      // The confusion matrix's cells, by name.
+      const cells = pairs.get(`${w.model_version}|${w.stage}|${Date.parse(w.window_start) / 1000}`)!;
+      expect(Object.fromEntries(w.confusion.map((c: any) => [`${c.truth}→${c.predicted}`, c.count]))).toEqual(Object.fromEntries(cells));
     }
     const total = (c: string) => [...expected.values()].reduce((s, per) => s + (per.get(c)?.tp ?? 0), 0);
     for (const c of res.body.classes) expect(c.tp).toBe(total(c.class));

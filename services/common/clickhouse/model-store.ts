@@ -101,6 +101,8 @@ export interface ClassWindow {
   model_version: string;
   stage: string;
   classes: Array<{ class: string; tp: number; fp: number; fn: number }>;
+  /** The confusion matrix's non-zero cells: labelled predictions of class `truth` predicted as `predicted`. */
+  confusion: Array<{ truth: string; predicted: string; count: number }>;
 }
 
 const ClassWindowRow = row({
@@ -111,7 +113,11 @@ const ClassWindowRow = row({
   cm_tp: z.array(int),
   cm_fp: z.array(int),
   cm_fn: z.array(int),
+  pm_keys: z.array(z.string().regex(/^\d+$/)),
+  pm_counts: z.array(int),
 });
+
+const LOW_32 = 2n ** 32n;
 
 /** Labelled predictions per feedback-delay bin (see DELAY_BIN_RATIO), for one version and stage. */
 export interface DelayHistogram {
@@ -203,7 +209,8 @@ export function createModelStore(ch: ClickHouse): ModelStore {
         ClassWindowRow,
         sql`
         SELECT toUInt32(window_start) AS window_start, model_version, stage,
-               arrayMap(k -> toString(k), cm_keys) AS cm_keys, cm_tp, cm_fp, cm_fn
+               arrayMap(k -> toString(k), cm_keys) AS cm_keys, cm_tp, cm_fp, cm_fn,
+               arrayMap(k -> toString(k), pm_keys) AS pm_keys, pm_counts
         FROM (${query})
         ORDER BY window_start, model_version, stage LIMIT 10000`,
       );
@@ -216,11 +223,18 @@ export function createModelStore(ch: ClickHouse): ModelStore {
           )
         ).map((r) => [r.class_key, r.class]),
       );
+      // A confusion pair packs the low 32 bits of both class keys (015_confusion_pairs.sql).
+      const byLow = new Map([...names].map(([k, name]) => [(BigInt(k) % LOW_32).toString(), name]));
+      const nameOfLow = (low: bigint) => byLow.get(low.toString()) ?? `#${low}`;
       return windows.map((w) => ({
         window_start: w.window_start,
         model_version: w.model_version,
         stage: w.stage,
         classes: w.cm_keys.map((k, i) => ({ class: names.get(k) ?? `#${k}`, tp: w.cm_tp[i]!, fp: w.cm_fp[i]!, fn: w.cm_fn[i]! })),
+        confusion: w.pm_keys.map((k, i) => {
+          const key = BigInt(k);
+          return { truth: nameOfLow(key / LOW_32), predicted: nameOfLow(key % LOW_32), count: w.pm_counts[i]! };
+        }),
       }));
     },
     async delayHistogram(q) {

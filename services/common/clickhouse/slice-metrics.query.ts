@@ -37,7 +37,10 @@ export interface SliceMetricsFilter {
   slices: SliceSelection;
   /** Also the regression sums behind mae (reg_n, abs_err_sum, sq_err_sum), which the view does not show. */
   errorSums?: boolean | undefined;
-  /** Also the per-class counts of multi-class models (cm_keys, cm_tp, cm_fp, cm_fn; keys are cityHash64 of the class). */
+  /**
+   * Also the per-class counts of multi-class models (cm_keys, cm_tp, cm_fp, cm_fn; keys are
+   * cityHash64 of the class) and their confusion pairs (pm_keys, pm_counts; 015_confusion_pairs.sql).
+   */
   classSums?: boolean | undefined;
 }
 
@@ -163,7 +166,7 @@ export function sliceMetricsQuery(database: string, f: SliceMetricsFilter): Sql 
   const sizes = sql`(SELECT window_seconds FROM ${t("window_sizes")} WHERE window_seconds = ${f.windowSeconds})`;
   const modelsWhere = f.models === undefined ? raw("") : sql`WHERE model_id IN ${list(f.models)}`;
   return sql`
-SELECT ${OUTER_COLUMNS}${f.errorSums ? raw(", reg_n, abs_err_sum, sq_err_sum") : raw("")}${f.classSums ? raw(", cm_keys, cm_tp, cm_fp, cm_fn") : raw("")}
+SELECT ${OUTER_COLUMNS}${f.errorSums ? raw(", reg_n, abs_err_sum, sq_err_sum") : raw("")}${f.classSums ? raw(", cm_keys, cm_tp, cm_fp, cm_fn, pm_keys, pm_counts") : raw("")}
 FROM
 (
     SELECT *
@@ -183,10 +186,10 @@ FROM
     ANY LEFT JOIN
     (
         SELECT ${WINDOW_KEYS},
-               ${STATS_SUMS}
+               ${STATS_SUMS}${f.classSums ? raw(", sumMap(s_pair_keys, s_pair_counts) AS pm, pm.1 AS pm_keys, pm.2 AS pm_counts") : raw("")}
         FROM
         (
-            SELECT ${STATS_BASE}
+            SELECT ${STATS_BASE}${f.classSums ? raw(", pair_keys AS s_pair_keys, pair_counts AS s_pair_counts") : raw("")}
             FROM ${t("window_label_stats")} FINAL
             ${where}
         ) AS base

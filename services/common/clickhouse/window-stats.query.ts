@@ -104,6 +104,7 @@ function rowTerms(spec: ModelSpec): Sql {
         toUInt8(label IS NOT NULL) AS is_class,
         toUInt8(y = yhat) AS is_correct,
         emptyArrayUInt64() AS c_keys, emptyArrayUInt64() AS c_tp, emptyArrayUInt64() AS c_fp, emptyArrayUInt64() AS c_fn,
+        emptyArrayUInt64() AS pair_k, emptyArrayUInt64() AS pair_n,
         toUInt8(pred_score IS NOT NULL AND label IS NOT NULL) AS has_prob,
         if(has_prob, least(greatest(ifNull(pred_score, 0), ${eps}), 1 - ${eps}), 0.5) AS p_clipped,
         if(has_prob, -(y * log(p_clipped) + (1 - y) * log(1 - p_clipped)), 0) AS ll,
@@ -127,6 +128,9 @@ function rowTerms(spec: ModelSpec): Sql {
         if(is_class, [toUInt64(is_correct), toUInt64(0)], emptyArrayUInt64()) AS c_tp,
         if(is_class, [toUInt64(0), toUInt64(1 - is_correct)], emptyArrayUInt64()) AS c_fp,
         if(is_class, [toUInt64(1 - is_correct), toUInt64(0)], emptyArrayUInt64()) AS c_fn,
+        -- (truth, predicted) packed: the low 32 bits of each class key (015_confusion_pairs.sql).
+        if(is_class, [bitOr(bitShiftLeft(cityHash64(truth) % 4294967296, 32), cityHash64(predicted) % 4294967296)], emptyArrayUInt64()) AS pair_k,
+        if(is_class, [toUInt64(1)], emptyArrayUInt64()) AS pair_n,
         toUInt8(label IS NOT NULL AND length(pred_class_scores) > 0 AND arraySum(pred_class_scores) > 0) AS has_prob,
         if(has_prob, arrayMap(s -> s / arraySum(pred_class_scores), pred_class_scores), emptyArrayFloat64()) AS probs,
         if(has_prob AND has(pred_class_keys, truth), probs[indexOf(pred_class_keys, truth)], 0) AS p_true,
@@ -140,6 +144,7 @@ function rowTerms(spec: ModelSpec): Sql {
   return sql`
         toUInt8(0) AS is_class, toUInt8(0) AS is_correct, toUInt8(0) AS y, toUInt8(0) AS yhat,
         emptyArrayUInt64() AS c_keys, emptyArrayUInt64() AS c_tp, emptyArrayUInt64() AS c_fp, emptyArrayUInt64() AS c_fn,
+        emptyArrayUInt64() AS pair_k, emptyArrayUInt64() AS pair_n,
         toUInt8(0) AS has_prob, 0. AS ll, 0. AS br,
         emptyArrayUInt32() AS a_bins, emptyArrayUInt64() AS a_pos, emptyArrayUInt64() AS a_neg,
         0. AS conf, toUInt8(0) AS has_conf,
@@ -174,7 +179,7 @@ export function labelStatsSql(
   return sql`
     INSERT INTO ${target}
       (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
-       class_keys, class_tp, class_fp, class_fn, prob_n, log_loss_sum, brier_sum, auc_bins, auc_pos, auc_neg,
+       class_keys, class_tp, class_fp, class_fn, pair_keys, pair_counts, prob_n, log_loss_sum, brier_sum, auc_bins, auc_pos, auc_neg,
        ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
        delay_bins, delay_counts, delay_max_ms, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
@@ -182,6 +187,7 @@ export function labelStatsSql(
            count(), sum(is_class), sum(is_class * is_correct),
            sum(is_class * y * yhat), sum(is_class * (1 - y) * yhat), sum(is_class * y * (1 - yhat)), sum(is_class * (1 - y) * (1 - yhat)),
            tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 1), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 2), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 3), tupleElement(sumMap(c_keys, c_tp, c_fp, c_fn), 4),
+           tupleElement(sumMap(pair_k, pair_n), 1), tupleElement(sumMap(pair_k, pair_n), 2),
            sum(has_prob), sum(ll), sum(br),
            tupleElement(sumMap(a_bins, a_pos, a_neg), 1), tupleElement(sumMap(a_bins, a_pos, a_neg), 2), tupleElement(sumMap(a_bins, a_pos, a_neg), 3),
            tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 1), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 2), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 3), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 4),

@@ -7,7 +7,7 @@
  *   GET /v1/models/:id/metrics         metrics per window, for one slice (read)
  *   GET /v1/models/:id/slices          slices ranked by accuracy or MAE against the rest, FDR-controlled (read)
  *   GET /v1/models/:id/fairness        group fairness over one sensitive segment key (binary models, read)
- *   GET /v1/models/:id/classes         per-class precision, recall and F1 per window (multi-class models, read)
+ *   GET /v1/models/:id/classes         per-class precision, recall, F1 and the confusion matrix per window (multi-class, read)
  *   GET /v1/jobs                       recomputations after a spec, reference or rules change, with progress (read)
  */
 import type { FastifyInstance } from "fastify";
@@ -195,9 +195,10 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     if (spec && spec.task !== "multiclass")
       return badRequest(`per-class metrics are for multi-class models; '${params.id}' is ${String(spec.task)}`);
     const windows = await store.classWindows({ modelId: params.id, ...q });
-    // The range's totals per class: sums of the windows' counts, so exact whatever the window size.
+    // The range's totals per class and per confusion cell: sums of the windows' counts, so exact whatever the window size.
     const totals = new Map<string, { class: string; tp: number; fp: number; fn: number }>();
-    for (const w of windows)
+    const cells = new Map<string, { truth: string; predicted: string; count: number }>();
+    for (const w of windows) {
       for (const c of w.classes) {
         const t = totals.get(c.class) ?? { class: c.class, tp: 0, fp: 0, fn: 0 };
         t.tp += c.tp;
@@ -205,16 +206,27 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         t.fn += c.fn;
         totals.set(c.class, t);
       }
+      for (const c of w.confusion) {
+        const k = JSON.stringify([c.truth, c.predicted]);
+        const t = cells.get(k) ?? { truth: c.truth, predicted: c.predicted, count: 0 };
+        t.count += c.count;
+        cells.set(k, t);
+      }
+    }
+    const byCell = (a: { truth: string; predicted: string }, b: { truth: string; predicted: string }) =>
+      a.truth < b.truth ? -1 : a.truth > b.truth ? 1 : a.predicted < b.predicted ? -1 : a.predicted > b.predicted ? 1 : 0;
     const byClass = (a: { class: string }, b: { class: string }) => (a.class < b.class ? -1 : a.class > b.class ? 1 : 0);
     return {
       model_id: params.id,
       window_seconds: q.window,
       classes: [...totals.values()].sort(byClass).map(classScores),
+      confusion: [...cells.values()].sort(byCell),
       windows: windows.map((w) => ({
         window_start: new Date(w.window_start * 1000).toISOString(),
         model_version: w.model_version,
         stage: w.stage,
         classes: [...w.classes].sort(byClass).map(classScores),
+        confusion: [...w.confusion].sort(byCell),
       })),
     };
   });
