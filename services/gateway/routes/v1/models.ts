@@ -10,7 +10,7 @@
  *   GET /v1/models/:id/classes         per-class precision, recall, F1 and the confusion matrix per window (multi-class, read)
  *   GET /v1/jobs                       recomputations after a spec, reference or rules change, with progress (read)
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ModelDeclaration } from "../../../../schemas/models.js";
 import type { GatewayContext } from "../../app.js";
@@ -184,17 +184,40 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     };
   });
 
-  app.get("/v1/models/:id/classes", { preHandler: requireScope("read") }, async (request, reply) => {
+  /**
+   * A read of one task's view of a model: the model readable by the token (another team's model
+   * answers 404 whatever the query), then the query valid, its window configured and the model of
+   * that task. Undefined when the reply was already sent.
+   */
+  async function taskRead<Q extends { window: number }>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    query: z.ZodType<Q>,
+    task: string,
+    why: string,
+  ): Promise<{ id: string; q: Q } | undefined> {
     const params = parseOr400(modelIdParam, request.params, reply);
-    if (!params || !(await readableModel(ctx, request, reply, params.id))) return reply;
-    const q = parseOr400(ClassesQuery, request.query, reply);
-    if (!q) return reply;
+    if (!params || !(await readableModel(ctx, request, reply, params.id))) return undefined;
+    const q = parseOr400(query, request.query, reply);
+    if (!q) return undefined;
     const badRequest = (message: string) => reply.code(400).send({ error: { code: "bad_request", message } });
-    if (!(await store.hasWindow(q.window))) return badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
+    if (!(await store.hasWindow(q.window))) {
+      badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
+      return undefined;
+    }
     const spec = (await store.list()).find((m) => m.model_id === params.id);
-    if (spec && spec.task !== "multiclass")
-      return badRequest(`per-class metrics are for multi-class models; '${params.id}' is ${String(spec.task)}`);
-    const windows = await store.classWindows({ modelId: params.id, ...q });
+    if (spec && spec.task !== task) {
+      badRequest(`${why}; '${params.id}' is ${String(spec.task)}`);
+      return undefined;
+    }
+    return { id: params.id, q };
+  }
+
+  app.get("/v1/models/:id/classes", { preHandler: requireScope("read") }, async (request, reply) => {
+    const read = await taskRead(request, reply, ClassesQuery, "multiclass", "per-class metrics are for multi-class models");
+    if (!read) return reply;
+    const { id, q } = read;
+    const windows = await store.classWindows({ modelId: id, ...q });
     // The range's totals per class and per confusion cell: sums of the windows' counts, so exact whatever the window size.
     const totals = new Map<string, { class: string; tp: number; fp: number; fn: number }>();
     const cells = new Map<string, { truth: string; predicted: string; count: number }>();
@@ -217,7 +240,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       a.truth < b.truth ? -1 : a.truth > b.truth ? 1 : a.predicted < b.predicted ? -1 : a.predicted > b.predicted ? 1 : 0;
     const byClass = (a: { class: string }, b: { class: string }) => (a.class < b.class ? -1 : a.class > b.class ? 1 : 0);
     return {
-      model_id: params.id,
+      model_id: id,
       window_seconds: q.window,
       classes: [...totals.values()].sort(byClass).map(classScores),
       confusion: [...cells.values()].sort(byCell),
@@ -232,17 +255,10 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   });
 
   app.get("/v1/models/:id/fairness", { preHandler: requireScope("read") }, async (request, reply) => {
-    const params = parseOr400(modelIdParam, request.params, reply);
-    // Whether the model is readable comes first: another team's model answers 404 whatever the query.
-    if (!params || !(await readableModel(ctx, request, reply, params.id))) return reply;
-    const q = parseOr400(FairnessQuery, request.query, reply);
-    if (!q) return reply;
-    const badRequest = (message: string) => reply.code(400).send({ error: { code: "bad_request", message } });
-    if (!(await store.hasWindow(q.window))) return badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
-    const spec = (await store.list()).find((m) => m.model_id === params.id);
-    if (spec && spec.task !== "binary")
-      return badRequest(`fairness needs a binary model (selection and error rates); '${params.id}' is ${String(spec.task)}`);
-    const counts = await store.sliceCounts({ modelId: params.id, window: q.window, from: q.from, to: q.to, sliceKey: q.key });
+    const read = await taskRead(request, reply, FairnessQuery, "binary", "fairness needs a binary model (selection and error rates)");
+    if (!read) return reply;
+    const { id, q } = read;
+    const counts = await store.sliceCounts({ modelId: id, window: q.window, from: q.from, to: q.to, sliceKey: q.key });
     const labeled = (c: (typeof counts)[number]) => c.tp + c.fp + c.fn + c.tn;
     const compared = counts.filter((c) => labeled(c) >= q.min_labeled).sort((a, b) => (a.slice_value < b.slice_value ? -1 : 1));
     const report = fairnessReport(
@@ -250,7 +266,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       q.reference,
     );
     return {
-      model_id: params.id,
+      model_id: id,
       key: q.key,
       window_seconds: q.window,
       ...report,
