@@ -71,10 +71,17 @@ describe("dashboard in a browser, on the demo's week of history", () => {
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     const repo = alertsRepository(p.stack.clickhouse);
     // The month is played while the processor takes in the week: nothing judges the week before both are done.
+    const phase = (what: string) =>
+      console.info(`${what} ${((Date.now() - ready) / 1000).toFixed(0)} s after the infrastructure was ready`);
     const [launched, played] = await Promise.all([
       launchChromium(),
-      playAlertMonth(repo, p.stack.config.alerts, { seed: 1, endMs: history.startMs, nowMs: NOW }, () => {}),
-      sendHistory(p, producer, history).then(() => waitForProcessor(p.stack, p.stack.config, 300_000)),
+      playAlertMonth(repo, p.stack.config.alerts, { seed: 1, endMs: history.startMs, nowMs: NOW }, () => {}).finally(() =>
+        phase("month played"),
+      ),
+      sendHistory(p, producer, history)
+        .then(() => phase("week sent"))
+        .then(() => waitForProcessor(p.stack, p.stack.config, 300_000))
+        .finally(() => phase("week processed")),
     ]);
     browser = launched;
     month = played!;
@@ -105,7 +112,9 @@ describe("dashboard in a browser, on the demo's week of history", () => {
       (n) => n >= 5,
       120_000,
     );
+    phase("drift scored");
     await alerting.evaluator.evaluateOnce(true);
+    phase("alerts evaluated");
     page = await browser.context.newPage();
   }, 600_000);
   afterAll(async () => {

@@ -73,7 +73,7 @@ export function demoHistory(opts: { seed: number; nowMs: number; days?: number; 
   const eta = createEtaTraffic({
     seed: opts.seed,
     startMs,
-    predictionsPerSecond: (opts.predictionsPerSecond ?? 0.1) / 4,
+    predictionsPerSecond: (opts.predictionsPerSecond ?? 0.1) / 8,
     slowdowns,
     idPrefix: `eta-history-${opts.seed}`,
   });
