@@ -47,6 +47,7 @@ describe("parseRuleFile: valid files", () => {
       history_windows: 48,
       min_history: 12,
       k: 4,
+      seasonality: "none",
       window: "5m",
       for: "0s",
       severity: "warning",
