@@ -8,7 +8,7 @@ import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
 import { flag, float, int, row, str } from "./row-schema.js";
 import { ident, join, list, listSlices, sql, type Sql } from "./sql.js";
-import { classNamesSql, labelStatsSql, volumeSql } from "./window-stats.query.js";
+import { labelStatsSql, volumeSql } from "./window-stats.query.js";
 import type { JoinableLabel, JoinablePrediction, JoinedRow } from "../domain/label-join.js";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { TASKS } from "../../../schemas/models.js";
@@ -158,11 +158,8 @@ export function metricsRepository(ch: ClickHouse) {
       return ch.command(volumeSql(t("predictions_by_time"), t("window_volume"), spec, baseSeconds, windows, nowMs));
     },
 
-    async recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
-      await ch.command(labelStatsSql(t("labeled_predictions"), t("window_label_stats"), spec, baseSeconds, windows, nowMs));
-      // Written after the statistics: a name that is missing for a moment shows as its key, never a wrong count.
-      if (spec.task === "multiclass")
-        await ch.command(classNamesSql(t("labeled_predictions"), t("class_names"), spec, baseSeconds, windows));
+    recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
+      return ch.command(labelStatsSql(t("labeled_predictions"), t("window_label_stats"), spec, baseSeconds, windows, nowMs));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { ident } from "./sql.js";
-import { classNamesSql, labelStatsSql, volumeSql } from "./window-stats.query.js";
+import { labelStatsSql, volumeSql } from "./window-stats.query.js";
 
 const HOSTILE = "fr'aud\\\u0000\\N`); DROP TABLE x; --é";
 const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
@@ -67,15 +67,6 @@ describe("window statistics statements", () => {
       });
     });
   }
-
-  it("names the classes of the given windows with the model id and the windows as parameters", () => {
-    const names = (s: ModelSpec, w: number[]) => classNamesSql(source, ident("hindsight.class_names"), s, HOUR, w);
-    const one = names(spec({ task: "multiclass" }), windows(1));
-    const hostile = names(spec({ task: "multiclass", modelId: HOSTILE }), windows(20_000));
-    expect(hostile.text).toBe(one.text);
-    expect(values(hostile.params)).toContain(HOSTILE);
-    expect(values(hostile.params)).toContainEqual(windows(20_000));
-  });
 
   it("writes the task's own terms: a regression statement shifts targets by the windows' smallest value", () => {
     const regression = labelStatsSql(source, target, spec({ task: "regression" }), HOUR, windows(2), 1);

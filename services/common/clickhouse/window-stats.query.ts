@@ -216,16 +216,3 @@ export function labelStatsSql(
     WHERE ${slices.where}
     GROUP BY model_id, model_version, stage, ws, sk, sv`;
 }
-
-/**
- * The names of the classes a multi-class model's windows count (their keys are cityHash64 of the
- * name): the labels, predicted labels and scored classes of the given windows' joined rows.
- */
-export function classNamesSql(source: Identifier, target: Identifier, spec: ModelSpec, baseSeconds: number, windows: number[]): Sql {
-  return sql`
-    INSERT INTO ${target} (model_id, class_key, class)
-    SELECT DISTINCT model_id, cityHash64(c), c
-    FROM ${source}
-    ARRAY JOIN arrayConcat([ifNull(label, ''), ifNull(pred_label, '')], pred_class_keys) AS c
-    WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)} AND c != ''`;
-}
