@@ -23,8 +23,6 @@ import type { FeatureDrift } from "../domain/drift/feature-drift.js";
 import type { QualityCheck } from "../domain/drift/data-quality.js";
 import { FeatureRule } from "../../../schemas/models.js";
 
-export { ROWS_MARKER };
-
 export type ReferenceSource = { kind: "range"; fromMs: number; toMs: number } | { kind: "sample" };
 
 export interface ReferenceMeta {
