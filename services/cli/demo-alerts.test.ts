@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { FeedbackRow, NotificationRow, SuppressorModelRow } from "../common/clickhouse/alerts.repository.js";
 import type { AlertRow } from "../common/domain/alerts/alert-view.js";
 import { loadConfig } from "../common/config/env.js";
-import { alertMonth } from "../demo/alert-month.js";
+import { alertMonth, monthEndBefore } from "../demo/alert-month.js";
 import { playAlertMonth, type MonthStore } from "./demo-alerts.js";
 
+const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 6, 5, 30);
-const END = NOW - 7 * 86_400_000;
+/** The history's start: the month ends on the Monday before it. */
+const HISTORY = NOW - 7 * DAY;
+const END = monthEndBefore(HISTORY);
 
 /** The alert store in memory, answering as the ClickHouse repository does (latest row per alert, latest answer). */
 function memoryStore() {
@@ -38,14 +41,14 @@ describe("the demo's month played through the suppressor", () => {
   it("trains a first model, judges the rest of the month with it, then trains the active one", async () => {
     const m = memoryStore();
     const lines: string[] = [];
-    const report = (await playAlertMonth(m.store, config, { seed: 1, endMs: END, nowMs: NOW }, (l) => lines.push(l)))!;
+    const report = (await playAlertMonth(m.store, config, { seed: 1, endMs: HISTORY, nowMs: NOW }, (l) => lines.push(l)))!;
     const rows = [...m.alerts.values()];
     const count = (f: (a: AlertRow) => boolean) => rows.filter(f).length;
 
-    expect(report.alerts).toBe(alertMonth({ seed: 1, endMs: END }).length);
+    expect([report.alerts, report.endMs]).toEqual([alertMonth({ seed: 1, endMs: END }).length, END]);
     expect(rows).toHaveLength(report.alerts);
     // Two versions, the later one (trained now) active and reported.
-    expect(m.models.map((x) => x.trained_at_ms)).toEqual([END - 12 * 86_400_000, NOW]);
+    expect(m.models.map((x) => x.trained_at_ms)).toEqual([END - 12 * DAY, NOW]);
     expect(report.model).toBe(m.models[1]!.version);
     expect(lines).toHaveLength(2);
     // Every state the inbox can show, from the product's own policy and grouping.
@@ -63,7 +66,7 @@ describe("the demo's month played through the suppressor", () => {
     }
     // Critical alerts always surface; before the first model, nothing is scored.
     expect(count((a) => a.severity === "critical" && a.disposition === "suppressed")).toBe(0);
-    expect(count((a) => a.first_seen_wall_ms < END - 12 * 86_400_000 && a.suppress_score !== null)).toBe(0);
+    expect(count((a) => a.first_seen_wall_ms < END - 12 * DAY && a.suppress_score !== null)).toBe(0);
 
     // Only what surfaced was delivered and answered (nobody saw the rest), each answer at its own time.
     const surfaced = new Set(rows.filter((a) => a.disposition === "surfaced").map((a) => a.alert_id));
@@ -73,10 +76,25 @@ describe("the demo's month played through the suppressor", () => {
     expect(m.notifications.every((n) => n.delivered_wall_ms > 0)).toBe(true);
   }, 60_000);
 
+  it("suppresses and explores the same alerts whenever it is played, at least one explored", async () => {
+    // Nows at other hours and weekdays, weeks apart: the month moves by whole weeks, its decisions stay.
+    const nows = [NOW, NOW + 5 * 3_600_000 + 17 * 60_000 + 123, NOW + 3 * DAY + 11 * 3_600_000, NOW + 40 * DAY + 654_321];
+    const decisions: string[][] = [];
+    for (const now of nows) {
+      const m = memoryStore();
+      const report = (await playAlertMonth(m.store, config, { seed: 1, endMs: now - 7 * DAY, nowMs: now }, () => {}))!;
+      const ids = (reason: string) => [...m.alerts.values()].filter((a) => a.suppress_reason === reason).map((a) => a.alert_id);
+      expect(report.explored).toBe(ids("explore").length);
+      expect(report.explored).toBeGreaterThan(0);
+      decisions.push([...ids("explore"), "|", ...ids("below_threshold")]);
+    }
+    for (const d of decisions.slice(1)) expect(d).toEqual(decisions[0]);
+  }, 120_000);
+
   it("does nothing on a store that has a suppressor model already", async () => {
     const m = memoryStore();
     m.models.push({ version: "mine", origin: "imported", trained_at_ms: 1, threshold: 0.5, model: new Uint8Array(), report: {} });
-    expect(await playAlertMonth(m.store, config, { seed: 1, endMs: END, nowMs: NOW }, () => {})).toBeUndefined();
+    expect(await playAlertMonth(m.store, config, { seed: 1, endMs: HISTORY, nowMs: NOW }, () => {})).toBeUndefined();
     expect(m.alerts.size).toBe(0);
   });
 });

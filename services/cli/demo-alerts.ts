@@ -5,7 +5,8 @@
  * - the first half month is stored as the evaluator stores alerts (drift grouped under a concurrent
  *   performance or data-check alert and held, everything else surfaced with no model yet), with the
  *   notifications it delivered and on-call's answers at the times they were given;
- * - `hindsight suppressor train` trains a first model as of that time;
+ * - a first model is trained as of that time, as `hindsight suppressor train` trains (on every answer,
+ *   so that the rest of the month is judged the same whenever it is played);
  * - the second half is judged alert by alert, in time order, by the evaluator's own suppression
  *   (createSuppression: the same features, policy, exploration and guard rails), so some alerts are
  *   suppressed with their score and reason and a few surfaced by exploration; only what surfaced
@@ -22,13 +23,14 @@ import type { AlertRow } from "../common/domain/alerts/alert-view.js";
 import { parentForDrift, type GroupingView } from "../common/domain/alerts/grouping.js";
 import { notificationId } from "../common/domain/alerts/lifecycle.js";
 import { createLogger } from "../common/observability/logger.js";
-import { alertMonth, type PastAlert } from "../demo/alert-month.js";
+import { alertMonth, monthEndBefore, type PastAlert } from "../demo/alert-month.js";
 import { concurrent, KAFKA_RECEIVER } from "../evaluator/evaluator.js";
 import { createSuppression } from "../evaluator/suppression.js";
 import { clickHouseSuppressorStore } from "../evaluator/suppressor-store.js";
 import { loadOnnxModel } from "../evaluator/suppressor/onnx-scorer.js";
 import type { Config } from "../common/config/env.js";
 import type { SuppressorStore } from "../evaluator/suppressor/store.js";
+import { trainSuppressor } from "../evaluator/suppressor/trainer.js";
 import type { CliContext } from "./context.js";
 import { runSuppressorCommand } from "./suppressor.js";
 
@@ -44,6 +46,8 @@ export interface AlertMonthReport {
   explored: number;
   /** The active suppressor model's version, or why there is none. */
   model: string;
+  /** Where the month ends: the last Monday 00:00 UTC before the `endMs` asked for (monthEndBefore). */
+  endMs: number;
 }
 
 /** What the month needs of the alert store: the repository's methods the evaluator and the suppressor's store use. */
@@ -52,7 +56,11 @@ export type MonthStore = Pick<
   "latestSuppressorModel" | "saveSuppressorModel" | "history" | "writeAlerts" | "addFeedback" | "writeNotifications"
 >;
 
-/** Sends the month once, on a store with no suppressor model yet; undefined when it was there already. */
+/**
+ * Sends the month once, on a store with no suppressor model yet; undefined when it was there already.
+ * It ends at the last Monday 00:00 UTC before `endMs` (the week of history's start), so that the same
+ * alerts are suppressed and explored whenever it is played (monthEndBefore).
+ */
 export async function sendAlertMonth(
   ctx: CliContext,
   opts: { seed: number; endMs: number; nowMs: number; days?: number },
@@ -73,9 +81,10 @@ export async function playAlertMonth(
 ): Promise<AlertMonthReport | undefined> {
   if (await repo.latestSuppressorModel()) return undefined;
   const days = opts.days ?? 30;
-  const past = alertMonth({ seed: opts.seed, endMs: opts.endMs, days });
-  const firstModelAt = opts.endMs - Math.round(days * FIRST_MODEL_SHARE) * DAY;
-  const report: AlertMonthReport = { alerts: past.length, answered: 0, held: 0, suppressed: 0, explored: 0, model: "" };
+  const endMs = monthEndBefore(opts.endMs);
+  const past = alertMonth({ seed: opts.seed, endMs, days });
+  const firstModelAt = endMs - Math.round(days * FIRST_MODEL_SHARE) * DAY;
+  const report: AlertMonthReport = { alerts: past.length, answered: 0, held: 0, suppressed: 0, explored: 0, model: "", endMs };
   const stored: AlertRow[] = [];
   const earlier = past.filter((p) => p.row.first_seen_wall_ms < firstModelAt);
   const later = past.filter((p) => p.row.first_seen_wall_ms >= firstModelAt);
@@ -88,7 +97,7 @@ export async function playAlertMonth(
   }
   await repo.writeAlerts(earlier.map((p) => p.row));
   report.answered += await deliverAndAnswer(repo, earlier, opts.nowMs);
-  await train(store, firstModelAt, log);
+  await trainFirst(store, firstModelAt, log);
 
   // The suppression reads the history it scores from: the month so far, as the store would answer
   // (every alert with its latest answer), kept here so the month's alerts need not be written one by
@@ -185,6 +194,21 @@ async function deliverAndAnswer(repo: MonthStore, alerts: readonly PastAlert[], 
   // One insert per answer, as the feedback API makes them; a few at a time.
   for (let i = 0; i < feedback.length; i += 16) await Promise.all(feedback.slice(i, i + 16).map((f) => repo.addFeedback(f)));
   return feedback.length;
+}
+
+/**
+ * The mid-month model, trained as `hindsight suppressor train` trains, but on every answer: the
+ * trainer keeps a share of the not-acted answers chosen by a hash of each alert's id and time, and
+ * times follow the clock, so that share (and with it every decision on the rest of the month,
+ * which alerts are explored included) would change from one run to the next.
+ */
+async function trainFirst(store: SuppressorStore, atMs: number, log: (line: string) => void): Promise<void> {
+  const trained = trainSuppressor(await store.loadHistory(), { clock: () => atMs, negativesPerPositive: 0 });
+  await store.saveModel(trained);
+  log(
+    `demo: suppressor ${trained.version}: threshold ${trained.threshold.toPrecision(3)}, trained on ${trained.counts.labelled} ` +
+      `alerts with feedback (${trained.counts.acted} acted on) as of ${new Date(atMs).toISOString().slice(0, 10)}`,
+  );
 }
 
 /** `hindsight suppressor train` as of `atMs`, saved as the active model; its version, or why not. */

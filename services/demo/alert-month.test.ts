@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { alertId, fingerprint } from "../common/domain/alerts/lifecycle.js";
-import { alertMonth } from "./alert-month.js";
+import { alertMonth, monthEndBefore } from "./alert-month.js";
 
 const END = Date.UTC(2026, 10, 29, 9);
 const DAY = 86_400_000;
+const WEEK = 7 * DAY;
 
 describe("the demo's month of answered alerts", () => {
   const month = alertMonth({ seed: 1, endMs: END });
@@ -22,7 +23,7 @@ describe("the demo's month of answered alerts", () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 
-  it("names each alert as the evaluator would (fingerprint of its series, id of its episode), with no two alike", () => {
+  it("names each alert's series as the evaluator would, and its episode by its place in the month, with no two alike", () => {
     for (const { row } of month.slice(0, 50)) {
       const fp = fingerprint({
         ruleId: row.rule_id,
@@ -32,9 +33,31 @@ describe("the demo's month of answered alerts", () => {
         metric: row.metric,
         feature: row.feature,
       });
-      expect([row.fingerprint, row.alert_id]).toEqual([fp, alertId(fp, row.started_ms)]);
+      expect([row.fingerprint, row.alert_id]).toEqual([fp, alertId(fp, row.started_ms - END)]);
     }
     expect(new Set(month.map((p) => p.row.alert_id)).size).toBe(month.length);
+  });
+
+  it("is the same month, ids included, on whole weeks later: only its times move", () => {
+    const later = alertMonth({ seed: 1, endMs: END + 5 * WEEK });
+    expect(later.map((p) => p.row.alert_id)).toEqual(month.map((p) => p.row.alert_id));
+    expect(later.map((p) => p.row.first_seen_wall_ms - 5 * WEEK)).toEqual(month.map((p) => p.row.first_seen_wall_ms));
+    expect(later.map((p) => p.answer?.action)).toEqual(month.map((p) => p.answer?.action));
+  });
+
+  it("ends on the last Monday 00:00 UTC at or before a time", () => {
+    const monday = Date.UTC(2026, 10, 23);
+    expect(new Date(monday).getUTCDay()).toBe(1);
+    expect(monthEndBefore(monday)).toBe(monday);
+    expect(monthEndBefore(monday - 1)).toBe(monday - WEEK);
+    expect(monthEndBefore(monday + WEEK - 1)).toBe(monday);
+    for (const ms of [END, Date.UTC(2027, 1, 28, 23, 59), Date.UTC(2026, 0, 1, 0, 0, 1)]) {
+      const end = monthEndBefore(ms);
+      expect(new Date(end).toISOString()).toMatch(/T00:00:00.000Z$/);
+      expect(new Date(end).getUTCDay()).toBe(1);
+      expect(ms - end).toBeGreaterThanOrEqual(0);
+      expect(ms - end).toBeLessThan(WEEK);
+    }
   });
 
   it("has on-call's habits a model can learn: risky countries' accuracy acted on, null fractions and volume hardly ever", () => {

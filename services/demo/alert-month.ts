@@ -21,6 +21,18 @@ import { Rng } from "./random.js";
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+/** 1970-01-05, the first Monday of the epoch. */
+const FIRST_MONDAY = 4 * DAY;
+
+/**
+ * The last Monday 00:00 UTC at or before `ms`: where the demo's month ends. The suppressor's features
+ * see the hour of the day and the weekend, so a month on whole weeks is the same month whenever it is
+ * played, and so is every decision on it (which alerts are suppressed, which explored).
+ */
+export function monthEndBefore(ms: number): number {
+  return Math.floor((ms - FIRST_MONDAY) / WEEK) * WEEK + FIRST_MONDAY;
+}
 
 export interface PastAnswer {
   action: AlertAction;
@@ -220,7 +232,9 @@ export function alertMonth(opts: AlertMonthOptions): PastAlert[] {
       const seen = fired + 30_000 + rng.int(90_000);
       const sampleSize = kind.metric === "accuracy" && slice ? 80 + rng.int(400) : 2_000 + rng.int(8_000);
       const row: AlertRow = {
-        alert_id: alertId(fp, started),
+        // Named by the episode's place in the month, not its time: the exploration draw is a hash of
+        // the id, so ids that followed the clock would explore different alerts on every run.
+        alert_id: alertId(fp, started - opts.endMs),
         fingerprint: fp,
         rule_id: kind.ruleId,
         rule_version: 1,
