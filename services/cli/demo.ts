@@ -77,7 +77,7 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   const month = await sendAlertMonth(ctx, { seed: options.seed, endMs: history.startMs, nowMs });
   if (month) {
     ctx.log(
-      `demo: ${month.alerts} past alerts, ${month.answered} answered; in its last two weeks a first suppressor held back ` +
+      `demo: ${month.alerts} past alerts up to ${utc(month.endMs)} UTC, ${month.answered} answered; in its last two weeks a first suppressor held back ` +
         `${month.suppressed} (${month.explored} more surfaced by exploration), ${month.held} drift alerts held under another; active model: ${month.model}`,
     );
   }
@@ -86,7 +86,8 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   const predictions = [...fraud.predictions, ...eta.predictions];
   const labels = [...fraud.labels, ...eta.labels];
   ctx.log(
-    `demo: sending ${options.historyDays} days of history first: ${predictions.length} predictions, ${labels.length} labels ` +
+    `demo: sending ${options.historyDays} days of history first, from ${utc(history.startMs)} to ${utc(nowMs)} UTC: ` +
+      `${predictions.length} predictions, ${labels.length} labels ` +
       `(of which ${eta.predictions.length} and ${eta.labels.length} for the regression model 'eta')`,
   );
   let sent = 0;
@@ -115,6 +116,9 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   );
   return history.ongoing;
 }
+
+/** A time as the tour prints it, to the minute: "2026-12-06 07:40". */
+const utc = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 
 async function predictionCount(ctx: CliContext): Promise<number> {
   const client = createClickHouse(ctx.config.clickhouse);
@@ -150,7 +154,7 @@ async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string,
     idPrefix: `eta-${options.seed}-${startMs.toString(36)}`,
   });
   ctx.log(
-    `demo: ${options.rate} predictions/s of model 'fraud' (v3 production, v4 canary); labels arrive late ` +
+    `demo: live traffic from ${utc(startMs)} UTC: ${options.rate} predictions/s of model 'fraud' (v3 production, v4 canary); labels arrive late ` +
       `(median 2 days compressed ${options.timeScale}× into ${Math.round(172_800 / options.timeScale)} s); ` +
       "incidents: 'amount' drifts at +10 min, country=BR accuracy drops at +30 min, merchant_category 'gaming' vanishes at +40 min; " +
       `and ${options.rate / 10} predictions/s of the regression model 'eta', whose madrid deliveries slow down at +20 min`,

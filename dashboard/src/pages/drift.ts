@@ -48,13 +48,11 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
     h("p", { class: "muted" }, "Click a cell to compare the window's distribution with the reference."),
   );
   const qualityBox = h("div", {}, loading());
+  // The heat map across the page, as wide as its windows need; the distribution and the data checks
+  // beside each other below it, each wide enough for its table to read one violation per line.
   root.append(
-    h(
-      "div",
-      { class: "drift-layout" },
-      h("div", {}, card(`Drift per feature and ${windowName(window)} window`, mapBox), card("Distribution", detailBox)),
-      card("Data-quality violations", qualityBox),
-    ),
+    card(`Drift per feature and ${windowName(window)} window`, mapBox),
+    h("div", { class: "drift-layout" }, card("Distribution", detailBox), card("Data-quality violations", qualityBox)),
   );
 
   const [drift, quality] = await Promise.all([
@@ -161,25 +159,34 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
       ? h("p", { class: "muted" }, "No violations.")
       : h(
           "table",
-          { class: "grid compact" },
-          h("thead", {}, h("tr", {}, ...["Window", "Feature", "Check", "Value", "Expected", "Detail"].map((t) => h("th", {}, t)))),
+          { class: "grid compact quality" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ...["Window", "Feature", "Check", "Value", "Expected", "Detail"].map((t) =>
+                h("th", t === "Value" || t === "Expected" ? { class: "num" } : {}, t),
+              ),
+            ),
+          ),
           h(
             "tbody",
             {},
-            ...checks
-              .slice(0, 50)
-              .map((c) =>
-                h(
-                  "tr",
-                  {},
-                  h("td", { class: "nowrap" }, utc(c.window_start_ms).slice(5)),
-                  h("td", {}, c.feature),
-                  h("td", {}, c.check),
-                  h("td", { class: "num" }, num(c.value)),
-                  h("td", { class: "num" }, num(c.expected)),
-                  h("td", { class: "detail" }, c.detail),
-                ),
+            ...checks.slice(0, 50).map((c) =>
+              h(
+                "tr",
+                {},
+                h("td", { class: "nowrap" }, utc(c.window_start_ms).slice(5)),
+                h("td", {}, c.feature),
+                h("td", {}, c.check),
+                h("td", { class: "num" }, num(c.value)),
+                h("td", { class: "num" }, num(c.expected)),
+                // One line each; the whole text on hover.
+                h("td", { class: "detail", title: c.detail }, c.detail),
               ),
+            ),
           ),
         ),
     checks.length > 50
