@@ -246,15 +246,18 @@ export function table(rows: Array<[string, Figures]>): string {
   return `${[line(header), ...body.map(line)].join("\n")}\n`;
 }
 
+/** A cut-off chosen on training data is any rate: three significant digits are enough to read it. */
+const rateText = (x: number) => String(Number(x.toPrecision(3)));
+
 export function replayText(report: ReplayReport): string {
   const when = (t: number) => new Date(t).toISOString().slice(0, 16).replace("T", " ");
   const rows: Array<[string, Figures]> = [
     [`suppressor (threshold ${report.fitted.threshold.toPrecision(3)}${report.retrains > 0 ? " at first" : ""})`, report.suppressor],
   ];
-  for (const b of report.baselines) rows.push([b.rate === undefined ? b.name : b.name.replace("x", String(b.rate)), b.figures]);
+  for (const b of report.baselines) rows.push([b.rate === undefined ? b.name : b.name.replace("x", rateText(b.rate)), b.figures]);
   const best = bestBaselineAtRecall(report);
   const verdict = best
-    ? `best acted-rate cut-off keeping at least the suppressor's recall: x = ${best.rate}, suppresses ${pct(best.figures.suppressedShare)} (suppressor ${pct(report.suppressor.suppressedShare)})`
+    ? `best acted-rate cut-off keeping at least the suppressor's recall: x = ${rateText(best.rate!)}, suppresses ${pct(best.figures.suppressedShare)} (suppressor ${pct(report.suppressor.suppressedShare)})`
     : `no acted-rate cut-off keeps the suppressor's recall (${pct(report.suppressor.recall)}) while suppressing anything`;
   const reasons = Object.entries(report.reasons)
     .filter(([, n]) => n > 0)

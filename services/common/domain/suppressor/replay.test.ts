@@ -101,6 +101,25 @@ describe("replay", () => {
     expect(unwatched.perType.find((t) => t.metric === "noisy")!.actedMissed).toBeGreaterThan(10);
   });
 
+  it("judges the acted-rate baseline per type within a model, with a cut-off chosen on the training part", () => {
+    // One type on two models: acted on every other time on "a", never on "b". Pooled across models
+    // its rate is 25 %, and no cut-off would tell the two apart.
+    const twoModels: AlertRecord[] = history.map((r, i) => ({
+      ...r,
+      metric: "shared",
+      model: i % 2 === 0 ? "a" : "b",
+      action: i % 4 === 0 ? "acted" : "ignored",
+    }));
+    const report = replay(twoModels, { algorithm: "logistic", policy: { minFeedback: 10, exploreRate: 0, seedKey: "k" } });
+    const chosen = report.baselines[1]!;
+    expect(chosen.name).toBe("acted rate < x (x chosen on training)");
+    // The first 240 alerts rate "a" at 60/120 and "b" at 0/120; the cut-off keeps every "a" alert of
+    // the tail (its score, 0.5, is the lowest an acted-on alert has), so "b" alone falls below it.
+    expect(chosen.rate).toBe(0.5);
+    // Scored part: the last 80 alerts, 40 of each model, 20 of "a" acted on.
+    expect(chosen.figures).toMatchObject({ alerts: 80, acted: 20, suppressed: 40, actedSurfaced: 20 });
+  });
+
   it("sorts by time without losing equal-time order, and refuses a history it cannot split", () => {
     const [a, b] = [history[1]!, { ...history[2]!, time: history[1]!.time }];
     expect(sortByTime([history[3]!, a, b]).map((r) => r.id)).toEqual(["a1", "a2", "a3"]);

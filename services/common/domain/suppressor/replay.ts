@@ -2,7 +2,7 @@
  * Fitting the suppressor on a feedback history, choosing its threshold, and replaying a history in
  * time order: train on the earlier part, score the later part alert by alert as the evaluator
  * would, and count what was held back and which acted-on alerts that cost. The same replay scores
- * the simple baselines (no suppression; suppress types whose acted rate is below x).
+ * the simple baselines (no suppression; suppress types within a model whose acted rate is below x).
  *
  * The threshold is always chosen on training data, on rolling validation folds: for each fold a
  * model is fitted on the first part of the training history (55%, 65%, 75% by default) and scores
@@ -37,7 +37,6 @@ import {
 import {
   DEFAULT_POLICY,
   DECISION_REASONS,
-  alertType,
   figures,
   isActed,
   type AlertRecord,
@@ -105,7 +104,7 @@ export interface ReplayOptions extends FitOptions {
    * back, as in a team's shadow-mode history.
    */
   feedback: "surfaced" | "all";
-  /** Acted-rate cut-offs x swept for the "suppress types with acted rate below x" baseline. */
+  /** Acted-rate cut-offs x swept for the "suppress types within a model with acted rate below x" baseline. */
   baselineRates: number[];
   /**
    * Retrain the suppressor (and refresh the baselines' acted rates) this often while scoring, on
@@ -146,6 +145,9 @@ export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
   baselineRates: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3],
   retrainEveryMs: 7 * 86_400_000,
 };
+
+/** Share of the training part (its latest) the acted-rate baseline chooses its cut-off on, as the raw-field baseline does. */
+const BASELINE_TAIL = 0.25;
 
 /** Records sorted by time; equal times keep their input order. */
 export const sortByTime = (records: readonly AlertRecord[]): AlertRecord[] =>
@@ -380,13 +382,17 @@ export interface TypeFigures {
   disagreement: number;
 }
 
-/** Acted / answered per type over the walk's labelled rows in [from, to). */
+/**
+ * Acted / answered per type within a model over the walk's labelled rows in [from, to). The
+ * baseline's grain is the type within a model: pooled across models, a type that matters on one
+ * model and is noise on another has one middling rate, and no cut-off suppresses either.
+ */
 function typeRates(walk: Walk, from: number, to: number): Map<string, { acted: number; n: number }> {
   const rates = new Map<string, { acted: number; n: number }>();
   for (let i = from; i < to; i++) {
     const y = walk.labels[i];
     if (y === undefined) continue;
-    const key = alertType(walk.records[i]!);
+    const key = typeModelKey(walk.records[i]!);
     const c = rates.get(key) ?? { acted: 0, n: 0 };
     c.acted += y;
     c.n++;
@@ -395,11 +401,17 @@ function typeRates(walk: Walk, from: number, to: number): Map<string, { acted: n
   return rates;
 }
 
-/** The baseline's rule, under the same guard rails as the suppressor: suppress a type whose acted rate is below x. */
+/** The acted rate the baseline judges an alert by, or undefined when its type within its model has too few answers. */
+function baselineRate(r: AlertRecord, rates: Map<string, { acted: number; n: number }>, minFeedback: number): number | undefined {
+  const c = rates.get(typeModelKey(r));
+  return c !== undefined && c.n >= minFeedback ? c.acted / c.n : undefined;
+}
+
+/** The baseline's rule, under the same guard rails as the suppressor: suppress a type within a model whose acted rate is below x. */
 function baselineSuppresses(r: AlertRecord, rates: Map<string, { acted: number; n: number }>, x: number, minFeedback: number): boolean {
   if (r.severity === "critical" || r.rule_kind === "slo") return false;
-  const c = rates.get(alertType(r));
-  return c !== undefined && c.n >= minFeedback && c.acted / c.n < x;
+  const rate = baselineRate(r, rates, minFeedback);
+  return rate !== undefined && rate < x;
 }
 
 export function replay(records: readonly AlertRecord[], options: Partial<ReplayOptions> = {}): ReplayReport {
@@ -413,21 +425,19 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
   const first = fitSuppressor(train, { ...o, now: splitTime });
   let fitted = first;
 
-  // The baselines' cut-off is chosen like the threshold, on the training part's latest quarter.
+  // The baseline's cut-off is chosen on training data only: the rates of the training part's
+  // earlier three quarters score its latest quarter, and the cut-off is the highest rate that keeps
+  // the target recall there (any rate, not only the swept ones, so it is never stuck at nothing).
   const trainWalk = walkHistory(train, o.history, splitTime);
-  const cut = Math.floor(train.length * (1 - o.calibrationFraction));
+  const cut = Math.floor(train.length * (1 - BASELINE_TAIL));
   const earlyRates = typeRates(trainWalk, 0, cut);
-  const tailRecall = (x: number) =>
-    tally(
-      train
-        .slice(cut)
-        .flatMap((r, k) =>
-          trainWalk.labels[cut + k] === undefined
-            ? []
-            : [{ acted: isActed(r), surfaced: !baselineSuppresses(r, earlyRates, x, o.policy.minFeedback) }],
-        ),
-    ).recall;
-  const chosenRate = [...o.baselineRates].sort((a, b) => b - a).find((x) => tailRecall(x) >= o.targetRecall) ?? 0;
+  const tail = train.slice(cut).flatMap((r, k) => {
+    if (trainWalk.labels[cut + k] === undefined) return [];
+    const rate = baselineRate(r, earlyRates, o.policy.minFeedback);
+    const guarded = r.severity === "critical" || r.rule_kind === "slo";
+    return [{ score: rate ?? 1, acted: isActed(r), decidable: !guarded && rate !== undefined, weight: 1 }];
+  });
+  const chosenRate = tail.length === 0 ? 0 : chooseThreshold(tail, o.targetRecall);
   const swept = [chosenRate, ...o.baselineRates];
   let rates = typeRates(trainWalk, 0, train.length);
 
