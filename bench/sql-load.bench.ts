@@ -139,8 +139,8 @@ async function main(): Promise<void> {
   // In pieces of 2 million rows, so that no single insert nears the client's request timeout.
   for (let from = 0; from < LOAD_ROWS; from += 2_000_000) {
     await ch.command(sql`
-      INSERT INTO ${labels} (prediction_id, model_id, value, labeled_at, labeled_at_ms, source, schema_id, kafka_partition, kafka_offset)
-      SELECT toString(cityHash64(number)), ${LOAD_MODEL}, number / 7, now(), 0, 'bench', 0, 0, number FROM numbers(${from}, ${Math.min(2_000_000, LOAD_ROWS - from)})`);
+      INSERT INTO ${labels} (prediction_id, model_id, value, labeled_at, source, schema_id, kafka_partition, kafka_offset)
+      SELECT toString(cityHash64(number)), ${LOAD_MODEL}, number / 7, now64(3), 'bench', 0, 0, number FROM numbers(${from}, ${Math.min(2_000_000, LOAD_ROWS - from)})`);
   }
   const pool = splittablePool(50_000);
   const without: number[] = [];

@@ -74,7 +74,7 @@ describe("ingestion pipeline", () => {
     expect(rows[0]).toMatchObject({
       model_version: "v3",
       stage: "production",
-      event_time_ms: String(Date.UTC(2026, 10, 23, 10)),
+      event_time: "2026-11-23 10:00:00.000",
       feature_keys: ["amount", "country", "age", "is_new"],
       feature_types: ["number", "string", "null", "boolean"],
       feature_numbers: [12.5, null, null, 1],

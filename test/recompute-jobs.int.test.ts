@@ -6,7 +6,7 @@
  * this processor never met (another instance ingested them) is joined and counted, not skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ident, sql } from "../services/common/clickhouse/sql.js";
+import { ident, sql, typed } from "../services/common/clickhouse/sql.js";
 import { seededRandom } from "./helpers/seeded-random.js";
 import {
   postAll,
@@ -146,8 +146,8 @@ describe("recompute jobs", () => {
     // Stored as another instance's ingestion would have: straight into the raw table, never seen here.
     const at = T0 + 3_600_000;
     await p.stack.clickhouse.command(sql`
-      INSERT INTO ${ident(`${db()}.predictions`)} (prediction_id, model_id, model_version, stage, event_time, event_time_ms, pred_label, pred_score, ingested_at)
-      VALUES ('elsewhere-1', 'elsewhere', 'v1', 'production', toDateTime(${Math.floor(at / 1000)}), ${at}, 'yes', 0.9, now())`);
+      INSERT INTO ${ident(`${db()}.predictions`)} (prediction_id, model_id, model_version, stage, event_time, pred_label, pred_score, ingested_at)
+      VALUES ('elsewhere-1', 'elsewhere', 'v1', 'production', fromUnixTimestamp64Milli(${typed(at, "Int64")}), 'yes', 0.9, now())`);
     const label = { prediction_id: "elsewhere-1", model_id: "elsewhere", label: "yes", labeled_at: at + 60_000 };
     expect((await postJson(`${p.gateway.url}/v1/labels`, [label])).body.rejected).toEqual([]);
     await waitForProcessor(p.stack);

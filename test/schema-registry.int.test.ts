@@ -96,15 +96,15 @@ describe("Kafka producers with a schema registry", () => {
     const db = stack.config.clickhouse.database;
     const rows = await stack.clickhouse.rows(
       anyRow<Record<string, unknown>>(),
-      sql`SELECT prediction_id, model_version, stage, event_time_ms, feature_keys, feature_numbers, feature_strings, pred_label, pred_score,
-                 segment_keys, segment_values, received_at_ms, schema_id
+      sql`SELECT prediction_id, model_version, stage, toUnixTimestamp64Milli(event_time) AS event_time_ms, feature_keys, feature_numbers, feature_strings, pred_label, pred_score,
+                 segment_keys, segment_values, received_at, schema_id
           FROM ${ident(`${db}.predictions`)} FINAL ORDER BY prediction_id`,
     );
     const byId = new Map(rows.map((r) => [r.prediction_id as string, r]));
     const v1 = byId.get("reg-3")!;
     const v2 = byId.get("reg-33")!;
-    expect(v1).toMatchObject({ model_version: "v1", stage: "production", pred_label: "fraud", pred_score: 0.3, received_at_ms: null });
-    expect(v2).toMatchObject({ model_version: "v2", stage: "production", pred_label: "fraud", pred_score: 0.3, received_at_ms: null });
+    expect(v1).toMatchObject({ model_version: "v1", stage: "production", pred_label: "fraud", pred_score: 0.3, received_at: null });
+    expect(v2).toMatchObject({ model_version: "v2", stage: "production", pred_label: "fraud", pred_score: 0.3, received_at: null });
     expect(
       Object.fromEntries(
         (v2.feature_keys as string[]).map((k, i) => [k, (v2.feature_numbers as unknown[])[i] ?? (v2.feature_strings as unknown[])[i]]),

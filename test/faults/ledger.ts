@@ -243,7 +243,7 @@ export async function checkAgainstLedger(ch: ClickHouse, ledger: Ledger): Promis
 
   const labelRows = await ch.rows(
     anyRow<{ prediction_id: string; source: string; labeled_at_ms: string }>(),
-    sql`SELECT prediction_id, source, labeled_at_ms FROM ${ident(`${db}.label_events`)} WHERE model_id = ${ledger.model}`,
+    sql`SELECT prediction_id, source, toUnixTimestamp64Milli(labeled_at) AS labeled_at_ms FROM ${ident(`${db}.label_events`)} WHERE model_id = ${ledger.model}`,
   );
   const labels = compare(
     ledger.labelKeys(),

@@ -31,56 +31,54 @@ ORDER BY window_seconds;
 -- Predictions sorted by event time, for reading whole windows through the primary index.
 CREATE TABLE IF NOT EXISTS {{db}}.predictions_by_time
 (
-    model_id String,
-    model_version String,
-    stage String,
-    event_time DateTime,
-    event_time_ms UInt64,
+    model_id LowCardinality(String),
+    model_version LowCardinality(String),
+    stage LowCardinality(String),
+    event_time DateTime64(3) CODEC(Delta, ZSTD(1)),
     prediction_id String,
-    pred_label Nullable(String),
+    pred_label LowCardinality(Nullable(String)),
     pred_score Nullable(Float64),
     pred_class_scores Array(Float64),
-    segment_keys Array(String),
-    segment_values Array(String)
+    segment_keys Array(LowCardinality(String)),
+    segment_values Array(LowCardinality(String))
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(event_time)
 ORDER BY (model_id, event_time, prediction_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.predictions_by_time_mv TO {{db}}.predictions_by_time AS
-SELECT model_id, model_version, stage, event_time, event_time_ms, prediction_id, pred_label, pred_score,
+SELECT model_id, model_version, stage, event_time, prediction_id, pred_label, pred_score,
        pred_class_scores, segment_keys, segment_values
 FROM {{db}}.predictions;
 
 INSERT INTO {{db}}.predictions_by_time
-SELECT model_id, model_version, stage, event_time, event_time_ms, prediction_id, pred_label, pred_score,
+SELECT model_id, model_version, stage, event_time, prediction_id, pred_label, pred_score,
        pred_class_scores, segment_keys, segment_values
 FROM {{db}}.predictions;
 
 -- One row per labelled prediction: the prediction's attributes with its winning label (the
 -- latest labeled_at; ties go to the greater source, then label, then value: a total order, so the
 -- choice never depends on arrival order) and the feedback delay. The processor writes the winner
--- among every label known for the prediction; label_version ranks it (labeled_at_ms · 1024 + its
+-- among every label known for the prediction; label_version ranks it (labeled_at in ms · 1024 + its
 -- rank among that millisecond's labels), and known labels only grow, so the highest version wins.
 CREATE TABLE IF NOT EXISTS {{db}}.labeled_predictions
 (
-    model_id String,
+    model_id LowCardinality(String),
     prediction_id String,
-    model_version String,
-    stage String,
-    event_time DateTime,
-    event_time_ms UInt64,
-    pred_label Nullable(String),
+    model_version LowCardinality(String),
+    stage LowCardinality(String),
+    event_time DateTime64(3) CODEC(Delta, ZSTD(1)),
+    pred_label LowCardinality(Nullable(String)),
     pred_score Nullable(Float64),
-    pred_class_keys Array(String),
+    pred_class_keys Array(LowCardinality(String)),
     pred_class_scores Array(Float64),
     pred_value Nullable(Float64),
-    segment_keys Array(String),
-    segment_values Array(String),
-    label Nullable(String),
+    segment_keys Array(LowCardinality(String)),
+    segment_values Array(LowCardinality(String)),
+    label LowCardinality(Nullable(String)),
     value Nullable(Float64),
-    labeled_at_ms UInt64,
-    source String,
+    labeled_at DateTime64(3),
+    source LowCardinality(String),
     delay_ms Int64,
     label_version UInt64
 )

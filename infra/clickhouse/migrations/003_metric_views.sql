@@ -140,12 +140,12 @@ FROM
     FROM
     (
         SELECT model_id, prediction_id,
-               arraySort((o, t) -> t, groupArray(observed_value), groupArray(labeled_at_ms)) AS observations,
-               arraySort((s, t) -> t, groupArray(label_source), groupArray(labeled_at_ms)) AS sources,
+               arraySort((o, t) -> t, groupArray(observed_value), groupArray(labeled_at)) AS observations,
+               arraySort((s, t) -> t, groupArray(label_source), groupArray(labeled_at)) AS sources,
                observations[1] AS first_observed
         FROM
         (
-            SELECT model_id, prediction_id, labeled_at_ms, source AS label_source,
+            SELECT model_id, prediction_id, labeled_at, source AS label_source,
                    ifNull(label, toString(value)) AS observed_value
             FROM {{db}}.label_events
         )

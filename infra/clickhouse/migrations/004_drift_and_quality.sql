@@ -11,15 +11,15 @@
 -- the primary index.
 CREATE TABLE IF NOT EXISTS {{db}}.features_by_time
 (
-    model_id String,
-    model_version String,
-    event_time DateTime,
+    model_id LowCardinality(String),
+    model_version LowCardinality(String),
+    event_time DateTime64(3) CODEC(Delta, ZSTD(1)),
     prediction_id String,
-    feature_keys Array(String),
-    feature_types Array(Enum8('null' = 0, 'number' = 1, 'string' = 2, 'boolean' = 3)),
-    feature_numbers Array(Nullable(Float64)),
-    feature_strings Array(Nullable(String)),
-    pred_label Nullable(String),
+    feature_keys Array(LowCardinality(String)) CODEC(ZSTD(1)),
+    feature_types Array(Enum8('null' = 0, 'number' = 1, 'string' = 2, 'boolean' = 3)) CODEC(ZSTD(1)),
+    feature_numbers Array(Nullable(Float64)) CODEC(ZSTD(1)),
+    feature_strings Array(Nullable(String)) CODEC(ZSTD(1)),
+    pred_label LowCardinality(Nullable(String)),
     pred_score Nullable(Float64),
     pred_value Nullable(Float64)
 )

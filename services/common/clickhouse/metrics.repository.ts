@@ -9,7 +9,7 @@ import { serialize } from "./batch-writer.js";
 import { flag, float, int, row, str } from "./row-schema.js";
 import { ident, join, list, listSlices, sql, type Sql } from "./sql.js";
 import { labelStatsSql, volumeSql } from "./window-stats.query.js";
-import type { JoinableLabel, JoinablePrediction, JoinedRow } from "../domain/label-join.js";
+import { joinedRecord, type JoinableLabel, type JoinablePrediction, type JoinedRow } from "../domain/label-join.js";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { TASKS } from "../../../schemas/models.js";
 
@@ -87,7 +87,7 @@ export function metricsRepository(ch: ClickHouse) {
         keys,
         PredictionRow,
         (modelId, ids) => sql`
-          SELECT prediction_id, model_id, model_version, stage, event_time_ms, pred_label, pred_score,
+          SELECT prediction_id, model_id, model_version, stage, toUnixTimestamp64Milli(event_time) AS event_time_ms, pred_label, pred_score,
                  pred_class_keys, pred_class_scores, pred_value, segment_keys, segment_values
           FROM ${t("predictions")} FINAL
           WHERE model_id = ${modelId} AND prediction_id IN ${list(ids)}`,
@@ -100,14 +100,14 @@ export function metricsRepository(ch: ClickHouse) {
         keys,
         LabelRow,
         (modelId, ids) => sql`
-          SELECT prediction_id, model_id, label, value, labeled_at_ms, source
+          SELECT prediction_id, model_id, label, value, toUnixTimestamp64Milli(labeled_at) AS labeled_at_ms, source
           FROM ${t("labels")} FINAL
           WHERE model_id = ${modelId} AND prediction_id IN ${list(ids)}`,
       );
     },
 
     async insertJoined(rows: JoinedRow[]): Promise<void> {
-      if (rows.length > 0) await ch.insertJsonEachRow(t("labeled_predictions").name, await serialize(rows, 2_000));
+      if (rows.length > 0) await ch.insertJsonEachRow(t("labeled_predictions").name, await serialize(rows, 2_000, joinedRecord));
     },
 
     async loadModelSpecs(): Promise<Map<string, ModelSpec>> {

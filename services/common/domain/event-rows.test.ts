@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabelEvent, PredictionEvent } from "../../../schemas/events.js";
-import { labelRow, predictionRow, type SourcePosition } from "./event-rows.js";
+import { dateTime64, labelRecord, labelRow, predictionRecord, predictionRow, type SourcePosition } from "./event-rows.js";
 
 const AT: SourcePosition = { partition: 2, offset: 41_337, schemaId: 1, ingestedAtS: 1763900000 };
 
@@ -70,7 +70,6 @@ describe("predictionRow", () => {
       model_id: "fraud-v2",
       model_version: "2025.11.1",
       stage: "production",
-      event_time: 1763892000, // seconds, floored: 10:00:00.999 is still second 10:00:00
       event_time_ms: 1763892000999,
       feature_keys: [],
       feature_types: [],
@@ -91,10 +90,31 @@ describe("predictionRow", () => {
     });
   });
 
-  it("does not round up to the next second", () => {
-    expect(predictionRow(prediction({ timestamp: 1763892000000 }), AT).event_time).toBe(1763892000);
-    expect(predictionRow(prediction({ timestamp: 1763892000500 }), AT).event_time).toBe(1763892000);
-    expect(predictionRow(prediction({ timestamp: 1763892001000 }), AT).event_time).toBe(1763892001);
+  it("stores its times as DateTime64(3): seconds with the millisecond as fraction", () => {
+    const row = predictionRow(prediction({ timestamp: 1763892000999, received_at: 1763892001500 }), AT);
+    const record = predictionRecord(row) as Record<string, unknown>;
+    expect(record.event_time).toBe(1763892000.999);
+    expect(record.received_at).toBe(1763892001.5);
+    expect(record).not.toHaveProperty("event_time_ms");
+    expect(record).not.toHaveProperty("received_at_ms");
+    expect(JSON.stringify(record)).toContain('"event_time":1763892000.999');
+    expect((predictionRecord(predictionRow(prediction({ received_at: null }), AT)) as Record<string, unknown>).received_at).toBeNull();
+  });
+});
+
+describe("dateTime64", () => {
+  // The exact decimal text of ms / 1000, by integer arithmetic: what ClickHouse must read.
+  const exact = (ms: bigint): string => {
+    const frac = (ms % 1000n).toString().padStart(3, "0").replace(/0+$/, "");
+    return frac === "" ? `${ms / 1000n}` : `${ms / 1000n}.${frac}`;
+  };
+
+  it("prints every millisecond as its exact decimal, up to 10^15", () => {
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const samples = [0, 1, 999, 1000, 1001, 1763892000999, 1763892000000, 999_999_999_999_999];
+    for (let i = 0; i < 20_000; i++) samples.push(Math.floor(next() * 1e15), Math.floor(next() * 4e12));
+    for (const ms of samples) expect(JSON.stringify(dateTime64(ms))).toBe(exact(BigInt(ms)));
   });
 });
 
@@ -110,13 +130,12 @@ describe("labelRow", () => {
     ...over,
   });
 
-  it("maps every field, with labeled_at floored to seconds and the Kafka position", () => {
+  it("maps every field, with the Kafka position", () => {
     expect(labelRow(label(), { partition: 0, offset: 7, schemaId: 2, ingestedAtS: 1763900000 })).toEqual({
       prediction_id: "pred-1",
       model_id: "fraud-v2",
       label: "fraud",
       value: null,
-      labeled_at: 1763892000,
       labeled_at_ms: 1763892000999,
       source: "chargebacks",
       received_at_ms: null,
@@ -132,5 +151,12 @@ describe("labelRow", () => {
     expect(row.label).toBeNull();
     expect(row.value).toBe(0);
     expect(row.received_at_ms).toBe(1763892005000);
+  });
+
+  it("stores labeled_at as DateTime64(3)", () => {
+    const record = labelRecord(labelRow(label(), AT)) as Record<string, unknown>;
+    expect(record.labeled_at).toBe(1763892000.999);
+    expect(record.received_at).toBeNull();
+    expect(record).not.toHaveProperty("labeled_at_ms");
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Maps validated events to the rows of the raw ClickHouse tables (see migration 001). Pure: the
- * Kafka coordinates come in as arguments.
+ * Kafka coordinates come in as arguments. Rows keep times as epoch milliseconds, as the domain
+ * uses them; `predictionRecord` and `labelRecord` give the stored form, where they are DateTime64(3).
  */
 import type { LabelEvent, PredictionEvent } from "../../../schemas/events.js";
 
-/** Where a row came from and when it was ingested (18.16 does not fill DEFAULTs on JSONEachRow). */
+/** Where a row came from and when it was ingested. */
 export interface SourcePosition {
   partition: number;
   offset: number;
@@ -19,7 +20,6 @@ export interface PredictionRow {
   model_id: string;
   model_version: string;
   stage: string;
-  event_time: number;
   event_time_ms: number;
   feature_keys: string[];
   feature_types: FeatureType[];
@@ -44,7 +44,6 @@ export interface LabelRow {
   model_id: string;
   label: string | null;
   value: number | null;
-  labeled_at: number;
   labeled_at_ms: number;
   source: string;
   received_at_ms: number | null;
@@ -86,7 +85,6 @@ export function predictionRow(e: PredictionEvent, at: SourcePosition): Predictio
     model_id: e.model_id,
     model_version: e.model_version,
     stage: e.stage,
-    event_time: Math.floor(e.timestamp / 1000),
     event_time_ms: e.timestamp,
     feature_keys: keys,
     feature_types: types,
@@ -113,7 +111,6 @@ export function labelRow(e: LabelEvent, at: SourcePosition): LabelRow {
     model_id: e.model_id,
     label: e.label,
     value: e.value,
-    labeled_at: Math.floor(e.labeled_at / 1000),
     labeled_at_ms: e.labeled_at,
     source: e.source,
     received_at_ms: e.received_at,
@@ -122,4 +119,24 @@ export function labelRow(e: LabelEvent, at: SourcePosition): LabelRow {
     kafka_offset: at.offset,
     ingested_at: at.ingestedAtS,
   };
+}
+
+/**
+ * A DateTime64(3) value as JSONEachRow carries it: seconds with the millisecond as a fraction.
+ * ClickHouse reads the decimal text exactly, and `ms / 1000` prints as that text for every
+ * millisecond below 10^15 (at most 15 significant digits round-trip); a plain integer would be
+ * read as seconds.
+ */
+export const dateTime64 = (ms: number): number => ms / 1000;
+
+/** The stored form of a prediction row (migration 001): times as DateTime64(3). */
+export function predictionRecord(row: PredictionRow): object {
+  const { event_time_ms, received_at_ms, ...rest } = row;
+  return { ...rest, event_time: dateTime64(event_time_ms), received_at: received_at_ms === null ? null : dateTime64(received_at_ms) };
+}
+
+/** The stored form of a label row (migration 001): times as DateTime64(3). */
+export function labelRecord(row: LabelRow): object {
+  const { labeled_at_ms, received_at_ms, ...rest } = row;
+  return { ...rest, labeled_at: dateTime64(labeled_at_ms), received_at: received_at_ms === null ? null : dateTime64(received_at_ms) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareLabels, join, joinAll, labelVersion, type JoinableLabel, type JoinablePrediction } from "./label-join.js";
+import { compareLabels, join, joinAll, joinedRecord, labelVersion, type JoinableLabel, type JoinablePrediction } from "./label-join.js";
 
 const DAY = 86_400_000;
 const prediction: JoinablePrediction = {
@@ -31,11 +31,20 @@ describe("label join", () => {
     const outcome = join(prediction, label(), 30 * DAY);
     expect("joined" in outcome && outcome.joined).toMatchObject({
       delay_ms: 3 * DAY,
-      event_time: Math.floor(Date.UTC(2026, 10, 1, 12) / 1000),
+      event_time_ms: Date.UTC(2026, 10, 1, 12, 0, 0, 250),
       segment_values: ["DE"],
       label: "legit",
       source: "chargebacks",
     });
+  });
+
+  it("stores both times as DateTime64(3)", () => {
+    const outcome = join(prediction, label({ labeled_at_ms: Date.UTC(2026, 10, 4, 12) + 7 }), 30 * DAY);
+    const record = joinedRecord("joined" in outcome ? outcome.joined : (undefined as never)) as Record<string, unknown>;
+    expect(record.event_time).toBe(1793534400.25);
+    expect(record.labeled_at).toBe((Date.UTC(2026, 10, 4, 12) + 7) / 1000);
+    expect(record).not.toHaveProperty("event_time_ms");
+    expect(record).not.toHaveProperty("labeled_at_ms");
   });
 
   it("joins up to the horizon and not a millisecond later", () => {

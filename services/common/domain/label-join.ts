@@ -14,7 +14,7 @@
  *   ReplacingMergeTree keeps the highest. Known labels only grow, so a later write's winner always
  *   carries a version at least as high as any earlier one (see `winners`).
  */
-import type { PredictionRow } from "./event-rows.js";
+import { dateTime64, type PredictionRow } from "./event-rows.js";
 
 /** What the join needs of a prediction: a raw row, or the same columns read back from ClickHouse. */
 export type JoinablePrediction = Pick<
@@ -43,13 +43,18 @@ export interface JoinableLabel {
 }
 
 export interface JoinedRow extends JoinablePrediction {
-  event_time: number;
   label: string | null;
   value: number | null;
   labeled_at_ms: number;
   source: string;
   delay_ms: number;
   label_version: number;
+}
+
+/** The stored form of a joined row (labeled_predictions): times as DateTime64(3). */
+export function joinedRecord(row: JoinedRow): object {
+  const { event_time_ms, labeled_at_ms, ...rest } = row;
+  return { ...rest, event_time: dateTime64(event_time_ms), labeled_at: dateTime64(labeled_at_ms) };
 }
 
 export const pairKey = (modelId: string, predictionId: string) => `${modelId}\u0000${predictionId}`;
@@ -93,7 +98,6 @@ export function join(p: JoinablePrediction, l: JoinableLabel, horizonMs: number)
       model_id: p.model_id,
       model_version: p.model_version,
       stage: p.stage,
-      event_time: Math.floor(p.event_time_ms / 1000),
       event_time_ms: p.event_time_ms,
       pred_label: p.pred_label,
       pred_score: p.pred_score,
