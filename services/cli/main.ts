@@ -42,7 +42,10 @@ commands:
   suppressor train | evaluate [--history FILE] | import FILE.onnx
                        train, evaluate or bring your own alert suppressor (see README)
 
-environment: KAFKA_BROKERS, CLICKHOUSE_URL, HINDSIGHT_HTTP_PORT, HINDSIGHT_TOKENS, ... (see README)`;
+environment: KAFKA_BROKERS, CLICKHOUSE_URL, HINDSIGHT_HTTP_PORT, HINDSIGHT_TOKENS, ... (see README)
+  beside another system (its Kafka and ClickHouse, nothing else of it touched): KAFKA_BROKERS and
+  CLICKHOUSE_URL, with CLICKHOUSE_DATABASE, HINDSIGHT_TOPIC_PREFIX, HINDSIGHT_CONSUMER_GROUP,
+  HINDSIGHT_HTTP_PORT, HINDSIGHT_PROCESSOR_METRICS_PORT (0: off) and HINDSIGHT_HOME of its own`;
 
 async function main(argv: string[]): Promise<number> {
   // The suppressor has options of its own; it parses them itself.
