@@ -58,6 +58,9 @@ describe("replay", () => {
       expect(report.suppressor).toMatchObject({ alerts: 80, acted: 20, actedSurfaced: 20, suppressed: 60 });
       expect(report.suppressor.precision).toBe(1);
       expect(report.baselines[0]!.figures).toMatchObject({ suppressed: 0, recall: 1 });
+      // One score per scored alert; no retraining in 80 minutes, so the 60 held back are those below the first threshold.
+      expect(report.scores).toHaveLength(80);
+      expect(report.scores.filter((score) => score < report.fitted.threshold)).toHaveLength(60);
       expect(report.perType).toEqual([
         {
           rule_kind: "threshold",

@@ -365,6 +365,11 @@ export interface ReplayReport {
   baselines: BaselineResult[];
   /** Shadow mode per type within a model (rule kind, metric, scope, model), busiest first. */
   perType: TypeFigures[];
+  /**
+   * The score each scored alert got from the model active when it fired, in time order: what the
+   * scores alone could have held back with a threshold chosen in hindsight, apart from the threshold.
+   */
+  scores: number[];
 }
 
 /** What the suppressor would have done to one type within a model over the scored part. */
@@ -451,6 +456,7 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
   const known: AlertRecord[] = [...train];
   const reasons = Object.fromEntries(DECISION_REASONS.map((r) => [r, 0])) as Record<DecisionReason, number>;
   const outcomes: Array<{ acted: boolean; surfaced: boolean }> = [];
+  const scores: number[] = [];
   const baselineOutcomes = swept.map(() => [] as Array<{ acted: boolean; surfaced: boolean }>);
   let retrains = 0;
   let nextRetrain = o.retrainEveryMs > 0 ? splitTime + o.retrainEveryMs : Infinity;
@@ -494,6 +500,7 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
     if (outcome.reason === "disagreement") t.disagreement++;
     perType.set(key, t);
     outcomes.push({ acted: isActed(r), surfaced });
+    scores.push(score);
     swept.forEach((x, j) =>
       baselineOutcomes[j]!.push({ acted: isActed(r), surfaced: !baselineSuppresses(r, rates, x, o.policy.minFeedback) }),
     );
@@ -525,6 +532,7 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
         figures: tally(baselineOutcomes[j]!),
       })),
     ],
+    scores,
     perType: [...perType.values()].sort(
       (a, b) =>
         b.alerts - a.alerts ||
