@@ -31,6 +31,8 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const SCREENSHOTS = join(ROOT, "docs", "screenshots");
+/** A page's data arrives when the API answers, seconds later on a busy machine (expect.poll gives up after one by default). */
+const POLL = { timeout: 30_000, interval: 200 };
 
 /** A time as the demo prints it ("2026-12-06 07:40", UTC). */
 const printed = (text: string) => Date.parse(`${text.replace(" ", "T")}:00Z`);
@@ -227,16 +229,16 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     await page.waitForURL(/#\/login/);
     await page.fill("#token", "not-a-token-this-gateway-knows");
     await page.click("button[type=submit]");
-    await expect.poll(() => page.textContent(".error")).toContain("not known");
+    await expect.poll(() => page.textContent(".error"), POLL).toContain("not known");
     await page.fill("#token", TEST_TOKEN);
     await page.click("button[type=submit]");
     const row = page.locator('tr[data-model="fraud"]');
     await row.waitFor();
     // The sparkline is drawn once the row's metrics arrived: the week's volume.
     await row.locator("svg.spark polyline").first().waitFor();
-    await expect.poll(() => row.textContent()).toMatch(/\d+\.\d%/);
+    await expect.poll(() => row.textContent(), POLL).toMatch(/\d+\.\d%/);
     // The regression model shows its error where a classifier shows accuracy.
-    await expect.poll(() => page.locator('tr[data-model="eta"]').textContent()).toMatch(/regression.*MAE \d+\.\d\d/);
+    await expect.poll(() => page.locator('tr[data-model="eta"]').textContent(), POLL).toMatch(/regression.*MAE \d+\.\d\d/);
     expect(await page.evaluate("sessionStorage.getItem('hindsight.token')")).toBe(TEST_TOKEN);
     // Every metric column explains itself on hover.
     expect(await page.getAttribute("th:has-text('Label coverage')", "title")).toMatch(/have a label so far/);
@@ -292,7 +294,7 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     })()`);
     expect(drawn).toBeGreaterThan(200);
     // Both versions side by side, and the feedback-delay histogram.
-    await expect.poll(() => page.textContent(".page")).toContain("canary");
+    await expect.poll(() => page.textContent(".page"), POLL).toContain("canary");
     // (Its first buckets, under an hour, are empty: the history's labels come hours late.)
     await page.locator('.bar-chart svg rect:not([height="0"])').first().waitFor();
     await shot("model");
@@ -328,7 +330,7 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     await page.fill("#range-to", new Date(day + 6 * HOUR).toISOString().slice(0, 16));
     await page.click('button[data-range="apply"]');
     await page.waitForURL(new RegExp(`from=${day}&to=${day + 6 * HOUR}`));
-    await expect.poll(() => page.getAttribute("#accuracy-chart", "data-points")).toBe("6");
+    await expect.poll(() => page.getAttribute("#accuracy-chart", "data-points"), POLL).toBe("6");
   });
 
   it("shows the regression model's error per window", async () => {
