@@ -26,6 +26,7 @@
  * on 100,000 alerts and scoring time per alert.
  *
  *   npm run bench:suppressor -- [--families a,b,...|none] [--retrain-days 7] [--speed true|false] [--threshold-rule margin|median]
+ *                               [--fold-optimism 2] [--margin-z 1]
  */
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES, SuppressorHistory } from "../services/common/domain/suppressor/features.js";
@@ -45,16 +46,33 @@ const { values } = parseArgs({
     "retrain-days": { type: "string", default: "7" },
     speed: { type: "string", default: "true" },
     "threshold-rule": { type: "string", default: "margin" },
+    "fold-optimism": { type: "string" },
+    "margin-z": { type: "string" },
   },
 });
 // "median" replays the earlier rule (the median of per-fold thresholds, nine carried) for comparison.
 const rule = values["threshold-rule"];
 if (rule !== "margin" && rule !== "median") throw new Error(`--threshold-rule is margin or median, not ${rule}`);
-const ruleOptions = rule === "median" ? { thresholdRule: "median" as const, carriedFoldThresholds: 9 } : {};
+const number = (flag: string, text: string | undefined) => {
+  if (text === undefined) return undefined;
+  const x = Number(text);
+  if (!Number.isFinite(x) || x < 0) throw new Error(`--${flag} is a number >= 0, not ${text}`);
+  return x;
+};
+// The margin rule's two settings, to replay it looser or tighter than its defaults for comparison.
+const foldOptimism = number("fold-optimism", values["fold-optimism"]);
+const marginZ = number("margin-z", values["margin-z"]);
+const ruleOptions = {
+  ...(rule === "median" ? { thresholdRule: "median" as const, carriedFoldThresholds: 9 } : {}),
+  ...(foldOptimism !== undefined && { foldOptimism }),
+  ...(marginZ !== undefined && { marginZ }),
+};
 const chosen = values.families === "none" ? [] : (values.families?.split(",") ?? FAMILIES.map((f) => f.name));
 const unknown = chosen.filter((n) => !FAMILIES.some((f) => f.name === n));
 if (unknown.length > 0) throw new Error(`unknown families: ${unknown.join(", ")} (known: ${FAMILIES.map((f) => f.name).join(", ")})`);
 const retrainEveryMs = Number(values["retrain-days"]) * 86_400_000;
+/** The margin rule's settings this run replays with (the oracle's trained threshold uses them too). */
+const marginSettings = { ...DEFAULT_FIT_OPTIONS, ...ruleOptions };
 const TARGET_RECALL = 0.99;
 const TARGET_RATIO = 0.9;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -93,7 +111,7 @@ function oracleWithTrainedThreshold(
   };
   return {
     plain: apply(chooseThreshold(tail, TARGET_RECALL)),
-    margin: apply(chooseThresholdWithMargin(tail, aimedRecall(DEFAULT_FIT_OPTIONS), DEFAULT_FIT_OPTIONS.marginZ)),
+    margin: apply(chooseThresholdWithMargin(tail, aimedRecall(marginSettings), marginSettings.marginZ)),
   };
 }
 
