@@ -194,6 +194,16 @@ describe("drift and data quality", () => {
     expectSameRows(await quality(), beforeQuality);
   });
 
+  it("summarises a window with no reference profiles yet: only its row count, no failing statement", async () => {
+    const [{ version, ws, n }] = await q<{ version: string; ws: string; n: string }>(sql`
+      SELECT model_version AS version, toUInt32(intDiv(toUInt32(event_time), 300) * 300) AS ws, count() AS n
+      FROM ${t("prediction_events")} WHERE model_id = 'fraud' GROUP BY version, ws ORDER BY version, ws LIMIT 1`);
+    await driftRepository(p.stack.clickhouse).recomputeSummaries("fraud", version, "no-profiles", [], 300, [Number(ws)], Date.now());
+    const rows = await q<{ feature: string; rows: string }>(sql`
+      SELECT feature, rows FROM ${t("window_feature_summaries")} FINAL WHERE model_id = 'fraud' AND reference_id = 'no-profiles'`);
+    expect(rows.map((r) => [r.feature, Number(r.rows)])).toContainEqual(["", Number(n)]);
+  });
+
   it("watches a model whose predictions carry no features at all through its output", async () => {
     const producer = await createProducer(p.stack.kafka);
     const messages = Array.from({ length: 2_500 }, (_, i) => {

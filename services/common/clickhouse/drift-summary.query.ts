@@ -109,7 +109,7 @@ export function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart
                 FROM
                 (
                     SELECT ${windowStart} AS ws, ${values}, ${featureIndex} AS fi,
-                           toUInt8(fi > 0 AND ${numericFlags.length === 0 ? raw("0") : sql`${typed(numericFlags, "Array(UInt8)")}`}[fi] = 1) AS numeric,
+                           toUInt8(fi > 0 AND ${typed(numericFlags.length === 0 ? [0] : numericFlags, "Array(UInt8)")}[fi] = 1) AS numeric,
                            (toUInt32(fi) - 1) * ${MAX_EDGES} AS o
                     FROM (${from}) ${expand}
                 )
