@@ -63,6 +63,22 @@ export function estimateWindow(
   threshold: number,
   confidence = 0.95,
 ): WindowEstimate {
+  return estimateWithProbabilities(
+    groups.map((g) => ({ ...g, probability: calibrate(calibration, g.score) })),
+    threshold,
+    confidence,
+  );
+}
+
+/**
+ * The same with each group's probability of the positive class given: from a calibration, or
+ * (in a benchmark's oracle) the true one. The score still decides the prediction and the ranking.
+ */
+export function estimateWithProbabilities(
+  groups: readonly (WindowGroup & { probability: number })[],
+  threshold: number,
+  confidence = 0.95,
+): WindowEstimate {
   const z = Z[confidence];
   if (z === undefined) throw new Error(`confidence must be one of ${Object.keys(Z).join(", ")}`);
   let tp = 0;
@@ -78,7 +94,7 @@ export function estimateWindow(
   for (const g of groups) {
     const n = g.unlabelled + g.positives + g.negatives;
     if (n <= 0) continue;
-    const p = calibrate(calibration, g.score);
+    const p = g.probability;
     const pos = g.positives + g.unlabelled * p;
     const neg = g.negatives + g.unlabelled * (1 - p);
     const v = g.unlabelled * p * (1 - p);
