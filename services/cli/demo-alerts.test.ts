@@ -91,6 +91,20 @@ describe("the demo's month played through the suppressor", () => {
     for (const d of decisions.slice(1)) expect(d).toEqual(decisions[0]);
   }, 120_000);
 
+  it("goes on unjudged when on-call's answers leave nothing to learn from, and says so", async () => {
+    const m = memoryStore();
+    // Nobody answered: every alert counts as ignored, none acted on.
+    m.store.addFeedback = async () => {};
+    const lines: string[] = [];
+    const report = (await playAlertMonth(m.store, config, { seed: 1, endMs: HISTORY, nowMs: NOW }, (l) => lines.push(l)))!;
+    expect(lines.join("\n")).toMatch(/no suppressor as of .*nothing to learn from.*surfaces unjudged/);
+    expect(report.model).toMatch(/^not trained: .*nothing to learn from/);
+    expect([report.suppressed, report.explored, m.models.length]).toEqual([0, 0, 0]);
+    const later = [...m.alerts.values()].filter((a) => a.first_seen_wall_ms >= END - 12 * DAY && a.disposition !== "held");
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.every((a) => a.disposition === "surfaced" && ["no_model", "critical", "slo"].includes(a.suppress_reason))).toBe(true);
+  }, 60_000);
+
   it("does nothing on a store that has a suppressor model already", async () => {
     const m = memoryStore();
     m.models.push({ version: "mine", origin: "imported", trained_at_ms: 1, threshold: 0.5, model: new Uint8Array(), report: {} });

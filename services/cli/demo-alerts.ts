@@ -32,7 +32,7 @@ import type { Config } from "../common/config/env.js";
 import type { SuppressorStore } from "../evaluator/suppressor/store.js";
 import { trainSuppressor } from "../evaluator/suppressor/trainer.js";
 import type { CliContext } from "./context.js";
-import { runSuppressorCommand } from "./suppressor.js";
+import { isTrainingError, runSuppressorCommand } from "./suppressor.js";
 
 const DAY = 86_400_000;
 /** The first model is trained this far into the month; the rest of it is judged by that model. */
@@ -203,7 +203,17 @@ async function deliverAndAnswer(repo: MonthStore, alerts: readonly PastAlert[], 
  * which alerts are explored included) would change from one run to the next.
  */
 async function trainFirst(store: SuppressorStore, atMs: number, log: (line: string) => void): Promise<void> {
-  const trained = trainSuppressor(await store.loadHistory(), { clock: () => atMs, negativesPerPositive: 0 });
+  let trained: ReturnType<typeof trainSuppressor>;
+  try {
+    trained = trainSuppressor(await store.loadHistory(), { clock: () => atMs, negativesPerPositive: 0 });
+  } catch (err) {
+    // As `hindsight suppressor train` answers too little feedback: said, and the month goes on unjudged.
+    if (!isTrainingError(err)) throw err;
+    log(
+      `demo: no suppressor as of ${new Date(atMs).toISOString().slice(0, 10)} (${(err as Error).message}): the rest of the month surfaces unjudged`,
+    );
+    return;
+  }
   await store.saveModel(trained);
   log(
     `demo: suppressor ${trained.version}: threshold ${trained.threshold.toPrecision(3)}, trained on ${trained.counts.labelled} ` +

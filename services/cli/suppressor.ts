@@ -93,7 +93,7 @@ export async function runSuppressorCommand(args: string[], io: SuppressorIo, sto
 }
 
 /** Errors the trainer raises about the data (too little, one class only), as opposed to bugs. */
-const isTrainingError = (err: unknown) =>
+export const isTrainingError = (err: unknown) =>
   err instanceof Error && /nothing to learn from|no alert with known feedback|cannot split|history is empty/.test(err.message);
 
 function probability(flag: string, text: string): number {
