@@ -5,8 +5,7 @@ import { calibrate, fitCalibration } from "./calibration.js";
 describe("fitCalibration", () => {
   it("pools adjacent violators and interpolates between block means (hand-computed)", () => {
     // Labels by score: 0.1 → 0,0; 0.2 → 1; 0.3 → 0; 0.4 → 1,1. 0.2 and 0.3 violate order and pool
-    // into one block of rate 1/2 at mean score 0.25. End blocks get half a row of the base rate 1/2:
-    // (0 + 0.25) / 2.5 = 0.1 and (2 + 0.25) / 2.5 = 0.9.
+    // into one block of rate 1/2 at mean score 0.25.
     const c = fitCalibration([
       { score: 0.4, positives: 2, negatives: 0 },
       { score: 0.1, positives: 0, negatives: 2 },
@@ -14,12 +13,12 @@ describe("fitCalibration", () => {
       { score: 0.2, positives: 1, negatives: 0 },
     ]);
     expect(c.knots).toEqual([0.1, 0.25, 0.4]);
-    expect(c.rates.map((r) => Number(r.toFixed(12)))).toEqual([0.1, 0.5, 0.9]);
+    expect(c.rates).toEqual([0, 0.5, 1]);
     expect(c.rows).toBe(6);
-    expect(calibrate(c, 0.175)).toBeCloseTo(0.3, 12);
-    expect(calibrate(c, 0.3)).toBeCloseTo(0.5 + (0.05 / 0.15) * 0.4, 12);
-    expect(calibrate(c, 0)).toBeCloseTo(0.1, 12);
-    expect(calibrate(c, 1)).toBeCloseTo(0.9, 12);
+    expect(calibrate(c, 0.175)).toBeCloseTo(0.25, 12);
+    expect(calibrate(c, 0.3)).toBeCloseTo(0.5 + (0.05 / 0.15) * 0.5, 12);
+    expect(calibrate(c, 0)).toBe(0);
+    expect(calibrate(c, 1)).toBe(1);
   });
 
   it("is monotone and recovers a known miscalibration", () => {
