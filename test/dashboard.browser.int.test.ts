@@ -31,6 +31,8 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const SCREENSHOTS = join(ROOT, "docs", "screenshots");
+/** Past this long after the infrastructure was ready, the demo has stalled: a busy machine took up to 419 s. */
+const STALL_MS = 540_000;
 /** A page's data arrives when the API answers, seconds later on a busy machine (expect.poll gives up after one by default). */
 const POLL = { timeout: 30_000, interval: 200 };
 
@@ -48,19 +50,19 @@ interface Printed {
   liveFromMs: number;
 }
 
-async function readTour(demo: DemoCommand, timeoutMs: number, phase: (what: string) => void): Promise<Printed> {
+async function readTour(demo: DemoCommand, timeoutMs: () => number, phase: (what: string) => void): Promise<Printed> {
   const m = await demo.waitFor(
     new RegExp(
       `demo: (\\d+) past alerts up to ${TIME} UTC, \\d+ answered; .* held back (\\d+) \\((\\d+) more surfaced by exploration\\), (\\d+) drift alerts held under another; active model: (\\S+)`,
     ),
-    timeoutMs,
+    timeoutMs(),
   );
   phase("month played");
-  const h = await demo.waitFor(new RegExp(`demo: sending 7 days of history first, from ${TIME} to ${TIME} UTC`), timeoutMs);
-  const drift = await demo.waitFor(new RegExp(`'amount' drifted ×2\\.5 from ${TIME} to ${TIME} UTC`), timeoutMs);
-  const drop = await demo.waitFor(new RegExp(`accuracy for country=BR dropped from ${TIME} to ${TIME} UTC`), timeoutMs);
-  const ongoing = await demo.waitFor(new RegExp(`'num_tx_24h' has drifted ×3 since ${TIME} UTC`), timeoutMs);
-  const live = await demo.waitFor(new RegExp(`demo: live traffic from ${TIME} UTC`), timeoutMs);
+  const h = await demo.waitFor(new RegExp(`demo: sending 7 days of history first, from ${TIME} to ${TIME} UTC`), timeoutMs());
+  const drift = await demo.waitFor(new RegExp(`'amount' drifted ×2\\.5 from ${TIME} to ${TIME} UTC`), timeoutMs());
+  const drop = await demo.waitFor(new RegExp(`accuracy for country=BR dropped from ${TIME} to ${TIME} UTC`), timeoutMs());
+  const ongoing = await demo.waitFor(new RegExp(`'num_tx_24h' has drifted ×3 since ${TIME} UTC`), timeoutMs());
+  const live = await demo.waitFor(new RegExp(`demo: live traffic from ${TIME} UTC`), timeoutMs());
   phase("week sent, live traffic on");
   return {
     month: {
@@ -123,14 +125,15 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     url = demo.url;
     config = loadConfig(demo.env);
     clickhouse = createClickHouse(config.clickhouse);
+    const untilStall = () => Math.max(1_000, ready + STALL_MS - Date.now());
     const phase = (what: string) =>
       console.info(`${what} ${((Date.now() - ready) / 1000).toFixed(0)} s after the infrastructure was ready`);
     const [launched] = await Promise.all([
       launchChromium(),
       (async () => {
-        await demo.waitFor(/Hindsight is up\./, 120_000);
+        await demo.waitFor(/Hindsight is up\./, untilStall());
         phase("services up");
-        tour = await readTour(demo, 300_000, phase);
+        tour = await readTour(demo, untilStall, phase);
       })(),
     ]);
     browser = launched;
@@ -157,7 +160,7 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
           return behind;
         }),
       (behind) => behind === 0,
-      480_000,
+      untilStall(),
     );
     phase("week processed");
     // The week is on the dashboard once the incident's hours are scored for drift and the evaluator,
@@ -171,7 +174,7 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
           )
         ).scores.length,
       (n) => n >= 5,
-      480_000,
+      untilStall(),
     );
     phase("drift scored");
     await waitUntil(
@@ -187,7 +190,7 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
         );
       },
       (done) => done,
-      240_000,
+      untilStall(),
     );
     onDashboard = Date.now();
     phase("week on the dashboard");
@@ -206,7 +209,7 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     // run beside a benchmark) it took five minutes. The bound only catches a stall.
     const seconds = (onDashboard - ready) / 1000;
     console.info(`the demo's month and week on the dashboard ${seconds.toFixed(0)} s after the infrastructure was ready (goal: 180 s)`);
-    expect(seconds).toBeLessThan(540);
+    expect(seconds).toBeLessThan(STALL_MS / 1000);
   });
 
   it("prints what it did: the month with every decision of the suppressor, the week's span, the tour", () => {
@@ -222,6 +225,8 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     expect(tour.history.endMs - tour.history.startMs).toBeGreaterThanOrEqual(7 * DAY - HOUR);
     expect(tour.liveFromMs).toBeGreaterThanOrEqual(tour.history.endMs);
     expect(demo.lines.some((l) => l.includes("SQL to try"))).toBe(true);
+    // The terminal as the newcomer sees it, in the test's log.
+    console.info(demo.lines.filter((l) => l.startsWith("[hindsight] ") || l.startsWith("  ")).join("\n"));
   });
 
   it("asks for a token once, refuses an unknown one, and lists both models with their health", async () => {
