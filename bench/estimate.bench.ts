@@ -275,7 +275,7 @@ function main(): void {
   for (const scenario of ["with drift", "without drift"]) {
     console.log(`\n${scenario}`);
     console.log(
-      `${"metric".padEnd(10)} ${"period".padEnd(13)} ${"Hindsight".padStart(9)} ${"NannyML".padStart(9)} ${"today".padStart(9)} ${"oracle".padStart(9)}`,
+      `${"metric".padEnd(10)} ${"period".padEnd(13)} ${"Hindsight".padStart(9)} ${"NannyML".padStart(9)} ${"today".padStart(9)} ${"oracle".padStart(9)} ${"late labels".padStart(12)}`,
     );
     for (const m of METRICS)
       for (const period of ["whole", "drifted half"] as Period[]) {
