@@ -195,9 +195,10 @@ describe("drift and data quality", () => {
   });
 
   it("summarises a window with no reference profiles yet: only its row count, no failing statement", async () => {
-    const [{ version, ws, n }] = await q<{ version: string; ws: string; n: string }>(sql`
+    const [first] = await q<{ version: string; ws: string; n: string }>(sql`
       SELECT model_version AS version, toUInt32(intDiv(toUInt32(event_time), 300) * 300) AS ws, count() AS n
       FROM ${t("prediction_events")} WHERE model_id = 'fraud' GROUP BY version, ws ORDER BY version, ws LIMIT 1`);
+    const { version, ws, n } = first!;
     await driftRepository(p.stack.clickhouse).recomputeSummaries("fraud", version, "no-profiles", [], 300, [Number(ws)], Date.now());
     const rows = await q<{ feature: string; rows: string }>(sql`
       SELECT feature, rows FROM ${t("window_feature_summaries")} FINAL WHERE model_id = 'fraud' AND reference_id = 'no-profiles'`);
