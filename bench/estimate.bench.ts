@@ -50,6 +50,7 @@ const START = Date.UTC(2026, 0, 1);
 const DAY_MS = 86_400_000;
 const METRICS = ["accuracy", "precision", "recall", "f1", "roc_auc"] as const;
 type Metric = (typeof METRICS)[number];
+const METRIC_KEY = { accuracy: "accuracy", precision: "precision", recall: "recall", f1: "f1", roc_auc: "rocAuc" } as const;
 /** The shifted tenure is u^0.4 (mean 0.71 instead of 0.5) and moves the true log-odds by 2.5 per unit. */
 const TENURE_SHIFT = 0.4;
 const TENURE_EFFECT = 2.5;
@@ -120,11 +121,9 @@ function realised(rows: Row[]): Record<Metric, number> {
 
 type Estimates = (Partial<Record<Metric, number | null>> | undefined)[];
 
-function ours(reference: Row[], chunks: Row[][]): Estimates {
+function ours(reference: Row[], chunks: Row[][]): WindowEstimate[] {
   const calibration = fitCalibration(groupRows(reference));
-  return chunks.map((chunk) => {
-    return summary(estimateWindow(groupRows(chunk.map((r) => ({ score: r.score }))), calibration, THRESHOLD));
-  });
+  return chunks.map((chunk) => estimateWindow(groupRows(chunk.map((r) => ({ score: r.score }))), calibration, THRESHOLD));
 }
 
 function summary(e: WindowEstimate): Partial<Record<Metric, number | null>> {
@@ -165,7 +164,7 @@ function labelArrivals(seed: number, analysis: Row[]): number[] {
  * and the analysis rows whose labels have arrived, by prediction time), as many as the reference
  * holds. NannyML's CBPE is fitted once on the reference and cannot use either.
  */
-function oursWithLabels(reference: Row[], analysis: Row[], arrivals: number[], chunks: Row[][]): Estimates {
+function oursWithLabels(reference: Row[], analysis: Row[], arrivals: number[], chunks: Row[][]): WindowEstimate[] {
   return chunks.map((chunk, d) => {
     const now = REFERENCE_DAYS + d + 2;
     const known = (i: number) => (arrivals[i] as number) <= now;
@@ -173,7 +172,7 @@ function oursWithLabels(reference: Row[], analysis: Row[], arrivals: number[], c
     const history = [...reference, ...arrived].slice(-CALIBRATION_ROWS);
     const first = d * ROWS_PER_DAY;
     const window = chunk.map((r, i) => (known(first + i) ? r : { score: r.score }));
-    return summary(estimateWindow(groupRows(window), fitCalibration(groupRows(history)), THRESHOLD));
+    return estimateWindow(groupRows(window), fitCalibration(groupRows(history)), THRESHOLD);
   });
 }
 
@@ -238,17 +237,35 @@ function main(): void {
     if (value !== undefined) sums.set(key, [...(sums.get(key) ?? []), value]);
   };
   let peerVersion = "";
+  // scenario|tool|metric → [days whose realised value lay inside the 95 % interval, days]
+  const covered = new Map<string, [number, number]>();
   for (const seed of SEEDS)
     for (const drift of [true, false]) {
       const scenario = drift ? "with drift" : "without drift";
       const { reference, analysis } = generate(seed, drift);
       const chunks = Array.from({ length: ANALYSIS_DAYS }, (_, d) => analysis.filter((r) => r.day === REFERENCE_DAYS + d));
       const truth = chunks.map(realised);
+      const plain = ours(reference, chunks);
+      const late = oursWithLabels(reference, analysis, labelArrivals(seed, analysis), chunks);
+      for (const [tool, windows] of [
+        ["hindsight", plain],
+        ["late labels", late],
+      ] as [Tool, WindowEstimate[]][])
+        windows.forEach((w, d) => {
+          for (const m of METRICS) {
+            const e = w[METRIC_KEY[m]];
+            const t = truth[d]?.[m];
+            if (!e || t === undefined) continue;
+            const key = `${scenario}|${tool}|${m}`;
+            const [hits, n] = covered.get(key) ?? [0, 0];
+            covered.set(key, [hits + (e.low <= t && t <= e.high ? 1 : 0), n + 1]);
+          }
+        });
       const tools: [Tool, Estimates][] = [
-        ["hindsight", ours(reference, chunks)],
+        ["hindsight", plain.map(summary)],
         ["today", today(chunks)],
         ["oracle", oracle(chunks)],
-        ["late labels", oursWithLabels(reference, analysis, labelArrivals(seed, analysis), chunks)],
+        ["late labels", late.map(summary)],
       ];
       if (!args["skip-peers"]) {
         log(`seed ${seed}, ${scenario}: NannyML CBPE`);
@@ -285,6 +302,17 @@ function main(): void {
         );
       }
   }
+  const pct = (key: string) => {
+    const [hits, n] = covered.get(key) ?? [0, 0];
+    return n === 0 ? "–" : `${((100 * hits) / n).toFixed(0)} %`;
+  };
+  console.log("\ndays whose realised value lay inside Hindsight's 95 % interval");
+  for (const scenario of ["with drift", "without drift"])
+    for (const tool of ["hindsight", "late labels"] as Tool[])
+      console.log(
+        `${`${scenario}, ${tool === "hindsight" ? "no labels" : "late labels"}`.padEnd(28)} ` +
+          METRICS.map((m) => `${m} ${pct(`${scenario}|${tool}|${m}`)}`).join(", "),
+      );
   console.log(
     '\nHindsight and NannyML: calibrated on the reference only, no analysis label. "today": the estimated_accuracy ' +
       'the product serves now (confidence of the predicted class, uncalibrated). "oracle": CBPE with the true ' +
