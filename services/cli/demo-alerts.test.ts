@@ -46,6 +46,8 @@ describe("the demo's month played through the suppressor", () => {
     const count = (f: (a: AlertRow) => boolean) => rows.filter(f).length;
 
     expect([report.alerts, report.endMs]).toEqual([alertMonth({ seed: 1, endMs: END }).length, END]);
+    // The last 40 % of the 30 days (12 of them) are judged by the first model.
+    expect(report.judgedFromMs).toBe(END - 12 * 86_400_000);
     expect(rows).toHaveLength(report.alerts);
     // Two versions, the later one (trained now) active and reported.
     expect(m.models.map((x) => x.trained_at_ms)).toEqual([END - 12 * DAY, NOW]);

@@ -35,7 +35,7 @@ import type { CliContext } from "./context.js";
 import { isTrainingError, runSuppressorCommand } from "./suppressor.js";
 
 const DAY = 86_400_000;
-/** The first model is trained this far into the month; the rest of it is judged by that model. */
+/** The share of the month, at its end, judged by the first model (trained on what came before). */
 const FIRST_MODEL_SHARE = 0.4;
 
 export interface AlertMonthReport {
@@ -48,6 +48,8 @@ export interface AlertMonthReport {
   model: string;
   /** Where the month ends: the last Monday 00:00 UTC before the `endMs` asked for (monthEndBefore). */
   endMs: number;
+  /** Where the first model starts judging: trained on the answers before it. */
+  judgedFromMs: number;
 }
 
 /** What the month needs of the alert store: the repository's methods the evaluator and the suppressor's store use. */
@@ -84,7 +86,16 @@ export async function playAlertMonth(
   const endMs = monthEndBefore(opts.endMs);
   const past = alertMonth({ seed: opts.seed, endMs, days });
   const firstModelAt = endMs - Math.round(days * FIRST_MODEL_SHARE) * DAY;
-  const report: AlertMonthReport = { alerts: past.length, answered: 0, held: 0, suppressed: 0, explored: 0, model: "", endMs };
+  const report: AlertMonthReport = {
+    alerts: past.length,
+    answered: 0,
+    held: 0,
+    suppressed: 0,
+    explored: 0,
+    model: "",
+    endMs,
+    judgedFromMs: firstModelAt,
+  };
   const stored: AlertRow[] = [];
   const earlier = past.filter((p) => p.row.first_seen_wall_ms < firstModelAt);
   const later = past.filter((p) => p.row.first_seen_wall_ms >= firstModelAt);
@@ -197,7 +208,7 @@ async function deliverAndAnswer(repo: MonthStore, alerts: readonly PastAlert[], 
 }
 
 /**
- * The mid-month model, trained as `hindsight suppressor train` trains, but on every answer: the
+ * The first model (twelve days before the month's end), trained as `hindsight suppressor train` trains, but on every answer: the
  * trainer keeps a share of the not-acted answers chosen by a hash of each alert's id and time, and
  * times follow the clock, so that share (and with it every decision on the rest of the month,
  * which alerts are explored included) would change from one run to the next.

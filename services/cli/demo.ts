@@ -77,7 +77,7 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   const month = await sendAlertMonth(ctx, { seed: options.seed, endMs: history.startMs, nowMs });
   if (month) {
     ctx.log(
-      `demo: ${month.alerts} past alerts up to ${utc(month.endMs)} UTC, ${month.answered} answered; in its last two weeks a first suppressor held back ` +
+      `demo: ${month.alerts} past alerts up to ${utc(month.endMs)} UTC, ${month.answered} answered; from ${utc(month.judgedFromMs)} UTC a first suppressor held back ` +
         `${month.suppressed} (${month.explored} more surfaced by exploration), ${month.held} drift alerts held under another; active model: ${month.model}`,
     );
   }
