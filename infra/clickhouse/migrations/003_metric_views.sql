@@ -1,8 +1,12 @@
 -- Views for analysts: quality metrics per window and slice, feedback delays, label quality.
--- Written for ClickHouse 18.16 (one JOIN per SELECT, no window functions) and current releases.
 
 -- Metrics per model, version, stage, window and slice. Windows of every configured size are
 -- exact sums of the base-window statistics. slice_key = '' is the whole population.
+-- pr_auc is average precision (the area under the precision-recall curve, as
+-- scikit-learn's average_precision_score computes it) from the same score histograms as roc_auc.
+-- Bins are thresholds, high to low: at bin k, predictions scored in bin k or above are positive, so
+-- tp = P − (positives below k) and fp = N − (negatives below k); AP = Σ_k pos_k / P · tp / (tp + fp).
+-- Scores sharing a bin are one threshold, as equal scores are for scikit-learn.
 CREATE VIEW IF NOT EXISTS {{db}}.slice_metrics AS
 SELECT
     model_id, model_version, stage, window_start, window_seconds, slice_key, slice_value,
@@ -27,6 +31,9 @@ SELECT
          / (arraySum(am_pos) * arraySum(am_neg))) AS roc_auc,
     if(task != 'binary' OR arraySum(am_pos) = 0 OR arraySum(am_neg) = 0, NULL,
        arraySum(arrayMap((n, p) -> 0.5 * n * p, am_neg, am_pos)) / (arraySum(am_pos) * arraySum(am_neg))) AS roc_auc_error_bound,
+    if(task != 'binary' OR arraySum(am_pos) = 0, NULL,
+       arraySum(arrayMap((p, cp, n, cn) -> if(p = 0, 0, p * (arraySum(am_pos) - cp + p) / ((arraySum(am_pos) - cp + p) + (arraySum(am_neg) - cn + n))),
+                         am_pos, arrayCumSum(am_pos), am_neg, arrayCumSum(am_neg))) / arraySum(am_pos)) AS pr_auc,
     if(arraySum(em_n) = 0, NULL,
        arraySum(arrayMap((c, a) -> abs(a - c), em_conf, em_correct)) / arraySum(em_n)) AS ece,
     if(reg_n = 0, NULL, abs_err_sum / reg_n) AS mae,

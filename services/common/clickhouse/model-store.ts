@@ -223,7 +223,7 @@ export function createModelStore(ch: ClickHouse): ModelStore {
           )
         ).map((r) => [r.class_key, r.class]),
       );
-      // A confusion pair packs the low 32 bits of both class keys (015_confusion_pairs.sql).
+      // A confusion pair packs the low 32 bits of both class keys (014_confusion_pairs.sql).
       const byLow = new Map([...names].map(([k, name]) => [(BigInt(k) % LOW_32).toString(), name]));
       const nameOfLow = (low: bigint) => byLow.get(low.toString()) ?? `#${low}`;
       return windows.map((w) => ({

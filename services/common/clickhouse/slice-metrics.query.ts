@@ -1,5 +1,5 @@
 /**
- * The `slice_metrics` view (migrations 003 and 012) as a query with its filters pushed down into the base
+ * The `slice_metrics` view (migration 003) as a query with its filters pushed down into the base
  * windows. ClickHouse 18.16 computes a view in full (every model, window size and slice) before
  * an outer WHERE narrows it; this builds the same SELECT (same columns, same formulas, same joins)
  * with the model, version, stage, window size, time range and slice conditions applied where the
@@ -11,7 +11,7 @@
  * keys of every step, so filtering them early removes whole groups and changes no other; a window
  * of W seconds is the sum of the base windows b with ⌊b/W⌋·W = window_start, so "window_start in
  * [from, to)" is exactly "b in [⌈from/W⌉·W, ⌈to/W⌉·W)": whole windows are summed, never a part of
- * one. The formulas below are copied from the migration (012); keep the two in step.
+ * one. The formulas below are copied from the migration (003); keep the two in step.
  *
  * Every value is a typed query parameter; table names pass the identifier whitelist.
  */
@@ -39,14 +39,14 @@ export interface SliceMetricsFilter {
   errorSums?: boolean | undefined;
   /**
    * Also the per-class counts of multi-class models (cm_keys, cm_tp, cm_fp, cm_fn; keys are
-   * cityHash64 of the class) and their confusion pairs (pm_keys, pm_counts; 015_confusion_pairs.sql).
+   * cityHash64 of the class) and their confusion pairs (pm_keys, pm_counts; 014_confusion_pairs.sql).
    */
   classSums?: boolean | undefined;
 }
 
 const DATETIME_MAX = 4_294_967_295;
 
-// Copied from infra/clickhouse/migrations/012_pr_auc.sql (trusted text, no values in it).
+// Copied from infra/clickhouse/migrations/003_metric_views.sql (trusted text, no values in it).
 const OUTER_COLUMNS = raw(`
     model_id, model_version, stage, window_start, window_seconds, slice_key, slice_value,
     task,

@@ -128,7 +128,7 @@ function rowTerms(spec: ModelSpec): Sql {
         if(is_class, [toUInt64(is_correct), toUInt64(0)], emptyArrayUInt64()) AS c_tp,
         if(is_class, [toUInt64(0), toUInt64(1 - is_correct)], emptyArrayUInt64()) AS c_fp,
         if(is_class, [toUInt64(1 - is_correct), toUInt64(0)], emptyArrayUInt64()) AS c_fn,
-        -- (truth, predicted) packed: the low 32 bits of each class key (015_confusion_pairs.sql).
+        -- (truth, predicted) packed: the low 32 bits of each class key (014_confusion_pairs.sql).
         if(is_class, [bitOr(bitShiftLeft(cityHash64(truth) % 4294967296, 32), cityHash64(predicted) % 4294967296)], emptyArrayUInt64()) AS pair_k,
         if(is_class, [toUInt64(1)], emptyArrayUInt64()) AS pair_n,
         toUInt8(label IS NOT NULL AND length(pred_class_scores) > 0 AND arraySum(pred_class_scores) > 0) AS has_prob,
