@@ -7,7 +7,7 @@
  * The reference is the group named by the caller, else the group selected most often, which is
  * how the four-fifths rule compares (each group's selection rate against the highest one).
  */
-import { wilsonInterval } from "./intervals.js";
+import { normalQuantile, wilsonInterval } from "./intervals.js";
 
 export interface GroupCounts {
   group: string;
@@ -51,7 +51,7 @@ export interface FairnessReport {
   adverse_impact: string[];
 }
 
-const Z95 = 1.959963984540054;
+const Z95 = normalQuantile(0.95);
 
 /** Successes and trials of each rate, from the confusion counts. */
 function counts(c: GroupCounts, rate: FairnessRate): [number, number] {

@@ -15,7 +15,7 @@
  */
 import { chiSquareSurvival } from "./drift/chi-square.js";
 import { benjaminiHochberg } from "./drift/fdr.js";
-import { wilsonInterval } from "./intervals.js";
+import { normalQuantile, wilsonInterval } from "./intervals.js";
 
 export interface SliceSums {
   slice_key: string;
@@ -63,7 +63,7 @@ export interface SliceRanking {
   slices: RankedSlice[];
 }
 
-const Z95 = 1.959963984540054;
+const Z95 = normalQuantile(0.95);
 
 /** P(Z ≤ z) for a standard normal Z, through the chi-square tail: P(|Z| > |z|) = P(χ²₁ > z²). */
 export function normalCdf(z: number): number {

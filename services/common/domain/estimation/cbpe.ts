@@ -18,6 +18,7 @@
  * scaled by √(unlabelled share), a documented approximation.
  */
 import { type Calibration, calibrate } from "./calibration.js";
+import { normalQuantile } from "../intervals.js";
 
 /** Rows of the window sharing a score (or a narrow score bin that does not straddle the threshold). */
 export interface WindowGroup {
@@ -50,8 +51,6 @@ export interface WindowEstimate {
   rocAuc: Estimate | null;
 }
 
-const Z: Record<number, number> = { 0.9: 1.6448536269514722, 0.95: 1.959963984540054, 0.99: 2.5758293035489004 };
-
 function interval(value: number, variance: number, z: number): Estimate {
   const half = z * Math.sqrt(Math.max(0, variance));
   return { value, low: Math.max(0, value - half), high: Math.min(1, value + half) };
@@ -79,8 +78,7 @@ export function estimateWithProbabilities(
   threshold: number,
   confidence = 0.95,
 ): WindowEstimate {
-  const z = Z[confidence];
-  if (z === undefined) throw new Error(`confidence must be one of ${Object.keys(Z).join(", ")}`);
+  const z = normalQuantile(confidence);
   let tp = 0;
   let fp = 0;
   let fn = 0;
