@@ -108,7 +108,7 @@ const LANCZOS = [
 ];
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-function logGamma(z: number): number {
+export function logGamma(z: number): number {
   // The approximation is tuned for z ≥ 1/2; Γ(z) = Γ(z + 1)/z reaches the rest of z > 0.
   if (z < 0.5) return logGamma(z + 1) - Math.log(z);
   const w = z - 1;
