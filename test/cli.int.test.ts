@@ -86,6 +86,7 @@ describe("hindsight CLI", () => {
     expect(status.stdout).toContain("predictions 1000, labels 1000");
     // The inferred positive class may still be recomputing the model's few windows.
     expect(status.stdout).toMatch(/recompute jobs\s+none running|recompute job\s+metrics of fraud: \d+ %/);
+    expect(status.stdout).toMatch(/windows to recompute\s+(none waiting|\d+ base window\(s\) marked)/);
 
     const again = hindsight("up", "--detach");
     expect(again.stderr).toContain("already running");

@@ -13,6 +13,7 @@ import { metricsGroupId } from "../processor/processor.js";
 import { servicePidFile } from "./local-stack.js";
 import { describeProblem, pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 import { jobProgress, recomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
+import { dirtyWindowsRepository } from "../common/clickhouse/dirty-windows.repository.js";
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const describePid = (pid: number | undefined, external: boolean) =>
@@ -76,6 +77,10 @@ export async function status(ctx: CliContext): Promise<number> {
             `${pad("", 28)}… and ${total - problems.length} more (SELECT * FROM pipeline_failures FINAL WHERE resolved_ms = 0)\n`,
           );
       }
+      const waiting = await dirtyWindowsRepository(client).pendingCount();
+      process.stdout.write(
+        `${pad("windows to recompute", 28)}${waiting === 0 ? "none waiting" : `${waiting} base window(s) marked by the metrics group, waiting for the window worker`}\n`,
+      );
       const running = (await recomputeJobsRepository(client).recent()).filter((j) => j.state === "running");
       if (running.length === 0) process.stdout.write(`${pad("recompute jobs", 28)}none running\n`);
       for (const j of running)

@@ -1,8 +1,9 @@
 /**
- * After a batch of predictions is durable, rewrites the feature summaries of the base windows it
- * touched (from the raw rows, on the version's reference bins) and re-scores drift and data
- * quality for every window size containing them. Because everything is recomputed from raw rows
- * and written to replacing tables, a replay or a crash changes nothing.
+ * After a batch of predictions is durable, marks the base windows it touched dirty; the window
+ * worker (window-worker.ts) then has `recomputeWindows` rewrite their feature summaries (from the
+ * raw rows, on the version's reference bins) and re-score drift and data quality for every window
+ * size containing them. Because everything is recomputed from raw rows and written to replacing
+ * tables, a replay or a crash changes nothing.
  *
  * A version with no reference of its own (or its model's) gets one automatically: its first
  * `autoReferenceRows` predictions, pinned as a time range. Uploading or pinning another one
@@ -11,7 +12,7 @@
  */
 import type { Logger } from "../common/observability/logger.js";
 import type { DriftRepository, ReferenceMeta, WindowResult } from "../common/clickhouse/drift.repository.js";
-import { RecomputeQueue, retryingClickHouse } from "./recompute-queue.js";
+import { retryingClickHouse } from "./retrying.js";
 import { runInPieces } from "./pieces.js";
 import { NO_SINK, type SetAsideSink } from "./pipeline-watch.js";
 import { classifyStatementError } from "../common/clickhouse/errors.js";
@@ -22,14 +23,15 @@ import { emptySummary, mergeInto, type FeatureSummary } from "../common/domain/d
 import { decideDrift, type FeatureDrift } from "../common/domain/drift/feature-drift.js";
 import { checkQuality, type QualityCheck } from "../common/domain/drift/data-quality.js";
 import type { FeatureRule } from "../../schemas/models.js";
+import type { DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
 
 export interface DriftUpdaterOptions {
   windowSizes: number[];
   /** predictions of a version that make its automatic reference */
   autoReferenceRows: number;
   logger: Logger;
-  /** least time between two runs; each pause also lasts four times the previous run */
-  minIntervalMs?: number;
+  /** Stores the marks of windows a batch touched (durably: the batch commits after it). */
+  mark: (windows: DirtyWindow[]) => Promise<void>;
   /** how often references and rules are re-read, to notice ones posted through the API */
   refreshMs?: number;
   /** The most base windows one recompute covers (default 200). */
@@ -52,7 +54,6 @@ const key = (modelId: string, version: string) => `${modelId}\u0000${version}`;
 
 export class DriftUpdater {
   private versions = new Map<string, VersionState>();
-  private readonly queue: RecomputeQueue;
   private rules = new Map<string, Record<string, FeatureRule>>();
   private rulesText = new Map<string, string>();
   private refreshedAt = 0;
@@ -64,30 +65,32 @@ export class DriftUpdater {
     private readonly options: DriftUpdaterOptions,
   ) {
     this.baseSeconds = Math.min(...options.windowSizes);
-    this.queue = new RecomputeQueue((work) => this.run(work), options.minIntervalMs);
   }
 
   stop(): void {
     this.stopped = true;
   }
 
+  /** Marks the distinct windows, stored before the batch commits. */
   async afterPredictions(rows: PredictionRow[]): Promise<void> {
+    const marks = new Map<string, DirtyWindow>();
     for (const r of rows) {
-      const k = key(r.model_id, r.model_version);
-      if (!this.versions.has(k)) this.versions.set(k, { modelId: r.model_id, version: r.model_version });
-      this.queue.mark(k, baseWindowStart(r.event_time_ms, this.baseSeconds));
+      const w = baseWindowStart(r.event_time_ms, this.baseSeconds);
+      marks.set(`${key(r.model_id, r.model_version)}\u0000${w}`, {
+        kind: "drift",
+        model_id: r.model_id,
+        model_version: r.model_version,
+        window_start: w,
+      });
     }
-    if (rows.length > 0) await this.queue.schedule();
+    if (marks.size > 0) await this.retrying(() => this.options.mark([...marks.values()]));
   }
 
-  private async run(work: Map<string, Set<number>>): Promise<void> {
-    await this.refresh(work);
-    for (const [k, windows] of work) {
-      const state = this.versions.get(k)!;
-      if (!state.reference) await this.autoReferenceOrSetAside(state);
-      if (!state.reference || windows.size === 0) continue;
-      await this.recomputeInPieces(state, windows);
-    }
+  /** A version's marked windows: its reference first (built automatically if it has none), then the windows in pieces. */
+  async recomputeWindows(modelId: string, version: string, windows: number[]): Promise<void> {
+    const state = await this.versionState(modelId, version);
+    if (!state.reference) await this.autoReferenceOrSetAside(state);
+    if (state.reference && windows.length > 0) await this.recomputeInPieces(state, new Set(windows));
   }
 
   /** Re-reads references and rules when due, without traffic too: an upload in a quiet period makes its job. */

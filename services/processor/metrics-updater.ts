@@ -1,23 +1,24 @@
 /**
  * After a batch of predictions or labels is durable, joins it with the other side (looked up in
- * ClickHouse in one batched query per model) and recomputes the base windows it touched. The
- * processor commits the batch's offsets only when this has finished, so a crash or a replay redoes
- * exactly this work, and because each step rewrites derived rows from the raw events, redoing it
- * changes nothing.
+ * ClickHouse in one batched query per model) and marks the base windows it touched dirty. The
+ * processor commits the batch's offsets only when the joined rows and the marks are stored, so a
+ * crash or a replay redoes exactly this work; the window worker (window-worker.ts) recomputes the
+ * marked windows through `recomputeWindows`, and because each recomputation rewrites derived rows
+ * from the raw events, redoing it changes nothing.
  *
- * Recomputations are coalesced: batches arriving while one runs share the next run. A spec that
- * changed (declared, refined, or found changed after a restart) asks for a durable job over the
- * model's stored windows (recompute-jobs.ts) instead of recomputing its history in one run.
+ * A spec that changed (declared, refined, or found changed after a restart) asks for a durable job
+ * over the model's stored windows (recompute-jobs.ts) instead of recomputing its history in one run.
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "../common/observability/logger.js";
 import type { MetricsRepository } from "../common/clickhouse/metrics.repository.js";
-import { RecomputeQueue, retryingClickHouse } from "./recompute-queue.js";
+import { retryingClickHouse } from "./retrying.js";
 import { runInPieces } from "./pieces.js";
 import { NO_SINK, type SetAsideSink } from "./pipeline-watch.js";
-import { joinAll, type JoinedRow } from "../common/domain/label-join.js";
+import { joinAll } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
+import type { DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
 
 export interface MetricsUpdaterOptions {
   horizonMs: number;
@@ -26,12 +27,8 @@ export interface MetricsUpdaterOptions {
   onBeyondHorizon?: (n: number) => void;
   /** How often declared model specifications are re-read. */
   specRefreshMs?: number;
-  /**
-   * Least time between two recomputations of one kind. Each pause also lasts at least four times
-   * the previous run, so recomputing busy windows takes at most a fifth of the time and never
-   * starves ingestion of ClickHouse.
-   */
-  minIntervalMs?: number;
+  /** Stores the marks of windows a batch touched (durably: the batch commits after it). */
+  mark: (windows: DirtyWindow[]) => Promise<void>;
   /** The most base windows one recompute statement covers (default 200). */
   maxWindowsPerStatement?: number;
   /** Where windows that fail deterministically even alone are set aside (and cleared). */
@@ -48,16 +45,12 @@ export function specBasis(spec: ModelSpec): string {
   return createHash("sha256").update(content).digest("hex").slice(0, 16);
 }
 
+/** Volume and label statistics are marked and recomputed apart, so a label's metrics never wait for a scan of a busy window's predictions. */
 type Kind = "volume" | "labels";
 
 export class MetricsUpdater {
   private specs = new Map<string, ModelSpec>();
   private specsReadAt = 0;
-  /**
-   * model → base windows to recompute. Volume and label statistics queue separately, so a label's
-   * metrics never wait for a scan of a busy window's predictions.
-   */
-  private readonly queues: Record<Kind, RecomputeQueue>;
   private stopped = false;
   readonly baseSeconds: number;
 
@@ -66,10 +59,6 @@ export class MetricsUpdater {
     private readonly options: MetricsUpdaterOptions,
   ) {
     this.baseSeconds = Math.min(...options.windowSizes);
-    this.queues = {
-      volume: new RecomputeQueue((work) => this.run("volume", work), options.minIntervalMs),
-      labels: new RecomputeQueue((work) => this.run("labels", work), options.minIntervalMs),
-    };
   }
 
   async start(): Promise<void> {
@@ -100,9 +89,10 @@ export class MetricsUpdater {
     const { joined, beyondHorizon } = joinAll(rows, labels, this.options.horizonMs);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
-    for (const r of rows) this.mark(r.model_id, "volume", r.event_time_ms);
-    this.markJoined(joined);
-    await Promise.all([this.recompute("volume"), this.recompute("labels")]);
+    await this.markAll([
+      ...rows.map((r) => this.dirty("volume", r.model_id, r.event_time_ms)),
+      ...joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)),
+    ]);
   }
 
   async afterLabels(rows: LabelRow[]): Promise<void> {
@@ -117,8 +107,7 @@ export class MetricsUpdater {
     const { joined, beyondHorizon } = joinAll(predictions, rows, this.options.horizonMs, known);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
-    this.markJoined(joined);
-    await this.recompute("labels");
+    await this.markAll(joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)));
   }
 
   private async inferSpec(row: Parameters<typeof inferModelSpec>[1] & { model_id: string }): Promise<void> {
@@ -156,8 +145,8 @@ export class MetricsUpdater {
 
   /** For a metrics job: volume and label statistics of these base windows, in pieces. */
   async recomputeForJob(job: { model_id: string }, windows: number[]): Promise<void> {
-    await this.run("volume", new Map([[job.model_id, new Set(windows)]]));
-    await this.run("labels", new Map([[job.model_id, new Set(windows)]]));
+    await this.recomputeWindows("volume", job.model_id, windows);
+    await this.recomputeWindows("labels", job.model_id, windows);
   }
 
   /** Re-reads the specs when due, without traffic too: a change declared in a quiet period makes its job. */
@@ -180,47 +169,45 @@ export class MetricsUpdater {
     }
   }
 
-  private markJoined(joined: JoinedRow[]): void {
-    for (const j of joined) this.mark(j.model_id, "labels", j.event_time_ms);
+  private dirty(kind: Kind, modelId: string, eventTimeMs: number): DirtyWindow {
+    return { kind, model_id: modelId, model_version: "", window_start: baseWindowStart(eventTimeMs, this.baseSeconds) };
   }
 
-  private mark(modelId: string, kind: Kind, eventTimeMs: number): void {
-    this.queues[kind].mark(modelId, baseWindowStart(eventTimeMs, this.baseSeconds));
-  }
-
-  private recompute(kind: Kind): Promise<void> {
-    return this.queues[kind].schedule();
+  /** The distinct windows, stored before the batch commits. */
+  private async markAll(windows: DirtyWindow[]): Promise<void> {
+    const distinct = new Map(windows.map((w) => [`${w.kind}\u0000${w.model_id}\u0000${w.window_start}`, w]));
+    if (distinct.size > 0) await this.retrying(() => this.options.mark([...distinct.values()]));
   }
 
   /**
-   * Each model's windows in bounded pieces: an outage is waited out; a statement that fails
+   * A model's marked windows in bounded pieces: an outage is waited out; a statement that fails
    * deterministically is split, and a window that fails alone is set aside so that the other
-   * windows and models (and the metrics consumer group) move on.
+   * windows and models move on.
    */
-  private async run(kind: Kind, work: Map<string, Set<number>>): Promise<void> {
+  async recomputeWindows(kind: Kind, modelId: string, windows: number[]): Promise<void> {
     const step = kind === "volume" ? "volume" : "label_stats";
     const failures = this.options.failures ?? NO_SINK;
-    for (const [modelId, windows] of work) {
-      const spec = this.specs.get(modelId);
-      if (!spec || windows.size === 0) continue;
-      await runInPieces(
-        windows,
-        (chunk) =>
-          kind === "volume"
-            ? this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now())
-            : this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now()),
-        {
-          maxWindows: this.options.maxWindowsPerStatement ?? 200,
-          stopped: () => this.stopped,
-          logger: this.options.logger.child({ model: modelId, step }),
-          what: "window recomputation",
-          onSetAside: (w, err) => this.retrying(() => failures.setAside(step, modelId, "", w, err)),
-          onDone: (chunk) => this.retrying(() => failures.succeeded(step, modelId, "", chunk)),
-          onRetry: this.options.onRetry,
-          onSplit: this.options.onSplit,
-        },
-      );
-    }
+    // Marked by another instance, for a model this one has not met yet.
+    if (!this.specs.has(modelId)) await this.refreshSpecs(true);
+    const spec = this.specs.get(modelId);
+    if (!spec || windows.length === 0) return;
+    await runInPieces(
+      windows,
+      (chunk) =>
+        kind === "volume"
+          ? this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now())
+          : this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now()),
+      {
+        maxWindows: this.options.maxWindowsPerStatement ?? 200,
+        stopped: () => this.stopped,
+        logger: this.options.logger.child({ model: modelId, step }),
+        what: "window recomputation",
+        onSetAside: (w, err) => this.retrying(() => failures.setAside(step, modelId, "", w, err)),
+        onDone: (chunk) => this.retrying(() => failures.succeeded(step, modelId, "", chunk)),
+        onRetry: this.options.onRetry,
+        onSplit: this.options.onSplit,
+      },
+    );
   }
 
   private retrying<T>(step: () => Promise<T>): Promise<T> {

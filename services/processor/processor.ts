@@ -4,10 +4,10 @@
  *   dead-letters what it cannot use; offsets advance only after the rows (ClickHouse) and the
  *   dead letters (Kafka) of a batch are acknowledged;
  * - metrics (the same name + "-metrics"): follows ingestion, and once a batch's raw rows are known
- *   to be stored (the ingestion group committed past it), joins it with the other side,
- *   recomputes the windows it touched (quality metrics, drift and data quality), then commits.
- *   Separate groups keep ingestion at full speed when recomputing busy windows is slow; the
- *   metrics group catches up with larger batches.
+ *   to be stored (the ingestion group committed past it), joins it with the other side, marks the
+ *   windows it touched dirty (quality metrics, drift and data quality), then commits.
+ * The window worker recomputes the marked windows apart from both groups (window-worker.ts), so
+ * neither ingestion nor the metrics group waits for a busy or a backfilled window.
  */
 import type { Kafka } from "kafkajs";
 import type { Config } from "../common/config/env.js";
@@ -29,11 +29,13 @@ import { createOffsetWatcher, type OffsetWatcher } from "../common/kafka/offset-
 import { groupPosition } from "../common/kafka/client.js";
 import { pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
 import { FailureLedger, GroupWatch } from "./pipeline-watch.js";
-import { retryingClickHouse } from "./recompute-queue.js";
+import { retryingClickHouse } from "./retrying.js";
 import { RecomputeJobs } from "./recompute-jobs.js";
 import { recomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
 import type { BatchReader, WireDecoder } from "../common/kafka/wire-decoder.js";
 import { decoderFor, waitOutRegistry } from "./schemas.js";
+import { dirtyWindowsRepository, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import { WindowWorker } from "./window-worker.js";
 
 export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
 
@@ -152,6 +154,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         config.topics.labels,
       ]);
       metricsLag.set(position.lag);
+      pendingWindows.set(await dirtyWindows.pendingCount());
       const changed = watch.check(position, Date.now());
       if (changed.length > 0) {
         await failuresRepo.write(changed);
@@ -165,11 +168,29 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     }
   }
 
+  const pendingWindows = new Gauge({
+    name: "hindsight_pipeline_pending_windows",
+    help: "Base windows marked for recomputation and not yet recomputed (as of the last watch check).",
+    registers: [registry],
+  });
+  const windowCycles = new Histogram({
+    name: "hindsight_processor_window_cycle_seconds",
+    help: "Time of one window worker cycle (recomputing up to HINDSIGHT_RECOMPUTE_MAX_WINDOWS marked windows).",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const dirtyWindows = dirtyWindowsRepository(clickhouse);
+  /** Marks from this instance's batches; a worker here looks at once. */
+  const mark = async (windows: DirtyWindow[]): Promise<void> => {
+    await dirtyWindows.mark(windows);
+    worker.nudge();
+  };
+
   const metricsUpdater = new MetricsUpdater(metricsRepository(clickhouse), {
     ...pieceOptions,
     horizonMs: config.metrics.labelHorizonMs,
     windowSizes: config.metrics.windowSizes,
-    minIntervalMs: config.metrics.minIntervalMs,
+    mark,
     logger,
     onBeyondHorizon: (n) => beyondHorizon.inc(n),
     requestJob: (modelId, basis, reason, mode): Promise<void> => jobs.request("metrics", modelId, "", basis, reason, mode),
@@ -179,7 +200,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     ...pieceOptions,
     windowSizes: config.metrics.windowSizes,
     autoReferenceRows: config.drift.autoReferenceRows,
-    minIntervalMs: config.metrics.minIntervalMs,
+    mark,
     logger: logger.child({ part: "drift" }),
     requestJob: (modelId, version, basis, reason): Promise<void> => jobs.request("drift", modelId, version, basis, reason, "recompute"),
   });
@@ -197,6 +218,23 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       minPauseMs: config.metrics.minIntervalMs,
       owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
       logger: logger.child({ part: "jobs" }),
+    },
+  );
+
+  // Marked windows, recomputed by the same member as the jobs.
+  const worker: WindowWorker = new WindowWorker(
+    dirtyWindows,
+    {
+      volume: (modelId, _version, windows) => metricsUpdater.recomputeWindows("volume", modelId, windows),
+      labels: (modelId, _version, windows) => metricsUpdater.recomputeWindows("labels", modelId, windows),
+      drift: (modelId, version, windows) => driftUpdater.recomputeWindows(modelId, version, windows),
+    },
+    {
+      maxWindows: config.processor.recomputeMaxWindows,
+      minPauseMs: config.metrics.minIntervalMs,
+      owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
+      logger: logger.child({ part: "windows" }),
+      onCycle: (_n, ms) => windowCycles.observe(ms / 1000),
     },
   );
 
@@ -282,6 +320,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       });
       await metricsConsumer.start();
       jobs.start();
+      worker.start();
       // Specs, references and rules changed through the API reach the windows without traffic too.
       changesTimer = setInterval(() => {
         checkingChanges ??= Promise.all([metricsUpdater.checkSpecs(), driftUpdater.checkReferences()])
@@ -305,6 +344,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       metricsUpdater.stop();
       driftUpdater.stop();
       await jobs.stop();
+      await worker.stop();
       await metricsConsumer?.stop().catch((err: Error) => logger.warn({ err: err.message }, "metrics consumer stopped with an error"));
       await ingested?.close();
       const consumerStopped = consumer?.stop();

@@ -4,7 +4,7 @@
  * - a job covers the event-time span the model had when it was requested, a bounded range of base
  *   windows at a time (skipping ahead to the next stored event, so a sparse history costs what it
  *   holds, not its length), and stores its cursor after each range: a restart resumes there;
- * - ranges are paced like the live recomputations (each pause at least four times the last range),
+ * - ranges are paced (each pause at least four times the last range and the least pause configured),
  *   so a job takes at most a fifth of the time and live traffic keeps its freshness;
  * - the job's identity follows from what it recomputes for, so instances noticing the same change
  *   write the same job, and only one instance (the `owns` predicate) runs them; running a range

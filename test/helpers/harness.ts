@@ -15,6 +15,7 @@ import { createGateway } from "../../services/gateway/gateway.js";
 import { createProcessor, metricsGroupId, type Processor } from "../../services/processor/processor.js";
 import { prepare } from "../../infra/local/stack.js";
 import { anyRow } from "../../services/common/clickhouse/row-schema.js";
+import { dirtyWindowsRepository } from "../../services/common/clickhouse/dirty-windows.repository.js";
 import "./stack-info.js";
 
 export const TEST_TOKEN = "test-token-with-every-scope-0001";
@@ -202,18 +203,34 @@ export async function stopPipeline(p: Partial<Pipeline>): Promise<void> {
   await p.stack?.cleanup();
 }
 
-/** Waits until both of the processor's consumer groups (ingestion and metrics) have read everything. */
-export async function waitForProcessor(stack: TestStack, config: Config = stack.config, timeoutMs = 60_000): Promise<void> {
+/**
+ * Waits until both of the processor's consumer groups (ingestion and metrics) have read everything
+ * and every window they marked has been recomputed.
+ */
+export async function waitForProcessor(
+  stack: Pick<TestStack, "kafka"> & { config?: Config },
+  config: Config | undefined = stack.config,
+  timeoutMs = 60_000,
+): Promise<void> {
+  if (!config) throw new Error("waitForProcessor needs the processor's configuration");
   const topics = [config.topics.predictions, config.topics.labels];
-  await waitUntil(
-    "the processor's consumer groups to catch up",
-    async () => {
-      const lags = await Promise.all(
-        [config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(stack.kafka, g, topics)),
-      );
-      return lags.flatMap((l) => Object.values(l)).reduce((a, b) => a + b, 0);
-    },
-    (n) => n === 0,
-    timeoutMs,
-  );
+  const clickhouse = createClickHouse(config.clickhouse);
+  const windows = dirtyWindowsRepository(clickhouse);
+  try {
+    await waitUntil(
+      "the processor's consumer groups to catch up and its marked windows to be recomputed",
+      async () => {
+        const lags = await Promise.all(
+          [config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(stack.kafka, g, topics)),
+        );
+        const unread = lags.flatMap((l) => Object.values(l)).reduce((a, b) => a + b, 0);
+        // Marks are stored before the metrics group commits, so once nothing is unread, none are missing.
+        return { unread, pending: unread > 0 ? -1 : await windows.pendingCount() };
+      },
+      (s) => s.unread === 0 && s.pending === 0,
+      timeoutMs,
+    );
+  } finally {
+    await clickhouse.close();
+  }
 }

@@ -82,7 +82,7 @@ const EnvSchema = z.object({
       "must be whole seconds between 60 and 31 days, comma-separated",
     )
     .refine((ws) => ws.every((w) => w % Math.min(...ws) === 0), "every window must be a multiple of the smallest"),
-  HINDSIGHT_METRICS_INTERVAL_MS: int(1000, 0),
+  HINDSIGHT_METRICS_INTERVAL_MS: int(100, 0),
   HINDSIGHT_RECOMPUTE_MAX_WINDOWS: int(200, 1),
   HINDSIGHT_WATCH_INTERVAL_MS: int(10_000, 50),
   HINDSIGHT_STALL_SECONDS: z.coerce.number().positive().default(120),

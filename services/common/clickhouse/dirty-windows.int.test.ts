@@ -1,0 +1,67 @@
+/**
+ * The marks of windows to recompute, against real ClickHouse: a mark takes the server's clock, a
+ * clear as of a cycle's start removes only what was marked before it, a window marked again after
+ * that start stays pending (also after the table's parts are merged), and the pending list is
+ * bounded and takes both ends of time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
+import { dirtyWindowsRepository, type DirtyWindow } from "./dirty-windows.repository.js";
+import { ident, sql } from "./sql.js";
+
+describe("dirty windows", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await createTestStack();
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  const w = (model: string, start: number, kind: DirtyWindow["kind"] = "labels", version = ""): DirtyWindow => ({
+    kind,
+    model_id: model,
+    model_version: version,
+    window_start: start,
+  });
+  const sorted = (ws: DirtyWindow[]) => ws.map((x) => `${x.kind}/${x.model_id}/${x.model_version}/${x.window_start}`).sort();
+
+  it("clears what a cycle read and keeps what was marked after it began", async () => {
+    const repo = dirtyWindowsRepository(stack.clickhouse);
+    await repo.mark([w("a", 300), w("a", 600), w("a", 600, "drift", "v1")]);
+    const started = await repo.now();
+    const taken = await repo.pending(10);
+    expect(sorted(taken)).toEqual(["drift/a/v1/600", "labels/a//300", "labels/a//600"]);
+    // New rows for window 600 arrive while the cycle recomputes.
+    await new Promise((r) => setTimeout(r, 5));
+    await repo.mark([w("a", 600)]);
+    await repo.clear(taken, started);
+    expect(sorted(await repo.pending(10))).toEqual(["labels/a//600"]);
+    expect(await repo.pendingCount()).toBe(1);
+    await stack.clickhouse.command(sql`OPTIMIZE TABLE ${ident(`${stack.config.clickhouse.database}.dirty_windows`)} FINAL`);
+    expect(sorted(await repo.pending(10))).toEqual(["labels/a//600"]);
+    const again = await repo.now();
+    await repo.clear(await repo.pending(10), again);
+    expect(await repo.pendingCount()).toBe(0);
+  });
+
+  it("lists at most the limit: the newest half and the oldest half", async () => {
+    const repo = dirtyWindowsRepository(stack.clickhouse);
+    const history = Array.from({ length: 2_000 }, (_, i) => w("backfill", i * 300));
+    await repo.mark([...history, w("live", 2_000_000_000)]);
+    const taken = await repo.pending(6);
+    expect(taken).toHaveLength(6);
+    expect(sorted(taken)).toEqual(
+      sorted([
+        w("live", 2_000_000_000),
+        w("backfill", 1999 * 300),
+        w("backfill", 1998 * 300),
+        w("backfill", 0),
+        w("backfill", 300),
+        w("backfill", 600),
+      ]),
+    );
+    await repo.clear(await repo.pending(10_000), await repo.now());
+    expect(await repo.pendingCount()).toBe(0);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Base windows waiting to be recomputed (migration 015). Marks and clears both carry ClickHouse's
+ * clock, so instances with different clocks agree on which came last.
+ */
+import { z } from "zod";
+import type { ClickHouse } from "./client.js";
+import { int, row, str } from "./row-schema.js";
+import { ident, sql } from "./sql.js";
+
+export const DIRTY_KINDS = ["volume", "labels", "drift"] as const;
+export type DirtyKind = (typeof DIRTY_KINDS)[number];
+
+export interface DirtyWindow {
+  kind: DirtyKind;
+  model_id: string;
+  /** the version for drift; '' for a model's quality metrics */
+  model_version: string;
+  /** epoch seconds, base-aligned */
+  window_start: number;
+}
+
+const WindowRow = row({ kind: z.enum(DIRTY_KINDS), model_id: str, model_version: str, window_start: int }) satisfies z.ZodType<DirtyWindow>;
+const Now = row({ ms: int });
+const Count = row({ n: int });
+
+/** One JSONEachRow line; `marked_at` omitted takes ClickHouse's `now64(3)`. */
+function line(w: DirtyWindow, dirty: 0 | 1, markedAtMs?: number): string {
+  const record = { ...w, dirty, ...(markedAtMs === undefined ? {} : { marked_at: markedAtMs / 1000 }) };
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** Chunks of the lines, so that no single string grows with a backfill's thousands of windows. */
+function chunks(lines: string[], size = 5_000): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i += size) out.push(lines.slice(i, i + size).join(""));
+  return out;
+}
+
+export function dirtyWindowsRepository(ch: ClickHouse) {
+  const table = ident(`${ch.database}.dirty_windows`);
+  return {
+    async mark(windows: readonly DirtyWindow[]): Promise<void> {
+      if (windows.length === 0) return;
+      await ch.insertJsonEachRow(table.name, chunks(windows.map((w) => line(w, 1))));
+    },
+
+    /** ClickHouse's clock, epoch ms: a recomputation notes it before it reads. */
+    async now(): Promise<number> {
+      const [r] = await ch.rows(Now, sql`SELECT toUnixTimestamp64Milli(now64(3)) AS ms`);
+      return r!.ms;
+    },
+
+    /** Clears windows a recomputation that began at `startedAtMs` has read; later marks win. */
+    async clear(windows: readonly DirtyWindow[], startedAtMs: number): Promise<void> {
+      if (windows.length === 0) return;
+      await ch.insertJsonEachRow(table.name, chunks(windows.map((w) => line(w, 0, startedAtMs - 1))));
+    },
+
+    /**
+     * Up to `limit` pending windows: half the newest (live traffic first) and half the oldest (so a
+     * backfill always moves too).
+     */
+    async pending(limit: number): Promise<DirtyWindow[]> {
+      const half = Math.max(1, Math.ceil(limit / 2));
+      const pick = (order: "ASC" | "DESC") =>
+        ch.rows(
+          WindowRow,
+          sql`
+          SELECT kind, model_id, model_version, toUInt32(window_start) AS window_start
+          FROM ${table} FINAL WHERE dirty = 1
+          ORDER BY window_start ${order === "ASC" ? sql`ASC` : sql`DESC`}, kind, model_id, model_version
+          LIMIT ${half}`,
+        );
+      const [newest, oldest] = await Promise.all([pick("DESC"), pick("ASC")]);
+      const seen = new Set<string>();
+      return [...newest, ...oldest].filter((w) => {
+        const k = JSON.stringify([w.kind, w.model_id, w.model_version, w.window_start]);
+        return !seen.has(k) && seen.add(k);
+      });
+    },
+
+    /** Windows still waiting (for `hindsight status`, /metrics, and tests that wait for the pipeline). */
+    async pendingCount(): Promise<number> {
+      const [r] = await ch.rows(Count, sql`SELECT count() AS n FROM ${table} FINAL WHERE dirty = 1`);
+      return r?.n ?? 0;
+    },
+  };
+}
+
+export type DirtyWindowsRepository = ReturnType<typeof dirtyWindowsRepository>;

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../common/observability/logger.js";
+import { retryingClickHouse } from "./retrying.js";
+
+const logger = createLogger("test", "silent");
+
+describe("retryingClickHouse", () => {
+  it("waits out an outage and returns the answer", async () => {
+    let calls = 0;
+    const value = await retryingClickHouse(
+      async () => {
+        if (++calls < 3) throw new Error("connect ECONNREFUSED");
+        return 42;
+      },
+      { stopped: () => false, logger, what: "test" },
+    );
+    expect([value, calls]).toEqual([42, 3]);
+  });
+
+  it("throws at once what ClickHouse rejects as bad data, and when stopped", async () => {
+    let calls = 0;
+    const rejected = new Error("Code: 53, e.displayText() = DB::Exception: Type mismatch");
+    const step = () => {
+      calls++;
+      return Promise.reject(rejected);
+    };
+    await expect(retryingClickHouse(step, { stopped: () => false, logger, what: "test" })).rejects.toBe(rejected);
+    expect(calls).toBe(1);
+    await expect(
+      retryingClickHouse(() => Promise.reject(new Error("ECONNREFUSED")), { stopped: () => true, logger, what: "test" }),
+    ).rejects.toThrow("ECONNREFUSED");
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The window worker against an in-memory mark table that keeps ClickHouse's rule (the latest time
+ * wins per window): it recomputes what is marked by kind, model and version, clears it as of the
+ * cycle's start so a window marked again meanwhile stays pending, takes live and old windows in
+ * every cycle, and keeps going after a failed cycle.
+ */
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../common/observability/logger.js";
+import type { DirtyKind, DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import { groupWindows, WindowWorker, type WindowsRepo } from "./window-worker.js";
+
+const logger = createLogger("window-worker-test", "silent");
+const key = (w: DirtyWindow) => JSON.stringify([w.kind, w.model_id, w.model_version, w.window_start]);
+
+/** The marks table: per window the row with the highest time; `clock` stands for ClickHouse's. */
+function fakeMarks() {
+  const rows = new Map<string, { w: DirtyWindow; at: number; dirty: boolean }>();
+  const clock = { now: 1_000 };
+  const put = (w: DirtyWindow, at: number, dirty: boolean) => {
+    const old = rows.get(key(w));
+    // Equal times: the later insert wins, as in a ReplacingMergeTree.
+    if (!old || old.at <= at) rows.set(key(w), { w, at, dirty });
+  };
+  const failNext = { pending: 0 };
+  const repo: WindowsRepo = {
+    now: async () => clock.now,
+    pending: async (limit) => {
+      if (failNext.pending > 0) {
+        failNext.pending--;
+        throw new Error("connect ECONNREFUSED");
+      }
+      const dirty = [...rows.values()].filter((r) => r.dirty).map((r) => r.w);
+      dirty.sort((a, b) => a.window_start - b.window_start);
+      const half = Math.ceil(limit / 2);
+      const picked = [...dirty.slice(-half).reverse(), ...dirty.slice(0, half)];
+      return [...new Map(picked.map((w) => [key(w), w])).values()];
+    },
+    clear: async (windows, startedAtMs) => {
+      for (const w of windows) put(w, startedAtMs - 1, false);
+    },
+  };
+  const mark = (w: DirtyWindow) => put(w, clock.now++, true);
+  const pendingKeys = () => [...rows.values()].filter((r) => r.dirty).map((r) => key(r.w));
+  return { repo, mark, clock, pendingKeys, failNext };
+}
+
+const w = (kind: DirtyKind, model: string, start: number, version = ""): DirtyWindow => ({
+  kind,
+  model_id: model,
+  model_version: version,
+  window_start: start,
+});
+
+function recorder() {
+  const calls: Array<[DirtyKind, string, string, number[]]> = [];
+  const step = (kind: DirtyKind) => async (modelId: string, version: string, windows: number[]) => {
+    calls.push([kind, modelId, version, windows]);
+  };
+  return { calls, steps: { volume: step("volume"), labels: step("labels"), drift: step("drift") } };
+}
+
+describe("groupWindows", () => {
+  it("groups by kind, model and version, each group's windows in order", () => {
+    const groups = groupWindows([w("labels", "a", 600), w("drift", "a", 300, "v1"), w("labels", "a", 0), w("labels", "b", 300)]);
+    expect(groups).toEqual([
+      { kind: "labels", modelId: "a", version: "", windows: [0, 600] },
+      { kind: "drift", modelId: "a", version: "v1", windows: [300] },
+      { kind: "labels", modelId: "b", version: "", windows: [300] },
+    ]);
+  });
+});
+
+describe("window worker", () => {
+  it("recomputes what is marked, once, and clears it", async () => {
+    const marks = fakeMarks();
+    const { calls, steps } = recorder();
+    marks.mark(w("volume", "m", 300));
+    marks.mark(w("labels", "m", 300));
+    marks.mark(w("labels", "m", 0));
+    marks.mark(w("drift", "m", 300, "v2"));
+    const worker = new WindowWorker(marks.repo, steps, { owns: () => true, logger });
+    expect(await worker.cycle()).toBe(4);
+    expect([...calls].sort((a, b) => a[0].localeCompare(b[0]))).toEqual([
+      ["drift", "m", "v2", [300]],
+      ["labels", "m", "", [0, 300]],
+      ["volume", "m", "", [300]],
+    ]);
+    expect(marks.pendingKeys()).toEqual([]);
+    expect(await worker.cycle()).toBe(0);
+    expect(calls).toHaveLength(3);
+  });
+
+  it("keeps a window marked again while it was being recomputed", async () => {
+    const marks = fakeMarks();
+    const again = w("labels", "m", 300);
+    marks.mark(again);
+    const steps = {
+      ...recorder().steps,
+      // New labels for the window arrive while its recomputation reads.
+      labels: async () => marks.mark(again),
+    };
+    const worker = new WindowWorker(marks.repo, steps, { owns: () => true, logger });
+    expect(await worker.cycle()).toBe(1);
+    expect(marks.pendingKeys()).toEqual([key(again)]);
+  });
+
+  it("takes the newest and the oldest windows in every cycle, so a backfill never starves live windows nor the reverse", async () => {
+    const marks = fakeMarks();
+    const { calls, steps } = recorder();
+    for (let i = 0; i < 100; i++) marks.mark(w("labels", "backfill", i * 300));
+    marks.mark(w("labels", "live", 1_000_000 * 300));
+    const worker = new WindowWorker(marks.repo, steps, { owns: () => true, logger, maxWindows: 10 });
+    expect(await worker.cycle()).toBe(10);
+    expect(calls.find(([, m]) => m === "live")?.[3]).toEqual([1_000_000 * 300]);
+    expect(calls.find(([, m]) => m === "backfill")?.[3]).toContain(0);
+    // The rest goes in later cycles, bounded each time.
+    let cycles = 1;
+    while ((await worker.cycle()) > 0) cycles++;
+    expect(cycles).toBe(11);
+    expect(marks.pendingKeys()).toEqual([]);
+  });
+
+  it("does nothing on an instance that does not own the work", async () => {
+    const marks = fakeMarks();
+    const { calls, steps } = recorder();
+    marks.mark(w("labels", "m", 300));
+    const worker = new WindowWorker(marks.repo, steps, { owns: () => false, logger });
+    expect(await worker.cycle()).toBe(0);
+    expect(calls).toEqual([]);
+    expect(marks.pendingKeys()).toHaveLength(1);
+  });
+
+  it("leaves the windows marked when a step throws, and tries again after a pause", async () => {
+    const marks = fakeMarks();
+    marks.mark(w("labels", "m", 300));
+    let failures = 1;
+    const done: number[][] = [];
+    const steps = {
+      ...recorder().steps,
+      labels: async (_m: string, _v: string, windows: number[]) => {
+        if (failures-- > 0) throw new Error("connect ECONNREFUSED");
+        done.push(windows);
+      },
+    };
+    marks.failNext.pending = 1;
+    const pauses: number[] = [];
+    const worker = new WindowWorker(marks.repo, steps, {
+      owns: () => true,
+      logger,
+      sleep: async (ms) => {
+        pauses.push(ms);
+        await new Promise((r) => setTimeout(r, 1));
+      },
+    });
+    worker.start();
+    for (let i = 0; i < 100 && done.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await worker.stop();
+    expect(done).toEqual([[300]]);
+    expect(marks.pendingKeys()).toEqual([]);
+    // Two failed cycles (reading the marks, then the step) backed off before the one that worked.
+    expect(pauses.slice(0, 2)).toEqual([200, 400]);
+  });
+
+  it("paces busy cycles by their own length and wakes an idle one when nudged", async () => {
+    const marks = fakeMarks();
+    const { steps } = recorder();
+    const t = { now: 0 };
+    const waits: Array<{ ms: number; woken: boolean }> = [];
+    const worker: WindowWorker = new WindowWorker(
+      marks.repo,
+      { ...steps, labels: async () => void (t.now += 700) },
+      {
+        owns: () => true,
+        logger,
+        minPauseMs: 100,
+        pollMs: 60_000,
+        clock: () => t.now,
+        sleep: async (ms, wake) => {
+          // The first busy pause is nudged (marks stored meanwhile); the idle wait is nudged too.
+          if (waits.length === 0) marks.mark(w("labels", "m", 600));
+          if (waits.length !== 1) worker.nudge();
+          const woken = await Promise.race([wake.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20))]);
+          waits.push({ ms, woken });
+          if (waits.length === 3) void worker.stop();
+        },
+      },
+    );
+    marks.mark(w("labels", "m", 300));
+    worker.start();
+    await new Promise((r) => setTimeout(r, 200));
+    await worker.stop();
+    // Busy cycle of 700 ms: a 700 ms pause (not the 100 ms minimum), not cut short by the nudge.
+    expect(waits[0]).toEqual({ ms: 700, woken: false });
+    expect(waits[1]).toEqual({ ms: 700, woken: false });
+    // Then idle: the long poll, ended by the nudge.
+    expect(waits[2]).toEqual({ ms: 60_000, woken: true });
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Recomputes the base windows the metrics consumer group marked dirty (migration 015), apart from
+ * that group: its partitions commit once their marks are stored, so a backfill's old windows never
+ * hold up the partitions that carry live traffic.
+ *
+ * Each cycle takes a bounded set of pending windows (the newest half and the oldest half, so live
+ * windows come first and a backfill still moves), notes ClickHouse's clock, recomputes them by kind
+ * and model, and clears them as of that clock: a window marked again meanwhile stays pending.
+ * Each recomputation rewrites replacing rows from the raw events, so a crash mid-cycle only
+ * repeats work. Failures are the steps' own business: outages are waited out and a window that
+ * fails deterministically is set aside (runInPieces), so a cycle always ends and clears what it took.
+ * One instance runs it (the `owns` predicate), like the recompute jobs.
+ */
+import type { Logger } from "../common/observability/logger.js";
+import type { DirtyKind, DirtyWindow, DirtyWindowsRepository } from "../common/clickhouse/dirty-windows.repository.js";
+import { StoppedError } from "./pieces.js";
+
+export type WindowsRepo = Pick<DirtyWindowsRepository, "now" | "pending" | "clear">;
+
+/** Recomputes these base windows (epoch seconds) of a model (and version, for drift). */
+export type RecomputeWindows = (modelId: string, version: string, windows: number[]) => Promise<void>;
+
+export interface WindowWorkerOptions {
+  /** Most windows one cycle takes (default 200). */
+  maxWindows?: number;
+  /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
+  minPauseMs?: number;
+  /** How often an idle worker looks for marks (other instances write them too). */
+  pollMs?: number;
+  owns: () => boolean;
+  logger: Logger;
+  onCycle?: (windows: number, ms: number) => void;
+  clock?: () => number;
+  sleep?: (ms: number, wake: Promise<void>) => Promise<void>;
+}
+
+/** Pending windows grouped by kind, model and version, each group's windows sorted. */
+export function groupWindows(
+  windows: readonly DirtyWindow[],
+): Array<{ kind: DirtyKind; modelId: string; version: string; windows: number[] }> {
+  const groups = new Map<string, { kind: DirtyKind; modelId: string; version: string; windows: number[] }>();
+  for (const w of windows) {
+    const k = JSON.stringify([w.kind, w.model_id, w.model_version]);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { kind: w.kind, modelId: w.model_id, version: w.model_version, windows: [] }));
+    g.windows.push(w.window_start);
+  }
+  for (const g of groups.values()) g.windows.sort((a, b) => a - b);
+  return [...groups.values()];
+}
+
+const defaultSleep = (ms: number, wake: Promise<void>) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void wake.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
+export class WindowWorker {
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  /** Resolved by a nudge or a stop: ends an idle wait early. */
+  private wake: Promise<void> = Promise.resolve();
+  private wakeUp: () => void = () => undefined;
+  private readonly stopping: Promise<void>;
+  private stopNow!: () => void;
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number, wake: Promise<void>) => Promise<void>;
+
+  constructor(
+    private readonly repo: WindowsRepo,
+    private readonly steps: Record<DirtyKind, RecomputeWindows>,
+    private readonly options: WindowWorkerOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.stopping = new Promise<void>((resolve) => (this.stopNow = resolve));
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Marks were just stored here: an idle worker looks now rather than at its next poll. */
+  nudge(): void {
+    this.wakeUp();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopNow();
+    await this.loop;
+  }
+
+  /** One cycle; the number of windows it took (0: nothing pending, or not this instance's work). */
+  async cycle(): Promise<number> {
+    if (!this.options.owns()) return 0;
+    const startedAt = await this.repo.now();
+    const taken = await this.repo.pending(this.options.maxWindows ?? 200);
+    for (const g of groupWindows(taken)) {
+      if (this.stopped) throw new StoppedError("window recomputation stopped");
+      await this.steps[g.kind](g.modelId, g.version, g.windows);
+    }
+    await this.repo.clear(taken, startedAt);
+    return taken.length;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      // Armed before the cycle, so marks stored while it runs make the next look immediate.
+      const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
+      this.wake = Promise.race([woken, this.stopping]);
+      const began = this.clock();
+      let pause: number;
+      let idle = false;
+      try {
+        const n = await this.cycle();
+        failures = 0;
+        const took = this.clock() - began;
+        if (n > 0) this.options.onCycle?.(n, took);
+        idle = n === 0;
+        // A busy worker leaves ClickHouse to ingestion at least half the time.
+        pause = idle ? (this.options.pollMs ?? 250) : Math.max(this.options.minPauseMs ?? 0, took);
+      } catch (err) {
+        if (this.stopped || err instanceof StoppedError) break;
+        // The steps wait out outages themselves; what reaches here is reading or clearing the marks.
+        failures++;
+        pause = Math.min(5_000, 100 * 2 ** failures);
+        this.options.logger.warn({ err: (err as Error).message, delay: pause }, "window recomputation cycle failed; trying again");
+      }
+      await this.sleep(pause, idle ? this.wake : this.stopping);
+    }
+  }
+}
