@@ -230,6 +230,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       drift: (modelId, version, windows) => driftUpdater.recomputeWindows(modelId, version, windows),
     },
     {
+      baseSeconds: metricsUpdater.baseSeconds,
       maxWindows: config.processor.recomputeMaxWindows,
       minPauseMs: config.metrics.minIntervalMs,
       owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,

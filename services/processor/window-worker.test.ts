@@ -61,12 +61,23 @@ function recorder() {
 
 describe("groupWindows", () => {
   it("groups by kind, model and version, each group's windows in order", () => {
-    const groups = groupWindows([w("labels", "a", 600), w("drift", "a", 300, "v1"), w("labels", "a", 0), w("labels", "b", 300)]);
+    const groups = groupWindows([w("labels", "a", 600), w("drift", "a", 300, "v1"), w("labels", "a", 0), w("labels", "b", 300)], 3_000);
     expect(groups).toEqual([
       { kind: "labels", modelId: "a", version: "", windows: [0, 600] },
       { kind: "drift", modelId: "a", version: "v1", windows: [300] },
       { kind: "labels", modelId: "b", version: "", windows: [300] },
     ]);
+  });
+
+  it("cuts a group where its windows lie the span or more after the run's first, so no run reads a history", () => {
+    const newestAndOldest = [0, 300, 600, 86_400 * 180, 86_400 * 180 + 300].map((s) => w("labels", "a", s));
+    expect(groupWindows(newestAndOldest, 1_200).map((g) => g.windows)).toEqual([
+      [0, 300, 600],
+      [86_400 * 180, 86_400 * 180 + 300],
+    ]);
+    // Contiguous windows: runs of span below 1,200 s, i.e. at most four 300-s windows.
+    const day = Array.from({ length: 10 }, (_, i) => w("volume", "a", i * 300));
+    expect(groupWindows(day, 1_200).map((g) => g.windows.length)).toEqual([4, 4, 2]);
   });
 });
 
@@ -78,7 +89,7 @@ describe("window worker", () => {
     marks.mark(w("labels", "m", 300));
     marks.mark(w("labels", "m", 0));
     marks.mark(w("drift", "m", 300, "v2"));
-    const worker = new WindowWorker(marks.repo, steps, { owns: () => true, logger });
+    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => true, logger });
     expect(await worker.cycle()).toBe(4);
     expect([...calls].sort((a, b) => a[0].localeCompare(b[0]))).toEqual([
       ["drift", "m", "v2", [300]],
@@ -99,32 +110,35 @@ describe("window worker", () => {
       // New labels for the window arrive while its recomputation reads.
       labels: async () => marks.mark(again),
     };
-    const worker = new WindowWorker(marks.repo, steps, { owns: () => true, logger });
+    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => true, logger });
     expect(await worker.cycle()).toBe(1);
     expect(marks.pendingKeys()).toEqual([key(again)]);
   });
 
-  it("takes the newest and the oldest windows in every cycle, so a backfill never starves live windows nor the reverse", async () => {
+  it("takes the newest and the oldest windows in every cycle, in runs of bounded span, so a backfill never starves live windows nor the reverse", async () => {
     const marks = fakeMarks();
     const { calls, steps } = recorder();
     for (let i = 0; i < 100; i++) marks.mark(w("labels", "backfill", i * 300));
     marks.mark(w("labels", "live", 1_000_000 * 300));
-    const worker = new WindowWorker(marks.repo, steps, { owns: () => true, logger, maxWindows: 10 });
-    expect(await worker.cycle()).toBe(10);
+    // Four windows per recomputation: a cycle takes 4 per kind (12), half from each end.
+    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => true, logger, maxWindows: 4 });
+    expect(await worker.cycle()).toBe(12);
     expect(calls.find(([, m]) => m === "live")?.[3]).toEqual([1_000_000 * 300]);
     expect(calls.find(([, m]) => m === "backfill")?.[3]).toContain(0);
-    // The rest goes in later cycles, bounded each time.
     let cycles = 1;
     while ((await worker.cycle()) > 0) cycles++;
-    expect(cycles).toBe(11);
+    expect(cycles).toBe(Math.ceil(101 / 12));
     expect(marks.pendingKeys()).toEqual([]);
+    const recomputed = calls.flatMap(([, m, , ws]) => ws.map((x) => `${m}/${x}`));
+    expect(new Set(recomputed).size).toBe(101);
+    for (const [, , , ws] of calls) expect(ws.at(-1)! - ws[0]!).toBeLessThan(4 * 300);
   });
 
   it("does nothing on an instance that does not own the work", async () => {
     const marks = fakeMarks();
     const { calls, steps } = recorder();
     marks.mark(w("labels", "m", 300));
-    const worker = new WindowWorker(marks.repo, steps, { owns: () => false, logger });
+    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => false, logger });
     expect(await worker.cycle()).toBe(0);
     expect(calls).toEqual([]);
     expect(marks.pendingKeys()).toHaveLength(1);
@@ -145,6 +159,7 @@ describe("window worker", () => {
     marks.failNext.pending = 1;
     const pauses: number[] = [];
     const worker = new WindowWorker(marks.repo, steps, {
+      baseSeconds: 300,
       owns: () => true,
       logger,
       sleep: async (ms) => {
@@ -170,6 +185,7 @@ describe("window worker", () => {
       marks.repo,
       { ...steps, labels: async () => void (t.now += 700) },
       {
+        baseSeconds: 300,
         owns: () => true,
         logger,
         minPauseMs: 100,

@@ -5,7 +5,9 @@
  *
  * Each cycle takes a bounded set of pending windows (the newest half and the oldest half, so live
  * windows come first and a backfill still moves), notes ClickHouse's clock, recomputes them by kind
- * and model, and clears them as of that clock: a window marked again meanwhile stays pending.
+ * and model in runs that span at most `maxWindows` base windows (so no statement reads more event
+ * time than a recompute job's range), and clears them as of that clock: a window marked again
+ * meanwhile stays pending.
  * Each recomputation rewrites replacing rows from the raw events, so a crash mid-cycle only
  * repeats work. Failures are the steps' own business: outages are waited out and a window that
  * fails deterministically is set aside (runInPieces), so a cycle always ends and clears what it took.
@@ -21,7 +23,9 @@ export type WindowsRepo = Pick<DirtyWindowsRepository, "now" | "pending" | "clea
 export type RecomputeWindows = (modelId: string, version: string, windows: number[]) => Promise<void>;
 
 export interface WindowWorkerOptions {
-  /** Most windows one cycle takes (default 200). */
+  /** The base window's length, seconds. */
+  baseSeconds: number;
+  /** Most windows one recomputation covers (default 200); a cycle takes that many per kind, and no recomputation spans more. */
   maxWindows?: number;
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
   minPauseMs?: number;
@@ -34,19 +38,40 @@ export interface WindowWorkerOptions {
   sleep?: (ms: number, wake: Promise<void>) => Promise<void>;
 }
 
-/** Pending windows grouped by kind, model and version, each group's windows sorted. */
-export function groupWindows(
-  windows: readonly DirtyWindow[],
-): Array<{ kind: DirtyKind; modelId: string; version: string; windows: number[] }> {
-  const groups = new Map<string, { kind: DirtyKind; modelId: string; version: string; windows: number[] }>();
+export interface WindowGroup {
+  kind: DirtyKind;
+  modelId: string;
+  version: string;
+  windows: number[];
+}
+
+/**
+ * Pending windows grouped by kind, model and version, and cut where they lie `spanS` or more
+ * after the run's first: a recomputation reads the event-time range its windows span, so a group
+ * of the newest and the oldest windows would otherwise read a whole history.
+ */
+export function groupWindows(windows: readonly DirtyWindow[], spanS: number): WindowGroup[] {
+  const groups = new Map<string, WindowGroup>();
   for (const w of windows) {
     const k = JSON.stringify([w.kind, w.model_id, w.model_version]);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { kind: w.kind, modelId: w.model_id, version: w.model_version, windows: [] }));
     g.windows.push(w.window_start);
   }
-  for (const g of groups.values()) g.windows.sort((a, b) => a - b);
-  return [...groups.values()];
+  const out: WindowGroup[] = [];
+  for (const g of groups.values()) {
+    const sorted = [...new Set(g.windows)].sort((a, b) => a - b);
+    let run: number[] = [];
+    for (const w of sorted) {
+      if (run.length > 0 && w - run[0]! >= spanS) {
+        out.push({ ...g, windows: run });
+        run = [];
+      }
+      run.push(w);
+    }
+    if (run.length > 0) out.push({ ...g, windows: run });
+  }
+  return out;
 }
 
 const defaultSleep = (ms: number, wake: Promise<void>) =>
@@ -97,9 +122,10 @@ export class WindowWorker {
   /** One cycle; the number of windows it took (0: nothing pending, or not this instance's work). */
   async cycle(): Promise<number> {
     if (!this.options.owns()) return 0;
+    const max = this.options.maxWindows ?? 200;
     const startedAt = await this.repo.now();
-    const taken = await this.repo.pending(this.options.maxWindows ?? 200);
-    for (const g of groupWindows(taken)) {
+    const taken = await this.repo.pending(max * Object.keys(this.steps).length);
+    for (const g of groupWindows(taken, max * this.options.baseSeconds)) {
       if (this.stopped) throw new StoppedError("window recomputation stopped");
       await this.steps[g.kind](g.modelId, g.version, g.windows);
     }
