@@ -22,6 +22,7 @@ import { consumerLag, createProducer } from "../services/common/kafka/client.js"
 import { createLogger } from "../services/common/observability/logger.js";
 import { createGateway } from "../services/gateway/gateway.js";
 import { metricsGroupId } from "../services/processor/processor.js";
+import { dirtyWindowsRepository } from "../services/common/clickhouse/dirty-windows.repository.js";
 import { createDemoTraffic, defaultIncidents } from "../services/demo/generator.js";
 import { ROOT } from "../infra/local/paths.js";
 import { toWire } from "./event-pool.js";
@@ -111,11 +112,10 @@ async function main(): Promise<void> {
         [config.processor.groupId, metricsGroupId(config.processor.groupId)].map((g) => consumerLag(kafka, g, topics)),
       );
       const total = lags.flatMap((l) => Object.values(l)).reduce((a, b) => a + b, 0);
-      if (total === 0) break;
+      // Marks are stored before the metrics group commits: once nothing is unread, none are missing.
+      if (total === 0 && (await dirtyWindowsRepository(ch).pendingCount()) === 0) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
-    // The drift updater follows the metrics group; give its last recomputation time to land.
-    await waitForQuiet(ch, config.clickhouse.database);
     const loadS = (Date.now() - loadStarted) / 1000;
     child.kill("SIGTERM");
     if (!childExited) await once(child, "exit");
@@ -265,21 +265,6 @@ async function main(): Promise<void> {
     await gateway.close();
     await ch.close();
     await infra.stop();
-  }
-}
-
-async function waitForQuiet(ch: Awaited<ReturnType<typeof startBenchStack>>["ch"], db: string): Promise<void> {
-  // Drift rows stop changing once the drift updater has scored every window it was told about.
-  let last = "";
-  for (let stable = 0; stable < 3; ) {
-    const [row] = await ch.rows(
-      anyRow<{ n: string; m: string }>(),
-      sql`SELECT count() AS n, max(computed_at_ms) AS m FROM ${identOf(db, "window_drift")}`,
-    );
-    const now = `${row?.n}/${row?.m}`;
-    stable = now === last ? stable + 1 : 0;
-    last = now;
-    await new Promise((r) => setTimeout(r, 2000));
   }
 }
 

@@ -27,6 +27,7 @@ import { ident, list, sql } from "../services/common/clickhouse/sql.js";
 import { encode } from "../services/common/kafka/avro-codec.js";
 import { consumerLag } from "../services/common/kafka/client.js";
 import { metricsGroupId } from "../services/processor/processor.js";
+import { dirtyWindowsRepository } from "../services/common/clickhouse/dirty-windows.repository.js";
 import type { LabelEvent, PredictionEvent } from "../schemas/events.js";
 import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
@@ -230,15 +231,16 @@ async function produce(
   for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2_000) });
 }
 
-/** Both of the processor's consumer groups have read everything (the metrics group commits only after recomputing). */
-async function waitCaughtUp(kafka: Kafka, config: Config, what: string, processorRunning: () => boolean): Promise<void> {
+/** Both of the processor's consumer groups have read everything, and the windows they marked are recomputed. */
+async function waitCaughtUp(kafka: Kafka, ch: ClickHouse, config: Config, what: string, processorRunning: () => boolean): Promise<void> {
   const topics = [config.topics.predictions, config.topics.labels];
   const groups = [config.processor.groupId, metricsGroupId(config.processor.groupId)];
   const started = Date.now();
   for (;;) {
     const lags = await Promise.all(groups.map((g) => consumerLag(kafka, g, topics)));
     const lag = lags.flatMap((l) => Object.values(l)).reduce((a, b) => a + b, 0);
-    if (lag === 0) break;
+    // Marks are stored before the metrics group commits: once nothing is unread, none are missing.
+    if (lag === 0 && (await dirtyWindowsRepository(ch).pendingCount()) === 0) break;
     if (!processorRunning()) throw new Error(`the processor exited while catching up with ${what}`);
     if (Date.now() - started > 15 * 60_000) throw new Error(`the processor did not catch up with ${what} within 15 minutes (lag ${lag})`);
     await new Promise((r) => setTimeout(r, 500));
@@ -403,15 +405,15 @@ async function main(): Promise<number> {
     const running = () => child?.exitCode === null && child.signalCode === null;
     const labelMessages = (labels: SentLabel[]) => labels.map((l) => ({ key: l.event.prediction_id, value: encode("label", l.event) }));
     await produce(producer, config.topics.labels, labelMessages(sent.early));
-    await waitCaughtUp(kafka, config, `${sent.early.length} labels sent before their predictions`, running);
+    await waitCaughtUp(kafka, ch, config, `${sent.early.length} labels sent before their predictions`, running);
     await produce(
       producer,
       config.topics.predictions,
       stream.predictions.map((p) => ({ key: p.prediction_id, value: encode("prediction", p) })),
     );
-    await waitCaughtUp(kafka, config, `${stream.predictions.length} predictions`, running);
+    await waitCaughtUp(kafka, ch, config, `${stream.predictions.length} predictions`, running);
     await produce(producer, config.topics.labels, labelMessages(sent.late));
-    await waitCaughtUp(kafka, config, `${sent.late.length} more label messages`, running);
+    await waitCaughtUp(kafka, ch, config, `${sent.late.length} more label messages`, running);
     const product = await settledRows(ch);
     const files = exportCsv(stream, sent, product);
     log(`${product.length} slice_metrics rows; CSV files in ${DATA_DIR}`);
