@@ -175,7 +175,8 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   });
   const windowCycles = new Histogram({
     name: "hindsight_processor_window_cycle_seconds",
-    help: "Time of one window worker cycle (recomputing up to HINDSIGHT_RECOMPUTE_MAX_WINDOWS marked windows).",
+    help: "Time of one window worker cycle (up to HINDSIGHT_RECOMPUTE_MAX_WINDOWS marked windows per kind), by the end of time it takes: newest (live) or oldest (backlog).",
+    labelNames: ["end"] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
@@ -183,7 +184,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   /** Marks from this instance's batches; a worker here looks at once. */
   const mark = async (windows: DirtyWindow[]): Promise<void> => {
     await dirtyWindows.mark(windows);
-    worker.nudge();
+    for (const w of workers) w.nudge();
   };
 
   const metricsUpdater = new MetricsUpdater(metricsRepository(clickhouse), {
@@ -221,23 +222,26 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     },
   );
 
-  // Marked windows, recomputed by the same member as the jobs.
-  const worker: WindowWorker = new WindowWorker(
-    dirtyWindows,
-    {
-      volume: (modelId, _version, windows) => metricsUpdater.recomputeWindows("volume", modelId, windows),
-      labels: (modelId, _version, windows) => metricsUpdater.recomputeWindows("labels", modelId, windows),
-      drift: (modelId, version, windows) => driftUpdater.recomputeWindows(modelId, version, windows),
-    },
-    {
-      baseSeconds: metricsUpdater.baseSeconds,
-      maxWindows: config.processor.recomputeMaxWindows,
-      minPauseMs: config.metrics.minIntervalMs,
-      owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
-      logger: logger.child({ part: "windows" }),
-      onCycle: (_n, ms) => windowCycles.observe(ms / 1000),
-    },
-  );
+  // Marked windows, recomputed by the member that runs the jobs: live windows and a backlog apart.
+  const windowWorker = (end: "newest" | "oldest"): WindowWorker =>
+    new WindowWorker(
+      dirtyWindows,
+      {
+        volume: (modelId, _version, windows) => metricsUpdater.recomputeWindows("volume", modelId, windows),
+        labels: (modelId, _version, windows) => metricsUpdater.recomputeWindows("labels", modelId, windows),
+        drift: (modelId, version, windows) => driftUpdater.recomputeWindows(modelId, version, windows),
+      },
+      {
+        end,
+        baseSeconds: metricsUpdater.baseSeconds,
+        maxWindows: config.processor.recomputeMaxWindows,
+        minPauseMs: config.metrics.minIntervalMs,
+        owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
+        logger: logger.child({ part: "windows", end }),
+        onCycle: (_n, ms) => windowCycles.observe({ end }, ms / 1000),
+      },
+    );
+  const workers = [windowWorker("newest"), windowWorker("oldest")];
 
   const decoder = deps.decoder ?? decoderFor(config, { registry, logger });
   /** The batch's schemas, a schema registry's outage waited out (never a dead letter); a stop gives up, uncommitted. */
@@ -321,7 +325,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       });
       await metricsConsumer.start();
       jobs.start();
-      worker.start();
+      for (const w of workers) w.start();
       // Specs, references and rules changed through the API reach the windows without traffic too.
       changesTimer = setInterval(() => {
         checkingChanges ??= Promise.all([metricsUpdater.checkSpecs(), driftUpdater.checkReferences()])
@@ -345,7 +349,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       metricsUpdater.stop();
       driftUpdater.stop();
       await jobs.stop();
-      await worker.stop();
+      await Promise.all(workers.map((w) => w.stop()));
       await metricsConsumer?.stop().catch((err: Error) => logger.warn({ err: err.message }, "metrics consumer stopped with an error"));
       await ingested?.close();
       const consumerStopped = consumer?.stop();

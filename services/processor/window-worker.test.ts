@@ -24,16 +24,17 @@ function fakeMarks() {
   const failNext = { pending: 0 };
   const repo: WindowsRepo = {
     now: async () => clock.now,
-    pending: async (limit) => {
+    pending: async (limit, end, skipNewest = 0) => {
       if (failNext.pending > 0) {
         failNext.pending--;
         throw new Error("connect ECONNREFUSED");
       }
-      const dirty = [...rows.values()].filter((r) => r.dirty).map((r) => r.w);
-      dirty.sort((a, b) => a.window_start - b.window_start);
-      const half = Math.ceil(limit / 2);
-      const picked = [...dirty.slice(-half).reverse(), ...dirty.slice(0, half)];
-      return [...new Map(picked.map((w) => [key(w), w])).values()];
+      const newestFirst = [...rows.values()]
+        .filter((r) => r.dirty)
+        .map((r) => r.w)
+        .sort((a, b) => b.window_start - a.window_start);
+      if (end === "newest") return newestFirst.slice(0, limit);
+      return newestFirst.slice(skipNewest).reverse().slice(0, limit);
     },
     clear: async (windows, startedAtMs) => {
       for (const w of windows) put(w, startedAtMs - 1, false);
@@ -89,7 +90,7 @@ describe("window worker", () => {
     marks.mark(w("labels", "m", 300));
     marks.mark(w("labels", "m", 0));
     marks.mark(w("drift", "m", 300, "v2"));
-    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => true, logger });
+    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, end: "newest", owns: () => true, logger });
     expect(await worker.cycle()).toBe(4);
     expect([...calls].sort((a, b) => a[0].localeCompare(b[0]))).toEqual([
       ["drift", "m", "v2", [300]],
@@ -110,27 +111,33 @@ describe("window worker", () => {
       // New labels for the window arrive while its recomputation reads.
       labels: async () => marks.mark(again),
     };
-    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => true, logger });
+    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, end: "newest", owns: () => true, logger });
     expect(await worker.cycle()).toBe(1);
     expect(marks.pendingKeys()).toEqual([key(again)]);
   });
 
-  it("takes the newest and the oldest windows in every cycle, in runs of bounded span, so a backfill never starves live windows nor the reverse", async () => {
+  it("splits the work between a worker for the newest windows and one for the oldest beyond them, in runs of bounded span", async () => {
     const marks = fakeMarks();
     const { calls, steps } = recorder();
     for (let i = 0; i < 100; i++) marks.mark(w("labels", "backfill", i * 300));
     marks.mark(w("labels", "live", 1_000_000 * 300));
-    // Four windows per recomputation: a cycle takes 4 per kind (12), half from each end.
-    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => true, logger, maxWindows: 4 });
-    expect(await worker.cycle()).toBe(12);
+    // Four windows per recomputation: a cycle takes 4 per kind (12).
+    const options = { baseSeconds: 300, owns: () => true, logger, maxWindows: 4 };
+    const live = new WindowWorker(marks.repo, steps, { ...options, end: "newest" });
+    const backlog = new WindowWorker(marks.repo, steps, { ...options, end: "oldest" });
+    expect(await live.cycle()).toBe(12);
     expect(calls.find(([, m]) => m === "live")?.[3]).toEqual([1_000_000 * 300]);
-    expect(calls.find(([, m]) => m === "backfill")?.[3]).toContain(0);
-    let cycles = 1;
-    while ((await worker.cycle()) > 0) cycles++;
-    expect(cycles).toBe(Math.ceil(101 / 12));
+    const before = calls.length;
+    expect(await backlog.cycle()).toBe(12);
+    expect(calls.slice(before).flatMap(([, , , ws]) => ws)).toEqual(Array.from({ length: 12 }, (_, i) => i * 300));
+    // The backlog worker leaves the newest worker's share alone, so no window is taken twice.
+    let rounds = 1;
+    while ((await backlog.cycle()) + (await live.cycle()) > 0) rounds++;
     expect(marks.pendingKeys()).toEqual([]);
     const recomputed = calls.flatMap(([, m, , ws]) => ws.map((x) => `${m}/${x}`));
+    expect(recomputed).toHaveLength(101);
     expect(new Set(recomputed).size).toBe(101);
+    expect(rounds).toBeLessThanOrEqual(Math.ceil(101 / 24));
     for (const [, , , ws] of calls) expect(ws.at(-1)! - ws[0]!).toBeLessThan(4 * 300);
   });
 
@@ -138,7 +145,7 @@ describe("window worker", () => {
     const marks = fakeMarks();
     const { calls, steps } = recorder();
     marks.mark(w("labels", "m", 300));
-    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, owns: () => false, logger });
+    const worker = new WindowWorker(marks.repo, steps, { baseSeconds: 300, end: "newest", owns: () => false, logger });
     expect(await worker.cycle()).toBe(0);
     expect(calls).toEqual([]);
     expect(marks.pendingKeys()).toHaveLength(1);
@@ -160,6 +167,7 @@ describe("window worker", () => {
     const pauses: number[] = [];
     const worker = new WindowWorker(marks.repo, steps, {
       baseSeconds: 300,
+      end: "newest",
       owns: () => true,
       logger,
       sleep: async (ms) => {
@@ -186,6 +194,7 @@ describe("window worker", () => {
       { ...steps, labels: async () => void (t.now += 700) },
       {
         baseSeconds: 300,
+        end: "newest",
         owns: () => true,
         logger,
         minPauseMs: 100,

@@ -3,8 +3,10 @@
  * that group: its partitions commit once their marks are stored, so a backfill's old windows never
  * hold up the partitions that carry live traffic.
  *
- * Each cycle takes a bounded set of pending windows (the newest half and the oldest half, so live
- * windows come first and a backfill still moves), notes ClickHouse's clock, recomputes them by kind
+ * Two workers run: one takes the newest pending windows (live traffic), the other the oldest beyond
+ * those (a backfill's history), each at its own pace, so a backfill's long cycles never delay live
+ * windows and a busy live stream never starves a backfill. Each cycle takes a bounded set of
+ * pending windows from its end of time, notes ClickHouse's clock, recomputes them by kind
  * and model in runs that span at most `maxWindows` base windows (so no statement reads more event
  * time than a recompute job's range), and clears them as of that clock: a window marked again
  * meanwhile stays pending.
@@ -27,6 +29,8 @@ export interface WindowWorkerOptions {
   baseSeconds: number;
   /** Most windows one recomputation covers (default 200); a cycle takes that many per kind, and no recomputation spans more. */
   maxWindows?: number;
+  /** Which pending windows this worker takes: the newest, or the oldest beyond the newest worker's share. */
+  end: "newest" | "oldest";
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
   minPauseMs?: number;
   /** How often an idle worker looks for marks (other instances write them too). */
@@ -124,7 +128,8 @@ export class WindowWorker {
     if (!this.options.owns()) return 0;
     const max = this.options.maxWindows ?? 200;
     const startedAt = await this.repo.now();
-    const taken = await this.repo.pending(max * Object.keys(this.steps).length);
+    const share = max * Object.keys(this.steps).length;
+    const taken = await this.repo.pending(share, this.options.end, this.options.end === "oldest" ? share : 0);
     for (const g of groupWindows(taken, max * this.options.baseSeconds)) {
       if (this.stopped) throw new StoppedError("window recomputation stopped");
       await this.steps[g.kind](g.modelId, g.version, g.windows);

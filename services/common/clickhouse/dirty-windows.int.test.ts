@@ -30,38 +30,32 @@ describe("dirty windows", () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     await repo.mark([w("a", 300), w("a", 600), w("a", 600, "drift", "v1")]);
     const started = await repo.now();
-    const taken = await repo.pending(10);
+    const taken = await repo.pending(10, "newest");
     expect(sorted(taken)).toEqual(["drift/a/v1/600", "labels/a//300", "labels/a//600"]);
     // New rows for window 600 arrive while the cycle recomputes.
     await new Promise((r) => setTimeout(r, 5));
     await repo.mark([w("a", 600)]);
     await repo.clear(taken, started);
-    expect(sorted(await repo.pending(10))).toEqual(["labels/a//600"]);
+    expect(sorted(await repo.pending(10, "newest"))).toEqual(["labels/a//600"]);
     expect(await repo.pendingCount()).toBe(1);
     await stack.clickhouse.command(sql`OPTIMIZE TABLE ${ident(`${stack.config.clickhouse.database}.dirty_windows`)} FINAL`);
-    expect(sorted(await repo.pending(10))).toEqual(["labels/a//600"]);
+    expect(sorted(await repo.pending(10, "newest"))).toEqual(["labels/a//600"]);
     const again = await repo.now();
-    await repo.clear(await repo.pending(10), again);
+    await repo.clear(await repo.pending(10, "newest"), again);
     expect(await repo.pendingCount()).toBe(0);
   });
 
-  it("lists at most the limit: the newest half and the oldest half", async () => {
+  it("lists at most the limit from either end: the newest, or the oldest beyond the newest share", async () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     const history = Array.from({ length: 2_000 }, (_, i) => w("backfill", i * 300));
     await repo.mark([...history, w("live", 2_000_000_000)]);
-    const taken = await repo.pending(6);
-    expect(taken).toHaveLength(6);
-    expect(sorted(taken)).toEqual(
-      sorted([
-        w("live", 2_000_000_000),
-        w("backfill", 1999 * 300),
-        w("backfill", 1998 * 300),
-        w("backfill", 0),
-        w("backfill", 300),
-        w("backfill", 600),
-      ]),
+    expect(sorted(await repo.pending(3, "newest"))).toEqual(
+      sorted([w("live", 2_000_000_000), w("backfill", 1999 * 300), w("backfill", 1998 * 300)]),
     );
-    await repo.clear(await repo.pending(10_000), await repo.now());
+    expect(sorted(await repo.pending(3, "oldest", 3))).toEqual(sorted([w("backfill", 0), w("backfill", 300), w("backfill", 600)]));
+    // Nothing beyond the newest share: the oldest worker leaves it to the newest.
+    expect(await repo.pending(3, "oldest", 2_001)).toEqual([]);
+    await repo.clear(await repo.pending(10_000, "newest"), await repo.now());
     expect(await repo.pendingCount()).toBe(0);
   });
 });

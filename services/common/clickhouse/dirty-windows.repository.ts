@@ -57,26 +57,28 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
     },
 
     /**
-     * Up to `limit` pending windows: half the newest (live traffic first) and half the oldest (so a
-     * backfill always moves too).
+     * Up to `limit` pending windows from one end of time: the newest (live traffic), or the oldest
+     * after leaving the newest `skipNewest` to the worker that takes those.
      */
-    async pending(limit: number): Promise<DirtyWindow[]> {
-      const half = Math.max(1, Math.ceil(limit / 2));
-      const pick = (order: "ASC" | "DESC") =>
-        ch.rows(
+    async pending(limit: number, end: "newest" | "oldest", skipNewest = 0): Promise<DirtyWindow[]> {
+      const columns = sql`kind, model_id, model_version, toUInt32(window_start) AS window_start`;
+      if (end === "newest")
+        return ch.rows(
           WindowRow,
           sql`
-          SELECT kind, model_id, model_version, toUInt32(window_start) AS window_start
-          FROM ${table} FINAL WHERE dirty = 1
-          ORDER BY window_start ${order === "ASC" ? sql`ASC` : sql`DESC`}, kind, model_id, model_version
-          LIMIT ${half}`,
+          SELECT ${columns} FROM ${table} FINAL WHERE dirty = 1
+          ORDER BY window_start DESC, kind, model_id, model_version LIMIT ${limit}`,
         );
-      const [newest, oldest] = await Promise.all([pick("DESC"), pick("ASC")]);
-      const seen = new Set<string>();
-      return [...newest, ...oldest].filter((w) => {
-        const k = JSON.stringify([w.kind, w.model_id, w.model_version, w.window_start]);
-        return !seen.has(k) && seen.add(k);
-      });
+      return ch.rows(
+        WindowRow,
+        sql`
+        SELECT * FROM
+        (
+            SELECT ${columns} FROM ${table} FINAL WHERE dirty = 1
+            ORDER BY window_start DESC, kind, model_id, model_version LIMIT ${skipNewest}, 18446744073709551615
+        )
+        ORDER BY window_start, kind, model_id, model_version LIMIT ${limit}`,
+      );
     },
 
     /** Windows still waiting (for `hindsight status`, /metrics, and tests that wait for the pipeline). */
