@@ -31,6 +31,31 @@ describe("GroupWatch", () => {
     watch.adopt([{ failure_id: "stalled:g-metrics", kind: "stalled" } as PipelineProblem]);
     expect(watch.check({ committed: 1, lag: 0 }, 5).map((p) => [p.kind, p.resolved_ms])).toEqual([["stalled", 5]]);
   });
+
+  it("opens a window workers' stall when marked windows wait and none is cleared for stallMs, apart from the group's", () => {
+    const watch = w();
+    const at = (pending: number, lastCleared: number) => ({ committed: 10, lag: 0, windows: { pending, lastCleared } });
+    expect(watch.check(at(3, 1_000), 0)).toEqual([]);
+    // Live traffic marks windows all the time; clearing moves on, so it is no stall.
+    expect(watch.check(at(3, 2_000), 59_000)).toEqual([]);
+    expect(watch.check(at(3, 3_000), 119_000)).toEqual([]);
+    expect(watch.check(at(3, 3_000), 178_000)).toEqual([]);
+    const [opened] = watch.check(at(5, 3_000), 179_001);
+    expect(opened).toMatchObject({ kind: "stalled", step: "window_worker", failure_id: "stalled:windows:g-metrics", resolved_ms: 0 });
+    expect(opened!.reason).toMatch(/no marked window has been recomputed for 60 s with 5 waiting/);
+    expect(watch.isOpen("stalled")).toBe(true);
+    const [resolved] = watch.check(at(4, 4_000), 180_000);
+    expect(resolved).toMatchObject({ failure_id: "stalled:windows:g-metrics", resolved_ms: 180_000 });
+    // Nothing waiting is never a stall, however long since the last clear.
+    expect(watch.check(at(0, 4_000), 10_000_000)).toEqual([]);
+  });
+
+  it("resolves a window workers' stall left open by an earlier run", () => {
+    const watch = w();
+    watch.adopt([{ failure_id: "stalled:windows:g-metrics", kind: "stalled" } as PipelineProblem]);
+    const [resolved] = watch.check({ committed: 1, lag: 0, windows: { pending: 0, lastCleared: 0 } }, 5);
+    expect(resolved).toMatchObject({ failure_id: "stalled:windows:g-metrics", resolved_ms: 5 });
+  });
 });
 
 describe("FailureLedger", () => {

@@ -90,6 +90,8 @@ export interface GroupPosition {
   committed: number;
   /** Messages the group has yet to read. */
   lag: number;
+  /** The windows it marked: how many wait, and the latest time (any clock) one was cleared. */
+  windows?: { pending: number; lastCleared: number };
 }
 
 export interface WatchOptions {
@@ -104,7 +106,10 @@ export interface WatchOptions {
 export class GroupWatch {
   private lastCommitted = -1;
   private progressAt: number;
-  private openRows = new Map<PipelineProblemKind, PipelineProblem>();
+  private lastCleared = -1;
+  private windowsProgressAt: number;
+  /** Open problems by failure id: the group's stall and lag, and the window workers' stall. */
+  private openRows = new Map<string, PipelineProblem>();
 
   constructor(
     private readonly options: WatchOptions,
@@ -112,11 +117,17 @@ export class GroupWatch {
     now: number,
   ) {
     this.progressAt = now;
+    this.windowsProgressAt = now;
+  }
+
+  private ids() {
+    return { stalled: `stalled:${this.group}`, lag: `metrics_lag:${this.group}`, windows: `stalled:windows:${this.group}` };
   }
 
   /** Problems of this group left open by an earlier run, so that they get resolved too. */
   adopt(rows: PipelineProblem[]): void {
-    for (const r of rows) if (r.failure_id === `${r.kind}:${this.group}`) this.openRows.set(r.kind, r);
+    const ids = Object.values(this.ids());
+    for (const r of rows) if (ids.includes(r.failure_id)) this.openRows.set(r.failure_id, r);
   }
 
   check(position: GroupPosition, now: number): PipelineProblem[] {
@@ -125,26 +136,44 @@ export class GroupWatch {
       this.progressAt = now;
     }
     const stalledFor = now - this.progressAt;
+    const pending = position.windows?.pending ?? 0;
+    if (position.windows && (position.windows.lastCleared !== this.lastCleared || pending === 0)) {
+      this.lastCleared = position.windows.lastCleared;
+      this.windowsProgressAt = now;
+    }
+    const windowsStalledFor = now - this.windowsProgressAt;
+    const ids = this.ids();
     const out: PipelineProblem[] = [];
-    const want: Array<[PipelineProblemKind, boolean, string]> = [
+    const want: Array<[string, PipelineProblemKind, string, boolean, string]> = [
       [
+        ids.stalled,
         "stalled",
+        "metrics_consumer",
         position.lag > 0 && stalledFor >= this.options.stallMs,
         `metrics consumer group ${this.group} has not advanced for ${Math.round(stalledFor / 1000)} s with ${position.lag} messages unread`,
       ],
       [
+        ids.lag,
         "metrics_lag",
+        "metrics_consumer",
         position.lag > this.options.maxLag,
         `metrics consumer group ${this.group} is ${position.lag} messages behind (bound ${this.options.maxLag})`,
       ],
+      [
+        ids.windows,
+        "stalled",
+        "window_worker",
+        pending > 0 && windowsStalledFor >= this.options.stallMs,
+        `no marked window has been recomputed for ${Math.round(windowsStalledFor / 1000)} s with ${pending} waiting (the window workers run on the member of ${this.group} holding the first predictions partition)`,
+      ],
     ];
-    for (const [kind, active, reason] of want) {
-      const open = this.openRows.get(kind);
+    for (const [id, kind, step, active, reason] of want) {
+      const open = this.openRows.get(id);
       if (active && !open) {
         const row: PipelineProblem = {
-          failure_id: `${kind}:${this.group}`,
+          failure_id: id,
           kind,
-          step: "metrics_consumer",
+          step,
           model_id: "",
           model_version: "",
           window_start: 0,
@@ -154,10 +183,10 @@ export class GroupWatch {
           updated_ms: now,
           resolved_ms: 0,
         };
-        this.openRows.set(kind, row);
+        this.openRows.set(id, row);
         out.push(row);
       } else if (!active && open) {
-        this.openRows.delete(kind);
+        this.openRows.delete(id);
         out.push({ ...open, updated_ms: now, resolved_ms: now });
       }
     }
@@ -165,6 +194,6 @@ export class GroupWatch {
   }
 
   isOpen(kind: PipelineProblemKind): boolean {
-    return this.openRows.has(kind);
+    return [...this.openRows.values()].some((r) => r.kind === kind);
   }
 }

@@ -154,8 +154,9 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         config.topics.labels,
       ]);
       metricsLag.set(position.lag);
-      pendingWindows.set(await dirtyWindows.pendingCount());
-      const changed = watch.check(position, Date.now());
+      const windows = await dirtyWindows.progress();
+      pendingWindows.set(windows.pending);
+      const changed = watch.check({ ...position, windows }, Date.now());
       if (changed.length > 0) {
         await failuresRepo.write(changed);
         for (const c of changed)

@@ -22,6 +22,7 @@ export interface DirtyWindow {
 const WindowRow = row({ kind: z.enum(DIRTY_KINDS), model_id: str, model_version: str, window_start: int }) satisfies z.ZodType<DirtyWindow>;
 const Now = row({ ms: int });
 const Count = row({ n: int });
+const Progress = row({ pending: int, last_cleared: int });
 
 /** One JSONEachRow line; `marked_at` omitted takes ClickHouse's `now64(3)`. */
 function line(w: DirtyWindow, dirty: 0 | 1, markedAtMs?: number): string {
@@ -85,6 +86,15 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
     async pendingCount(): Promise<number> {
       const [r] = await ch.rows(Count, sql`SELECT count() AS n FROM ${table} FINAL WHERE dirty = 1`);
       return r?.n ?? 0;
+    },
+
+    /** Windows waiting, and when one was last cleared (epoch ms, ClickHouse's clock; 0 if never): the self-watch's input. */
+    async progress(): Promise<{ pending: number; lastCleared: number }> {
+      const [r] = await ch.rows(
+        Progress,
+        sql`SELECT countIf(dirty = 1) AS pending, toUnixTimestamp64Milli(maxIf(marked_at, dirty = 0)) AS last_cleared FROM ${table} FINAL`,
+      );
+      return { pending: r?.pending ?? 0, lastCleared: r?.last_cleared ?? 0 };
     },
   };
 }
