@@ -34,8 +34,8 @@ import { RecomputeJobs } from "./recompute-jobs.js";
 import { recomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
 import type { BatchReader, WireDecoder } from "../common/kafka/wire-decoder.js";
 import { decoderFor, waitOutRegistry } from "./schemas.js";
-import { dirtyWindowsRepository, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
-import { WindowWorker } from "./window-worker.js";
+import { DIRTY_KINDS, dirtyWindowsRepository, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import { WindowWorker, type WindowSteps } from "./window-worker.js";
 
 export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
 
@@ -176,8 +176,8 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   });
   const windowCycles = new Histogram({
     name: "hindsight_processor_window_cycle_seconds",
-    help: "Time of one window worker cycle (up to HINDSIGHT_RECOMPUTE_MAX_WINDOWS marked windows per kind), by the end of time it takes: newest (live) or oldest (backlog).",
-    labelNames: ["end"] as const,
+    help: "Time of one window worker cycle (up to HINDSIGHT_RECOMPUTE_MAX_WINDOWS marked windows per kind), by worker: a kind's newest windows (volume, labels, drift) or the oldest beyond them (backlog).",
+    labelNames: ["worker"] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
@@ -223,26 +223,26 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     },
   );
 
-  // Marked windows, recomputed by the member that runs the jobs: live windows and a backlog apart.
-  const windowWorker = (end: "newest" | "oldest"): WindowWorker =>
-    new WindowWorker(
-      dirtyWindows,
-      {
-        volume: (modelId, _version, windows) => metricsUpdater.recomputeWindows("volume", modelId, windows),
-        labels: (modelId, _version, windows) => metricsUpdater.recomputeWindows("labels", modelId, windows),
-        drift: (modelId, version, windows) => driftUpdater.recomputeWindows(modelId, version, windows),
-      },
-      {
-        end,
-        baseSeconds: metricsUpdater.baseSeconds,
-        maxWindows: config.processor.recomputeMaxWindows,
-        minPauseMs: config.metrics.minIntervalMs,
-        owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
-        logger: logger.child({ part: "windows", end }),
-        onCycle: (_n, ms) => windowCycles.observe({ end }, ms / 1000),
-      },
-    );
-  const workers = [windowWorker("newest"), windowWorker("oldest")];
+  // Marked windows, recomputed by the member that runs the jobs: each kind's live windows, and a backlog.
+  const steps: Required<WindowSteps> = {
+    volume: (modelId, _version, windows) => metricsUpdater.recomputeWindows("volume", modelId, windows),
+    labels: (modelId, _version, windows) => metricsUpdater.recomputeWindows("labels", modelId, windows),
+    drift: (modelId, version, windows) => driftUpdater.recomputeWindows(modelId, version, windows),
+  };
+  const windowWorker = (end: "newest" | "oldest", only: WindowSteps, part: string): WindowWorker =>
+    new WindowWorker(dirtyWindows, only, {
+      end,
+      baseSeconds: metricsUpdater.baseSeconds,
+      maxWindows: config.processor.recomputeMaxWindows,
+      minPauseMs: config.metrics.minIntervalMs,
+      owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
+      logger: logger.child({ part: "windows", worker: part }),
+      onCycle: (_n, ms) => windowCycles.observe({ worker: part }, ms / 1000),
+    });
+  const workers = [
+    ...DIRTY_KINDS.map((kind) => windowWorker("newest", { [kind]: steps[kind] }, kind)),
+    windowWorker("oldest", steps, "backlog"),
+  ];
 
   const decoder = deps.decoder ?? decoderFor(config, { registry, logger });
   /** The batch's schemas, a schema registry's outage waited out (never a dead letter); a stop gives up, uncommitted. */

@@ -24,17 +24,19 @@ function fakeMarks() {
   const failNext = { pending: 0 };
   const repo: WindowsRepo = {
     now: async () => clock.now,
-    pending: async (limit, end, skipNewest = 0) => {
+    pending: async (limit, end, kinds, skipNewest = 0) => {
       if (failNext.pending > 0) {
         failNext.pending--;
         throw new Error("connect ECONNREFUSED");
       }
       const newestFirst = [...rows.values()]
-        .filter((r) => r.dirty)
+        .filter((r) => r.dirty && kinds.includes(r.w.kind))
         .map((r) => r.w)
         .sort((a, b) => b.window_start - a.window_start);
       if (end === "newest") return newestFirst.slice(0, limit);
-      return newestFirst.slice(skipNewest).reverse().slice(0, limit);
+      // Each kind's newest `skipNewest` are left to the newest workers.
+      const beyond = newestFirst.filter((w, i) => newestFirst.slice(0, i).filter((x) => x.kind === w.kind).length >= skipNewest);
+      return beyond.reverse().slice(0, limit);
     },
     clear: async (windows, startedAtMs) => {
       for (const w of windows) put(w, startedAtMs - 1, false);

@@ -3,9 +3,10 @@
  * that group: its partitions commit once their marks are stored, so a backfill's old windows never
  * hold up the partitions that carry live traffic.
  *
- * Two workers run: one takes the newest pending windows (live traffic), the other the oldest beyond
- * those (a backfill's history), each at its own pace, so a backfill's long cycles never delay live
- * windows and a busy live stream never starves a backfill. Each cycle takes a bounded set of
+ * Several workers run, each at its own pace: one per kind takes its newest pending windows (live
+ * traffic; a label's statistics never wait for a busy window's drift), and one takes the oldest
+ * beyond those (a backfill's history), so a backfill's long cycles never delay live windows and a
+ * busy live stream never starves a backfill. Each cycle takes a bounded set of
  * pending windows from its end of time, notes ClickHouse's clock, recomputes them by kind
  * and model in runs that span at most `maxWindows` base windows (so no statement reads more event
  * time than a recompute job's range), and clears them as of that clock: a window marked again
@@ -23,13 +24,14 @@ export type WindowsRepo = Pick<DirtyWindowsRepository, "now" | "pending" | "clea
 
 /** Recomputes these base windows (epoch seconds) of a model (and version, for drift). */
 export type RecomputeWindows = (modelId: string, version: string, windows: number[]) => Promise<void>;
+export type WindowSteps = Partial<Record<DirtyKind, RecomputeWindows>>;
 
 export interface WindowWorkerOptions {
   /** The base window's length, seconds. */
   baseSeconds: number;
   /** Most windows one recomputation covers (default 200); a cycle takes that many per kind, and no recomputation spans more. */
   maxWindows?: number;
-  /** Which pending windows this worker takes: the newest, or the oldest beyond the newest worker's share. */
+  /** Which pending windows this worker takes: the newest, or the oldest beyond each kind's newest share. */
   end: "newest" | "oldest";
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
   minPauseMs?: number;
@@ -100,7 +102,8 @@ export class WindowWorker {
 
   constructor(
     private readonly repo: WindowsRepo,
-    private readonly steps: Record<DirtyKind, RecomputeWindows>,
+    /** The kinds this worker recomputes, and how. */
+    private readonly steps: WindowSteps,
     private readonly options: WindowWorkerOptions,
   ) {
     this.clock = options.clock ?? Date.now;
@@ -128,11 +131,11 @@ export class WindowWorker {
     if (!this.options.owns()) return 0;
     const max = this.options.maxWindows ?? 200;
     const startedAt = await this.repo.now();
-    const share = max * Object.keys(this.steps).length;
-    const taken = await this.repo.pending(share, this.options.end, this.options.end === "oldest" ? share : 0);
+    const kinds = Object.keys(this.steps) as DirtyKind[];
+    const taken = await this.repo.pending(max * kinds.length, this.options.end, kinds, this.options.end === "oldest" ? max : 0);
     for (const g of groupWindows(taken, max * this.options.baseSeconds)) {
       if (this.stopped) throw new StoppedError("window recomputation stopped");
-      await this.steps[g.kind](g.modelId, g.version, g.windows);
+      await this.steps[g.kind]!(g.modelId, g.version, g.windows);
     }
     await this.repo.clear(taken, startedAt);
     return taken.length;

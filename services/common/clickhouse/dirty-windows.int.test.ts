@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
-import { dirtyWindowsRepository, type DirtyWindow } from "./dirty-windows.repository.js";
+import { DIRTY_KINDS, dirtyWindowsRepository, type DirtyWindow } from "./dirty-windows.repository.js";
 import { ident, sql } from "./sql.js";
 
 describe("dirty windows", () => {
@@ -30,18 +30,18 @@ describe("dirty windows", () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     await repo.mark([w("a", 300), w("a", 600), w("a", 600, "drift", "v1")]);
     const started = await repo.now();
-    const taken = await repo.pending(10, "newest");
+    const taken = await repo.pending(10, "newest", DIRTY_KINDS);
     expect(sorted(taken)).toEqual(["drift/a/v1/600", "labels/a//300", "labels/a//600"]);
     // New rows for window 600 arrive while the cycle recomputes.
     await new Promise((r) => setTimeout(r, 5));
     await repo.mark([w("a", 600)]);
     await repo.clear(taken, started);
-    expect(sorted(await repo.pending(10, "newest"))).toEqual(["labels/a//600"]);
+    expect(sorted(await repo.pending(10, "newest", DIRTY_KINDS))).toEqual(["labels/a//600"]);
     expect(await repo.pendingCount()).toBe(1);
     await stack.clickhouse.command(sql`OPTIMIZE TABLE ${ident(`${stack.config.clickhouse.database}.dirty_windows`)} FINAL`);
-    expect(sorted(await repo.pending(10, "newest"))).toEqual(["labels/a//600"]);
+    expect(sorted(await repo.pending(10, "newest", DIRTY_KINDS))).toEqual(["labels/a//600"]);
     const again = await repo.now();
-    await repo.clear(await repo.pending(10, "newest"), again);
+    await repo.clear(await repo.pending(10, "newest", DIRTY_KINDS), again);
     expect(await repo.pendingCount()).toBe(0);
   });
 
@@ -49,13 +49,24 @@ describe("dirty windows", () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     const history = Array.from({ length: 2_000 }, (_, i) => w("backfill", i * 300));
     await repo.mark([...history, w("live", 2_000_000_000)]);
-    expect(sorted(await repo.pending(3, "newest"))).toEqual(
+    expect(sorted(await repo.pending(3, "newest", DIRTY_KINDS))).toEqual(
       sorted([w("live", 2_000_000_000), w("backfill", 1999 * 300), w("backfill", 1998 * 300)]),
     );
-    expect(sorted(await repo.pending(3, "oldest", 3))).toEqual(sorted([w("backfill", 0), w("backfill", 300), w("backfill", 600)]));
+    expect(sorted(await repo.pending(3, "oldest", DIRTY_KINDS, 3))).toEqual(
+      sorted([w("backfill", 0), w("backfill", 300), w("backfill", 600)]),
+    );
     // Nothing beyond the newest share: the oldest worker leaves it to the newest.
-    expect(await repo.pending(3, "oldest", 2_001)).toEqual([]);
-    await repo.clear(await repo.pending(10_000, "newest"), await repo.now());
+    expect(await repo.pending(3, "oldest", DIRTY_KINDS, 2_001)).toEqual([]);
+    await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());
     expect(await repo.pendingCount()).toBe(0);
+  });
+
+  it("takes only the kinds asked for, and leaves each kind's own newest share to its worker", async () => {
+    const repo = dirtyWindowsRepository(stack.clickhouse);
+    await repo.mark([w("m", 0), w("m", 300), w("m", 600), w("m", 0, "drift", "v1"), w("m", 300, "drift", "v1")]);
+    expect(sorted(await repo.pending(10, "newest", ["drift"]))).toEqual(["drift/m/v1/0", "drift/m/v1/300"]);
+    // Each kind's newest one is another worker's: labels 600 and drift 300.
+    expect(sorted(await repo.pending(10, "oldest", DIRTY_KINDS, 1))).toEqual(["drift/m/v1/0", "labels/m//0", "labels/m//300"]);
+    await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());
   });
 });

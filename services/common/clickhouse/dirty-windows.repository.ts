@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { int, row, str } from "./row-schema.js";
-import { ident, sql } from "./sql.js";
+import { ident, sql, typed } from "./sql.js";
 
 export const DIRTY_KINDS = ["volume", "labels", "drift"] as const;
 export type DirtyKind = (typeof DIRTY_KINDS)[number];
@@ -58,26 +58,18 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
     },
 
     /**
-     * Up to `limit` pending windows from one end of time: the newest (live traffic), or the oldest
-     * after leaving the newest `skipNewest` to the worker that takes those.
+     * Up to `limit` pending windows of these kinds from one end of time: the newest (live traffic),
+     * or the oldest after leaving each kind's newest `skipNewest` to the workers that take those.
      */
-    async pending(limit: number, end: "newest" | "oldest", skipNewest = 0): Promise<DirtyWindow[]> {
+    async pending(limit: number, end: "newest" | "oldest", kinds: readonly DirtyKind[], skipNewest = 0): Promise<DirtyWindow[]> {
       const columns = sql`kind, model_id, model_version, toUInt32(window_start) AS window_start`;
+      const source = sql`SELECT ${columns} FROM ${table} FINAL WHERE dirty = 1 AND has(${typed(kinds, "Array(String)")}, kind)`;
       if (end === "newest")
-        return ch.rows(
-          WindowRow,
-          sql`
-          SELECT ${columns} FROM ${table} FINAL WHERE dirty = 1
-          ORDER BY window_start DESC, kind, model_id, model_version LIMIT ${limit}`,
-        );
+        return ch.rows(WindowRow, sql`${source} ORDER BY window_start DESC, kind, model_id, model_version LIMIT ${limit}`);
       return ch.rows(
         WindowRow,
         sql`
-        SELECT * FROM
-        (
-            SELECT ${columns} FROM ${table} FINAL WHERE dirty = 1
-            ORDER BY window_start DESC, kind, model_id, model_version LIMIT ${skipNewest}, 18446744073709551615
-        )
+        SELECT * FROM (${source} ORDER BY window_start DESC, model_id, model_version LIMIT ${skipNewest}, 18446744073709551615 BY kind)
         ORDER BY window_start, kind, model_id, model_version LIMIT ${limit}`,
       );
     },
