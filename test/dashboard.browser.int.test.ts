@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { alertsRepository } from "../services/common/clickhouse/alerts.repository.js";
 import { createClickHouse, type ClickHouse } from "../services/common/clickhouse/client.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
+import { int, row } from "../services/common/clickhouse/row-schema.js";
 import { loadConfig, type Config } from "../services/common/config/env.js";
 import { createKafka, withAdmin } from "../services/common/kafka/client.js";
 import { createLogger } from "../services/common/observability/logger.js";
@@ -160,6 +161,21 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
           return behind;
         }),
       (behind) => behind === 0,
+      untilStall(),
+    );
+    phase("week read");
+    // The metrics group marks the windows it touched; the window workers recompute them. Live
+    // windows keep being marked, so only the week's count.
+    const weekWindows = () =>
+      clickhouse.rows(
+        row({ n: int }),
+        sql`SELECT count() AS n FROM ${ident(`${config.clickhouse.database}.dirty_windows`)} FINAL
+            WHERE dirty = 1 AND window_start < toDateTime(${Math.floor(tour.liveFromMs / 1000)})`,
+      );
+    await waitUntil(
+      "the week's windows to be recomputed",
+      async () => (await weekWindows())[0]?.n ?? 0,
+      (n) => n === 0,
       untilStall(),
     );
     phase("week processed");
