@@ -26,7 +26,7 @@
  * on 100,000 alerts and scoring time per alert.
  *
  *   npm run bench:suppressor -- [--families a,b,...|none] [--retrain-days 7] [--speed true|false] [--threshold-rule margin|median]
- *                               [--fold-optimism 2] [--margin-z 1]
+ *                               [--fold-optimism 2] [--margin-z 0.5]
  */
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES, SuppressorHistory } from "../services/common/domain/suppressor/features.js";
@@ -82,7 +82,7 @@ const guarded = (a: AlertRecord) => a.severity === "critical" || a.rule_kind ===
 /**
  * The oracle's true chances as scores, with a threshold chosen as the suppressor's must be, on the
  * training part only: on its latest 45 % (the span the validation folds score), keeping exactly 99 %
- * ("plain"), or under the suppressor's margin (99.5 % aimed at, one standard deviation of chance).
+ * ("plain"), or under the suppressor's margin (99.5 % aimed at, half a standard deviation of chance).
  * What a perfect ranking would get from a threshold that cannot see the scored weeks.
  */
 function oracleWithTrainedThreshold(

@@ -129,7 +129,7 @@ export async function playAlertMonth(
     logger: createLogger("demo", "warn"),
     load: async (m) => {
       const scorer = await loadOnnxModel(m.model);
-      return { score: async (rows) => [...(await scorer.score(rows))] };
+      return { score: async (rows) => [...(await scorer.score(rows))], typeFactors: scorer.metadata.typeFactors };
     },
   });
   for (const p of later) {

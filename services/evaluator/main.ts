@@ -28,7 +28,7 @@ const suppression = createSuppression(config.alerts, {
   logger,
   load: async (m) => {
     const scorer = await loadOnnxModel(m.model);
-    return { score: async (rows) => [...(await scorer.score(rows))] };
+    return { score: async (rows) => [...(await scorer.score(rows))], typeFactors: scorer.metadata.typeFactors };
   },
 });
 const leadership = createLeadership(kafka, { topic: config.alerts.leaderTopic, groupId: config.alerts.leaderGroupId, logger });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { alertRowFixture, T0 } from "../common/domain/alerts/alert-row.fixture.js";
-import { toAlertRecord, watchDisagreement } from "./suppression.js";
+import type { AlertsRepository } from "../common/clickhouse/alerts.repository.js";
+import { createLogger } from "../common/observability/logger.js";
+import { createSuppression, toAlertRecord, watchDisagreement } from "./suppression.js";
 
 describe("toAlertRecord", () => {
   it("maps a stored alert and its feedback, and weighs an explored alert's answer by the exploration rate", () => {
@@ -51,5 +53,44 @@ describe("watchDisagreement", () => {
     expect(watchDisagreement(scored, "v3", 0.1, 24 * H).disagrees(probe, probe.time)).toBe(false);
     // Scored above the threshold: nothing the suppressor would have held back.
     expect(watchDisagreement(scored, "v2", 0.005, 24 * H).disagrees(probe, probe.time)).toBe(false);
+  });
+});
+
+describe("createSuppression", () => {
+  // 25 earlier answered alerts of the same type (enough feedback to judge it) and a model that scores every alert 0.04.
+  const earlier = Array.from({ length: 25 }, (_, i) => ({
+    ...alertRowFixture({ alert_id: `e${i}`, severity: "warning", first_seen_wall_ms: T0 - (i + 1) * 3_600_000 }),
+    action: "ignored",
+    action_ms: T0 - i * 3_600_000,
+  }));
+  const alerts = {
+    latestSuppressorModel: async () => ({
+      version: "v1",
+      origin: "trained",
+      trained_at_ms: T0,
+      threshold: 0.05,
+      model: new Uint8Array(),
+      report: {},
+    }),
+    history: async () => earlier,
+  } as unknown as AlertsRepository;
+  const decideWith = (typeFactors?: Record<string, number>) =>
+    createSuppression(
+      { ackTimeoutMs: 86_400_000, exploreRate: 0, minFeedback: 20 },
+      {
+        alerts,
+        logger: createLogger("suppression-test", "silent"),
+        load: async () => ({ score: async (rows) => rows.map(() => 0.04), ...(typeFactors && { typeFactors }) }),
+      },
+    ).decide(alertRowFixture({ severity: "warning" }), T0);
+
+  it("judges the model's score times its type's factor, and stores that product", async () => {
+    expect(await decideWith()).toMatchObject({ disposition: "suppressed", reason: "below_threshold", score: 0.04 });
+    const doubled = await decideWith({ "tm:threshold|accuracy|slice|fraud": 2 });
+    expect(doubled).toMatchObject({ disposition: "surfaced", reason: "above_threshold" });
+    expect(doubled.score).toBeCloseTo(0.08, 12);
+    // Another model's factor does not apply; the rule kind's does when the type within the model has none.
+    expect(await decideWith({ "tm:threshold|accuracy|slice|churn": 2 })).toMatchObject({ score: 0.04 });
+    expect((await decideWith({ "k:threshold": 0.5 })).score).toBeCloseTo(0.02, 12);
   });
 });

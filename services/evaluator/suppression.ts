@@ -8,6 +8,7 @@ import type { AlertRow } from "../common/domain/alerts/alert-view.js";
 import { DisagreementMonitor } from "../common/domain/suppressor/disagreement.js";
 import { SuppressorHistory } from "../common/domain/suppressor/features.js";
 import { decide } from "../common/domain/suppressor/policy.js";
+import { calibrated, type TypeFactors } from "../common/domain/suppressor/type-calibration.js";
 import { ALERT_ACTIONS, type AlertAction, type AlertRecord } from "../common/domain/suppressor/types.js";
 import type { AlertsRepository, SuppressorModelRow } from "../common/clickhouse/alerts.repository.js";
 import type { Logger } from "../common/observability/logger.js";
@@ -16,6 +17,8 @@ import type { Suppression, SuppressionDecision } from "./evaluator.js";
 /** A model ready to score feature rows (FEATURE_NAMES order) into chances of action. */
 export interface LoadedSuppressor {
   score(rows: Float32Array[]): Promise<number[]>;
+  /** Per-type factors the model's score is multiplied by before the threshold (its ONNX metadata). */
+  typeFactors?: TypeFactors;
 }
 
 export interface SuppressionOptions {
@@ -113,7 +116,9 @@ export function createSuppression(
           .filter(({ record: r }) => r.id !== alert.alert_id && r.time <= record.time);
         for (const { record: r } of earlier) history.add(r);
         feedbackCount = history.feedbackCount(record);
-        score = (await model.loaded.score([history.features(record)]))[0] ?? null;
+        const raw = (await model.loaded.score([history.features(record)]))[0];
+        // The stored score is the one the threshold judged: the model's times its type's factor.
+        score = raw === undefined ? null : calibrated(raw, model.loaded.typeFactors ?? {}, record);
         disagreeing = watchDisagreement(earlier, model.version, model.model.threshold, options.ackTimeoutMs).disagrees(record, record.time);
       }
       const outcome = decide({

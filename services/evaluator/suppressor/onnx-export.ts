@@ -5,13 +5,15 @@
  * Logistic regression is MatMul + Add + Sigmoid (opset 17); boosted trees are ONNX-ML's
  * TreeEnsembleRegressor (ai.onnx.ml 3) summing log-odds (plus, when the trees start from a
  * per-row offset, Gather of those columns · MatMul by their weights, added), then Sigmoid. Both run on onnxruntime-node.
- * Metadata carries what the evaluator needs besides the graph (feature names, threshold, version).
+ * Metadata carries what the evaluator needs besides the graph (feature names, threshold, version,
+ * and the per-type factors the score is multiplied by before the threshold, as JSON, when any).
  */
 import { readFileSync } from "node:fs";
 import protobuf from "protobufjs";
 import type { BoostedTreesModel } from "../../common/domain/suppressor/boosted-trees.js";
 import type { LogisticModel } from "../../common/domain/suppressor/logistic.js";
 import type { SuppressorModel } from "../../common/domain/suppressor/model.js";
+import type { TypeFactors } from "../../common/domain/suppressor/type-calibration.js";
 
 export const INPUT_NAME = "features";
 export const OUTPUT_NAME = "probability";
@@ -20,6 +22,7 @@ export const METADATA_KEYS = {
   threshold: "hindsight.threshold",
   version: "hindsight.version",
   algorithm: "hindsight.algorithm",
+  typeFactors: "hindsight.type_factors",
 } as const;
 
 const root = protobuf.parse(readFileSync(new URL("./onnx-subset.proto", import.meta.url), "utf8"), { keepCase: true }).root;
@@ -47,6 +50,7 @@ export interface ExportMetadata {
   featureNames: readonly string[];
   threshold: number;
   version: string;
+  typeFactors?: TypeFactors;
 }
 
 /** The serialised ONNX model. */
@@ -75,6 +79,9 @@ export function exportOnnx(model: SuppressorModel, meta: ExportMetadata): Uint8A
       { key: METADATA_KEYS.threshold, value: String(meta.threshold) },
       { key: METADATA_KEYS.version, value: meta.version },
       { key: METADATA_KEYS.algorithm, value: model.kind },
+      ...(meta.typeFactors && Object.keys(meta.typeFactors).length > 0
+        ? [{ key: METADATA_KEYS.typeFactors, value: JSON.stringify(meta.typeFactors) }]
+        : []),
     ],
   });
   return ModelProto.encode(message).finish();

@@ -6,6 +6,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { FEATURE_COUNT, FEATURE_NAMES } from "../../common/domain/suppressor/features.js";
+import type { TypeFactors } from "../../common/domain/suppressor/type-calibration.js";
 import { INPUT_NAME, METADATA_KEYS, ModelProto, OUTPUT_NAME } from "./onnx-export.js";
 
 export class ModelSignatureError extends Error {
@@ -17,6 +18,8 @@ export interface OnnxMetadata {
   threshold?: number;
   version?: string;
   algorithm?: string;
+  /** Per-type factors on the score (absent: every type 1). */
+  typeFactors?: TypeFactors;
 }
 
 export interface OnnxScorer {
@@ -41,7 +44,27 @@ export function readMetadata(bytes: Uint8Array): OnnxMetadata {
     threshold: threshold !== undefined && Number.isFinite(threshold) ? threshold : undefined,
     version: props.get(METADATA_KEYS.version),
     algorithm: props.get(METADATA_KEYS.algorithm),
+    ...(props.has(METADATA_KEYS.typeFactors) && { typeFactors: parseTypeFactors(props.get(METADATA_KEYS.typeFactors)!) }),
   };
+}
+
+/** The per-type factors' JSON: an object of positive finite numbers, or the model is refused. */
+export function parseTypeFactors(text: string): TypeFactors {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ModelSignatureError(`metadata '${METADATA_KEYS.typeFactors}' is not JSON`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new ModelSignatureError(`metadata '${METADATA_KEYS.typeFactors}' must be an object of factors by type`);
+  const factors: TypeFactors = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0)
+      throw new ModelSignatureError(`metadata '${METADATA_KEYS.typeFactors}': the factor of '${key}' must be a positive number`);
+    factors[key] = value;
+  }
+  return factors;
 }
 
 const describeShape = (shape: ReadonlyArray<number | string>) => `[${shape.join(", ")}]`;

@@ -80,4 +80,24 @@ describe("ONNX export and scoring", () => {
     );
     expect(readMetadata(ModelProto.encode(ModelProto.fromObject(withoutNames)).finish())).toEqual({});
   });
+
+  it("carries the per-type factors in its metadata, and refuses factors that are not positive numbers", () => {
+    const model = { kind: "logistic" as const, weights: [1, 2, 3], intercept: 0 };
+    const meta = { featureNames: ["a", "b", "c"], threshold: 0.1, version: "v" };
+    const typeFactors = { "k:drift": 0.5, "tm:drift|psi|global|fraud": 2.25 };
+    expect(readMetadata(exportOnnx(model, { ...meta, typeFactors })).typeFactors).toEqual(typeFactors);
+    // None learned: no metadata key, and the evaluator multiplies by nothing.
+    expect(readMetadata(exportOnnx(model, { ...meta, typeFactors: {} })).typeFactors).toBeUndefined();
+    const withFactors = (value: string) => {
+      const decoded = ModelProto.toObject(ModelProto.decode(exportOnnx(model, meta))) as {
+        metadata_props: Array<{ key: string; value: string }>;
+      };
+      decoded.metadata_props.push({ key: "hindsight.type_factors", value });
+      return ModelProto.encode(ModelProto.fromObject(decoded)).finish();
+    };
+    expect(() => readMetadata(withFactors("{"))).toThrow(/'hindsight.type_factors' is not JSON/);
+    expect(() => readMetadata(withFactors("[1, 2]"))).toThrow(/must be an object of factors by type/);
+    expect(() => readMetadata(withFactors('{"k:drift": 0}'))).toThrow(/the factor of 'k:drift' must be a positive number/);
+    expect(() => readMetadata(withFactors('{"k:drift": "2"}'))).toThrow(ModelSignatureError);
+  });
 });

@@ -65,7 +65,8 @@ export function trainSuppressor(records: readonly AlertRecord[], options: TrainO
   const fitted = fitSuppressor(sorted, { ...o, now });
   const featureNames = [...FEATURE_NAMES];
   // The version hashes the model without its own name in it, then the name goes in.
-  const unnamed = exportOnnx(fitted.model, { featureNames, threshold: fitted.threshold, version: "" });
+  const typeFactors = fitted.typeFactors;
+  const unnamed = exportOnnx(fitted.model, { featureNames, threshold: fitted.threshold, version: "", typeFactors });
   const version = modelVersion(fitted.model.kind, trainedAt, unnamed);
   const labels = sorted.map((r) => labelAt(r, now, o.history.unacknowledgedTimeoutMs));
   return {
@@ -74,7 +75,7 @@ export function trainSuppressor(records: readonly AlertRecord[], options: TrainO
     threshold: fitted.threshold,
     featureNames,
     trainedAt,
-    bytes: exportOnnx(fitted.model, { featureNames, threshold: fitted.threshold, version }),
+    bytes: exportOnnx(fitted.model, { featureNames, threshold: fitted.threshold, version, typeFactors }),
     ...(held ? { replay: held, report: held.suppressor } : { heldOutError }),
     foldThresholds: fitted.foldThresholds,
     counts: { alerts: sorted.length, labelled: labels.filter((y) => y !== undefined).length, acted: labels.filter((y) => y === 1).length },

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { fitSuppressor, labelAt, replay, sortByTime } from "./replay.js";
 import { DEFAULT_DISAGREEMENT } from "./disagreement.js";
 import type { AlertRecord } from "./types.js";
+import { SuppressorHistory } from "./features.js";
+import { predict } from "./model.js";
+import { factorFor } from "./type-calibration.js";
 import { generateAlertHistory } from "../../../../bench/alert-history.js";
 
 describe("labelAt", () => {
@@ -191,6 +194,34 @@ describe("the margin rule's fit", () => {
   it("a larger fold optimism holds back no more", () => {
     const at = (foldOptimism: number) => fitSuppressor(history, { foldOptimism, trees, carriedFoldThresholds: 1 }).threshold;
     expect(at(3)).toBeLessThanOrEqual(at(1));
+  }, 60_000);
+
+  it("learns per-type factors on the folds, within their bounds, and none when told not to", () => {
+    const fitted = fitSuppressor(history, { trees, carriedFoldThresholds: 1 });
+    const factors = Object.values(fitted.typeFactors);
+    expect(factors.length).toBeGreaterThan(0);
+    for (const f of factors) {
+      expect(f).toBeGreaterThanOrEqual(1 / 3);
+      expect(f).toBeLessThanOrEqual(3);
+    }
+    expect(Object.keys(fitted.typeFactors).some((k) => k.startsWith("tm:"))).toBe(true);
+    expect(fitSuppressor(history, { trees, carriedFoldThresholds: 1, calibrationSpan: 0 }).typeFactors).toEqual({});
+    // A threshold given, not chosen on the folds: nothing to learn the factors on.
+    expect(fitSuppressor(history, { trees, threshold: 0.01 }).typeFactors).toEqual({});
+  }, 60_000);
+
+  it("scores each alert live as the model's chance times its type's factor", () => {
+    const report = replay(history, { trees, retrainEveryMs: 0, feedback: "all" });
+    // Every answer fed back: the live history is the plain walk over the alerts in time order.
+    const state = new SuppressorHistory();
+    const expected: number[] = [];
+    history.forEach((r, i) => {
+      if (i >= report.train.alerts)
+        expected.push(Math.min(1, predict(report.fitted.model, state.features(r)) * factorFor(report.fitted.typeFactors, r)));
+      state.add(r);
+    });
+    expect(report.scores).toHaveLength(expected.length);
+    report.scores.forEach((score, i) => expect(score).toBeCloseTo(expected[i]!, 12));
   }, 60_000);
 
   it("takes the median of its own threshold and the carried ones", () => {

@@ -17,6 +17,12 @@
  * alerts (once it has missed `typeMissAllowance`), and the disagreement watch runs as in production,
  * so a type whose behaviour changed inside the fold is surfaced rather than setting the threshold.
  *
+ * Under the margin rule, the pooled fold alerts also give each type within a model a factor its
+ * scores are multiplied by (type-calibration.ts): how much more or less often its low-scored alerts
+ * were acted on than their scores said, smoothed type within model → type → rule kind. The
+ * threshold is chosen on the multiplied scores, and the policy judges live scores multiplied alike:
+ * in effect a threshold per type, learned where the type has answers and inherited where it has not.
+ *
  * The replay retrains every `retrainEveryMs` on what the system knew by then, as the evaluator
  * retrains in production, and the watch starts over with each new model.
  */
@@ -24,6 +30,7 @@ import { DEFAULT_DISAGREEMENT, DisagreementMonitor, type DisagreementOptions } f
 import { SuppressorHistory, feedbackWeight, typeModelKey, type HistoryOptions, DEFAULT_HISTORY_OPTIONS } from "./features.js";
 import { fitModel, predict, type ModelOptions, type SuppressorModel } from "./model.js";
 import { decide, explorationDraw, fnv1a } from "./policy.js";
+import { calibrated, typeFactors, type TypeFactors } from "./type-calibration.js";
 import {
   aimedRecall,
   chooseThreshold,
@@ -93,6 +100,15 @@ export interface FitOptions extends ModelOptions, MarginSettings {
   negativesPerPositive: number;
   /** The watch on types whose answers disagree with their scores, also applied on the validation folds. */
   disagreement: DisagreementOptions;
+  /**
+   * Per-type factors on the scores (type-calibration.ts), learned on the validation folds' alerts
+   * scored below `calibrationSpan` times the threshold the folds choose without them; 0: none.
+   */
+  calibrationSpan: number;
+  /** Pseudo-count of the factors' hierarchical smoothing, in expected acted-on alerts. */
+  calibrationStrength: number;
+  calibrationFloor: number;
+  calibrationBound: number;
 }
 
 export interface ReplayOptions extends FitOptions {
@@ -123,7 +139,7 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   calibrationFraction: 0.25,
   calibrationFolds: [0.55, 0.65, 0.75],
   thresholdRule: "margin",
-  marginZ: 1,
+  marginZ: 0.5,
   // The live weeks missed about twice the folds' share on the design families.
   foldOptimism: 2,
   calibrationPooling: "median",
@@ -136,6 +152,10 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   typeMissAllowance: 2,
   negativesPerPositive: 3,
   disagreement: DEFAULT_DISAGREEMENT,
+  calibrationSpan: 4,
+  calibrationStrength: 10,
+  calibrationFloor: 1 / 3,
+  calibrationBound: 3,
 };
 
 export const DEFAULT_REPLAY_OPTIONS: ReplayOptions = {
@@ -192,6 +212,8 @@ export interface FittedSuppressor {
   calibration: Figures;
   /** The fold thresholds the median was taken over, oldest first: what the next training carries over. */
   foldThresholds: number[];
+  /** Per-type factors the model's scores are multiplied by before the threshold (type-calibration.ts). */
+  typeFactors: TypeFactors;
 }
 
 function fitRows(
@@ -291,6 +313,7 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
   let threshold = o.threshold;
   let calibration: Figures | undefined;
   let foldThresholds = [...o.previousFoldThresholds];
+  let factors: TypeFactors = {};
   if (threshold === undefined) {
     const pooled: Array<ScoredAlert & { record: AlertRecord; index: number }> = [];
     const perFold: number[] = [];
@@ -316,7 +339,17 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
       // The folds overlap: an alert scored by k folds counts 1/k in each, so the pool counts each alert once.
       const coverage = new Map<number, number>();
       for (const s of pooled) coverage.set(s.index, (coverage.get(s.index) ?? 0) + 1);
-      const once = pooled.map((s) => ({ ...s, weight: s.weight / coverage.get(s.index)! }));
+      let once = pooled.map((s) => ({ ...s, weight: s.weight / coverage.get(s.index)! }));
+      if (o.calibrationSpan > 0) {
+        const plain = chooseThresholdWithMargin(once, aimedRecall(o), o.marginZ, typeBound);
+        factors = typeFactors(once, {
+          below: plain * o.calibrationSpan,
+          strength: o.calibrationStrength,
+          floor: o.calibrationFloor,
+          bound: o.calibrationBound,
+        });
+        once = once.map((s) => ({ ...s, score: calibrated(s.score, factors, s.record) }));
+      }
       const own = chooseThresholdWithMargin(once, aimedRecall(o), o.marginZ, typeBound);
       foldThresholds = [...o.previousFoldThresholds, own].slice(-Math.max(1, o.carriedFoldThresholds));
     } else {
@@ -326,12 +359,22 @@ export function fitSuppressor(records: readonly AlertRecord[], options: Partial<
       o.calibrationPooling === "pooled" && o.thresholdRule !== "margin"
         ? chooseThreshold(pooled, o.targetRecall, typeBound)
         : median(foldThresholds);
-    calibration = outcomes(pooled, threshold);
+    calibration = outcomes(
+      pooled.map((s) => ({ ...s, score: calibrated(s.score, factors, s.record) })),
+      threshold,
+    );
   }
   const final = fitRows(walk, 0, sorted.length, o);
   const last = folds[folds.length - 1]!;
   calibration ??= outcomes(scoreRange(final.model, last.from, last.to), threshold);
-  return { model: final.model, threshold, trainedOn: { alerts: final.alerts, acted: final.acted }, calibration, foldThresholds };
+  return {
+    model: final.model,
+    threshold,
+    trainedOn: { alerts: final.alerts, acted: final.acted },
+    calibration,
+    foldThresholds,
+    typeFactors: factors,
+  };
 }
 
 function tally(outcomes: Iterable<{ acted: boolean; surfaced: boolean }>): Figures {
@@ -469,7 +512,7 @@ export function replay(records: readonly AlertRecord[], options: Partial<ReplayO
       monitor = new DisagreementMonitor({ ...o.disagreement, unacknowledgedTimeoutMs: o.history.unacknowledgedTimeoutMs });
       while (nextRetrain <= r.time) nextRetrain += o.retrainEveryMs;
     }
-    const score = predict(fitted.model, state.features(r));
+    const score = calibrated(predict(fitted.model, state.features(r)), fitted.typeFactors, r);
     const disagreeing = monitor.disagrees(r, r.time);
     const outcome = decide({
       score,
