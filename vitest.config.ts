@@ -10,6 +10,9 @@ export default defineConfig({
           name: "unit",
           include: ["services/**/*.test.ts", "schemas/**/*.test.ts", "infra/**/*.test.ts", "dashboard/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**"],
+          // Unit tests share the two cores with the integration project's Kafka, ClickHouse and
+          // browser: a replay that takes 4 s alone must not fail on vitest's 5 s default.
+          testTimeout: 60_000,
         },
       },
       {
