@@ -4,7 +4,7 @@
  * the realised MAE and RMSE of each daily chunk.
  *
  *   npm run bench:estimate-regression -- [--seeds 6,7,8,9,10,11,12,13] [--rows-per-day 1500] [--skip-peers]
- *                                        [--boosting rounds,learning-rate,depth,min-leaf]
+ *                                        [--boosting rounds,learning-rate,depth,min-leaf[,bins]]
  *
  * The data is shaped like NannyML's synthetic car-price benchmark: a used car's price from its age,
  * mileage, new price, accidents, fuel and gearbox, with noise that grows with the price and the
@@ -43,14 +43,19 @@ const { values: args } = parseArgs({
     seeds: { type: "string", default: "6,7,8,9,10,11,12,13" },
     "rows-per-day": { type: "string", default: "1500" },
     "skip-peers": { type: "boolean", default: false },
-    /** rounds,learning rate,depth,min leaf: the trees' settings, for design runs. */
+    /** rounds,learning rate,depth,min leaf[,bins]: the trees' settings, for design runs. */
     boosting: { type: "string" },
   },
 });
 const BOOSTING: BoostingOptions = args.boosting
-  ? (([rounds, learningRate, maxDepth, minLeaf]) => ({ ...DEFAULT_BOOSTING, rounds, learningRate, maxDepth, minLeaf }))(
-      args.boosting.split(",").map(Number) as [number, number, number, number],
-    )
+  ? (([rounds, learningRate, maxDepth, minLeaf, bins]) => ({
+      ...DEFAULT_BOOSTING,
+      rounds,
+      learningRate,
+      maxDepth,
+      minLeaf,
+      bins: bins ?? DEFAULT_BOOSTING.bins,
+    }))(args.boosting.split(",").map(Number) as [number, number, number, number, number?])
   : DEFAULT_BOOSTING;
 const SEEDS = args.seeds.split(",").map(Number);
 const ROWS_PER_DAY = Number(args["rows-per-day"]);
