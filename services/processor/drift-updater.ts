@@ -1,5 +1,5 @@
 /**
- * After a batch of predictions is durable, marks the base windows it touched dirty; the window
+ * After a batch of predictions is durable, marks the base windows it touched dirty; a window
  * worker (window-worker.ts) then has `recomputeWindows` rewrite their feature summaries (from the
  * raw rows, on the version's reference bins) and re-score drift and data quality for every window
  * size containing them. Because everything is recomputed from raw rows and written to replacing

@@ -2,7 +2,7 @@
  * After a batch of predictions or labels is durable, joins it with the other side (looked up in
  * ClickHouse in one batched query per model) and marks the base windows it touched dirty. The
  * processor commits the batch's offsets only when the joined rows and the marks are stored, so a
- * crash or a replay redoes exactly this work; the window worker (window-worker.ts) recomputes the
+ * crash or a replay redoes exactly this work; the window workers (window-worker.ts) recompute the
  * marked windows through `recomputeWindows`, and because each recomputation rewrites derived rows
  * from the raw events, redoing it changes nothing.
  *

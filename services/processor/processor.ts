@@ -6,7 +6,7 @@
  * - metrics (the same name + "-metrics"): follows ingestion, and once a batch's raw rows are known
  *   to be stored (the ingestion group committed past it), joins it with the other side, marks the
  *   windows it touched dirty (quality metrics, drift and data quality), then commits.
- * The window worker recomputes the marked windows apart from both groups (window-worker.ts), so
+ * Window workers recompute the marked windows apart from both groups (window-worker.ts), so
  * neither ingestion nor the metrics group waits for a busy or a backfilled window.
  */
 import type { Kafka } from "kafkajs";
