@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { int, row, str } from "./row-schema.js";
-import { ident, sql, typed } from "./sql.js";
+import { ident, list, sql } from "./sql.js";
 
 export const DIRTY_KINDS = ["volume", "labels", "drift"] as const;
 export type DirtyKind = (typeof DIRTY_KINDS)[number];
@@ -63,7 +63,8 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
      */
     async pending(limit: number, end: "newest" | "oldest", kinds: readonly DirtyKind[], skipNewest = 0): Promise<DirtyWindow[]> {
       const columns = sql`kind, model_id, model_version, toUInt32(window_start) AS window_start`;
-      const source = sql`SELECT ${columns} FROM ${table} FINAL WHERE dirty = 1 AND has(${typed(kinds, "Array(String)")}, kind)`;
+      // `kind IN` leads the sorting key, so a worker reads only its kinds' rows.
+      const source = sql`SELECT ${columns} FROM ${table} FINAL WHERE kind IN ${list(kinds, "String")} AND dirty = 1`;
       if (end === "newest")
         return ch.rows(WindowRow, sql`${source} ORDER BY window_start DESC, kind, model_id, model_version LIMIT ${limit}`);
       return ch.rows(
