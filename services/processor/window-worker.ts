@@ -3,8 +3,8 @@
  * that group: its partitions commit once their marks are stored, so a backfill's old windows never
  * hold up the partitions that carry live traffic.
  *
- * Several workers run, each at its own pace: one per kind takes its newest pending windows (live
- * traffic; a label's statistics never wait for a busy window's drift), and one takes the oldest
+ * Several workers run, each at its own pace: one per kind takes a few of its newest pending windows
+ * (live traffic; a label's statistics never wait for a busy window's drift), and one takes the oldest
  * beyond those (a backfill's history), so a backfill's long cycles never delay live windows and a
  * busy live stream never starves a backfill. Each cycle takes a bounded set of
  * pending windows from its end of time, notes ClickHouse's clock, recomputes them by kind
@@ -43,6 +43,12 @@ export interface WindowWorkerOptions {
   clock?: () => number;
   sleep?: (ms: number, wake: Promise<void>) => Promise<void>;
 }
+
+/**
+ * Windows per kind a live (newest) worker takes in a cycle: a quarter of a recomputation's, so that
+ * when a backfill's newest windows sit beside the live ones, the live ones are not kept waiting.
+ */
+export const newestShare = (maxWindows: number) => Math.max(1, Math.ceil(maxWindows / 4));
 
 export interface WindowGroup {
   kind: DirtyKind;
@@ -130,9 +136,10 @@ export class WindowWorker {
   async cycle(): Promise<number> {
     if (!this.options.owns()) return 0;
     const max = this.options.maxWindows ?? 200;
+    const share = this.options.end === "newest" ? newestShare(max) : max;
     const startedAt = await this.repo.now();
     const kinds = Object.keys(this.steps) as DirtyKind[];
-    const taken = await this.repo.pending(max * kinds.length, this.options.end, kinds, this.options.end === "oldest" ? max : 0);
+    const taken = await this.repo.pending(share, this.options.end, kinds, this.options.end === "oldest" ? newestShare(max) : 0);
     const groups = groupWindows(taken, max * this.options.baseSeconds);
     // Kinds side by side (their statements are independent), each kind's groups one after another.
     await Promise.all(

@@ -45,7 +45,7 @@ describe("dirty windows", () => {
     expect(await repo.pendingCount()).toBe(0);
   });
 
-  it("lists at most the limit from either end: the newest, or the oldest beyond the newest share", async () => {
+  it("lists at most the limit per kind from either end: the newest, or the oldest beyond the newest share", async () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     const history = Array.from({ length: 2_000 }, (_, i) => w("backfill", i * 300));
     await repo.mark([...history, w("live", 2_000_000_000)]);
@@ -65,6 +65,8 @@ describe("dirty windows", () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     await repo.mark([w("m", 0), w("m", 300), w("m", 600), w("m", 0, "drift", "v1"), w("m", 300, "drift", "v1")]);
     expect(sorted(await repo.pending(10, "newest", ["drift"]))).toEqual(["drift/m/v1/0", "drift/m/v1/300"]);
+    // The limit is per kind.
+    expect(sorted(await repo.pending(1, "newest", DIRTY_KINDS))).toEqual(["drift/m/v1/300", "labels/m//600"]);
     // Each kind's newest one is another worker's: labels 600 and drift 300.
     expect(sorted(await repo.pending(10, "oldest", DIRTY_KINDS, 1))).toEqual(["drift/m/v1/0", "labels/m//0", "labels/m//300"]);
     await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());

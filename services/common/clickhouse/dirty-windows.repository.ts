@@ -58,20 +58,20 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
     },
 
     /**
-     * Up to `limit` pending windows of these kinds from one end of time: the newest (live traffic),
-     * or the oldest after leaving each kind's newest `skipNewest` to the workers that take those.
+     * Up to `perKind` pending windows of each of these kinds from one end of time: the newest (live
+     * traffic), or the oldest after leaving each kind's newest `skipNewest` to the workers that take those.
      */
-    async pending(limit: number, end: "newest" | "oldest", kinds: readonly DirtyKind[], skipNewest = 0): Promise<DirtyWindow[]> {
+    async pending(perKind: number, end: "newest" | "oldest", kinds: readonly DirtyKind[], skipNewest = 0): Promise<DirtyWindow[]> {
       const columns = sql`kind, model_id, model_version, toUInt32(window_start) AS window_start`;
       // `kind IN` leads the sorting key, so a worker reads only its kinds' rows.
       const source = sql`SELECT ${columns} FROM ${table} FINAL WHERE kind IN ${list(kinds, "String")} AND dirty = 1`;
       if (end === "newest")
-        return ch.rows(WindowRow, sql`${source} ORDER BY window_start DESC, kind, model_id, model_version LIMIT ${limit}`);
+        return ch.rows(WindowRow, sql`${source} ORDER BY window_start DESC, model_id, model_version LIMIT ${perKind} BY kind`);
       return ch.rows(
         WindowRow,
         sql`
         SELECT * FROM (${source} ORDER BY window_start DESC, model_id, model_version LIMIT ${skipNewest}, 18446744073709551615 BY kind)
-        ORDER BY window_start, kind, model_id, model_version LIMIT ${limit}`,
+        ORDER BY window_start, model_id, model_version LIMIT ${perKind} BY kind`,
       );
     },
 
