@@ -10,6 +10,7 @@
  *
  * A missing value (NaN) goes right at every split, both when fitting and when predicting.
  */
+import { firstAtOrAbove } from "../sorted.js";
 
 export interface BoostingOptions {
   rounds: number;
@@ -51,18 +52,6 @@ function cutPoints(values: Float64Array, bins: number): number[] {
   return edges;
 }
 
-function binOf(x: number, edges: readonly number[]): number {
-  let lo = 0;
-  let hi = edges.length;
-  // First k with x ≤ edges[k]; NaN compares false everywhere and lands in the last bin.
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (x <= (edges[mid] as number)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 /** Fits `rounds` trees to `target` from `rows` (one array of column values per row). */
 export function fitBoostedTrees(
   rows: readonly (readonly number[])[],
@@ -78,7 +67,7 @@ export function fitBoostedTrees(
     const values = Float64Array.from(rows, (r) => r[j] as number);
     const e = cutPoints(values, o.bins);
     edges.push(e);
-    codes.push(Uint16Array.from(values, (x) => binOf(x, e)));
+    codes.push(Uint16Array.from(values, (x) => firstAtOrAbove(e, x)));
   }
   const base = target.reduce((s, y) => s + y, 0) / n;
   const fitted = new Float64Array(n).fill(base);
@@ -99,7 +88,7 @@ export function fitBoostedTrees(
         for (const i of index) fitted[i] = (fitted[i] as number) + v;
         continue;
       }
-      const cut = binOf(tree.threshold[node] as number, edges[column] as number[]);
+      const cut = firstAtOrAbove(edges[column] as number[], tree.threshold[node] as number);
       const c = codes[column] as Uint16Array;
       stack.push([tree.left[node] as number, index.filter((i) => (c[i] as number) <= cut)]);
       stack.push([tree.right[node] as number, index.filter((i) => (c[i] as number) > cut)]);

@@ -21,6 +21,7 @@
  * classification).
  */
 import { normalQuantile } from "../intervals.js";
+import { firstAtOrAbove } from "../sorted.js";
 import { type BoostedTrees, type BoostingOptions, DEFAULT_BOOSTING, fitBoostedTrees, predictBoostedTrees } from "./boosted-trees.js";
 
 export interface RegressionRow {
@@ -84,7 +85,7 @@ export function fitBinnedErrorModel(history: readonly RegressionRow[], bins = 20
   const abs = n.slice();
   const sq = n.slice();
   for (const r of rows) {
-    const b = binIndex(r.prediction, edges);
+    const b = firstAtOrAbove(edges, r.prediction);
     const e = r.actual - r.prediction;
     n[b] = (n[b] as number) + 1;
     abs[b] = (abs[b] as number) + Math.abs(e);
@@ -108,17 +109,6 @@ export function fitBinnedErrorModel(history: readonly RegressionRow[], bins = 20
   };
 }
 
-function binIndex(x: number, edges: readonly number[]): number {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (x <= (edges[mid] as number)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 /** A row's expected |e| and e², kept consistent: both ≥ 0 and E[e²] ≥ (E|e|)². */
 export function expectedError(model: ErrorModel, row: Pick<RegressionRow, "prediction" | "features">): ExpectedError {
   let abs: number;
@@ -128,7 +118,7 @@ export function expectedError(model: ErrorModel, row: Pick<RegressionRow, "predi
     abs = predictBoostedTrees(model.abs, x);
     sq = predictBoostedTrees(model.sq, x);
   } else {
-    const b = binIndex(row.prediction, model.edges);
+    const b = firstAtOrAbove(model.edges, row.prediction);
     abs = model.abs[b] as number;
     sq = model.sq[b] as number;
   }
