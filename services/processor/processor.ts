@@ -322,6 +322,9 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         topics: [config.topics.predictions, config.topics.labels],
         handler: handleMetrics,
         logger: logger.child({ consumer: "metrics" }),
+        // Each batch costs lookups on both sides and a joined insert: a quarter of a second of
+        // traffic per fetch, not a few messages, once it no longer waits for recomputations.
+        minBytes: 256 * 1024,
         partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
       });
       await metricsConsumer.start();

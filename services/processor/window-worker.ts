@@ -6,15 +6,16 @@
  * Several workers run, each at its own pace: one per kind takes a few of its newest pending windows
  * (live traffic; a label's statistics never wait for a busy window's drift), and one takes the oldest
  * beyond those (a backfill's history), so a backfill's long cycles never delay live windows and a
- * busy live stream never starves a backfill. Each cycle takes a bounded set of
- * pending windows from its end of time, notes ClickHouse's clock, recomputes them by kind
- * and model in runs that span at most `maxWindows` base windows (so no statement reads more event
- * time than a recompute job's range), and clears them as of that clock: a window marked again
- * meanwhile stays pending.
- * Each recomputation rewrites replacing rows from the raw events, so a crash mid-cycle only
- * repeats work. Failures are the steps' own business: outages are waited out and a window that
- * fails deterministically is set aside (runInPieces), so a cycle always ends and clears what it took.
- * One instance runs it (the `owns` predicate), like the recompute jobs.
+ * busy live stream never starves a backfill.
+ *
+ * Each cycle takes a bounded set of pending windows from its end of time, notes ClickHouse's clock,
+ * recomputes them by kind and model in runs that span at most `maxWindows` base windows (so no
+ * statement reads more event time than a recompute job's range), and clears them as of that clock:
+ * a window marked again meanwhile stays pending. Each recomputation rewrites replacing rows from
+ * the raw events, so a crash mid-cycle only repeats work. Failures are the steps' own business:
+ * outages are waited out and a window that fails deterministically is set aside (runInPieces), so a
+ * cycle always ends and clears what it took. One instance runs the workers (the `owns` predicate),
+ * like the recompute jobs.
  */
 import type { Logger } from "../common/observability/logger.js";
 import type { DirtyKind, DirtyWindow, DirtyWindowsRepository } from "../common/clickhouse/dirty-windows.repository.js";
