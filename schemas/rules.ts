@@ -132,7 +132,19 @@ export const ReceiverSchema = z.discriminatedUnion("type", [
     .object({ name: z.string().min(1), type: z.literal("webhook"), url: z.url(), headers: z.record(z.string(), z.string()).optional() })
     .strict(),
   z.object({ name: z.string().min(1), type: z.literal("slack"), url: z.url(), channel: z.string().optional() }).strict(),
-  z.object({ name: z.string().min(1), type: z.literal("alertmanager"), url: z.url() }).strict(),
+  z
+    .object({
+      name: z.string().min(1),
+      type: z.literal("alertmanager"),
+      url: z.url(),
+      /**
+       * An alert stays firing in Alertmanager at least this long before its resolution is sent:
+       * Alertmanager notifies only groups that still hold a firing alert when their group_wait
+       * ends (30 s by default), so an alert found already resolved would otherwise reach nobody.
+       */
+      min_firing: Duration.default("1m"),
+    })
+    .strict(),
 ]);
 export type Receiver = z.output<typeof ReceiverSchema>;
 

@@ -39,7 +39,7 @@ function rulesYaml(hook: string, am: string): string {
 receivers:
   - { name: oncall, type: webhook, url: "${hook}/hook" }
   - { name: chat, type: slack, url: "${hook}/slack" }
-  - { name: am, type: alertmanager, url: "${am}" }
+  - { name: am, type: alertmanager, url: "${am}", min_firing: 3s }
 settings: { repeat_interval: 24h, hold: 15m, digest_hour_utc: 0 }
 rules:
   - id: segment-accuracy

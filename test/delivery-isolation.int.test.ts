@@ -2,7 +2,8 @@
  * Receivers isolated from each other, on the real ClickHouse outbox and Kafka topic: a webhook
  * that keeps failing with hundreds of notifications owed does not starve the other receivers
  * (each takes its own share of every delivery pass); and a resolution the evaluator stored but
- * never owed (it died in between) is owed when it comes back, however long it was away.
+ * never owed (it died in between) is owed when it comes back, however long it was away; and an
+ * alert found already resolved reaches a real Alertmanager's routes as a firing, then a resolution.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Receiver as ReceiverSpec } from "../schemas/rules.js";
@@ -14,7 +15,8 @@ import { createProducer, type KafkaProducer } from "../services/common/kafka/cli
 import { createLogger } from "../services/common/observability/logger.js";
 import { createDelivery } from "../services/evaluator/delivery.js";
 import { createEvaluator, KAFKA_RECEIVER, NO_SUPPRESSION } from "../services/evaluator/evaluator.js";
-import { createTestStack, type TestStack } from "./helpers/harness.js";
+import { startAlertmanager } from "./helpers/alertmanager.js";
+import { createTestStack, waitUntil, type TestStack } from "./helpers/harness.js";
 import { readTopic } from "./helpers/kafka.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
 
@@ -146,5 +148,50 @@ describe("receivers isolated", () => {
     // Owed once: the next pass finds nothing more to owe for it.
     await evaluator.evaluateOnce(true);
     expect(await repo.notifications(resolved.alert_id)).toHaveLength(2);
+  });
+
+  it("gets an alert found already resolved through Alertmanager: the firing first, the resolution after its minimum", async () => {
+    const amHook = await startReceiver();
+    const am = await startAlertmanager(`${amHook.url}/am`);
+    try {
+      const now = Date.now();
+      // Labels came late: the alert was stored resolved before anything was delivered.
+      const late = alertRowFixture({
+        alert_id: "found-resolved",
+        fingerprint: "fp-found-resolved",
+        resolved_ms: now - HOUR,
+        first_seen_wall_ms: now,
+        updated_wall_ms: now,
+      });
+      await repo.writeAlerts([late]);
+      await repo.writeNotifications([owed(late.alert_id, "am", now), owed(late.alert_id, "am", now, 0, "resolved")]);
+      const receivers: ReceiverSpec[] = [{ name: "am", type: "alertmanager", url: am.url, min_firing: "3s" }];
+      const delivery = createDelivery({ alerts: repo, producer, topic: stack.config.alerts.topic, clock: Date.now, log, publicUrl: undefined });
+
+      // One pass sends the firing and holds the resolution back: not a failure, not an attempt.
+      await delivery.deliverDue(receivers, 24 * HOUR);
+      const held = (await repo.notifications(late.alert_id)).find((n) => n.kind === "resolved")!;
+      expect(held).toMatchObject({ delivered_wall_ms: 0, attempts: 0, last_error: "" });
+      const firing = (await repo.notifications(late.alert_id)).find((n) => n.kind === "firing")!;
+      expect(held.next_attempt_wall_ms).toBe(firing.delivered_wall_ms + 3000);
+
+      type AmAlert = { status: string; labels: Record<string, string> };
+      const routed = () => amHook.accepted.flatMap((r) => r.body.alerts as AmAlert[]).filter((a) => a.labels.alertname === late.rule_id);
+      await waitUntil("Alertmanager to route the firing", async () => routed(), (a) => a.some((x) => x.status === "firing"), 30_000);
+      expect(routed().some((x) => x.status === "resolved")).toBe(false);
+      await waitUntil(
+        "Alertmanager to route the resolution",
+        async () => {
+          await delivery.deliverDue(receivers, 24 * HOUR);
+          return routed();
+        },
+        (a) => a.some((x) => x.status === "resolved"),
+        30_000,
+      );
+      expect((await repo.notifications(late.alert_id)).every((n) => n.delivered_wall_ms > 0)).toBe(true);
+    } finally {
+      await am.stop();
+      await amHook.close();
+    }
   });
 });

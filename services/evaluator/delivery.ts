@@ -5,7 +5,7 @@
  * after a 2xx (or the broker's ack), so a crash can repeat a delivery but never lose one.
  * Receivers can drop repeats by the `notification_id` (also sent as a header).
  */
-import type { Receiver } from "../../schemas/rules.js";
+import { durationMs, type Receiver } from "../../schemas/rules.js";
 import type { AlertRow } from "../common/domain/alerts/alert-view.js";
 import type { AlertsRepository, NotificationRow } from "../common/clickhouse/alerts.repository.js";
 import type { KafkaProducer } from "../common/kafka/client.js";
@@ -21,6 +21,19 @@ const TIMEOUT_MS = 5000;
 export const PER_RECEIVER_PER_PASS = 50;
 /** After this long a receiver takes no more of its queue in this pass, so a slow one cannot hold the next pass back for long. */
 const RECEIVER_PASS_BUDGET_MS = 15_000;
+
+/**
+ * How long an Alertmanager resolution must still wait: until the alert's firing, delivered to the
+ * same receiver, has been active `minFiringMs`. Alertmanager sends a resolution only for an alert
+ * it notified firing, and notifies a group only if a firing alert is left when its group_wait
+ * ends; with late labels an alert is often found already resolved, and firing and resolution
+ * posted together would reach no one. 0: send now (no firing is owed to this receiver).
+ */
+export function alertmanagerResolutionWaitMs(firing: NotificationRow | undefined, minFiringMs: number, nowMs: number): number {
+  if (!firing) return 0;
+  if (firing.delivered_wall_ms === 0) return minFiringMs;
+  return Math.max(0, firing.delivered_wall_ms + minFiringMs - nowMs);
+}
 
 /** Delay before attempt n+1 after n failures: 1 s, 2 s, 4 s … capped at a minute. */
 export function backoffMs(failures: number): number {
@@ -134,8 +147,21 @@ export function createDelivery(deps: DeliveryDeps) {
             if (performance.now() - started > RECEIVER_PASS_BUDGET_MS || !leading()) return;
             const now = clock();
             try {
+              const receiver = byName.get(n.receiver);
+              if (receiver?.type === "alertmanager" && n.kind === "resolved") {
+                const sent = await alerts.notifications(n.alert_id);
+                const firing = sent.find((x) => x.kind === "firing" && x.receiver === n.receiver);
+                const waitMs = alertmanagerResolutionWaitMs(firing, durationMs(receiver.min_firing), now);
+                if (waitMs > 0) {
+                  // Not an attempt: the resolution is simply not due yet; the rest of the queue goes on.
+                  await alerts.writeNotifications([
+                    { ...n, next_attempt_wall_ms: now + waitMs, updated_wall_ms: Math.max(now, n.updated_wall_ms + 1) },
+                  ]);
+                  continue;
+                }
+              }
               const event = await eventFor(n);
-              if (event) await send(byName.get(n.receiver), n, event, repeatMs);
+              if (event) await send(receiver, n, event, repeatMs);
               await alerts.writeNotifications([
                 {
                   ...n,

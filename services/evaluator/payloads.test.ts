@@ -172,4 +172,10 @@ describe("alertmanagerAlerts", () => {
     expect(am!.startsAt).toBe("2024-05-01T12:00:00.000Z");
     expect(am!.endsAt).toBe("2024-05-01T12:30:00.000Z");
   });
+
+  it("the firing of an alert found already resolved stays active until the active-until time", () => {
+    // Labels arrive late, so an alert is often stored resolved before its firing is delivered.
+    const [am] = alertmanagerAlerts(alertEvent("n1", "firing", row({ resolved_ms: T0 + 1_800_000 }), [], undefined), until);
+    expect(am!.endsAt).toBe(new Date(until).toISOString());
+  });
 });

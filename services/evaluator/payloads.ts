@@ -95,7 +95,9 @@ export function alertmanagerAlerts(e: AlertEvent, activeUntilMs: number): Array<
         alert_id: a.id,
       },
       startsAt: a.started_at,
-      endsAt: a.resolved_at ?? new Date(activeUntilMs).toISOString(),
+      // Only the resolution ends it: a firing sent for an alert found already resolved must reach
+      // Alertmanager as firing, or Alertmanager never notifies it at all.
+      endsAt: (e.kind === "resolved" ? a.resolved_at : null) ?? new Date(activeUntilMs).toISOString(),
       ...(e.link ? { generatorURL: e.link } : {}),
     },
   ];
