@@ -166,7 +166,14 @@ describe("receivers isolated", () => {
       await repo.writeAlerts([late]);
       await repo.writeNotifications([owed(late.alert_id, "am", now), owed(late.alert_id, "am", now, 0, "resolved")]);
       const receivers: ReceiverSpec[] = [{ name: "am", type: "alertmanager", url: am.url, min_firing: "3s" }];
-      const delivery = createDelivery({ alerts: repo, producer, topic: stack.config.alerts.topic, clock: Date.now, log, publicUrl: undefined });
+      const delivery = createDelivery({
+        alerts: repo,
+        producer,
+        topic: stack.config.alerts.topic,
+        clock: Date.now,
+        log,
+        publicUrl: undefined,
+      });
 
       // One pass sends the firing and holds the resolution back: not a failure, not an attempt.
       await delivery.deliverDue(receivers, 24 * HOUR);
@@ -177,7 +184,12 @@ describe("receivers isolated", () => {
 
       type AmAlert = { status: string; labels: Record<string, string> };
       const routed = () => amHook.accepted.flatMap((r) => r.body.alerts as AmAlert[]).filter((a) => a.labels.alertname === late.rule_id);
-      await waitUntil("Alertmanager to route the firing", async () => routed(), (a) => a.some((x) => x.status === "firing"), 30_000);
+      await waitUntil(
+        "Alertmanager to route the firing",
+        async () => routed(),
+        (a) => a.some((x) => x.status === "firing"),
+        30_000,
+      );
       expect(routed().some((x) => x.status === "resolved")).toBe(false);
       await waitUntil(
         "Alertmanager to route the resolution",
