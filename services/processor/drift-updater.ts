@@ -1,5 +1,5 @@
 /**
- * After a batch of predictions is durable, marks the base windows it touched dirty; a window
+ * After a batch of predictions is durable, the processor marks the base windows it touched dirty; a window
  * worker (window-worker.ts) then has `recomputeWindows` rewrite their feature summaries (from the
  * raw rows, on the version's reference bins) and re-score drift and data quality for every window
  * size containing them. Because everything is recomputed from raw rows and written to replacing
@@ -23,15 +23,13 @@ import { emptySummary, mergeInto, type FeatureSummary } from "../common/domain/d
 import { decideDrift, type FeatureDrift } from "../common/domain/drift/feature-drift.js";
 import { checkQuality, type QualityCheck } from "../common/domain/drift/data-quality.js";
 import type { FeatureRule } from "../../schemas/models.js";
-import type { DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
 
 export interface DriftUpdaterOptions {
   windowSizes: number[];
   /** predictions of a version that make its automatic reference */
   autoReferenceRows: number;
   logger: Logger;
-  /** Stores the marks of windows a batch touched (durably: the batch commits after it). */
-  mark: (windows: DirtyWindow[]) => Promise<void>;
   /** how often references and rules are re-read, to notice ones posted through the API */
   refreshMs?: number;
   /** The most base windows one recompute covers (default 200). */
@@ -40,8 +38,13 @@ export interface DriftUpdaterOptions {
   failures?: SetAsideSink;
   onRetry?: () => void;
   onSplit?: () => void;
-  /** Asks for every stored window of the version to be recomputed for this basis (a durable job). */
-  requestJob?: (modelId: string, version: string, basis: string, reason: string) => Promise<void>;
+  /**
+   * Asks for the version's stored windows to be recomputed for this basis (a durable job);
+   * `adopt` when the windows so far were either computed with it or noted unscored.
+   */
+  requestJob?: (modelId: string, version: string, basis: string, reason: string, mode: "recompute" | "adopt") => Promise<void>;
+  /** Notes windows cleared before the version had a reference, for its reference's job to cover. */
+  noteUnscored?: (modelId: string, version: string, windows: number[]) => Promise<void>;
 }
 
 interface VersionState {
@@ -71,25 +74,26 @@ export class DriftUpdater {
     this.stopped = true;
   }
 
-  /** Marks the distinct windows, stored before the batch commits. */
-  async afterPredictions(rows: PredictionRow[]): Promise<void> {
-    const marks = new Map<string, DirtyWindow>();
-    for (const r of rows) {
-      const w = baseWindowStart(r.event_time_ms, this.baseSeconds);
-      marks.set(`${key(r.model_id, r.model_version)}\u0000${w}`, {
+  /** The distinct windows a batch of predictions touched, for the processor to mark before the batch commits. */
+  windowsOf(rows: PredictionRow[]): DirtyWindow[] {
+    return distinctWindows(
+      rows.map((r) => ({
         kind: "drift",
         model_id: r.model_id,
         model_version: r.model_version,
-        window_start: w,
-      });
-    }
-    if (marks.size > 0) await this.retrying(() => this.options.mark([...marks.values()]));
+        window_start: baseWindowStart(r.event_time_ms, this.baseSeconds),
+      })),
+    );
   }
 
   /** A version's marked windows: its reference first (built automatically if it has none), then the windows in pieces. */
   async recomputeWindows(modelId: string, version: string, windows: number[]): Promise<void> {
     const state = await this.versionState(modelId, version);
     if (!state.reference) await this.autoReferenceOrSetAside(state);
+    // Cleared unscored (too few predictions yet for a reference): noted, so its job covers them.
+    if (!state.reference && windows.length > 0 && this.options.noteUnscored)
+      await this.retrying(() => this.options.noteUnscored!(modelId, version, windows));
+    // Checked again: another worker here may have built the reference (and asked for its job) meanwhile.
     if (state.reference && windows.length > 0) await this.recomputeInPieces(state, new Set(windows));
   }
 
@@ -131,9 +135,10 @@ export class DriftUpdater {
     return state.reference && `${state.reference.meta.reference_id}\u0001${this.rulesText.get(state.modelId) ?? ""}`;
   }
 
-  private async requestJob(state: VersionState, reason: string): Promise<void> {
+  private async requestJob(state: VersionState, reason: string, mode: "recompute" | "adopt" = "recompute"): Promise<void> {
     const basis = this.basisOf(state);
-    if (basis && this.options.requestJob) await this.retrying(() => this.options.requestJob!(state.modelId, state.version, basis, reason));
+    if (basis && this.options.requestJob)
+      await this.retrying(() => this.options.requestJob!(state.modelId, state.version, basis, reason, mode));
   }
 
   /** A version's state, loaded with its reference and rules if this instance has not seen it yet. */
@@ -176,8 +181,8 @@ export class DriftUpdater {
     };
     await this.retrying(() => this.repo.saveReference(meta, built.profiles));
     state.reference = { meta, profiles: built.profiles };
-    // The windows before this run's were scored without a reference: a job covers them.
-    await this.requestJob(state, "automatic drift reference built");
+    // Windows cleared before now were noted unscored, and a job covers those; with no note, none were.
+    await this.requestJob(state, "automatic drift reference built", this.options.noteUnscored ? "adopt" : "recompute");
     this.options.logger.info(
       { model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length },
       "built the automatic drift reference from the version's first predictions",

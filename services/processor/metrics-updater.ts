@@ -1,7 +1,7 @@
 /**
  * After a batch of predictions or labels is durable, joins it with the other side (looked up in
- * ClickHouse in one batched query per model) and marks the base windows it touched dirty. The
- * processor commits the batch's offsets only when the joined rows and the marks are stored, so a
+ * ClickHouse in one batched query per model) and returns the base windows it touched, which the
+ * processor marks dirty. It commits the batch's offsets only when the joined rows and the marks are stored, so a
  * crash or a replay redoes exactly this work; the window workers (window-worker.ts) recompute the
  * marked windows through `recomputeWindows`, and because each recomputation rewrites derived rows
  * from the raw events, redoing it changes nothing.
@@ -18,7 +18,7 @@ import { NO_SINK, type SetAsideSink } from "./pipeline-watch.js";
 import { joinAll } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
-import type { DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
 
 export interface MetricsUpdaterOptions {
   horizonMs: number;
@@ -27,8 +27,6 @@ export interface MetricsUpdaterOptions {
   onBeyondHorizon?: (n: number) => void;
   /** How often declared model specifications are re-read. */
   specRefreshMs?: number;
-  /** Stores the marks of windows a batch touched (durably: the batch commits after it). */
-  mark: (windows: DirtyWindow[]) => Promise<void>;
   /** The most base windows one recompute statement covers (default 200). */
   maxWindowsPerStatement?: number;
   /** Where windows that fail deterministically even alone are set aside (and cleared). */
@@ -73,8 +71,9 @@ export class MetricsUpdater {
     this.stopped = true;
   }
 
-  async afterPredictions(rows: PredictionRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  /** Joins the predictions with their stored labels; returns the distinct windows touched. */
+  async afterPredictions(rows: PredictionRow[]): Promise<DirtyWindow[]> {
+    if (rows.length === 0) return [];
     // A model unknown here may have been declared since the last read: read again before guessing.
     await this.refreshSpecs(rows.some((r) => !this.specs.has(r.model_id)));
     for (const r of rows) {
@@ -89,14 +88,15 @@ export class MetricsUpdater {
     const { joined, beyondHorizon } = joinAll(rows, labels, this.options.horizonMs);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
-    await this.markAll([
+    return distinctWindows([
       ...rows.map((r) => this.dirty("volume", r.model_id, r.event_time_ms)),
       ...joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)),
     ]);
   }
 
-  async afterLabels(rows: LabelRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  /** Joins the labels with their stored predictions; returns the distinct windows touched. */
+  async afterLabels(rows: LabelRow[]): Promise<DirtyWindow[]> {
+    if (rows.length === 0) return [];
     const predictions = await this.retrying(() => this.repo.findPredictions(rows));
     // Another instance may have met these models' predictions: read their specs, infer the rest here.
     await this.refreshSpecs(predictions.some((p) => !this.specs.has(p.model_id)));
@@ -107,7 +107,7 @@ export class MetricsUpdater {
     const { joined, beyondHorizon } = joinAll(predictions, rows, this.options.horizonMs, known);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
-    await this.markAll(joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)));
+    return distinctWindows(joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)));
   }
 
   private async inferSpec(row: Parameters<typeof inferModelSpec>[1] & { model_id: string }): Promise<void> {
@@ -171,12 +171,6 @@ export class MetricsUpdater {
 
   private dirty(kind: Kind, modelId: string, eventTimeMs: number): DirtyWindow {
     return { kind, model_id: modelId, model_version: "", window_start: baseWindowStart(eventTimeMs, this.baseSeconds) };
-  }
-
-  /** The distinct windows, stored before the batch commits. */
-  private async markAll(windows: DirtyWindow[]): Promise<void> {
-    const distinct = new Map(windows.map((w) => [`${w.kind}\u0000${w.model_id}\u0000${w.window_start}`, w]));
-    if (distinct.size > 0) await this.retrying(() => this.options.mark([...distinct.values()]));
   }
 
   /**

@@ -192,7 +192,6 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     ...pieceOptions,
     horizonMs: config.metrics.labelHorizonMs,
     windowSizes: config.metrics.windowSizes,
-    mark,
     logger,
     onBeyondHorizon: (n) => beyondHorizon.inc(n),
     requestJob: (modelId, basis, reason, mode): Promise<void> => jobs.request("metrics", modelId, "", basis, reason, mode),
@@ -202,9 +201,9 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     ...pieceOptions,
     windowSizes: config.metrics.windowSizes,
     autoReferenceRows: config.drift.autoReferenceRows,
-    mark,
     logger: logger.child({ part: "drift" }),
-    requestJob: (modelId, version, basis, reason): Promise<void> => jobs.request("drift", modelId, version, basis, reason, "recompute"),
+    requestJob: (modelId, version, basis, reason, mode): Promise<void> => jobs.request("drift", modelId, version, basis, reason, mode),
+    noteUnscored: (modelId, version, windows): Promise<void> => jobs.noteUnscored("drift", modelId, version, windows),
   });
 
   // Full recomputations, run by the member holding the first predictions partition of the metrics group.
@@ -291,9 +290,12 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       const result: StepResult<object> = isPrediction ? toPredictionRow(m, ingestedAtS, reader) : toLabelRow(m, ingestedAtS, reader);
       if (result.ok) rows.push(result.value);
     }
-    if (isPrediction)
-      await Promise.all([metricsUpdater.afterPredictions(rows as PredictionRow[]), driftUpdater.afterPredictions(rows as PredictionRow[])]);
-    else await metricsUpdater.afterLabels(rows as LabelRow[]);
+    const touched = isPrediction
+      ? [...(await metricsUpdater.afterPredictions(rows as PredictionRow[])), ...driftUpdater.windowsOf(rows as PredictionRow[])]
+      : await metricsUpdater.afterLabels(rows as LabelRow[]);
+    // One insert of every kind's marks, stored before the batch commits.
+    if (touched.length > 0)
+      await retryingClickHouse(() => mark(touched), { stopped: () => stopping.aborted, logger, what: "marking windows" });
   }
 
   return {

@@ -13,6 +13,7 @@
 import type { ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
 import { consumerLag, createProducer, type KafkaProducer, type OutgoingMessage } from "../../services/common/kafka/client.js";
+import { dirtyWindowsRepository } from "../../services/common/clickhouse/dirty-windows.repository.js";
 import { metricsGroupId } from "../../services/processor/processor.js";
 import { checkAgainstLedger, Ledger } from "./ledger.js";
 import { startOwnStack, SOAK_PORTS, type OwnStack } from "./own-stack.js";
@@ -169,9 +170,11 @@ for (;;) {
         .catch(() => NaN),
     ),
   );
-  if (lags.every((l) => l === 0)) break;
+  // Marks are stored before the metrics group commits: once nothing is unread, none is missing.
+  const pending = lags.every((l) => l === 0) ? await dirtyWindowsRepository(stack.clickhouse).pendingCount() : -1;
+  if (pending === 0) break;
   if (Date.now() - loadEnded > 30 * 60_000)
-    throw new Error(`the processor did not catch up within 30 min after the load; lags ${lags.join(", ")}`);
+    throw new Error(`the processor did not catch up within 30 min after the load; lags ${lags.join(", ")}, windows pending ${pending}`);
   await wait(1_000);
 }
 done = true;

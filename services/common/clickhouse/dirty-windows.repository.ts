@@ -24,6 +24,12 @@ const Now = row({ ms: int });
 const Count = row({ n: int });
 const Progress = row({ pending: int, last_cleared: int });
 
+/** Each window once (kind, model, version and start), in first-seen order. */
+export function distinctWindows(windows: readonly DirtyWindow[]): DirtyWindow[] {
+  const byKey = new Map(windows.map((w) => [`${w.kind}\u0000${w.model_id}\u0000${w.model_version}\u0000${w.window_start}`, w]));
+  return [...byKey.values()];
+}
+
 /** One JSONEachRow line; `marked_at` omitted takes ClickHouse's `now64(3)`. */
 function line(w: DirtyWindow, dirty: 0 | 1, markedAtMs?: number): string {
   const record = { ...w, dirty, ...(markedAtMs === undefined ? {} : { marked_at: markedAtMs / 1000 }) };
