@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { apiBounds, axisSpan, fromInput, parseRange, rangeParams, toInput } from "./range.js";
+import { apiBounds, axisSpan, coveringWindow, fromInput, parseRange, rangeParams, toInput } from "./range.js";
 
 const NOW = Date.UTC(2026, 11, 6, 5, 37, 12);
 const q = (s: string) => new URLSearchParams(s);
@@ -31,6 +31,19 @@ describe("time ranges", () => {
     // Bounds already on a boundary stay.
     expect(apiBounds({ key: "custom", fromMs: day, toMs: day + 6 * 3_600_000 }, 3600)).toEqual({ from: day, to: day + 6 * 3_600_000 });
     expect(apiBounds({ key: "all" }, 300)).toEqual({});
+  });
+
+  it("totals a range over the largest windows that fit it exactly, else the finest", () => {
+    const sizes = [300, 3600, 86_400];
+    const day = Date.UTC(2026, 11, 2);
+    const HOUR = 3_600_000;
+    expect(coveringWindow({ key: "custom", fromMs: day, toMs: day + 2 * 86_400_000 }, sizes)).toBe(86_400);
+    // Sixteen hours from 17:00: hourly windows, not the two whole days around them.
+    expect(coveringWindow({ key: "custom", fromMs: day + 17 * HOUR, toMs: day + 33 * HOUR }, sizes)).toBe(3600);
+    expect(coveringWindow({ key: "custom", fromMs: day + 17 * HOUR + 300_000, toMs: day + 33 * HOUR }, sizes)).toBe(300);
+    // The last day before 05:37:12: no window fits, the finest comes closest.
+    expect(coveringWindow(parseRange(q("range=1d"), NOW), sizes)).toBe(300);
+    expect(coveringWindow({ key: "all" }, sizes)).toBe(86_400);
   });
 
   it("spans the chosen range on the axis, widened to keep every point (one included) visible", () => {

@@ -54,6 +54,17 @@ export function apiBounds(range: TimeRange, windowSeconds: number): { from?: num
 }
 
 /**
+ * The window size (seconds, of `sizes`) whose windows cover the range most closely: the largest
+ * whose boundaries hold both ends, else the smallest. A total over the range (the slice ranking)
+ * then sums the data in the range, not whole days around it; all the data takes the largest.
+ */
+export function coveringWindow(range: TimeRange, sizes: readonly number[]): number {
+  const bySize = [...sizes].sort((a, b) => b - a);
+  const fits = (w: number) => [range.fromMs, range.toMs].every((ms) => ms === undefined || ms % (w * 1000) === 0);
+  return bySize.find(fits) ?? bySize.at(-1)!;
+}
+
+/**
  * A chart's x axis (epoch seconds): the data's own span (`dataSpan`, from timeSpan) widened to the
  * range, so a chosen range always shows whole and every point inside it stays visible, one included.
  */

@@ -8,8 +8,8 @@ import { timeChart } from "../charts.js";
 import { card, h, loading } from "../dom.js";
 import { compact, pct, windowName } from "../format.js";
 import { pooledAccuracy, type MetricRow } from "../series.js";
-import { apiBounds, parseRange, rangeParams } from "../range.js";
-import { modelHeader, queryWindow, rangePicker, setQuery, windowPicker } from "./shared.js";
+import { apiBounds, coveringWindow, parseRange, rangeParams } from "../range.js";
+import { modelHeader, queryWindow, rangePicker, setQuery, WINDOWS, windowPicker } from "./shared.js";
 
 interface Slice {
   slice_key: string;
@@ -50,9 +50,11 @@ export async function slicesPage(root: HTMLElement, params: Record<string, strin
     trendCard,
   );
 
+  // Windows that fit the range, so that the ranking is over the range, not whole days around it.
+  const rankWindow = coveringWindow(range, WINDOWS);
   const res = await api.get<{ population: { accuracy: number; labeled: number; ci95: [number, number] } | null; slices: Slice[] }>(
     `/v1/models/${enc(id)}/slices`,
-    { window: "1d", order: "worst", limit: 25, ...apiBounds(range, 86_400) },
+    { window: rankWindow, order: "worst", limit: 25, ...apiBounds(range, rankWindow) },
   );
   if (!res.population) {
     listBox.replaceChildren(h("p", { class: "muted" }, "No labelled predictions yet."));
