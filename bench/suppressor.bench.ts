@@ -28,7 +28,7 @@
  * on 100,000 alerts and scoring time per alert.
  *
  *   npm run bench:suppressor -- [--families a,b,...|none] [--retrain-days 7] [--speed true|false] [--threshold-rule margin|median]
- *                               [--fold-optimism 2] [--margin-z 0.5] [--fit '{"negativesPerPositive":0}']
+ *                               [--fold-optimism 2] [--margin-z 0.5] [--fit '{"negativesPerPositive":0}'] [--reseed 0]
  */
 import { parseArgs } from "node:util";
 import { FEATURE_NAMES, SuppressorHistory } from "../services/common/domain/suppressor/features.js";
@@ -51,6 +51,7 @@ const { values } = parseArgs({
     "fold-optimism": { type: "string" },
     "margin-z": { type: "string" },
     fit: { type: "string" },
+    reseed: { type: "string", default: "0" },
   },
 });
 // "median" replays the earlier rule (the median of per-fold thresholds, nine carried) for comparison.
@@ -76,6 +77,9 @@ const chosen = values.families === "none" ? [] : (values.families?.split(",") ??
 const unknown = chosen.filter((n) => !FAMILIES.some((f) => f.name === n));
 if (unknown.length > 0) throw new Error(`unknown families: ${unknown.join(", ")} (known: ${FAMILIES.map((f) => f.name).join(", ")})`);
 const retrainEveryMs = Number(values["retrain-days"]) * 86_400_000;
+// Other draws of the same families (Family.generate), to check a design choice beyond one draw.
+const reseed = Number(values.reseed);
+if (!Number.isInteger(reseed)) throw new Error(`--reseed is an integer, not ${values.reseed}`);
 /** The margin rule's settings this run replays with (the oracle's trained threshold uses them too). */
 const marginSettings = { ...DEFAULT_FIT_OPTIONS, ...ruleOptions };
 const TARGET_RECALL = 0.99;
@@ -181,7 +185,7 @@ const print = () => {
 };
 
 for (const family of FAMILIES.filter((f) => chosen.includes(f.name))) {
-  const { alerts, chances } = family.generate();
+  const { alerts, chances } = family.generate(reseed);
   const started = performance.now();
   const report = replay(alerts, { retrainEveryMs, ...ruleOptions });
   const seconds = (performance.now() - started) / 1000;
@@ -228,7 +232,7 @@ for (const family of FAMILIES.filter((f) => chosen.includes(f.name))) {
   process.stderr.write(`${family.name}: ${family.summary}; ${report.retrains} retrainings; decisions ${JSON.stringify(report.reasons)}\n`);
 }
 process.stdout.write(
-  `suppressor and baselines scored on the last 20 % of each family; oracle and target at ${pct(TARGET_RECALL)} recall, target ratio ${TARGET_RATIO * 100}%\n${print()}\n`,
+  `suppressor and baselines scored on the last 20 % of each family; oracle and target at ${pct(TARGET_RECALL)} recall, target ratio ${TARGET_RATIO * 100}%${reseed !== 0 ? `; draws reseeded by ${reseed}` : ""}\n${print()}\n`,
 );
 
 if (values.speed === "true") {

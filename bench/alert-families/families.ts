@@ -14,7 +14,12 @@ export interface Family {
   name: string;
   summary: string;
   heldOut: boolean;
-  generate(): FamilyHistory;
+  /**
+   * The family's history. `reseed` (default 0) shifts the seed of its draws (incidents, breach
+   * sizes, answers) and keeps its hidden structure (which pairs matter, cut-offs, changes): another
+   * history of the same team, so a design choice can be checked on more than one draw.
+   */
+  generate(reseed?: number): FamilyHistory;
 }
 
 /**
@@ -579,7 +584,7 @@ const classic: Family = {
   name: "classic",
   summary: "the original generator (bench/alert-history.ts, seed 7, 120 days)",
   heldOut: false,
-  generate: () => generateWithChances({ days: 120, seed: 7 }),
+  generate: (reseed = 0) => generateWithChances({ days: 120, seed: 7 + reseed }),
 };
 
 const specs = [
@@ -602,7 +607,7 @@ export const FAMILIES: Family[] = [
     name: spec.name,
     summary: spec.summary,
     heldOut: !(DESIGN_FAMILIES as readonly string[]).includes(spec.name),
-    generate: () => generateFamily(spec),
+    generate: (reseed = 0) => generateFamily({ ...spec, seed: spec.seed + reseed }),
   })),
 ];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitSuppressor, labelAt, negativeKeepRate, replay, sortByTime } from "./replay.js";
+import { fitSuppressor, labelAt, replay, sortByTime } from "./replay.js";
 import { DEFAULT_DISAGREEMENT } from "./disagreement.js";
 import type { AlertRecord } from "./types.js";
 import { SuppressorHistory } from "./features.js";
@@ -26,27 +26,6 @@ describe("labelAt", () => {
     expect(labelAt({ ...r }, 10, 100)).toBeUndefined();
     expect(labelAt({ ...r }, 100, 100)).toBe(0);
     expect(labelAt({ ...r, suppressed: true }, 1000, 100)).toBeUndefined();
-  });
-});
-
-describe("negativeKeepRate", () => {
-  const options = { negativesPerPositive: 3, minNegatives: 40_000 };
-  it("keeps every not-acted answer while there are at most minNegatives of them", () => {
-    // 2 % acted: 3 per acted one would keep 600 of 9,800 (6 %); the floor keeps them all.
-    expect(negativeKeepRate(200, 9_800, options)).toBe(1);
-    expect(negativeKeepRate(200, 40_000, options)).toBe(1);
-  });
-  it("keeps minNegatives of a long history's, or 3 per acted one when that is more", () => {
-    // 9,000 acted and 91,000 not: 27,000 per acted ones, below the floor of 40,000.
-    expect(negativeKeepRate(9_000, 91_000, options)).toBeCloseTo(40_000 / 91_000, 12);
-    // 20,000 acted and 180,000 not: 60,000 per acted ones.
-    expect(negativeKeepRate(20_000, 180_000, options)).toBeCloseTo(60_000 / 180_000, 12);
-  });
-  it("keeps all when subsampling is off or there is nothing to subsample", () => {
-    expect(negativeKeepRate(10, 1_000_000, { negativesPerPositive: 0, minNegatives: 0 })).toBe(1);
-    expect(negativeKeepRate(10, 0, options)).toBe(1);
-    // Without a floor, the earlier rule: 3 per acted one.
-    expect(negativeKeepRate(100, 3_000, { negativesPerPositive: 3, minNegatives: 0 })).toBeCloseTo(0.1, 12);
   });
 });
 

@@ -98,13 +98,6 @@ export interface FitOptions extends ModelOptions, MarginSettings {
    * quicker when few alerts are acted on. Which ones are kept is a hash of the alert, not a draw.
    */
   negativesPerPositive: number;
-  /**
-   * …but never fewer than this many (default 40,000): subsampling is for speed on long histories.
-   * Below that the fit is quick anyway, and with few acted-on answers (2 % acted: 3 per acted one
-   * keeps 6 % of the rest) the trees would see too few not-acted answers to rank the lowest scores,
-   * where the threshold falls.
-   */
-  minNegatives: number;
   /** The watch on types whose answers disagree with their scores, also applied on the validation folds. */
   disagreement: DisagreementOptions;
   /**
@@ -158,7 +151,6 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   typeRecallFloor: 0.9,
   typeMissAllowance: 2,
   negativesPerPositive: 3,
-  minNegatives: 40_000,
   disagreement: DEFAULT_DISAGREEMENT,
   calibrationSpan: 4,
   calibrationStrength: 10,
@@ -224,24 +216,11 @@ export interface FittedSuppressor {
   typeFactors: TypeFactors;
 }
 
-/**
- * The share of not-acted answers a fit keeps: `negativesPerPositive` per acted one, but at least
- * `minNegatives` of them; 1 (all) when that is all there are, or when `negativesPerPositive` is 0.
- */
-export function negativeKeepRate(
-  positives: number,
-  negatives: number,
-  options: { negativesPerPositive: number; minNegatives: number },
-): number {
-  if (options.negativesPerPositive <= 0 || negatives <= 0) return 1;
-  return Math.min(1, Math.max(options.negativesPerPositive * Math.max(positives, 1), options.minNegatives) / negatives);
-}
-
 function fitRows(
   walk: Walk,
   from: number,
   to: number,
-  options: ModelOptions & { recencyHalfLifeMs: number; negativesPerPositive: number; minNegatives: number },
+  options: ModelOptions & { recencyHalfLifeMs: number; negativesPerPositive: number },
 ): { model: SuppressorModel; alerts: number; acted: number } {
   const rows: Float32Array[] = [];
   const labels: number[] = [];
@@ -253,7 +232,10 @@ function fitRows(
   for (let i = from; i < to; i++)
     if (walk.labels[i] === 1) positives++;
     else if (walk.labels[i] === 0) negatives++;
-  const keep = negativeKeepRate(positives, negatives, options);
+  const keep =
+    options.negativesPerPositive > 0 && negatives > 0
+      ? Math.min(1, (options.negativesPerPositive * Math.max(positives, 1)) / negatives)
+      : 1;
   for (let i = from; i < to; i++) {
     const y = walk.labels[i];
     if (y === undefined) continue;
