@@ -15,7 +15,8 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { alertsRepository } from "../services/common/clickhouse/alerts.repository.js";
 import { createClickHouse, type ClickHouse } from "../services/common/clickhouse/client.js";
-import { ident, sql } from "../services/common/clickhouse/sql.js";
+import { ident, list, sql } from "../services/common/clickhouse/sql.js";
+import { DIRTY_KINDS } from "../services/common/clickhouse/dirty-windows.repository.js";
 import { int, row } from "../services/common/clickhouse/row-schema.js";
 import { loadConfig, type Config } from "../services/common/config/env.js";
 import { createKafka, withAdmin } from "../services/common/kafka/client.js";
@@ -175,7 +176,7 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
       clickhouse.rows(
         row({ n: int }),
         sql`SELECT count() AS n FROM ${ident(`${config.clickhouse.database}.dirty_windows`)} FINAL
-            WHERE dirty = 1 AND window_start < toDateTime(${liveWindowS})`,
+            WHERE dirty = 1 AND kind IN ${list(DIRTY_KINDS, "String")} AND window_start < toDateTime(${liveWindowS})`,
       );
     await waitUntil(
       "the week's windows to be recomputed",

@@ -77,10 +77,16 @@ export async function status(ctx: CliContext): Promise<number> {
             `${pad("", 28)}… and ${total - problems.length} more (SELECT * FROM pipeline_failures FINAL WHERE resolved_ms = 0)\n`,
           );
       }
-      const waiting = await dirtyWindowsRepository(client).pendingCount();
+      const windows = dirtyWindowsRepository(client);
+      const waiting = await windows.pendingCount();
       process.stdout.write(
         `${pad("windows to recompute", 28)}${waiting === 0 ? "none waiting" : `${waiting} base window(s) marked by the metrics group, waiting for the window worker`}\n`,
       );
+      const awaiting = await windows.awaitingCount();
+      if (awaiting > 0)
+        process.stdout.write(
+          `${pad("drift awaiting a reference", 28)}${awaiting} base window(s) of versions with fewer predictions than HINDSIGHT_REFERENCE_ROWS; scored once the automatic reference is built, or upload one\n`,
+        );
       const running = (await recomputeJobsRepository(client).recent()).filter((j) => j.state === "running");
       if (running.length === 0) process.stdout.write(`${pad("recompute jobs", 28)}none running\n`);
       for (const j of running)

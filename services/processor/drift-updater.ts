@@ -6,7 +6,8 @@
  * tables, a replay or a crash changes nothing.
  *
  * A version with no reference of its own (or its model's) gets one automatically: its first
- * `autoReferenceRows` predictions, pinned as a time range. Uploading or pinning another one
+ * `autoReferenceRows` predictions, pinned as a time range. Until it has that many, its windows
+ * wait (`awaiting`), and the reference releases them. Uploading or pinning another one
  * through the API, or changing the model's feature rules, makes every window of the version
  * recomputed against it: by a durable job (recompute-jobs.ts), never by one run over its history.
  */
@@ -40,11 +41,18 @@ export interface DriftUpdaterOptions {
   onSplit?: () => void;
   /**
    * Asks for the version's stored windows to be recomputed for this basis (a durable job);
-   * `adopt` when the windows so far were either computed with it or noted unscored.
+   * `adopt` when none was scored with another one.
    */
   requestJob?: (modelId: string, version: string, basis: string, reason: string, mode: "recompute" | "adopt") => Promise<void>;
-  /** Notes windows cleared before the version had a reference, for its reference's job to cover. */
-  noteUnscored?: (modelId: string, version: string, windows: number[]) => Promise<void>;
+  /**
+   * Where windows of a version with no reference yet wait for it (out of the pending count), and
+   * how its reference releases them to be recomputed. Without it they are cleared unscored and
+   * the reference's job recomputes the version's whole history.
+   */
+  awaiting?: {
+    add: (modelId: string, version: string, windows: number[]) => Promise<void>;
+    release: (modelId: string, version: string) => Promise<number>;
+  };
 }
 
 interface VersionState {
@@ -90,11 +98,16 @@ export class DriftUpdater {
   async recomputeWindows(modelId: string, version: string, windows: number[]): Promise<void> {
     const state = await this.versionState(modelId, version);
     if (!state.reference) await this.autoReferenceOrSetAside(state);
-    // Cleared unscored (too few predictions yet for a reference): noted, so its job covers them.
-    if (!state.reference && windows.length > 0 && this.options.noteUnscored)
-      await this.retrying(() => this.options.noteUnscored!(modelId, version, windows));
-    // Checked again: another worker here may have built the reference (and asked for its job) meanwhile.
-    if (state.reference && windows.length > 0) await this.recomputeInPieces(state, new Set(windows));
+    if (state.reference) {
+      if (windows.length > 0) await this.recomputeInPieces(state, new Set(windows));
+      return;
+    }
+    // Too few predictions yet for a reference: the windows wait for it.
+    const awaiting = this.options.awaiting;
+    if (!awaiting || windows.length === 0) return;
+    await this.retrying(() => awaiting.add(modelId, version, windows));
+    // Another worker here may have built the reference and released the waiting ones meanwhile.
+    if (this.hasReference(state)) await this.releaseAwaiting(state);
   }
 
   /** Re-reads references and rules when due, without traffic too: an upload in a quiet period makes its job. */
@@ -121,6 +134,8 @@ export class DriftUpdater {
       if (changed) {
         state.reference = { meta, profiles: await this.retrying(() => this.repo.loadProfiles(meta.reference_id)) };
         this.options.logger.info({ model: state.modelId, version: state.version, reference: meta.reference_id }, "drift reference in use");
+        // Uploaded while windows waited, or built by an instance that stopped before releasing them.
+        await this.releaseAwaiting(state);
       }
       // Met for the first time here too (a restart): the request finds the version's job for this
       // reference and rules, if there is one. Without one, some windows may never have been scored
@@ -181,12 +196,29 @@ export class DriftUpdater {
     };
     await this.retrying(() => this.repo.saveReference(meta, built.profiles));
     state.reference = { meta, profiles: built.profiles };
-    // Windows cleared before now were noted unscored, and a job covers those; with no note, none were.
-    await this.requestJob(state, "automatic drift reference built", this.options.noteUnscored ? "adopt" : "recompute");
+    // No window was scored before: those that waited for it are released, not the whole history.
+    await this.releaseAwaiting(state);
+    await this.requestJob(state, "automatic drift reference built", this.options.awaiting ? "adopt" : "recompute");
     this.options.logger.info(
       { model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length },
       "built the automatic drift reference from the version's first predictions",
     );
+  }
+
+  private hasReference(state: VersionState): boolean {
+    return state.reference !== undefined;
+  }
+
+  /** The version's windows that waited for a reference become pending drift windows. */
+  private async releaseAwaiting(state: VersionState): Promise<void> {
+    const awaiting = this.options.awaiting;
+    if (!awaiting) return;
+    const n = await this.retrying(() => awaiting.release(state.modelId, state.version));
+    if (n > 0)
+      this.options.logger.info(
+        { model: state.modelId, version: state.version, windows: n },
+        "windows that waited for the reference released",
+      );
   }
 
   /** A reference that cannot be built (a deterministic failure) is set aside; the next run tries again. */

@@ -203,7 +203,14 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     autoReferenceRows: config.drift.autoReferenceRows,
     logger: logger.child({ part: "drift" }),
     requestJob: (modelId, version, basis, reason, mode): Promise<void> => jobs.request("drift", modelId, version, basis, reason, mode),
-    noteUnscored: (modelId, version, windows): Promise<void> => jobs.noteUnscored("drift", modelId, version, windows),
+    awaiting: {
+      add: (modelId, version, windows) => dirtyWindows.awaitReference(modelId, version, windows),
+      release: async (modelId, version) => {
+        const n = await dirtyWindows.releaseAwaiting(modelId, version);
+        if (n > 0) for (const w of workers) w.nudge();
+        return n;
+      },
+    },
   });
 
   // Full recomputations, run by the member holding the first predictions partition of the metrics group.

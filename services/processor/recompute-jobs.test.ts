@@ -134,41 +134,6 @@ describe("recompute jobs", () => {
     expect(recomputed.flat().length).toBe(22);
   });
 
-  it("recomputes only the windows noted unscored when a first basis comes, and adopts it when none were", async () => {
-    const { repo, jobs } = fakeRepo(events);
-    const recomputed: number[][] = [];
-    const runner = instance(repo, { current: "ref-1" }, recomputed, { now: 1 });
-    // Two runs before the version had a reference cleared windows 2..3 and then 1..5 of the first burst.
-    const first = events[0]!;
-    await runner.noteUnscored("drift", "fraud", "v3", [first + 2 * BASE, first + 3 * BASE]);
-    await runner.noteUnscored("drift", "fraud", "v3", [first + 5 * BASE, first + BASE]);
-    const writes = jobs.size;
-    await runner.noteUnscored("drift", "fraud", "v3", [first + 4 * BASE]); // inside the span: nothing written
-    expect(jobs.size).toBe(writes);
-    expect(await runner.runOnce()).toBe(false); // a note never runs
-    await runner.request("drift", "fraud", "v3", "ref-1", "automatic drift reference built", "adopt");
-    while (await runner.runOnce()) {}
-    expect(recomputed.flat()).toEqual([1, 2, 3, 4, 5].map((i) => first + i * BASE));
-    expect((await repo.latest("drift", "fraud", "v3"))!.basis).toBe("ref-1");
-    // Another version, never noted: its first reference is adopted, nothing recomputed.
-    await runner.request("drift", "fraud", "v4", "ref-2", "automatic drift reference built", "adopt");
-    expect((await repo.latest("drift", "fraud", "v4"))!.state).toBe("done");
-    expect(await runner.runOnce()).toBe(false);
-    expect(recomputed.flat()).toHaveLength(5);
-  });
-
-  it("notes nothing after a job with a basis: the next basis recomputes every window anyway", async () => {
-    const { repo } = fakeRepo(events);
-    const recomputed: number[][] = [];
-    const runner = instance(repo, { current: "ref-2" }, recomputed, { now: 1 });
-    await runner.request("drift", "fraud", "v3", "ref-1", "automatic drift reference built", "adopt");
-    await runner.noteUnscored("drift", "fraud", "v3", [events[0]!]);
-    expect((await repo.latest("drift", "fraud", "v3"))!.basis).toBe("ref-1");
-    await runner.request("drift", "fraud", "v3", "ref-2", "drift reference in use", "recompute");
-    while (await runner.runOnce()) {}
-    expect(recomputed.flat()).toHaveLength(22);
-  });
-
   it("ends a job whose step fails deterministically, visibly, instead of retrying it forever; an outage is retried", async () => {
     const { repo, jobs } = fakeRepo(events);
     const failures = [new Error("Code: 1000. connect ECONNRESET"), new Error("Code: 62. DB::Exception: Syntax error")];

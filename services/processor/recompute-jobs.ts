@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "../common/observability/logger.js";
-import { UNSCORED, type JobKind, type RecomputeJob, type RecomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
+import type { JobKind, RecomputeJob, RecomputeJobsRepository } from "../common/clickhouse/recompute-jobs.repository.js";
 import { StoppedError } from "./pieces.js";
 import { classifyStatementError } from "../common/clickhouse/errors.js";
 
@@ -91,11 +91,7 @@ export class RecomputeJobs {
     const latest = await this.repo.latest(kind, modelId, version);
     if (latest?.basis !== basis) {
       const adopted = latest === undefined && mode === "adopt";
-      // After a note, only the noted windows were ever computed without this basis.
-      const noted = latest?.basis === UNSCORED ? latest : undefined;
-      const [first, last] = noted
-        ? [noted.from_s, noted.to_s]
-        : [await this.repo.nextEventAt(kind, modelId, version, 0), await this.repo.lastEventAt(kind, modelId, version)];
+      const [first, last] = [await this.repo.nextEventAt(kind, modelId, version, 0), await this.repo.lastEventAt(kind, modelId, version)];
       const base = this.options.baseSeconds;
       const now = this.clock();
       const job: RecomputeJob = {
@@ -110,8 +106,7 @@ export class RecomputeJobs {
         cursor_s: first === null ? 0 : Math.floor(first / base) * base,
         windows_done: 0,
         state: first === null || adopted ? "done" : "running",
-        // Later than the note, so that it is the latest job from now on.
-        created_at_ms: noted ? Math.max(now, noted.created_at_ms + 1) : now,
+        created_at_ms: now,
         updated_at_ms: now,
       };
       await this.repo.write(job);
@@ -121,41 +116,6 @@ export class RecomputeJobs {
       }
     }
     this.requested.set(key, basis);
-  }
-
-  /**
-   * Notes base windows cleared while the model or version had no basis yet (a version's drift
-   * before its automatic reference): a durable job that never runs, its span grown to cover them.
-   * The first basis then recomputes that span, not the whole history, and a first basis with no
-   * note before it is adopted. After a job with a basis, nothing is noted: the next basis
-   * differs from that job's and recomputes everything anyway.
-   */
-  async noteUnscored(kind: JobKind, modelId: string, version: string, windows: number[]): Promise<void> {
-    if (windows.length === 0) return;
-    const lo = windows.reduce((a, b) => Math.min(a, b));
-    const hi = windows.reduce((a, b) => Math.max(a, b));
-    const latest = await this.repo.latest(kind, modelId, version);
-    if (latest && latest.basis !== UNSCORED) return;
-    if (latest && latest.from_s <= lo && latest.to_s >= hi) return;
-    const now = this.clock();
-    const [from, to] = latest ? [Math.min(latest.from_s, lo), Math.max(latest.to_s, hi)] : [lo, hi];
-    await this.repo.write({
-      job_id: jobId(kind, modelId, version, UNSCORED),
-      kind,
-      model_id: modelId,
-      model_version: version,
-      basis: UNSCORED,
-      reason: "windows cleared before there was anything to compute them with; the first basis recomputes them",
-      from_s: from,
-      to_s: to,
-      cursor_s: to,
-      windows_done: 0,
-      state: "done",
-      created_at_ms: latest?.created_at_ms ?? now,
-      updated_at_ms: Math.max(now, (latest?.updated_at_ms ?? 0) + 1),
-    });
-    // A request remembered here would skip the recompute this note now owes.
-    this.requested.delete(`${kind}\u0001${modelId}\u0001${version}`);
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * The marks of windows to recompute, against real ClickHouse: a mark takes the server's clock, a
  * clear as of a cycle's start removes only what was marked before it, a window marked again after
- * that start stays pending (also after the table's parts are merged), and the pending list is
- * bounded and takes both ends of time.
+ * that start stays pending (also after the table's parts are merged), the pending list is
+ * bounded and takes both ends of time, and drift windows wait for their version's reference
+ * outside the pending count until it releases them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
@@ -70,5 +71,29 @@ describe("dirty windows", () => {
     // Each kind's newest one is another worker's: labels 600 and drift 300.
     expect(sorted(await repo.pending(10, "oldest", DIRTY_KINDS, 1))).toEqual(["drift/m/v1/0", "labels/m//0", "labels/m//300"]);
     await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());
+  });
+
+  it("keeps a version's drift windows aside until its reference releases them, and counts them apart", async () => {
+    const repo = dirtyWindowsRepository(stack.clickhouse);
+    await repo.clear(await repo.pending(1000, "newest", DIRTY_KINDS), await repo.now());
+    await repo.awaitReference("young", "v1", [300, 600, 900]);
+    await repo.awaitReference("young", "v1", [600]);
+    await repo.awaitReference("other", "v1", [300]);
+    // Neither pending nor taken, so neither the workers nor the stall watch nor the tests wait for them.
+    expect(await repo.pendingCount()).toBe(0);
+    expect((await repo.progress()).pending).toBe(0);
+    expect(await repo.pending(1000, "newest", DIRTY_KINDS)).toEqual([]);
+    expect(await repo.awaitingCount()).toBe(4);
+
+    expect(await repo.releaseAwaiting("young", "v1")).toBe(3);
+    expect(sorted(await repo.pending(1000, "newest", DIRTY_KINDS))).toEqual([
+      "drift/young/v1/300",
+      "drift/young/v1/600",
+      "drift/young/v1/900",
+    ]);
+    expect(await repo.awaitingCount()).toBe(1);
+    // Released once: a second release (another worker, a restart) finds none.
+    expect(await repo.releaseAwaiting("young", "v1")).toBe(0);
+    expect(await repo.pendingCount()).toBe(3);
   });
 });

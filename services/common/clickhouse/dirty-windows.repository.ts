@@ -9,6 +9,11 @@ import { ident, list, sql } from "./sql.js";
 
 export const DIRTY_KINDS = ["volume", "labels", "drift"] as const;
 export type DirtyKind = (typeof DIRTY_KINDS)[number];
+/**
+ * Drift windows of a version with too few predictions for its automatic reference: kept aside,
+ * neither pending nor taken, until the reference exists and releases them (`release`).
+ */
+export const AWAITING_REFERENCE = "drift_awaiting_reference";
 
 export interface DirtyWindow {
   kind: DirtyKind;
@@ -31,7 +36,7 @@ export function distinctWindows(windows: readonly DirtyWindow[]): DirtyWindow[] 
 }
 
 /** One JSONEachRow line; `marked_at` omitted takes ClickHouse's `now64(3)`. */
-function line(w: DirtyWindow, dirty: 0 | 1, markedAtMs?: number): string {
+function line(w: Omit<DirtyWindow, "kind"> & { kind: string }, dirty: 0 | 1, markedAtMs?: number): string {
   const record = { ...w, dirty, ...(markedAtMs === undefined ? {} : { marked_at: markedAtMs / 1000 }) };
   return `${JSON.stringify(record)}\n`;
 }
@@ -81,9 +86,41 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
       );
     },
 
+    /** Drift windows of a version without a reference yet, set aside until it has one (at most its predictions). */
+    async awaitReference(modelId: string, version: string, windows: readonly number[]): Promise<void> {
+      if (windows.length === 0) return;
+      const lines = windows.map((w) => line({ kind: AWAITING_REFERENCE, model_id: modelId, model_version: version, window_start: w }, 1));
+      await ch.insertJsonEachRow(table.name, chunks(lines));
+    },
+
+    /** The version has its reference: its windows set aside become pending drift windows. Returns how many. */
+    async releaseAwaiting(modelId: string, version: string): Promise<number> {
+      const rows = await ch.rows(
+        row({ window_start: int }),
+        sql`SELECT toUInt32(window_start) AS window_start FROM ${table} FINAL
+            WHERE kind = ${AWAITING_REFERENCE} AND model_id = ${modelId} AND model_version = ${version} AND dirty = 1`,
+      );
+      if (rows.length === 0) return 0;
+      const of = (kind: string, dirty: 0 | 1) =>
+        chunks(rows.map((r) => line({ kind, model_id: modelId, model_version: version, window_start: r.window_start }, dirty)));
+      // Marked before released: a crash in between leaves them both marked and aside, never lost.
+      await ch.insertJsonEachRow(table.name, of("drift", 1));
+      await ch.insertJsonEachRow(table.name, of(AWAITING_REFERENCE, 0));
+      return rows.length;
+    },
+
     /** Windows still waiting (for `hindsight status`, /metrics, and tests that wait for the pipeline). */
     async pendingCount(): Promise<number> {
-      const [r] = await ch.rows(Count, sql`SELECT count() AS n FROM ${table} FINAL WHERE dirty = 1`);
+      const [r] = await ch.rows(
+        Count,
+        sql`SELECT count() AS n FROM ${table} FINAL WHERE dirty = 1 AND kind IN ${list(DIRTY_KINDS, "String")}`,
+      );
+      return r?.n ?? 0;
+    },
+
+    /** Drift windows set aside until their version has a reference (`hindsight status`). */
+    async awaitingCount(): Promise<number> {
+      const [r] = await ch.rows(Count, sql`SELECT count() AS n FROM ${table} FINAL WHERE dirty = 1 AND kind = ${AWAITING_REFERENCE}`);
       return r?.n ?? 0;
     },
 
@@ -91,7 +128,8 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
     async progress(): Promise<{ pending: number; lastCleared: number }> {
       const [r] = await ch.rows(
         Progress,
-        sql`SELECT countIf(dirty = 1) AS pending, toUnixTimestamp64Milli(maxIf(marked_at, dirty = 0)) AS last_cleared FROM ${table} FINAL`,
+        sql`SELECT countIf(dirty = 1) AS pending, toUnixTimestamp64Milli(maxIf(marked_at, dirty = 0)) AS last_cleared
+            FROM ${table} FINAL WHERE kind IN ${list(DIRTY_KINDS, "String")}`,
       );
       return { pending: r?.pending ?? 0, lastCleared: r?.last_cleared ?? 0 };
     },

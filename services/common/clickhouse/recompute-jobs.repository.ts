@@ -61,12 +61,6 @@ const JobRow = row({
 
 const EventTime = row({ s: int });
 
-/**
- * The basis of a note rather than a job: windows cleared while the model or version had no basis
- * yet (see RecomputeJobs.noteUnscored). A note never runs and is not listed.
- */
-export const UNSCORED = "unscored";
-
 const COLUMNS = sql`job_id, kind, model_id, model_version, basis, reason, from_s, to_s, cursor_s, windows_done, state, created_at_ms, updated_at_ms`;
 
 export function recomputeJobsRepository(ch: ClickHouse) {
@@ -101,16 +95,13 @@ export function recomputeJobsRepository(ch: ClickHouse) {
       );
     },
 
-    /**
-     * Running jobs first, then the latest others, notes left out; `models` limits it to those (a
-     * model-limited token).
-     */
+    /** Running jobs first, then the latest others; `models` limits it to those (a model-limited token). */
     async recent(models?: readonly string[]): Promise<RecomputeJob[]> {
-      const scope = models ? sql`AND has(${models}, model_id)` : sql``;
+      const scope = models ? sql`WHERE has(${models}, model_id)` : sql``;
       return ch.rows(
         JobRow,
         sql`
-        SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL WHERE basis != ${UNSCORED} ${scope}
+        SELECT ${COLUMNS} FROM ${t("recompute_jobs")} FINAL ${scope}
         ORDER BY state = 'running' DESC, updated_at_ms DESC, job_id LIMIT ${JOBS_LISTED}`,
       );
     },
