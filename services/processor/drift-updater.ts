@@ -59,6 +59,8 @@ interface VersionState {
   modelId: string;
   version: string;
   reference?: { meta: ReferenceMeta; profiles: FeatureProfile[] };
+  /** The automatic reference being built: the window workers run side by side and share one build. */
+  building?: Promise<void>;
 }
 
 const key = (modelId: string, version: string) => `${modelId}\u0000${version}`;
@@ -222,7 +224,15 @@ export class DriftUpdater {
   }
 
   /** A reference that cannot be built (a deterministic failure) is set aside; the next run tries again. */
-  private async autoReferenceOrSetAside(state: VersionState): Promise<void> {
+  private autoReferenceOrSetAside(state: VersionState): Promise<void> {
+    // Two builds at different moments pick different first rows of a backfill arriving out of
+    // order: two references, and the second's job recomputed the version's whole history.
+    state.building ??= this.buildAutoReference(state).finally(() => (state.building = undefined));
+    return state.building;
+  }
+
+  private async buildAutoReference(state: VersionState): Promise<void> {
+    if (state.reference) return;
     try {
       await this.autoReference(state);
     } catch (err) {

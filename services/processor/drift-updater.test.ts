@@ -1,0 +1,98 @@
+/**
+ * The drift updater's handling of a version without a reference, against an in-memory repository:
+ * windows wait for it while the version has too few predictions, workers running side by side
+ * share one automatic reference, and the reference releases what waited instead of asking for a
+ * recomputation of the whole history.
+ */
+import { describe, expect, it } from "vitest";
+import type { DriftRepository, ReferenceMeta } from "../common/clickhouse/drift.repository.js";
+import { createLogger } from "../common/observability/logger.js";
+import { DriftUpdater } from "./drift-updater.js";
+
+function fakeRepo(stored: { rows: number }) {
+  const calls = { firstRows: 0, buildProfiles: 0, recomputed: [] as number[][] };
+  let active: ReferenceMeta | undefined;
+  const repo = {
+    loadRules: async () => new Map(),
+    activeReference: async () => active,
+    loadProfiles: async () => [],
+    firstRows: async (_m: string, _v: string, rows: number) => {
+      calls.firstRows++;
+      // Slow enough that a second worker asks while the first is still building.
+      await new Promise((r) => setTimeout(r, 20));
+      // Each build would see the first rows stored so far: a later one, another reference.
+      return stored.rows < rows ? undefined : { fromMs: 0, toMs: stored.rows * 1000 };
+    },
+    buildProfiles: async () => {
+      calls.buildProfiles++;
+      return { rows: stored.rows, profiles: [] };
+    },
+    saveReference: async (meta: ReferenceMeta) => {
+      active = meta;
+    },
+    recomputeSummaries: async (_m: string, _v: string, _r: string, _p: unknown, _b: number, windows: number[]) => {
+      calls.recomputed.push(windows);
+    },
+    readSummaries: async () => new Map(),
+    writeDrift: async () => undefined,
+    writeQuality: async () => undefined,
+  };
+  return { repo: repo as unknown as DriftRepository, calls };
+}
+
+function updater(repo: DriftRepository) {
+  const waiting = new Map<string, number[]>();
+  const jobs: Array<{ basis: string; mode: string }> = [];
+  const drift = new DriftUpdater(repo, {
+    windowSizes: [300],
+    autoReferenceRows: 100,
+    logger: createLogger("drift-test", "silent"),
+    requestJob: async (_m, _v, basis, _reason, mode) => {
+      jobs.push({ basis, mode });
+    },
+    awaiting: {
+      add: async (m, v, windows) => {
+        waiting.set(`${m}/${v}`, [...(waiting.get(`${m}/${v}`) ?? []), ...windows]);
+      },
+      release: async (m, v) => {
+        const n = waiting.get(`${m}/${v}`)?.length ?? 0;
+        waiting.delete(`${m}/${v}`);
+        return n;
+      },
+    },
+  });
+  return { drift, waiting, jobs };
+}
+
+describe("drift of a version without a reference", () => {
+  it("keeps its windows waiting while it has too few predictions, and releases them with the reference, adopted without a job", async () => {
+    const stored = { rows: 40 };
+    const { repo, calls } = fakeRepo(stored);
+    const { drift, waiting, jobs } = updater(repo);
+    await drift.recomputeWindows("fraud", "v3", [300, 600]);
+    expect(waiting.get("fraud/v3")).toEqual([300, 600]);
+    expect(calls.recomputed).toEqual([]);
+
+    stored.rows = 150;
+    await drift.recomputeWindows("fraud", "v3", [900]);
+    expect(calls.buildProfiles).toBe(1);
+    expect(waiting.has("fraud/v3")).toBe(false); // released to the workers
+    expect(calls.recomputed).toEqual([[900]]);
+    expect(jobs.map((j) => j.mode)).toEqual(["adopt"]);
+  });
+
+  it("builds one reference for workers asking side by side, not one each", async () => {
+    const stored = { rows: 150 };
+    const { repo, calls } = fakeRepo(stored);
+    const { drift, jobs } = updater(repo);
+    const first = drift.recomputeWindows("fraud", "v3", [300]);
+    // The backfill goes on storing rows while the first build runs.
+    stored.rows = 400;
+    const second = drift.recomputeWindows("fraud", "v3", [3_000_000]);
+    await Promise.all([first, second]);
+    expect(calls.firstRows).toBe(1);
+    expect(calls.buildProfiles).toBe(1);
+    expect(new Set(jobs.map((j) => j.basis)).size).toBe(1);
+    expect(calls.recomputed.flat().sort((a, b) => a - b)).toEqual([300, 3_000_000]);
+  });
+});
