@@ -53,6 +53,8 @@ describe("receivers isolated", () => {
     broken.failAtFirstFor(3_600_000);
     healthy = await startReceiver();
   });
+  const deliveryOnTheStack = () =>
+    createDelivery({ alerts: repo, producer, topic: stack.config.alerts.topic, clock: Date.now, log, publicUrl: undefined });
   afterAll(async () => {
     await producer?.disconnect();
     await broken?.close();
@@ -88,14 +90,7 @@ describe("receivers isolated", () => {
     for (const a of fresh) for (const r of ["broken", "oncall", "chat", KAFKA_RECEIVER]) rows.push(owed(a.alert_id, r, now - 1000));
     await repo.writeNotifications(rows);
 
-    const delivery = createDelivery({
-      alerts: repo,
-      producer,
-      topic: stack.config.alerts.topic,
-      clock: Date.now,
-      log,
-      publicUrl: undefined,
-    });
+    const delivery = deliveryOnTheStack();
     const pass = await delivery.deliverDue(receivers, 24 * HOUR);
     expect(pass.failed).toBeGreaterThanOrEqual(1);
     expect(broken.refused).toBeGreaterThanOrEqual(1);
@@ -166,14 +161,7 @@ describe("receivers isolated", () => {
       await repo.writeAlerts([late]);
       await repo.writeNotifications([owed(late.alert_id, "am", now), owed(late.alert_id, "am", now, 0, "resolved")]);
       const receivers: ReceiverSpec[] = [{ name: "am", type: "alertmanager", url: am.url, min_firing: "3s" }];
-      const delivery = createDelivery({
-        alerts: repo,
-        producer,
-        topic: stack.config.alerts.topic,
-        clock: Date.now,
-        log,
-        publicUrl: undefined,
-      });
+      const delivery = deliveryOnTheStack();
 
       // One pass sends the firing and holds the resolution back: not a failure, not an attempt.
       await delivery.deliverDue(receivers, 24 * HOUR);
