@@ -459,7 +459,10 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     const firing = byStatus("firing")[0];
     const item = page.locator(`li.alert[data-alert="${firing.id}"]`);
     await item.waitFor();
-    expect(await item.locator(":scope > p.summary").textContent()).toBe(firing.summary);
+    // The same summary, its numbers aside: an alert on the window the live traffic is filling
+    // takes each new value (a run read "predictions 7888 > 49.791" from the API, 8297 on the page).
+    const shape = (text: string | null) => text?.replace(/\d+(\.\d+)?/g, "#");
+    expect(shape(await item.locator(":scope > p.summary").textContent())).toBe(shape(firing.summary));
     await item.locator(':scope > .feedback button[data-action="acted"]').click();
     await item.locator(':scope > .feedback [data-feedback="acted"]').waitFor();
     const stored = await getJson(`/v1/alerts/${firing.id}`);
