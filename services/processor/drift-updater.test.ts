@@ -95,15 +95,4 @@ describe("drift of a version without a reference", () => {
     expect(new Set(jobs.map((j) => j.basis)).size).toBe(1);
     expect(calls.recomputed.flat().sort((a, b) => a - b)).toEqual([300, 3_000_000]);
   });
-
-  it("clears rather than keeps waiting the windows of a version whose reference fails to build, so they never pile up", async () => {
-    const stored = { rows: 150 };
-    const { repo } = fakeRepo(stored);
-    (repo as unknown as { buildProfiles: () => Promise<never> }).buildProfiles = async () => {
-      throw new Error("Code: 62. DB::Exception: Syntax error");
-    };
-    const { drift, waiting } = updater(repo);
-    await drift.recomputeWindows("fraud", "v3", [300, 600]);
-    expect(waiting.has("fraud/v3")).toBe(false);
-  });
 });

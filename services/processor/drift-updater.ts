@@ -61,8 +61,6 @@ interface VersionState {
   reference?: { meta: ReferenceMeta; profiles: FeatureProfile[] };
   /** The automatic reference being built: the window workers run side by side and share one build. */
   building?: Promise<void>;
-  /** Its last build failed deterministically (set aside, visible): its windows cannot wait for it. */
-  buildFailed?: boolean;
 }
 
 const key = (modelId: string, version: string) => `${modelId}\u0000${version}`;
@@ -106,11 +104,9 @@ export class DriftUpdater {
       if (windows.length > 0) await this.recomputeInPieces(state, new Set(windows));
       return;
     }
-    // Too few predictions yet for a reference: the windows wait for it, at most one per prediction.
-    // After a failed build they would pile up with the history instead: cleared, and a reference
-    // uploaded later recomputes them through its job.
+    // Too few predictions yet for a reference: the windows wait for it.
     const awaiting = this.options.awaiting;
-    if (!awaiting || windows.length === 0 || state.buildFailed) return;
+    if (!awaiting || windows.length === 0) return;
     await this.retrying(() => awaiting.add(modelId, version, windows));
     // Another worker here may have built the reference and released the waiting ones meanwhile.
     if (this.hasReference(state)) await this.releaseAwaiting(state);
@@ -183,20 +179,11 @@ export class DriftUpdater {
   }
 
   private async autoReference(state: VersionState): Promise<void> {
-    // A failure that would repeat reaches buildAutoReference, which sets it aside, instead of
-    // being retried here forever with the drift worker waiting on it.
-    const attempt = <T>(step: () => Promise<T>) =>
-      retryingClickHouse(step, {
-        stopped: () => this.stopped,
-        logger: this.options.logger,
-        what: "automatic drift reference",
-        deterministicThrows: true,
-      });
-    const range = await attempt(() => this.repo.firstRows(state.modelId, state.version, this.options.autoReferenceRows));
+    const range = await this.retrying(() => this.repo.firstRows(state.modelId, state.version, this.options.autoReferenceRows));
     if (!range) return;
     const referenceId = `auto-${state.version}-${range.fromMs}-${range.toMs}`;
     const rules = this.rules.get(state.modelId) ?? {};
-    const built = await attempt(() =>
+    const built = await this.retrying(() =>
       this.repo.buildProfiles(state.modelId, state.version, referenceId, { kind: "range", ...range }, rules),
     );
     const meta: ReferenceMeta = {
@@ -209,7 +196,7 @@ export class DriftUpdater {
       rows: built.rows,
       created_at_ms: Date.now(),
     };
-    await attempt(() => this.repo.saveReference(meta, built.profiles));
+    await this.retrying(() => this.repo.saveReference(meta, built.profiles));
     state.reference = { meta, profiles: built.profiles };
     // No window was scored before: those that waited for it are released, not the whole history.
     await this.releaseAwaiting(state);
@@ -248,10 +235,8 @@ export class DriftUpdater {
     if (state.reference) return;
     try {
       await this.autoReference(state);
-      state.buildFailed = false;
     } catch (err) {
       if (this.stopped || classifyStatementError(err) !== "deterministic") throw err;
-      state.buildFailed = true;
       this.options.logger.error(
         { model: state.modelId, version: state.version, err: (err as Error).message.slice(0, 500) },
         "automatic drift reference failed deterministically; set aside",
