@@ -1,7 +1,7 @@
 /**
  * A statement that fails deterministically does not stop the pipeline. A test-only constraint on
  * `window_label_stats` makes ClickHouse refuse (VIOLATED_CONSTRAINT, code 469) every row of one
- * model, "poisoned", on every attempt. The processor splits the work down to single
+ * model, "poisoned", on every attempt. The processor splits the work (if need be) down to single
  * windows, sets each one aside with its reason in `pipeline_failures`, and moves on: the healthy
  * model's metrics are complete and the metrics consumer group catches up. The failure shows in
  * /readyz (degraded, with the reason), in `hindsight status`, on the processor's /metrics, and as
@@ -148,7 +148,8 @@ rules:
     );
     const text = await registry.metrics();
     expect(text).toMatch(/hindsight_pipeline_problems\{kind="set_aside"[^}]*\} [2-9]/);
-    expect(text).toMatch(/hindsight_processor_recompute_failures_total\{action="split"[^}]*\} [1-9]/);
+    // Not asserted here: the split counter. Whether a poisoned window failed alone or beside the
+    // other one depends on how Kafka batched the marks, so the count is unit-tested (pieces.test.ts).
     expect(text).toMatch(/hindsight_pipeline_problems\{kind="stalled"[^}]*\} 0/);
   });
 

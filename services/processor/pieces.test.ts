@@ -27,6 +27,7 @@ describe("runInPieces", () => {
     const done: number[] = [];
     const setAside: Array<[number, string]> = [];
     let statements = 0;
+    let splits = 0;
     await runInPieces(
       [0, 300, 600, 900, 1200, 1500, 1800, 2100],
       async (chunk) => {
@@ -40,9 +41,12 @@ describe("runInPieces", () => {
         what: "t",
         onSetAside: async (w, e) => void setAside.push([w, e.message]),
         onDone: async (c) => void done.push(...c),
+        onSplit: () => void splits++,
         sleep: noSleep,
       },
     );
+    // 8 → 4+4, the failing 4 → 2+2, the failing 2 → 1+1.
+    expect(splits).toBe(3);
     expect(setAside).toEqual([[900, "Code: 62. DB::Exception: Syntax error: Max query size exceeded"]]);
     expect(done.sort((a, b) => a - b)).toEqual([0, 300, 600, 1200, 1500, 1800, 2100]);
     // 8 → 4+4 → 2+2 → 1+1: a bounded number of statements (log2 of the piece per failing window).
@@ -51,6 +55,8 @@ describe("runInPieces", () => {
 
   it("memory limit (241) and refused rows split too; a transient error is waited out, never skipped", async () => {
     let calls = 0;
+    let retries = 0;
+    let splits = 0;
     const setAside: number[] = [];
     const done: number[] = [];
     await runInPieces(
@@ -68,10 +74,13 @@ describe("runInPieces", () => {
         what: "t",
         onSetAside: async (w) => void setAside.push(w),
         onDone: async (c) => void done.push(...c),
+        onRetry: () => void retries++,
+        onSplit: () => void splits++,
         sleep: noSleep,
       },
     );
     expect(calls).toBe(6);
+    expect([retries, splits]).toEqual([3, 1]);
     expect(done).toEqual([0]);
     expect(setAside).toEqual([300]);
   });
