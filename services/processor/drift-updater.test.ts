@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { DriftRepository, ReferenceMeta } from "../common/clickhouse/drift.repository.js";
 import { createLogger } from "../common/observability/logger.js";
 import { DriftUpdater } from "./drift-updater.js";
+import type { SetAsideSink } from "./pipeline-watch.js";
 
 function fakeRepo(stored: { rows: number }) {
   const calls = { firstRows: 0, buildProfiles: 0, recomputed: [] as number[][] };
@@ -40,13 +41,25 @@ function fakeRepo(stored: { rows: number }) {
   return { repo: repo as unknown as DriftRepository, calls };
 }
 
-function updater(repo: DriftRepository) {
+/** Set-aside problems by step, model, version and window, kept across updaters (a restart). */
+function fakeFailures() {
+  const open = new Set<string>();
+  const id = (step: string, m: string, v: string, w: number) => [step, m, v, w].join("/");
+  const sink: SetAsideSink = {
+    setAside: async (step, m, v, w) => void open.add(id(step, m, v, w)),
+    succeeded: async (step, m, v, windows) => windows.filter((w) => open.delete(id(step, m, v, w))).length,
+  };
+  return { open, sink };
+}
+
+function updater(repo: DriftRepository, failures?: SetAsideSink) {
   const waiting = new Map<string, number[]>();
   const jobs: Array<{ basis: string; mode: string }> = [];
   const drift = new DriftUpdater(repo, {
     windowSizes: [300],
     autoReferenceRows: 100,
     logger: createLogger("drift-test", "silent"),
+    failures,
     requestJob: async (_m, _v, basis, _reason, mode) => {
       jobs.push({ basis, mode });
     },
@@ -94,5 +107,30 @@ describe("drift of a version without a reference", () => {
     expect(calls.buildProfiles).toBe(1);
     expect(new Set(jobs.map((j) => j.basis)).size).toBe(1);
     expect(calls.recomputed.flat().sort((a, b) => a - b)).toEqual([300, 3_000_000]);
+  });
+
+  it("clears rather than keeps waiting the windows of a version whose reference fails to build, so they never pile up; once built, a job recomputes them", async () => {
+    const stored = { rows: 150 };
+    const { repo, calls } = fakeRepo(stored);
+    const broken = repo as unknown as { buildProfiles: () => Promise<unknown> };
+    const build = broken.buildProfiles;
+    broken.buildProfiles = async () => {
+      throw new Error("Code: 62. DB::Exception: Syntax error");
+    };
+    const failures = fakeFailures();
+    const { drift, waiting, jobs } = updater(repo, failures.sink);
+    await drift.recomputeWindows("fraud", "v3", [300, 600]);
+    expect(waiting.has("fraud/v3")).toBe(false);
+    expect([...failures.open]).toEqual(["drift_reference/fraud/v3/0"]);
+    expect(jobs).toEqual([]);
+
+    // The cause is gone, and the processor restarted meanwhile: the build is no longer set aside,
+    // and the windows cleared without a score are recomputed by a job, not adopted unscored.
+    broken.buildProfiles = build;
+    const restarted = updater(repo, failures.sink);
+    await restarted.drift.recomputeWindows("fraud", "v3", [900]);
+    expect(failures.open.size).toBe(0);
+    expect(restarted.jobs.map((j) => j.mode)).toEqual(["recompute"]);
+    expect(calls.recomputed).toEqual([[900]]);
   });
 });

@@ -61,6 +61,8 @@ interface VersionState {
   reference?: { meta: ReferenceMeta; profiles: FeatureProfile[] };
   /** The automatic reference being built: the window workers run side by side and share one build. */
   building?: Promise<void>;
+  /** Its last build failed deterministically (set aside, visible): its windows cannot wait for it. */
+  buildFailed?: boolean;
 }
 
 const key = (modelId: string, version: string) => `${modelId}\u0000${version}`;
@@ -104,9 +106,11 @@ export class DriftUpdater {
       if (windows.length > 0) await this.recomputeInPieces(state, new Set(windows));
       return;
     }
-    // Too few predictions yet for a reference: the windows wait for it.
+    // Too few predictions yet for a reference: the windows wait for it, at most one per prediction.
+    // After a failed build they would pile up with the history instead: cleared, and the reference
+    // built or uploaded later recomputes them through its job.
     const awaiting = this.options.awaiting;
-    if (!awaiting || windows.length === 0) return;
+    if (!awaiting || windows.length === 0 || state.buildFailed) return;
     await this.retrying(() => awaiting.add(modelId, version, windows));
     // Another worker here may have built the reference and released the waiting ones meanwhile.
     if (this.hasReference(state)) await this.releaseAwaiting(state);
@@ -138,6 +142,8 @@ export class DriftUpdater {
         this.options.logger.info({ model: state.modelId, version: state.version, reference: meta.reference_id }, "drift reference in use");
         // Uploaded while windows waited, or built by an instance that stopped before releasing them.
         await this.releaseAwaiting(state);
+        // An automatic build set aside for this version is moot now (the job below recomputes).
+        await this.retrying(() => (this.options.failures ?? NO_SINK).succeeded("drift_reference", state.modelId, state.version, [0]));
       }
       // Met for the first time here too (a restart): the request finds the version's job for this
       // reference and rules, if there is one. Without one, some windows may never have been scored
@@ -179,11 +185,20 @@ export class DriftUpdater {
   }
 
   private async autoReference(state: VersionState): Promise<void> {
-    const range = await this.retrying(() => this.repo.firstRows(state.modelId, state.version, this.options.autoReferenceRows));
+    // A failure that would repeat reaches buildAutoReference, which sets it aside, instead of
+    // being retried here forever with the drift worker waiting on it.
+    const attempt = <T>(step: () => Promise<T>) =>
+      retryingClickHouse(step, {
+        stopped: () => this.stopped,
+        logger: this.options.logger,
+        what: "automatic drift reference",
+        deterministicThrows: true,
+      });
+    const range = await attempt(() => this.repo.firstRows(state.modelId, state.version, this.options.autoReferenceRows));
     if (!range) return;
     const referenceId = `auto-${state.version}-${range.fromMs}-${range.toMs}`;
     const rules = this.rules.get(state.modelId) ?? {};
-    const built = await this.retrying(() =>
+    const built = await attempt(() =>
       this.repo.buildProfiles(state.modelId, state.version, referenceId, { kind: "range", ...range }, rules),
     );
     const meta: ReferenceMeta = {
@@ -196,11 +211,16 @@ export class DriftUpdater {
       rows: built.rows,
       created_at_ms: Date.now(),
     };
-    await this.retrying(() => this.repo.saveReference(meta, built.profiles));
+    await attempt(() => this.repo.saveReference(meta, built.profiles));
     state.reference = { meta, profiles: built.profiles };
-    // No window was scored before: those that waited for it are released, not the whole history.
+    // A build set aside earlier (here or before a restart) cleared its windows instead of letting
+    // them wait: the job recomputes the version's history. Otherwise no window was scored before,
+    // so only those that waited are released.
+    const failures = this.options.failures ?? NO_SINK;
+    const failedBefore = (await this.retrying(() => failures.succeeded("drift_reference", state.modelId, state.version, [0]))) > 0;
     await this.releaseAwaiting(state);
-    await this.requestJob(state, "automatic drift reference built", this.options.awaiting ? "adopt" : "recompute");
+    const adopt = this.options.awaiting !== undefined && !failedBefore && !state.buildFailed;
+    await this.requestJob(state, "automatic drift reference built", adopt ? "adopt" : "recompute");
     this.options.logger.info(
       { model: state.modelId, version: state.version, rows: built.rows, features: built.profiles.length },
       "built the automatic drift reference from the version's first predictions",
@@ -235,8 +255,10 @@ export class DriftUpdater {
     if (state.reference) return;
     try {
       await this.autoReference(state);
+      state.buildFailed = false;
     } catch (err) {
       if (this.stopped || classifyStatementError(err) !== "deterministic") throw err;
+      state.buildFailed = true;
       this.options.logger.error(
         { model: state.modelId, version: state.version, err: (err as Error).message.slice(0, 500) },
         "automatic drift reference failed deterministically; set aside",

@@ -19,7 +19,7 @@ export interface PiecesOptions {
   /** A window that failed alone with a deterministic error; the run goes on without it. */
   onSetAside: (window: number, err: Error) => Promise<void>;
   /** Windows whose piece succeeded (clears what was set aside for them earlier). */
-  onDone?: (windows: number[]) => Promise<void>;
+  onDone?: (windows: number[]) => Promise<unknown>;
   onRetry?: () => void;
   onSplit?: () => void;
   classify?: (err: unknown) => StatementFailure;

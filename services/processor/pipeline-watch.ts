@@ -18,10 +18,11 @@ export type PieceStep = "volume" | "label_stats" | "drift" | "drift_reference";
 
 export interface SetAsideSink {
   setAside(step: PieceStep, modelId: string, version: string, window: number, err: Error): Promise<void>;
-  succeeded(step: PieceStep, modelId: string, version: string, windows: number[]): Promise<void>;
+  /** Clears what was set aside for these windows; returns how many were. */
+  succeeded(step: PieceStep, modelId: string, version: string, windows: number[]): Promise<number>;
 }
 
-export const NO_SINK: SetAsideSink = { setAside: async () => undefined, succeeded: async () => undefined };
+export const NO_SINK: SetAsideSink = { setAside: async () => undefined, succeeded: async () => 0 };
 
 export const problemId = (step: string, modelId: string, version: string, window: number) =>
   JSON.stringify([step, modelId, version, window]);
@@ -71,17 +72,18 @@ export class FailureLedger implements SetAsideSink {
     this.gauges.problems("set_aside", this.open.size);
   }
 
-  async succeeded(step: PieceStep, modelId: string, version: string, windows: number[]): Promise<void> {
-    if (this.open.size === 0) return;
+  async succeeded(step: PieceStep, modelId: string, version: string, windows: number[]): Promise<number> {
+    if (this.open.size === 0) return 0;
     const now = this.clock();
     const cleared = windows
       .map((w) => this.open.get(problemId(step, modelId, version, w)))
       .filter((p): p is PipelineProblem => p !== undefined);
-    if (cleared.length === 0) return;
+    if (cleared.length === 0) return 0;
     await this.repo.write(cleared.map((p) => ({ ...p, updated_ms: now, resolved_ms: now })));
     for (const p of cleared) this.open.delete(p.failure_id);
     this.gauges.problems("set_aside", this.open.size);
     this.logger.info({ step, model: modelId, version, windows: cleared.length }, "set-aside windows recomputed; cleared");
+    return cleared.length;
   }
 }
 

@@ -30,4 +30,24 @@ describe("retryingClickHouse", () => {
       retryingClickHouse(() => Promise.reject(new Error("ECONNREFUSED")), { stopped: () => true, logger, what: "test" }),
     ).rejects.toThrow("ECONNREFUSED");
   });
+
+  it("throws at once a failure that would repeat when the caller sets such failures aside, and still waits out an outage", async () => {
+    let calls = 0;
+    const syntax = new Error("Code: 62. DB::Exception: Syntax error");
+    const step = () => {
+      calls++;
+      return Promise.reject(syntax);
+    };
+    await expect(retryingClickHouse(step, { stopped: () => false, logger, what: "test", deterministicThrows: true })).rejects.toBe(syntax);
+    expect(calls).toBe(1);
+    let outages = 0;
+    const value = await retryingClickHouse(
+      async () => {
+        if (++outages < 2) throw new Error("connect ECONNREFUSED");
+        return 7;
+      },
+      { stopped: () => false, logger, what: "test", deterministicThrows: true },
+    );
+    expect(value).toBe(7);
+  });
 });
