@@ -62,6 +62,27 @@ describe("dirty windows", () => {
     expect(await repo.pendingCount()).toBe(0);
   });
 
+  it("takes the oldest from one model (and version) per kind: the one whose pending window is the oldest", async () => {
+    const repo = dirtyWindowsRepository(stack.clickhouse);
+    await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());
+    await repo.mark([w("a", 300), w("a", 900), w("b", 0), w("b", 600), w("b", 1200)]);
+    await repo.mark([w("m", 600, "drift", "v1"), w("m", 300, "drift", "v2"), w("m", 900, "drift", "v2")]);
+    expect(sorted(await repo.pending(10, "oldest", DIRTY_KINDS))).toEqual([
+      "drift/m/v2/300",
+      "drift/m/v2/900",
+      "labels/b//0",
+      "labels/b//1200",
+      "labels/b//600",
+    ]);
+    // The limit, and the newest share left to the other workers (b's 1200, drift v2's 900).
+    expect(sorted(await repo.pending(1, "oldest", ["labels"]))).toEqual(["labels/b//0"]);
+    expect(sorted(await repo.pending(10, "oldest", DIRTY_KINDS, 1))).toEqual(["drift/m/v2/300", "labels/b//0", "labels/b//600"]);
+    // Once b is done, a's turn.
+    await repo.clear([w("b", 0), w("b", 600), w("b", 1200)], await repo.now());
+    expect(sorted(await repo.pending(10, "oldest", ["labels"]))).toEqual(["labels/a//300", "labels/a//900"]);
+    await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());
+  });
+
   it("takes only the kinds asked for, and leaves each kind's own newest share to its worker", async () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     await repo.mark([w("m", 0), w("m", 300), w("m", 600), w("m", 0, "drift", "v1"), w("m", 300, "drift", "v1")]);

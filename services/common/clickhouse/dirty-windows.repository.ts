@@ -70,7 +70,10 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
 
     /**
      * Up to `perKind` pending windows of each of these kinds from one end of time: the newest (live
-     * traffic), or the oldest after leaving each kind's newest `skipNewest` to the workers that take those.
+     * traffic), or the oldest after leaving each kind's newest `skipNewest` to the workers that take
+     * those. The oldest come from one model (and version) per kind, the one whose pending window is
+     * the oldest: a backlog spread over several versions then goes in a few full statements rather
+     * than many small ones, each of which costs ClickHouse about as much as a full one.
      */
     async pending(perKind: number, end: "newest" | "oldest", kinds: readonly DirtyKind[], skipNewest = 0): Promise<DirtyWindow[]> {
       const columns = sql`kind, model_id, model_version, toUInt32(window_start) AS window_start`;
@@ -81,8 +84,13 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
       return ch.rows(
         WindowRow,
         sql`
-        SELECT * FROM (${source} ORDER BY window_start DESC, model_id, model_version LIMIT ${skipNewest}, 18446744073709551615 BY kind)
-        ORDER BY window_start, model_id, model_version LIMIT ${perKind} BY kind`,
+        WITH beyond AS (${source} ORDER BY window_start DESC, model_id, model_version LIMIT ${skipNewest}, 18446744073709551615 BY kind)
+        SELECT * FROM beyond
+        WHERE (kind, model_id, model_version) IN (
+            SELECT kind, argMin((model_id, model_version), (window_start, model_id, model_version)).1,
+                   argMin((model_id, model_version), (window_start, model_id, model_version)).2
+            FROM beyond GROUP BY kind)
+        ORDER BY window_start LIMIT ${perKind} BY kind`,
       );
     },
 
