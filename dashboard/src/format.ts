@@ -56,3 +56,11 @@ export function ago(ms: number, now = Date.now()): string {
   const s = Math.max(0, (now - ms) / 1000);
   return `${duration(s)} ago`;
 }
+
+/**
+ * When an open alert last breached: the end of its last breaching window, which lies ahead while
+ * that window is still open ("0 s ago" at a time to come, before).
+ */
+export function lastBreach(endMs: number, now = Date.now()): string {
+  return endMs > now ? `in the window open until ${utc(endMs)} UTC` : `${utc(endMs)} UTC (${ago(endMs, now)})`;
+}

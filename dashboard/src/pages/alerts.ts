@@ -6,7 +6,7 @@
 import { alertLink } from "../alert-link.js";
 import { api, enc } from "../api.js";
 import { card, errorBox, h, loading } from "../dom.js";
-import { ago, num, pct, utc } from "../format.js";
+import { ago, lastBreach, num, pct, utc } from "../format.js";
 import { failure, type Alert } from "./shared.js";
 
 /** The API's alert with its place in a group (the shared type leaves it out). */
@@ -172,7 +172,7 @@ function alertItem(a: InboxAlert, children: InboxAlert[] = [], listed: Set<strin
       fact("started", `${utc(Date.parse(a.started_at))} UTC`),
       a.resolved_at
         ? fact("resolved", `${utc(Date.parse(a.resolved_at))} UTC`)
-        : fact("last breach", `${utc(Date.parse(a.last_seen_at))} UTC (${ago(Date.parse(a.last_seen_at))})`),
+        : fact("last breach", lastBreach(Date.parse(a.last_seen_at))),
     ),
     suppression(a),
     a.group_reason
