@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { DriftRepository, ReferenceMeta } from "../common/clickhouse/drift.repository.js";
 import { createLogger } from "../common/observability/logger.js";
-import { DriftUpdater } from "./drift-updater.js";
+import { DriftUpdater, spans } from "./drift-updater.js";
 import type { SetAsideSink } from "./pipeline-watch.js";
 
 function fakeRepo(stored: { rows: number }) {
@@ -132,5 +132,15 @@ describe("drift of a version without a reference", () => {
     expect(failures.open.size).toBe(0);
     expect(restarted.jobs.map((j) => j.mode)).toEqual(["recompute"]);
     expect(calls.recomputed).toEqual([[900]]);
+  });
+});
+
+describe("spans", () => {
+  it("reads windows of a size together over at most the span, and always at least one", () => {
+    const H = 3600;
+    expect(spans([0, H, 2 * H, 5 * H], H, 3 * H)).toEqual([[0, H, 2 * H], [5 * H]]);
+    // A window longer than the span is read alone.
+    expect(spans([0, 86_400], 86_400, 3 * H)).toEqual([[0], [86_400]]);
+    expect(spans([], H, H)).toEqual([]);
   });
 });

@@ -65,6 +65,17 @@ interface VersionState {
   buildFailed?: boolean;
 }
 
+/** Sorted window starts cut where a run's range, from its first start to its last window's end, would pass `span` seconds. */
+export function spans(starts: readonly number[], size: number, span: number): number[][] {
+  const out: number[][] = [];
+  for (const start of starts) {
+    const run = out.at(-1);
+    if (run && start + size - run[0]! <= span) run.push(start);
+    else out.push([start]);
+  }
+  return out;
+}
+
 const key = (modelId: string, version: string) => `${modelId}\u0000${version}`;
 
 export class DriftUpdater {
@@ -296,9 +307,10 @@ export class DriftUpdater {
     const quality: Array<WindowResult<QualityCheck>> = [];
     for (const size of this.options.windowSizes) {
       const starts = [...new Set(windows.map((w) => Math.floor(w / size) * size))].sort((a, b) => a - b);
-      // Windows of this size close together are read in one query.
-      for (let i = 0; i < starts.length; i += 50) {
-        const chunk = starts.slice(i, i + 50);
+      // Windows of this size close together are read in one query, over a range of at most as
+      // many base windows as a statement covers (or one window of this size).
+      const span = Math.max(size, (this.options.maxWindowsPerStatement ?? 200) * base);
+      for (const chunk of spans(starts, size, span)) {
         const summaries = await this.repo.readSummaries(
           state.modelId,
           state.version,

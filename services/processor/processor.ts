@@ -35,7 +35,7 @@ import { recomputeJobsRepository } from "../common/clickhouse/recompute-jobs.rep
 import type { BatchReader, WireDecoder } from "../common/kafka/wire-decoder.js";
 import { decoderFor, waitOutRegistry } from "./schemas.js";
 import { DIRTY_KINDS, dirtyWindowsRepository, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
-import { WindowWorker, type WindowSteps } from "./window-worker.js";
+import { SPARSE_FACTOR, WindowWorker, type WindowSteps } from "./window-worker.js";
 
 export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
 
@@ -136,7 +136,8 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     logger.child({ part: "watch" }),
   );
   const pieceOptions = {
-    maxWindowsPerStatement: config.processor.recomputeMaxWindows,
+    // The backlog worker sizes its statements by rows, up to SPARSE_FACTOR × the windows' count.
+    maxWindowsPerStatement: config.processor.recomputeMaxWindows * SPARSE_FACTOR,
     failures: ledger,
     onRetry: () => recomputeFailures.inc({ action: "retry" }),
     onSplit: () => recomputeFailures.inc({ action: "split" }),
@@ -240,6 +241,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       end,
       baseSeconds: metricsUpdater.baseSeconds,
       maxWindows: config.processor.recomputeMaxWindows,
+      maxRows: config.processor.recomputeMaxRows,
       minPauseMs: config.metrics.minIntervalMs,
       owns: () => metricsConsumer?.holds(config.topics.predictions, 0) ?? false,
       logger: logger.child({ part: "windows", worker: part }),

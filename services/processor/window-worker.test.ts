@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../common/observability/logger.js";
 import type { DirtyKind, DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
-import { groupWindows, WindowWorker, type WindowsRepo } from "./window-worker.js";
+import { groupWindows, rowChunks, WindowWorker, type WindowsRepo } from "./window-worker.js";
 
 const logger = createLogger("window-worker-test", "silent");
 const key = (w: DirtyWindow) => JSON.stringify([w.kind, w.model_id, w.model_version, w.window_start]);
@@ -22,6 +22,8 @@ function fakeMarks() {
     if (!old || old.at <= at) rows.set(key(w), { w, at, dirty });
   };
   const failNext = { pending: 0 };
+  /** window_rows: "kind/model/version/start" → rows marked. */
+  const rowCounts = new Map<string, number>();
   const repo: WindowsRepo = {
     now: async () => clock.now,
     pending: async (perKind, end, kinds, skipNewest = 0) => {
@@ -43,10 +45,12 @@ function fakeMarks() {
     clear: async (windows, startedAtMs) => {
       for (const w of windows) put(w, startedAtMs - 1, false);
     },
+    rowsIn: async (kind, model, version, fromS, toS) =>
+      new Map([...rowCounts].filter(([k]) => k.startsWith(`${kind}/${model}/${version}/`)).map(([k, n]) => [Number(k.split("/")[3]), n] as const).filter(([x]) => x >= fromS && x <= toS)),
   };
   const mark = (w: DirtyWindow) => put(w, clock.now++, true);
   const pendingKeys = () => [...rows.values()].filter((r) => r.dirty).map((r) => key(r.w));
-  return { repo, mark, clock, pendingKeys, failNext };
+  return { repo, mark, clock, pendingKeys, failNext, rowCounts };
 }
 
 const w = (kind: DirtyKind, model: string, start: number, version = ""): DirtyWindow => ({
@@ -141,6 +145,50 @@ describe("window worker", () => {
     expect(recomputed).toHaveLength(101);
     expect(new Set(recomputed).size).toBe(101);
     for (const [, , , ws] of calls) expect(ws.at(-1)! - ws[0]!).toBeLessThan(8 * 300);
+  });
+
+  it("cuts the backlog's statements by the rows they read: thousands of sparse windows at once, dense ones alone", () => {
+    const o = { baseSeconds: 300, maxWindows: 8, maxRows: 800, maxSpan: 80 };
+    const starts = (n: number, from = 0) => Array.from({ length: n }, (_, i) => (from + i) * 300);
+    // Rows unknown: 800 / 8 = 100 each, so eight windows a statement, as without any counts.
+    expect(rowChunks(starts(20), new Map(), o).map((c) => c.length)).toEqual([8, 8, 4]);
+    // One row each: all twenty at once.
+    expect(rowChunks(starts(20), new Map(starts(20).map((w) => [w, 1])), o)).toEqual([starts(20)]);
+    // 500 rows each: 1,000 would pass 800, so one a statement.
+    expect(rowChunks(starts(3), new Map(starts(3).map((w) => [w, 500])), o)).toEqual([[0], [300], [600]]);
+    // A window in between that is not pending is read too: 50 + 700 + 50 fits, 50 + 701 + 50 does not.
+    expect(rowChunks([0, 3000], new Map([[0, 50], [1500, 700], [3000, 50]]), o)).toEqual([[0, 3000]]);
+    expect(rowChunks([0, 3000], new Map([[0, 50], [1500, 701], [3000, 50]]), o)).toEqual([[0], [3000]]);
+    // At most 80 base windows of event time, however few the rows; duplicates and order do not matter.
+    expect(rowChunks([80 * 300, 0, 0, 79 * 300], new Map([[0, 1], [79 * 300, 1], [80 * 300, 1]]), o)).toEqual([[0, 79 * 300], [80 * 300]]);
+  });
+
+  it("takes a sparse backlog in one statement of up to ten times maxWindows, a dense one a window at a time", async () => {
+    const marks = fakeMarks();
+    const { calls, steps } = recorder();
+    for (let i = 0; i < 100; i++) {
+      marks.mark(w("labels", "sparse", i * 300));
+      marks.rowCounts.set(`labels/sparse//${i * 300}`, 1);
+    }
+    const options = { baseSeconds: 300, owns: () => true, logger, maxWindows: 8, maxRows: 1_000 };
+    const backlog = new WindowWorker(marks.repo, steps, { ...options, end: "oldest" });
+    // Beyond the live share (2): the oldest 80 in one statement, then the 18 left.
+    expect(await backlog.cycle()).toBe(80);
+    expect(calls.map(([, , , ws]) => ws.length)).toEqual([80]);
+    expect(await backlog.cycle()).toBe(18);
+    expect(await backlog.cycle()).toBe(0);
+
+    const dense = fakeMarks();
+    const d = recorder();
+    for (let i = 0; i < 10; i++) {
+      dense.mark(w("labels", "dense", i * 300));
+      dense.rowCounts.set(`labels/dense//${i * 300}`, 600);
+    }
+    const denseBacklog = new WindowWorker(dense.repo, d.steps, { ...options, end: "oldest" });
+    expect(await denseBacklog.cycle()).toBe(1);
+    expect(d.calls.map(([, , , ws]) => ws)).toEqual([[0]]);
+    // What a cycle did not take stays pending.
+    expect(dense.pendingKeys()).toHaveLength(9);
   });
 
   it("does nothing on an instance that does not own the work", async () => {

@@ -21,7 +21,7 @@ import type { Logger } from "../common/observability/logger.js";
 import type { DirtyKind, DirtyWindow, DirtyWindowsRepository } from "../common/clickhouse/dirty-windows.repository.js";
 import { StoppedError } from "./pieces.js";
 
-export type WindowsRepo = Pick<DirtyWindowsRepository, "now" | "pending" | "clear">;
+export type WindowsRepo = Pick<DirtyWindowsRepository, "now" | "pending" | "clear" | "rowsIn">;
 
 /** Recomputes these base windows (epoch seconds) of a model (and version, for drift). */
 export type RecomputeWindows = (modelId: string, version: string, windows: number[]) => Promise<void>;
@@ -30,8 +30,16 @@ export type WindowSteps = Partial<Record<DirtyKind, RecomputeWindows>>;
 export interface WindowWorkerOptions {
   /** The base window's length, seconds. */
   baseSeconds: number;
-  /** Most windows one recomputation covers (default 200); a cycle takes that many per kind, and no recomputation spans more. */
+  /**
+   * Most windows one recomputation covers when their rows are not known (default 200); a live
+   * cycle takes a quarter of that per kind, and no live recomputation spans more.
+   */
   maxWindows?: number;
+  /**
+   * The backlog's statements are sized by rows instead (window_rows): up to this many rows read
+   * (default 1,000,000), over at most SPARSE_FACTOR × maxWindows base windows.
+   */
+  maxRows?: number;
   /** Which pending windows this worker takes: the newest, or the oldest beyond each kind's newest share. */
   end: "newest" | "oldest";
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
@@ -50,6 +58,48 @@ export interface WindowWorkerOptions {
  * when a backfill's newest windows sit beside the live ones, the live ones are not kept waiting.
  */
 export const newestShare = (maxWindows: number) => Math.max(1, Math.ceil(maxWindows / 4));
+
+/** How many times `maxWindows` the backlog may cover in one statement when its rows are few. */
+export const SPARSE_FACTOR = 10;
+
+/**
+ * A group's pending windows cut into statements by the rows each will read: a statement reads
+ * the event time from its first window to its last, so the rows of windows in between that are
+ * not pending count too. A window whose rows are not known weighs maxRows / maxWindows, so
+ * `maxWindows` of them make a statement, as when nothing is known. At most `maxSpan` base windows
+ * of event time per statement, and at least one window.
+ */
+export function rowChunks(
+  pending: readonly number[],
+  rowsOf: ReadonlyMap<number, number>,
+  o: { baseSeconds: number; maxWindows: number; maxRows: number; maxSpan: number },
+): number[][] {
+  const sorted = [...new Set(pending)].sort((a, b) => a - b);
+  const isPending = new Set(sorted);
+  const between = [...rowsOf].filter(([w]) => !isPending.has(w)).sort((a, b) => a[0] - b[0]);
+  const unknown = o.maxRows / o.maxWindows;
+  const out: number[][] = [];
+  let chunk: number[] = [];
+  let total = 0;
+  let k = 0;
+  for (const w of sorted) {
+    // Rows of the windows not pending since the chunk's last one, which this one would add.
+    let gap = 0;
+    for (; k < between.length && between[k]![0] < w; k++) gap += between[k]![1];
+    const own = rowsOf.get(w) ?? unknown;
+    const tooBig = total + gap + own > o.maxRows || (w - chunk[0]!) / o.baseSeconds >= o.maxSpan;
+    if (chunk.length > 0 && tooBig) {
+      out.push(chunk);
+      chunk = [];
+      total = 0;
+      gap = 0;
+    }
+    chunk.push(w);
+    total += gap + own;
+  }
+  if (chunk.length > 0) out.push(chunk);
+  return out;
+}
 
 export interface WindowGroup {
   kind: DirtyKind;
@@ -133,26 +183,49 @@ export class WindowWorker {
     await this.loop;
   }
 
-  /** One cycle; the number of windows it took (0: nothing pending, or not this instance's work). */
+  /** One cycle; the number of windows it recomputed (0: nothing pending, or not this instance's work). */
   async cycle(): Promise<number> {
     if (!this.options.owns()) return 0;
     const max = this.options.maxWindows ?? 200;
-    const share = this.options.end === "newest" ? newestShare(max) : max;
+    const backlog = this.options.end === "oldest";
     const startedAt = await this.repo.now();
     const kinds = Object.keys(this.steps) as DirtyKind[];
-    const taken = await this.repo.pending(share, this.options.end, kinds, this.options.end === "oldest" ? newestShare(max) : 0);
-    const groups = groupWindows(taken, max * this.options.baseSeconds);
-    // Kinds side by side (their statements are independent), each kind's groups one after another.
-    await Promise.all(
-      kinds.map(async (kind) => {
-        for (const g of groups.filter((x) => x.kind === kind)) {
-          if (this.stopped) throw new StoppedError("window recomputation stopped");
-          await this.steps[kind]!(g.modelId, g.version, g.windows);
-        }
-      }),
-    );
-    await this.repo.clear(taken, startedAt);
-    return taken.length;
+    const done: DirtyWindow[] = [];
+    if (!backlog) {
+      // Live windows: a few per kind, in runs of at most `max` base windows of event time.
+      const taken = await this.repo.pending(newestShare(max), "newest", kinds, 0);
+      const groups = groupWindows(taken, max * this.options.baseSeconds);
+      await this.eachKind(kinds, async (kind) => {
+        for (const g of groups.filter((x) => x.kind === kind)) await this.recompute(kind, g, g.windows, done);
+      });
+    } else {
+      // The backlog: one model's (and version's) oldest windows per kind, one statement each,
+      // sized by the rows it will read, so a sparse history goes thousands of windows at a time.
+      const span = SPARSE_FACTOR * max;
+      const taken = await this.repo.pending(span, "oldest", kinds, newestShare(max));
+      const groups = groupWindows(taken, span * this.options.baseSeconds);
+      await this.eachKind(kinds, async (kind) => {
+        const g = groups.find((x) => x.kind === kind);
+        if (!g) return;
+        const rows = await this.repo.rowsIn(kind, g.modelId, g.version, g.windows[0]!, g.windows.at(-1)!);
+        const maxRows = this.options.maxRows ?? 1_000_000;
+        const [first] = rowChunks(g.windows, rows, { baseSeconds: this.options.baseSeconds, maxWindows: max, maxRows, maxSpan: span });
+        await this.recompute(kind, g, first!, done);
+      });
+    }
+    await this.repo.clear(done, startedAt);
+    return done.length;
+  }
+
+  /** Kinds side by side: their statements are independent. */
+  private async eachKind(kinds: DirtyKind[], work: (kind: DirtyKind) => Promise<void>): Promise<void> {
+    await Promise.all(kinds.map(work));
+  }
+
+  private async recompute(kind: DirtyKind, g: WindowGroup, windows: number[], done: DirtyWindow[]): Promise<void> {
+    if (this.stopped) throw new StoppedError("window recomputation stopped");
+    await this.steps[kind]!(g.modelId, g.version, windows);
+    for (const w of windows) done.push({ kind, model_id: g.modelId, model_version: g.version, window_start: w });
   }
 
   private async run(): Promise<void> {

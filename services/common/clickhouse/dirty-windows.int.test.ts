@@ -83,6 +83,24 @@ describe("dirty windows", () => {
     await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());
   });
 
+  it("sums the rows each mark counted per window, for sizing the backlog's statements; clears and releases count none", async () => {
+    const repo = dirtyWindowsRepository(stack.clickhouse);
+    await repo.mark([{ ...w("rows", 0), rows: 3 }, { ...w("rows", 300), rows: 1 }, { ...w("rows", 0, "drift", "v1"), rows: 7 }]);
+    await repo.mark([{ ...w("rows", 0), rows: 2 }, w("rows", 900)]);
+    await repo.clear([w("rows", 0), w("rows", 300)], await repo.now());
+    await repo.awaitReference("rows", "v2", [0]);
+    await repo.releaseAwaiting("rows", "v2");
+    expect([...(await repo.rowsIn("labels", "rows", "", 0, 900))].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 5],
+      [300, 1],
+      [900, 1],
+    ]);
+    expect([...(await repo.rowsIn("labels", "rows", "", 300, 600))]).toEqual([[300, 1]]);
+    expect([...(await repo.rowsIn("drift", "rows", "v1", 0, 900))]).toEqual([[0, 7]]);
+    expect([...(await repo.rowsIn("drift", "rows", "v2", 0, 900))]).toEqual([]);
+    await repo.clear(await repo.pending(10_000, "newest", DIRTY_KINDS), await repo.now());
+  });
+
   it("takes only the kinds asked for, and leaves each kind's own newest share to its worker", async () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
     await repo.mark([w("m", 0), w("m", 300), w("m", 600), w("m", 0, "drift", "v1"), w("m", 300, "drift", "v1")]);

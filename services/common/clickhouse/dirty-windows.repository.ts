@@ -22,22 +22,42 @@ export interface DirtyWindow {
   model_version: string;
   /** epoch seconds, base-aligned */
   window_start: number;
+  /** Rows the marking batch stored in the window (window_rows sums them); 1 when left out. */
+  rows?: number;
 }
 
 const WindowRow = row({ kind: z.enum(DIRTY_KINDS), model_id: str, model_version: str, window_start: int }) satisfies z.ZodType<DirtyWindow>;
 const Now = row({ ms: int });
 const Count = row({ n: int });
 const Progress = row({ pending: int, last_cleared: int });
+const WindowRows = row({ window_start: int, rows: int });
 
-/** Each window once (kind, model, version and start), in first-seen order. */
+/** Each window once (kind, model, version and start), in first-seen order, with the rows of all its entries. */
 export function distinctWindows(windows: readonly DirtyWindow[]): DirtyWindow[] {
-  const byKey = new Map(windows.map((w) => [`${w.kind}\u0000${w.model_id}\u0000${w.model_version}\u0000${w.window_start}`, w]));
+  const byKey = new Map<string, DirtyWindow>();
+  for (const w of windows) {
+    const k = `${w.kind}\u0000${w.model_id}\u0000${w.model_version}\u0000${w.window_start}`;
+    const seen = byKey.get(k);
+    if (seen) seen.rows = (seen.rows ?? 1) + (w.rows ?? 1);
+    else byKey.set(k, { ...w, rows: w.rows ?? 1 });
+  }
   return [...byKey.values()];
 }
 
-/** One JSONEachRow line; `marked_at` omitted takes ClickHouse's `now64(3)`. */
-function line(w: Omit<DirtyWindow, "kind"> & { kind: string }, dirty: 0 | 1, markedAtMs?: number): string {
-  const record = { ...w, dirty, ...(markedAtMs === undefined ? {} : { marked_at: markedAtMs / 1000 }) };
+/**
+ * One JSONEachRow line; `marked_at` omitted takes ClickHouse's `now64(3)`. Only a mark carries
+ * rows (window_rows sums them); a clear or a release counts none.
+ */
+function line(w: Omit<DirtyWindow, "kind"> & { kind: string }, dirty: 0 | 1, markedAtMs?: number, rows = 0): string {
+  const record = {
+    kind: w.kind,
+    model_id: w.model_id,
+    model_version: w.model_version,
+    window_start: w.window_start,
+    dirty,
+    rows,
+    ...(markedAtMs === undefined ? {} : { marked_at: markedAtMs / 1000 }),
+  };
   return `${JSON.stringify(record)}\n`;
 }
 
@@ -53,7 +73,23 @@ export function dirtyWindowsRepository(ch: ClickHouse) {
   return {
     async mark(windows: readonly DirtyWindow[]): Promise<void> {
       if (windows.length === 0) return;
-      await ch.insertJsonEachRow(table.name, chunks(windows.map((w) => line(w, 1))));
+      await ch.insertJsonEachRow(table.name, chunks(windows.map((w) => line(w, 1, undefined, w.rows ?? 1))));
+    },
+
+    /**
+     * Rows marked per base window of a kind, model and version in [fromS, toS] (windows never
+     * marked are absent): what a statement over that range would read, to size it. At most one
+     * row per base window of the range, which the caller bounds.
+     */
+    async rowsIn(kind: DirtyKind, modelId: string, version: string, fromS: number, toS: number): Promise<Map<number, number>> {
+      const rows = await ch.rows(
+        WindowRows,
+        sql`SELECT toUInt32(window_start) AS window_start, sum(rows) AS rows FROM ${ident(`${ch.database}.window_rows`)}
+            WHERE kind = ${kind} AND model_id = ${modelId} AND model_version = ${version}
+              AND window_start >= toDateTime(${fromS}) AND window_start <= toDateTime(${toS})
+            GROUP BY window_start`,
+      );
+      return new Map(rows.map((r) => [r.window_start, r.rows]));
     },
 
     /** ClickHouse's clock, epoch ms: a recomputation notes it before it reads. */

@@ -84,6 +84,7 @@ const EnvSchema = z.object({
     .refine((ws) => ws.every((w) => w % Math.min(...ws) === 0), "every window must be a multiple of the smallest"),
   HINDSIGHT_METRICS_INTERVAL_MS: int(100, 0),
   HINDSIGHT_RECOMPUTE_MAX_WINDOWS: int(200, 1),
+  HINDSIGHT_RECOMPUTE_MAX_ROWS: int(1_000_000, 1),
   HINDSIGHT_WATCH_INTERVAL_MS: int(10_000, 50),
   HINDSIGHT_STALL_SECONDS: z.coerce.number().positive().default(120),
   HINDSIGHT_MAX_METRICS_LAG: int(100_000, 0),
@@ -134,7 +135,9 @@ export interface Config {
    */
   retention: { rawDays: number; joinedDays: number; windowsDays: number; alertsDays: number };
   /**
-   * recomputeMaxWindows: the most base windows one recompute statement covers; watch: how often the
+   * recomputeMaxWindows: the most base windows one recompute statement covers when their rows are not
+   * known; recomputeMaxRows: the most rows a backlog statement reads (it covers up to ten times
+   * recomputeMaxWindows when they are few); watch: how often the
    * processor checks its metrics consumer group, after how long without progress it is stalled, and
    * the backlog above which it is lagging.
    */
@@ -144,6 +147,7 @@ export interface Config {
     batchMaxWaitMs: number;
     metricsPort: number;
     recomputeMaxWindows: number;
+    recomputeMaxRows: number;
     watch: { intervalMs: number; stallMs: number; maxLag: number };
   };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
@@ -235,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       batchMaxWaitMs: e.HINDSIGHT_BATCH_MAX_WAIT_MS,
       metricsPort: e.HINDSIGHT_PROCESSOR_METRICS_PORT,
       recomputeMaxWindows: e.HINDSIGHT_RECOMPUTE_MAX_WINDOWS,
+      recomputeMaxRows: e.HINDSIGHT_RECOMPUTE_MAX_ROWS,
       watch: { intervalMs: e.HINDSIGHT_WATCH_INTERVAL_MS, stallMs: e.HINDSIGHT_STALL_SECONDS * 1000, maxLag: e.HINDSIGHT_MAX_METRICS_LAG },
     },
     metrics: {
