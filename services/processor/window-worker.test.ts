@@ -46,7 +46,12 @@ function fakeMarks() {
       for (const w of windows) put(w, startedAtMs - 1, false);
     },
     rowsIn: async (kind, model, version, fromS, toS) =>
-      new Map([...rowCounts].filter(([k]) => k.startsWith(`${kind}/${model}/${version}/`)).map(([k, n]) => [Number(k.split("/")[3]), n] as const).filter(([x]) => x >= fromS && x <= toS)),
+      new Map(
+        [...rowCounts]
+          .filter(([k]) => k.startsWith(`${kind}/${model}/${version}/`))
+          .map(([k, n]) => [Number(k.split("/")[3]), n] as const)
+          .filter(([x]) => x >= fromS && x <= toS),
+      ),
   };
   const mark = (w: DirtyWindow) => put(w, clock.now++, true);
   const pendingKeys = () => [...rows.values()].filter((r) => r.dirty).map((r) => key(r.w));
@@ -157,10 +162,40 @@ describe("window worker", () => {
     // 500 rows each: 1,000 would pass 800, so one a statement.
     expect(rowChunks(starts(3), new Map(starts(3).map((w) => [w, 500])), o)).toEqual([[0], [300], [600]]);
     // A window in between that is not pending is read too: 50 + 700 + 50 fits, 50 + 701 + 50 does not.
-    expect(rowChunks([0, 3000], new Map([[0, 50], [1500, 700], [3000, 50]]), o)).toEqual([[0, 3000]]);
-    expect(rowChunks([0, 3000], new Map([[0, 50], [1500, 701], [3000, 50]]), o)).toEqual([[0], [3000]]);
+    expect(
+      rowChunks(
+        [0, 3000],
+        new Map([
+          [0, 50],
+          [1500, 700],
+          [3000, 50],
+        ]),
+        o,
+      ),
+    ).toEqual([[0, 3000]]);
+    expect(
+      rowChunks(
+        [0, 3000],
+        new Map([
+          [0, 50],
+          [1500, 701],
+          [3000, 50],
+        ]),
+        o,
+      ),
+    ).toEqual([[0], [3000]]);
     // At most 80 base windows of event time, however few the rows; duplicates and order do not matter.
-    expect(rowChunks([80 * 300, 0, 0, 79 * 300], new Map([[0, 1], [79 * 300, 1], [80 * 300, 1]]), o)).toEqual([[0, 79 * 300], [80 * 300]]);
+    expect(
+      rowChunks(
+        [80 * 300, 0, 0, 79 * 300],
+        new Map([
+          [0, 1],
+          [79 * 300, 1],
+          [80 * 300, 1],
+        ]),
+        o,
+      ),
+    ).toEqual([[0, 79 * 300], [80 * 300]]);
   });
 
   it("takes a sparse backlog in one statement of up to ten times maxWindows, a dense one a window at a time", async () => {

@@ -85,7 +85,11 @@ describe("dirty windows", () => {
 
   it("sums the rows each mark counted per window, for sizing the backlog's statements; clears and releases count none", async () => {
     const repo = dirtyWindowsRepository(stack.clickhouse);
-    await repo.mark([{ ...w("rows", 0), rows: 3 }, { ...w("rows", 300), rows: 1 }, { ...w("rows", 0, "drift", "v1"), rows: 7 }]);
+    await repo.mark([
+      { ...w("rows", 0), rows: 3 },
+      { ...w("rows", 300), rows: 1 },
+      { ...w("rows", 0, "drift", "v1"), rows: 7 },
+    ]);
     await repo.mark([{ ...w("rows", 0), rows: 2 }, w("rows", 900)]);
     await repo.clear([w("rows", 0), w("rows", 300)], await repo.now());
     await repo.awaitReference("rows", "v2", [0]);

@@ -17,7 +17,10 @@ describe("distinctWindows", () => {
       { ...w("drift", "v3", 600), rows: 1 },
     ]);
     // Counted marks add up, also when their sets are merged again.
-    expect(distinctWindows([...distinctWindows(marks), { ...w("drift", "v3", 300), rows: 5 }])[0]).toEqual({ ...w("drift", "v3", 300), rows: 7 });
+    expect(distinctWindows([...distinctWindows(marks), { ...w("drift", "v3", 300), rows: 5 }])[0]).toEqual({
+      ...w("drift", "v3", 300),
+      rows: 7,
+    });
     // The input is left as it was.
     expect(marks[0]).toEqual(w("drift", "v3", 300));
     expect(distinctWindows([])).toEqual([]);
