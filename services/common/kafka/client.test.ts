@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { chunkByBytes, messageBytes, MessageTooLargeError, withSendDeadline, type KafkaProducer, type OutgoingMessage } from "./client.js";
+import {
+  chunkByBytes,
+  messageBytes,
+  MessageTooLargeError,
+  waitForLeaders,
+  withSendDeadline,
+  type KafkaProducer,
+  type OutgoingMessage,
+} from "./client.js";
 import { retriable } from "./consumer.js";
 
 function producer(send: () => Promise<void>): KafkaProducer {
@@ -83,5 +91,41 @@ describe("chunkByBytes", () => {
     expect(err).toBeInstanceOf(MessageTooLargeError);
     expect(err).toMatchObject({ index: 1, limit: 4_096 });
     expect(err!.message).toMatch(/message 1 takes \d+ bytes in a record batch, over the limit of 4096 bytes/);
+  });
+});
+
+describe("waitForLeaders", () => {
+  const unknown = Object.assign(new Error("This server does not host this topic-partition"), { retriable: true });
+  const meta = (leader: number) => ({ topics: [{ name: "t", partitions: [{ partitionId: 0, leader, replicas: [1], isr: [1] }] }] });
+  const fake = (answers: Array<Error | ReturnType<typeof meta>>) => {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      admin: {
+        fetchTopicMetadata: async () => {
+          const a = answers[Math.min(calls++, answers.length - 1)]!;
+          if (a instanceof Error) throw a;
+          return a;
+        },
+      } as never,
+    };
+  };
+  const noSleep = async () => undefined;
+
+  it("waits out a new topic's 'unknown topic' and a partition without a leader", async () => {
+    const f = fake([unknown, meta(-1), meta(1)]);
+    await waitForLeaders(f.admin, ["t"], { sleep: noSleep });
+    expect(f.calls()).toBe(3);
+  });
+
+  it("throws at once what is not retriable, and gives up at the deadline with the topics named", async () => {
+    await expect(waitForLeaders(fake([new Error("SASL authentication failed")]).admin, ["t"], { sleep: noSleep })).rejects.toThrow("SASL");
+    let now = 0;
+    const stuck = waitForLeaders(fake([unknown]).admin, ["t"], {
+      sleep: async () => void (now += 100),
+      clock: () => now,
+      timeoutMs: 1_000,
+    });
+    await expect(stuck).rejects.toThrow("Kafka topics t have no leader 1 s after they were created");
   });
 });

@@ -174,12 +174,40 @@ export async function ensureTopics(kafka: Kafka, topics: string[], partitions: n
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
       });
+      await waitForLeaders(admin, missing);
     }
     return missing;
   });
+}
+
+/**
+ * Until every partition of the topics has a leader. A broker that has just started can answer
+ * "unknown topic or partition" (retriable) for a moment after creating one, which kafkajs's own
+ * wait (`waitForLeaders`) throws instead of retrying: a benchmark's set-up failed on it.
+ */
+export async function waitForLeaders(
+  admin: Pick<Admin, "fetchTopicMetadata">,
+  topics: string[],
+  opts: { timeoutMs?: number; sleep?: (ms: number) => Promise<void>; clock?: () => number } = {},
+): Promise<void> {
+  const clock = opts.clock ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = clock() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable) throw err;
+    }
+    if (clock() >= deadline)
+      throw new Error(`Kafka topics ${topics.join(", ")} have no leader ${timeoutMs / 1000} s after they were created`);
+    await sleep(100);
+  }
 }
 
 /** Messages a consumer group has yet to read, summed over the topics' partitions. */
