@@ -9,13 +9,14 @@
  * busy live stream never starves a backfill.
  *
  * Each cycle takes a bounded set of pending windows from its end of time, notes ClickHouse's clock,
- * recomputes them by kind and model in runs that span at most `maxWindows` base windows (so no
- * statement reads more event time than a recompute job's range), and clears them as of that clock:
- * a window marked again meanwhile stays pending. Each recomputation rewrites replacing rows from
- * the raw events, so a crash mid-cycle only repeats work. Failures are the steps' own business:
- * outages are waited out and a window that fails deterministically is set aside (runInPieces), so a
- * cycle always ends and clears what it took. One instance runs the workers (the `owns` predicate),
- * like the recompute jobs.
+ * recomputes them, and clears what it recomputed as of that clock: a window marked again meanwhile
+ * stays pending. A live cycle recomputes by kind and model in runs that span at most `maxWindows`
+ * base windows; a backlog cycle runs one statement per kind, sized by the rows it reads (migration
+ * 016's window_rows), over at most SPARSE_FACTOR × `maxWindows` base windows, and leaves the rest
+ * pending. Each recomputation rewrites replacing rows from the raw events, so a crash mid-cycle
+ * only repeats work. Failures are the steps' own business: outages are waited out and a window
+ * that fails deterministically is set aside (runInPieces), so a cycle always ends and clears what
+ * it took. One instance runs the workers (the `owns` predicate), like the recompute jobs.
  */
 import type { Logger } from "../common/observability/logger.js";
 import type { DirtyKind, DirtyWindow, DirtyWindowsRepository } from "../common/clickhouse/dirty-windows.repository.js";
