@@ -114,7 +114,9 @@ describe("drift of a version without a reference", () => {
     const { repo, calls } = fakeRepo(stored);
     const broken = repo as unknown as { buildProfiles: () => Promise<unknown> };
     const build = broken.buildProfiles;
+    let attempts = 0;
     broken.buildProfiles = async () => {
+      attempts++;
       throw new Error("Code: 62. DB::Exception: Syntax error");
     };
     const failures = fakeFailures();
@@ -123,6 +125,10 @@ describe("drift of a version without a reference", () => {
     expect(waiting.has("fraud/v3")).toBe(false);
     expect([...failures.open]).toEqual(["drift_reference/fraud/v3/0"]);
     expect(jobs).toEqual([]);
+    // Set aside, not tried again on the next cycle: the windows of that cycle are cleared too.
+    await drift.recomputeWindows("fraud", "v3", [900]);
+    expect(attempts).toBe(1);
+    expect(waiting.has("fraud/v3")).toBe(false);
 
     // The cause is gone, and the processor restarted meanwhile: the build is no longer set aside,
     // and the windows cleared without a score are recomputed by a job, not adopted unscored.

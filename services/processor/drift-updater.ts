@@ -61,9 +61,15 @@ interface VersionState {
   reference?: { meta: ReferenceMeta; profiles: FeatureProfile[] };
   /** The automatic reference being built: the window workers run side by side and share one build. */
   building?: Promise<void>;
-  /** Its last build failed deterministically (set aside, visible): its windows cannot wait for it. */
-  buildFailed?: boolean;
+  /**
+   * Its last build failed deterministically (set aside, visible): its windows cannot wait for it,
+   * and the next build is tried only after `waitMs` (doubling), not on every cycle.
+   */
+  buildFailed?: { atMs: number; waitMs: number };
 }
+
+/** The first wait before trying a failed automatic reference again, and the longest. */
+const REBUILD_WAIT_MS = [60_000, 3_600_000] as const;
 
 /** Sorted window starts cut where a run's range, from its first start to its last window's end, would pass `span` seconds. */
 export function spans(starts: readonly number[], size: number, span: number): number[][] {
@@ -238,6 +244,7 @@ export class DriftUpdater {
     );
   }
 
+  /** A call, so that TypeScript does not carry a narrowing of `state.reference` across an await. */
   private hasReference(state: VersionState): boolean {
     return state.reference !== undefined;
   }
@@ -254,7 +261,10 @@ export class DriftUpdater {
       );
   }
 
-  /** A reference that cannot be built (a deterministic failure) is set aside; the next run tries again. */
+  /**
+   * A reference that cannot be built (a deterministic failure) is set aside, and tried again a
+   * minute later, then after twice as long each time, up to an hour.
+   */
   private autoReferenceOrSetAside(state: VersionState): Promise<void> {
     // Two builds at different moments pick different first rows of a backfill arriving out of
     // order: two references, and the second's job recomputed the version's whole history.
@@ -263,13 +273,15 @@ export class DriftUpdater {
   }
 
   private async buildAutoReference(state: VersionState): Promise<void> {
-    if (state.reference) return;
+    const failed = state.buildFailed;
+    if (state.reference || (failed && Date.now() - failed.atMs < failed.waitMs)) return;
     try {
       await this.autoReference(state);
-      state.buildFailed = false;
+      state.buildFailed = undefined;
     } catch (err) {
       if (this.stopped || classifyStatementError(err) !== "deterministic") throw err;
-      state.buildFailed = true;
+      const waitMs = failed ? Math.min(2 * failed.waitMs, REBUILD_WAIT_MS[1]) : REBUILD_WAIT_MS[0];
+      state.buildFailed = { atMs: Date.now(), waitMs };
       this.options.logger.error(
         { model: state.modelId, version: state.version, err: (err as Error).message.slice(0, 500) },
         "automatic drift reference failed deterministically; set aside",

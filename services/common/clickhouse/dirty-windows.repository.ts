@@ -38,7 +38,7 @@ export function distinctWindows(windows: readonly DirtyWindow[]): DirtyWindow[] 
   for (const w of windows) {
     const k = `${w.kind}\u0000${w.model_id}\u0000${w.model_version}\u0000${w.window_start}`;
     const seen = byKey.get(k);
-    if (seen) seen.rows = (seen.rows ?? 1) + (w.rows ?? 1);
+    if (seen) seen.rows! += w.rows ?? 1;
     else byKey.set(k, { ...w, rows: w.rows ?? 1 });
   }
   return [...byKey.values()];

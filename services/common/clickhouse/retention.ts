@@ -19,6 +19,8 @@ export const RETENTION_TABLES: ReadonlyArray<{ table: string; kind: RetentionKin
   { table: "labels", kind: "rawDays", time: "labeled_at" },
   { table: "predictions_by_time", kind: "rawDays", time: "event_time" },
   { table: "features_by_time", kind: "rawDays", time: "event_time" },
+  // Rows counted per window: only of use while the raw events behind it can still be recomputed.
+  { table: "window_rows", kind: "rawDays", time: "window_start" },
   { table: "labeled_predictions", kind: "joinedDays", time: "event_time" },
   { table: "window_volume", kind: "windowsDays", time: "window_start" },
   { table: "window_label_stats", kind: "windowsDays", time: "window_start" },
