@@ -334,8 +334,19 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     await page.waitForURL(/range=1d/);
     await page.locator("#accuracy-chart canvas").waitFor();
     for (const id of ["#accuracy-chart", "#coverage-chart", "#volume-chart"]) {
-      const from = Number(await page.getAttribute(id, "data-x-from"));
-      const to = Number(await page.getAttribute(id, "data-x-to"));
+      // Each chart redraws for the range on its own: read it once it spans at most a day and a bit
+      // (a fresh clone's run read one mid-redraw, without its axis).
+      const axis = async (): Promise<[number, number]> => [
+        Number(await page.getAttribute(id, "data-x-from")),
+        Number(await page.getAttribute(id, "data-x-to")),
+      ];
+      await expect
+        .poll(async () => {
+          const [f, t] = await axis();
+          return f > 0 && t - f < DAY / 1000 + 3 * 3600;
+        }, POLL)
+        .toBe(true);
+      const [from, to] = await axis();
       // The day before now, whole, widened only by the half window either side of the data.
       expect(from).toBeLessThanOrEqual((Date.now() - DAY) / 1000);
       expect(from).toBeGreaterThan((tour.history.endMs - DAY) / 1000 - 3 * 3600);
