@@ -2,7 +2,9 @@
  * Drift benchmark: current rows per second scored for drift, 20 features, by Hindsight's own code
  * path (reference profiles and the window's summaries computed in ClickHouse, then decideDrift),
  * beside Evidently's DataDriftPreset and a plain scipy baseline on the same data in the same run.
- * Then, per feature, the two tools' methods, scores and decisions side by side.
+ * Then, per feature, the two tools' methods, scores and decisions side by side, and what drift per
+ * slice adds for a model that declares slice keys (country: 5 values; merchant: 200, of which the
+ * 20 busiest are kept).
  *
  *   npm run bench:drift -- [--rows 1000000] [--reference-rows 100000] [--skip-peers]
  *
@@ -23,6 +25,9 @@ import { migrate } from "../services/common/clickhouse/migrations.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { decideDrift, type FeatureDrift } from "../services/common/domain/drift/feature-drift.js";
 import { emptySummary } from "../services/common/domain/drift/summary.js";
+import { sliceDriftRepository } from "../services/common/clickhouse/slice-drift.repository.js";
+import { decideSliceDrift, mergeSliceWindows } from "../services/common/domain/drift/slice-drift.js";
+import type { FeatureProfile } from "../services/common/domain/drift/profile.js";
 import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
 import { CATEGORICAL, CSV_HEADER, DRIFTED, NUMERIC, csvLine, featureColumns, sampler, type Row } from "./drift-data.js";
 import { log, startBenchStack } from "./stack.js";
@@ -87,6 +92,9 @@ async function main(): Promise<void> {
         event_time: DAY + Math.floor(((first + i) * BASE_SECONDS) / ROWS),
         prediction_id: String(first + i),
         ...featureColumns(r),
+        // Slices for the per-slice step: cat_01 (5 countries) and cat_05 (200 merchants).
+        segment_keys: ["country", "merchant"],
+        segment_values: [r.strings[1] ?? "none", r.strings[5] ?? "none"],
       }));
       await ch.insertJsonEachRow(currentTable, await serialize(stored, 5_000));
     });
@@ -94,8 +102,15 @@ async function main(): Promise<void> {
 
     log("Hindsight: buildProfiles → recomputeSummaries → readSummaries → decideDrift");
     const ours = await hindsight(drift);
+    log("Hindsight per slice: recomputeSummaries → readSummaries → decideSliceDrift");
+    const sliced = await perSlice(ch, ours.profiles);
     const peers = args["skip-peers"] ? undefined : runPeers(files);
     report(ours, { reference: referenceLoadS, current: currentLoadS }, peers);
+    process.stdout.write(
+      `\n  drift per slice (keys country and merchant, the ${SLICES_PER_KEY} busiest of each): ${sliced.seconds.toFixed(2)} s more ` +
+        `(+${((100 * sliced.seconds) / ours.seconds).toFixed(0)} % for a model that declares slice keys; none for one that does not), ` +
+        `${sliced.slices} slices scored, ${sliced.drifted} slice × feature drifts\n  its steps: ${sliced.steps.map(([n, x]) => `${n} ${x.toFixed(2)} s`).join(", ")}\n`,
+    );
   } finally {
     await ch.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
     await ch.close();
@@ -152,6 +167,41 @@ interface HindsightResult {
   seconds: number;
   steps: Array<[string, number]>;
   drift: FeatureDrift[];
+  profiles: FeatureProfile[];
+}
+
+const SLICES_PER_KEY = 20;
+
+/** The processor's per-slice step for the same window: summaries per slice, read back, decided. */
+async function perSlice(ch: ClickHouse, profiles: FeatureProfile[]) {
+  const repo = sliceDriftRepository(ch);
+  const steps: Array<[string, number]> = [];
+  const timed = async <T>(name: string, step: () => Promise<T> | T): Promise<T> => {
+    const started = performance.now();
+    const result = await step();
+    steps.push([name, (performance.now() - started) / 1000]);
+    log(`  ${name}: ${steps.at(-1)![1].toFixed(2)} s`);
+    return result;
+  };
+  await timed("recomputeSummaries", () =>
+    repo.recomputeSummaries(MODEL, VERSION, REFERENCE_ID, profiles, {
+      baseSeconds: BASE_SECONDS,
+      windows: [DAY],
+      sliceKeys: ["country", "merchant"],
+      perKey: SLICES_PER_KEY,
+      nowMs: Date.now(),
+    }),
+  );
+  const byWindow = await timed("readSummaries", () => repo.readSummaries(MODEL, VERSION, REFERENCE_ID, profiles, DAY, DAY + BASE_SECONDS));
+  const decided = await timed("decideSliceDrift", () =>
+    decideSliceDrift(mergeSliceWindows(byWindow.values()), profiles, {}, SLICES_PER_KEY),
+  );
+  return {
+    seconds: steps.reduce((s, [, x]) => s + x, 0),
+    steps,
+    slices: decided.length,
+    drifted: decided.reduce((n, d) => n + d.drift.filter((f) => f.drifted).length, 0),
+  };
 }
 
 /** The processor's recompute → read → decide for one window, with an uploaded sample as reference. */
@@ -177,7 +227,7 @@ async function hindsight(repo: DriftRepository): Promise<HindsightResult> {
       })),
     );
   });
-  return { seconds: steps.reduce((s, [, x]) => s + x, 0), steps, drift };
+  return { seconds: steps.reduce((s, [, x]) => s + x, 0), steps, drift, profiles };
 }
 
 function runPeers(files: { reference: string; current: string }): PeerResult {

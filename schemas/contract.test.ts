@@ -5,7 +5,7 @@
  * event written in wire form, and must produce that very wire form.
  */
 import { describe, expect, it } from "vitest";
-import { DecodeError, decode, encode, SCHEMAS } from "../services/common/kafka/avro-codec.js";
+import { DecodeError, decode, encode, LEGACY_SCHEMAS, SCHEMAS } from "../services/common/kafka/avro-codec.js";
 import { LabelHttp, LabelWire, PredictionHttp, PredictionWire } from "./events.js";
 
 // JSON cannot spell Infinity, but a number too large for a double parses to it.
@@ -39,8 +39,13 @@ function structuralPrediction(x: unknown): unknown {
       : p,
     segments: orDefault(x.segments, {}),
     received_at: null,
+    ...optionalRequest(x),
   };
 }
+
+/** request_id is optional on both paths; Avro decodes an absent one as null. */
+const optionalRequest = (x: Obj) => (x.request_id === undefined ? {} : { request_id: x.request_id });
+const withNullRequest = <T extends { request_id?: string | null }>(e: T) => ({ ...e, request_id: e.request_id ?? null });
 
 function structuralLabel(x: unknown, now: number): unknown {
   if (!isObj(x)) return x;
@@ -52,6 +57,7 @@ function structuralLabel(x: unknown, now: number): unknown {
     labeled_at: x.labeled_at === undefined ? now : time(x.labeled_at),
     source: orDefault(x.source, "unspecified"),
     received_at: null,
+    ...optionalRequest(x),
   };
 }
 
@@ -106,11 +112,16 @@ const predictionCases: Array<[name: string, input: unknown, ok: boolean]> = [
   ["string feature of exactly 4096 characters", withP({ features: { text: "x".repeat(4096) } }), true],
   ["exactly 32 segments", withP({ segments: manyKeys(32, () => "v") }), true],
   ["unknown and client-sent received_at fields are dropped", withP({ extra: 1, received_at: T_MS }), true],
+  ["a request id shared by variants", withP({ request_id: "req-17" }), true],
+  ["an explicit null request id", withP({ request_id: null }), true],
   // rejected: identity
   ["missing prediction_id", without("prediction_id"), false],
   ["missing model_id", without("model_id"), false],
   ["missing model_version", without("model_version"), false],
   ["empty prediction_id", withP({ prediction_id: "" }), false],
+  ["empty request_id", withP({ request_id: "" }), false],
+  ["request_id over 256 characters", withP({ request_id: "r".repeat(257) }), false],
+  ["numeric request_id", withP({ request_id: 17 }), false],
   ["prediction_id over 256 characters", withP({ prediction_id: "p".repeat(257) }), false],
   ["numeric prediction_id", withP({ prediction_id: 123 }), false],
   ["empty model_version", withP({ model_version: "" }), false],
@@ -193,9 +204,12 @@ const labelCases: Array<[name: string, input: unknown, ok: boolean]> = [
   ["missing labeled_at defaults to now", withoutL("labeled_at"), true],
   ["missing source defaults to unspecified", withoutL("source"), true],
   ["only ids and label", withoutL("labeled_at", "source"), true],
+  ["a label for a whole request: empty prediction_id, a request_id", withL({ prediction_id: "", request_id: "req-17" }), true],
+  ["a label naming both its prediction and its request", withL({ request_id: "req-17" }), true],
   ["missing prediction_id", withoutL("prediction_id"), false],
   ["missing model_id", withoutL("model_id"), false],
   ["empty prediction_id", withL({ prediction_id: "" }), false],
+  ["empty prediction_id and empty request_id", withL({ prediction_id: "", request_id: "" }), false],
   ["bad model_id characters", withL({ model_id: "fraud v2!" }), false],
   ["both label and value", withL({ value: 1 }), false],
   ["neither label nor value", withoutL("label"), false],
@@ -232,7 +246,7 @@ describe("prediction contract: HTTP schema vs Avro + wire schema", () => {
     // And that form survives Avro byte-exact.
     const bytes = encode("prediction", http.data);
     const decoded = decode("prediction", bytes);
-    expect(decoded).toEqual(http.data);
+    expect(decoded).toEqual(withNullRequest(http.data));
     expect(encode("prediction", decoded).equals(bytes)).toBe(true);
   });
 
@@ -300,7 +314,7 @@ describe("label contract: HTTP schema vs Avro + wire schema", () => {
     expect(http.data.received_at).toBeNull();
     const bytes = encode("label", http.data);
     const decoded = decode("label", bytes);
-    expect(decoded).toEqual(http.data);
+    expect(decoded).toEqual(withNullRequest(http.data));
     expect(encode("label", decoded).equals(bytes)).toBe(true);
   });
 
@@ -309,6 +323,15 @@ describe("label contract: HTTP schema vs Avro + wire schema", () => {
     expect(LabelHttp.parse(withL({ label: 0 })).label).toBe("0");
     expect(LabelHttp.parse(withoutL("source")).source).toBe("unspecified");
     expect(LabelHttp.parse({ ...withoutL("label"), value: 12.5 })).toMatchObject({ label: null, value: 12.5 });
+    // Over HTTP a request's label may leave prediction_id out altogether.
+    expect(LabelHttp.parse({ ...withoutL("prediction_id"), request_id: "req-17" })).toMatchObject({
+      prediction_id: "",
+      request_id: "req-17",
+    });
+    expect(LabelHttp.safeParse(withoutL("prediction_id")).error?.issues[0]).toMatchObject({
+      path: ["prediction_id"],
+      message: "must not be empty (or give request_id)",
+    });
   });
 
   it.each<[string, unknown]>([
@@ -342,6 +365,16 @@ describe("Avro framing errors", () => {
     expect([...encode("label", label).subarray(0, 5)]).toEqual([0, 0, 0, 0, 2]);
   });
 
+  it("writes an event without a request id as the earlier version (ids 1, 2), one with it as v2 (ids 4, 5), and reads both", () => {
+    expect(framed().readInt32BE(1)).toBe(1);
+    const paired = encode("prediction", { ...prediction, request_id: "req-17" });
+    expect(paired.readInt32BE(1)).toBe(4);
+    expect(decode("prediction", paired)).toEqual({ ...prediction, request_id: "req-17" });
+    // A reader of the earlier version still reads every event without a request id.
+    expect(LEGACY_SCHEMAS.prediction.type.fromBuffer(framed().subarray(5))).toEqual(prediction);
+    expect(encode("label", { ...label, request_id: "req-17" }).readInt32BE(1)).toBe(5);
+  });
+
   it("rejects a wrong magic byte", () => {
     const bytes = framed();
     bytes[0] = 7;
@@ -355,7 +388,8 @@ describe("Avro framing errors", () => {
   });
 
   it("rejects a label decoded as a prediction", () => {
-    expectDecodeError(encode("label", label), /schema id 2 is label\.v1, expected prediction\.v1/);
+    expectDecodeError(encode("label", label), /schema id 2 is label\.v1, expected prediction\.v2/);
+    expectDecodeError(encode("label", { ...label, request_id: "r" }), /schema id 5 is label\.v2, expected prediction\.v2/);
   });
 
   it("rejects a truncated body", () => {

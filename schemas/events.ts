@@ -99,18 +99,26 @@ export const PredictionWire = z.object({
   prediction: PredictionOutputWire,
   segments,
   received_at: epochMs.nullable(),
+  // Shared by the variants (shadow, canary) that score one request; absent in events written before it.
+  request_id: id.nullish(),
 });
 export type PredictionEvent = z.infer<typeof PredictionWire>;
 
 export const LabelWire = z
   .object({
-    prediction_id: id,
+    // Empty only in a label for a whole request (request_id), which reaches every variant's prediction.
+    prediction_id: z.string().max(LIMITS.idLength),
     model_id: modelId,
     label: z.string().min(1).max(LIMITS.idLength).nullable(),
     value: z.number().nullable(),
     labeled_at: epochMs,
     source: z.string().min(1, "must not be empty").max(128),
     received_at: epochMs.nullable(),
+    request_id: id.nullish(),
+  })
+  .superRefine((l, ctx) => {
+    if (l.prediction_id === "" && l.request_id == null)
+      ctx.addIssue({ code: "custom", path: ["prediction_id"], message: "must not be empty (or give request_id)" });
   })
   .refine((l) => (l.label === null) !== (l.value === null), { message: "needs exactly one of label or value" });
 export type LabelEvent = z.infer<typeof LabelWire>;
@@ -140,19 +148,21 @@ export const PredictionHttp = z
       value: z.number().nullable().default(null),
     }),
     segments: z.record(z.string(), z.unknown()).default({}),
+    request_id: z.string().nullish(),
   })
   .transform((p) => ({ ...p, received_at: null as number | null }))
   .pipe(PredictionWire);
 
 export const LabelHttp = z
   .object({
-    prediction_id: z.string(),
+    prediction_id: z.string().default(""),
     model_id: z.string(),
     label: labelInput.nullable().default(null),
     value: z.number().nullable().default(null),
     // Omitted: the time the gateway received it, filled in by the gateway before producing.
     labeled_at: timestampInput.optional(),
     source: z.string().default("unspecified"),
+    request_id: z.string().nullish(),
   })
   .transform((l) => ({ ...l, labeled_at: l.labeled_at ?? Date.now(), received_at: null as number | null }))
   .pipe(LabelWire);

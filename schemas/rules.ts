@@ -33,9 +33,25 @@ export const LABEL_METRICS = [
   "mape",
   "r2",
   "selection_rate_ratio",
+  // A candidate's accuracy − production's on the same requests (shadow, canary), per window.
+  "paired_accuracy_difference",
 ] as const;
 /** Metrics known without labels. */
-export const LABEL_FREE_METRICS = ["predictions", "label_coverage", "estimated_accuracy", "delay_p50_s", "delay_p90_s"] as const;
+/**
+ * Metrics known without labels. `estimated_*` are the label-free estimates of binary models
+ * (calibrated confidence, GET /v1/models/:id/estimates), blended with the labels already in.
+ */
+export const LABEL_FREE_METRICS = [
+  "predictions",
+  "label_coverage",
+  "estimated_accuracy",
+  "estimated_precision",
+  "estimated_recall",
+  "estimated_f1",
+  "estimated_roc_auc",
+  "delay_p50_s",
+  "delay_p90_s",
+] as const;
 export const PERFORMANCE_METRICS = [...LABEL_METRICS, ...LABEL_FREE_METRICS] as const;
 export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
 /** Higher is better for these; an SLO on them is "value ≥ objective". */
@@ -48,11 +64,26 @@ export const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
   "pr_auc",
   "r2",
   "selection_rate_ratio",
+  "paired_accuracy_difference",
   "label_coverage",
   "estimated_accuracy",
+  "estimated_precision",
+  "estimated_recall",
+  "estimated_f1",
+  "estimated_roc_auc",
 ]);
 /** Proportions of a count, so a Wilson interval is their confidence interval. */
-export const PROPORTION_METRICS: ReadonlySet<string> = new Set(["accuracy", "precision", "recall", "label_coverage", "estimated_accuracy"]);
+export const PROPORTION_METRICS: ReadonlySet<string> = new Set(["accuracy", "precision", "recall", "label_coverage"]);
+/** Metrics whose windows come with their own interval (the estimates'). */
+export const ESTIMATED_METRICS: ReadonlySet<string> = new Set([
+  "estimated_accuracy",
+  "estimated_precision",
+  "estimated_recall",
+  "estimated_f1",
+  "estimated_roc_auc",
+]);
+/** Metrics a rule may judge by a confidence interval (`confidence`). */
+export const INTERVAL_METRICS: ReadonlySet<string> = new Set([...PROPORTION_METRICS, ...ESTIMATED_METRICS]);
 
 const METRIC = new RegExp(`^(${PERFORMANCE_METRICS.join("|")}|drift(\\.[^\\s]+)?|quality(\\.[a-z_]+)?)$`);
 
@@ -121,8 +152,8 @@ export const RuleSchema = z
       issue("threshold", "quality rules fire on violated checks; the checks' bounds are declared with the model");
     if (r.metric === "selection_rate_ratio" && !/^[^=]+=\*$/.test(r.target.slice ?? ""))
       issue("target", "a fairness rule compares the groups of one key: give target.slice as 'key=*', e.g. 'gender=*'");
-    if (r.confidence !== undefined && !PROPORTION_METRICS.has(r.metric))
-      issue("confidence", `a confidence interval is available for ${[...PROPORTION_METRICS].join(", ")}`);
+    if (r.confidence !== undefined && !INTERVAL_METRICS.has(r.metric))
+      issue("confidence", `a confidence interval is available for ${[...INTERVAL_METRICS].join(", ")}`);
   });
 
 export type Rule = z.output<typeof RuleSchema>;

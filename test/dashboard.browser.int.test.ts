@@ -320,6 +320,9 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
       return n;
     })()`);
     expect(drawn).toBeGreaterThan(200);
+    // The binary model's calibrated label-free estimate (GET /v1/models/:id/estimates), with its interval's band.
+    expect(Number(await page.getAttribute("#accuracy-chart", "data-estimates"))).toBeGreaterThan(0);
+    expect(await page.textContent("#accuracy-chart")).toContain("estimate low");
     // Both versions side by side, and the feedback-delay histogram.
     await expect.poll(() => page.textContent(".page"), POLL).toContain("canary");
     // (Its first buckets, under an hour, are empty: the history's labels come hours late.)
@@ -376,7 +379,8 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     await page.locator("#error-chart canvas").waitFor();
     expect(await page.textContent(".page")).toContain("Error per 1h window");
     expect(Number(await page.getAttribute("#error-chart", "data-points"))).toBeGreaterThan(100);
-    const headers = await page.$$eval("table.grid th", (els) => els.map((e) => e.textContent));
+    // The versions table (the rules card below has its own).
+    const headers = await page.$$eval("table.grid:not(.rules) th", (els) => els.map((e) => e.textContent));
     expect(headers).toEqual(["Version", "Stage", "Predictions", "Labelled", "MAE", "RMSE"]);
   });
 
@@ -411,6 +415,16 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     expect(layout.tallest).toBeLessThan(2 * layout.line);
     expect(layout.overflow).toBeLessThanOrEqual(0);
     await shot("drift");
+    // Drift per slice: the selector offers all traffic and the declared keys' slices; a country's
+    // heat map (against the same reference) shows the shift of amount in its hours too.
+    const slices = await page.$$eval("#drift-slices select option", (els) => els.map((e) => e.getAttribute("value") ?? ""));
+    expect(slices[0]).toBe("");
+    const country = slices.find((s) => s.startsWith("country="));
+    expect(country, "a country slice scored for drift").toBeDefined();
+    await page.selectOption("#drift-slices select", country!);
+    await page.waitForFunction(`document.querySelector(".page")?.textContent?.includes(${JSON.stringify(`slice ${country}`)})`);
+    await page.locator(".heatmap .hm-cell").first().waitFor();
+    expect((await drifted("amount")).filter((w) => hours.includes(w)).length).toBeGreaterThan(hours.length / 2);
   });
 
   it("ranks country=BR worst among the slices over its drop, and opens its trend", async () => {
@@ -424,14 +438,187 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     await page.goto(`${url}/#/models/fraud/slices?window=3600&from=${from}&to=${to}`);
     const first = page.locator("tr[data-slice]").first();
     await first.waitFor();
-    expect(await first.getAttribute("data-slice")).toBe("country=BR");
-    await first.click();
+    // BR leads, alone or in one of its intersections with a device (the demo declares country × device).
+    expect(await first.getAttribute("data-slice")).toMatch(/^country( × device)?=BR( × (ios|android|web))?$/);
+    // Called significantly worse with the false-discovery rate controlled: its q-value is the API's.
+    const api = await getJson(`/v1/models/fraud/slices?window=3600&from=${from}&to=${to}&limit=500`);
+    const brApi = api.slices.find((s: any) => s.slice_key === "country" && s.slice_value === "BR");
+    expect(brApi.significantly_worse).toBe(true);
+    expect(brApi.q_value).toBeLessThanOrEqual(api.fdr);
+    const br = page.locator('tr[data-slice="country=BR"]');
+    expect(await br.getAttribute("data-worse")).toBe("true");
+    expect(Number(await br.locator("td[data-q]").getAttribute("data-q"))).toBe(brApi.q_value);
+    expect(await br.locator("td[data-q]").textContent()).toMatch(/^(< 0\.001|0\.0\d\d)$/);
+    const flagged = api.slices.filter((s: any) => s.significantly_worse).length;
+    expect(await page.textContent("#slices-flagged")).toBe(`${flagged} significantly worse`);
+    expect(await page.textContent("#slices-tested")).toContain(`${api.tested} slices tested`);
+    // The intersections, one key at a time.
+    await page.click('button[data-key="country × device"]');
+    await page.waitForURL(/key=country/);
+    await expect
+      .poll(async () => (await page.$$eval("tr[data-slice]", (els) => els.map((e) => e.getAttribute("data-slice")))).join("|"), POLL)
+      .toMatch(/^country × device=\w+ × (ios|android|web)(\|country × device=\w+ × (ios|android|web))*$/);
+    await page.click('button[data-key=""]');
+    await br.click();
     await page.waitForURL(/slice=country%3DBR/);
     await page.locator("#slice-trend canvas").waitFor();
     // The range is kept: its sixteen hours, BR's trend at its drop.
     expect(page.url()).toContain(`from=${from}`);
     expect(Number(await page.getAttribute("#slice-trend", "data-points"))).toBeGreaterThan(12);
     await shot("slices");
+  });
+
+  it("ranks a regression model's slices by MAE: madrid worst over its slowdown, flagged with its q-value", async () => {
+    const m = await demo.waitFor(new RegExp(`deliveries in madrid took 1\\.6× longer from ${TIME} to ${TIME} UTC`), 1_000);
+    const [from, to] = [printed(m[1]!), printed(m[2]!)];
+    await page.goto(`${url}/#/models/eta/slices?window=3600&from=${from}&to=${to}`);
+    const first = page.locator("tr[data-slice]").first();
+    await first.waitFor();
+    expect(await first.getAttribute("data-slice")).toBe("city=madrid");
+    expect(await page.$$eval("table.slices th", (els) => els.map((e) => e.textContent))).toContain("MAE");
+    const api = await getJson(`/v1/models/eta/slices?window=3600&from=${from}&to=${to}&limit=500`);
+    expect(api.metric).toBe("mae");
+    const madrid = api.slices[0];
+    expect(madrid.slice_value).toBe("madrid");
+    expect(madrid.significantly_worse).toBe(true);
+    // MAE in minutes, as the API has it, and its q-value.
+    expect(await first.locator("td").nth(3).textContent()).toBe(madrid.mae.toFixed(2));
+    expect(Number(await first.locator("td[data-q]").getAttribute("data-q"))).toBe(madrid.q_value);
+    await page.locator("#slice-trend canvas").waitFor();
+  });
+
+  it("shows the fraud model's fairness by age band: rates per group, the reference, and the four-fifths rule", async () => {
+    await page.goto(`${url}/#/models/fraud`);
+    // Reached from the model page: the binary model's Fairness tab.
+    const tab = page.locator('a.tab[data-task="binary"]');
+    await expect.poll(() => tab.isVisible(), POLL).toBe(true);
+    await tab.click();
+    await page.waitForURL(/\/fairness/);
+    await page.locator("table.fairness tbody tr").first().waitFor();
+    // The week alone (live traffic would move the figures between the page's reading and the API's).
+    const [from, to] = [tour.history.startMs, Math.floor(tour.history.endMs / HOUR) * HOUR];
+    await page.goto(`${url}/#/models/fraud/fairness?window=86400&from=${from}&to=${to}`);
+    // The sensitive key is chosen by default.
+    await page.locator('button[data-key="age_band"].on').waitFor();
+    await page.locator("table.fairness tbody tr").first().waitFor();
+    const api = await getJson(`/v1/models/fraud/fairness?key=age_band&window=1h&from=${from}&to=${to}`);
+    const groups = await page.$$eval("table.fairness tbody tr", (els) => els.map((e) => e.getAttribute("data-group")));
+    expect(groups).toEqual(api.groups.map((g: any) => g.group));
+    expect(groups).toEqual(["18-24", "25-39", "40-64", "65+"]);
+    // The model never sees age, yet flags the young most often (through account age).
+    expect(api.reference).toBe("18-24");
+    expect(await page.getAttribute("[data-reference]", "data-reference")).toBe("18-24");
+    const older = api.groups.find((g: any) => g.group === "40-64");
+    expect(older.passes_four_fifths).toBe(false);
+    expect(await page.textContent("#four-fifths")).toBe(
+      `four-fifths rule fails for ${api.adverse_impact.join(", ")}: selected at under 80 % of 18-24's rate`,
+    );
+    expect(await page.locator('table.fairness-versus tr[data-group="40-64"] td[data-four-fifths]').textContent()).toBe(
+      `fails (${older.versus_reference.selection_rate.ratio.toFixed(2)})`,
+    );
+    const rate = older.rates.selection_rate;
+    expect(await page.locator('table.fairness tr[data-group="40-64"] td[data-rate="selection_rate"]').textContent()).toBe(
+      `${(rate.value * 100).toFixed(1)}% (${(rate.ci95[0] * 100).toFixed(1)}% – ${(rate.ci95[1] * 100).toFixed(1)}%)`,
+    );
+    // Each group's selection rate per day of the week.
+    await page.locator("#fairness-trend canvas").waitFor();
+    expect(Number(await page.getAttribute("#fairness-trend", "data-points"))).toBeGreaterThanOrEqual(7);
+    await shot("fairness");
+  });
+
+  it("compares the shadow v5 with production v3 on the same requests: the reading, its evidence and the 2×2 table", async () => {
+    await page.goto(`${url}/#/models/fraud`);
+    // Reached from the model page's Compare tab: the pair seen on the most requests.
+    await page.locator('a.tab[href$="/compare"]').click();
+    await page.waitForURL(/\/compare/);
+    await page.locator("#paired-reading").waitFor();
+    expect(await page.textContent('[data-variant="b"]')).toBe("v5 (shadow)");
+    // The week alone (live traffic would move the figures between the page's reading and the API's).
+    const [from, to] = [tour.history.startMs, Math.floor(tour.history.endMs / HOUR) * HOUR];
+    await page.goto(`${url}/#/models/fraud/compare?a=v3&a_stage=production&b=v5&b_stage=shadow&from=${from}&to=${to}`);
+    await page.locator('button[data-pair="v3/v5"].on').waitFor();
+    const c = (await getJson(`/v1/models/fraud/compare?a=v3&b=v5&from=${from}&to=${to}`)).comparison;
+    // A quarter of production's labelled requests are labelled pairs: thousands over the week.
+    expect(c.classification.labelled_pairs).toBeGreaterThan(1_000);
+    expect(await page.getAttribute("#paired-reading", "data-reading")).toBe(c.reading);
+    expect(await page.textContent("#paired-evidence")).toBe(c.evidence);
+    const t = c.classification.table;
+    expect(await page.$$eval("#paired-table tbody td", (els) => els.map((e) => e.textContent))).toEqual(
+      [t.both_right, t.only_a, t.only_b, t.both_wrong].map(String),
+    );
+    // The shadow agrees with production on most requests (same class), and is read against it.
+    expect(c.agreement.value).toBeGreaterThan(0.8);
+    await shot("compare");
+  });
+
+  it("shows the multi-class model's classes: per-class scores, the confusion matrix, and its mix-up over time", async () => {
+    const m = await demo.waitFor(new RegExp(`shipping tickets were routed to billing from ${TIME} to ${TIME} UTC`), 1_000);
+    const [from, to] = [printed(m[1]!), printed(m[2]!)];
+    await page.goto(`${url}/#/models/triage`);
+    const tab = page.locator('a.tab[data-task="multiclass"]');
+    await expect.poll(() => tab.isVisible(), POLL).toBe(true);
+    expect(await page.locator('a.tab[data-task="binary"]').isVisible()).toBe(false);
+    await tab.click();
+    await page.waitForURL(/\/classes/);
+    await page.locator("table.classes tbody tr").first().waitFor();
+    // The week alone, so that live traffic does not move the counts between the page's reading and the API's.
+    const [weekFrom, weekTo] = [tour.history.startMs, Math.floor(tour.history.endMs / HOUR) * HOUR];
+    await page.goto(`${url}/#/models/triage/classes?window=3600&from=${weekFrom}&to=${weekTo}`);
+    await page.locator("table.classes tbody tr").first().waitFor();
+    const api = await getJson(`/v1/models/triage/classes?window=1h&from=${weekFrom}&to=${weekTo}`);
+    expect(await page.$$eval("table.classes tbody tr", (els) => els.map((e) => e.getAttribute("data-class")))).toEqual([
+      "account",
+      "billing",
+      "shipping",
+      "technical",
+    ]);
+    // Account tickets read like billing ones: the matrix's largest confusion, the first pair over time.
+    const cell = page.locator('table.confusion tr[data-truth="account"] td[data-predicted="billing"]');
+    const count = api.windows
+      .flatMap((w: any) => w.confusion)
+      .filter((c: any) => c.truth === "account" && c.predicted === "billing")
+      .reduce((a: number, c: any) => a + c.count, 0);
+    expect(count).toBeGreaterThan(50);
+    expect(await cell.getAttribute("title")).toMatch(new RegExp(`^account predicted as billing: ${count} `));
+    await page.locator("#class-chart canvas").waitFor();
+    await page.locator("#confusion-chart canvas").waitFor();
+    expect((await page.getAttribute("#confusion-chart", "data-pairs"))?.split("|")[0]).toBe("account → billing");
+    await shot("classes");
+    // Over the mix-up, shipping tickets went to billing: most of their row, where recall was high before.
+    await page.goto(`${url}/#/models/triage/classes?window=3600&from=${from}&to=${to}`);
+    const mixed = page.locator('table.confusion tr[data-truth="shipping"] td[data-predicted="billing"]');
+    await mixed.waitFor();
+    const share = Number(/\((\d+\.\d)% of shipping\)/.exec((await mixed.getAttribute("title")) ?? "")?.[1]);
+    expect(share).toBeGreaterThan(35);
+    expect((await page.getAttribute("#confusion-chart", "data-pairs"))?.split("|")[0]).toBe("shipping → billing");
+  });
+
+  it("draws the binary model's ROC AUC and PR AUC per window, and lists the rules on each model with their seasonality", async () => {
+    await page.goto(`${url}/#/models/fraud?window=86400`);
+    const auc = page.locator("#auc-chart");
+    await auc.locator("canvas").waitFor();
+    const api = await getJson("/v1/models/fraud/metrics?window=1d");
+    // The week's days (the last one also holds live traffic, its labels minutes late).
+    const lastDay = Math.floor(tour.history.endMs / DAY) * DAY;
+    const prAucs = api.windows.filter((w: any) => w.pr_auc !== null && Date.parse(`${w.window_start.replace(" ", "T")}Z`) < lastDay);
+    expect(prAucs.length).toBeGreaterThanOrEqual(6);
+    // Rare positives: average precision far below ROC AUC, as the chart shows them.
+    for (const w of prAucs) expect(w.pr_auc).toBeLessThan(w.roc_auc);
+    expect(Number(await auc.getAttribute("data-points"))).toBe(new Set(api.windows.map((w: any) => w.window_start)).size);
+    expect(await auc.locator(".u-legend").textContent()).toContain("v3 · production PR AUC");
+    // The rules watching fraud, the threshold rule in words.
+    await page.locator('#model-rules tr[data-rule="segment-accuracy"]').waitFor();
+    expect(await page.locator('#model-rules tr[data-rule="segment-accuracy"]').textContent()).toContain("accuracy < 0.7");
+    expect(await page.locator('#model-rules tr[data-rule="eta-volume-by-hour"]').count()).toBe(0);
+    // The regression model's seasonal rule: the same hour of past days.
+    await page.goto(`${url}/#/models/eta`);
+    const seasonal = page.locator('#model-rules tr[data-rule="eta-volume-by-hour"]');
+    await seasonal.waitFor();
+    expect(await seasonal.getAttribute("data-seasonality")).toBe("daily");
+    expect(await seasonal.locator("td.baseline").textContent()).toBe("seasonal (daily): the same time of day in the last 14 days, from 5");
+    // No AUC for a regression model.
+    await page.locator("#error-chart canvas").waitFor();
+    expect(await page.locator("#auc-chart").count()).toBe(0);
   });
 
   it("runs a query in the SQL console and shows the table and a chart", async () => {

@@ -15,8 +15,22 @@ import { createDemoTraffic } from "../services/demo/generator.js";
 import { loadConfig } from "../services/common/config/env.js";
 import { driftRepository } from "../services/common/clickhouse/drift.repository.js";
 import { summariseValues } from "../services/common/domain/drift/summary.js";
-import { startPipeline, startProcessor, stopPipeline, waitForProcessor, TEST_TOKEN, postJson, type Pipeline } from "./helpers/harness.js";
+import {
+  startPipeline,
+  startProcessor,
+  stopPipeline,
+  waitForProcessor,
+  waitUntil,
+  TEST_TOKEN,
+  postAll,
+  postJson,
+  requestJson,
+  type Pipeline,
+} from "./helpers/harness.js";
 import { anyRow } from "../services/common/clickhouse/row-schema.js";
+import { seededRandom } from "./helpers/seeded-random.js";
+import { alertSeriesRepository } from "../services/common/clickhouse/alert-series.repository.js";
+import { RuleSchema } from "../schemas/rules.js";
 
 const MINUTE = 60_000;
 const START = Date.UTC(2024, 0, 1);
@@ -65,7 +79,13 @@ describe("drift and data quality", () => {
   let sent = 0;
 
   beforeAll(async () => {
-    p = await startPipeline({ HINDSIGHT_WINDOWS: "300,3600", HINDSIGHT_REFERENCE_ROWS: "2000", HINDSIGHT_METRICS_INTERVAL_MS: "200" });
+    p = await startPipeline({
+      HINDSIGHT_WINDOWS: "300,3600",
+      HINDSIGHT_REFERENCE_ROWS: "2000",
+      HINDSIGHT_METRICS_INTERVAL_MS: "200",
+      // The per-slice test's model has six countries: the three busiest are scored, the rest counted.
+      HINDSIGHT_DRIFT_SLICES_PER_KEY: "3",
+    });
     const demo = createDemoTraffic({
       seed: 7,
       startMs: START,
@@ -298,4 +318,140 @@ describe("drift and data quality", () => {
     const noToken = await fetch(`${url}/v1/models/fraud/drift`);
     expect(noToken.status).toBe(401);
   });
+  it("flags drift within one slice that the overall drift dilutes away, per declared slice key", async () => {
+    // 2,000 predictions in one hour; countries by position (FR 40 %, US 35 %, DE 10 %, ES, PL and IT
+    // 5 % each), so DE is the third busiest in every base window. Only DE's x moves, by 0.6 sd:
+    // about 0.06 sd over all traffic, under the Wasserstein threshold of 0.1.
+    const url = p.gateway.url;
+    const hour = Date.UTC(2024, 1, 1, 10);
+    const countries = [
+      "FR",
+      "FR",
+      "FR",
+      "FR",
+      "FR",
+      "FR",
+      "FR",
+      "FR",
+      "US",
+      "US",
+      "US",
+      "US",
+      "US",
+      "US",
+      "US",
+      "DE",
+      "DE",
+      "ES",
+      "PL",
+      "IT",
+    ];
+    const rng = seededRandom(18);
+    const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    const row = (country: string, shift: number) => ({
+      features: { x: normal() + shift, plan: rng() < 0.3 ? "pro" : "free" },
+      prediction: { label: "no", score: Math.round(rng() * 1000) / 1000 },
+      country,
+    });
+    const declared = await requestJson("PUT", `${url}/v1/models/sliced`, {
+      task: "binary",
+      positive_class: "yes",
+      slice_keys: ["country"],
+    });
+    expect(declared.status).toBe(200);
+    const reference = Array.from({ length: 2000 }, (_, i) => row(countries[i % 20]!, 0));
+    const up = await postJson(
+      `${url}/v1/models/sliced/reference?model_version=v1`,
+      reference.map(({ features, prediction }) => ({ features, prediction })),
+    );
+    expect(up.status).toBe(201);
+    const events = Array.from({ length: 2000 }, (_, i) => {
+      const r = row(countries[i % 20]!, countries[i % 20] === "DE" ? 0.6 : 0);
+      return {
+        prediction_id: `s-${i}`,
+        model_id: "sliced",
+        model_version: "v1",
+        stage: "production",
+        timestamp: hour + i * 1800,
+        features: r.features,
+        prediction: r.prediction,
+        segments: { country: r.country, device: i % 2 ? "web" : "ios" },
+      };
+    });
+    await postAll(url, "/v1/predictions", events);
+    const sliceRows = () =>
+      q<{ slice_value: string; feature: string; drifted: number; rows: string; other_rows: string; method: string }>(sql`
+        SELECT slice_value, feature, drifted, rows, other_rows, method FROM ${t("slice_drift_scores")}
+        WHERE model_id = 'sliced' AND window_seconds = 3600 AND slice_key = 'country' ORDER BY slice_value, feature`);
+    const rows = await waitUntil(
+      "the hour's slices scored over all its rows",
+      sliceRows,
+      (r) => r.filter((x) => x.feature === "x").reduce((n, x) => n + Number(x.rows), 0) + Number(r[0]?.other_rows ?? 0) === 2000,
+      60_000,
+    );
+    const x = rows.filter((r) => r.feature === "x");
+    // The three busiest countries are scored; ES, PL and IT (300 rows) are counted, not listed.
+    expect(x.map((r) => [r.slice_value, Number(r.rows), Number(r.other_rows)])).toEqual([
+      ["DE", 200, 300],
+      ["FR", 800, 300],
+      ["US", 700, 300],
+    ]);
+    expect(x.filter((r) => Number(r.drifted) === 1).map((r) => r.slice_value)).toEqual(["DE"]);
+    expect(rows.filter((r) => r.feature !== "x" && Number(r.drifted) === 1)).toEqual([]);
+    const overall = await q<{ drifted: number; method: string; n: string }>(sql`
+      SELECT drifted, method, n FROM ${t("drift_scores")}
+      WHERE model_id = 'sliced' AND window_seconds = 3600 AND feature = 'x'`);
+    expect(overall).toEqual([{ drifted: 0, method: "wasserstein", n: "2000" }]);
+
+    // A drift rule with a target slice judges the slices: "country=*" breaches on DE's x alone.
+    const series = alertSeriesRepository(p.stack.clickhouse);
+    const rule = RuleSchema.parse({
+      id: "x-per-country",
+      kind: "threshold",
+      metric: "drift.x",
+      window: "1h",
+      target: { model: "sliced", slice: "country=*" },
+    });
+    const judged = async (slice?: string) =>
+      (await series.drift({ ...rule, target: { model: "sliced", slice } }, 3600, hour / 1000)).map((r) => [r.slice, r.breach]);
+    expect(await judged("country=*")).toEqual([
+      ["country=DE", true],
+      ["country=FR", false],
+      ["country=US", false],
+    ]);
+    expect(await judged("country=FR")).toEqual([["country=FR", false]]);
+    expect(await judged(undefined)).toEqual([["", false]]);
+    expect((await judged("*")).length).toBe(4);
+
+    // Over HTTP: one slice's scores, the slices ranked, and clear 400s.
+    const get = (path: string) => requestJson("GET", `${url}${path}`);
+    const de = await get("/v1/models/sliced/drift?window=1h&slice=country=DE&feature=x");
+    expect(de.status).toBe(200);
+    expect(de.body).toMatchObject({ slice: { key: "country", value: "DE" } });
+    expect(de.body.scores).toEqual([
+      expect.objectContaining({ slice_value: "DE", feature: "x", drifted: true, rows: 200, other_rows: 300 }),
+    ]);
+    const listed = await get("/v1/models/sliced/drift/slices?window=1h");
+    expect(listed.status).toBe(200);
+    expect(listed.body.slice_keys).toEqual(["country"]);
+    expect(listed.body.slices[0]).toEqual({
+      slice_key: "country",
+      slice_value: "DE",
+      windows: 1,
+      rows: 200,
+      drifted_windows: 1,
+      drifted_features: ["x"],
+    });
+    for (const [path, message] of [
+      ["/v1/models/sliced/drift?window=1h&slice=country", /^slice: expected key=value/],
+      ["/v1/models/sliced/drift?window=1h&slice=device=web", /^slice: "device" is not a declared slice key/],
+      ["/v1/models/fraud/drift?window=1h&slice=country=DE", /^slice: the model declares no slice keys/],
+      ["/v1/models/sliced/quality?window=1h&slice=country=DE", /^slice: data quality is checked over all traffic/],
+      ["/v1/models/sliced/drift/slices?window=7m", /^window: 420 s is not a configured window size/],
+    ] as const) {
+      const res = await get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.message, path).toMatch(message);
+    }
+  }, 90_000);
 });

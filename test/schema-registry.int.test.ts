@@ -196,6 +196,6 @@ describe("Kafka producers with a schema registry", () => {
     expect(byKey.get("p-unknown-id")!.record.message).toContain("schema id 2000000000 is not in the schema registry");
     expect(byKey.get("p-unknown-id")!.headers["hindsight-dlq-reason"]).toBe("unknown_schema");
     expect(byKey.get("p-label-id")!.record).toMatchObject({ reason: "unresolvable_schema", step: "decode" });
-    expect(byKey.get("p-label-id")!.record.message).toContain("cannot be read as prediction.v1");
+    expect(byKey.get("p-label-id")!.record.message).toContain("cannot be read as prediction.v2");
   });
 });

@@ -69,6 +69,37 @@ describe("POST /v1/sql with a model-limited token", () => {
       await p.stack.clickhouse.insertJsonEachRow(`${db}.alerts_state`, [
         JSON.stringify(alertRowFixture({ alert_id: `a-${model}`, model_id: model })),
       ]);
+      // Drift per slice of each model, for the slice_drift_scores view.
+      await p.stack.clickhouse.insertJsonEachRow(`${db}.window_slice_drift`, [
+        JSON.stringify({
+          model_id: model,
+          model_version: "v3",
+          window_start: "2026-11-23 10:00:00",
+          window_seconds: 3600,
+          slice_key: "country",
+          slice_value: "DE",
+          feature: "amount",
+          kind: "numeric",
+          method: "ks",
+          decision: "no_drift",
+          computed_at_ms: 1,
+        }),
+      ]);
+      // Paired statistics (shadow traffic) of each model, for the paired_comparison view.
+      await p.stack.clickhouse.insertJsonEachRow(`${db}.window_paired_stats`, [
+        JSON.stringify({
+          model_id: model,
+          window_start: "2026-11-23 10:00:00",
+          version_a: "v3",
+          stage_a: "production",
+          version_b: "v4",
+          stage_b: "shadow",
+          pairs: 5,
+          labelled: 4,
+          both_right: 4,
+          computed_at_ms: 1,
+        }),
+      ]);
     }
     await waitForProcessor(p.stack);
     await waitUntil(
@@ -94,6 +125,11 @@ describe("POST /v1/sql with a model-limited token", () => {
       "SELECT model_id FROM label_events",
       "SELECT model_id FROM labeled_predictions",
       "SELECT model_id FROM slice_metrics",
+      "SELECT model_id FROM slice_drift_scores",
+      "SELECT model_id FROM window_slice_drift",
+      "SELECT model_id FROM paired_comparison",
+      "SELECT model_id FROM window_paired_stats",
+      "SELECT model_id FROM score_histograms",
       "SELECT model_id FROM label_delays",
       "SELECT model_id FROM label_quality",
       "SELECT model_id FROM models",

@@ -97,7 +97,15 @@ describe("POST /v1/sql", () => {
       );
       expect(slices.status, JSON.stringify(slices.body)).toBe(200);
       expect(slices.body.rows).toEqual([["", "150"]]);
-      for (const view of ["label_delays", "label_quality", "labeled_predictions FINAL", "drift_scores", "data_quality"]) {
+      for (const view of [
+        "label_delays",
+        "label_quality",
+        "paired_comparison",
+        "labeled_predictions FINAL",
+        "drift_scores",
+        "slice_drift_scores",
+        "data_quality",
+      ]) {
         const res = await sqlPost(`SELECT count() FROM ${view}`);
         expect(res.status, `${view}: ${JSON.stringify(res.body)}`).toBe(200);
       }

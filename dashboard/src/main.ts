@@ -7,6 +7,9 @@ import { modelsPage } from "./pages/models.js";
 import { modelPage } from "./pages/model.js";
 import { driftPage } from "./pages/drift.js";
 import { slicesPage } from "./pages/slices.js";
+import { fairnessPage } from "./pages/fairness.js";
+import { classesPage } from "./pages/classes.js";
+import { comparePage } from "./pages/compare.js";
 import { alertsPage, digestPage } from "./pages/alerts.js";
 import { sqlPage } from "./pages/sql.js";
 
@@ -18,6 +21,9 @@ const ROUTES: Array<[RegExp, Page, string]> = [
   [/^\/models\/(?<id>[^/]+)$/, modelPage, "models"],
   [/^\/models\/(?<id>[^/]+)\/drift$/, driftPage, "models"],
   [/^\/models\/(?<id>[^/]+)\/slices$/, slicesPage, "models"],
+  [/^\/models\/(?<id>[^/]+)\/fairness$/, fairnessPage, "models"],
+  [/^\/models\/(?<id>[^/]+)\/classes$/, classesPage, "models"],
+  [/^\/models\/(?<id>[^/]+)\/compare$/, comparePage, "models"],
   [/^\/alerts$/, alertsPage, "alerts"],
   [/^\/alerts\/digest$/, digestPage, "alerts"],
   [/^\/sql$/, sqlPage, "sql"],

@@ -12,6 +12,7 @@ import {
   pooledAccuracy,
   timeSpan,
   volume,
+  withEstimates,
   type MetricRow,
 } from "./series.js";
 import { toMs } from "./format.js";
@@ -74,6 +75,44 @@ describe("series shaping", () => {
     expect(s.series[0]).toEqual({ label: "v3 · production accuracy", values: [0.9, null, null] });
     expect(s.series[1]).toEqual({ label: "v3 · production provisional", values: [null, 0.7, null] });
     expect(s.series[2]!.values).toEqual([0.92, 0.92, null]);
+  });
+
+  it("puts the calibrated estimate and its interval in place of the mean confidence, window by window and version", () => {
+    const est = (ws: string, version: string, value: number) => ({
+      window_start: `${ws.replace(" ", "T")}.000Z`,
+      model_version: version,
+      stage: version === "v4" ? "canary" : "production",
+      accuracy: { value, low: value - 0.05, high: value + 0.05 },
+    });
+    const merged = withEstimates(
+      [row(T1, "v3"), row(T1, "v4"), row(T2, "v3", { label_coverage: 1 })],
+      [est(T1, "v3", 0.7), est(T2, "v3", 0.9)],
+    );
+    expect(merged.map((r) => [r.estimated_accuracy, r.estimated_low, r.estimated_high])).toEqual([
+      [0.7, 0.7 - 0.05, 0.7 + 0.05],
+      // No estimate for v4's window: its own value stays, without a band.
+      [0.92, undefined, undefined],
+      [0.9, 0.9 - 0.05, 0.9 + 0.05],
+    ]);
+    const s = accuracySeries(merged);
+    expect(s.kinds).toEqual([
+      "realised",
+      "provisional",
+      "estimated",
+      "band",
+      "band",
+      "realised",
+      "provisional",
+      "estimated",
+      "band",
+      "band",
+    ]);
+    expect(s.series[2]).toEqual({ label: "v3 · production estimated", values: [0.7, 0.9] });
+    // The band where labels are missing; the fully labelled window has none (its interval is the realised value).
+    expect(s.series[3]).toEqual({ label: "v3 · production estimate low", values: [0.7 - 0.05, null] });
+    expect(s.series[4]).toEqual({ label: "v3 · production estimate high", values: [0.7 + 0.05, null] });
+    // Without calibrated estimates, no band at all.
+    expect(accuracySeries([row(T1, "v3")]).kinds).toEqual(["realised", "provisional", "estimated"]);
   });
 
   it("sums volume over versions per window", () => {

@@ -10,7 +10,11 @@ export interface MetricRow {
   labeled: number;
   label_coverage: number | null;
   accuracy: number | null;
+  /** The label-free estimate: calibrated (withEstimates), or the view's mean confidence when the estimates are unavailable. */
   estimated_accuracy: number | null;
+  /** The calibrated estimate's interval (withEstimates). */
+  estimated_low?: number | null;
+  estimated_high?: number | null;
   correct: number;
   class_n: number;
   roc_auc?: number | null;
@@ -69,15 +73,51 @@ export function align<R extends { window_start: string | number }>(
   return { xs, series: [...byKey.keys()].sort().map((label) => ({ label, values: byKey.get(label)! })) };
 }
 
+/** A window of GET /v1/models/:id/estimates (the calibrated label-free estimate). */
+export interface EstimateRow {
+  window_start: string;
+  model_version: string;
+  stage: string;
+  accuracy: { value: number; low: number; high: number } | null;
+}
+
+/**
+ * The metrics rows with each window's calibrated estimate and its interval in place of the view's
+ * mean confidence; a window the estimates do not cover (a model of another task) keeps its own.
+ */
+export function withEstimates(rows: MetricRow[], estimates: readonly EstimateRow[]): MetricRow[] {
+  const key = (r: { window_start: string | number; model_version: string; stage: string }) =>
+    `${toMs(r.window_start)}\u0000${r.model_version}\u0000${r.stage}`;
+  const byKey = new Map(estimates.map((e) => [key(e), e]));
+  return rows.map((r) => {
+    const e = byKey.get(key(r));
+    if (!e) return r;
+    return {
+      ...r,
+      estimated_accuracy: e.accuracy?.value ?? null,
+      estimated_low: e.accuracy?.low ?? null,
+      estimated_high: e.accuracy?.high ?? null,
+    };
+  });
+}
+
+export type AccuracyKind = "realised" | "provisional" | "estimated" | "band";
+
 /**
  * Accuracy per version: realised where the window's label coverage has reached `settledAt`,
- * provisional (few labels yet, likely to move) below it, and the label-free estimate beside them.
+ * provisional (few labels yet, likely to move) below it, and the label-free estimate beside them,
+ * with its interval's ends (a band) where the rows carry one and labels are missing.
  */
-export function accuracySeries(rows: MetricRow[], settledAt = 0.5): Aligned & { kinds: Array<"realised" | "provisional" | "estimated"> } {
+export function accuracySeries(rows: MetricRow[], settledAt = 0.5): Aligned & { kinds: AccuracyKind[] } {
   const realised = align(rows, versionKey, (r) => ((r.label_coverage ?? 0) >= settledAt ? r.accuracy : null));
   const provisional = align(rows, versionKey, (r) => ((r.label_coverage ?? 0) < settledAt ? r.accuracy : null));
   const estimated = align(rows, versionKey, (r) => r.estimated_accuracy);
-  const kinds: Array<"realised" | "provisional" | "estimated"> = [];
+  // Where every prediction has its label the interval is the realised value: no band to draw.
+  const missing = (r: MetricRow) => (r.label_coverage ?? 0) < 1;
+  const low = align(rows, versionKey, (r) => (missing(r) ? (r.estimated_low ?? null) : null));
+  const high = align(rows, versionKey, (r) => (missing(r) ? (r.estimated_high ?? null) : null));
+  const banded = rows.some((r) => r.estimated_low !== undefined && r.estimated_low !== null);
+  const kinds: AccuracyKind[] = [];
   const series: Aligned["series"] = [];
   realised.series.forEach((s, i) => {
     series.push(
@@ -86,6 +126,13 @@ export function accuracySeries(rows: MetricRow[], settledAt = 0.5): Aligned & { 
       { label: `${s.label} estimated`, values: estimated.series[i]!.values },
     );
     kinds.push("realised", "provisional", "estimated");
+    if (banded) {
+      series.push(
+        { label: `${s.label} estimate low`, values: low.series[i]!.values },
+        { label: `${s.label} estimate high`, values: high.series[i]!.values },
+      );
+      kinds.push("band", "band");
+    }
   });
   return { xs: realised.xs, series, kinds };
 }

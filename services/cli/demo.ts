@@ -5,7 +5,10 @@
  * the dashboard has something to show at once. Starts the whole system first when it is not
  * running, and stops what it started.
  */
+import { withAgeBand } from "../demo/age-band.js";
+import { withRequest, withShadow } from "../demo/shadow.js";
 import { createEtaTraffic } from "../demo/eta.js";
+import { createTriageTraffic } from "../demo/triage.js";
 import { createDemoTraffic, defaultIncidents, type DemoIncident } from "../demo/generator.js";
 import { demoHistory } from "../demo/history.js";
 import { sendAlertMonth } from "./demo-alerts.js";
@@ -81,14 +84,17 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
         `${month.suppressed} (${month.explored} more surfaced by exploration), ${month.held} drift alerts held under another; active model: ${month.model}`,
     );
   }
+  await declareFraud(ctx, token);
   const fraud = history.traffic.advance(nowMs);
   const eta = history.eta.advance(nowMs);
-  const predictions = [...fraud.predictions, ...eta.predictions];
-  const labels = [...fraud.labels, ...eta.labels];
+  const triage = history.triage.advance(nowMs);
+  const predictions = [...fraud.predictions.map(withAgeBand).flatMap(withShadow), ...eta.predictions, ...triage.predictions];
+  const labels = [...fraud.labels.map(withRequest), ...eta.labels, ...triage.labels];
   ctx.log(
     `demo: sending ${options.historyDays} days of history first, from ${utc(history.startMs)} to ${utc(nowMs)} UTC: ` +
       `${predictions.length} predictions, ${labels.length} labels ` +
-      `(of which ${eta.predictions.length} and ${eta.labels.length} for the regression model 'eta')`,
+      `(of which ${eta.predictions.length} and ${eta.labels.length} for the regression model 'eta', ` +
+      `${triage.predictions.length} and ${triage.labels.length} for the multi-class model 'triage')`,
   );
   let sent = 0;
   for (const [path, items] of [
@@ -107,6 +113,14 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
   for (const line of history.tour) ctx.log(`  - ${line}`);
   ctx.log("  - the Models page: the week's accuracy, label coverage and volume; the canary v4 beside production v3");
   ctx.log(
+    "  - model 'fraud': its Compare page, the shadow v5 against production v3 on the same requests (a quarter of them), " +
+      "with McNemar's test and the promote / hold / roll back reading (GET /v1/models/fraud/compare?a=v3&b=v5)",
+  );
+  ctx.log(
+    "  - model 'fraud': its Fairness page by age_band (a segment the model never sees, yet the young are flagged most), " +
+      "and its Slices page with the intersections country × device",
+  );
+  ctx.log(
     "  - the Alerts page: firing, suppressed (with the suppressor's score, reason and version), held beneath the alert they explain, " +
       "and explored alerts; each links to the window that raised it; the Digest tab for a shift handover",
   );
@@ -115,6 +129,28 @@ async function sendHistory(ctx: CliContext, options: DemoOptions, token: string,
       "WHERE model_id = 'fraud' AND window_seconds = 3600 AND slice_key = 'country' AND slice_value = 'BR' ORDER BY window_start",
   );
   return history.ongoing;
+}
+
+/**
+ * The fraud model declared before its first prediction (so no window is recomputed): its country,
+ * the sensitive `age_band` its Fairness page compares, and the intersection `country × device`.
+ */
+async function declareFraud(ctx: CliContext, token: string): Promise<void> {
+  const res = await fetch(`${gatewayUrl(ctx.config)}/v1/models/fraud`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      task: "binary",
+      positive_class: "fraud",
+      threshold: 0.5,
+      // Each declared key costs a drift summary per window (drift per slice): device is in the intersection.
+      slice_keys: ["country", "age_band", "country × device"],
+    }),
+  }).catch((err: Error) => err);
+  if (res instanceof Error || !res.ok) {
+    const why = res instanceof Error ? res.message : `HTTP ${res.status}`;
+    ctx.log(`demo: could not declare the fraud model's slices (${why}); it is inferred from its first prediction instead`);
+  }
 }
 
 /** A time as the tour prints it, to the minute: "2026-12-06 07:40". */
@@ -153,11 +189,20 @@ async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string,
     slowdowns: [{ city: "madrid", fromMs: startMs + 20 * 60_000, toMs: startMs + 35 * 60_000, factor: 1.6 }],
     idPrefix: `eta-${options.seed}-${startMs.toString(36)}`,
   });
+  // The multi-class model at a tenth of the rate, its tickets resolved as late as the fraud labels come.
+  const triage = createTriageTraffic({
+    seed: options.seed,
+    startMs,
+    predictionsPerSecond: options.rate / 10,
+    timeScale: options.timeScale / 16,
+    idPrefix: `triage-${options.seed}-${startMs.toString(36)}`,
+  });
   ctx.log(
-    `demo: live traffic from ${utc(startMs)} UTC: ${options.rate} predictions/s of model 'fraud' (v3 production, v4 canary); labels arrive late ` +
+    `demo: live traffic from ${utc(startMs)} UTC: ${options.rate} predictions/s of model 'fraud' (v3 production, v4 canary, v5 shadowing a quarter of v3's requests); labels arrive late ` +
       `(median 2 days compressed ${options.timeScale}× into ${Math.round(172_800 / options.timeScale)} s); ` +
       "incidents: 'amount' drifts at +10 min, country=BR accuracy drops at +30 min, merchant_category 'gaming' vanishes at +40 min; " +
-      `and ${options.rate / 10} predictions/s of the regression model 'eta', whose madrid deliveries slow down at +20 min`,
+      `and ${options.rate / 10} predictions/s of the regression model 'eta', whose madrid deliveries slow down at +20 min, ` +
+      `and of the multi-class model 'triage'`,
   );
   const sent = { predictions: 0, labels: 0, rejected: 0 };
   let lastReport = Date.now();
@@ -166,8 +211,9 @@ async function sendTraffic(ctx: CliContext, options: DemoOptions, token: string,
     const until = Math.min(Date.now(), endAt);
     const fraud = traffic.advance(until);
     const deliveries = eta.advance(until);
-    const predictions = [...fraud.predictions, ...deliveries.predictions];
-    const labels = [...fraud.labels, ...deliveries.labels];
+    const tickets = triage.advance(until);
+    const predictions = [...fraud.predictions.map(withAgeBand).flatMap(withShadow), ...deliveries.predictions, ...tickets.predictions];
+    const labels = [...fraud.labels.map(withRequest), ...deliveries.labels, ...tickets.labels];
     for (const [path, items] of [
       ["/v1/predictions", predictions],
       ["/v1/labels", labels],

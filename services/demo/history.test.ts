@@ -23,7 +23,7 @@ describe("the demo's week of history", () => {
       expect(i.fromMs).toBeGreaterThanOrEqual(history.startMs);
       expect(i.toMs).toBeLessThanOrEqual(NOW);
     }
-    expect(history.tour).toHaveLength(5);
+    expect(history.tour).toHaveLength(6);
     // One incident is under way at the end of the history, so something is firing at once.
     expect(history.ongoing.fromMs).toBeLessThan(NOW);
     expect(history.ongoing.toMs).toBeGreaterThan(NOW);
@@ -39,6 +39,16 @@ describe("the demo's week of history", () => {
     expect(Math.max(...eta.labels.map((l) => l.labeled_at))).toBeLessThanOrEqual(NOW);
     expect(history.slowdowns.map((s) => s.city)).toEqual(["madrid"]);
     expect(history.slowdowns[0]!.fromMs).toBeGreaterThan(history.startMs);
+  });
+
+  it("has the multi-class model's week beside it, with its mix-up of queues inside the week", () => {
+    const triage = history.triage.advance(NOW);
+    expect(triage.predictions.length).toBeGreaterThan(0.0125 * 7 * 86_400 * 0.9);
+    expect(triage.predictions.length).toBeLessThan(0.0125 * 7 * 86_400 * 1.1);
+    expect(Math.max(...triage.labels.map((l) => l.labeled_at))).toBeLessThanOrEqual(NOW);
+    expect(history.mixUps.map((m) => [m.truth, m.predicted])).toEqual([["shipping", "billing"]]);
+    expect(history.mixUps[0]!.fromMs).toBeGreaterThan(history.startMs);
+    expect(history.tour.some((line) => line.includes("model 'triage'"))).toBe(true);
   });
 
   it("is the same for the same seed and differs for another", () => {

@@ -6,6 +6,7 @@
  */
 import { createEtaTraffic, type EtaSlowdown, type EtaTraffic } from "./eta.js";
 import { createDemoTraffic, type DemoIncident, type DemoTraffic } from "./generator.js";
+import { createTriageTraffic, type TriageMixUp, type TriageTraffic } from "./triage.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -22,6 +23,9 @@ export interface DemoHistory {
   /** The regression model's week. */
   eta: EtaTraffic;
   slowdowns: EtaSlowdown[];
+  /** The multi-class model's week, with one queue's tickets mixed up with another's for half a day. */
+  triage: TriageTraffic;
+  mixUps: TriageMixUp[];
   /** One line per incident for the terminal's tour. */
   tour: string[];
 }
@@ -77,5 +81,19 @@ export function demoHistory(opts: { seed: number; nowMs: number; days?: number; 
     slowdowns,
     idPrefix: `eta-history-${opts.seed}`,
   });
-  return { startMs, traffic, incidents, ongoing, tour, eta, slowdowns };
+  const plannedMixUps: TriageMixUp[] = [{ truth: "shipping", predicted: "billing", share: 0.6, fromMs: at(3, 6), toMs: at(3, 18) }];
+  const mixUps = plannedMixUps.filter((m) => m.toMs <= opts.nowMs);
+  for (const m of mixUps) {
+    tour.push(
+      `${m.truth} tickets were routed to ${m.predicted} from ${day(m.fromMs)} to ${day(m.toMs)} UTC: model 'triage' (multi-class), its Classes page`,
+    );
+  }
+  const triage = createTriageTraffic({
+    seed: opts.seed,
+    startMs,
+    predictionsPerSecond: (opts.predictionsPerSecond ?? 0.1) / 8,
+    mixUps,
+    idPrefix: `triage-history-${opts.seed}`,
+  });
+  return { startMs, traffic, incidents, ongoing, tour, eta, slowdowns, triage, mixUps };
 }

@@ -217,6 +217,7 @@ export function createEvaluator(
         value: r.value,
         n: r.n,
         successes: r.successes ?? undefined,
+        interval: r.interval ?? undefined,
         coverage: r.coverage,
         signal: r.breach === null ? undefined : { breach: r.breach, threshold: r.signal_threshold ?? 0 },
       });

@@ -40,7 +40,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
     { windowSizes: config.metrics.windowSizes, lookbackMs: config.alerts.lookbackMs },
     {
       alerts,
-      series: alertSeriesRepository(deps.clickhouse),
+      series: alertSeriesRepository(deps.clickhouse, { labelHorizonMs: config.metrics.labelHorizonMs }),
       suppression: deps.suppression ?? NO_SUPPRESSION,
       clock,
       log: deps.logger,

@@ -19,6 +19,7 @@ import { driftRoutes } from "./routes/v1/drift.js";
 import { modelViewRoutes } from "./routes/v1/model-views.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import type { DriftRepository } from "../common/clickhouse/drift.repository.js";
+import type { SliceDriftRepository } from "../common/clickhouse/slice-drift.repository.js";
 import type { AnalystSql } from "../common/clickhouse/analyst-query.js";
 import { sqlRoutes } from "./routes/v1/sql.js";
 import type { TokensRepository } from "../common/clickhouse/tokens.repository.js";
@@ -27,6 +28,10 @@ import { actorOf, tokenRoutes } from "./routes/v1/tokens.js";
 import { referenceUploadRoutes } from "./routes/v1/reference-uploads.js";
 import { modelMetricsRoutes } from "./routes/v1/model-metrics.js";
 import type { ModelQualityRepository } from "../common/clickhouse/model-quality.repository.js";
+import type { EstimatesRepository } from "../common/clickhouse/estimates.repository.js";
+import { estimateRoutes } from "./routes/v1/estimates.js";
+import type { PairedRepository } from "../common/clickhouse/paired.repository.js";
+import { compareRoutes } from "./routes/v1/compare.js";
 
 export interface GatewayDeps {
   producer: KafkaProducer;
@@ -41,6 +46,8 @@ export interface GatewayDeps {
   consumerLag(): Promise<Record<string, number>>;
   models: ModelStore;
   drift: DriftRepository;
+  /** Drift per slice (GET /v1/models/:id/drift?slice=…, /drift/slices); without it those answer 503. */
+  sliceDrift?: SliceDriftRepository;
   /** Runs analysts' SQL as the read-only ClickHouse user; without it POST /v1/sql answers 503. */
   analyst?: AnalystSql;
   /** Alerts, feedback and rules; without it the alerts routes answer 503. */
@@ -51,6 +58,10 @@ export interface GatewayDeps {
   tokenSource?: TokenSource & { refresh?(): Promise<void> };
   /** Models' newest window values for GET /v1/metrics/models; without it that route reads ClickHouse with its own client from the configuration. */
   modelQuality?: ModelQualityRepository;
+  /** Label-free estimates for GET /v1/models/:id/estimates; without it that route reads ClickHouse with its own client. */
+  estimates?: EstimatesRepository;
+  /** Paired comparisons for GET /v1/models/:id/compare; without it that route reads ClickHouse with its own client. */
+  paired?: PairedRepository;
 }
 
 export interface GatewayContext {
@@ -188,6 +199,8 @@ export function buildApp(config: Config, deps: GatewayDeps): FastifyPluginAsync 
     alertRoutes(app, ctx);
     tokenRoutes(app, ctx);
     await modelMetricsRoutes(app, ctx, deps.modelQuality);
+    estimateRoutes(app, ctx, deps.estimates);
+    compareRoutes(app, ctx, deps.paired);
     await app.register(dashboardRoutes());
   };
 }

@@ -8,6 +8,7 @@ import { createRegistry } from "../common/observability/metrics.js";
 import { buildApp } from "./app.js";
 import { createModelStore } from "../common/clickhouse/model-store.js";
 import { driftRepository } from "../common/clickhouse/drift.repository.js";
+import { sliceDriftRepository } from "../common/clickhouse/slice-drift.repository.js";
 import { alertsRepository } from "../common/clickhouse/alerts.repository.js";
 import { createAnalystSql } from "../common/clickhouse/analyst-query.js";
 import { describeProblem, pipelineFailuresRepository } from "../common/clickhouse/pipeline-failures.repository.js";
@@ -55,6 +56,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Fas
       },
       models: createModelStore(clickhouse),
       drift: driftRepository(clickhouse),
+      sliceDrift: sliceDriftRepository(clickhouse),
       analyst,
       alerts: alertsRepository(clickhouse),
       tokens,

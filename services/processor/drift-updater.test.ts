@@ -150,3 +150,75 @@ describe("spans", () => {
     expect(spans([], H, H)).toEqual([]);
   });
 });
+
+describe("drift per slice", () => {
+  /** A version with a reference already, and a slices repository that records what it is asked. */
+  function sliced(keys: Map<string, string[]>) {
+    const { repo } = fakeRepo({ rows: 1000 });
+    const meta: ReferenceMeta = {
+      reference_id: "ref-1",
+      model_id: "m",
+      model_version: "v1",
+      source: "upload",
+      from_ms: 0,
+      to_ms: 0,
+      rows: 1000,
+      created_at_ms: 1,
+    };
+    (repo as unknown as { activeReference: () => Promise<ReferenceMeta> }).activeReference = async () => meta;
+    const calls = {
+      recomputed: [] as Array<{ windows: number[]; sliceKeys: string[]; perKey: number }>,
+      read: [] as number[][],
+      written: [] as number[][],
+    };
+    const slices = {
+      loadSliceKeys: async () => keys,
+      recomputeSummaries: async (
+        _m: string,
+        _v: string,
+        _r: string,
+        _p: unknown,
+        o: { windows: number[]; sliceKeys: string[]; perKey: number },
+      ) => {
+        calls.recomputed.push({ windows: o.windows, sliceKeys: o.sliceKeys, perKey: o.perKey });
+      },
+      readSummaries: async (_m: string, _v: string, _r: string, _p: unknown, fromS: number, toS: number) => {
+        calls.read.push([fromS, toS]);
+        return new Map();
+      },
+      writeScores: async (_m: string, _v: string, _r: string, windows: Array<{ startS: number; seconds: number }>) => {
+        calls.written.push(windows.map((w) => w.seconds));
+      },
+    };
+    const jobs: string[] = [];
+    const drift = new DriftUpdater(repo, {
+      windowSizes: [300, 3600],
+      autoReferenceRows: 100,
+      logger: createLogger("drift-test", "silent"),
+      slices: { repo: slices as never, perKey: 7 },
+      requestJob: async (_m, _v, basis) => void jobs.push(basis),
+    });
+    return { drift, calls, jobs };
+  }
+
+  it("summarises a sliced model's windows per slice and scores every window size containing them", async () => {
+    const { drift, calls, jobs } = sliced(new Map([["m", ["country", "country × device"]]]));
+    await drift.recomputeWindows("m", "v1", [3600, 3900]);
+    expect(calls.recomputed).toEqual([{ windows: [3600, 3900], sliceKeys: ["country", "country × device"], perKey: 7 }]);
+    // One read per window size over the windows' range; one write of the 300 s windows and the hour.
+    expect(calls.read).toEqual([
+      [3600, 4200],
+      [3600, 7200],
+    ]);
+    expect(calls.written).toEqual([[300, 300, 3600]]);
+    // The keys are part of what the version is computed with, so changing them asks for a job.
+    expect(jobs.at(-1)).toContain('["country","country × device"]');
+  });
+
+  it("does nothing per slice for a model without declared slice keys, and keeps its basis", async () => {
+    const { drift, calls, jobs } = sliced(new Map([["other", ["country"]]]));
+    await drift.recomputeWindows("m", "v1", [3600]);
+    expect(calls).toEqual({ recomputed: [], read: [], written: [] });
+    expect(jobs.at(-1)).toBe("ref-1\u0001");
+  });
+});

@@ -25,6 +25,8 @@ import { decideDrift, type FeatureDrift } from "../common/domain/drift/feature-d
 import { checkQuality, type QualityCheck } from "../common/domain/drift/data-quality.js";
 import type { FeatureRule } from "../../schemas/models.js";
 import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import type { SliceDriftRepository } from "../common/clickhouse/slice-drift.repository.js";
+import { decideSliceDrift, mergeSliceWindows, type SliceDrift, type SliceWindow } from "../common/domain/drift/slice-drift.js";
 
 export interface DriftUpdaterOptions {
   windowSizes: number[];
@@ -53,6 +55,11 @@ export interface DriftUpdaterOptions {
     add: (modelId: string, version: string, windows: number[]) => Promise<void>;
     release: (modelId: string, version: string) => Promise<number>;
   };
+  /**
+   * Drift per slice, for the models that declare slice keys: the `perKey` busiest slices of each key
+   * per window (HINDSIGHT_DRIFT_SLICES_PER_KEY). Without it only overall drift is computed.
+   */
+  slices?: { repo: Pick<SliceDriftRepository, "loadSliceKeys" | "recomputeSummaries" | "readSummaries" | "writeScores">; perKey: number };
 }
 
 interface VersionState {
@@ -88,7 +95,10 @@ export class DriftUpdater {
   private versions = new Map<string, VersionState>();
   private rules = new Map<string, Record<string, FeatureRule>>();
   private rulesText = new Map<string, string>();
+  /** Declared slice keys of the models that have some. */
+  private sliceKeys = new Map<string, string[]>();
   private refreshedAt = 0;
+  private sliceKeysRead = false;
   private stopped = false;
   readonly baseSeconds: number;
 
@@ -151,6 +161,17 @@ export class DriftUpdater {
       this.rulesText.set(modelId, text);
       this.rules.set(modelId, r);
     }
+    const changedSlices = new Set<string>();
+    const slices = this.options.slices;
+    if (slices) {
+      const fresh = await this.retrying(() => slices.repo.loadSliceKeys());
+      for (const modelId of new Set([...fresh.keys(), ...this.sliceKeys.keys()]))
+        if (JSON.stringify(fresh.get(modelId) ?? []) !== JSON.stringify(this.sliceKeys.get(modelId) ?? [])) changedSlices.add(modelId);
+      // The first read only learns them: a version met for the first time asks for its job below anyway.
+      if (this.sliceKeysRead) for (const m of changedSlices) changedRules.add(m);
+      this.sliceKeys = fresh;
+      this.sliceKeysRead = true;
+    }
     for (const state of this.versions.values()) {
       const meta = await this.retrying(() => this.repo.activeReference(state.modelId, state.version));
       const changed = meta && meta.reference_id !== state.reference?.meta.reference_id;
@@ -166,13 +187,23 @@ export class DriftUpdater {
       // reference and rules, if there is one. Without one, some windows may never have been scored
       // against it (predictions before the reference was uploaded), so a job covers them.
       if (state.reference && (changed || changedRules.has(state.modelId)))
-        await this.requestJob(state, changedRules.has(state.modelId) ? "feature rules changed" : "drift reference in use");
+        await this.requestJob(
+          state,
+          changedSlices.has(state.modelId) && !changed
+            ? "slice keys changed"
+            : changedRules.has(state.modelId)
+              ? "feature rules changed"
+              : "drift reference in use",
+        );
     }
   }
 
   /** What a version's drift is computed with: its reference and its model's feature rules. */
   private basisOf(state: VersionState): string | undefined {
-    return state.reference && `${state.reference.meta.reference_id}\u0001${this.rulesText.get(state.modelId) ?? ""}`;
+    // Slice keys only when declared (and drift per slice on), so a model without them keeps its basis.
+    const keys = this.options.slices ? (this.sliceKeys.get(state.modelId) ?? []) : [];
+    const slices = keys.length > 0 ? `\u0001${JSON.stringify(keys)}` : "";
+    return state.reference && `${state.reference.meta.reference_id}\u0001${this.rulesText.get(state.modelId) ?? ""}${slices}`;
   }
 
   private async requestJob(state: VersionState, reason: string, mode: "recompute" | "adopt" = "recompute"): Promise<void> {
@@ -349,6 +380,51 @@ export class DriftUpdater {
     }
     await this.repo.writeDrift(state.modelId, state.version, meta.reference_id, drift, now);
     await this.repo.writeQuality(state.modelId, state.version, quality, now);
+    await this.recomputeSlices(state, windows, now);
+  }
+
+  /**
+   * Drift per slice of these base windows, for a model with declared slice keys: the slices'
+   * summaries, then every window size containing them scored from the stored base windows.
+   */
+  private async recomputeSlices(state: VersionState, windows: number[], now: number): Promise<void> {
+    const slices = this.options.slices;
+    const sliceKeys = this.sliceKeys.get(state.modelId) ?? [];
+    if (!slices || sliceKeys.length === 0) return;
+    const { meta, profiles } = state.reference!;
+    const base = this.baseSeconds;
+    await slices.repo.recomputeSummaries(state.modelId, state.version, meta.reference_id, profiles, {
+      baseSeconds: base,
+      windows,
+      sliceKeys,
+      perKey: slices.perKey,
+      nowMs: now,
+    });
+    const rules = this.rules.get(state.modelId) ?? {};
+    const scores: Array<WindowResult<SliceDrift>> = [];
+    for (const size of this.options.windowSizes) {
+      const starts = [...new Set(windows.map((w) => Math.floor(w / size) * size))].sort((a, b) => a - b);
+      const span = Math.max(size, (this.options.maxWindowsPerStatement ?? 200) * base);
+      for (const chunk of spans(starts, size, span)) {
+        const byWindow = await slices.repo.readSummaries(
+          state.modelId,
+          state.version,
+          meta.reference_id,
+          profiles,
+          chunk[0]!,
+          chunk.at(-1)! + size,
+        );
+        for (const start of chunk) {
+          const parts: SliceWindow[] = [];
+          for (let w = start; w < start + size; w += base) {
+            const part = byWindow.get(w);
+            if (part) parts.push(part);
+          }
+          scores.push({ startS: start, seconds: size, items: decideSliceDrift(mergeSliceWindows(parts), profiles, rules, slices.perKey) });
+        }
+      }
+    }
+    await slices.repo.writeScores(state.modelId, state.version, meta.reference_id, scores, now);
   }
 
   private retrying<T>(step: () => Promise<T>): Promise<T> {

@@ -19,6 +19,7 @@ import { joinAll } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import { pairWindows } from "../common/domain/paired-windows.js";
 
 export interface MetricsUpdaterOptions {
   horizonMs: number;
@@ -91,7 +92,23 @@ export class MetricsUpdater {
     return distinctWindows([
       ...rows.map((r) => this.dirty("volume", r.model_id, r.event_time_ms)),
       ...joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)),
+      // A variant of a request changes the pairs (and their agreement) of its window or the one before.
+      ...this.pairDirty(rows),
     ]);
+  }
+
+  /** The label-statistics windows (which also hold the paired statistics) whose pairs these rows can be part of. */
+  private pairDirty(rows: ReadonlyArray<{ model_id: string; event_time_ms: number; request_id: string }>): DirtyWindow[] {
+    return rows.flatMap((r) =>
+      r.request_id === ""
+        ? []
+        : pairWindows(r.event_time_ms, this.baseSeconds).map((w) => ({
+            kind: "labels" as const,
+            model_id: r.model_id,
+            model_version: "",
+            window_start: w,
+          })),
+    );
   }
 
   /** Joins the labels with their stored predictions; returns the distinct windows touched. */
@@ -107,7 +124,7 @@ export class MetricsUpdater {
     const { joined, beyondHorizon } = joinAll(predictions, rows, this.options.horizonMs, known);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);
-    return distinctWindows(joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)));
+    return distinctWindows([...joined.map((j) => this.dirty("labels", j.model_id, j.event_time_ms)), ...this.pairDirty(joined)]);
   }
 
   private async inferSpec(row: Parameters<typeof inferModelSpec>[1] & { model_id: string }): Promise<void> {
@@ -187,10 +204,12 @@ export class MetricsUpdater {
     if (!spec || windows.length === 0) return;
     await runInPieces(
       windows,
-      (chunk) =>
-        kind === "volume"
-          ? this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now())
-          : this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now()),
+      async (chunk) => {
+        if (kind === "volume") return this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now());
+        await this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now());
+        // The pairs of variants scored on the same requests, with the label statistics they compare.
+        await this.repo.recomputePairedStats(spec, this.baseSeconds, chunk, Date.now());
+      },
       {
         maxWindows: this.options.maxWindowsPerStatement ?? 200,
         stopped: () => this.stopped,

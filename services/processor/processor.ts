@@ -24,6 +24,7 @@ import { toLabelRow, toPredictionRow, type StepResult } from "./steps.js";
 import { metricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { MetricsUpdater } from "./metrics-updater.js";
 import { driftRepository } from "../common/clickhouse/drift.repository.js";
+import { sliceDriftRepository } from "../common/clickhouse/slice-drift.repository.js";
 import { DriftUpdater } from "./drift-updater.js";
 import { createOffsetWatcher, type OffsetWatcher } from "../common/kafka/offset-watcher.js";
 import { groupPosition } from "../common/kafka/client.js";
@@ -202,6 +203,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     ...pieceOptions,
     windowSizes: config.metrics.windowSizes,
     autoReferenceRows: config.drift.autoReferenceRows,
+    slices: { repo: sliceDriftRepository(clickhouse), perKey: config.drift.slicesPerKey },
     logger: logger.child({ part: "drift" }),
     requestJob: (modelId, version, basis, reason, mode): Promise<void> => jobs.request("drift", modelId, version, basis, reason, mode),
     awaiting: {

@@ -51,3 +51,13 @@ def test_events_are_built_in_the_gateways_json_form() -> None:
         label_event(prediction_id="x", model_id="m")
     with pytest.raises(ValueError):
         encode({"bad": float("inf")})
+
+
+def test_variants_share_a_request_and_one_label_names_it() -> None:
+    shadow = prediction_event(model_id="m", model_version="v5", stage="shadow", prediction={"score": 0.4}, request_id="r-1")
+    assert shadow["request_id"] == "r-1"
+    assert "request_id" not in prediction_event(model_id="m", model_version="v1", prediction={"score": 0.4})
+    label = label_event(request_id="r-1", model_id="m", label="fraud")
+    assert label["prediction_id"] == "" and label["request_id"] == "r-1"
+    with pytest.raises(ValueError, match="prediction_id= or request_id="):
+        label_event(model_id="m", label="fraud")

@@ -1,7 +1,8 @@
 /**
  * Drift: a features × windows heat map coloured by drift severity (1 = on the threshold, whatever
  * the method); a click on a cell overlays the reference's and the window's distributions; the
- * data-quality violations beside it.
+ * data-quality violations beside it. For a model with declared slice keys, a slice selector shows
+ * the heat map of one slice (scored against the same reference), most drifted slices first.
  */
 import { api, enc } from "../api.js";
 import { groupedBars } from "../charts.js";
@@ -13,6 +14,15 @@ import { distributionBars, type Distribution } from "../series.js";
 import { apiBounds, parseRange, rangeParams } from "../range.js";
 import { failure, modelHeader, queryWindow, rangePicker, setQuery } from "./shared.js";
 import { windowPicker } from "./shared.js";
+
+interface DriftSlice {
+  slice_key: string;
+  slice_value: string;
+  windows: number;
+  rows: number;
+  drifted_windows: number;
+  drifted_features: string[];
+}
 
 interface QualityCheck {
   window_start_ms: number;
@@ -30,16 +40,24 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
   const id = params.id!;
   const window = queryWindow(query, 3600);
   const range = parseRange(query, Date.now());
-  const go = (values: Record<string, string | number>, keepRange = true) =>
+  const slice = query.get("slice") ?? undefined;
+  const go = (values: Record<string, string | number>, keepRange = true, keepSlice = true) =>
     setQuery(`/models/${enc(id)}/drift`, {
       window,
       ...(query.get("version") ? { version: query.get("version")! } : {}),
       ...(keepRange ? rangeParams(range) : {}),
+      ...(keepSlice && slice ? { slice } : {}),
       ...values,
     });
   const versionBox = h("div", { class: "seg" });
+  const sliceBox = h("div", { class: "seg", id: "drift-slices" });
   root.append(
-    modelHeader(id, "drift", [versionBox, windowPicker(window, (w) => go({ window: w })), rangePicker(range, (r) => go(r, false))]),
+    modelHeader(id, "drift", [
+      versionBox,
+      sliceBox,
+      windowPicker(window, (w) => go({ window: w })),
+      rangePicker(range, (r) => go(r, false)),
+    ]),
   );
   const mapBox = h("div", {}, loading());
   const detailBox = h(
@@ -51,15 +69,16 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
   // The heat map across the page, as wide as its windows need; the distribution and the data checks
   // beside each other below it, each wide enough for its table to read one violation per line.
   root.append(
-    card(`Drift per feature and ${windowName(window)} window`, mapBox),
+    card(`Drift per feature and ${windowName(window)} window${slice ? ` · slice ${slice}` : ""}`, mapBox),
     h("div", { class: "drift-layout" }, card("Distribution", detailBox), card("Data-quality violations", qualityBox)),
   );
 
-  const [drift, quality] = await Promise.all([
+  const [drift, quality, slices] = await Promise.all([
     api.get<{ scores: DriftScore[] }>(`/v1/models/${enc(id)}/drift`, {
       window: windowName(window),
       limit: 10_000,
       ...apiBounds(range, window),
+      ...(slice ? { slice } : {}),
     }),
     api
       .get<{ checks: QualityCheck[] }>(`/v1/models/${enc(id)}/quality`, {
@@ -69,7 +88,15 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
         ...apiBounds(range, window),
       })
       .catch((e: unknown) => e as Error),
+    api
+      .get<{ slice_keys: string[]; slices: DriftSlice[] }>(`/v1/models/${enc(id)}/drift/slices`, {
+        window: windowName(window),
+        limit: 200,
+        ...apiBounds(range, window),
+      })
+      .catch((e: unknown) => e as Error),
   ]);
+  sliceBox.replaceChildren(...sliceSelector(slices, slice, (s) => (s ? go({ slice: s }) : go({}, true, false))));
   const layout = heatmapLayout(drift.scores, query.get("version") ?? undefined);
   const version = layout.versions.includes(query.get("version") ?? "") ? query.get("version")! : layout.versions[0];
   versionBox.replaceChildren(
@@ -103,7 +130,16 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
             : `${feature}: no score`,
         });
         if (cell) {
-          const open = () => void showDistribution(detailBox, id, window, version!, feature, layout.windows[c]!, grid, el);
+          const open = () =>
+            slice
+              ? detailBox.replaceChildren(
+                  h(
+                    "p",
+                    { class: "muted" },
+                    `${feature} in ${slice}: ${cell.decision}, n = ${cell.n}. Distributions are drawn for all traffic.`,
+                  ),
+                )
+              : void showDistribution(detailBox, id, window, version!, feature, layout.windows[c]!, grid, el);
           el.addEventListener("click", open);
           // A link to one window of one feature (an alert's) opens its distribution at once.
           if (query.get("feature") === feature && Number(query.get("at")) === layout.windows[c]) opened = open;
@@ -193,6 +229,31 @@ export async function driftPage(root: HTMLElement, params: Record<string, string
       ? h("p", { class: "muted" }, `The newest 50 of ${checks.length} violations; the data_quality view holds them all.`)
       : "",
   );
+}
+
+/** "all traffic" and every slice scored in the range, most drifted first; nothing for a model without slice keys. */
+function sliceSelector(
+  slices: { slice_keys: string[]; slices: DriftSlice[] } | Error,
+  current: string | undefined,
+  pick: (slice: string) => void,
+) {
+  if (slices instanceof Error || slices.slice_keys.length === 0) return [];
+  const name = (s: DriftSlice) => `${s.slice_key}=${s.slice_value}`;
+  const select = h(
+    "select",
+    { "aria-label": "slice", onchange: () => pick(select.value) },
+    h("option", { value: "", selected: !current }, "all traffic"),
+    ...slices.slices.map((s) =>
+      h(
+        "option",
+        { value: name(s), selected: current === name(s) },
+        `${name(s)}${s.drifted_windows > 0 ? ` · drifted in ${s.drifted_windows} of ${s.windows} (${s.drifted_features.join(", ")})` : ""}`,
+      ),
+    ),
+    // A slice from a link that is not among those scored here still shows as chosen.
+    current && !slices.slices.some((s) => name(s) === current) ? h("option", { value: current, selected: true }, current) : "",
+  );
+  return [h("span", { class: "muted" }, "slice"), select];
 }
 
 async function showDistribution(

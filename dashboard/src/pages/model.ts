@@ -9,10 +9,22 @@ import { api, enc } from "../api.js";
 import { groupedBars, PALETTE, timeChart, type LineSpec } from "../charts.js";
 import { card, h, loading } from "../dom.js";
 import { compact, pct, toMs, utc, windowName } from "../format.js";
-import { accuracySeries, align, byVersion, delayBuckets, errorSeries, isRegression, versionKey, type MetricRow } from "../series.js";
+import {
+  accuracySeries,
+  align,
+  byVersion,
+  delayBuckets,
+  errorSeries,
+  type EstimateRow,
+  isRegression,
+  type MetricRow,
+  versionKey,
+  withEstimates,
+} from "../series.js";
 import { apiBounds, parseRange, rangeParams } from "../range.js";
 import { failure, modelHeader, queryWindow, rangePicker, setQuery, windowPicker } from "./shared.js";
 import { explained } from "../explain.js";
+import { aucCard, rulesCard } from "./model-extras.js";
 
 /** Label coverage from which a window's accuracy counts as realised rather than provisional. */
 const SETTLED_AT = 0.5;
@@ -33,7 +45,7 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   const firstNote = h(
     "p",
     { class: "muted" },
-    `Solid: realised accuracy (≥ ${pct(SETTLED_AT, 0)} of the window's predictions labelled). Hollow points: provisional, labels still arriving. Dashed: estimated from the model's confidence, before labels.`,
+    `Solid: realised accuracy (≥ ${pct(SETTLED_AT, 0)} of the window's predictions labelled). Hollow points: provisional, labels still arriving. Dashed: estimated without labels from the model's calibrated scores, with the labels already in; dotted: its 95 % interval where labels are missing.`,
   );
   const coverageBox = h("div", { class: "chart", id: "coverage-chart" });
   const volumeBox = h("div", { class: "chart", id: "volume-chart" });
@@ -45,8 +57,9 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
     card("Predictions", volumeBox),
     h("div", { class: "two" }, card("Versions side by side", versionsBox), card("Feedback delay (prediction → label)", delaysBox)),
   );
+  root.append(rulesCard(id));
 
-  const [metrics, delays] = await Promise.all([
+  const [metrics, delays, estimates] = await Promise.all([
     api.get<{ windows: MetricRow[] }>(`/v1/models/${enc(id)}/metrics`, { window: windowName(window), ...apiBounds(range, window) }),
     api
       .get<{ versions: Array<{ model_version: string; stage: string; labeled: number; bins: Array<{ upper_s: number; count: number }> }> }>(
@@ -54,8 +67,13 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
         { ...apiBounds(range, window) },
       )
       .catch((e: unknown) => e as Error),
+    // Binary models only (another task answers 400): the others keep the view's mean confidence.
+    api
+      .get<{ windows: EstimateRow[] }>(`/v1/models/${enc(id)}/estimates`, { window: windowName(window), ...apiBounds(range, window) })
+      .catch(() => ({ windows: [] as EstimateRow[] })),
   ]);
-  const rows = metrics.windows;
+  const rows = withEstimates(metrics.windows, estimates.windows);
+  accuracyBox.dataset.estimates = String(estimates.windows.filter((e) => e.accuracy !== null).length);
   if (rows.length === 0) {
     accuracyBox.append(
       h(
@@ -95,9 +113,11 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
       color: color(s.label),
       ...(acc.kinds[i] === "estimated"
         ? { dash: [6, 4], width: 1.2 }
-        : acc.kinds[i] === "provisional"
-          ? { pointsOnly: true }
-          : { width: 2 }),
+        : acc.kinds[i] === "band"
+          ? { dash: [1, 3], width: 1 }
+          : acc.kinds[i] === "provisional"
+            ? { pointsOnly: true }
+            : { width: 2 }),
     }));
     timeChart(accuracyBox, acc.xs, accLines, { yFormat: pctAxis, syncKey: sync, height: 260, windowSeconds: window, range });
   }
@@ -115,6 +135,7 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
     vol.series.map((s) => ({ ...s, color: color(s.label) })),
     { yFormat: (v) => compact(v), syncKey: sync, height: 150, windowSeconds: window, range },
   );
+  aucCard(volumeBox.closest(".card")!, rows, { color, sync, window, range });
 
   const lastStart = rows.at(-1)!.window_start;
   versionsBox.replaceChildren(

@@ -3,7 +3,7 @@ import { api, enc } from "../api.js";
 import { sparkline } from "../charts.js";
 import { card, h, loading } from "../dom.js";
 import { pct, toMs, utc } from "../format.js";
-import { latestSettled, latestWindow, volume, type MetricRow } from "../series.js";
+import { type EstimateRow, latestSettled, latestWindow, type MetricRow, volume, withEstimates } from "../series.js";
 import { failure, type Alert } from "./shared.js";
 import { explained } from "../explain.js";
 
@@ -121,7 +121,15 @@ async function fillRow(m: Model, cells: Record<"acc" | "est" | "cov" | "drift" |
           "waiting for labels",
         ),
   );
-  const hour = latestWindow(hourly.windows);
+  // A binary model's calibrated estimate of its newest hour (GET /v1/models/:id/estimates), read for that hour only.
+  const newestHour = Math.max(0, ...hourly.windows.map((r) => toMs(r.window_start)));
+  const estimates =
+    m.task === "binary" && hourly.windows.length > 0
+      ? await api
+          .get<{ windows: EstimateRow[] }>(`/v1/models/${id}/estimates`, { window: "1h", from: newestHour })
+          .catch(() => ({ windows: [] as EstimateRow[] }))
+      : { windows: [] };
+  const hour = latestWindow(withEstimates(hourly.windows, estimates.windows));
   cells.est.replaceChildren(hour ? h("span", { title: `hour from ${utc(hour.window_start_ms)} UTC` }, pct(hour.estimated)) : "–");
   const day = latestWindow(daily.windows);
   cells.cov.replaceChildren(

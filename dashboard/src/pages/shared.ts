@@ -3,11 +3,34 @@ import { ApiError } from "../api.js";
 import { errorBox, h } from "../dom.js";
 import { windowName } from "../format.js";
 import { fromInput, RANGES, toInput, type TimeRange } from "../range.js";
+import { modelSpec } from "./model-spec.js";
 
 export const WINDOWS = [300, 3600, 86_400];
 
-export function modelHeader(id: string, active: "overview" | "drift" | "slices", extra: Node[] = []): HTMLElement {
+const TASK_TABS = [
+  ["fairness", "Fairness", "binary"],
+  ["classes", "Classes", "multiclass"],
+] as const;
+
+export function modelHeader(
+  id: string,
+  active: "overview" | "drift" | "slices" | "compare" | "fairness" | "classes",
+  extra: Node[] = [],
+): HTMLElement {
   const tab = (key: string, href: string, text: string) => h("a", { href, class: active === key ? "tab active" : "tab" }, text);
+  // Tabs for one task only (fairness: binary; per-class: multi-class) show once the model's task is known.
+  const taskTabs = TASK_TABS.map(([key, text, task]) => {
+    const a = tab(key, `#/models/${encodeURIComponent(id)}/${key}`, text);
+    a.dataset.task = task;
+    a.hidden = active !== key;
+    return a;
+  });
+  void modelSpec(id).then(
+    (spec) => {
+      for (const a of taskTabs) a.hidden = a.dataset.task !== spec?.task && !a.classList.contains("active");
+    },
+    () => undefined,
+  );
   return h(
     "div",
     { class: "page-head" },
@@ -18,6 +41,8 @@ export function modelHeader(id: string, active: "overview" | "drift" | "slices",
       tab("overview", `#/models/${encodeURIComponent(id)}`, "Metrics"),
       tab("drift", `#/models/${encodeURIComponent(id)}/drift`, "Drift"),
       tab("slices", `#/models/${encodeURIComponent(id)}/slices`, "Slices"),
+      tab("compare", `#/models/${encodeURIComponent(id)}/compare`, "Compare"),
+      ...taskTabs,
     ),
     h("div", { class: "controls" }, ...extra),
   );

@@ -4,7 +4,10 @@
  * decisions from `drift_scores`, quality checks from `data_quality`, each narrowed to a rule's
  * target. Metric names reach SQL only from the rules schema's whitelist.
  */
-import { PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
+import { ESTIMATED_METRICS, PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
+import { type EstimatedMetric, estimatedValue } from "../domain/estimation/window-estimates.js";
+import { estimatesRepository } from "./estimates.repository.js";
+import { pairedSeriesSql } from "./paired.repository.js";
 import type { ClickHouse } from "./client.js";
 import { flag, float, int, numeric, row, str } from "./row-schema.js";
 import { sliceMetricsQuery, type SliceSelection } from "./slice-metrics.query.js";
@@ -26,7 +29,12 @@ export interface SeriesRow {
   /** Drift and quality rows carry their own decision. */
   breach: boolean | null;
   signal_threshold: number | null;
+  /** Estimated metrics: the value's interval at the rule's confidence (0.95 without one). */
+  interval?: readonly [number, number] | null;
 }
+
+/** Most windows of estimates one rule's series reads (every model, version, stage and slice it targets). */
+export const ESTIMATE_SERIES_LIMIT = 20_000;
 
 /** For each metric: the sample size behind it and, for proportions, the successes. */
 const SAMPLE: Record<string, { n: string; successes?: string }> = {
@@ -47,7 +55,7 @@ const GROUPS = "PARTITION BY model_id, model_version, stage, window_start, slice
 const SELECTION_RATE_RATIO = raw(`if(max(sr) OVER (${GROUPS}) = 0, 1, sr / max(sr) OVER (${GROUPS})) AS selection_rate_ratio`);
 
 /** The tables whose inserts mean a window was recomputed. */
-const MARKER_TABLES = ["window_volume", "window_label_stats", "window_drift", "window_quality"];
+const MARKER_TABLES = ["window_volume", "window_label_stats", "window_drift", "window_quality", "window_slice_drift"];
 
 const PerformanceRow = row({
   model_id: str,
@@ -66,6 +74,8 @@ const PerformanceRow = row({
 const DriftRow = row({
   model_id: str,
   model_version: str,
+  slice_key: str,
+  slice_value: str,
   feature: str,
   window_start_ms: int,
   score: float.nullable(),
@@ -86,8 +96,65 @@ const QualityRow = row({
   count: int,
 });
 
-export function alertSeriesRepository(ch: ClickHouse) {
+export function alertSeriesRepository(ch: ClickHouse, options: { labelHorizonMs?: number } = {}) {
   const t = (name: string) => ident(`${ch.database}.${name}`);
+  // One per evaluator: its calibrations are cached across ticks and refitted at most once a minute.
+  const estimates = estimatesRepository(ch, { horizonMs: options.labelHorizonMs ?? 30 * 86_400_000 });
+
+  /** `estimated_*`: binary models' label-free estimates (estimates.repository.ts), with their intervals. */
+  async function estimated(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
+    const metric = rule.metric as EstimatedMetric;
+    const { rows } = await estimates.windows({
+      models: rule.target.model === "*" ? undefined : [rule.target.model],
+      modelVersion: rule.target.version,
+      stage: rule.target.stage,
+      windowSeconds,
+      fromS,
+      slices: sliceSelection(rule),
+      confidence: rule.confidence ?? 0.95,
+      limit: ESTIMATE_SERIES_LIMIT,
+    });
+    return rows.map((r) => {
+      const e = estimatedValue(r.estimate, metric);
+      return {
+        model_id: r.model_id,
+        model_version: r.model_version,
+        stage: r.stage,
+        slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
+        metric: rule.metric,
+        feature: "",
+        window_start_ms: r.window_start_s * 1000,
+        value: e?.value ?? null,
+        n: r.estimate.rows,
+        successes: null,
+        coverage: r.estimate.rows === 0 ? null : r.estimate.labelled / r.estimate.rows,
+        breach: null,
+        signal_threshold: null,
+        interval: e && [e.low, e.high],
+      };
+    });
+  }
+
+  /** `paired_accuracy_difference`: a candidate against production on the same requests (migration 017), as the candidate's series. */
+  async function paired(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
+    const query = {
+      modelId: rule.target.model === "*" ? undefined : rule.target.model,
+      version: rule.target.version,
+      stage: rule.target.stage,
+      windowSeconds,
+      fromS,
+      slices: sliceSelection(rule),
+    };
+    const rows = await ch.rows(PerformanceRow, pairedSeriesSql(t("window_paired_stats"), query));
+    return rows.map(({ slice_key, slice_value, ...r }) => ({
+      ...r,
+      slice: slice_key === "" ? "" : `${slice_key}=${slice_value}`,
+      metric: rule.metric,
+      feature: "",
+      breach: null,
+      signal_threshold: null,
+    }));
+  }
 
   function targetWhere(rule: Rule, fromS: number, withStage: boolean): Sql[] {
     const where: Sql[] = [sql`window_start >= toDateTime(${fromS})`];
@@ -121,6 +188,10 @@ export function alertSeriesRepository(ch: ClickHouse) {
   return {
     async performance(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
       if (!(PERFORMANCE_METRICS as readonly string[]).includes(rule.metric)) throw new Error(`not a performance metric: ${rule.metric}`);
+      // Binary models' calibrated estimates; a multi-class model's estimated_accuracy stays the view's mean top-class confidence.
+      const calibrated = ESTIMATED_METRICS.has(rule.metric) ? await estimated(rule, windowSeconds, fromS) : undefined;
+      if (calibrated && rule.metric !== "estimated_accuracy") return calibrated;
+      if (rule.metric === "paired_accuracy_difference") return paired(rule, windowSeconds, fromS);
       const column = ident(rule.metric);
       const sample = SAMPLE[rule.metric] ?? { n: "labeled" };
       // The view's rows narrowed inside its base-window reads (18.16 would compute the whole view).
@@ -146,9 +217,10 @@ export function alertSeriesRepository(ch: ClickHouse) {
                ${sample.successes ? raw(`toUInt64(${sample.successes})`) : raw("NULL")} AS successes,
                label_coverage AS coverage
         FROM (${source})
+        ${calibrated ? raw("WHERE task = 'multiclass'") : raw("")}
         ORDER BY window_start`,
       );
-      return rows.map(({ slice_key, slice_value, ...r }) => ({
+      const fromView = rows.map(({ slice_key, slice_value, ...r }) => ({
         ...r,
         slice: slice_key === "" ? "" : `${slice_key}=${slice_value}`,
         metric: rule.metric,
@@ -156,6 +228,7 @@ export function alertSeriesRepository(ch: ClickHouse) {
         breach: null,
         signal_threshold: null,
       }));
+      return calibrated ? [...calibrated, ...fromView] : fromView;
     },
 
     async drift(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
@@ -163,20 +236,48 @@ export function alertSeriesRepository(ch: ClickHouse) {
       const stages = await versionStages(rule, fromS);
       const versions = rule.target.stage ? [...stages.keys()] : undefined;
       if (versions?.length === 0) return [];
-      const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`, sql`decision != 'insufficient_data'`];
-      if (feature !== undefined) where.push(sql`feature = ${feature}`);
+      const where = [...targetWhere(rule, fromS, false), sql`window_seconds = ${windowSeconds}`];
       if (versions) where.push(sql`model_version IN ${list(versions)}`);
-      const rows = await ch.rows(
-        DriftRow,
-        sql`
-        SELECT model_id, model_version, feature, toUInt64(window_start) * 1000 AS window_start_ms, score, threshold, drifted, n
-        FROM ${t("drift_scores")} WHERE ${join(where, " AND ")} ORDER BY window_start`,
-      );
+      const decided = [sql`decision != 'insufficient_data'`, ...(feature === undefined ? [] : [sql`feature = ${feature}`])];
+      // A target slice reads drift per slice (migration 019); "*" reads it beside the whole population's.
+      const selection = sliceSelection(rule);
+      const columns = raw("feature, toUInt64(window_start) * 1000 AS window_start_ms, score, threshold, drifted, n");
+      const rows = [
+        ...(selection.kind === "population" || selection.kind === "all"
+          ? await ch.rows(
+              DriftRow,
+              sql`
+              SELECT model_id, model_version, '' AS slice_key, '' AS slice_value, ${columns}
+              FROM ${t("drift_scores")} WHERE ${join([...where, ...decided], " AND ")} ORDER BY window_start`,
+            )
+          : []),
+        ...(selection.kind === "population"
+          ? []
+          : await ch.rows(
+              DriftRow,
+              sql`
+              SELECT model_id, model_version, slice_key, slice_value, ${columns}
+              FROM (
+                  SELECT * FROM ${t("window_slice_drift")} FINAL WHERE ${join(where, " AND ")}
+                  -- each window's latest computation, chosen before narrowing to a slice
+                  QUALIFY computed_at_ms = max(computed_at_ms) OVER (PARTITION BY model_id, model_version, window_seconds, window_start)
+              )
+              WHERE ${join(
+                [
+                  ...decided,
+                  ...(selection.kind === "key" || selection.kind === "slice" ? [sql`slice_key = ${selection.key}`] : []),
+                  ...(selection.kind === "slice" ? [sql`slice_value = ${selection.value}`] : []),
+                ],
+                " AND ",
+              )}
+              ORDER BY window_start`,
+            )),
+      ];
       return rows.map((r) => ({
         model_id: r.model_id,
         model_version: r.model_version,
         stage: stages.get(r.model_version) ?? "",
-        slice: "",
+        slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
         metric: `drift.${r.feature}`,
         feature: r.feature,
         window_start_ms: r.window_start_ms,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureProfile } from "../domain/drift/profile.js";
-import { carried, ROWS_MARKER, summarySelect } from "./drift-summary.query.js";
+import { carried, ROWS_MARKER, SLICE_GROUPS, slicedSource, summarySelect } from "./drift-summary.query.js";
 import { raw } from "./sql.js";
 
 const HOSTILE = "a'b\\c\u0000\\N`) --é";
@@ -62,5 +62,25 @@ describe("drift summary statements", () => {
   it("counts rows through a marker feature that no real feature can be named", () => {
     expect(ROWS_MARKER).toBe("");
     expect(values(carried(from).params)).toContain(ROWS_MARKER);
+  });
+  it("groups by a slice's columns only when asked: the overall statement keeps its text", () => {
+    const profiles = [numeric("x", [0.5])];
+    const overall = summarySelect(from, profiles, ws);
+    expect(summarySelect(from, profiles, ws, []).text).toBe(overall.text);
+    const sliced = summarySelect(from, profiles, ws, SLICE_GROUPS);
+    expect(sliced.text).toContain("GROUP BY ws, slice_key, other, slice_value, feature, bin");
+    expect(overall.text).not.toContain("slice_key");
+  });
+
+  it("slices rows with the same text for one key and for fifty, intersections and hostile names included", () => {
+    const one = slicedSource(from, ["country"], 300, 20);
+    const many = slicedSource(from, [...Array.from({ length: 48 }, (_, i) => `k${i}`), "country × device", HOSTILE], 3600, 5);
+    expect(many.text).toBe(one.text);
+    expect(many.text).not.toContain("a'b");
+    expect(values(many.params)).toContainEqual([["country", "device"]]);
+    expect(values(many.params)).toContainEqual(expect.arrayContaining(["k0", HOSTILE]));
+    // The cap travels as a parameter too.
+    expect(values(one.params)).toContain(20);
+    expect(values(many.params)).toContain(5);
   });
 });

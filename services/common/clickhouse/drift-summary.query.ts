@@ -8,6 +8,7 @@
  * costs ten times as much.
  */
 import { MAX_EDGES, type FeatureProfile } from "../domain/drift/profile.js";
+import { CROSS, splitCross } from "../domain/model-spec.js";
 import { join, raw, sql, type Sql, typed } from "./sql.js";
 
 /**
@@ -37,10 +38,57 @@ const values = raw("feature, t, ifNull(xn, 0) AS x, ifNull(sn, '') AS s");
 /** The features a source's rows actually carry, as (feature, t, x, s). */
 export const carried = (from: Sql) => sql`SELECT ${values} FROM (${from}) ${expand}`;
 
+/** The columns a slice's summaries are grouped by, besides the window (slicedSource makes them). */
+export type SliceGroupColumn = "slice_key" | "other" | "slice_value";
+export const SLICE_GROUPS: readonly SliceGroupColumn[] = ["slice_key", "other", "slice_value"];
+
+/**
+ * A source's rows (features_by_time's columns) once per declared slice they fall in: a plain key
+ * the row carries, or an intersection "a × b" of two keys it carries both of (value "x × y"). With
+ * bw, the base window's start; slice_key; and, per base window and key, slice_value for the
+ * `perKey` busiest values (ties by value) and other = 1 with value '' for the rest, so a window's
+ * state holds at most perKey + 1 groups per key however many values it sees. The keys travel as
+ * Array parameters: the text is the same for any keys and any number of them.
+ */
+export function slicedSource(source: Sql, sliceKeys: readonly string[], baseSeconds: number, perKey: number): Sql {
+  const crosses = sliceKeys.flatMap((k) => {
+    const parts = splitCross(k);
+    return parts ? [parts] : [];
+  });
+  const plain = sliceKeys.filter((k) => !splitCross(k));
+  const slices = sql`arrayConcat(
+        arrayFilter(p -> has(${typed(plain, "Array(String)")}, p.1), arrayMap((k, v) -> (toString(k), toString(v)), segment_keys, segment_values)),
+        arrayMap(k -> (concat(k[1], ${CROSS}, k[2]),
+                       concat(toString(segment_values[indexOf(segment_keys, k[1])]), ${CROSS}, toString(segment_values[indexOf(segment_keys, k[2])]))),
+                 arrayFilter(k -> has(segment_keys, k[1]) AND has(segment_keys, k[2]), ${typed(crosses, "Array(Array(String))")})))`;
+  const expanded = sql`
+      SELECT intDiv(toUInt32(event_time), ${typed(baseSeconds, "UInt32")}) * ${typed(baseSeconds, "UInt32")} AS bw,
+             slice.1 AS slice_key, slice.2 AS raw_value, feature_keys AS fk, feature_types AS ft, feature_numbers AS fn,
+             feature_strings AS fs, pred_label AS pl, pred_score AS ps, pred_value AS pv
+      FROM (${source}) ARRAY JOIN ${slices} AS slice`;
+  // The rest of a key's values only count their rows: their features are not expanded at all.
+  return sql`
+    SELECT bw, slice_key, other, slice_value,
+           if(other = 1, [], fk) AS feature_keys, if(other = 1, [], ft) AS feature_types, if(other = 1, [], fn) AS feature_numbers,
+           if(other = 1, [], fs) AS feature_strings, if(other = 1, NULL, pl) AS pred_label, if(other = 1, NULL, ps) AS pred_score,
+           if(other = 1, NULL, pv) AS pred_value
+    FROM (
+        SELECT *, (bw, slice_key, raw_value) IN (
+                   SELECT bw, slice_key, raw_value FROM (${expanded})
+                   GROUP BY bw, slice_key, raw_value
+                   ORDER BY count() DESC, raw_value LIMIT ${typed(perKey, "UInt32")} BY bw, slice_key
+               ) AS tracked,
+               toUInt8(NOT tracked) AS other, if(tracked, raw_value, '') AS slice_value
+        FROM (${expanded})
+    )`;
+}
+
 /**
  * Sums per group (a base window, or the whole source) and feature, on the profiles' bins.
+ * `groups`: further columns of `from` to group by (a slice's key and value), trusted names.
  */
-export function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart: Sql): Sql {
+export function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart: Sql, groups: readonly SliceGroupColumn[] = []): Sql {
+  const by = raw(groups.map((g) => `${g}, `).join(""));
   const names = profiles.map((p) => p.feature);
   const numericFlags = profiles.map((p) => (p.kind === "numeric" ? 1 : 0));
   const edges: number[] = [];
@@ -78,7 +126,7 @@ export function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart
   // Two levels: sums per (window, feature, bin) first, then one row per (window, feature) with
   // the bins as arrays. One sumMap over a one-element array per entry was three times slower.
   return sql`
-    SELECT ws, feature,
+    SELECT ws, ${by}feature,
            sum(b_rows) AS rows, sum(b_present) AS present, sum(b_nulls) AS nulls, sum(b_mismatches) AS mismatches, sum(b_n) AS n,
            arraySort(groupArrayIf((bin, b_n, b_sum), b_n > 0)) AS g,
            (arrayMap(e -> e.1, g), arrayMap(e -> e.2, g), arrayMap(e -> e.3, g)) AS m,
@@ -86,7 +134,7 @@ export function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart
            sum(b_unseen_distinct) AS unseen_distinct, anyIf(b_unseen_top, bin = 0) AS unseen_top
     FROM
     (
-        SELECT ws, feature, bin,
+        SELECT ws, ${by}feature, bin,
                count() AS b_rows, countIf(t != 255) AS b_present, countIf(t = 0) AS b_nulls, countIf(mismatch) AS b_mismatches,
                countIf(valid) AS b_n, sumIf(if(numeric, x, 0.), valid) AS b_sum,
                minIfOrNull(x, valid AND numeric) AS b_min, maxIfOrNull(x, valid AND numeric) AS b_max,
@@ -108,14 +156,14 @@ export function summarySelect(from: Sql, profiles: FeatureProfile[], windowStart
                 SELECT *, ${join(steps, ",\n                         ")}
                 FROM
                 (
-                    SELECT ${windowStart} AS ws, ${values}, ${featureIndex} AS fi,
+                    SELECT ${windowStart} AS ws, ${by}${values}, ${featureIndex} AS fi,
                            toUInt8(fi > 0 AND ${typed(numericFlags.length === 0 ? [0] : numericFlags, "Array(UInt8)")}[fi] = 1) AS numeric,
                            (toUInt32(fi) - 1) * ${MAX_EDGES} AS o
                     FROM (${from}) ${expand}
                 )
             )
         )
-        GROUP BY ws, feature, bin
+        GROUP BY ws, ${by}feature, bin
     )
-    GROUP BY ws, feature`;
+    GROUP BY ws, ${by}feature`;
 }

@@ -83,7 +83,7 @@ const FeatureStatsRow = row({
 });
 
 /** A window's (or a whole source's) sums of one feature on the profile's bins: (bins, counts, sums). */
-const SummaryRow = row({
+export const SummaryRow = row({
   ws: int,
   feature: str,
   rows: int,
@@ -97,7 +97,30 @@ const SummaryRow = row({
   unseen_distinct: int,
   unseen_top: z.array(str),
 });
-type SummaryRow = z.output<typeof SummaryRow>;
+export type SummaryRow = z.output<typeof SummaryRow>;
+
+/** A summary row on a profile's bins (bins beyond them, from another reference, are dropped). */
+export function toSummary(r: SummaryRow, bins: number, numeric: boolean): FeatureSummary {
+  const s = emptySummary(r.feature, bins, numeric);
+  s.rows = r.rows;
+  s.present = r.present;
+  s.nulls = r.nulls;
+  s.mismatches = r.mismatches;
+  s.n = r.n;
+  const [keys, counts, sums] = r.m;
+  keys.forEach((k, i) => {
+    if (k >= bins) return;
+    s.counts[k] = counts[i]!;
+    if (numeric) s.sums[k] = sums[i]!;
+  });
+  if (numeric && s.n > 0) {
+    s.min = r.min;
+    s.max = r.max;
+  }
+  s.unseenDistinct = r.unseen_distinct;
+  s.unseenTop = r.unseen_top;
+  return s;
+}
 
 const ProfileRow = row({
   feature: str,
@@ -136,28 +159,6 @@ export function driftRepository(ch: ClickHouse) {
     return sql`SELECT * FROM ${t("features_by_time")} FINAL
                WHERE model_id = ${modelId} AND model_version = ${version}
                  AND event_time >= toDateTime(${Math.floor(src.fromMs / 1000)}) AND event_time < toDateTime(${Math.ceil(src.toMs / 1000)})`;
-  }
-
-  function toSummary(r: SummaryRow, bins: number, numeric: boolean): FeatureSummary {
-    const s = emptySummary(r.feature, bins, numeric);
-    s.rows = r.rows;
-    s.present = r.present;
-    s.nulls = r.nulls;
-    s.mismatches = r.mismatches;
-    s.n = r.n;
-    const [keys, counts, sums] = r.m;
-    keys.forEach((k, i) => {
-      if (k >= bins) return;
-      s.counts[k] = counts[i]!;
-      if (numeric) s.sums[k] = sums[i]!;
-    });
-    if (numeric && s.n > 0) {
-      s.min = r.min;
-      s.max = r.max;
-    }
-    s.unseenDistinct = r.unseen_distinct;
-    s.unseenTop = r.unseen_top;
-    return s;
   }
 
   return {
@@ -487,7 +488,7 @@ export function driftRepository(ch: ClickHouse) {
 
 export type DriftRepository = ReturnType<typeof driftRepository>;
 
-function binCount(p: FeatureProfile | undefined): number {
+export function binCount(p: FeatureProfile | undefined): number {
   if (!p) return 0;
   return p.kind === "numeric" ? p.edges.length + 1 : p.categories.length + 1;
 }
@@ -523,6 +524,6 @@ function windowFilter(q: WindowQuery): Sql {
 }
 
 /** JSON has no Infinity or NaN: those are stored as NULL. */
-function finite(x: number | null): number | null {
+export function finite(x: number | null): number | null {
   return x !== null && Number.isFinite(x) ? x : null;
 }

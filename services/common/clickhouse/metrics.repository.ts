@@ -9,6 +9,7 @@ import { serialize } from "./batch-writer.js";
 import { flag, float, int, row, str } from "./row-schema.js";
 import { ident, join, list, listSlices, sql, type Sql } from "./sql.js";
 import { labelStatsSql, volumeSql } from "./window-stats.query.js";
+import { pairedStatsSql } from "./paired-stats.query.js";
 import { joinedRecord, type JoinableLabel, type JoinablePrediction, type JoinedRow } from "../domain/label-join.js";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { TASKS } from "../../../schemas/models.js";
@@ -16,6 +17,8 @@ import { TASKS } from "../../../schemas/models.js";
 export interface ModelKey {
   model_id: string;
   prediction_id: string;
+  /** Also every prediction (or label) of this request, when not ''. */
+  request_id?: string;
 }
 
 // Look-ups go out in slices so that no single query text grows without bound.
@@ -34,11 +37,13 @@ const PredictionRow = row({
   pred_value: float.nullable(),
   segment_keys: z.array(str),
   segment_values: z.array(str),
+  request_id: str,
 }) satisfies z.ZodType<JoinablePrediction>;
 
 const LabelRow = row({
   prediction_id: str,
   model_id: str,
+  request_id: str,
   label: str.nullable(),
   value: float.nullable(),
   labeled_at_ms: int,
@@ -58,11 +63,13 @@ export function metricsRepository(ch: ClickHouse) {
   const db = ch.database;
   const t = (name: string) => ident(`${db}.${name}`);
 
-  function byModel(keys: ModelKey[]): Map<string, string[]> {
+  function byModel(keys: ModelKey[], id: (k: ModelKey) => string | undefined): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const k of keys) {
+      const value = id(k);
+      if (!value) continue;
       const ids = out.get(k.model_id) ?? [];
-      ids.push(k.prediction_id);
+      ids.push(value);
       out.set(k.model_id, ids);
     }
     return out;
@@ -72,38 +79,64 @@ export function metricsRepository(ch: ClickHouse) {
     keys: ModelKey[],
     shape: S,
     query: (modelId: string, ids: string[]) => Sql,
+    id: (k: ModelKey) => string | undefined = (k) => k.prediction_id,
   ): Promise<z.output<S>[]> {
     const out: z.output<S>[] = [];
-    for (const [modelId, ids] of byModel(keys)) {
+    for (const [modelId, ids] of byModel(keys, id)) {
       for (const slice of listSlices([...new Set(ids)], LOOKUP_SLICE)) out.push(...(await ch.rows(shape, query(modelId, slice))));
     }
     return out;
   }
 
+  /** Rows found both by prediction and by request, once. */
+  const distinct = <T>(rows: T[]): T[] => [...new Map(rows.map((r) => [JSON.stringify(r), r])).values()];
+
   return {
-    /** The predictions these labels refer to (those already stored). */
+    /** The predictions these labels refer to (those already stored): by prediction, and every variant of a labelled request. */
     async findPredictions(keys: ModelKey[]): Promise<JoinablePrediction[]> {
-      return lookup(
+      const columns = sql`prediction_id, model_id, model_version, stage, toUnixTimestamp64Milli(event_time) AS event_time_ms, pred_label, pred_score,
+                 pred_class_keys, pred_class_scores, pred_value, segment_keys, segment_values, request_id`;
+      const own = await lookup(
         keys,
         PredictionRow,
         (modelId, ids) => sql`
-          SELECT prediction_id, model_id, model_version, stage, toUnixTimestamp64Milli(event_time) AS event_time_ms, pred_label, pred_score,
-                 pred_class_keys, pred_class_scores, pred_value, segment_keys, segment_values
+          SELECT ${columns}
           FROM ${t("predictions")} FINAL
           WHERE model_id = ${modelId} AND prediction_id IN ${list(ids)}`,
       );
+      const variants = await lookup(
+        keys,
+        PredictionRow,
+        (modelId, ids) => sql`
+          SELECT ${columns}
+          FROM ${t("predictions_by_request")} FINAL
+          WHERE model_id = ${modelId} AND request_id IN ${list(ids)}`,
+        (k) => k.request_id,
+      );
+      return variants.length === 0 ? own : distinct([...own, ...variants]);
     },
 
-    /** Every label observation stored for these predictions. */
+    /** Every label observation stored for these predictions: their own, and their requests'. */
     async findLabels(keys: ModelKey[]): Promise<JoinableLabel[]> {
-      return lookup(
+      const columns = sql`prediction_id, model_id, request_id, label, value, toUnixTimestamp64Milli(labeled_at) AS labeled_at_ms, source`;
+      const own = await lookup(
         keys,
         LabelRow,
         (modelId, ids) => sql`
-          SELECT prediction_id, model_id, label, value, toUnixTimestamp64Milli(labeled_at) AS labeled_at_ms, source
+          SELECT ${columns}
           FROM ${t("labels")} FINAL
           WHERE model_id = ${modelId} AND prediction_id IN ${list(ids)}`,
       );
+      const requests = await lookup(
+        keys,
+        LabelRow,
+        (modelId, ids) => sql`
+          SELECT ${columns}
+          FROM ${t("labels_by_request")} FINAL
+          WHERE model_id = ${modelId} AND request_id IN ${list(ids)}`,
+        (k) => k.request_id,
+      );
+      return requests.length === 0 ? own : distinct([...own, ...requests]);
     },
 
     async insertJoined(rows: JoinedRow[]): Promise<void> {
@@ -160,6 +193,11 @@ export function metricsRepository(ch: ClickHouse) {
 
     recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
       return ch.command(labelStatsSql(t("labeled_predictions"), t("window_label_stats"), spec, baseSeconds, windows, nowMs));
+    },
+
+    recomputePairedStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
+      const sources = { predictions: t("request_predictions_by_time"), labeled: t("labeled_predictions") };
+      return ch.command(pairedStatsSql(sources, t("window_paired_stats"), spec, baseSeconds, windows, nowMs));
     },
   };
 }

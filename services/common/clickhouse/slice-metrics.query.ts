@@ -133,7 +133,7 @@ function alignUp(s: number, w: number): number {
 }
 
 /** Conditions on a base-window table (`window_volume` or `window_label_stats`, columns as stored). */
-function baseWhere(f: SliceMetricsFilter): Sql {
+export function baseWhere(f: SliceMetricsFilter): Sql {
   const where: Sql[] = [];
   if (f.models !== undefined) where.push(f.models.length === 1 ? sql`model_id = ${f.models[0]!}` : sql`model_id IN ${list(f.models)}`);
   if (f.modelVersion !== undefined) where.push(sql`model_version = ${f.modelVersion}`);

@@ -68,6 +68,17 @@ describe("window statistics statements", () => {
     });
   }
 
+  it("keeps a score histogram of every scored prediction in the volume of binary models only (migration 018)", () => {
+    const volume = (task: ModelSpec["task"]) =>
+      volumeSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume"), spec({ task }), HOUR, windows(2), 1).text;
+    expect(volume("binary")).toContain("[toUInt32(floor(ifNull(pred_score, 0) * 10000))]");
+    expect(volume("binary")).toMatch(/score_bins, score_counts, computed_at_ms/);
+    for (const task of ["multiclass", "regression"] as const) {
+      expect(volume(task)).not.toContain("pred_score");
+      expect(volume(task)).toContain("emptyArrayUInt32() AS sb");
+    }
+  });
+
   it("writes the task's own terms: a regression statement shifts targets by the windows' smallest value", () => {
     const regression = labelStatsSql(source, target, spec({ task: "regression" }), HOUR, windows(2), 1);
     const binary = labelStatsSql(source, target, spec(), HOUR, windows(2), 1);

@@ -30,7 +30,7 @@ function inWindows(baseSeconds: number, windows: number[]): Sql {
  * key and value, limited to the declared keys, and one per declared intersection of two keys
  * ("country × device", value "DE × mobile") when the row carries both.
  */
-function sliceExpansion(spec: ModelSpec): { arrayJoin: Sql; where: Sql } {
+export function sliceExpansion(spec: ModelSpec): { arrayJoin: Sql; where: Sql } {
   const crosses = spec.sliceKeys.flatMap((k) => {
     const parts = splitCross(k);
     return parts ? [parts] : [];
@@ -69,16 +69,26 @@ export function volumeSql(
       : spec.task === "multiclass"
         ? raw("toUInt64(length(pred_class_scores) > 0)")
         : raw("toUInt64(0)");
+  // Every scored prediction of a binary model, labelled or not, in the labelled rows' AUC bins
+  // (018_score_histograms.sql): the label-free estimates' input.
+  const scoreBin =
+    spec.task === "binary"
+      ? raw(`if(pred_score IS NULL, emptyArrayUInt32(), [toUInt32(floor(ifNull(pred_score, 0) * ${AUC_BINS}))])`)
+      : raw("emptyArrayUInt32()");
   const slices = sliceExpansion(spec);
   return sql`
-    INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n, computed_at_ms)
+    INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n,
+                           score_bins, score_counts, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
            slice.1 AS sk, slice.2 AS sv,
-           count(), sum(ec), sum(en), ${nowMs}
+           count(), sum(ec), sum(en),
+           tupleElement(sumMap(sb, sc), 1), tupleElement(sumMap(sb, sc), 2),
+           ${nowMs}
     FROM
     (
         SELECT model_id, model_version, stage, event_time, segment_keys, segment_values,
-               ${expected} AS ec, ${expectedN} AS en
+               ${expected} AS ec, ${expectedN} AS en,
+               ${scoreBin} AS sb, arrayMap(b -> toUInt64(1), sb) AS sc
         FROM ${source} FINAL
         WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}
     )

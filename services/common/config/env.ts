@@ -91,6 +91,8 @@ const EnvSchema = z.object({
   HINDSIGHT_REFERENCE_ROWS: int(2000, 100),
   // The most rows one uploaded reference may hold, in one body or across the parts of an upload.
   HINDSIGHT_REFERENCE_MAX_ROWS: int(200_000, 100),
+  // Drift per slice: the busiest slices of each declared key scored per window; the rest are counted.
+  HINDSIGHT_DRIFT_SLICES_PER_KEY: int(20, 1),
   HINDSIGHT_EVAL_INTERVAL_MS: int(5000, 50),
   HINDSIGHT_DELIVERY_INTERVAL_MS: int(1000, 50),
   HINDSIGHT_ALERT_LOOKBACK_DAYS: z.coerce.number().positive().default(8),
@@ -152,7 +154,7 @@ export interface Config {
   };
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
   /** A version without a reference is compared with its first autoReferenceRows predictions. */
-  drift: { autoReferenceRows: number; maxReferenceRows: number };
+  drift: { autoReferenceRows: number; maxReferenceRows: number; slicesPerKey: number };
   alerts: {
     topic: string;
     evalIntervalMs: number;
@@ -247,7 +249,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       windowSizes: [...new Set(e.HINDSIGHT_WINDOWS)].sort((a, b) => a - b),
       minIntervalMs: e.HINDSIGHT_METRICS_INTERVAL_MS,
     },
-    drift: { autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS, maxReferenceRows: e.HINDSIGHT_REFERENCE_MAX_ROWS },
+    drift: {
+      autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS,
+      maxReferenceRows: e.HINDSIGHT_REFERENCE_MAX_ROWS,
+      slicesPerKey: e.HINDSIGHT_DRIFT_SLICES_PER_KEY,
+    },
     alerts: {
       topic: `${e.HINDSIGHT_TOPIC_PREFIX}.alerts`,
       evalIntervalMs: e.HINDSIGHT_EVAL_INTERVAL_MS,

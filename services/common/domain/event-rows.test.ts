@@ -82,6 +82,7 @@ describe("predictionRow", () => {
       pred_value: -3.25,
       segment_keys: ["region", "tier"],
       segment_values: ["eu", "gold"],
+      request_id: "",
       received_at_ms: 1763892001500,
       schema_id: 1,
       kafka_partition: 2,
@@ -138,12 +139,18 @@ describe("labelRow", () => {
       value: null,
       labeled_at_ms: 1763892000999,
       source: "chargebacks",
+      request_id: "",
       received_at_ms: null,
       schema_id: 2,
       kafka_partition: 0,
       kafka_offset: 7,
       ingested_at: 1763900000,
     });
+  });
+
+  it("keeps the request a label is for ('' when it names only its prediction)", () => {
+    expect(labelRow(label({ prediction_id: "", request_id: "req-17" }), AT)).toMatchObject({ prediction_id: "", request_id: "req-17" });
+    expect(labelRow(label({ request_id: null }), AT).request_id).toBe("");
   });
 
   it("keeps a regression value and received_at", () => {

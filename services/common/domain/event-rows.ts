@@ -32,6 +32,8 @@ export interface PredictionRow {
   pred_value: number | null;
   segment_keys: string[];
   segment_values: string[];
+  /** The request shared by the variants that scored it; '' when none was given. */
+  request_id: string;
   received_at_ms: number | null;
   schema_id: number;
   kafka_partition: number;
@@ -40,8 +42,11 @@ export interface PredictionRow {
 }
 
 export interface LabelRow {
+  /** '' in a label for a whole request. */
   prediction_id: string;
   model_id: string;
+  /** A label for a request reaches every variant's prediction of it; '' when none was given. */
+  request_id: string;
   label: string | null;
   value: number | null;
   labeled_at_ms: number;
@@ -97,6 +102,7 @@ export function predictionRow(e: PredictionEvent, at: SourcePosition): Predictio
     pred_value: e.prediction.value,
     segment_keys: Object.keys(e.segments),
     segment_values: Object.values(e.segments),
+    request_id: e.request_id ?? "",
     received_at_ms: e.received_at,
     schema_id: at.schemaId,
     kafka_partition: at.partition,
@@ -109,6 +115,7 @@ export function labelRow(e: LabelEvent, at: SourcePosition): LabelRow {
   return {
     prediction_id: e.prediction_id,
     model_id: e.model_id,
+    request_id: e.request_id ?? "",
     label: e.label,
     value: e.value,
     labeled_at_ms: e.labeled_at,

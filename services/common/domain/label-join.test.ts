@@ -15,10 +15,12 @@ const prediction: JoinablePrediction = {
   pred_value: null,
   segment_keys: ["country"],
   segment_values: ["DE"],
+  request_id: "",
 };
 const label = (over: Partial<JoinableLabel> = {}): JoinableLabel => ({
   prediction_id: "p-1",
   model_id: "fraud",
+  request_id: "",
   label: "legit",
   value: null,
   labeled_at_ms: prediction.event_time_ms + 3 * DAY,
@@ -126,5 +128,47 @@ describe("label join", () => {
     );
     expect(result.joined.map((j) => j.prediction_id)).toEqual(["p-1", "p-2"]);
     expect(result.beyondHorizon).toBe(1);
+  });
+});
+
+describe("label join by request", () => {
+  // Two variants (production v3, shadow v4) scored request r-1; a third prediction is another request's.
+  const prod = { ...prediction, prediction_id: "p-prod", request_id: "r-1" };
+  const shadow = { ...prediction, prediction_id: "p-shadow", model_version: "v4", stage: "shadow", request_id: "r-1" };
+  const elsewhere = { ...prediction, prediction_id: "p-other", request_id: "r-2" };
+  const requestLabel = (over: Partial<JoinableLabel> = {}) => label({ prediction_id: "", request_id: "r-1", ...over });
+
+  it("joins one request label to every variant of its request, and to no other request", () => {
+    const { joined } = joinAll([prod, shadow, elsewhere], [requestLabel()], 30 * DAY);
+    expect(joined.map((j) => [j.prediction_id, j.model_version, j.request_id, j.label]).sort()).toEqual([
+      ["p-prod", "v3", "r-1", "legit"],
+      ["p-shadow", "v4", "r-1", "legit"],
+    ]);
+  });
+
+  it("joins a variant that arrives after the label exactly as one that was there before", () => {
+    const before = joinAll([prod, shadow], [requestLabel()], 30 * DAY).joined;
+    const first = joinAll([prod], [requestLabel()], 30 * DAY).joined;
+    const later = joinAll([shadow], [requestLabel()], 30 * DAY).joined;
+    expect([...first, ...later]).toEqual(before);
+  });
+
+  it("lets a request's label and a variant's own label compete by the same total order", () => {
+    const own = label({ prediction_id: "p-shadow", label: "fraud", labeled_at_ms: prediction.event_time_ms + 4 * DAY });
+    const { joined } = joinAll([prod, shadow], [requestLabel(), own], 30 * DAY);
+    // The shadow variant's own label is later, so it wins there; the production variant has only the request's.
+    expect(Object.fromEntries(joined.map((j) => [j.prediction_id, j.label]))).toEqual({ "p-prod": "legit", "p-shadow": "fraud" });
+    // A label naming one variant's prediction says nothing about the other variant.
+    expect(joinAll([prod, shadow], [own], 30 * DAY).joined.map((j) => j.prediction_id)).toEqual(["p-shadow"]);
+  });
+
+  it("counts a request label too late for both variants once per variant, and one found twice only once", () => {
+    const late = requestLabel({ labeled_at_ms: prediction.event_time_ms + 31 * DAY });
+    expect(joinAll([prod, shadow], [late], 30 * DAY).beyondHorizon).toBe(2);
+    // Named by prediction and by request: one observation of that prediction, not two.
+    const both = label({ prediction_id: "p-prod", request_id: "r-1" });
+    const { joined } = joinAll([prod, shadow], [both], 30 * DAY, [both]);
+    expect(joined.map((j) => j.prediction_id).sort()).toEqual(["p-prod", "p-shadow"]);
+    expect(joined.every((j) => j.label_version === labelVersion(both))).toBe(true);
   });
 });

@@ -13,6 +13,11 @@
  *   `label_version` = labeled_at_ms · 1024 + its rank among the labels of that same millisecond;
  *   ReplacingMergeTree keeps the highest. Known labels only grow, so a later write's winner always
  *   carries a version at least as high as any earlier one (see `winners`).
+ * - a label may name a request (`request_id`) instead of, or besides, a prediction: it is then an
+ *   observation of every prediction that carries that request id (each variant of a shadow or
+ *   canary deployment), whichever arrives first, and competes with their own labels by the same
+ *   order. A label naming only a prediction stays that prediction's: it says nothing about the
+ *   variants that the label team did not name.
  */
 import { dateTime64, type PredictionRow } from "./event-rows.js";
 
@@ -31,11 +36,15 @@ export type JoinablePrediction = Pick<
   | "pred_value"
   | "segment_keys"
   | "segment_values"
+  | "request_id"
 >;
 
 export interface JoinableLabel {
+  /** '' for a label of a whole request. */
   prediction_id: string;
   model_id: string;
+  /** The request whose every variant this label is for; '' for none. */
+  request_id: string;
   label: string | null;
   value: number | null;
   labeled_at_ms: number;
@@ -106,6 +115,7 @@ export function join(p: JoinablePrediction, l: JoinableLabel, horizonMs: number)
       pred_value: p.pred_value,
       segment_keys: p.segment_keys,
       segment_values: p.segment_values,
+      request_id: p.request_id,
       label: l.label,
       value: l.value,
       labeled_at_ms: l.labeled_at_ms,
@@ -116,11 +126,25 @@ export function join(p: JoinablePrediction, l: JoinableLabel, horizonMs: number)
   };
 }
 
+/** The predictions among `byKey` / `byRequest` that a label is an observation of: its own, and its request's. */
+function targetsOf(
+  l: JoinableLabel,
+  byKey: Map<string, JoinablePrediction>,
+  byRequest: Map<string, JoinablePrediction[]>,
+): JoinablePrediction[] {
+  const own = l.prediction_id === "" ? undefined : byKey.get(pairKey(l.model_id, l.prediction_id));
+  const variants = l.request_id === "" ? [] : (byRequest.get(pairKey(l.model_id, l.request_id)) ?? []);
+  const out = own ? [own] : [];
+  for (const p of variants) if (p !== own) out.push(p);
+  return out;
+}
+
 /**
- * Joins each prediction with the winner among its labels within the horizon. `labels` are counted
- * (matched, too late); `alsoKnown` are other stored observations of the same predictions, which
- * take part in choosing the winner (and its version) but are not counted again. Unmatched labels
- * are skipped. One row per prediction.
+ * Joins each prediction with the winner among its labels within the horizon (a request's label is
+ * one of each of its variants'). `labels` are counted (too late: once per prediction they would have
+ * joined); `alsoKnown` are other stored observations of the same predictions, which take part in
+ * choosing the winner (and its version) but are not counted again. Unmatched labels are skipped.
+ * One row per prediction.
  */
 export function joinAll(
   predictions: JoinablePrediction[],
@@ -129,19 +153,27 @@ export function joinAll(
   alsoKnown: JoinableLabel[] = [],
 ): { joined: JoinedRow[]; beyondHorizon: number } {
   const byKey = new Map(predictions.map((p) => [pairKey(p.model_id, p.prediction_id), p]));
+  const byRequest = new Map<string, JoinablePrediction[]>();
+  for (const p of byKey.values()) {
+    if (p.request_id === "") continue;
+    const k = pairKey(p.model_id, p.request_id);
+    const list = byRequest.get(k);
+    if (list) list.push(p);
+    else byRequest.set(k, [p]);
+  }
   const candidates = new Map<string, JoinableLabel[]>();
   let beyondHorizon = 0;
   const consider = (l: JoinableLabel, counted: boolean) => {
-    const key = pairKey(l.model_id, l.prediction_id);
-    const p = byKey.get(key);
-    if (!p) return;
-    if (l.labeled_at_ms - p.event_time_ms > horizonMs) {
-      if (counted) beyondHorizon++;
-      return;
+    for (const p of targetsOf(l, byKey, byRequest)) {
+      if (l.labeled_at_ms - p.event_time_ms > horizonMs) {
+        if (counted) beyondHorizon++;
+        continue;
+      }
+      const key = pairKey(p.model_id, p.prediction_id);
+      const list = candidates.get(key);
+      if (list) list.push(l);
+      else candidates.set(key, [l]);
     }
-    const list = candidates.get(key);
-    if (list) list.push(l);
-    else candidates.set(key, [l]);
   };
   for (const l of labels) consider(l, true);
   for (const l of alsoKnown) consider(l, false);

@@ -21,15 +21,37 @@ function schemaText(file: string): string {
 }
 
 export const SCHEMAS = {
-  prediction: { id: 1, name: "prediction.v1", type: loadSchema("prediction.v1.avsc"), text: schemaText("prediction.v1.avsc") },
-  label: { id: 2, name: "label.v1", type: loadSchema("label.v1.avsc"), text: schemaText("label.v1.avsc") },
+  prediction: { id: 4, name: "prediction.v2", type: loadSchema("prediction.v2.avsc"), text: schemaText("prediction.v2.avsc") },
+  label: { id: 5, name: "label.v2", type: loadSchema("label.v2.avsc"), text: schemaText("label.v2.avsc") },
   deadLetter: { id: 3, name: "dead-letter.v1", type: loadSchema("dead-letter.v1.avsc"), text: schemaText("dead-letter.v1.avsc") },
 } as const;
 export type SchemaKind = keyof typeof SCHEMAS;
 
-const byId = new Map<number, { kind: SchemaKind; type: avro.Type }>(
-  (Object.keys(SCHEMAS) as SchemaKind[]).map((kind) => [SCHEMAS[kind].id, { kind, type: SCHEMAS[kind].type }]),
-);
+/**
+ * The records as they were before `request_id` (v2 adds it, with a null default). Every message
+ * written before keeps its fixed id and is read through Avro's schema resolution; and an event
+ * without a request id is still written in this form, so a reader of the earlier version keeps
+ * reading everything but the events that carry request ids.
+ */
+export const LEGACY_SCHEMAS = {
+  prediction: { id: 1, name: "prediction.v1", type: loadSchema("prediction.v1.avsc") },
+  label: { id: 2, name: "label.v1", type: loadSchema("label.v1.avsc") },
+} as const;
+
+const byId = new Map<number, { kind: SchemaKind; type: avro.Type; resolver?: avro.Resolver }>([
+  ...(Object.keys(SCHEMAS) as SchemaKind[]).map((kind) => [SCHEMAS[kind].id, { kind, type: SCHEMAS[kind].type }] as const),
+  ...(["prediction", "label"] as const).map(
+    (kind) =>
+      [
+        LEGACY_SCHEMAS[kind].id,
+        { kind, type: SCHEMAS[kind].type, resolver: SCHEMAS[kind].type.createResolver(LEGACY_SCHEMAS[kind].type) },
+      ] as const,
+  ),
+]);
+
+/** The name of the schema a fixed id stands for. */
+const nameOf = (id: number): string =>
+  Object.values(SCHEMAS).find((s) => s.id === id)?.name ?? Object.values(LEGACY_SCHEMAS).find((s) => s.id === id)?.name ?? String(id);
 
 export interface DeadLetterRecord {
   reason: string;
@@ -68,9 +90,17 @@ export class DecodeError extends Error {
   }
 }
 
-/** `id` is the schema id written in the header: the fixed one, or the id a schema registry gave our schema. */
-export function encode<K extends SchemaKind>(kind: K, record: RecordOf[K], id: number = SCHEMAS[kind].id): Buffer {
-  const { type } = SCHEMAS[kind];
+/**
+ * `id` is the schema id written in the header: the id a schema registry gave our schema, or, when
+ * omitted, the fixed one (the earlier version's for an event without a request id, see LEGACY_SCHEMAS).
+ */
+export function encode<K extends SchemaKind>(kind: K, record: RecordOf[K], id?: number): Buffer {
+  let type: avro.Type = SCHEMAS[kind].type;
+  if (id === undefined) {
+    id = SCHEMAS[kind].id as number;
+    const legacy = kind === "prediction" || kind === "label" ? LEGACY_SCHEMAS[kind as "prediction" | "label"] : undefined;
+    if (legacy && (record as { request_id?: string | null }).request_id == null) ({ id, type } = legacy);
+  }
   const body = type.toBuffer(record);
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
   out.writeUInt8(MAGIC, 0);
@@ -99,11 +129,11 @@ export function decodeBody<T>(type: avro.Type, bytes: Buffer, resolver?: avro.Re
   }
 }
 
-/** Decodes with the fixed ids 1–3 (no schema registry). */
+/** Decodes with the fixed ids 1–5 (no schema registry). */
 export function decode<K extends SchemaKind>(kind: K, bytes: Buffer | null): RecordOf[K] {
   const id = schemaIdOf(bytes);
   const schema = byId.get(id);
   if (schema === undefined) throw new DecodeError(`unknown schema id ${id}`);
-  if (schema.kind !== kind) throw new DecodeError(`schema id ${id} is ${SCHEMAS[schema.kind].name}, expected ${SCHEMAS[kind].name}`);
-  return decodeBody<RecordOf[K]>(schema.type, bytes!);
+  if (schema.kind !== kind) throw new DecodeError(`schema id ${id} is ${nameOf(id)}, expected ${SCHEMAS[kind].name}`);
+  return decodeBody<RecordOf[K]>(schema.type, bytes!, schema.resolver);
 }

@@ -13,6 +13,7 @@ const prediction = {
   prediction: { label: "a", score: 0.5, scores: null, value: null },
   segments: {},
   received_at: null,
+  request_id: null,
 };
 
 /** A registry that knows ids 10 (prediction.v1), 11 (label.v1) and 12 (prediction, evolved), and counts its fetches. */

@@ -28,10 +28,10 @@ export interface WireDecoder {
   prepare(values: readonly (Buffer | null)[]): Promise<BatchReader>;
 }
 
-/** Without a registry: the fixed ids 1 (prediction.v1) and 2 (label.v1). */
+/** Without a registry: the fixed ids 4 (prediction.v2), 5 (label.v2) and the earlier versions' 1 and 2. */
 export function fixedIdDecoder(): WireDecoder {
   const reader: BatchReader = {
-    decode: (kind, bytes) => ({ record: decode(kind, bytes), schemaId: SCHEMAS[kind].id }),
+    decode: (kind, bytes) => ({ record: decode(kind, bytes), schemaId: schemaIdOf(bytes) }),
   };
   return { prepare: async () => reader };
 }

@@ -119,26 +119,31 @@ class HindsightClient:
         segments: Optional[Mapping[str, Any]] = None,
         stage: str = "production",
         timestamp: Optional[Timestamp] = None,
+        request_id: Optional[str] = None,
     ) -> str:
         """Buffer one prediction; returns its ``prediction_id`` (a new UUID unless given), which the
         label will need. Raises ``TypeError``/``ValueError`` at once for a value JSON cannot hold."""
         event = prediction_event(model_id=model_id, model_version=model_version, prediction=prediction, features=features,
-                                 prediction_id=prediction_id, segments=segments, stage=stage, timestamp=timestamp)
+                                 prediction_id=prediction_id, segments=segments, stage=stage, timestamp=timestamp,
+                                 request_id=request_id)
         self._enqueue("prediction", [(event, encode(event))])
         return str(event["prediction_id"])
 
     def log_label(
         self,
         *,
-        prediction_id: str,
+        prediction_id: Optional[str] = None,
         model_id: str,
         label: Any = None,
         value: Optional[float] = None,
         labeled_at: Optional[Timestamp] = None,
         source: str = "unspecified",
+        request_id: Optional[str] = None,
     ) -> None:
-        """Buffer one label: ``label`` for a class, ``value`` for a regression target."""
-        event = label_event(prediction_id=prediction_id, model_id=model_id, label=label, value=value, labeled_at=labeled_at, source=source)
+        """Buffer one label: ``label`` for a class, ``value`` for a regression target; for the
+        prediction ``prediction_id``, or for every variant's prediction of ``request_id``."""
+        event = label_event(prediction_id=prediction_id, model_id=model_id, label=label, value=value, labeled_at=labeled_at, source=source,
+                            request_id=request_id)
         self._enqueue("label", [(event, encode(event))])
 
     def log_predictions(self, events: Iterable[Mapping[str, Any]]) -> None:

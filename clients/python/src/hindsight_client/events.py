@@ -52,12 +52,15 @@ def prediction_event(
     segments: Optional[Mapping[str, Any]] = None,
     stage: str = "production",
     timestamp: Optional[Timestamp] = None,
+    request_id: Optional[str] = None,
 ) -> Dict[str, Any]:
     """One prediction event.
 
     ``prediction`` is ``{"label": ..., "score": p}`` for a binary classifier, ``{"label": ...,
     "scores": {class: p}}`` for a multi-class one, ``{"value": x}`` for regression. A missing
-    ``prediction_id`` becomes a random UUID; a missing ``timestamp`` is now.
+    ``prediction_id`` becomes a random UUID; a missing ``timestamp`` is now. ``request_id`` is the
+    request this prediction answers, shared by the variants (shadow, canary) that score it, so they
+    can be compared on the same requests.
     """
     output = {k: _plain(v) for k, v in prediction.items()}
     if isinstance(output.get("scores"), Mapping):
@@ -71,19 +74,24 @@ def prediction_event(
         "features": {str(k): _plain(v) for k, v in (features or {}).items()},
         "prediction": output,
         "segments": {str(k): str(_plain(v)) for k, v in (segments or {}).items() if _plain(v) is not None},
+        **({} if request_id is None else {"request_id": request_id}),
     }
 
 
 def label_event(
     *,
-    prediction_id: str,
+    prediction_id: Optional[str] = None,
     model_id: str,
     label: Any = None,
     value: Optional[float] = None,
     labeled_at: Optional[Timestamp] = None,
     source: str = "unspecified",
+    request_id: Optional[str] = None,
 ) -> Dict[str, Any]:
     """One label event: ``label`` (classification) or ``value`` (regression), not both.
+
+    Name the ``prediction_id`` it labels, or the ``request_id`` of a request that several variants
+    scored: the label then joins every variant's prediction of that request.
 
     ``labeled_at`` defaults to now, fixed here, so that a retried request carries the same label
     and the gateway recognises the duplicate.
@@ -91,8 +99,10 @@ def label_event(
     label, value = _plain(label), _plain(value)
     if (label is None) == (value is None):
         raise ValueError("give exactly one of label= or value=")
+    if prediction_id is None and request_id is None:
+        raise ValueError("give prediction_id= or request_id=")
     event: Dict[str, Any] = {
-        "prediction_id": prediction_id,
+        "prediction_id": prediction_id if prediction_id is not None else "",
         "model_id": model_id,
         "labeled_at": to_timestamp(labeled_at),
         "source": source,
@@ -101,6 +111,8 @@ def label_event(
         event["label"] = label
     else:
         event["value"] = value
+    if request_id is not None:
+        event["request_id"] = request_id
     return event
 
 

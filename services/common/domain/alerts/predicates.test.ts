@@ -422,6 +422,24 @@ describe("judgeSeries: confidence (Wilson interval, z = 1.959964 at 95 %)", () =
   });
 });
 
+describe("judgeSeries: an estimated metric's own interval", () => {
+  const r = rule({ kind: "threshold", metric: "estimated_f1", op: "<", threshold: 0.7, confidence: 0.95 });
+
+  it("decides on the window's interval, not Wilson's: a point breach whose interval reaches 0.7 is inconclusive", () => {
+    const [a, b] = judgeSeries(r, [pt(0, 0.6, { interval: [0.55, 0.65] }), pt(1, 0.6, { interval: [0.5, 0.72] })]);
+    expect(a!.state).toBe("breach");
+    expect(a!.reason).toBe("0.600 < 0.700, 95 % interval [0.550, 0.650] entirely beyond");
+    expect(b!.state).toBe("unknown");
+    expect(b!.reason).toBe("inconclusive: 95 % interval [0.500, 0.720] contains 0.700");
+  });
+
+  it("is label-free: judged at any label coverage, and higher is better", () => {
+    const slo = rule({ kind: "slo", metric: "estimated_roc_auc", objective: 0.8 });
+    expect(judgeSeries(slo, [pt(0, 0.75, { coverage: 0 })])[0]!.state).toBe("breach");
+    expect(judgeSeries(slo, [pt(0, 0.85, { coverage: 0 })])[0]!.state).toBe("ok");
+  });
+});
+
 describe("judgeSeries: drift and quality signals", () => {
   it("a drift rule without a threshold follows the signal's own decision and threshold", () => {
     const r = rule({ kind: "threshold", metric: "drift.amount" });

@@ -3,7 +3,7 @@
  * (too few samples, labels not in yet, an inconclusive interval, no history to compare with),
  * and says why. Unknown windows neither fire nor resolve an alert.
  */
-import { HIGHER_IS_BETTER, LABEL_METRICS, PROPORTION_METRICS, type Rule } from "../../../../schemas/rules.js";
+import { HIGHER_IS_BETTER, INTERVAL_METRICS, LABEL_METRICS, type Rule } from "../../../../schemas/rules.js";
 import { wilsonInterval } from "../intervals.js";
 
 export interface SeriesPoint {
@@ -15,6 +15,8 @@ export interface SeriesPoint {
   n: number;
   /** For proportions: value = successes / n. */
   successes?: number | undefined;
+  /** The value's own interval at the rule's confidence (the estimates'), used instead of Wilson's. */
+  interval?: readonly [number, number] | undefined;
   /** Label coverage of the window, for label metrics. */
   coverage?: number | null | undefined;
   /** Drift and quality windows come judged by their own decision rule. */
@@ -175,10 +177,9 @@ function withConfidence(
   const pointBreach = compare(v, op, threshold);
   const suffix = what ? ` (${what})` : "";
   if (!pointBreach) return decided(base, false, threshold, `within${suffix}`);
-  if (rule.confidence === undefined || !PROPORTION_METRICS.has(rule.metric))
+  if (rule.confidence === undefined || !INTERVAL_METRICS.has(rule.metric))
     return decided(base, true, threshold, `${fmt(v)} ${op} ${fmt(threshold)}${suffix}`);
-  const successes = p.successes ?? Math.round(v * p.n);
-  const [lo, hi] = wilsonInterval(successes, p.n, rule.confidence);
+  const [lo, hi] = p.interval ?? wilsonInterval(p.successes ?? Math.round(v * p.n), p.n, rule.confidence);
   const beyond = op === "<" || op === "<=" ? compare(hi, op, threshold) : compare(lo, op, threshold);
   const ci = `${(rule.confidence * 100).toFixed(0)} % interval [${fmt(lo)}, ${fmt(hi)}]`;
   if (beyond) return decided(base, true, threshold, `${fmt(v)} ${op} ${fmt(threshold)}, ${ci} entirely beyond${suffix}`);

@@ -2,7 +2,8 @@
  * Drift references, drift scores and data quality over HTTP:
  *   POST /v1/models/:id/reference   upload a sample (JSON array or NDJSON), or pin {from, to} (admin)
  *   GET  /v1/models/:id/reference   references, the active one's profiles and proposed rules (read)
- *   GET  /v1/models/:id/drift       drift per window and feature (read)
+ *   GET  /v1/models/:id/drift       drift per window and feature, or per slice with ?slice=key=value (read)
+ *   GET  /v1/models/:id/drift/slices  the slices scored for drift in a time range, most drifted first (read)
  *   GET  /v1/models/:id/quality     data-quality checks per window and feature (read)
  */
 import { randomUUID } from "node:crypto";
@@ -15,6 +16,7 @@ import { predictionRow } from "../../../common/domain/event-rows.js";
 import { PredictionWire } from "../../../../schemas/events.js";
 import { proposeRules } from "../../../common/domain/drift/data-quality.js";
 import { readableModel, writableModel } from "./model-access.js";
+import { parseSliceFilter } from "../../../common/domain/drift/slice-drift.js";
 
 const bodyTime = z.union([z.number().int().nonnegative(), timeParam]);
 const PinRange = z
@@ -135,7 +137,42 @@ const ListQuery = z.object({
   feature: z.string().max(256).optional(),
   only: z.enum(["drifted", "violated", "all"]).default("all"),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  slice: z.string().min(1).max(512).optional(),
 });
+
+/**
+ * A `slice=key=value` of a drift request, checked against the model's declared slice keys; or
+ * undefined after answering 400.
+ */
+async function sliceOr400(
+  ctx: GatewayContext,
+  reply: FastifyReply,
+  modelId: string,
+  text: string,
+): Promise<{ key: string; value: string } | undefined> {
+  const slice = parseSliceFilter(text);
+  const fail = (message: string): undefined => {
+    void reply.code(400).send({ error: { code: "bad_request", message: `slice: ${message}` } });
+    return undefined;
+  };
+  if (!slice) return fail("expected key=value, such as country=DE (or an intersection: country × device=DE × mobile)");
+  const keys = await declaredSliceKeys(ctx, modelId);
+  if (!keys.includes(slice.key))
+    return fail(
+      keys.length === 0
+        ? "the model declares no slice keys; drift per slice needs them (PUT /v1/models/:id with slice_keys)"
+        : `${JSON.stringify(slice.key)} is not a declared slice key of the model (declared: ${keys.join(", ")})`,
+    );
+  return slice;
+}
+
+async function declaredSliceKeys(ctx: GatewayContext, modelId: string): Promise<string[]> {
+  const model = (await ctx.deps.models.list()).find((m) => m.model_id === modelId);
+  return model?.declared === true && Array.isArray(model.slice_keys) ? (model.slice_keys as string[]) : [];
+}
+
+const noSliceDrift = (reply: FastifyReply) =>
+  reply.code(503).send({ error: { code: "unavailable", message: "drift per slice is not available on this gateway" } });
 
 export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const { deps, requireScope } = ctx;
@@ -223,8 +260,33 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
           .code(400)
           .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
       const filter = { modelId: params.id, ...q, flaggedOnly: q.only !== "all" };
+      if (q.slice !== undefined) {
+        if (kind === "quality")
+          return reply
+            .code(400)
+            .send({ error: { code: "bad_request", message: "slice: data quality is checked over all traffic, not per slice" } });
+        const slice = await sliceOr400(ctx, reply, params.id, q.slice);
+        if (!slice) return reply;
+        if (!deps.sliceDrift) return noSliceDrift(reply);
+        const scores = await deps.sliceDrift.scores({ ...filter, slice });
+        return { model_id: params.id, window_seconds: q.window, slice, scores };
+      }
       const rows = kind === "drift" ? await drift.driftScores(filter) : await drift.qualityChecks(filter);
       return { model_id: params.id, window_seconds: q.window, [kind === "drift" ? "scores" : "checks"]: rows };
     });
   }
+
+  app.get("/v1/models/:id/drift/slices", { preHandler: requireScope("read") }, async (request, reply) => {
+    const params = parseOr400(modelIdParam, request.params, reply);
+    const q = params && parseOr400(ListQuery.omit({ slice: true, feature: true, only: true }), request.query, reply);
+    if (!params || !q) return reply;
+    if (!(await readableModel(ctx, request, reply, params.id))) return reply;
+    if (!(await deps.models.hasWindow(q.window)))
+      return reply
+        .code(400)
+        .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    if (!deps.sliceDrift) return noSliceDrift(reply);
+    const slices = await deps.sliceDrift.slices({ modelId: params.id, ...q, flaggedOnly: false });
+    return { model_id: params.id, window_seconds: q.window, slice_keys: await declaredSliceKeys(ctx, params.id), slices };
+  });
 }

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodType } from "zod";
 import { LabelHttp, PredictionHttp, type LabelEvent, type PredictionEvent } from "../../../../schemas/events.js";
-import { encode, SCHEMAS } from "../../../common/kafka/avro-codec.js";
+import { encode, LEGACY_SCHEMAS, SCHEMAS } from "../../../common/kafka/avro-codec.js";
 import { maxMessageBytes, messageBytes, MessageTooLargeError, type OutgoingMessage } from "../../../common/kafka/client.js";
 import { batchItems, UnparsableLine } from "../../batch-body.js";
 import type { GatewayContext } from "../../app.js";
@@ -76,7 +76,6 @@ function tooLarge(messages: OutgoingMessage[], validIndex: number[], limit: numb
 
 export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const { config, deps, requireScope, metrics } = ctx;
-  const schemaIds = deps.schemaIds ?? { prediction: SCHEMAS.prediction.id, label: SCHEMAS.label.id };
 
   function route<T extends PredictionEvent | LabelEvent>(
     url: string,
@@ -105,12 +104,14 @@ export function ingestRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       );
       const receivedAt = Date.now();
       const messages: OutgoingMessage[] = valid.map((event) => ({
-        key: event.prediction_id,
+        // A label for a whole request has no prediction id: its request is the key.
+        key: event.prediction_id || (event.request_id ?? ""),
         value:
           kind === "prediction"
-            ? encode("prediction", { ...(event as PredictionEvent), received_at: receivedAt }, schemaIds.prediction)
-            : encode("label", { ...(event as LabelEvent), received_at: receivedAt }, schemaIds.label),
-        headers: { "hindsight-schema": SCHEMAS[kind].name },
+            ? encode("prediction", { ...(event as PredictionEvent), received_at: receivedAt }, deps.schemaIds?.prediction)
+            : encode("label", { ...(event as LabelEvent), received_at: receivedAt }, deps.schemaIds?.label),
+        // The earlier version's name when the event went out in its form (encode: no request id, fixed ids).
+        headers: { "hindsight-schema": event.request_id == null && !deps.schemaIds ? LEGACY_SCHEMAS[kind].name : SCHEMAS[kind].name },
       }));
       try {
         // The producer sends in chunks under the broker's per-batch limit, so any batch the body limit lets in fits.

@@ -1,0 +1,99 @@
+/**
+ * GET /v1/models/:id/estimates (scope `read`): label-free estimates of a binary model per window,
+ * for one slice (the whole population by default): accuracy, precision, recall, F1 and ROC AUC
+ * with intervals, from its score histograms under the version's calibration (estimates.repository.ts),
+ * the window's own labels counted as certain, so each converges to the realised value as labels arrive.
+ */
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { createClickHouse } from "../../../common/clickhouse/client.js";
+import { type EstimatesRepository, estimatesRepository, type WindowEstimateRow } from "../../../common/clickhouse/estimates.repository.js";
+import type { Estimate } from "../../../common/domain/estimation/cbpe.js";
+import type { GatewayContext } from "../../app.js";
+import { readableModel } from "./model-access.js";
+import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
+
+/** Most windows one answer holds (`truncated` says when more matched). */
+export const ESTIMATE_WINDOWS_LIMIT = 10_000;
+
+const EstimatesQuery = z
+  .object({
+    window: windowParam.default(3600),
+    from: timeParam.optional(),
+    to: timeParam.optional(),
+    slice_key: z.string().max(256).default(""),
+    slice_value: z.string().max(256).default(""),
+    stage: z.string().max(64).optional(),
+    model_version: z.string().max(128).optional(),
+    confidence: z.enum(["0.9", "0.95", "0.99"]).default("0.95").transform(Number),
+  })
+  .refine((q) => q.slice_key !== "" || q.slice_value === "", { path: ["slice_value"], message: "give slice_key with slice_value" })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ["to"], message: "must be after from" });
+
+const rounded = (e: Estimate | null) => e && { value: e.value, low: e.low, high: e.high };
+
+function windowOut(r: WindowEstimateRow) {
+  const e = r.estimate;
+  return {
+    window_start: new Date(r.window_start_s * 1000).toISOString(),
+    model_version: r.model_version,
+    stage: r.stage,
+    predictions: r.predictions,
+    scored: e.rows,
+    labeled: r.labeled,
+    label_coverage: e.rows === 0 ? null : e.labelled / e.rows,
+    calibration_rows: r.calibration_rows,
+    accuracy: rounded(e.accuracy),
+    precision: rounded(e.precision),
+    recall: rounded(e.recall),
+    f1: rounded(e.f1),
+    roc_auc: rounded(e.rocAuc),
+    expected: { tp: e.tp, fp: e.fp, fn: e.fn, tn: e.tn },
+  };
+}
+
+export function estimateRoutes(app: FastifyInstance, ctx: GatewayContext, repository?: EstimatesRepository): void {
+  const { config, deps, requireScope } = ctx;
+  let repo = repository;
+  if (!repo) {
+    // Its own small client, closed with the app, so the gateway's wiring need not change.
+    const clickhouse = createClickHouse(config.clickhouse);
+    app.addHook("onClose", async () => clickhouse.close());
+    repo = estimatesRepository(clickhouse, { horizonMs: config.metrics.labelHorizonMs });
+  }
+  const estimates = repo;
+
+  app.get("/v1/models/:id/estimates", { preHandler: requireScope("read") }, async (request, reply) => {
+    const params = parseOr400(modelIdParam, request.params, reply);
+    if (!params || !(await readableModel(ctx, request, reply, params.id))) return reply;
+    const q = parseOr400(EstimatesQuery, request.query, reply);
+    if (!q) return reply;
+    const badRequest = (message: string) => reply.code(400).send({ error: { code: "bad_request", message } });
+    if (!(await deps.models.hasWindow(q.window)))
+      return badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
+    const spec = (await deps.models.list()).find((m) => m.model_id === params.id);
+    if (spec && spec.task !== "binary")
+      return badRequest(`label-free estimates are computed for binary models (calibrated scores); '${params.id}' is ${String(spec.task)}`);
+    const { rows, truncated } = await estimates.windows({
+      models: [params.id],
+      windowSeconds: q.window,
+      fromS: q.from === undefined ? undefined : Math.floor(q.from / 1000),
+      toS: q.to === undefined ? undefined : Math.ceil(q.to / 1000),
+      slices: { kind: "slice", key: q.slice_key, value: q.slice_value },
+      stage: q.stage,
+      modelVersion: q.model_version,
+      confidence: q.confidence,
+      limit: ESTIMATE_WINDOWS_LIMIT,
+    });
+    return {
+      model_id: params.id,
+      window_seconds: q.window,
+      slice_key: q.slice_key,
+      slice_value: q.slice_value,
+      threshold: spec?.threshold ?? null,
+      confidence: q.confidence,
+      truncated,
+      windows: rows.map(windowOut),
+    };
+  });
+}
