@@ -3,39 +3,10 @@
  * badges it is shown with. Pure, so it is unit-tested without a browser.
  */
 
-export interface Variant {
-  version: string;
-  stage: string;
-}
+import type { Interval } from "../../services/common/domain/paired.js";
+import type { PairedReport as Comparison, Variant } from "../../services/common/domain/paired-report.js";
 
-export interface Interval {
-  value: number;
-  low: number;
-  high: number;
-}
-
-export interface Comparison {
-  a: Variant;
-  b: Variant;
-  pairs: number;
-  agreement: Interval | null;
-  classification: {
-    labelled_pairs: number;
-    table: { both_right: number; only_a: number; only_b: number; both_wrong: number };
-    accuracy_a: number | null;
-    accuracy_b: number | null;
-    difference: Interval;
-    mcnemar: { method: "exact" | "chi-square-cc"; discordant: number; statistic: number; p_value: number };
-  } | null;
-  regression: {
-    labelled_pairs: number;
-    mae_a: number | null;
-    mae_b: number | null;
-    difference: (Interval & { p_value: number }) | null;
-  } | null;
-  reading: "promote" | "hold" | "roll back";
-  evidence: string;
-}
+export type { Comparison, Interval, Variant };
 
 export interface CompareAnswer {
   task: string;

@@ -5,30 +5,12 @@
  */
 import { pct, toMs } from "./format.js";
 import type { MetricRow } from "./series.js";
+import type { RankedMetric, RankedSlice, SliceRanking as DomainRanking } from "../../services/common/domain/slice-ranking.js";
 
-export type RankedMetric = "accuracy" | "mae";
+export type { RankedMetric, RankedSlice };
 
-/** One slice as `GET /v1/models/:id/slices` ranks it. */
-export interface RankedSlice {
-  slice_key: string;
-  slice_value: string;
-  predictions: number;
-  labeled: number;
-  value: number;
-  ci95: [number, number];
-  gap: number;
-  p_value: number;
-  q_value: number;
-  significantly_worse: boolean;
-}
-
-export interface SliceRanking {
-  metric: RankedMetric;
-  fdr: number;
-  tested: number;
-  population: { predictions: number; labeled: number; value: number; ci95: [number, number] } | null;
-  slices: RankedSlice[];
-}
+/** The answer of `GET /v1/models/:id/slices`: the domain's ranking with the false-discovery rate asked for. */
+export type SliceRanking = DomainRanking & { fdr: number };
 
 export const METRIC_NAME: Record<RankedMetric, string> = { accuracy: "Accuracy", mae: "MAE" };
 

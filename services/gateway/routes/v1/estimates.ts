@@ -11,22 +11,13 @@ import { type EstimatesRepository, estimatesRepository, type WindowEstimateRow }
 import type { Estimate } from "../../../common/domain/estimation/cbpe.js";
 import type { GatewayContext } from "../../app.js";
 import { readableModel } from "./model-access.js";
-import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
+import { modelIdParam, parseOr400, windowRangeQuery } from "./params.js";
 
 /** Most windows one answer holds (`truncated` says when more matched). */
 export const ESTIMATE_WINDOWS_LIMIT = 10_000;
 
-const EstimatesQuery = z
-  .object({
-    window: windowParam.default(3600),
-    from: timeParam.optional(),
-    to: timeParam.optional(),
-    slice_key: z.string().max(256).default(""),
-    slice_value: z.string().max(256).default(""),
-    stage: z.string().max(64).optional(),
-    model_version: z.string().max(128).optional(),
-    confidence: z.enum(["0.9", "0.95", "0.99"]).default("0.95").transform(Number),
-  })
+const EstimatesQuery = windowRangeQuery
+  .extend({ confidence: z.enum(["0.9", "0.95", "0.99"]).default("0.95").transform(Number) })
   .refine((q) => q.slice_key !== "" || q.slice_value === "", { path: ["slice_value"], message: "give slice_key with slice_value" })
   .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ["to"], message: "must be after from" });
 

@@ -16,20 +16,10 @@ import { ModelDeclaration } from "../../../../schemas/models.js";
 import type { GatewayContext } from "../../app.js";
 import { fairnessReport } from "../../../common/domain/fairness.js";
 import { rankSlices } from "../../../common/domain/slice-ranking.js";
-import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
+import { modelIdParam, parseOr400, timeParam, windowParam, windowRangeQuery } from "./params.js";
 import { principalOf } from "../../auth.js";
 import { readableModel, writableModel } from "./model-access.js";
 import { jobProgress } from "../../../common/clickhouse/recompute-jobs.repository.js";
-
-const MetricsQuery = z.object({
-  window: windowParam.default(3600),
-  from: timeParam.optional(),
-  to: timeParam.optional(),
-  slice_key: z.string().max(256).default(""),
-  slice_value: z.string().max(256).default(""),
-  stage: z.string().max(64).optional(),
-  model_version: z.string().max(128).optional(),
-});
 
 const SlicesQuery = z.object({
   window: windowParam.default(86400),
@@ -152,7 +142,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.get("/v1/models/:id/metrics", { preHandler: requireScope("read") }, async (request, reply) => {
     const params = parseOr400(modelIdParam, request.params, reply);
-    const q = params && parseOr400(MetricsQuery, request.query, reply);
+    const q = params && parseOr400(windowRangeQuery, request.query, reply);
     if (!params || !q) return reply;
     if (!(await readableModel(ctx, request, reply, params.id))) return reply;
     if (!(await store.hasWindow(q.window)))

@@ -18,6 +18,17 @@ export const timeParam = z
   .transform((t) => (/^\d+$/.test(t) ? Number(t) : Date.parse(t)));
 
 /** The parsed value, or undefined after answering 400 with the first issue's field and reason. */
+/** A window size, a time range and the filters of a slice, stage and version: the query of the metrics and estimates routes. */
+export const windowRangeQuery = z.object({
+  window: windowParam.default(3600),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  slice_key: z.string().max(256).default(""),
+  slice_value: z.string().max(256).default(""),
+  stage: z.string().max(64).optional(),
+  model_version: z.string().max(128).optional(),
+});
+
 export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
