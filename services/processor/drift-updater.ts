@@ -26,7 +26,13 @@ import { checkQuality, type QualityCheck } from "../common/domain/drift/data-qua
 import type { FeatureRule } from "../../schemas/models.js";
 import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
 import type { SliceDriftRepository } from "../common/clickhouse/slice-drift.repository.js";
-import { decideSliceDrift, mergeSliceWindows, type SliceDrift, type SliceWindow } from "../common/domain/drift/slice-drift.js";
+import {
+  decideSliceDrift,
+  driftSliceKeys,
+  mergeSliceWindows,
+  type SliceDrift,
+  type SliceWindow,
+} from "../common/domain/drift/slice-drift.js";
 
 export interface DriftUpdaterOptions {
   windowSizes: number[];
@@ -164,7 +170,8 @@ export class DriftUpdater {
     const changedSlices = new Set<string>();
     const slices = this.options.slices;
     if (slices) {
-      const fresh = await this.retrying(() => slices.repo.loadSliceKeys());
+      const declared = await this.retrying(() => slices.repo.loadSliceKeys());
+      const fresh = new Map([...declared].map(([m, keys]) => [m, driftSliceKeys(keys)] as const).filter(([, keys]) => keys.length > 0));
       for (const modelId of new Set([...fresh.keys(), ...this.sliceKeys.keys()]))
         if (JSON.stringify(fresh.get(modelId) ?? []) !== JSON.stringify(this.sliceKeys.get(modelId) ?? [])) changedSlices.add(modelId);
       // The first read only learns them: a version met for the first time asks for its job below anyway.

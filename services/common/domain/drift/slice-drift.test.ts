@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureProfile } from "./profile.js";
 import { emptySummary, type FeatureSummary } from "./summary.js";
-import { decideSliceDrift, mergeSliceWindows, minimumRows, parseSliceFilter, type SliceWindow } from "./slice-drift.js";
+import { decideSliceDrift, driftSliceKeys, mergeSliceWindows, minimumRows, parseSliceFilter, type SliceWindow } from "./slice-drift.js";
 
 /** A categorical profile on categories a, b (bins: other, a, b) with the given reference counts. */
 const profile = (feature: string, counts: [number, number, number]): FeatureProfile => {
@@ -103,5 +103,10 @@ describe("parseSliceFilter", () => {
     expect(parseSliceFilter("country=")).toEqual({ key: "country", value: "" });
     expect(parseSliceFilter("country")).toBeUndefined();
     expect(parseSliceFilter("=DE")).toBeUndefined();
+  });
+
+  it("computes drift for the single declared keys, never their intersections", () => {
+    expect(driftSliceKeys(["country", "country × device", "age_band"])).toEqual(["country", "age_band"]);
+    expect(driftSliceKeys(["country × device"])).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ import { predictionRow } from "../../../common/domain/event-rows.js";
 import { PredictionWire } from "../../../../schemas/events.js";
 import { proposeRules } from "../../../common/domain/drift/data-quality.js";
 import { readableModel, writableModel } from "./model-access.js";
-import { parseSliceFilter } from "../../../common/domain/drift/slice-drift.js";
+import { driftSliceKeys, parseSliceFilter } from "../../../common/domain/drift/slice-drift.js";
 
 const bodyTime = z.union([z.number().int().nonnegative(), timeParam]);
 const PinRange = z
@@ -155,8 +155,13 @@ async function sliceOr400(
     void reply.code(400).send({ error: { code: "bad_request", message: `slice: ${message}` } });
     return undefined;
   };
-  if (!slice) return fail("expected key=value, such as country=DE (or an intersection: country × device=DE × mobile)");
-  const keys = await declaredSliceKeys(ctx, modelId);
+  if (!slice) return fail("expected key=value, such as country=DE");
+  const declared = await declaredSliceKeys(ctx, modelId);
+  const keys = driftSliceKeys(declared);
+  if (declared.includes(slice.key) && !keys.includes(slice.key))
+    return fail(
+      `${JSON.stringify(slice.key)} is an intersection; drift is computed per single declared key (${keys.join(", ") || "none"})`,
+    );
   if (!keys.includes(slice.key))
     return fail(
       keys.length === 0
@@ -287,6 +292,6 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
     if (!deps.sliceDrift) return noSliceDrift(reply);
     const slices = await deps.sliceDrift.slices({ modelId: params.id, ...q, flaggedOnly: false });
-    return { model_id: params.id, window_seconds: q.window, slice_keys: await declaredSliceKeys(ctx, params.id), slices };
+    return { model_id: params.id, window_seconds: q.window, slice_keys: driftSliceKeys(await declaredSliceKeys(ctx, params.id)), slices };
   });
 }
