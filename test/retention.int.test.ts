@@ -71,7 +71,11 @@ describe("retention", () => {
   it("alters nothing when the setting is unchanged, and removes the TTL for 0", async () => {
     expect(await applyRetention(stack.clickhouse, DAYS)).toEqual([]);
     const forever = await applyRetention(stack.clickhouse, { ...DAYS, rawDays: 0 });
-    expect(forever).toEqual(["predictions", "labels", "predictions_by_time", "features_by_time", "window_rows"]);
+    // Every raw-events table, in RETENTION_TABLES' order.
+    expect(forever).toEqual(RETENTION_TABLES.filter((r) => r.kind === "rawDays").map((r) => r.table));
+    expect(forever).toEqual(
+      expect.arrayContaining(["predictions", "labels", "predictions_by_request", "labels_by_request", "window_rows"]),
+    );
     expect(await ttlOf("predictions")).toBeNull();
     expect(await ttlOf("labeled_predictions")).toBe("event_time + toIntervalDay(_CAST(50, 'UInt32'))");
     expect(await applyRetention(stack.clickhouse, { ...DAYS, rawDays: 0 })).toEqual([]);

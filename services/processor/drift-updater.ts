@@ -170,9 +170,11 @@ export class DriftUpdater {
     const changedSlices = new Set<string>();
     const slices = this.options.slices;
     if (slices) {
+      // Every stored model's declared keys ([] for none): a model missing here was deleted, which
+      // changes nothing to recompute (a job for it would outlive the model).
       const declared = await this.retrying(() => slices.repo.loadSliceKeys());
       const fresh = new Map([...declared].map(([m, keys]) => [m, driftSliceKeys(keys)] as const).filter(([, keys]) => keys.length > 0));
-      for (const modelId of new Set([...fresh.keys(), ...this.sliceKeys.keys()]))
+      for (const modelId of declared.keys())
         if (JSON.stringify(fresh.get(modelId) ?? []) !== JSON.stringify(this.sliceKeys.get(modelId) ?? [])) changedSlices.add(modelId);
       // The first read only learns them: a version met for the first time asks for its job below anyway.
       if (this.sliceKeysRead) for (const m of changedSlices) changedRules.add(m);

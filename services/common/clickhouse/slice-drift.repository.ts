@@ -62,11 +62,11 @@ export function sliceDriftRepository(ch: ClickHouse) {
   }
 
   return {
-    /** Declared slice keys per model (only models that declare some). */
+    /** Declared slice keys of every stored model ([] for none; a deleted model is absent). */
     async loadSliceKeys(): Promise<Map<string, string[]>> {
       const rows = await ch.rows(
         row({ model_id: str, slice_keys: z.array(str) }),
-        sql`SELECT model_id, slice_keys FROM ${t("models")} FINAL WHERE notEmpty(slice_keys)`,
+        sql`SELECT model_id, slice_keys FROM ${t("models")} FINAL`,
       );
       return new Map(rows.map((r) => [r.model_id, r.slice_keys]));
     },
