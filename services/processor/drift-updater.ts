@@ -387,6 +387,10 @@ export class DriftUpdater {
         }
       }
     }
+    // The model deleted (or its reference replaced) while this ran: write nothing that would outlive
+    // it. The replacing reference asks for its own recomputation.
+    const current = await this.retrying(() => this.repo.activeReference(state.modelId, state.version));
+    if (current?.reference_id !== meta.reference_id) return;
     await this.repo.writeDrift(state.modelId, state.version, meta.reference_id, drift, now);
     await this.repo.writeQuality(state.modelId, state.version, quality, now);
     await this.recomputeSlices(state, windows, now);
