@@ -357,34 +357,28 @@ export class DriftUpdater {
     const byName = new Map(profiles.map((p) => [p.feature, p]));
     const drift: Array<WindowResult<FeatureDrift>> = [];
     const quality: Array<WindowResult<QualityCheck>> = [];
-    for (const size of this.options.windowSizes) {
-      const starts = [...new Set(windows.map((w) => Math.floor(w / size) * size))].sort((a, b) => a - b);
-      // Windows of this size close together are read in one query, over a range of at most as
-      // many base windows as a statement covers (or one window of this size).
-      const span = Math.max(size, (this.options.maxWindowsPerStatement ?? 200) * base);
-      for (const chunk of spans(starts, size, span)) {
-        const summaries = await this.repo.readSummaries(
-          state.modelId,
-          state.version,
-          meta.reference_id,
-          profiles,
-          chunk[0]!,
-          chunk.at(-1)! + size,
-        );
-        for (const start of chunk) {
-          const merged = mergeWindow(summaries, start, size, base);
-          const inputs = profiles.map((p) => ({
-            profile: p,
-            window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"),
-            rule: rules[p.feature],
-          }));
-          drift.push({ startS: start, seconds: size, items: decideDrift(inputs) });
-          quality.push({
-            startS: start,
-            seconds: size,
-            items: [...merged.values()].flatMap((s) => checkQuality(byName.get(s.feature), s, rules[s.feature])),
-          });
-        }
+    for (const { size, chunk } of this.readRanges(windows)) {
+      const summaries = await this.repo.readSummaries(
+        state.modelId,
+        state.version,
+        meta.reference_id,
+        profiles,
+        chunk[0]!,
+        chunk.at(-1)! + size,
+      );
+      for (const start of chunk) {
+        const merged = mergeWindow(summaries, start, size, base);
+        const inputs = profiles.map((p) => ({
+          profile: p,
+          window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"),
+          rule: rules[p.feature],
+        }));
+        drift.push({ startS: start, seconds: size, items: decideDrift(inputs) });
+        quality.push({
+          startS: start,
+          seconds: size,
+          items: [...merged.values()].flatMap((s) => checkQuality(byName.get(s.feature), s, rules[s.feature])),
+        });
       }
     }
     // The model deleted (or its reference replaced) while this ran: write nothing that would outlive
@@ -415,29 +409,38 @@ export class DriftUpdater {
     });
     const rules = this.rules.get(state.modelId) ?? {};
     const scores: Array<WindowResult<SliceDrift>> = [];
-    for (const size of this.options.windowSizes) {
-      const starts = [...new Set(windows.map((w) => Math.floor(w / size) * size))].sort((a, b) => a - b);
-      const span = Math.max(size, (this.options.maxWindowsPerStatement ?? 200) * base);
-      for (const chunk of spans(starts, size, span)) {
-        const byWindow = await slices.repo.readSummaries(
-          state.modelId,
-          state.version,
-          meta.reference_id,
-          profiles,
-          chunk[0]!,
-          chunk.at(-1)! + size,
-        );
-        for (const start of chunk) {
-          const parts: SliceWindow[] = [];
-          for (let w = start; w < start + size; w += base) {
-            const part = byWindow.get(w);
-            if (part) parts.push(part);
-          }
-          scores.push({ startS: start, seconds: size, items: decideSliceDrift(mergeSliceWindows(parts), profiles, rules, slices.perKey) });
+    for (const { size, chunk } of this.readRanges(windows)) {
+      const byWindow = await slices.repo.readSummaries(
+        state.modelId,
+        state.version,
+        meta.reference_id,
+        profiles,
+        chunk[0]!,
+        chunk.at(-1)! + size,
+      );
+      for (const start of chunk) {
+        const parts: SliceWindow[] = [];
+        for (let w = start; w < start + size; w += base) {
+          const part = byWindow.get(w);
+          if (part) parts.push(part);
         }
+        scores.push({ startS: start, seconds: size, items: decideSliceDrift(mergeSliceWindows(parts), profiles, rules, slices.perKey) });
       }
     }
     await slices.repo.writeScores(state.modelId, state.version, meta.reference_id, scores, now);
+  }
+
+  /**
+   * The windows of every size containing these base windows, in chunks read with one query each:
+   * windows of a size close together share a range of at most as many base windows as a statement
+   * covers (or one window of that size).
+   */
+  private *readRanges(windows: number[]): Generator<{ size: number; chunk: number[] }> {
+    for (const size of this.options.windowSizes) {
+      const starts = [...new Set(windows.map((w) => Math.floor(w / size) * size))].sort((a, b) => a - b);
+      const span = Math.max(size, (this.options.maxWindowsPerStatement ?? 200) * this.baseSeconds);
+      for (const chunk of spans(starts, size, span)) yield { size, chunk };
+    }
   }
 
   private retrying<T>(step: () => Promise<T>): Promise<T> {
