@@ -227,7 +227,7 @@ describe("parseRuleFile: every problem names its path", () => {
     const issues = issuesForRule(rule);
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatch(
-      /^rules\.0\.confidence: a confidence interval is available for accuracy, precision, recall, label_coverage, estimated_accuracy, estimated_precision, estimated_recall, estimated_f1, estimated_roc_auc$/,
+      /^rules\.0\.confidence: a confidence interval is available for accuracy, precision, recall, label_coverage, estimated_accuracy, estimated_precision, estimated_recall, estimated_f1, estimated_roc_auc, estimated_mae, estimated_rmse$/,
     );
   });
 

@@ -39,7 +39,8 @@ export const LABEL_METRICS = [
 /** Metrics known without labels. */
 /**
  * Metrics known without labels. `estimated_*` are the label-free estimates of binary models
- * (calibrated confidence, GET /v1/models/:id/estimates), blended with the labels already in.
+ * (calibrated confidence) and, `estimated_mae` and `estimated_rmse`, of regression models (error
+ * models, DLE); GET /v1/models/:id/estimates, blended with the labels already in.
  */
 export const LABEL_FREE_METRICS = [
   "predictions",
@@ -49,6 +50,8 @@ export const LABEL_FREE_METRICS = [
   "estimated_recall",
   "estimated_f1",
   "estimated_roc_auc",
+  "estimated_mae",
+  "estimated_rmse",
   "delay_p50_s",
   "delay_p90_s",
 ] as const;
@@ -81,7 +84,11 @@ export const ESTIMATED_METRICS: ReadonlySet<string> = new Set([
   "estimated_recall",
   "estimated_f1",
   "estimated_roc_auc",
+  "estimated_mae",
+  "estimated_rmse",
 ]);
+/** The estimated metrics of regression models (the others are binary models'). */
+export const ESTIMATED_ERROR_METRICS: ReadonlySet<string> = new Set(["estimated_mae", "estimated_rmse"]);
 /** Metrics a rule may judge by a confidence interval (`confidence`). */
 export const INTERVAL_METRICS: ReadonlySet<string> = new Set([...PROPORTION_METRICS, ...ESTIMATED_METRICS]);
 

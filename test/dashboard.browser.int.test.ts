@@ -374,11 +374,13 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     await expect.poll(() => page.getAttribute("#accuracy-chart", "data-points"), POLL).toBe("6");
   });
 
-  it("shows the regression model's error per window", async () => {
+  it("shows the regression model's error per window, and its label-free estimate", async () => {
     await page.goto(`${url}/#/models/eta?window=3600`);
     await page.locator("#error-chart canvas").waitFor();
     expect(await page.textContent(".page")).toContain("Error per 1h window");
     expect(Number(await page.getAttribute("#error-chart", "data-points"))).toBeGreaterThan(100);
+    // The label-free estimate of MAE and RMSE beside them (DLE; windows with labels have one from the start).
+    await expect.poll(async () => Number(await page.getAttribute("#error-chart", "data-estimates")), POLL).toBeGreaterThan(0);
     // The versions table (the rules card below has its own).
     const headers = await page.$$eval("table.grid:not(.rules) th", (els) => els.map((e) => e.textContent));
     expect(headers).toEqual(["Version", "Stage", "Predictions", "Labelled", "MAE", "RMSE"]);

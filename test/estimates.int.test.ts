@@ -314,8 +314,12 @@ describe("label-free estimates", () => {
       expect(res.body.error.message, query).toMatch(message);
     }
     expect((await get("window=1h", INGEST_ONLY_TOKEN)).status).toBe(403);
+    // A regression model is answered with its MAE and RMSE (test/estimates-regression.int.test.ts), a multi-class one with 400.
     const regression = await requestJson("GET", `${p.gateway.url}/v1/models/eta/estimates?window=1h`, undefined, OTHER_TEAM);
-    expect(regression.status).toBe(400);
-    expect(regression.body.error.message).toMatch(/computed for binary models .* 'eta' is regression/);
+    expect(regression.status, regression.text).toBe(200);
+    expect(regression.body).toMatchObject({ model_id: "eta", task: "regression", windows: [] });
+    const multiclass = await requestJson("GET", `${p.gateway.url}/v1/models/intent/estimates?window=1h`);
+    expect(multiclass.status).toBe(400);
+    expect(multiclass.body.error.message).toMatch(/computed for binary models .* and regression models .* 'intent' is multiclass/);
   });
 });

@@ -155,6 +155,26 @@ describe("series shaping", () => {
     expect(e.series[1]!.values).toEqual([2.5, 3.5]);
     expect(e.series[2]!.values).toEqual([null, null]);
     expect(e.kinds).toEqual(["mae", "rmse", "mae", "rmse"]);
+
+    // With the label-free estimates: a dashed line each, and their interval where labels are missing.
+    const estimate = (value: number) => ({ value, low: value - 0.5, high: value + 0.5 });
+    const merged = withEstimates(
+      [reg(T1, 2, 2.5, 2), { ...reg(T2, 3, 3.5, 4), label_coverage: 1 }],
+      [
+        { window_start: T1, model_version: "v7", stage: "production", mae: estimate(2.25), rmse: estimate(2.75) },
+        { window_start: T2, model_version: "v7", stage: "production", mae: estimate(3), rmse: estimate(3.5) },
+      ],
+    );
+    const withBand = errorSeries(merged);
+    expect(withBand.kinds).toEqual(["mae", "rmse", "estimated", "band", "band", "estimated", "band", "band"]);
+    expect(withBand.series.slice(2).map((s) => [s.label, s.values])).toEqual([
+      ["v7 · production MAE estimated", [2.25, 3]],
+      ["v7 · production MAE estimate low", [1.75, null]],
+      ["v7 · production MAE estimate high", [2.75, null]],
+      ["v7 · production RMSE estimated", [2.75, 3.5]],
+      ["v7 · production RMSE estimate low", [2.25, null]],
+      ["v7 · production RMSE estimate high", [3.25, null]],
+    ]);
   });
 
   it("finds the latest window, and the latest one whose labels have mostly arrived", () => {

@@ -22,6 +22,9 @@ export interface MetricRow {
   /** Regression: mean absolute and root mean squared error over the window's labelled predictions. */
   mae?: number | null;
   rmse?: number | null;
+  /** Regression: the label-free estimates (withEstimates), with their intervals. */
+  estimated_mae?: Interval | null;
+  estimated_rmse?: Interval | null;
   r2?: number | null;
   delay_p50_s?: number | null;
   delay_p90_s?: number | null;
@@ -73,12 +76,20 @@ export function align<R extends { window_start: string | number }>(
   return { xs, series: [...byKey.keys()].sort().map((label) => ({ label, values: byKey.get(label)! })) };
 }
 
-/** A window of GET /v1/models/:id/estimates (the calibrated label-free estimate). */
+export interface Interval {
+  value: number;
+  low: number;
+  high: number;
+}
+
+/** A window of GET /v1/models/:id/estimates: a binary model's accuracy, a regression model's MAE and RMSE. */
 export interface EstimateRow {
   window_start: string;
   model_version: string;
   stage: string;
-  accuracy: { value: number; low: number; high: number } | null;
+  accuracy?: Interval | null;
+  mae?: Interval | null;
+  rmse?: Interval | null;
 }
 
 /**
@@ -92,6 +103,7 @@ export function withEstimates(rows: MetricRow[], estimates: readonly EstimateRow
   return rows.map((r) => {
     const e = byKey.get(key(r));
     if (!e) return r;
+    if (e.mae !== undefined || e.rmse !== undefined) return { ...r, estimated_mae: e.mae ?? null, estimated_rmse: e.rmse ?? null };
     return {
       ...r,
       estimated_accuracy: e.accuracy?.value ?? null,
@@ -142,15 +154,41 @@ export function isRegression(rows: readonly MetricRow[]): boolean {
   return rows.some((r) => r.mae !== null && r.mae !== undefined) && rows.every((r) => r.accuracy === null || r.accuracy === undefined);
 }
 
-/** MAE (solid) and RMSE (dashed) per version, for a regression model's error chart. */
-export function errorSeries(rows: MetricRow[]): Aligned & { kinds: Array<"mae" | "rmse"> } {
+export type ErrorKind = "mae" | "rmse" | "estimated" | "band";
+
+/**
+ * MAE and RMSE per version, for a regression model's error chart: realised over the labelled
+ * predictions, and where the rows carry them (withEstimates) the label-free estimates, with their
+ * intervals' ends (a band) where labels are missing.
+ */
+export function errorSeries(rows: MetricRow[]): Aligned & { kinds: ErrorKind[] } {
   const mae = align(rows, versionKey, (r) => r.mae ?? null);
   const rmse = align(rows, versionKey, (r) => r.rmse ?? null);
+  const estimated = rows.some((r) => r.estimated_mae !== undefined && r.estimated_mae !== null);
+  const missing = (r: MetricRow) => (r.label_coverage ?? 0) < 1;
+  const extra = (["mae", "rmse"] as const).map((m) => {
+    const field = (r: MetricRow) => (m === "mae" ? r.estimated_mae : r.estimated_rmse);
+    return {
+      name: m.toUpperCase(),
+      value: align(rows, versionKey, (r) => field(r)?.value ?? null),
+      low: align(rows, versionKey, (r) => (missing(r) ? (field(r)?.low ?? null) : null)),
+      high: align(rows, versionKey, (r) => (missing(r) ? (field(r)?.high ?? null) : null)),
+    };
+  });
   const series: Aligned["series"] = [];
-  const kinds: Array<"mae" | "rmse"> = [];
+  const kinds: ErrorKind[] = [];
   mae.series.forEach((s, i) => {
     series.push({ label: `${s.label} MAE`, values: s.values }, { label: `${s.label} RMSE`, values: rmse.series[i]!.values });
     kinds.push("mae", "rmse");
+    if (!estimated) return;
+    for (const e of extra) {
+      series.push(
+        { label: `${s.label} ${e.name} estimated`, values: e.value.series[i]!.values },
+        { label: `${s.label} ${e.name} estimate low`, values: e.low.series[i]!.values },
+        { label: `${s.label} ${e.name} estimate high`, values: e.high.series[i]!.values },
+      );
+      kinds.push("estimated", "band", "band");
+    }
   });
   return { xs: mae.xs, series, kinds };
 }

@@ -18,6 +18,9 @@ import { clickHouseSuppressorStore } from "./suppressor-store.js";
 import { DEFAULT_HISTORY_OPTIONS } from "../common/domain/suppressor/features.js";
 import { trainSuppressor } from "./suppressor/trainer.js";
 import { ALWAYS_LEADER, type Leadership } from "../common/kafka/leadership.js";
+import { errorModelsRepository } from "../common/clickhouse/error-models.repository.js";
+import { metricsRepository } from "../common/clickhouse/metrics.repository.js";
+import { createErrorModelFitter } from "./error-model-fitter.js";
 
 /** Below this much feedback a scheduled retraining waits; a type needs its own minimum besides. */
 export const RETRAIN_MIN_LABELLED = 100;
@@ -55,6 +58,17 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
     log: deps.logger,
     publicUrl: config.alerts.publicUrl,
   });
+  const specs = metricsRepository(deps.clickhouse);
+  const errorModels = createErrorModelFitter(
+    { repo: errorModelsRepository(deps.clickhouse), specs: () => specs.loadModelSpecs() },
+    {
+      ...config.errorModels,
+      horizonMs: config.metrics.labelHorizonMs,
+      logger: deps.logger.child({ part: "error-models" }),
+      clock,
+      stopped: () => !running,
+    },
+  );
   const timers: NodeJS.Timeout[] = [];
   let running = false;
   let lastEvaluation = 0;
@@ -110,6 +124,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
     delivery,
     deliverOnce,
     retrainOnce,
+    errorModels,
     async start(): Promise<void> {
       await leadership.start();
       running = true;
@@ -118,6 +133,7 @@ export function createAlerting(config: Config, deps: AlertingDeps) {
         lastEvaluation = clock();
       });
       loop("delivery", config.alerts.deliveryIntervalMs, deliverOnce);
+      loop("error models", config.errorModels.checkMs, () => errorModels.fitDue());
       if (config.alerts.retrainMs > 0) {
         // Not at start: a restart loop must not retrain each time. Training blocks this process for seconds.
         timers.push(setTimeout(() => loop("retraining", config.alerts.retrainMs, retrainOnce), config.alerts.retrainMs));

@@ -26,6 +26,11 @@ export interface MetricsUpdaterOptions {
   windowSizes: number[];
   logger: Logger;
   onBeyondHorizon?: (n: number) => void;
+  /**
+   * Stamps predictions with their expected error (error-models.ts) before they are joined: only
+   * those whose label came first, since a label coming later joins the stored, stamped prediction.
+   */
+  stampJoining?: (rows: PredictionRow[]) => Promise<void>;
   /** How often declared model specifications are re-read. */
   specRefreshMs?: number;
   /** The most base windows one recompute statement covers (default 200). */
@@ -86,6 +91,14 @@ export class MetricsUpdater {
       }
     }
     const labels = await this.retrying(() => this.repo.findLabels(rows));
+    if (labels.length > 0 && this.options.stampJoining) {
+      const named = new Set(labels.flatMap((l) => [`p${l.model_id}\u0000${l.prediction_id}`, `r${l.model_id}\u0000${l.request_id}`]));
+      const joining = rows.filter(
+        (r) =>
+          named.has(`p${r.model_id}\u0000${r.prediction_id}`) || (r.request_id !== "" && named.has(`r${r.model_id}\u0000${r.request_id}`)),
+      );
+      if (joining.length > 0) await this.options.stampJoining(joining);
+    }
     const { joined, beyondHorizon } = joinAll(rows, labels, this.options.horizonMs);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);

@@ -37,6 +37,8 @@ import type { BatchReader, WireDecoder } from "../common/kafka/wire-decoder.js";
 import { decoderFor, waitOutRegistry } from "./schemas.js";
 import { DIRTY_KINDS, dirtyWindowsRepository, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
 import { SPARSE_FACTOR, WindowWorker, type WindowSteps } from "./window-worker.js";
+import { errorModelsRepository } from "../common/clickhouse/error-models.repository.js";
+import { ErrorModelCache } from "./error-models.js";
 
 export const metricsGroupId = (ingestionGroupId: string) => `${ingestionGroupId}-metrics`;
 
@@ -105,6 +107,11 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       onFlushed: (_rows, ms) => flushes.observe({ table }, ms / 1000),
     });
   const predictions = writer<PredictionRow>("predictions", predictionRecord);
+  // Regression predictions are stamped with their expected error here, with the models held now.
+  const errorModels = new ErrorModelCache(errorModelsRepository(clickhouse), {
+    reloadMs: config.errorModels.reloadMs,
+    logger: logger.child({ part: "error-models" }),
+  });
   const labels = writer<LabelRow>("labels", labelRecord);
   const beyondHorizon = new Counter({
     name: "hindsight_processor_labels_beyond_horizon_total",
@@ -196,6 +203,11 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     windowSizes: config.metrics.windowSizes,
     logger,
     onBeyondHorizon: (n) => beyondHorizon.inc(n),
+    // The joined rows carry the same stamps as the stored ones (the same models, save for a reload between the two groups).
+    stampJoining: async (rows) => {
+      await errorModels.refresh();
+      errorModels.stamp(rows);
+    },
     requestJob: (modelId, basis, reason, mode): Promise<void> => jobs.request("metrics", modelId, "", basis, reason, mode),
   });
 
@@ -278,6 +290,10 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
           "message dead-lettered",
         );
       }
+    }
+    if (isPrediction) {
+      await errorModels.refresh();
+      errorModels.stamp(rows as PredictionRow[]);
     }
     processed.inc({ kind, outcome: "written" }, rows.length);
     processed.inc({ kind, outcome: "dead_lettered" }, letters.length);

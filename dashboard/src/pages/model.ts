@@ -67,13 +67,13 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
         { ...apiBounds(range, window) },
       )
       .catch((e: unknown) => e as Error),
-    // Binary models only (another task answers 400): the others keep the view's mean confidence.
+    // Binary and regression models (another task answers 400: a multi-class model keeps the view's mean confidence).
     api
       .get<{ windows: EstimateRow[] }>(`/v1/models/${enc(id)}/estimates`, { window: windowName(window), ...apiBounds(range, window) })
       .catch(() => ({ windows: [] as EstimateRow[] })),
   ]);
   const rows = withEstimates(metrics.windows, estimates.windows);
-  accuracyBox.dataset.estimates = String(estimates.windows.filter((e) => e.accuracy !== null).length);
+  accuracyBox.dataset.estimates = String(estimates.windows.filter((e) => e.accuracy !== null && e.accuracy !== undefined).length);
   if (rows.length === 0) {
     accuracyBox.append(
       h(
@@ -95,14 +95,21 @@ export async function modelPage(root: HTMLElement, params: Record<string, string
   if (regression) {
     firstTitle.textContent = `Error per ${windowName(window)} window`;
     firstNote.textContent =
-      "Solid: mean absolute error (MAE); dashed: root mean squared error (RMSE), in the label's units, over the window's labelled predictions. Lower is better; windows without labels yet have no point.";
+      "Solid: mean absolute error (MAE), thin: root mean squared error (RMSE), in the label's units, over the window's labelled predictions. Dashed: each estimated without labels from the version's error model, with the labels already in; dotted: its 95 % interval where labels are missing. Lower is better.";
     accuracyBox.id = "error-chart";
     const err = errorSeries(rows);
+    accuracyBox.dataset.estimates = String(estimates.windows.filter((e) => e.mae !== null && e.mae !== undefined).length);
     const errLines: LineSpec[] = err.series.map((s, i) => ({
       label: s.label,
       values: s.values,
       color: color(s.label),
-      ...(err.kinds[i] === "rmse" ? { dash: [6, 4], width: 1.2 } : { width: 2 }),
+      ...(err.kinds[i] === "estimated"
+        ? { dash: [6, 4], width: 1.2 }
+        : err.kinds[i] === "band"
+          ? { dash: [1, 3], width: 1 }
+          : err.kinds[i] === "rmse"
+            ? { width: 1 }
+            : { width: 2 }),
     }));
     timeChart(accuracyBox, err.xs, errLines, { yFormat: (v) => compact(v), syncKey: sync, height: 260, windowSeconds: window, range });
   } else {

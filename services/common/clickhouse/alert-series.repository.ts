@@ -4,7 +4,7 @@
  * decisions from `drift_scores`, quality checks from `data_quality`, each narrowed to a rule's
  * target. Metric names reach SQL only from the rules schema's whitelist.
  */
-import { ESTIMATED_METRICS, PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
+import { ESTIMATED_ERROR_METRICS, ESTIMATED_METRICS, PERFORMANCE_METRICS, type Rule } from "../../../schemas/rules.js";
 import { type EstimatedMetric, estimatedValue } from "../domain/estimation/window-estimates.js";
 import { estimatesRepository } from "./estimates.repository.js";
 import { pairedSeriesSql } from "./paired.repository.js";
@@ -135,6 +135,39 @@ export function alertSeriesRepository(ch: ClickHouse, options: { labelHorizonMs?
     });
   }
 
+  /** `estimated_mae`, `estimated_rmse`: regression models' label-free estimates (error models), with their intervals. */
+  async function estimatedError(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
+    const { rows } = await estimates.regressionWindows({
+      models: rule.target.model === "*" ? undefined : [rule.target.model],
+      modelVersion: rule.target.version,
+      stage: rule.target.stage,
+      windowSeconds,
+      fromS,
+      slices: sliceSelection(rule),
+      confidence: rule.confidence ?? 0.95,
+      limit: ESTIMATE_SERIES_LIMIT,
+    });
+    return rows.map((r) => {
+      const e = rule.metric === "estimated_mae" ? r.estimate.mae : r.estimate.rmse;
+      return {
+        model_id: r.model_id,
+        model_version: r.model_version,
+        stage: r.stage,
+        slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
+        metric: rule.metric,
+        feature: "",
+        window_start_ms: r.window_start_s * 1000,
+        value: e?.value ?? null,
+        n: r.estimate.rows,
+        successes: null,
+        coverage: r.estimate.rows === 0 ? null : Math.min(1, r.estimate.labelled / r.estimate.rows),
+        breach: null,
+        signal_threshold: null,
+        interval: e && [e.low, e.high],
+      };
+    });
+  }
+
   /** `paired_accuracy_difference`: a candidate against production on the same requests (migration 017), as the candidate's series. */
   async function paired(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
     const query = {
@@ -188,6 +221,7 @@ export function alertSeriesRepository(ch: ClickHouse, options: { labelHorizonMs?
   return {
     async performance(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
       if (!(PERFORMANCE_METRICS as readonly string[]).includes(rule.metric)) throw new Error(`not a performance metric: ${rule.metric}`);
+      if (ESTIMATED_ERROR_METRICS.has(rule.metric)) return estimatedError(rule, windowSeconds, fromS);
       // Binary models' calibrated estimates; a multi-class model's estimated_accuracy stays the view's mean top-class confidence.
       const calibrated = ESTIMATED_METRICS.has(rule.metric) ? await estimated(rule, windowSeconds, fromS) : undefined;
       if (calibrated && rule.metric !== "estimated_accuracy") return calibrated;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { calibrationBinsQuery, windowBinsQuery } from "./estimates.query.js";
+import { calibrationBinsQuery, windowBinsQuery, windowErrorsQuery } from "./estimates.query.js";
 
 const HOSTILE = "fr'aud\\\u0000\\N`); DROP TABLE x; --é";
 const values = (params: Record<string, unknown>) => Object.values(params);
@@ -40,6 +40,21 @@ describe("the estimates' reads", () => {
   it("refuse an empty list of models, and a window that is not whole seconds", () => {
     expect(() => bins({ models: [] })).toThrow(/empty list of models/);
     expect(() => bins({ windowSeconds: 0.5 })).toThrow(/positive whole number/);
+  });
+
+  it("read a regression window's sums the same way: stamped expectations with the volume, realised and stamped ones with the labels", () => {
+    const errors = (over: Partial<Parameters<typeof windowErrorsQuery>[1]> = {}) =>
+      windowErrorsQuery("hindsight", { models: ["eta"], windowSeconds: 3600, slices: { kind: "population" }, limit: 10, ...over });
+    const plain = errors();
+    expect(errors({ models: [HOSTILE], modelVersion: HOSTILE, slices: { kind: "slice", key: HOSTILE, value: HOSTILE } }).text).toBe(
+      errors({ models: ["x"], modelVersion: "v", slices: { kind: "slice", key: "k", value: "v" } }).text,
+    );
+    expect(plain.text).toContain("sum(bv_exp_abs_sum) AS v_exp_abs_sum");
+    expect(plain.text).toContain("exp_sq2_sum AS bv_exp_sq2_sum");
+    expect(plain.text).toContain("sum(bl_abs_err_sum) AS l_abs_err_sum");
+    expect(plain.text).toContain("sum(bl_exp_n) AS l_exp_n");
+    expect(plain.text.match(/FINAL\s+PREWHERE/g)).toHaveLength(2);
+    expect(() => errors({ models: [] })).toThrow(/empty list of models/);
   });
 
   it("read a version's calibration over a bounded span, one Array parameter for the versions", () => {

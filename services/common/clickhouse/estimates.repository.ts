@@ -7,9 +7,11 @@
  */
 import { z } from "zod";
 import type { ClickHouse } from "./client.js";
-import { int, row, str } from "./row-schema.js";
+import { float, int, row, str } from "./row-schema.js";
 import type { SliceSelection } from "./slice-metrics.query.js";
-import { calibrationBinsQuery, ESTIMATE_BINS, windowBinsQuery } from "./estimates.query.js";
+import { calibrationBinsQuery, ESTIMATE_BINS, windowBinsQuery, windowErrorsQuery } from "./estimates.query.js";
+import { errorModelsRepository } from "./error-models.repository.js";
+import { estimateErrorWindow, type RegressionWindowEstimate, type VersionErrorSummary } from "../domain/estimation/regression-window.js";
 import { metricsRepository } from "./metrics.repository.js";
 import type { Calibration } from "../domain/estimation/calibration.js";
 import type { WindowEstimate } from "../domain/estimation/cbpe.js";
@@ -73,10 +75,49 @@ const BinsRow = row({
   labeled_positives: counts,
   labeled_negatives: counts,
 });
+const ErrorsRow = row({
+  model_id: str,
+  model_version: str,
+  stage: str,
+  window_start_s: int,
+  slice_key: str,
+  slice_value: str,
+  v_predictions: int,
+  v_exp_n: int,
+  v_exp_abs_sum: float,
+  v_exp_sq_sum: float,
+  v_exp_var_sum: float,
+  v_exp_sq2_sum: float,
+  l_reg_n: int,
+  l_abs_err_sum: float,
+  l_sq_err_sum: float,
+  l_exp_n: int,
+  l_exp_abs_sum: float,
+  l_exp_sq_sum: float,
+  l_exp_var_sum: float,
+  l_exp_sq2_sum: float,
+});
+
+export interface WindowErrorEstimateRow {
+  model_id: string;
+  model_version: string;
+  stage: string;
+  slice_key: string;
+  slice_value: string;
+  window_start_s: number;
+  predictions: number;
+  labeled: number;
+  /** The version's current error model: the rows it was fitted on and when (0 and null: none yet). */
+  error_model_rows: number;
+  error_model_fitted_at_ms: number | null;
+  estimate: RegressionWindowEstimate;
+}
+
 const CalibrationRow = row({ model_version: str, labelled_rows: int, bins: counts, positives: counts, negatives: counts });
 
 export function estimatesRepository(ch: ClickHouse, options: EstimatesOptions) {
   const specsOf = metricsRepository(ch);
+  const errorModels = errorModelsRepository(ch);
   const clock = options.clock ?? Date.now;
   const refreshMs = options.refreshMs ?? 60_000;
   const maxCached = options.maxCached ?? 1_000;
@@ -179,6 +220,81 @@ export function estimatesRepository(ch: ClickHouse, options: EstimatesOptions) {
         };
       });
       return { rows, truncated, specs };
+    },
+
+    /**
+     * MAE and RMSE estimates of the regression models' windows matching `q` (migration 020), under
+     * each version's current error model (its kurtosis, and its sample's mean error for predictions
+     * stamped with none), in window order.
+     */
+    async regressionWindows(q: EstimatesQuery): Promise<{ rows: WindowErrorEstimateRow[]; truncated: boolean }> {
+      const specs = await specsOf.loadModelSpecs();
+      const regression = [...specs.values()].filter(
+        (s) => s.task === "regression" && (q.models === undefined || q.models.includes(s.modelId)),
+      );
+      if (regression.length === 0) return { rows: [], truncated: false };
+      const read = await ch.rows(
+        ErrorsRow,
+        windowErrorsQuery(ch.database, {
+          models: regression.map((s) => s.modelId),
+          windowSeconds: q.windowSeconds,
+          fromS: q.fromS,
+          toS: q.toS,
+          slices: q.slices,
+          modelVersion: q.modelVersion,
+          stage: q.stage,
+          limit: q.limit + 1,
+        }),
+      );
+      const truncated = read.length > q.limit;
+      const declared = (w: { model_id: string; slice_key: string }) => {
+        const keys = specs.get(w.model_id)?.sliceKeys ?? [];
+        return w.slice_key === "" || keys.length === 0 || keys.includes(w.slice_key);
+      };
+      const windows = read.slice(0, q.limit).filter(declared);
+      const fits = new Map<string, { summary: VersionErrorSummary; rows: number; fittedAtMs: number }>();
+      for (const modelId of new Set(windows.map((w) => w.model_id)))
+        for (const m of await errorModels.summaries(modelId))
+          fits.set(JSON.stringify([modelId, m.model_version]), {
+            summary: { kurtosis: m.kurtosis, meanAbs: m.mean_abs, meanSq: m.mean_sq },
+            rows: m.rows,
+            fittedAtMs: m.fitted_at_ms,
+          });
+      const rows = windows.map((w): WindowErrorEstimateRow => {
+        const fit = fits.get(JSON.stringify([w.model_id, w.model_version]));
+        const estimate = estimateErrorWindow(
+          {
+            predictions: w.v_predictions,
+            labelled: w.l_reg_n,
+            realisedAbs: w.l_abs_err_sum,
+            realisedSq: w.l_sq_err_sum,
+            stamped: { n: w.v_exp_n, abs: w.v_exp_abs_sum, sq: w.v_exp_sq_sum, variance: w.v_exp_var_sum, sqSquared: w.v_exp_sq2_sum },
+            labelledStamped: {
+              n: w.l_exp_n,
+              abs: w.l_exp_abs_sum,
+              sq: w.l_exp_sq_sum,
+              variance: w.l_exp_var_sum,
+              sqSquared: w.l_exp_sq2_sum,
+            },
+          },
+          fit?.summary ?? null,
+          q.confidence,
+        );
+        return {
+          model_id: w.model_id,
+          model_version: w.model_version,
+          stage: w.stage,
+          slice_key: w.slice_key,
+          slice_value: w.slice_value,
+          window_start_s: w.window_start_s,
+          predictions: w.v_predictions,
+          labeled: w.l_reg_n,
+          error_model_rows: fit?.rows ?? 0,
+          error_model_fitted_at_ms: fit?.fittedAtMs ?? null,
+          estimate,
+        };
+      });
+      return { rows, truncated };
     },
   };
 }

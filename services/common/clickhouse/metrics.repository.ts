@@ -35,6 +35,8 @@ const PredictionRow = row({
   pred_class_keys: z.array(str),
   pred_class_scores: z.array(float),
   pred_value: float.nullable(),
+  exp_abs_err: float.nullable(),
+  exp_sq_err: float.nullable(),
   segment_keys: z.array(str),
   segment_values: z.array(str),
   request_id: str,
@@ -95,7 +97,7 @@ export function metricsRepository(ch: ClickHouse) {
     /** The predictions these labels refer to (those already stored): by prediction, and every variant of a labelled request. */
     async findPredictions(keys: ModelKey[]): Promise<JoinablePrediction[]> {
       const columns = sql`prediction_id, model_id, model_version, stage, toUnixTimestamp64Milli(event_time) AS event_time_ms, pred_label, pred_score,
-                 pred_class_keys, pred_class_scores, pred_value, segment_keys, segment_values, request_id`;
+                 pred_class_keys, pred_class_scores, pred_value, exp_abs_err, exp_sq_err, segment_keys, segment_values, request_id`;
       const own = await lookup(
         keys,
         PredictionRow,

@@ -72,11 +72,28 @@ describe("window statistics statements", () => {
     const volume = (task: ModelSpec["task"]) =>
       volumeSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume"), spec({ task }), HOUR, windows(2), 1).text;
     expect(volume("binary")).toContain("[toUInt32(floor(ifNull(pred_score, 0) * 10000))]");
-    expect(volume("binary")).toMatch(/score_bins, score_counts, computed_at_ms/);
+    expect(volume("binary")).toMatch(/score_bins, score_counts, exp_n/);
     for (const task of ["multiclass", "regression"] as const) {
       expect(volume(task)).not.toContain("pred_score");
       expect(volume(task)).toContain("emptyArrayUInt32() AS sb");
     }
+  });
+
+  it("sums the stamped expectations of every prediction with the volume, of the labelled regression rows with the labels (migration 020)", () => {
+    const volume = volumeSql(
+      ident("hindsight.predictions_by_time"),
+      ident("hindsight.window_volume"),
+      spec({ task: "regression" }),
+      HOUR,
+      windows(2),
+      1,
+    );
+    const labels = labelStatsSql(source, target, spec({ task: "regression" }), HOUR, windows(2), 1);
+    const sums = "sum(has_exp), sum(x_abs), sum(x_sq), sum(x_sq - x_abs * x_abs), sum(x_sq * x_sq)";
+    expect(volume.text).toContain(sums);
+    expect(volume.text).toContain("toUInt8((1) AND exp_abs_err IS NOT NULL AND exp_sq_err IS NOT NULL) AS has_exp");
+    expect(labels.text).toContain(sums);
+    expect(labels.text).toContain("toUInt8((is_reg) AND exp_abs_err IS NOT NULL AND exp_sq_err IS NOT NULL) AS has_exp");
   });
 
   it("writes the task's own terms: a regression statement shifts targets by the windows' smallest value", () => {

@@ -48,6 +48,18 @@ export function sliceExpansion(spec: ModelSpec): { arrayJoin: Sql; where: Sql } 
   };
 }
 
+/**
+ * A regression prediction's expected |e| and e², stamped at ingest (migration 020), as terms of
+ * the sums below; `counts` says which rows count (all for the volume, the labelled regression rows
+ * for the label statistics). Unstamped rows add nothing.
+ */
+function expectationTerms(counts: Sql): Sql {
+  return sql`toUInt8((${counts}) AND exp_abs_err IS NOT NULL AND exp_sq_err IS NOT NULL) AS has_exp,
+               if(has_exp, ifNull(exp_abs_err, 0), 0) AS x_abs, if(has_exp, ifNull(exp_sq_err, 0), 0) AS x_sq`;
+}
+
+const EXPECTATION_SUMS = raw("sum(has_exp), sum(x_abs), sum(x_sq), sum(x_sq - x_abs * x_abs), sum(x_sq * x_sq)");
+
 export function volumeSql(
   source: Identifier,
   target: Identifier,
@@ -78,17 +90,19 @@ export function volumeSql(
   const slices = sliceExpansion(spec);
   return sql`
     INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n,
-                           score_bins, score_counts, computed_at_ms)
+                           score_bins, score_counts, exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
            slice.1 AS sk, slice.2 AS sv,
            count(), sum(ec), sum(en),
            tupleElement(sumMap(sb, sc), 1), tupleElement(sumMap(sb, sc), 2),
+           ${EXPECTATION_SUMS},
            ${nowMs}
     FROM
     (
         SELECT model_id, model_version, stage, event_time, segment_keys, segment_values,
                ${expected} AS ec, ${expectedN} AS en,
-               ${scoreBin} AS sb, arrayMap(b -> toUInt64(1), sb) AS sc
+               ${scoreBin} AS sb, arrayMap(b -> toUInt64(1), sb) AS sc,
+               ${expectationTerms(raw("1"))}
         FROM ${source} FINAL
         WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}
     )
@@ -191,6 +205,7 @@ export function labelStatsSql(
       (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
        class_keys, class_tp, class_fp, class_fn, pair_keys, pair_counts, prob_n, log_loss_sum, brier_sum, auc_bins, auc_pos, auc_neg,
        ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
+       exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum,
        delay_bins, delay_counts, delay_max_ms, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
            slice.1 AS sk, slice.2 AS sv,
@@ -203,6 +218,7 @@ export function labelStatsSql(
            tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 1), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 2), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 3), tupleElement(sumMap(e_bins, e_n, e_conf, e_correct), 4),
            sum(is_reg), sum(abs_err), sum(sq_err), sum(ape), sum(has_ape), sum(yv),
            if(sum(is_reg) = 0, 0, varPopStableIf(yv - ${yShift}, is_reg = 1) * sum(is_reg)),
+           ${EXPECTATION_SUMS},
            tupleElement(sumMap(d_bins, d_counts), 1), tupleElement(sumMap(d_bins, d_counts), 2), max(delay_ms),
            ${nowMs}
     FROM
@@ -213,10 +229,11 @@ export function labelStatsSql(
                if(has_conf, [conf], emptyArrayFloat64()) AS e_conf,
                if(has_conf, [toUInt64(is_correct)], emptyArrayUInt64()) AS e_correct,
                [toUInt16(if(delay_ms <= 0, 0, ceil(log(delay_ms / 1000 + 1) / log(${DELAY_BIN_RATIO}))))] AS d_bins,
-               [toUInt64(1)] AS d_counts
+               [toUInt64(1)] AS d_counts,
+               ${expectationTerms(raw("is_reg"))}
         FROM
         (
-            SELECT model_id, model_version, stage, event_time, segment_keys, segment_values, delay_ms,
+            SELECT model_id, model_version, stage, event_time, segment_keys, segment_values, delay_ms, exp_abs_err, exp_sq_err,
                    ${rowTerms(spec)}
             FROM ${source} FINAL
             WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}

@@ -93,6 +93,12 @@ const EnvSchema = z.object({
   HINDSIGHT_REFERENCE_MAX_ROWS: int(200_000, 100),
   // Drift per slice: the busiest slices of each declared key scored per window; the rest are counted.
   HINDSIGHT_DRIFT_SLICES_PER_KEY: int(20, 1),
+  // Regression error models (label-free MAE/RMSE): fitted by the evaluator, loaded by processors.
+  HINDSIGHT_ERROR_MODEL_MIN_ROWS: int(500, 1),
+  HINDSIGHT_ERROR_MODEL_MAX_ROWS: int(20_000, 100),
+  HINDSIGHT_ERROR_MODEL_REFIT_MINUTES: z.coerce.number().positive().default(60),
+  HINDSIGHT_ERROR_MODEL_CHECK_MS: int(60_000, 50),
+  HINDSIGHT_ERROR_MODEL_RELOAD_MS: int(60_000, 50),
   HINDSIGHT_EVAL_INTERVAL_MS: int(5000, 50),
   HINDSIGHT_DELIVERY_INTERVAL_MS: int(1000, 50),
   HINDSIGHT_ALERT_LOOKBACK_DAYS: z.coerce.number().positive().default(8),
@@ -155,6 +161,12 @@ export interface Config {
   metrics: { labelHorizonMs: number; windowSizes: number[]; minIntervalMs: number };
   /** A version without a reference is compared with its first autoReferenceRows predictions. */
   drift: { autoReferenceRows: number; maxReferenceRows: number; slicesPerKey: number };
+  /**
+   * Regression error models: fitted on at most maxRows of a version's latest labelled rows within
+   * the label horizon once it has minRows, refitted at most every refitMs (the evaluator checks every
+   * checkMs); processors re-read the stored models at most every reloadMs.
+   */
+  errorModels: { minRows: number; maxRows: number; refitMs: number; checkMs: number; reloadMs: number };
   alerts: {
     topic: string;
     evalIntervalMs: number;
@@ -253,6 +265,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       autoReferenceRows: e.HINDSIGHT_REFERENCE_ROWS,
       maxReferenceRows: e.HINDSIGHT_REFERENCE_MAX_ROWS,
       slicesPerKey: e.HINDSIGHT_DRIFT_SLICES_PER_KEY,
+    },
+    errorModels: {
+      minRows: e.HINDSIGHT_ERROR_MODEL_MIN_ROWS,
+      maxRows: e.HINDSIGHT_ERROR_MODEL_MAX_ROWS,
+      refitMs: e.HINDSIGHT_ERROR_MODEL_REFIT_MINUTES * 60_000,
+      checkMs: e.HINDSIGHT_ERROR_MODEL_CHECK_MS,
+      reloadMs: e.HINDSIGHT_ERROR_MODEL_RELOAD_MS,
     },
     alerts: {
       topic: `${e.HINDSIGHT_TOPIC_PREFIX}.alerts`,

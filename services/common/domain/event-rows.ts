@@ -30,6 +30,12 @@ export interface PredictionRow {
   pred_class_keys: string[];
   pred_class_scores: number[];
   pred_value: number | null;
+  /**
+   * A regression prediction's expected |error| and error² under its version's error model, stamped
+   * by the processor at ingest (version-error-model.ts); absent or null when it had none.
+   */
+  exp_abs_err?: number | null;
+  exp_sq_err?: number | null;
   segment_keys: string[];
   segment_values: string[];
   /** The request shared by the variants that scored it; '' when none was given. */

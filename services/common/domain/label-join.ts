@@ -34,6 +34,8 @@ export type JoinablePrediction = Pick<
   | "pred_class_keys"
   | "pred_class_scores"
   | "pred_value"
+  | "exp_abs_err"
+  | "exp_sq_err"
   | "segment_keys"
   | "segment_values"
   | "request_id"
@@ -113,6 +115,8 @@ export function join(p: JoinablePrediction, l: JoinableLabel, horizonMs: number)
       pred_class_keys: p.pred_class_keys,
       pred_class_scores: p.pred_class_scores,
       pred_value: p.pred_value,
+      exp_abs_err: p.exp_abs_err ?? null,
+      exp_sq_err: p.exp_sq_err ?? null,
       segment_keys: p.segment_keys,
       segment_values: p.segment_values,
       request_id: p.request_id,

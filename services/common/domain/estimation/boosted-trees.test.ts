@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fitBoostedTrees, predictBoostedTrees } from "./boosted-trees.js";
+import { seededRandom } from "../../../../test/helpers/seeded-random.js";
+import { compileBoostedTrees, fitBoostedTrees, predictBoostedTrees, predictCompiled } from "./boosted-trees.js";
 
 describe("boosted regression trees", () => {
   it("learns a step in one column and ignores a useless one", () => {
@@ -25,4 +26,17 @@ describe("boosted regression trees", () => {
     expect(predictBoostedTrees(deep, [Number.NaN, Number.NaN])).toBeCloseTo(predictBoostedTrees(deep, [0.9, 0.9]), 12);
     expect(fitBoostedTrees([], [])).toEqual({ base: 0, trees: [] });
   });
+});
+
+it("predicts the same from its compiled form, missing values included", () => {
+  const r = seededRandom(11);
+  const rows = Array.from({ length: 600 }, () => [r() * 10, r() < 0.1 ? Number.NaN : Math.floor(r() * 4), r()]);
+  const model = fitBoostedTrees(
+    rows,
+    rows.map((x) => (x[0] as number) * 2 + (Number.isNaN(x[1]) ? 5 : (x[1] as number))),
+    { rounds: 30, learningRate: 0.2, maxDepth: 3, minLeaf: 20, bins: 16, lambda: 1 },
+  );
+  const compiled = compileBoostedTrees(model);
+  for (const x of [...rows.slice(0, 100), [Number.NaN, Number.NaN, Number.NaN]])
+    expect(predictCompiled(compiled, x)).toBe(predictBoostedTrees(model, x));
 });

@@ -22,7 +22,14 @@
  */
 import { normalQuantile } from "../intervals.js";
 import { firstAtOrAbove } from "../sorted.js";
-import { type BoostedTrees, type BoostingOptions, DEFAULT_BOOSTING, fitBoostedTrees, predictBoostedTrees } from "./boosted-trees.js";
+import {
+  type BoostedTrees,
+  type BoostingOptions,
+  DEFAULT_BOOSTING,
+  finish,
+  fitBoostedTreesSteps,
+  predictBoostedTrees,
+} from "./boosted-trees.js";
 
 export interface RegressionRow {
   prediction: number;
@@ -55,15 +62,23 @@ function kurtosis(errors: readonly number[], expectedSq: readonly number[]): num
 }
 
 export function fitTreeErrorModel(history: readonly RegressionRow[], options: BoostingOptions = DEFAULT_BOOSTING): ErrorModel {
+  return finish(fitTreeErrorModelSteps(history, options));
+}
+
+/** `fitTreeErrorModel` pausing after each boosting round (see `fitBoostedTreesSteps`). */
+export function* fitTreeErrorModelSteps(
+  history: readonly RegressionRow[],
+  options: BoostingOptions = DEFAULT_BOOSTING,
+): Generator<void, ErrorModel> {
   const rows = labelledRows(history);
   const x = rows.map((r) => [r.prediction, ...r.features]);
   const errors = rows.map((r) => r.actual - r.prediction);
-  const abs = fitBoostedTrees(
+  const abs = yield* fitBoostedTreesSteps(
     x,
     errors.map((e) => Math.abs(e)),
     options,
   );
-  const sq = fitBoostedTrees(
+  const sq = yield* fitBoostedTreesSteps(
     x,
     errors.map((e) => e * e),
     options,

@@ -3,7 +3,7 @@ import { seededRandom } from "../../../../test/helpers/seeded-random.js";
 import { fitCalibration } from "./calibration.js";
 import { estimateWindow, groupRows } from "./cbpe.js";
 import { binRows, calibrationFromBins } from "./score-bins.js";
-import { ESTIMATED_METRICS } from "../../../../schemas/rules.js";
+import { ESTIMATED_ERROR_METRICS, ESTIMATED_METRICS } from "../../../../schemas/rules.js";
 import { calibrationSpan, ESTIMATE_FIELDS, estimatedValue, estimateStoredWindow, mergeWindowBins } from "./window-estimates.js";
 
 const BINS = 10_000;
@@ -125,6 +125,7 @@ describe("calibrationSpan", () => {
   });
 });
 
-it("knows every estimated rule metric, and no other", () => {
-  expect(Object.keys(ESTIMATE_FIELDS).sort()).toEqual([...ESTIMATED_METRICS].sort());
+it("knows every estimated rule metric of binary models, and no other (regression's are estimated_mae and estimated_rmse)", () => {
+  expect([...Object.keys(ESTIMATE_FIELDS), ...ESTIMATED_ERROR_METRICS].sort()).toEqual([...ESTIMATED_METRICS].sort());
+  expect([...ESTIMATED_ERROR_METRICS].sort()).toEqual(["estimated_mae", "estimated_rmse"]);
 });

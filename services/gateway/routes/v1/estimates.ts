@@ -1,13 +1,21 @@
 /**
- * GET /v1/models/:id/estimates (scope `read`): label-free estimates of a binary model per window,
- * for one slice (the whole population by default): accuracy, precision, recall, F1 and ROC AUC
- * with intervals, from its score histograms under the version's calibration (estimates.repository.ts),
- * the window's own labels counted as certain, so each converges to the realised value as labels arrive.
+ * GET /v1/models/:id/estimates (scope `read`): label-free estimates per window, for one slice (the
+ * whole population by default), the window's own labels counted as certain, so each converges to
+ * the realised value as labels arrive (estimates.repository.ts):
+ *   - binary models: accuracy, precision, recall, F1 and ROC AUC with intervals, from the score
+ *     histograms under the version's calibration;
+ *   - regression models: MAE and RMSE with intervals, from the expected errors stamped at ingest
+ *     under the version's error model (DLE).
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { createClickHouse } from "../../../common/clickhouse/client.js";
-import { type EstimatesRepository, estimatesRepository, type WindowEstimateRow } from "../../../common/clickhouse/estimates.repository.js";
+import {
+  type EstimatesRepository,
+  estimatesRepository,
+  type WindowErrorEstimateRow,
+  type WindowEstimateRow,
+} from "../../../common/clickhouse/estimates.repository.js";
 import type { Estimate } from "../../../common/domain/estimation/cbpe.js";
 import type { GatewayContext } from "../../app.js";
 import { readableModel } from "./model-access.js";
@@ -43,6 +51,24 @@ function windowOut(r: WindowEstimateRow) {
   };
 }
 
+function errorWindowOut(r: WindowErrorEstimateRow) {
+  const e = r.estimate;
+  return {
+    window_start: new Date(r.window_start_s * 1000).toISOString(),
+    model_version: r.model_version,
+    stage: r.stage,
+    predictions: r.predictions,
+    labeled: r.labeled,
+    label_coverage: r.predictions === 0 ? null : Math.min(1, r.labeled / r.predictions),
+    estimated_without_model: e.unmodelled,
+    fallback: e.fallback,
+    error_model_rows: r.error_model_rows,
+    error_model_fitted_at: r.error_model_fitted_at_ms === null ? null : new Date(r.error_model_fitted_at_ms).toISOString(),
+    mae: rounded(e.mae),
+    rmse: rounded(e.rmse),
+  };
+}
+
 export function estimateRoutes(app: FastifyInstance, ctx: GatewayContext, repository?: EstimatesRepository): void {
   const { config, deps, requireScope } = ctx;
   let repo = repository;
@@ -63,9 +89,11 @@ export function estimateRoutes(app: FastifyInstance, ctx: GatewayContext, reposi
     if (!(await deps.models.hasWindow(q.window)))
       return badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
     const spec = (await deps.models.list()).find((m) => m.model_id === params.id);
-    if (spec && spec.task !== "binary")
-      return badRequest(`label-free estimates are computed for binary models (calibrated scores); '${params.id}' is ${String(spec.task)}`);
-    const { rows, truncated } = await estimates.windows({
+    if (spec && spec.task !== "binary" && spec.task !== "regression")
+      return badRequest(
+        `label-free estimates are computed for binary models (calibrated scores) and regression models (error models); '${params.id}' is ${String(spec.task)}`,
+      );
+    const query = {
       models: [params.id],
       windowSeconds: q.window,
       fromS: q.from === undefined ? undefined : Math.floor(q.from / 1000),
@@ -75,7 +103,21 @@ export function estimateRoutes(app: FastifyInstance, ctx: GatewayContext, reposi
       modelVersion: q.model_version,
       confidence: q.confidence,
       limit: ESTIMATE_WINDOWS_LIMIT,
-    });
+    } as const;
+    if (spec?.task === "regression") {
+      const { rows, truncated } = await estimates.regressionWindows(query);
+      return {
+        model_id: params.id,
+        task: "regression",
+        window_seconds: q.window,
+        slice_key: q.slice_key,
+        slice_value: q.slice_value,
+        confidence: q.confidence,
+        truncated,
+        windows: rows.map(errorWindowOut),
+      };
+    }
+    const { rows, truncated } = await estimates.windows(query);
     return {
       model_id: params.id,
       window_seconds: q.window,
