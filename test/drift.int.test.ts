@@ -14,7 +14,9 @@ import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { createDemoTraffic } from "../services/demo/generator.js";
 import { loadConfig } from "../services/common/config/env.js";
 import { driftRepository } from "../services/common/clickhouse/drift.repository.js";
-import { summariseValues } from "../services/common/domain/drift/summary.js";
+import { mergeInto, summariseValues, type FeatureSummary } from "../services/common/domain/drift/summary.js";
+import { sliceDriftRepository } from "../services/common/clickhouse/slice-drift.repository.js";
+import { mergeSliceWindows, type SliceWindow } from "../services/common/domain/drift/slice-drift.js";
 import {
   startPipeline,
   startProcessor,
@@ -454,4 +456,66 @@ describe("drift and data quality", () => {
       expect(res.body.error.message, path).toMatch(message);
     }
   }, 90_000);
+
+  it("merges base windows into a larger one in ClickHouse exactly as one by one, and reads a slice too small to decide as its row count", async () => {
+    // The 'sliced' model's hour above: twelve 5-minute base windows.
+    const from = Date.UTC(2024, 1, 1, 10) / 1000;
+    const drift = driftRepository(p.stack.clickhouse);
+    const reference = (await drift.activeReference("sliced", "v1"))!;
+    const profiles = await drift.loadProfiles(reference.reference_id);
+    const oneByOne = <T extends { feature: string }>(parts: T[][], merge: (a: T, b: T) => void): Map<string, T> => {
+      const out = new Map<string, T>();
+      for (const part of parts)
+        for (const s of part) {
+          const acc = out.get(s.feature);
+          if (acc) merge(acc, s);
+          else out.set(s.feature, structuredClone(s));
+        }
+      return out;
+    };
+    const expectSame = (got: FeatureSummary[], want: Map<string, FeatureSummary>) => {
+      expect(got.map((s) => s.feature).sort()).toEqual([...want.keys()].sort());
+      for (const s of got) {
+        const w = want.get(s.feature)!;
+        expect({ ...s, sums: [] }, s.feature).toEqual({ ...w, sums: [] });
+        s.sums.forEach((v, i) => expect(v).toBeCloseTo(w.sums[i]!, 9));
+      }
+    };
+    const base = await drift.readSummaries("sliced", "v1", reference.reference_id, profiles, from, from + 3600);
+    expect(base.size).toBe(12);
+    const hour = await drift.readSummaries("sliced", "v1", reference.reference_id, profiles, from, from + 3600, 3600);
+    expect([...hour.keys()]).toEqual([from]);
+    const ordered = [...base.keys()].sort((a, b) => a - b).map((w) => base.get(w)!);
+    expectSame(hour.get(from)!, oneByOne(ordered, mergeInto));
+
+    const slices = sliceDriftRepository(p.stack.clickhouse);
+    const baseSlices = await slices.readSummaries("sliced", "v1", reference.reference_id, profiles, from, from + 3600);
+    const merged = mergeSliceWindows([...baseSlices.keys()].sort((a, b) => a - b).map((w) => baseSlices.get(w)!));
+    // At least 750 rows: FR (800) is read whole; US (700) and DE (200) by their rows only.
+    const read = (
+      await slices.readSummaries("sliced", "v1", reference.reference_id, profiles, from, from + 3600, {
+        windowSeconds: 3600,
+        minRows: 750,
+      })
+    ).get(from)!;
+    expect(read.otherRows).toEqual(merged.otherRows);
+    const byValue = (w: SliceWindow) => new Map(w.slices.map((s) => [s.value, s]));
+    const want = byValue(merged);
+    for (const s of read.slices) {
+      expect(s.rows, s.value).toBe(want.get(s.value)!.rows);
+      if (s.rows >= 750) expectSame(s.features, new Map(want.get(s.value)!.features.map((f) => [f.feature, f])));
+      else
+        expect(
+          s.features.every((f) => f.n === 0 && f.present === 0),
+          s.value,
+        ).toBe(true);
+    }
+    expect(read.slices.map((s) => [s.value, s.rows >= 750])).toEqual(
+      expect.arrayContaining([
+        ["DE", false],
+        ["FR", true],
+        ["US", false],
+      ]),
+    );
+  });
 });

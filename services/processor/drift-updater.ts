@@ -20,19 +20,13 @@ import { classifyStatementError } from "../common/clickhouse/errors.js";
 import { baseWindowStart } from "../common/domain/model-spec.js";
 import type { PredictionRow } from "../common/domain/event-rows.js";
 import type { FeatureProfile } from "../common/domain/drift/profile.js";
-import { emptySummary, mergeInto, type FeatureSummary } from "../common/domain/drift/summary.js";
+import { emptySummary } from "../common/domain/drift/summary.js";
 import { decideDrift, type FeatureDrift } from "../common/domain/drift/feature-drift.js";
 import { checkQuality, type QualityCheck } from "../common/domain/drift/data-quality.js";
 import type { FeatureRule } from "../../schemas/models.js";
 import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
 import type { SliceDriftRepository } from "../common/clickhouse/slice-drift.repository.js";
-import {
-  decideSliceDrift,
-  driftSliceKeys,
-  mergeSliceWindows,
-  type SliceDrift,
-  type SliceWindow,
-} from "../common/domain/drift/slice-drift.js";
+import { decideSliceDrift, driftSliceKeys, minimumRows, type SliceDrift } from "../common/domain/drift/slice-drift.js";
 
 export interface DriftUpdaterOptions {
   windowSizes: number[];
@@ -365,9 +359,10 @@ export class DriftUpdater {
         profiles,
         chunk[0]!,
         chunk.at(-1)! + size,
+        size,
       );
       for (const start of chunk) {
-        const merged = mergeWindow(summaries, start, size, base);
+        const merged = new Map((summaries.get(start) ?? []).map((s) => [s.feature, s]));
         const inputs = profiles.map((p) => ({
           profile: p,
           window: merged.get(p.feature) ?? emptySummary(p.feature, p.counts.length, p.kind === "numeric"),
@@ -392,22 +387,23 @@ export class DriftUpdater {
 
   /**
    * Drift per slice of these base windows, for a model with declared slice keys: the slices'
-   * summaries, then every window size containing them scored from the stored base windows.
+   * summaries, then every window size containing them scored from the stored base windows, merged
+   * per window in ClickHouse.
    */
   private async recomputeSlices(state: VersionState, windows: number[], now: number): Promise<void> {
     const slices = this.options.slices;
     const sliceKeys = this.sliceKeys.get(state.modelId) ?? [];
     if (!slices || sliceKeys.length === 0) return;
     const { meta, profiles } = state.reference!;
-    const base = this.baseSeconds;
     await slices.repo.recomputeSummaries(state.modelId, state.version, meta.reference_id, profiles, {
-      baseSeconds: base,
+      baseSeconds: this.baseSeconds,
       windows,
       sliceKeys,
       perKey: slices.perKey,
       nowMs: now,
     });
     const rules = this.rules.get(state.modelId) ?? {};
+    const least = minimumRows(profiles, rules);
     const scores: Array<WindowResult<SliceDrift>> = [];
     for (const { size, chunk } of this.readRanges(windows)) {
       const byWindow = await slices.repo.readSummaries(
@@ -417,14 +413,11 @@ export class DriftUpdater {
         profiles,
         chunk[0]!,
         chunk.at(-1)! + size,
+        { windowSeconds: size, minRows: least },
       );
       for (const start of chunk) {
-        const parts: SliceWindow[] = [];
-        for (let w = start; w < start + size; w += base) {
-          const part = byWindow.get(w);
-          if (part) parts.push(part);
-        }
-        scores.push({ startS: start, seconds: size, items: decideSliceDrift(mergeSliceWindows(parts), profiles, rules, slices.perKey) });
+        const window = byWindow.get(start) ?? { slices: [], otherRows: {} };
+        scores.push({ startS: start, seconds: size, items: decideSliceDrift(window, profiles, rules, slices.perKey) });
       }
     }
     await slices.repo.writeScores(state.modelId, state.version, meta.reference_id, scores, now);
@@ -446,17 +439,4 @@ export class DriftUpdater {
   private retrying<T>(step: () => Promise<T>): Promise<T> {
     return retryingClickHouse(step, { stopped: () => this.stopped, logger: this.options.logger, what: "drift recomputation" });
   }
-}
-
-/** The base-window summaries in [start, start + size), merged per feature. */
-function mergeWindow(byWindow: Map<number, FeatureSummary[]>, start: number, size: number, base: number): Map<string, FeatureSummary> {
-  const out = new Map<string, FeatureSummary>();
-  for (let w = start; w < start + size; w += base) {
-    for (const s of byWindow.get(w) ?? []) {
-      const acc = out.get(s.feature);
-      if (acc) mergeInto(acc, s);
-      else out.set(s.feature, { ...s, counts: [...s.counts], sums: [...s.sums], unseenTop: [...s.unseenTop] });
-    }
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureProfile } from "../domain/drift/profile.js";
-import { carried, ROWS_MARKER, SLICE_GROUPS, slicedSource, summarySelect } from "./drift-summary.query.js";
+import { carried, mergedSummaries, ROWS_MARKER, SLICE_GROUPS, slicedSource, summarySelect } from "./drift-summary.query.js";
 import { raw } from "./sql.js";
 
 const HOSTILE = "a'b\\c\u0000\\N`) --é";
@@ -82,5 +82,17 @@ describe("drift summary statements", () => {
     // The cap travels as a parameter too.
     expect(values(one.params)).toContain(20);
     expect(values(many.params)).toContain(5);
+  });
+
+  it("merges stored windows with the same text for every window size, the size a parameter", () => {
+    const stored = raw("SELECT * FROM hindsight.window_feature_summaries");
+    const base = mergedSummaries(stored, 1);
+    const day = mergedSummaries(stored, 86_400);
+    expect(day.text).toBe(base.text);
+    expect(values(day.params)).toContain(86_400);
+    // An aggregate's alias never names a column read inside another aggregate (sum(n) AS n, then minIf(.., n > 0)).
+    expect(base.text).toContain("minIf(b_min, b_n > 0)");
+    const sliced = mergedSummaries(stored, 3600, SLICE_GROUPS);
+    expect(sliced.text).toContain("GROUP BY ws, slice_key, other, slice_value, feature");
   });
 });

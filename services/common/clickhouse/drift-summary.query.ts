@@ -84,6 +84,33 @@ export function slicedSource(source: Sql, sliceKeys: readonly string[], baseSeco
 }
 
 /**
+ * Stored base-window summaries merged per window of `windowSeconds` in ClickHouse, as mergeInto
+ * merges them: counts and sums added bin by bin (sumMap), the first ten unseen values in window
+ * order. The reader receives one row per window, group and feature however many base windows the
+ * window covers; a drift run over a week of 5-minute windows read every one of them back, and
+ * parsing them was most of its time. `source`: rows with window_start, the group columns, feature
+ * and the stored summary columns.
+ */
+export function mergedSummaries(source: Sql, windowSeconds: number, groups: readonly SliceGroupColumn[] = []): Sql {
+  const by = raw(groups.map((g) => `${g}, `).join(""));
+  const size = typed(windowSeconds, "UInt32");
+  // The stored columns renamed, so that an aggregate's alias (sum(n) AS n) is never read inside another.
+  return sql`
+    SELECT intDiv(toUInt32(bw), ${size}) * ${size} AS ws, ${by}feature,
+           sum(b_rows) AS rows, sum(b_present) AS present, sum(b_nulls) AS nulls, sum(b_mismatches) AS mismatches, sum(b_n) AS n,
+           sumMap(b_bins, b_counts, b_sums) AS m, minIf(b_min, b_n > 0) AS min, maxIf(b_max, b_n > 0) AS max,
+           sum(b_unseen_distinct) AS unseen_distinct,
+           arraySlice(arrayDistinct(arrayFlatten(arrayMap(e -> e.2, arraySort(groupArray((bw, b_unseen_top)))))), 1, 10) AS unseen_top
+    FROM (
+        SELECT window_start AS bw, ${by}feature, rows AS b_rows, present AS b_present, nulls AS b_nulls, mismatches AS b_mismatches,
+               n AS b_n, bins AS b_bins, counts AS b_counts, sums AS b_sums, min AS b_min, max AS b_max,
+               unseen_distinct AS b_unseen_distinct, unseen_top AS b_unseen_top
+        FROM (${source})
+    )
+    GROUP BY ws, ${by}feature`;
+}
+
+/**
  * Sums per group (a base window, or the whole source) and feature, on the profiles' bins.
  * `groups`: further columns of `from` to group by (a slice's key and value), trusted names.
  */

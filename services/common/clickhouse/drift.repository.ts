@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
 import { flag, float, int, jsonText, row, str } from "./row-schema.js";
-import { carried, ROWS_MARKER, summarySelect } from "./drift-summary.query.js";
+import { carried, mergedSummaries, ROWS_MARKER, summarySelect } from "./drift-summary.query.js";
 import { ident, join, list, raw, sql, typed, type Sql } from "./sql.js";
 import {
   MAX_CATEGORIES,
@@ -370,18 +370,21 @@ export function driftRepository(ch: ClickHouse) {
       profiles: FeatureProfile[],
       fromS: number,
       toS: number,
+      /** The windows' length: the base windows in range merged per window of it (default: each base window). */
+      windowSeconds = 1,
     ): Promise<Map<number, FeatureSummary[]>> {
-      const rows = await ch.rows(
-        SummaryRow,
-        sql`
-        SELECT toUInt32(window_start) AS ws, feature, rows, present, nulls, mismatches, n, (bins, counts, sums) AS m, min, max, unseen_distinct, unseen_top
-        FROM ${t("window_feature_summaries")} FINAL
+      const stored = sql`
+        SELECT * FROM ${t("window_feature_summaries")} FINAL
         WHERE model_id = ${modelId} AND model_version = ${version} AND reference_id = ${referenceId}
-          AND window_start >= toDateTime(${fromS}) AND window_start < toDateTime(${toS})`,
-      );
+          AND window_start >= toDateTime(${fromS}) AND window_start < toDateTime(${toS})`;
+      const rows = await ch.rows(SummaryRow, mergedSummaries(stored, windowSeconds));
       const byName = new Map(profiles.map((p) => [p.feature, p]));
       const byWindow = new Map<number, SummaryRow[]>();
-      for (const r of rows) byWindow.set(r.ws, [...(byWindow.get(r.ws) ?? []), r]);
+      for (const r of rows) {
+        const group = byWindow.get(r.ws);
+        if (group) group.push(r);
+        else byWindow.set(r.ws, [r]);
+      }
       const out = new Map<number, FeatureSummary[]>();
       for (const [w, group] of byWindow) {
         const total = group.find((r) => r.feature === ROWS_MARKER)?.rows ?? 0;

@@ -9,7 +9,7 @@ import { serialize } from "./batch-writer.js";
 import { flag, float, int, row, str } from "./row-schema.js";
 import { ident, join, list, listSlices, sql, type Sql } from "./sql.js";
 import { labelStatsSql, volumeSql } from "./window-stats.query.js";
-import { pairedStatsSql } from "./paired-stats.query.js";
+import { pairedRange, pairedStatsSql } from "./paired-stats.query.js";
 import { joinedRecord, type JoinableLabel, type JoinablePrediction, type JoinedRow } from "../domain/label-join.js";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { TASKS } from "../../../schemas/models.js";
@@ -197,9 +197,17 @@ export function metricsRepository(ch: ClickHouse) {
       return ch.command(labelStatsSql(t("labeled_predictions"), t("window_label_stats"), spec, baseSeconds, windows, nowMs));
     },
 
-    recomputePairedStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
+    async recomputePairedStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
       const sources = { predictions: t("request_predictions_by_time"), labeled: t("labeled_predictions") };
-      return ch.command(pairedStatsSql(sources, t("window_paired_stats"), spec, baseSeconds, windows, nowMs));
+      // Without a request id in the range there is no pair, and never was one (raw rows are only
+      // added): one look by the sorting key instead of planning the statement, which cost as much as
+      // the label statistics it follows.
+      const [requests] = await ch.rows(
+        row({ n: int }),
+        sql`SELECT count() AS n FROM (SELECT 1 FROM ${sources.predictions} WHERE ${pairedRange(spec.modelId, baseSeconds, windows)} LIMIT 1)`,
+      );
+      if (!requests?.n) return;
+      await ch.command(pairedStatsSql(sources, t("window_paired_stats"), spec, baseSeconds, windows, nowMs));
     },
   };
 }

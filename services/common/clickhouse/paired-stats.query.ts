@@ -43,6 +43,14 @@ function variantTerms(spec: ModelSpec): Sql {
         if(reg = 1, ifNull(value, 0) - ifNull(pred_value, 0), 0) AS err`);
 }
 
+/** The event times a recomputation of these windows reads: earlier by the slack too, so that a variant's duplicate just before them is seen. */
+export function pairedRange(modelId: string, baseSeconds: number, windows: number[]): Sql {
+  const slack = pairSlackSeconds(baseSeconds);
+  const from = Math.min(...windows) - slack;
+  const to = Math.max(...windows) + baseSeconds + slack;
+  return sql`model_id = ${modelId} AND event_time >= toDateTime(${from}) AND event_time < toDateTime(${to})`;
+}
+
 export function pairedStatsSql(
   sources: { predictions: Identifier; labeled: Identifier },
   target: Identifier,
@@ -52,10 +60,7 @@ export function pairedStatsSql(
   nowMs: number,
 ): Sql {
   const slack = pairSlackSeconds(baseSeconds);
-  // Earlier by the slack too, so that a variant's duplicate just before the windows is seen.
-  const from = Math.min(...windows) - slack;
-  const to = Math.max(...windows) + baseSeconds + slack;
-  const inRange = sql`model_id = ${spec.modelId} AND event_time >= toDateTime(${from}) AND event_time < toDateTime(${to})`;
+  const inRange = pairedRange(spec.modelId, baseSeconds, windows);
   const slices = sliceExpansion(spec);
   return sql`
     INSERT INTO ${target}

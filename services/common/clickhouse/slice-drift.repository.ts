@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
 import { flag, int, row, str } from "./row-schema.js";
-import { ROWS_MARKER, SLICE_GROUPS, slicedSource, summarySelect } from "./drift-summary.query.js";
+import { mergedSummaries, ROWS_MARKER, SLICE_GROUPS, slicedSource, summarySelect } from "./drift-summary.query.js";
 import { binCount, finite, SummaryRow, toSummary, type WindowResult } from "./drift.repository.js";
 import { ident, join, list, raw, sql, type Sql } from "./sql.js";
 import type { FeatureProfile } from "../domain/drift/profile.js";
@@ -98,7 +98,12 @@ export function sliceDriftRepository(ch: ClickHouse) {
         WHERE other = 0 OR feature = ${ROWS_MARKER}`);
     },
 
-    /** The slices of the base windows in [fromS, toS) on the reference's bins, by window (each window's latest computation). */
+    /**
+     * The slices of the base windows in [fromS, toS) on the reference's bins (each window's latest
+     * computation), merged per window of `o.windowSeconds` (default: each base window). A slice with
+     * fewer than `o.minRows` rows in its window, which no feature can decide on, comes with its row
+     * count only (its features as if empty): the rows of a week's small slices stay in ClickHouse.
+     */
     async readSummaries(
       modelId: string,
       version: string,
@@ -106,16 +111,19 @@ export function sliceDriftRepository(ch: ClickHouse) {
       profiles: FeatureProfile[],
       fromS: number,
       toS: number,
+      o: { windowSeconds?: number; minRows?: number } = {},
     ): Promise<Map<number, SliceWindow>> {
+      const stored = sql`
+        SELECT * FROM ${t("window_slice_summaries")} FINAL
+        WHERE model_id = ${modelId} AND model_version = ${version} AND reference_id = ${referenceId}
+          AND window_start >= toDateTime(${fromS}) AND window_start < toDateTime(${toS})
+        QUALIFY computed_at_ms = max(computed_at_ms) OVER (PARTITION BY window_start)`;
       const rows = await ch.rows(
         SliceSummaryRow,
         sql`
-        SELECT toUInt32(window_start) AS ws, slice_key, other, slice_value, feature, rows, present, nulls, mismatches, n,
-               (bins, counts, sums) AS m, min, max, unseen_distinct, unseen_top
-        FROM ${t("window_slice_summaries")} FINAL
-        WHERE model_id = ${modelId} AND model_version = ${version} AND reference_id = ${referenceId}
-          AND window_start >= toDateTime(${fromS}) AND window_start < toDateTime(${toS})
-        QUALIFY computed_at_ms = max(computed_at_ms) OVER (PARTITION BY window_start)`,
+        SELECT * FROM (${mergedSummaries(stored, o.windowSeconds ?? 1, SLICE_GROUPS)})
+        QUALIFY feature = ${ROWS_MARKER}
+             OR max(if(feature = ${ROWS_MARKER}, rows, 0)) OVER (PARTITION BY ws, slice_key, other, slice_value) >= ${o.minRows ?? 0}`,
       );
       const byName = new Map(profiles.map((p) => [p.feature, p]));
       const out = new Map<number, SliceWindow>();
