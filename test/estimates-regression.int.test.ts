@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertSeriesRepository } from "../services/common/clickhouse/alert-series.repository.js";
 import { errorModelsRepository } from "../services/common/clickhouse/error-models.repository.js";
 import { metricsRepository } from "../services/common/clickhouse/metrics.repository.js";
-import { row, str, float } from "../services/common/clickhouse/row-schema.js";
+import { float, int, row, str } from "../services/common/clickhouse/row-schema.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import {
   type ErrorModel,
@@ -283,6 +283,51 @@ describe("label-free regression estimates", () => {
         expect(w[k].high - w[k].low, `hour ${hour} ${k} width`).toBeLessThan(1e-9);
       }
     }
+  });
+
+  it("gives analysts the sums in the expected_errors view, per window size", async () => {
+    const view = await p.stack.clickhouse.rows(
+      row({
+        window_seconds: int,
+        predictions: int,
+        stamped: int,
+        expected_abs_sum: float,
+        expected_sq_sum: float,
+        labeled: int,
+        labeled_stamped: int,
+        labeled_expected_abs_sum: float,
+        abs_err_sum: float,
+        sq_err_sum: float,
+      }),
+      sql`SELECT * FROM ${ident(`${p.stack.config.clickhouse.database}.expected_errors`)}
+          WHERE model_id = 'eta' AND model_version = 'v1' AND slice_key = '' AND window_start = toDateTime(${(T0 + 3 * HOUR) / 1000})
+            AND window_seconds IN (300, 3600) ORDER BY window_seconds`,
+    );
+    // Hour 3 of v1: 240 predictions stamped (80 labelled) and the 40 early ones without a stamp.
+    const hour = windowRows(3, "v1");
+    const stampedRows = hour.filter((r) => !early.has(r.id));
+    const labelled = hour.filter((r) => r.labelled);
+    const sum = (rows: Row[], f: (r: Row) => number) => rows.reduce((acc, r) => acc + f(r), 0);
+    const abs = (r: Row) => stampExpectedError(model, stored(r))!.abs;
+    const hourly = view.find((v) => v.window_seconds === 3600)!;
+    expect(hourly).toMatchObject({ predictions: 280, stamped: 240, labeled: 80, labeled_stamped: 80 });
+    expect(hourly.expected_abs_sum).toBeCloseTo(sum(stampedRows, abs), 9);
+    expect(hourly.expected_sq_sum).toBeCloseTo(
+      sum(stampedRows, (r) => stampExpectedError(model, stored(r))!.sq),
+      9,
+    );
+    expect(hourly.labeled_expected_abs_sum).toBeCloseTo(sum(labelled, abs), 9);
+    expect(hourly.abs_err_sum).toBeCloseTo(
+      sum(labelled, (r) => Math.abs(r.actual - r.pred)),
+      9,
+    );
+    expect(hourly.sq_err_sum).toBeCloseTo(
+      sum(labelled, (r) => (r.actual - r.pred) ** 2),
+      9,
+    );
+    // The hour's first 5-minute window holds its own rows only.
+    const first = view.find((v) => v.window_seconds === 300)!;
+    expect(first.predictions).toBe(hour.filter((r) => r.t < T0 + 3 * HOUR + 300_000).length);
   });
 
   it("estimates a slice from its own sums", async () => {

@@ -130,6 +130,7 @@ describe("POST /v1/sql with a model-limited token", () => {
       "SELECT model_id FROM paired_comparison",
       "SELECT model_id FROM window_paired_stats",
       "SELECT model_id FROM score_histograms",
+      "SELECT model_id FROM expected_errors",
       "SELECT model_id FROM label_delays",
       "SELECT model_id FROM label_quality",
       "SELECT model_id FROM models",

@@ -101,6 +101,7 @@ describe("POST /v1/sql", () => {
         "label_delays",
         "label_quality",
         "paired_comparison",
+        "expected_errors",
         "labeled_predictions FINAL",
         "drift_scores",
         "slice_drift_scores",
