@@ -115,6 +115,26 @@ export interface WindowErrorEstimateRow {
 
 const CalibrationRow = row({ model_version: str, labelled_rows: int, bins: counts, positives: counts, negatives: counts });
 
+/** The stored windows of these models matching `q`, one more than its limit (to tell a truncated answer). */
+const windowsOf = (q: EstimatesQuery, specs: ModelSpec[]) => ({
+  models: specs.map((s) => s.modelId),
+  windowSeconds: q.windowSeconds,
+  fromS: q.fromS,
+  toS: q.toS,
+  slices: q.slices,
+  modelVersion: q.modelVersion,
+  stage: q.stage,
+  limit: q.limit + 1,
+});
+
+/** Leaves out slices of keys the model no longer declares (state computed under an older declaration), as slice_metrics does. */
+const declaredIn =
+  (specs: Map<string, ModelSpec>) =>
+  (w: { model_id: string; slice_key: string }): boolean => {
+    const keys = specs.get(w.model_id)?.sliceKeys ?? [];
+    return w.slice_key === "" || keys.length === 0 || keys.includes(w.slice_key);
+  };
+
 export function estimatesRepository(ch: ClickHouse, options: EstimatesOptions) {
   const specsOf = metricsRepository(ch);
   const errorModels = errorModelsRepository(ch);
@@ -163,26 +183,9 @@ export function estimatesRepository(ch: ClickHouse, options: EstimatesOptions) {
       const specs = await specsOf.loadModelSpecs();
       const binary = [...specs.values()].filter((s) => s.task === "binary" && (q.models === undefined || q.models.includes(s.modelId)));
       if (binary.length === 0) return { rows: [], truncated: false, specs };
-      const read = await ch.rows(
-        BinsRow,
-        windowBinsQuery(ch.database, {
-          models: binary.map((s) => s.modelId),
-          windowSeconds: q.windowSeconds,
-          fromS: q.fromS,
-          toS: q.toS,
-          slices: q.slices,
-          modelVersion: q.modelVersion,
-          stage: q.stage,
-          limit: q.limit + 1,
-        }),
-      );
+      const read = await ch.rows(BinsRow, windowBinsQuery(ch.database, windowsOf(q, binary)));
       const truncated = read.length > q.limit;
-      // Slices of keys the model no longer declares (histograms computed under an older declaration), as slice_metrics does.
-      const declared = (w: { model_id: string; slice_key: string }) => {
-        const keys = specs.get(w.model_id)?.sliceKeys ?? [];
-        return w.slice_key === "" || keys.length === 0 || keys.includes(w.slice_key);
-      };
-      const windows = read.slice(0, q.limit).filter(declared);
+      const windows = read.slice(0, q.limit).filter(declaredIn(specs));
       const span = calibrationSpan(q.toS === undefined ? undefined : q.toS * 1000, clock(), options.horizonMs);
       const fits = new Map<string, Map<string, Calibration>>();
       for (const s of binary) {
@@ -233,25 +236,9 @@ export function estimatesRepository(ch: ClickHouse, options: EstimatesOptions) {
         (s) => s.task === "regression" && (q.models === undefined || q.models.includes(s.modelId)),
       );
       if (regression.length === 0) return { rows: [], truncated: false };
-      const read = await ch.rows(
-        ErrorsRow,
-        windowErrorsQuery(ch.database, {
-          models: regression.map((s) => s.modelId),
-          windowSeconds: q.windowSeconds,
-          fromS: q.fromS,
-          toS: q.toS,
-          slices: q.slices,
-          modelVersion: q.modelVersion,
-          stage: q.stage,
-          limit: q.limit + 1,
-        }),
-      );
+      const read = await ch.rows(ErrorsRow, windowErrorsQuery(ch.database, windowsOf(q, regression)));
       const truncated = read.length > q.limit;
-      const declared = (w: { model_id: string; slice_key: string }) => {
-        const keys = specs.get(w.model_id)?.sliceKeys ?? [];
-        return w.slice_key === "" || keys.length === 0 || keys.includes(w.slice_key);
-      };
-      const windows = read.slice(0, q.limit).filter(declared);
+      const windows = read.slice(0, q.limit).filter(declaredIn(specs));
       const fits = new Map<string, { summary: VersionErrorSummary; rows: number; fittedAtMs: number }>();
       for (const modelId of new Set(windows.map((w) => w.model_id)))
         for (const m of await errorModels.summaries(modelId))
