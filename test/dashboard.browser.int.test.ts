@@ -550,6 +550,12 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     );
     // The shadow agrees with production on most requests (same class), and is read against it.
     expect(c.agreement.value).toBeGreaterThan(0.8);
+    // Under the table, the difference per window: the page draws a week's range in hours, one point per window of the API's answer.
+    await page.locator("#paired-trend canvas").waitFor();
+    const hourly = await getJson(`/v1/models/fraud/compare?a=v3&b=v5&from=${from}&to=${to}&window=1h`);
+    expect(hourly.windows_truncated).toBe(false);
+    expect(Number(await page.getAttribute("#paired-trend", "data-points"))).toBe(hourly.windows.length);
+    expect(hourly.windows.reduce((n: number, w: { pairs: number }) => n + w.pairs, 0)).toBe(c.pairs);
     await shot("compare");
   });
 

@@ -208,6 +208,90 @@ describe("paired comparison of variants on the same requests", () => {
     expect(first.pairs).toBe(expected(Array.from({ length: 15 }, (_, i) => i + 1)).pairs);
   });
 
+  it("answers the difference per window with window=, each window's counts and interval those of the total over it", async () => {
+    const W = 300_000;
+    const res = await compare("shadowed", "a=v1&b=v2&window=5m");
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.comparison.pairs).toBe(expected(Array.from({ length: ALL }, (_, i) => i)).pairs);
+    expect(res.body).toMatchObject({ window_seconds: 300, windows_truncated: false });
+    // The pair belongs to the window of its request's first variant (production): group the requests sent by it.
+    const byWindow = new Map<number, number[]>();
+    for (let i = 0; i < PAIRED; i++) {
+      const start = Math.floor(prodTime(i) / W) * W;
+      byWindow.set(start, [...(byWindow.get(start) ?? []), i]);
+    }
+    const starts = [...byWindow.keys()].sort((x, y) => x - y);
+    const windows = res.body.windows as Array<{
+      window_start: string;
+      pairs: number;
+      labelled: number;
+      accuracy_difference: { value: number; low: number; high: number } | null;
+    }>;
+    expect(windows.map((w) => w.window_start)).toEqual(starts.map((t) => new Date(t).toISOString()));
+    const total = res.body.comparison;
+    expect(windows.reduce((n, w) => n + w.pairs, 0)).toBe(total.pairs);
+    expect(windows.reduce((n, w) => n + w.labelled, 0)).toBe(total.classification.labelled_pairs);
+    for (const [k, w] of windows.entries()) {
+      const want = expected(byWindow.get(starts[k]!)!);
+      expect([w.pairs, w.labelled]).toEqual([want.pairs, want.labelled]);
+      if (want.labelled === 0) {
+        expect(w.accuracy_difference).toBeNull();
+        continue;
+      }
+      expect(w.accuracy_difference!.value).toBeCloseTo((want.only_b - want.only_a) / want.labelled, 12);
+      // The same interval as the total's over that window alone.
+      const alone = (await compare("shadowed", `a=v1&b=v2&from=${starts[k]}&to=${starts[k]! + W}`)).body.comparison;
+      expect(alone.classification.table).toEqual({
+        both_right: want.both_right,
+        only_a: want.only_a,
+        only_b: want.only_b,
+        both_wrong: want.both_wrong,
+      });
+      expect(w.accuracy_difference).toEqual(alone.classification.difference);
+    }
+    // Requests 61–69 are paired but unlabelled: their window has no difference.
+    expect(windows.at(-1)).toMatchObject({ pairs: 9, labelled: 0, accuracy_difference: null });
+
+    // Asked the other way round, each window's difference changes sign; without window= the answer has no windows.
+    const back = (await compare("shadowed", "a=v2&b=v1&window=5m")).body.windows as typeof windows;
+    expect(back.map((w) => w.pairs)).toEqual(windows.map((w) => w.pairs));
+    for (const [k, w] of back.entries()) {
+      const d = windows[k]!.accuracy_difference;
+      if (d === null) expect(w.accuracy_difference).toBeNull();
+      else expect(w.accuracy_difference!.value).toBeCloseTo(-d.value, 12);
+    }
+    expect((await compare("shadowed", "a=v1&b=v2")).body).not.toHaveProperty("windows");
+    // Hours: request 0 in the 09:00 hour, the rest in the 10:00 one.
+    const hours = (await compare("shadowed", "a=v1&b=v2&window=1h")).body.windows;
+    expect(hours.map((w: { window_start: string; pairs: number }) => [w.window_start, w.pairs])).toEqual([
+      [new Date(T0 - 3_600_000).toISOString(), 1],
+      [new Date(T0).toISOString(), PAIRED - 1],
+    ]);
+  });
+
+  it("gives regression variants' windows the t-interval of the total over them, and refuses a window size not configured", async () => {
+    const res = await compare("eta", "a=m1&b=m2&window=1h");
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.windows).toEqual([
+      {
+        window_start: new Date(T0).toISOString(),
+        pairs: ETA,
+        labelled: ETA,
+        abs_error_difference: {
+          value: res.body.comparison.regression.difference.value,
+          low: res.body.comparison.regression.difference.low,
+          high: res.body.comparison.regression.difference.high,
+        },
+      },
+    ]);
+    const bad = await compare("shadowed", "a=v1&b=v2&window=7m");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toBe("window: 420 s is not a configured window size (HINDSIGHT_WINDOWS)");
+    const unreadable = await compare("shadowed", "a=v1&b=v2&window=weekly");
+    expect(unreadable.status).toBe(400);
+    expect(unreadable.body.error.message).toMatch(/^window: a window such as 5m, 1h, 1d or seconds/);
+  });
+
   it("compares multi-class variants by the predicted class", async () => {
     const c = (await compare("router", "a=r1&b=r2")).body.comparison;
     // Both right where k is even and k % 5 ≠ 0 (8 of 20); only production at k = 0, 10; only the canary at the 8 odd k ≠ 5, 15.

@@ -13,6 +13,10 @@ export interface CompareAnswer {
   comparison: Comparison | null;
   available: Array<{ a: Variant; b: Variant; pairs: number }>;
   note?: string;
+  /** With `window` asked: the difference per window, in window order. */
+  window_seconds?: number;
+  windows?: CompareWindow[];
+  windows_truncated?: boolean;
 }
 
 export const variantName = (v: Variant): string => `${v.version} (${v.stage})`;
@@ -39,4 +43,43 @@ export function pairTable(t: NonNullable<Comparison["classification"]>["table"])
     ["A right", t.both_right, t.only_a],
     ["A wrong", t.only_b, t.both_wrong],
   ];
+}
+
+/** One window of the comparison over time (GET …/compare?window=). */
+export interface CompareWindow {
+  window_start: string;
+  pairs: number;
+  labelled: number;
+  accuracy_difference?: Interval | null;
+  abs_error_difference?: Interval | null;
+}
+
+/** Most windows the trend asks for: past it the next window size up is taken. */
+export const TREND_POINTS = 400;
+
+/**
+ * The window size (seconds, of `sizes`) of the trend under the table: the smallest that draws the
+ * range in at most TREND_POINTS windows; all the data (no bounds) takes the largest.
+ */
+export function trendWindow(range: { fromMs?: number; toMs?: number }, sizes: readonly number[]): number {
+  const bySize = [...sizes].sort((a, b) => a - b);
+  if (range.fromMs === undefined || range.toMs === undefined) return bySize.at(-1)!;
+  const span = range.toMs - range.fromMs;
+  return bySize.find((w) => span / (w * 1000) <= TREND_POINTS) ?? bySize.at(-1)!;
+}
+
+/** The chart's columns: window starts (epoch s) and the difference with its interval, null where a window has none. */
+export function differenceSeries(windows: readonly CompareWindow[]): {
+  xs: number[];
+  value: Array<number | null>;
+  low: Array<number | null>;
+  high: Array<number | null>;
+} {
+  const d = windows.map((w) => w.accuracy_difference ?? w.abs_error_difference ?? null);
+  return {
+    xs: windows.map((w) => Date.parse(w.window_start) / 1000),
+    value: d.map((i) => i?.value ?? null),
+    low: d.map((i) => i?.low ?? null),
+    high: d.map((i) => i?.high ?? null),
+  };
 }

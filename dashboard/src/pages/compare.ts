@@ -2,14 +2,26 @@
  * Paired comparison of two variants (versions or stages) scored on the same requests, over the
  * chosen range: the promote / hold / roll back reading with its evidence, agreement, and the 2×2
  * table of labelled pairs with McNemar's test and the accuracy difference's interval (or, for
- * regression, the paired difference in absolute error). GET /v1/models/:id/compare.
+ * regression, the paired difference in absolute error), and under it that difference per window
+ * with its interval, so a team sees when the candidate fell behind. GET /v1/models/:id/compare.
  */
 import { api, enc } from "../api.js";
-import { type CompareAnswer, type Comparison, pairTable, points, pValue, readingBadge, variantName } from "../compare-view.js";
+import { PALETTE, timeChart } from "../charts.js";
+import {
+  type CompareAnswer,
+  type Comparison,
+  differenceSeries,
+  pairTable,
+  points,
+  pValue,
+  readingBadge,
+  trendWindow,
+  variantName,
+} from "../compare-view.js";
 import { card, h, loading } from "../dom.js";
-import { compact, num, pct } from "../format.js";
-import { parseRange, rangeParams } from "../range.js";
-import { failure, modelHeader, rangePicker, setQuery } from "./shared.js";
+import { compact, num, pct, windowName } from "../format.js";
+import { parseRange, rangeParams, type TimeRange } from "../range.js";
+import { failure, modelHeader, rangePicker, setQuery, WINDOWS } from "./shared.js";
 
 export async function comparePage(root: HTMLElement, params: Record<string, string>, query: URLSearchParams): Promise<void> {
   const id = params.id!;
@@ -20,12 +32,15 @@ export async function comparePage(root: HTMLElement, params: Record<string, stri
   root.append(modelHeader(id, "compare", [pairBox, rangePicker(range, (r) => setQuery(path, { ...Object.fromEntries(chosen), ...r }))]));
   const summary = h("div", { id: "paired-summary" }, loading());
   const details = h("div", {});
-  root.append(card("Paired comparison on the same requests", summary), details);
+  const trend = h("div", {});
+  root.append(card("Paired comparison on the same requests", summary), details, trend);
+  const window = trendWindow(range, WINDOWS);
 
   let answer: CompareAnswer;
   try {
     answer = await api.get<CompareAnswer>(`/v1/models/${enc(id)}/compare`, {
       ...Object.fromEntries(chosen),
+      window: windowName(window),
       ...(range.fromMs === undefined ? {} : { from: range.fromMs }),
       ...(range.toMs === undefined ? {} : { to: range.toMs }),
     });
@@ -82,6 +97,41 @@ export async function comparePage(root: HTMLElement, params: Record<string, stri
       : "",
   );
   details.replaceChildren(c.classification ? classification(c) : regression(c));
+  drawTrend(trend, answer, c, window, range);
+}
+
+/** The difference (B − A) per window with its 95 % interval, under the table, in `trend` (already in the page). */
+function drawTrend(trend: HTMLElement, answer: CompareAnswer, c: Comparison, window: number, range: TimeRange): void {
+  const accuracy = c.classification !== null;
+  const title = `${accuracy ? "Accuracy difference" : "Difference in absolute error"} (B − A) per ${windowName(window)} window`;
+  if (!answer.windows) {
+    trend.replaceChildren(card(title, h("p", { class: "muted" }, "This gateway does not give the comparison per window.")));
+    return;
+  }
+  const box = h("div", { class: "chart", id: "paired-trend" });
+  const reading = accuracy
+    ? "Below 0 the candidate is less accurate than the incumbent."
+    : "Above 0 the candidate errs more than the incumbent.";
+  const cut = answer.windows_truncated ? " Only the first windows are drawn: choose a shorter range." : "";
+  trend.replaceChildren(
+    card(
+      title,
+      h("p", { class: "muted" }, `Solid: the difference in each window with labelled pairs; dotted: its 95 % interval. ${reading}${cut}`),
+      box,
+    ),
+  );
+  const s = differenceSeries(answer.windows);
+  const line = { color: PALETTE[0]!, dash: [2, 3], width: 1 };
+  timeChart(
+    box,
+    s.xs,
+    [
+      { label: "difference", values: s.value, color: PALETTE[0]! },
+      { label: "low", values: s.low, ...line },
+      { label: "high", values: s.high, ...line },
+    ],
+    { yFormat: accuracy ? (v) => `${(v * 100).toFixed(1)} pts` : (v) => num(v), height: 240, windowSeconds: window, range },
+  );
 }
 
 function classification(c: Comparison): HTMLElement {

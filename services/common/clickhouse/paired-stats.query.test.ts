@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { pairedStatsSql } from "./paired-stats.query.js";
-import { pairedSeriesSql, pairedTotalsSql } from "./paired.repository.js";
+import { pairedSeriesSql, pairedTotalsSql, pairedWindowsSql } from "./paired.repository.js";
 import { ident } from "./sql.js";
 
 const HOSTILE = "fr'aud\\\u0000\\N`); DROP TABLE x; --é";
@@ -61,6 +61,37 @@ describe("the paired totals query", () => {
     const bounded = pairedTotalsSql(table, { ...q, fromS: 1, toS: 2 });
     expect(pairedTotalsSql(table, { modelId: HOSTILE, sliceKey: HOSTILE, sliceValue: "x", fromS: 5, toS: 9 }).text).toBe(bounded.text);
     expect(pairedTotalsSql(table, q).text).not.toContain("window_start >=");
+  });
+});
+
+describe("the paired windows query", () => {
+  const table = ident("hindsight.window_paired_stats");
+  const q = { modelId: "fraud", sliceKey: "", sliceValue: "", versionA: "v1", stageA: "production", versionB: "v2", stageB: "shadow" };
+  it("keeps its text whatever the pair, window size, limit or range, every value a parameter", () => {
+    const short = pairedWindowsSql(table, { ...q, fromS: 1, toS: 2, windowSeconds: 300, limit: 10 });
+    const long = pairedWindowsSql(table, {
+      modelId: HOSTILE,
+      sliceKey: HOSTILE,
+      sliceValue: HOSTILE,
+      versionA: HOSTILE,
+      stageA: HOSTILE,
+      versionB: "v9",
+      stageB: "canary",
+      fromS: 0,
+      toS: 4_000_000_000,
+      windowSeconds: 31 * 86_400,
+      limit: 10_000,
+    });
+    expect(long.text).toBe(short.text);
+    expect(long.text).not.toContain("fr'aud");
+    expect(short.text).toMatch(/LIMIT \{p\d+:UInt32\}$/);
+    expect(short.text).toMatch(/version_a = \{p\d+:String\} AND stage_a = \{p\d+:String\} AND version_b = \{p\d+:String\} AND stage_b/);
+    expect(pairedWindowsSql(table, { ...q, windowSeconds: 300, limit: 10 }).text).not.toContain("window_start >=");
+  });
+
+  it("asks for one window more than the limit, to tell a truncated answer", () => {
+    const s = pairedWindowsSql(table, { ...q, windowSeconds: 3600, limit: 10_000 });
+    expect(Object.values(s.params)).toContain(10_001);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import type { ClickHouse } from "./client.js";
 import { float, int, row, str } from "./row-schema.js";
-import { ident, join, sql, type Sql } from "./sql.js";
+import { ident, join, sql, type Sql, typed } from "./sql.js";
 
 export interface PairedTotals {
   version_a: string;
@@ -55,15 +55,20 @@ export interface PairedQuery {
   sliceValue: string;
 }
 
+/** Epoch seconds as DateTime's range holds them (a bound past either end reads as that end), typed so the text never changes. */
+const epochS = (s: number) => typed(Math.min(Math.max(0, s), 4_294_967_295), "UInt32");
+
+const rangeWhere = (q: PairedQuery): Sql[] => [
+  sql`model_id = ${q.modelId}`,
+  sql`slice_key = ${q.sliceKey}`,
+  sql`slice_value = ${q.sliceValue}`,
+  ...(q.fromS === undefined ? [] : [sql`window_start >= toDateTime(${epochS(q.fromS)})`]),
+  ...(q.toS === undefined ? [] : [sql`window_start < toDateTime(${epochS(q.toS)})`]),
+];
+
 /** Pure: the statement for `totals`, every value a parameter. */
 export function pairedTotalsSql(table: ReturnType<typeof ident>, q: PairedQuery): Sql {
-  const where = [
-    sql`model_id = ${q.modelId}`,
-    sql`slice_key = ${q.sliceKey}`,
-    sql`slice_value = ${q.sliceValue}`,
-    ...(q.fromS === undefined ? [] : [sql`window_start >= toDateTime(${q.fromS})`]),
-    ...(q.toS === undefined ? [] : [sql`window_start < toDateTime(${q.toS})`]),
-  ];
+  const where = rangeWhere(q);
   return sql`
     SELECT version_a, stage_a, version_b, stage_b,
            sum(w_pairs) AS pairs, sum(w_agreeing) AS agreeing, sum(w_labelled) AS labelled,
@@ -85,12 +90,72 @@ export function pairedTotalsSql(table: ReturnType<typeof ident>, q: PairedQuery)
     ORDER BY pairs DESC, version_a, stage_a, version_b, stage_b`;
 }
 
+/** One pair of variants as stored (A < B by version, then stage), per window of `windowSeconds`. */
+export interface PairedWindowsQuery extends PairedQuery {
+  versionA: string;
+  stageA: string;
+  versionB: string;
+  stageB: string;
+  windowSeconds: number;
+  /** Most windows read; one more is asked for, to tell a truncated answer. */
+  limit: number;
+}
+
+export type PairedWindow = Omit<PairedTotals, "version_a" | "stage_a" | "version_b" | "stage_b"> & { window_start_s: number };
+
+const WindowRow = TotalsRow.omit({ version_a: true, stage_a: true, version_b: true, stage_b: true }).extend({ window_start_s: int });
+
+/**
+ * Pure: the statement for `windows`: the stored pair's base windows in the range grouped into
+ * windows of `windowSeconds` (UTC-aligned), each with its counts and its moments merged by Chan's
+ * formula as in the totals, so that a window's figures are those the totals would give over it.
+ * Every value is a parameter (the window size and limit typed, so the text never changes).
+ * The alert series (pairedSeriesSql) keeps only the gain of production pairs, hence a statement of its own.
+ */
+export function pairedWindowsSql(table: ReturnType<typeof ident>, q: PairedWindowsQuery): Sql {
+  const w = typed(q.windowSeconds, "UInt32");
+  const where = [
+    ...rangeWhere(q),
+    sql`version_a = ${q.versionA}`,
+    sql`stage_a = ${q.stageA}`,
+    sql`version_b = ${q.versionB}`,
+    sql`stage_b = ${q.stageB}`,
+  ];
+  return sql`
+    SELECT toUInt32(ws) AS window_start_s,
+           sum(w_pairs) AS pairs, sum(w_agreeing) AS agreeing, sum(w_labelled) AS labelled,
+           sum(w_both_right) AS both_right, sum(w_only_a) AS only_a, sum(w_only_b) AS only_b, sum(w_both_wrong) AS both_wrong,
+           sum(w_reg_n) AS reg_n, sum(w_d_sum) AS d_sum,
+           sum(w_d_m2) + sum(if(w_reg_n = 0, 0, w_reg_n * pow(w_d_sum / w_reg_n - mean_ws, 2))) AS d_m2,
+           sum(w_abs_err_a) AS abs_err_a, sum(w_abs_err_b) AS abs_err_b
+    FROM
+    (
+        SELECT toDateTime(intDiv(toUInt32(window_start), ${w}) * ${w}) AS ws,
+               pairs AS w_pairs, agreeing AS w_agreeing, labelled AS w_labelled,
+               both_right AS w_both_right, only_a AS w_only_a, only_b AS w_only_b, both_wrong AS w_both_wrong,
+               reg_n AS w_reg_n, d_sum AS w_d_sum, d_m2 AS w_d_m2, abs_err_a AS w_abs_err_a, abs_err_b AS w_abs_err_b,
+               if(sum(reg_n) OVER windows = 0, 0, sum(d_sum) OVER windows / sum(reg_n) OVER windows) AS mean_ws
+        FROM ${table} FINAL
+        WHERE ${join(where, " AND ")}
+        WINDOW windows AS (PARTITION BY ws)
+    )
+    GROUP BY ws
+    HAVING pairs > 0
+    ORDER BY ws
+    LIMIT ${typed(q.limit + 1, "UInt32")}`;
+}
+
 export function pairedRepository(ch: ClickHouse) {
   const table = ident(`${ch.database}.window_paired_stats`);
   return {
     /** Every pair of variants seen on the same requests in the range and slice, the most paired first. */
     totals(q: PairedQuery): Promise<PairedTotals[]> {
       return ch.rows(TotalsRow, pairedTotalsSql(table, q));
+    },
+    /** One pair's windows with pairs, in window order; `truncated` when more than `q.limit` matched. */
+    async windows(q: PairedWindowsQuery): Promise<{ rows: PairedWindow[]; truncated: boolean }> {
+      const read = await ch.rows(WindowRow, pairedWindowsSql(table, q));
+      return { rows: read.slice(0, q.limit), truncated: read.length > q.limit };
     },
   };
 }

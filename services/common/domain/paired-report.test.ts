@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pairedReport, selectPair, swapped, type VariantPair } from "./paired-report.js";
+import { pairedReport, pairedWindowReport, selectPair, swapped, type VariantPair } from "./paired-report.js";
 import { addErrorPair, EMPTY_ERRORS } from "./paired.js";
 
 // Fagerland, Lydersen & Laake (2017), ch. 8, Cavo et al.'s table [[59, 6], [16, 80]] (as in paired.test.ts):
@@ -103,5 +103,53 @@ describe("the report", () => {
     expect(r.reading).toBe("hold");
     expect(r.agreement).toBeNull();
     expect(r.classification).toBeNull();
+  });
+});
+
+describe("one window of the comparison over time", () => {
+  it("gives a classification window Newcombe's interval of its own table, as the total over the same counts", () => {
+    const w = pairedWindowReport("binary", cavo, 0.95);
+    // Newcombe's method 10 on Cavo et al.'s table: −0.0621 (−0.1186 to −0.0046), Fagerland et al. (2017), ch. 8.
+    expect(w).toMatchObject({ pairs: 200, labelled: 161 });
+    const d = "accuracy_difference" in w ? w.accuracy_difference : undefined;
+    expect(d?.value).toBeCloseTo(-10 / 161, 12);
+    expect(d?.low).toBeCloseTo(-0.1186, 4);
+    expect(d?.high).toBeCloseTo(-0.0046, 4);
+    expect(d).toEqual(pairedReport("binary", cavo, 0.95, { minPairs: 1, margin: 0 }).classification?.difference);
+    // Read from B's side, the interval mirrors.
+    const back = pairedWindowReport("multiclass", swapped(cavo), 0.95);
+    const mirrored = "accuracy_difference" in back ? back.accuracy_difference : undefined;
+    expect(mirrored?.value).toBeCloseTo(10 / 161, 12);
+    expect(mirrored?.low).toBeCloseTo(-(d?.high ?? 0), 12);
+    expect(mirrored?.high).toBeCloseTo(-(d?.low ?? 0), 12);
+  });
+
+  it("has no classification difference without labelled pairs, and keeps the window's pairs", () => {
+    const unlabelled = { ...cavo, pairs: 9, bothRight: 0, onlyA: 0, onlyB: 0, bothWrong: 0 };
+    expect(pairedWindowReport("binary", unlabelled, 0.95)).toEqual({ pairs: 9, labelled: 0, accuracy_difference: null });
+  });
+
+  it("gives a regression window the t-interval of its moments, null below 2 labelled pairs", () => {
+    let errors = EMPTY_ERRORS;
+    for (const [a, b] of [
+      [2, 1],
+      [3, 1],
+      [1, 1],
+      [4, 2],
+    ] as const)
+      errors = addErrorPair(errors, a, b);
+    const w = pairedWindowReport("regression", { ...cavo, pairs: 5, errors }, 0.95);
+    // d = −1, −2, 0, −2: mean −1.25, sd √(2.75/3); t(0.975, 3) = 3.182446305284263 (scipy.stats.t.ppf).
+    const half = (3.182446305284263 * Math.sqrt(2.75 / 3)) / 2;
+    expect(w).toMatchObject({ pairs: 5, labelled: 4 });
+    const d = "abs_error_difference" in w ? w.abs_error_difference : undefined;
+    expect(d?.value).toBeCloseTo(-1.25, 12);
+    expect(d?.low).toBeCloseTo(-1.25 - half, 9);
+    expect(d?.high).toBeCloseTo(-1.25 + half, 9);
+    expect(pairedWindowReport("regression", { ...cavo, errors: addErrorPair(EMPTY_ERRORS, 2, 1) }, 0.95)).toEqual({
+      pairs: 200,
+      labelled: 1,
+      abs_error_difference: null,
+    });
   });
 });

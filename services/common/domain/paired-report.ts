@@ -9,6 +9,7 @@ import {
   decidePairedRegression,
   type DecisionOptions,
   type Interval,
+  newcombePairedInterval,
   type PairedErrorMoments,
 } from "./paired.js";
 import { wilsonInterval } from "./intervals.js";
@@ -182,4 +183,23 @@ export function pairedReport(
     reading: c.decision.reading,
     evidence: c.decision.reason,
   };
+}
+
+/** One window of the comparison over time: its pairs, and the difference with the total's interval. */
+export type PairedWindowReport =
+  | { pairs: number; labelled: number; accuracy_difference: Interval | null }
+  | { pairs: number; labelled: number; abs_error_difference: Interval | null };
+
+/**
+ * A window's difference, computed exactly as the total's from the window's own statistics (the
+ * pair oriented as the total is): Newcombe's interval of accuracy B − A, null without labelled
+ * pairs; or the t-interval of the mean |error B| − |error A|, null below 2 labelled pairs.
+ */
+export function pairedWindowReport(task: "binary" | "multiclass" | "regression", p: VariantPair, confidence: number): PairedWindowReport {
+  if (task === "regression") {
+    const d = comparePairedRegression(p.errors, confidence).difference;
+    return { pairs: p.pairs, labelled: p.errors.n, abs_error_difference: d && { value: d.value, low: d.low, high: d.high } };
+  }
+  const labelled = p.bothRight + p.onlyA + p.onlyB + p.bothWrong;
+  return { pairs: p.pairs, labelled, accuracy_difference: labelled === 0 ? null : newcombePairedInterval(p, confidence) };
 }
