@@ -101,71 +101,55 @@ export function alertSeriesRepository(ch: ClickHouse, options: { labelHorizonMs?
   // One per evaluator: its calibrations are cached across ticks and refitted at most once a minute.
   const estimates = estimatesRepository(ch, { horizonMs: options.labelHorizonMs ?? 30 * 86_400_000 });
 
+  /** What the estimates repository reads for a rule's series. */
+  const estimatesQuery = (rule: Rule, windowSeconds: number, fromS: number) => ({
+    models: rule.target.model === "*" ? undefined : [rule.target.model],
+    modelVersion: rule.target.version,
+    stage: rule.target.stage,
+    windowSeconds,
+    fromS,
+    slices: sliceSelection(rule),
+    confidence: rule.confidence ?? 0.95,
+    limit: ESTIMATE_SERIES_LIMIT,
+  });
+
+  /** One window's estimate as a series row: its value and interval, over `rows` predictions of which `labelled` have labels. */
+  const estimateRow = (
+    rule: Rule,
+    r: { model_id: string; model_version: string; stage: string; slice_key: string; slice_value: string; window_start_s: number },
+    e: { value: number; low: number; high: number } | null,
+    rows: number,
+    labelled: number,
+  ): SeriesRow => ({
+    model_id: r.model_id,
+    model_version: r.model_version,
+    stage: r.stage,
+    slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
+    metric: rule.metric,
+    feature: "",
+    window_start_ms: r.window_start_s * 1000,
+    value: e?.value ?? null,
+    n: rows,
+    successes: null,
+    coverage: rows === 0 ? null : Math.min(1, labelled / rows),
+    breach: null,
+    signal_threshold: null,
+    interval: e && [e.low, e.high],
+  });
+
   /** `estimated_*`: binary models' label-free estimates (estimates.repository.ts), with their intervals. */
   async function estimated(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
     const metric = rule.metric as EstimatedMetric;
-    const { rows } = await estimates.windows({
-      models: rule.target.model === "*" ? undefined : [rule.target.model],
-      modelVersion: rule.target.version,
-      stage: rule.target.stage,
-      windowSeconds,
-      fromS,
-      slices: sliceSelection(rule),
-      confidence: rule.confidence ?? 0.95,
-      limit: ESTIMATE_SERIES_LIMIT,
-    });
-    return rows.map((r) => {
-      const e = estimatedValue(r.estimate, metric);
-      return {
-        model_id: r.model_id,
-        model_version: r.model_version,
-        stage: r.stage,
-        slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
-        metric: rule.metric,
-        feature: "",
-        window_start_ms: r.window_start_s * 1000,
-        value: e?.value ?? null,
-        n: r.estimate.rows,
-        successes: null,
-        coverage: r.estimate.rows === 0 ? null : r.estimate.labelled / r.estimate.rows,
-        breach: null,
-        signal_threshold: null,
-        interval: e && [e.low, e.high],
-      };
-    });
+    const { rows } = await estimates.windows(estimatesQuery(rule, windowSeconds, fromS));
+    return rows.map((r) => estimateRow(rule, r, estimatedValue(r.estimate, metric), r.estimate.rows, r.estimate.labelled));
   }
 
   /** `estimated_mae`, `estimated_rmse`: regression models' label-free estimates (error models), with their intervals. */
   async function estimatedError(rule: Rule, windowSeconds: number, fromS: number): Promise<SeriesRow[]> {
-    const { rows } = await estimates.regressionWindows({
-      models: rule.target.model === "*" ? undefined : [rule.target.model],
-      modelVersion: rule.target.version,
-      stage: rule.target.stage,
-      windowSeconds,
-      fromS,
-      slices: sliceSelection(rule),
-      confidence: rule.confidence ?? 0.95,
-      limit: ESTIMATE_SERIES_LIMIT,
-    });
-    return rows.map((r) => {
-      const e = rule.metric === "estimated_mae" ? r.estimate.mae : r.estimate.rmse;
-      return {
-        model_id: r.model_id,
-        model_version: r.model_version,
-        stage: r.stage,
-        slice: r.slice_key === "" ? "" : `${r.slice_key}=${r.slice_value}`,
-        metric: rule.metric,
-        feature: "",
-        window_start_ms: r.window_start_s * 1000,
-        value: e?.value ?? null,
-        n: r.estimate.rows,
-        successes: null,
-        coverage: r.estimate.rows === 0 ? null : Math.min(1, r.estimate.labelled / r.estimate.rows),
-        breach: null,
-        signal_threshold: null,
-        interval: e && [e.low, e.high],
-      };
-    });
+    const { rows } = await estimates.regressionWindows(estimatesQuery(rule, windowSeconds, fromS));
+    return rows.map((r) =>
+      estimateRow(rule, r, rule.metric === "estimated_mae" ? r.estimate.mae : r.estimate.rmse, r.estimate.rows, r.estimate.labelled),
+    );
   }
 
   /** `paired_accuracy_difference`: a candidate against production on the same requests (migration 017), as the candidate's series. */

@@ -19,7 +19,7 @@ import {
 import { pairedReport, pairedWindowReport, selectPair, swapped, type VariantPair } from "../../../common/domain/paired-report.js";
 import type { GatewayContext } from "../../app.js";
 import { readableModel } from "./model-access.js";
-import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
+import { configuredWindowOr400, modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 
 /** Most windows one answer holds (`windows_truncated` says when more matched). */
 export const COMPARE_WINDOWS_LIMIT = 10_000;
@@ -99,10 +99,7 @@ export function compareRoutes(app: FastifyInstance, ctx: GatewayContext, reposit
     if (!params || !(await readableModel(ctx, request, reply, params.id))) return reply;
     const q = parseOr400(CompareQuery, request.query, reply);
     if (!q) return reply;
-    if (q.window !== undefined && !(await deps.models.hasWindow(q.window)))
-      return reply
-        .code(400)
-        .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    if (q.window !== undefined && !(await configuredWindowOr400(deps.models, q.window, reply))) return reply;
     const spec = (await deps.models.list()).find((m) => m.model_id === params.id);
     const task = spec?.task === "regression" || spec?.task === "multiclass" ? spec.task : "binary";
     const query = {

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { GatewayContext } from "../../app.js";
 import { UnparsableLine } from "../../batch-body.js";
-import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
+import { configuredWindowOr400, modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 import { predictionRow } from "../../../common/domain/event-rows.js";
 import { PredictionWire } from "../../../../schemas/events.js";
 import { proposeRules } from "../../../common/domain/drift/data-quality.js";
@@ -260,10 +260,7 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const q = params && parseOr400(ListQuery, request.query, reply);
       if (!params || !q) return reply;
       if (!(await readableModel(ctx, request, reply, params.id))) return reply;
-      if (!(await deps.models.hasWindow(q.window)))
-        return reply
-          .code(400)
-          .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+      if (!(await configuredWindowOr400(deps.models, q.window, reply))) return reply;
       const filter = { modelId: params.id, ...q, flaggedOnly: q.only !== "all" };
       if (q.slice !== undefined) {
         if (kind === "quality")
@@ -286,10 +283,7 @@ export function driftRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const q = params && parseOr400(ListQuery.omit({ slice: true, feature: true, only: true }), request.query, reply);
     if (!params || !q) return reply;
     if (!(await readableModel(ctx, request, reply, params.id))) return reply;
-    if (!(await deps.models.hasWindow(q.window)))
-      return reply
-        .code(400)
-        .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    if (!(await configuredWindowOr400(deps.models, q.window, reply))) return reply;
     if (!deps.sliceDrift) return noSliceDrift(reply);
     const slices = await deps.sliceDrift.slices({ modelId: params.id, ...q, flaggedOnly: false });
     return { model_id: params.id, window_seconds: q.window, slice_keys: driftSliceKeys(await declaredSliceKeys(ctx, params.id)), slices };

@@ -19,7 +19,7 @@ import {
 import type { Estimate } from "../../../common/domain/estimation/cbpe.js";
 import type { GatewayContext } from "../../app.js";
 import { readableModel } from "./model-access.js";
-import { modelIdParam, parseOr400, windowRangeQuery } from "./params.js";
+import { configuredWindowOr400, modelIdParam, parseOr400, windowRangeQuery } from "./params.js";
 
 /** Most windows one answer holds (`truncated` says when more matched). */
 export const ESTIMATE_WINDOWS_LIMIT = 10_000;
@@ -86,8 +86,7 @@ export function estimateRoutes(app: FastifyInstance, ctx: GatewayContext, reposi
     const q = parseOr400(EstimatesQuery, request.query, reply);
     if (!q) return reply;
     const badRequest = (message: string) => reply.code(400).send({ error: { code: "bad_request", message } });
-    if (!(await deps.models.hasWindow(q.window)))
-      return badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
+    if (!(await configuredWindowOr400(deps.models, q.window, reply))) return reply;
     const spec = (await deps.models.list()).find((m) => m.model_id === params.id);
     if (spec && spec.task !== "binary" && spec.task !== "regression")
       return badRequest(

@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { GatewayContext } from "../../app.js";
 import { DELAY_BIN_RATIO } from "../../../common/clickhouse/window-stats.query.js";
-import { modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
+import { configuredWindowOr400, modelIdParam, parseOr400, timeParam, windowParam } from "./params.js";
 import { readableModel } from "./model-access.js";
 
 const DistributionQuery = z.object({
@@ -36,10 +36,7 @@ export function modelViewRoutes(app: FastifyInstance, ctx: GatewayContext): void
     const q = params && parseOr400(DistributionQuery, request.query, reply);
     if (!params || !q) return reply;
     if (!(await readableModel(ctx, request, reply, params.id))) return reply;
-    if (!(await deps.models.hasWindow(q.window)))
-      return reply
-        .code(400)
-        .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    if (!(await configuredWindowOr400(deps.models, q.window, reply))) return reply;
     const windowStartS = Math.floor(q.window_start / 1000);
     if (windowStartS % q.window !== 0)
       return reply.code(400).send({ error: { code: "bad_request", message: `window_start: not the start of a ${q.window} s window` } });

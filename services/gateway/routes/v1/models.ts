@@ -16,7 +16,7 @@ import { ModelDeclaration } from "../../../../schemas/models.js";
 import type { GatewayContext } from "../../app.js";
 import { fairnessReport } from "../../../common/domain/fairness.js";
 import { rankSlices } from "../../../common/domain/slice-ranking.js";
-import { modelIdParam, parseOr400, timeParam, windowParam, windowRangeQuery } from "./params.js";
+import { configuredWindowOr400, modelIdParam, parseOr400, timeParam, windowParam, windowRangeQuery } from "./params.js";
 import { principalOf } from "../../auth.js";
 import { readableModel, writableModel } from "./model-access.js";
 import { jobProgress } from "../../../common/clickhouse/recompute-jobs.repository.js";
@@ -145,10 +145,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const q = params && parseOr400(windowRangeQuery, request.query, reply);
     if (!params || !q) return reply;
     if (!(await readableModel(ctx, request, reply, params.id))) return reply;
-    if (!(await store.hasWindow(q.window)))
-      return reply
-        .code(400)
-        .send({ error: { code: "bad_request", message: `window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+    if (!(await configuredWindowOr400(store, q.window, reply))) return reply;
     const rows = await store.metrics({ modelId: params.id, ...q });
     return { model_id: params.id, window_seconds: q.window, slice_key: q.slice_key, slice_value: q.slice_value, windows: rows };
   });
@@ -191,10 +188,7 @@ export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const q = parseOr400(query, request.query, reply);
     if (!q) return undefined;
     const badRequest = (message: string) => reply.code(400).send({ error: { code: "bad_request", message } });
-    if (!(await store.hasWindow(q.window))) {
-      badRequest(`window: ${q.window} s is not a configured window size (HINDSIGHT_WINDOWS)`);
-      return undefined;
-    }
+    if (!(await configuredWindowOr400(store, q.window, reply))) return undefined;
     const spec = (await store.list()).find((m) => m.model_id === params.id);
     if (spec && spec.task !== task) {
       badRequest(`${why}; '${params.id}' is ${String(spec.task)}`);

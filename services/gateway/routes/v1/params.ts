@@ -17,7 +17,6 @@ export const timeParam = z
   .union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/)])
   .transform((t) => (/^\d+$/.test(t) ? Number(t) : Date.parse(t)));
 
-/** The parsed value, or undefined after answering 400 with the first issue's field and reason. */
 /** A window size, a time range and the filters of a slice, stage and version: the query of the metrics and estimates routes. */
 export const windowRangeQuery = z.object({
   window: windowParam.default(3600),
@@ -29,10 +28,24 @@ export const windowRangeQuery = z.object({
   model_version: z.string().max(128).optional(),
 });
 
+/** The parsed value, or undefined after answering 400 with the first issue's field and reason. */
 export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   void reply.code(400).send({ error: { code: "bad_request", message: `${issue.path.join(".") || "request"}: ${issue.message}` } });
   return undefined;
+}
+
+/** Whether `window` is one of the configured sizes; if not, false after answering 400 naming it. */
+export async function configuredWindowOr400(
+  store: { hasWindow(seconds: number): Promise<boolean> },
+  window: number,
+  reply: FastifyReply,
+): Promise<boolean> {
+  if (await store.hasWindow(window)) return true;
+  void reply
+    .code(400)
+    .send({ error: { code: "bad_request", message: `window: ${window} s is not a configured window size (HINDSIGHT_WINDOWS)` } });
+  return false;
 }
