@@ -11,9 +11,14 @@ export function toWire(p: DemoPrediction): PredictionEvent {
   return { ...p, prediction: { label: p.prediction.label, score: p.prediction.score, scores: null, value: null }, received_at: null };
 }
 
-/** Encoded events with their prediction_id cut off: [5-byte header, rest of the record]. */
-export function splittablePool(size: number): Array<{ header: Buffer; rest: Buffer }> {
-  const traffic = createDemoTraffic({ seed: 11, predictionsPerSecond: 5_000, labelShare: 0, startMs: Date.UTC(2026, 10, 1) });
+/**
+ * Encoded events with their prediction_id cut off: [5-byte header, rest of the record]. Their event
+ * times start a minute before the pool is made, so labels sent now join them: a fixed date drifts
+ * beyond the label horizon as the calendar moves on, and the load's labels then silently stop
+ * joining (from 2026-12-01, with the 2026-11-01 this once had).
+ */
+export function splittablePool(size: number, startMs = Date.now() - 60_000): Array<{ header: Buffer; rest: Buffer }> {
+  const traffic = createDemoTraffic({ seed: 11, predictionsPerSecond: 5_000, labelShare: 0, startMs });
   const pool: Array<{ header: Buffer; rest: Buffer }> = [];
   while (pool.length < size) {
     for (const p of traffic.advance(traffic.cursorMs + 10_000).predictions) {
