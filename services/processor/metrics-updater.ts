@@ -127,13 +127,23 @@ export class MetricsUpdater {
   /** Joins the labels with their stored predictions; returns the distinct windows touched. */
   async afterLabels(rows: LabelRow[]): Promise<DirtyWindow[]> {
     if (rows.length === 0) return [];
-    const predictions = await this.retrying(() => this.repo.findPredictions(rows));
+    // Every stored observation of these predictions takes part in choosing the winner, so the
+    // winner (and its version) never depends on which label arrived in which batch. Those of the
+    // labels' own predictions and requests are looked up beside the predictions; only variants of
+    // a request found by another id need a second look.
+    const [predictions, own] = await Promise.all([
+      this.retrying(() => this.repo.findPredictions(rows)),
+      this.retrying(() => this.repo.findLabels(rows)),
+    ]);
     // Another instance may have met these models' predictions: read their specs, infer the rest here.
     await this.refreshSpecs(predictions.some((p) => !this.specs.has(p.model_id)));
     for (const p of predictions) if (!this.specs.has(p.model_id)) await this.inferSpec(p);
-    // Every stored observation of these predictions takes part in choosing the winner, so the
-    // winner (and its version) never depends on which label arrived in which batch.
-    const known = predictions.length === 0 ? [] : await this.retrying(() => this.repo.findLabels(predictions));
+    const asked = new Set(rows.flatMap((l) => [`p${l.model_id}\u0000${l.prediction_id}`, `r${l.model_id}\u0000${l.request_id}`]));
+    const variants = predictions.filter(
+      (p) =>
+        !asked.has(`p${p.model_id}\u0000${p.prediction_id}`) || (p.request_id !== "" && !asked.has(`r${p.model_id}\u0000${p.request_id}`)),
+    );
+    const known = variants.length === 0 ? own : [...own, ...(await this.retrying(() => this.repo.findLabels(variants)))];
     const { joined, beyondHorizon } = joinAll(predictions, rows, this.options.horizonMs, known);
     await this.retrying(() => this.repo.insertJoined(joined));
     if (beyondHorizon > 0) this.options.onBeyondHorizon?.(beyondHorizon);

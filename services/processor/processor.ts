@@ -301,6 +301,8 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       isPrediction ? predictions.write(rows as PredictionRow[]) : labels.write(rows as LabelRow[]),
       deadLetters!.publish(letters),
     ]);
+    // The metrics consumer here need not wait for the commit to reach the broker.
+    ingested?.stored(batch.topic, batch.partition, BigInt(batch.messages[batch.messages.length - 1]!.offset) + 1n);
   }
 
   /** The metrics consumer's batch: the same decoding, then the join and the windows, after ingestion. */
@@ -337,6 +339,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       await metricsUpdater.start();
       producer = await createProducer(kafka);
       deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");
+      ingested = createOffsetWatcher(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
       consumer = createBatchConsumer(kafka, {
         groupId: config.processor.groupId,
         topics: [config.topics.predictions, config.topics.labels],
@@ -345,7 +348,6 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
         partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
       });
       await consumer.start();
-      ingested = createOffsetWatcher(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
       metricsConsumer = createBatchConsumer(kafka, {
         groupId: metricsGroupId(config.processor.groupId),
         topics: [config.topics.predictions, config.topics.labels],

@@ -189,12 +189,15 @@ export class WindowWorker {
     if (!this.options.owns()) return 0;
     const max = this.options.maxWindows ?? 200;
     const backlog = this.options.end === "oldest";
-    const startedAt = await this.repo.now();
     const kinds = Object.keys(this.steps) as DirtyKind[];
     const done: DirtyWindow[] = [];
+    let startedAt: number;
     if (!backlog) {
       // Live windows: a few per kind, in runs of at most `max` base windows of event time.
-      const taken = await this.repo.pending(newestShare(max), "newest", kinds, 0);
+      // ClickHouse's clock is read beside the marks: it only has to come before the recomputation reads.
+      const read = await Promise.all([this.repo.now(), this.repo.pending(newestShare(max), "newest", kinds, 0)]);
+      startedAt = read[0];
+      const taken = read[1];
       const groups = groupWindows(taken, max * this.options.baseSeconds);
       await this.eachKind(kinds, async (kind) => {
         for (const g of groups.filter((x) => x.kind === kind)) await this.recompute(kind, g, g.windows, done);
@@ -203,7 +206,9 @@ export class WindowWorker {
       // The backlog: one model's (and version's) oldest windows per kind, one statement each,
       // sized by the rows it will read, so a sparse history goes thousands of windows at a time.
       const span = SPARSE_FACTOR * max;
-      const taken = await this.repo.pending(span, "oldest", kinds, newestShare(max));
+      const read = await Promise.all([this.repo.now(), this.repo.pending(span, "oldest", kinds, newestShare(max))]);
+      startedAt = read[0];
+      const taken = read[1];
       const groups = groupWindows(taken, span * this.options.baseSeconds);
       await this.eachKind(kinds, async (kind) => {
         const g = groups.find((x) => x.kind === kind);

@@ -65,29 +65,31 @@ export function metricsRepository(ch: ClickHouse) {
   const db = ch.database;
   const t = (name: string) => ident(`${db}.${name}`);
 
-  function byModel(keys: ModelKey[], id: (k: ModelKey) => string | undefined): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const k of keys) {
-      const value = id(k);
-      if (!value) continue;
-      const ids = out.get(k.model_id) ?? [];
-      ids.push(value);
-      out.set(k.model_id, ids);
-    }
-    return out;
-  }
-
-  async function lookup<S extends z.ZodType>(
+  /**
+   * The rows of these keys' (model, id) pairs. One statement per slice of LOOKUP_SLICE ids for
+   * every model in it (the slice's models and ids as two lists, and rows pairing a model with
+   * another model's id dropped here), the slices side by side: a batch of many models costs no
+   * more round trips than a batch of one.
+   */
+  async function lookup<S extends z.ZodType<{ model_id: string; prediction_id: string; request_id: string }>>(
     keys: ModelKey[],
     shape: S,
-    query: (modelId: string, ids: string[]) => Sql,
+    query: (models: string[], ids: string[]) => Sql,
     id: (k: ModelKey) => string | undefined = (k) => k.prediction_id,
   ): Promise<z.output<S>[]> {
-    const out: z.output<S>[] = [];
-    for (const [modelId, ids] of byModel(keys, id)) {
-      for (const slice of listSlices([...new Set(ids)], LOOKUP_SLICE)) out.push(...(await ch.rows(shape, query(modelId, slice))));
+    const pairs = new Map<string, { model: string; id: string }>();
+    for (const k of keys) {
+      const value = id(k);
+      if (value) pairs.set(`${k.model_id}\u0000${value}`, { model: k.model_id, id: value });
     }
-    return out;
+    const all = [...pairs.values()];
+    let at = 0;
+    const statements = listSlices(
+      all.map((p) => p.id),
+      LOOKUP_SLICE,
+    ).map((ids) => query([...new Set(all.slice(at, (at += ids.length)).map((p) => p.model))], ids));
+    const found = await Promise.all(statements.map((q) => ch.rows(shape, q)));
+    return found.flat().filter((r) => pairs.has(`${r.model_id}\u0000${id(r)}`));
   }
 
   /** Rows found both by prediction and by request, once. */
@@ -98,46 +100,50 @@ export function metricsRepository(ch: ClickHouse) {
     async findPredictions(keys: ModelKey[]): Promise<JoinablePrediction[]> {
       const columns = sql`prediction_id, model_id, model_version, stage, toUnixTimestamp64Milli(event_time) AS event_time_ms, pred_label, pred_score,
                  pred_class_keys, pred_class_scores, pred_value, exp_abs_err, exp_sq_err, segment_keys, segment_values, request_id`;
-      const own = await lookup(
-        keys,
-        PredictionRow,
-        (modelId, ids) => sql`
-          SELECT ${columns}
-          FROM ${t("predictions")} FINAL
-          WHERE model_id = ${modelId} AND prediction_id IN ${list(ids)}`,
-      );
-      const variants = await lookup(
-        keys,
-        PredictionRow,
-        (modelId, ids) => sql`
-          SELECT ${columns}
-          FROM ${t("predictions_by_request")} FINAL
-          WHERE model_id = ${modelId} AND request_id IN ${list(ids)}`,
-        (k) => k.request_id,
-      );
+      const [own, variants] = await Promise.all([
+        lookup(
+          keys,
+          PredictionRow,
+          (models, ids) => sql`
+            SELECT ${columns}
+            FROM ${t("predictions")} FINAL
+            WHERE model_id IN ${list(models)} AND prediction_id IN ${list(ids)}`,
+        ),
+        lookup(
+          keys,
+          PredictionRow,
+          (models, ids) => sql`
+            SELECT ${columns}
+            FROM ${t("predictions_by_request")} FINAL
+            WHERE model_id IN ${list(models)} AND request_id IN ${list(ids)}`,
+          (k) => k.request_id,
+        ),
+      ]);
       return variants.length === 0 ? own : distinct([...own, ...variants]);
     },
 
     /** Every label observation stored for these predictions: their own, and their requests'. */
     async findLabels(keys: ModelKey[]): Promise<JoinableLabel[]> {
       const columns = sql`prediction_id, model_id, request_id, label, value, toUnixTimestamp64Milli(labeled_at) AS labeled_at_ms, source`;
-      const own = await lookup(
-        keys,
-        LabelRow,
-        (modelId, ids) => sql`
-          SELECT ${columns}
-          FROM ${t("labels")} FINAL
-          WHERE model_id = ${modelId} AND prediction_id IN ${list(ids)}`,
-      );
-      const requests = await lookup(
-        keys,
-        LabelRow,
-        (modelId, ids) => sql`
-          SELECT ${columns}
-          FROM ${t("labels_by_request")} FINAL
-          WHERE model_id = ${modelId} AND request_id IN ${list(ids)}`,
-        (k) => k.request_id,
-      );
+      const [own, requests] = await Promise.all([
+        lookup(
+          keys,
+          LabelRow,
+          (models, ids) => sql`
+            SELECT ${columns}
+            FROM ${t("labels")} FINAL
+            WHERE model_id IN ${list(models)} AND prediction_id IN ${list(ids)}`,
+        ),
+        lookup(
+          keys,
+          LabelRow,
+          (models, ids) => sql`
+            SELECT ${columns}
+            FROM ${t("labels_by_request")} FINAL
+            WHERE model_id IN ${list(models)} AND request_id IN ${list(ids)}`,
+          (k) => k.request_id,
+        ),
+      ]);
       return requests.length === 0 ? own : distinct([...own, ...requests]);
     },
 
