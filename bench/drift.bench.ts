@@ -6,18 +6,24 @@
  * slice adds for a model that declares slice keys (country: 5 values; merchant: 200, of which the
  * 20 busiest are kept).
  *
- *   npm run bench:drift -- [--rows 1000000] [--reference-rows 100000] [--skip-peers]
+ * Then end to end: the same current rows as prediction events in Kafka, and the processor started
+ * on them; the time from its start until every feature's decision for the window is stored with
+ * all the rows counted (the processor's own path: ingestion, the metrics consumer's marks, the
+ * window workers' recomputations), and whether those decisions equal the summaries path's.
  *
- * Starts its own ClickHouse (and Kafka, unused) on the benchmark ports unless KAFKA_BROKERS and
+ *   npm run bench:drift -- [--rows 1000000] [--reference-rows 100000] [--skip-peers] [--skip-end-to-end]
+ *
+ * Starts its own Kafka and ClickHouse on the benchmark ports unless KAFKA_BROKERS and
  * CLICKHOUSE_URL are set. The peers run in .cache/bench-venv (created when missing). Loading is
- * timed but not counted as drift computation, on either side: ClickHouse inserts for us, CSV
- * parsing for the peers.
+ * timed but not counted as drift computation for the summaries path and the peers: ClickHouse
+ * inserts for us, CSV parsing for the peers; end to end, ingestion is part of the time.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { Partitioners } from "kafkajs";
 import type { ClickHouse } from "../services/common/clickhouse/client.js";
 import { serialize } from "../services/common/clickhouse/batch-writer.js";
 import { driftRepository, type DriftRepository } from "../services/common/clickhouse/drift.repository.js";
@@ -33,12 +39,15 @@ import { CATEGORICAL, CSV_HEADER, DRIFTED, NUMERIC, csvLine, featureColumns, sam
 import { log, startBenchStack } from "./stack.js";
 import { benchPython } from "./python-env.js";
 import { anyRow } from "../services/common/clickhouse/row-schema.js";
+import { encode } from "../services/common/kafka/avro-codec.js";
+import type { BenchStack } from "./stack.js";
 
 const { values: args } = parseArgs({
   options: {
     rows: { type: "string", default: "1000000" },
     "reference-rows": { type: "string", default: "100000" },
     "skip-peers": { type: "boolean", default: false },
+    "skip-end-to-end": { type: "boolean", default: false },
   },
 });
 const ROWS = Number(args.rows);
@@ -48,6 +57,8 @@ if (!(Number.isInteger(ROWS) && ROWS > 0 && Number.isInteger(REFERENCE_ROWS) && 
 
 const DATA_DIR = join(CACHE_DIR, "drift-bench");
 const MODEL = "bench";
+/** The end-to-end run's model: its rows come through Kafka, apart from the ones loaded directly. */
+const E2E_MODEL = "bench-e2e";
 const VERSION = "v1";
 const REFERENCE_ID = "bench-ref";
 /** One base window of a day holds every current row, so the whole sample is scored as one window. */
@@ -70,7 +81,9 @@ interface PeerResult {
 }
 
 async function main(): Promise<void> {
-  const { config, infra, ch } = await startBenchStack();
+  // One window size, a day: the whole sample is one window end to end too.
+  const stack = await startBenchStack({ HINDSIGHT_WINDOWS: String(BASE_SECONDS) });
+  const { config, infra, ch } = stack;
   const files = { reference: join(DATA_DIR, "reference.csv"), current: join(DATA_DIR, "current.csv") };
   try {
     await migrate(ch);
@@ -104,8 +117,9 @@ async function main(): Promise<void> {
     const ours = await hindsight(drift);
     log("Hindsight per slice: recomputeSummaries → readSummaries → decideSliceDrift");
     const sliced = await perSlice(ch, ours.profiles);
+    const e2e = args["skip-end-to-end"] ? undefined : await endToEnd(stack, drift, ours);
     const peers = args["skip-peers"] ? undefined : runPeers(files);
-    report(ours, { reference: referenceLoadS, current: currentLoadS }, peers);
+    report(ours, { reference: referenceLoadS, current: currentLoadS }, peers, e2e);
     process.stdout.write(
       `\n  drift per slice (keys country and merchant, the ${SLICES_PER_KEY} busiest of each): ${sliced.seconds.toFixed(2)} s more ` +
         `(+${((100 * sliced.seconds) / ours.seconds).toFixed(0)} % for a model that declares slice keys; none for one that does not), ` +
@@ -230,6 +244,120 @@ async function hindsight(repo: DriftRepository): Promise<HindsightResult> {
   return { seconds: steps.reduce((s, [, x]) => s + x, 0), steps, drift, profiles };
 }
 
+interface EndToEnd {
+  seconds: number;
+  ingestedSeconds: number;
+  produceSeconds: number;
+  sameDecisions: boolean;
+  maxScoreDifference: number;
+}
+
+/**
+ * The current rows as prediction events in Kafka (not timed), the same reference profiles stored as
+ * the version's reference, then the processor started; timed from its start until every feature's
+ * decision for the day is stored counting the same values as the summaries path's.
+ */
+async function endToEnd(stack: BenchStack, repo: DriftRepository, ours: HindsightResult): Promise<EndToEnd> {
+  const { ch, config, kafka, env } = stack;
+  await repo.saveReference(
+    {
+      reference_id: `${REFERENCE_ID}-e2e`,
+      model_id: E2E_MODEL,
+      model_version: VERSION,
+      source: "upload",
+      from_ms: 0,
+      to_ms: 0,
+      rows: REFERENCE_ROWS,
+      created_at_ms: Date.now(),
+    },
+    ours.profiles,
+  );
+  log(`end to end: producing ${ROWS} prediction events to Kafka`);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const produceStarted = performance.now();
+  const next = sampler("current", 2);
+  const keys = [...NUMERIC, ...CATEGORICAL];
+  for (let first = 0; first < ROWS; first += SLICE) {
+    const messages = Array.from({ length: Math.min(SLICE, ROWS - first) }, (_, i) => {
+      const row = next();
+      const id = `e2e-${first + i}`;
+      const values = [...row.numbers, ...row.strings];
+      return {
+        key: id,
+        value: encode("prediction", {
+          prediction_id: id,
+          model_id: E2E_MODEL,
+          model_version: VERSION,
+          stage: "production",
+          timestamp: (DAY + Math.floor(((first + i) * BASE_SECONDS) / ROWS)) * 1000,
+          features: Object.fromEntries(keys.map((k, j) => [k, values[j] ?? null])),
+          prediction: { label: "yes", score: 0.5, scores: null, value: null },
+          segments: {},
+          received_at: null,
+        }),
+      };
+    });
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < messages.length; i += 1_000)
+      sends.push(producer.send({ topic: config.topics.predictions, acks: 1, messages: messages.slice(i, i + 1_000) }));
+    await Promise.all(sends);
+  }
+  await producer.disconnect();
+  const produceSeconds = (performance.now() - produceStarted) / 1000;
+
+  const expected = new Map(ours.drift.map((d) => [d.feature, d.n]));
+  const decided = () =>
+    ch.rows(
+      anyRow<{ feature: string; n: string; score: number | null; drifted: number }>(),
+      sql`SELECT feature, n, score, drifted FROM ${ident(`${ch.database}.window_drift`)} FINAL
+          WHERE model_id = ${E2E_MODEL} AND model_version = ${VERSION} AND window_seconds = ${BASE_SECONDS} AND window_start = toDateTime(${DAY})`,
+    );
+  const stored = async () =>
+    Number(
+      (
+        await ch.rows(
+          anyRow<{ n: string }>(),
+          sql`SELECT count() AS n FROM ${ident(`${ch.database}.predictions`)} WHERE model_id = ${E2E_MODEL}`,
+        )
+      )[0]?.n ?? 0,
+    );
+  log("end to end: starting the processor on them");
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services/processor/main.ts")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  try {
+    let ingestedSeconds = Number.NaN;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the processor exited (code ${child.exitCode})`);
+      if (Number.isNaN(ingestedSeconds) && (await stored()) >= ROWS) ingestedSeconds = (performance.now() - started) / 1000;
+      const rows = await decided();
+      if (rows.length === expected.size && rows.every((r) => Number(r.n) === expected.get(r.feature))) {
+        const seconds = (performance.now() - started) / 1000;
+        const byFeature = new Map(rows.map((r) => [r.feature, r]));
+        let maxScoreDifference = 0;
+        let sameDecisions = true;
+        for (const d of ours.drift) {
+          const theirs = byFeature.get(d.feature)!;
+          sameDecisions &&= Boolean(theirs.drifted) === d.drifted;
+          if (d.score !== null && theirs.score !== null)
+            maxScoreDifference = Math.max(maxScoreDifference, Math.abs(d.score - theirs.score));
+          else sameDecisions &&= d.score === theirs.score;
+        }
+        log(`end to end: every decision stored after ${seconds.toFixed(1)} s (raw rows stored after ${ingestedSeconds.toFixed(1)} s)`);
+        return { seconds, ingestedSeconds, produceSeconds, sameDecisions, maxScoreDifference };
+      }
+      if (performance.now() - started > 1_800_000) throw new Error("end to end: no complete decisions after 30 minutes");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    child.kill("SIGTERM");
+    if (child.exitCode === null) await once(child, "exit");
+  }
+}
+
 function runPeers(files: { reference: string; current: string }): PeerResult {
   const python = benchPython(["evidently", "scipy", "pandas"]);
   log("peers: Evidently DataDriftPreset and scipy on the same CSV files");
@@ -259,7 +387,12 @@ const SCIPY_STATISTIC: Record<string, string> = { wasserstein: "wasserstein_norm
  * features its own way, and Hindsight reads the Wasserstein distance from the reference's
  * percentile bins (within the error bound it stores) where scipy and Evidently use every value.
  */
-function report(ours: HindsightResult, loadS: { reference: number; current: number }, peers: PeerResult | undefined): void {
+function report(
+  ours: HindsightResult,
+  loadS: { reference: number; current: number },
+  peers: PeerResult | undefined,
+  e2e: EndToEnd | undefined,
+): void {
   const out = (line = "") => process.stdout.write(`${line}\n`);
   const rate = (s: number) => ROWS / s;
   const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? "—" : x.toFixed(digits));
@@ -268,6 +401,7 @@ function report(ours: HindsightResult, loadS: { reference: number; current: numb
   );
   out(`  ${"tool".padEnd(48)} ${"seconds".padStart(8)} ${"rows/s".padStart(11)}   rate vs Hindsight`);
   const tools: Array<[string, number]> = [["Hindsight (ClickHouse summaries + decideDrift)", ours.seconds]];
+  if (e2e) tools.push(["Hindsight end to end (Kafka → decisions stored)", e2e.seconds]);
   if (peers)
     tools.push(
       [`Evidently ${peers.evidently.version} DataDriftPreset`, peers.evidently.seconds],
@@ -278,6 +412,15 @@ function report(ours: HindsightResult, loadS: { reference: number; current: numb
       `  ${name.padEnd(48)} ${s.toFixed(2).padStart(8)} ${Math.round(rate(s)).toLocaleString("en").padStart(11)}   ${(rate(s) / rate(ours.seconds)).toFixed(2)}×`,
     );
   out(`  Hindsight's steps: ${ours.steps.map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(", ")}`);
+  if (e2e) {
+    out(
+      `  end to end: the processor started on ${ROWS.toLocaleString("en")} events already in Kafka (produced in ${e2e.produceSeconds.toFixed(1)} s, not counted); ` +
+        `raw rows stored after ${e2e.ingestedSeconds.toFixed(1)} s, every decision after ${e2e.seconds.toFixed(1)} s; ` +
+        `decisions ${e2e.sameDecisions ? "the same as" : "DIFFERENT from"} the summaries path's (scores within ${e2e.maxScoreDifference.toExponential(1)})`,
+    );
+    if (peers)
+      out(`  end to end against Evidently: ${(peers.evidently.seconds / e2e.seconds).toFixed(2)}× its rate (issue 14's goal: ≥ 10×)`);
+  }
   out(
     `  loading, not counted: ClickHouse inserts ${(loadS.reference + loadS.current).toFixed(1)} s (Hindsight)${peers ? `, CSV parsing ${peers.load_seconds.toFixed(1)} s (peers)` : ""}`,
   );
