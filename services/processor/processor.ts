@@ -253,6 +253,8 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   const windowWorker = (end: "newest" | "oldest", only: WindowSteps, part: string): WindowWorker =>
     new WindowWorker(dirtyWindows, only, {
       end,
+      // Live windows pace themselves only while ingestion has more than a batch waiting; the backlog always does.
+      ingestionBehind: end === "newest" ? () => (consumer?.lag() ?? 0) > config.processor.batchMaxRows : undefined,
       baseSeconds: metricsUpdater.baseSeconds,
       maxWindows: config.processor.recomputeMaxWindows,
       maxRows: config.processor.recomputeMaxRows,

@@ -45,6 +45,12 @@ export interface WindowWorkerOptions {
   end: "newest" | "oldest";
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
   minPauseMs?: number;
+  /**
+   * Whether ingestion is behind. Given, a busy worker pauses as long as its last cycle only while
+   * it is, and otherwise just `minPauseMs`: live windows then wait for no pause that protects
+   * nobody. Left out, it always pauses as long (the backlog's pace).
+   */
+  ingestionBehind?: () => boolean;
   /** How often an idle worker looks for marks (other instances write them too). */
   pollMs?: number;
   owns: () => boolean;
@@ -249,8 +255,10 @@ export class WindowWorker {
         const took = this.clock() - began;
         if (n > 0) this.options.onCycle?.(n, took);
         idle = n === 0;
-        // A busy worker leaves ClickHouse to ingestion at least half the time.
-        pause = idle ? (this.options.pollMs ?? 250) : Math.max(this.options.minPauseMs ?? 0, took);
+        // A busy worker leaves ClickHouse to ingestion at least half the time, when ingestion needs it.
+        const yieldToIngestion = this.options.ingestionBehind?.() ?? true;
+        const minPause = this.options.minPauseMs ?? 0;
+        pause = idle ? (this.options.pollMs ?? 250) : yieldToIngestion ? Math.max(minPause, took) : minPause;
       } catch (err) {
         if (this.stopped || err instanceof StoppedError) break;
         // The steps wait out outages themselves; what reaches here is reading or clearing the marks.
