@@ -66,85 +66,63 @@ export function metricsRepository(ch: ClickHouse) {
   const t = (name: string) => ident(`${db}.${name}`);
 
   /**
-   * The rows of these keys' (model, id) pairs. One statement per slice of LOOKUP_SLICE ids for
-   * every model in it (the slice's models and ids as two lists, and rows pairing a model with
-   * another model's id dropped here), the slices side by side: a batch of many models costs no
-   * more round trips than a batch of one.
+   * The rows of these keys' (model, id) pairs, the id being the prediction's or the request's. One
+   * statement per slice of LOOKUP_SLICE ids for every model in it (the slice's models and ids as
+   * two lists, and rows pairing a model with another model's id dropped here), the slices side by
+   * side: a batch of many models costs no more round trips than a batch of one.
    */
   async function lookup<S extends z.ZodType<{ model_id: string; prediction_id: string; request_id: string }>>(
     keys: ModelKey[],
     shape: S,
-    query: (models: string[], ids: string[]) => Sql,
-    id: (k: ModelKey) => string | undefined = (k) => k.prediction_id,
+    columns: Sql,
+    table: string,
+    by: "prediction_id" | "request_id",
   ): Promise<z.output<S>[]> {
     const pairs = new Map<string, { model: string; id: string }>();
     for (const k of keys) {
-      const value = id(k);
+      const value = k[by];
       if (value) pairs.set(`${k.model_id}\u0000${value}`, { model: k.model_id, id: value });
     }
     const all = [...pairs.values()];
+    const idIn = (ids: string[]) => (by === "prediction_id" ? sql`prediction_id IN ${list(ids)}` : sql`request_id IN ${list(ids)}`);
     let at = 0;
     const statements = listSlices(
       all.map((p) => p.id),
       LOOKUP_SLICE,
-    ).map((ids) => query([...new Set(all.slice(at, (at += ids.length)).map((p) => p.model))], ids));
+    ).map((ids) => {
+      const models = [...new Set(all.slice(at, (at += ids.length)).map((p) => p.model))];
+      return sql`SELECT ${columns} FROM ${t(table)} FINAL WHERE model_id IN ${list(models)} AND ${idIn(ids)}`;
+    });
     const found = await Promise.all(statements.map((q) => ch.rows(shape, q)));
-    return found.flat().filter((r) => pairs.has(`${r.model_id}\u0000${id(r)}`));
+    return found.flat().filter((r) => pairs.has(`${r.model_id}\u0000${r[by]}`));
   }
 
-  /** Rows found both by prediction and by request, once. */
-  const distinct = <T>(rows: T[]): T[] => [...new Map(rows.map((r) => [JSON.stringify(r), r])).values()];
+  /** Rows of a table by the keys' own prediction ids and of its by-request twin by their requests, side by side, each once. */
+  async function ownAndByRequest<S extends z.ZodType<{ model_id: string; prediction_id: string; request_id: string }>>(
+    keys: ModelKey[],
+    shape: S,
+    columns: Sql,
+    tables: { own: string; byRequest: string },
+  ): Promise<z.output<S>[]> {
+    const [own, variants] = await Promise.all([
+      lookup(keys, shape, columns, tables.own, "prediction_id"),
+      lookup(keys, shape, columns, tables.byRequest, "request_id"),
+    ]);
+    return variants.length === 0 ? own : [...new Map([...own, ...variants].map((r) => [JSON.stringify(r), r])).values()];
+  }
 
   return {
     /** The predictions these labels refer to (those already stored): by prediction, and every variant of a labelled request. */
-    async findPredictions(keys: ModelKey[]): Promise<JoinablePrediction[]> {
+    findPredictions(keys: ModelKey[]): Promise<JoinablePrediction[]> {
       const columns = sql`prediction_id, model_id, model_version, stage, toUnixTimestamp64Milli(event_time) AS event_time_ms, pred_label, pred_score,
                  pred_class_keys, pred_class_scores, pred_value, exp_abs_err, exp_sq_err, segment_keys, segment_values, request_id`;
-      const [own, variants] = await Promise.all([
-        lookup(
-          keys,
-          PredictionRow,
-          (models, ids) => sql`
-            SELECT ${columns}
-            FROM ${t("predictions")} FINAL
-            WHERE model_id IN ${list(models)} AND prediction_id IN ${list(ids)}`,
-        ),
-        lookup(
-          keys,
-          PredictionRow,
-          (models, ids) => sql`
-            SELECT ${columns}
-            FROM ${t("predictions_by_request")} FINAL
-            WHERE model_id IN ${list(models)} AND request_id IN ${list(ids)}`,
-          (k) => k.request_id,
-        ),
-      ]);
-      return variants.length === 0 ? own : distinct([...own, ...variants]);
+      return ownAndByRequest(keys, PredictionRow, columns, { own: "predictions", byRequest: "predictions_by_request" });
     },
 
     /** Every label observation stored for these predictions: their own, and their requests'. */
-    async findLabels(keys: ModelKey[]): Promise<JoinableLabel[]> {
+    findLabels(keys: ModelKey[]): Promise<JoinableLabel[]> {
       const columns = sql`prediction_id, model_id, request_id, label, value, toUnixTimestamp64Milli(labeled_at) AS labeled_at_ms, source`;
-      const [own, requests] = await Promise.all([
-        lookup(
-          keys,
-          LabelRow,
-          (models, ids) => sql`
-            SELECT ${columns}
-            FROM ${t("labels")} FINAL
-            WHERE model_id IN ${list(models)} AND prediction_id IN ${list(ids)}`,
-        ),
-        lookup(
-          keys,
-          LabelRow,
-          (models, ids) => sql`
-            SELECT ${columns}
-            FROM ${t("labels_by_request")} FINAL
-            WHERE model_id IN ${list(models)} AND request_id IN ${list(ids)}`,
-          (k) => k.request_id,
-        ),
-      ]);
-      return requests.length === 0 ? own : distinct([...own, ...requests]);
+      return ownAndByRequest(keys, LabelRow, columns, { own: "labels", byRequest: "labels_by_request" });
     },
 
     async insertJoined(rows: JoinedRow[]): Promise<void> {
