@@ -306,7 +306,7 @@ describe("window worker", () => {
     expect(waits[2]).toEqual({ ms: 60_000, woken: true });
   });
 
-  it("paces busy cycles by their length only while ingestion is behind, else by the minimum", async () => {
+  it("paces busy cycles by their length only while other work waits, else by the minimum", async () => {
     const marks = fakeMarks();
     const { steps } = recorder();
     const t = { now: 0 };
@@ -329,7 +329,7 @@ describe("window worker", () => {
         logger,
         minPauseMs: 100,
         pollMs: 60_000,
-        ingestionBehind: () => behind[pauses.length] ?? false,
+        othersWaiting: () => behind[pauses.length] ?? false,
         clock: () => t.now,
         sleep: async (ms) => {
           pauses.push(ms);
@@ -341,7 +341,7 @@ describe("window worker", () => {
     worker.start();
     for (let i = 0; i < 100 && pauses.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
     await worker.stop();
-    // Busy, ingestion keeping up: the minimum; busy, ingestion behind: the cycle's 700 ms; then idle.
+    // Busy, nothing else waiting: the minimum; busy, other work waiting: the cycle's 700 ms; then idle.
     expect(pauses).toEqual([100, 700, 60_000]);
   });
 });

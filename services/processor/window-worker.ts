@@ -46,11 +46,12 @@ export interface WindowWorkerOptions {
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
   minPauseMs?: number;
   /**
-   * Whether ingestion is behind. Given, a busy worker pauses as long as its last cycle only while
-   * it is, and otherwise just `minPauseMs`: live windows then wait for no pause that protects
-   * nobody. Left out, it always pauses as long (the backlog's pace).
+   * Whether other work needs ClickHouse now (ingestion behind, a backlog being worked through).
+   * Given, a busy worker pauses as long as its last cycle only while it does, and otherwise just
+   * `minPauseMs`: live windows then wait for no pause that protects nobody. Left out, it always
+   * pauses as long (the backlog's pace).
    */
-  ingestionBehind?: () => boolean;
+  othersWaiting?: () => boolean;
   /** How often an idle worker looks for marks (other instances write them too). */
   pollMs?: number;
   owns: () => boolean;
@@ -155,6 +156,7 @@ const defaultSleep = (ms: number, wake: Promise<void>) =>
 
 export class WindowWorker {
   private stopped = false;
+  private lastCycleWindows = 0;
   private loop: Promise<void> | undefined;
   /** Resolved by a nudge or a stop: ends an idle wait early. */
   private wake: Promise<void> = Promise.resolve();
@@ -177,6 +179,11 @@ export class WindowWorker {
 
   start(): void {
     this.loop ??= this.run();
+  }
+
+  /** Whether its latest cycle found windows to recompute (a backlog being worked through, for the backlog worker). */
+  get busy(): boolean {
+    return this.lastCycleWindows > 0;
   }
 
   /** Marks were just stored here: an idle worker looks now rather than at its next poll. */
@@ -251,14 +258,14 @@ export class WindowWorker {
       let idle = false;
       try {
         const n = await this.cycle();
+        this.lastCycleWindows = n;
         failures = 0;
         const took = this.clock() - began;
         if (n > 0) this.options.onCycle?.(n, took);
         idle = n === 0;
-        // A busy worker leaves ClickHouse to ingestion at least half the time, when ingestion needs it.
-        const yieldToIngestion = this.options.ingestionBehind?.() ?? true;
+        // A busy worker leaves ClickHouse to other work at least half the time, when other work needs it.
         const minPause = this.options.minPauseMs ?? 0;
-        pause = idle ? (this.options.pollMs ?? 250) : yieldToIngestion ? Math.max(minPause, took) : minPause;
+        pause = idle ? (this.options.pollMs ?? 250) : (this.options.othersWaiting?.() ?? true) ? Math.max(minPause, took) : minPause;
       } catch (err) {
         if (this.stopped || err instanceof StoppedError) break;
         // The steps wait out outages themselves; what reaches here is reading or clearing the marks.

@@ -67,8 +67,8 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     if (!e.payload.restart) running = false;
   });
   let assignment: Record<string, number[]> = {};
-  // Until the group has settled again this member holds nothing (others may be handed its partitions).
   const lags = new Map<string, number>();
+  // Until the group has settled again this member holds nothing (others may be handed its partitions).
   consumer.on(consumer.events.REBALANCING, () => {
     assignment = {};
     lags.clear();
