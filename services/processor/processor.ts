@@ -253,9 +253,6 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   const windowWorker = (end: "newest" | "oldest", only: WindowSteps, part: string): WindowWorker =>
     new WindowWorker(dirtyWindows, only, {
       end,
-      // Live windows pace themselves only while ingestion has more than a batch waiting or a backlog
-      // is being worked through (a backfill, a catch-up); the backlog always does.
-      othersWaiting: end === "newest" ? () => (consumer?.lag() ?? 0) > config.processor.batchMaxRows || backlog.busy : undefined,
       baseSeconds: metricsUpdater.baseSeconds,
       maxWindows: config.processor.recomputeMaxWindows,
       maxRows: config.processor.recomputeMaxRows,
@@ -264,8 +261,10 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       logger: logger.child({ part: "windows", worker: part }),
       onCycle: (_n, ms) => windowCycles.observe({ worker: part }, ms / 1000),
     });
-  const backlog: WindowWorker = windowWorker("oldest", steps, "backlog");
-  const workers = [...DIRTY_KINDS.map((kind) => windowWorker("newest", { [kind]: steps[kind] }, kind)), backlog];
+  const workers = [
+    ...DIRTY_KINDS.map((kind) => windowWorker("newest", { [kind]: steps[kind] }, kind)),
+    windowWorker("oldest", steps, "backlog"),
+  ];
 
   const decoder = deps.decoder ?? decoderFor(config, { registry, logger });
   /** The batch's schemas, a schema registry's outage waited out (never a dead letter); a stop gives up, uncommitted. */

@@ -305,43 +305,4 @@ describe("window worker", () => {
     // Then idle: the long poll, ended by the nudge.
     expect(waits[2]).toEqual({ ms: 60_000, woken: true });
   });
-
-  it("paces busy cycles by their length only while other work waits, else by the minimum", async () => {
-    const marks = fakeMarks();
-    const { steps } = recorder();
-    const t = { now: 0 };
-    const behind = [false, true, false];
-    const pauses: number[] = [];
-    const worker: WindowWorker = new WindowWorker(
-      marks.repo,
-      {
-        ...steps,
-        labels: async () => {
-          t.now += 700;
-          // Marked again while the first one ran: the second cycle is busy too.
-          if (pauses.length === 0) marks.mark(w("labels", "m", 300));
-        },
-      },
-      {
-        baseSeconds: 300,
-        end: "newest",
-        owns: () => true,
-        logger,
-        minPauseMs: 100,
-        pollMs: 60_000,
-        othersWaiting: () => behind[pauses.length] ?? false,
-        clock: () => t.now,
-        sleep: async (ms) => {
-          pauses.push(ms);
-          if (pauses.length === 3) void worker.stop();
-        },
-      },
-    );
-    marks.mark(w("labels", "m", 300));
-    worker.start();
-    for (let i = 0; i < 100 && pauses.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
-    await worker.stop();
-    // Busy, nothing else waiting: the minimum; busy, other work waiting: the cycle's 700 ms; then idle.
-    expect(pauses).toEqual([100, 700, 60_000]);
-  });
 });

@@ -45,13 +45,6 @@ export interface WindowWorkerOptions {
   end: "newest" | "oldest";
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
   minPauseMs?: number;
-  /**
-   * Whether other work needs ClickHouse now (ingestion behind, a backlog being worked through).
-   * Given, a busy worker pauses as long as its last cycle only while it does, and otherwise just
-   * `minPauseMs`: live windows then wait for no pause that protects nobody. Left out, it always
-   * pauses as long (the backlog's pace).
-   */
-  othersWaiting?: () => boolean;
   /** How often an idle worker looks for marks (other instances write them too). */
   pollMs?: number;
   owns: () => boolean;
@@ -156,7 +149,6 @@ const defaultSleep = (ms: number, wake: Promise<void>) =>
 
 export class WindowWorker {
   private stopped = false;
-  private lastCycleWindows = 0;
   private loop: Promise<void> | undefined;
   /** Resolved by a nudge or a stop: ends an idle wait early. */
   private wake: Promise<void> = Promise.resolve();
@@ -179,11 +171,6 @@ export class WindowWorker {
 
   start(): void {
     this.loop ??= this.run();
-  }
-
-  /** Whether its latest cycle found windows to recompute (a backlog being worked through, for the backlog worker). */
-  get busy(): boolean {
-    return this.lastCycleWindows > 0;
   }
 
   /** Marks were just stored here: an idle worker looks now rather than at its next poll. */
@@ -258,14 +245,12 @@ export class WindowWorker {
       let idle = false;
       try {
         const n = await this.cycle();
-        this.lastCycleWindows = n;
         failures = 0;
         const took = this.clock() - began;
         if (n > 0) this.options.onCycle?.(n, took);
         idle = n === 0;
-        // A busy worker leaves ClickHouse to other work at least half the time, when other work needs it.
-        const minPause = this.options.minPauseMs ?? 0;
-        pause = idle ? (this.options.pollMs ?? 250) : (this.options.othersWaiting?.() ?? true) ? Math.max(minPause, took) : minPause;
+        // A busy worker leaves ClickHouse to ingestion at least half the time.
+        pause = idle ? (this.options.pollMs ?? 250) : Math.max(this.options.minPauseMs ?? 0, took);
       } catch (err) {
         if (this.stopped || err instanceof StoppedError) break;
         // The steps wait out outages themselves; what reaches here is reading or clearing the marks.

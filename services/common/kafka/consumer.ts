@@ -44,8 +44,6 @@ export interface BatchConsumer {
   isRunning(): boolean;
   /** Whether the member was assigned this partition at its latest join of the group. */
   holds(topic: string, partition: number): boolean;
-  /** Messages behind the high watermark on this member's partitions, as of each one's latest batch handled. */
-  lag(): number;
 }
 
 export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions): BatchConsumer {
@@ -67,11 +65,9 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     if (!e.payload.restart) running = false;
   });
   let assignment: Record<string, number[]> = {};
-  const lags = new Map<string, number>();
   // Until the group has settled again this member holds nothing (others may be handed its partitions).
   consumer.on(consumer.events.REBALANCING, () => {
     assignment = {};
-    lags.clear();
   });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assignment = e.payload.memberAssignment;
@@ -105,7 +101,6 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
           });
           // The handler finished the whole batch: every offset in it is safe to commit.
           resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-          lags.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
           await commitOffsetsIfNecessary();
         },
       });
@@ -118,7 +113,6 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     },
     isRunning: () => running,
     holds: (topic, partition) => running && (assignment[topic] ?? []).includes(partition),
-    lag: () => [...lags.values()].reduce((sum, n) => sum + n, 0),
   };
 }
 
