@@ -101,14 +101,19 @@ export function alertSeriesRepository(ch: ClickHouse, options: { labelHorizonMs?
   // One per evaluator: its calibrations are cached across ticks and refitted at most once a minute.
   const estimates = estimatesRepository(ch, { horizonMs: options.labelHorizonMs ?? 30 * 86_400_000 });
 
-  /** What the estimates repository reads for a rule's series. */
-  const estimatesQuery = (rule: Rule, windowSeconds: number, fromS: number) => ({
+  /** The windows a rule judges: its target's model, version, stage and slices, from `fromS`. */
+  const ruleWindows = (rule: Rule, windowSeconds: number, fromS: number) => ({
     models: rule.target.model === "*" ? undefined : [rule.target.model],
     modelVersion: rule.target.version,
     stage: rule.target.stage,
     windowSeconds,
     fromS,
     slices: sliceSelection(rule),
+  });
+
+  /** What the estimates repository reads for a rule's series. */
+  const estimatesQuery = (rule: Rule, windowSeconds: number, fromS: number) => ({
+    ...ruleWindows(rule, windowSeconds, fromS),
     confidence: rule.confidence ?? 0.95,
     limit: ESTIMATE_SERIES_LIMIT,
   });
@@ -213,14 +218,7 @@ export function alertSeriesRepository(ch: ClickHouse, options: { labelHorizonMs?
       const column = ident(rule.metric);
       const sample = SAMPLE[rule.metric] ?? { n: "labeled" };
       // The view's rows narrowed inside its base-window reads (18.16 would compute the whole view).
-      const metrics = sliceMetricsQuery(ch.database, {
-        models: rule.target.model === "*" ? undefined : [rule.target.model],
-        modelVersion: rule.target.version,
-        stage: rule.target.stage,
-        windowSeconds,
-        fromS,
-        slices: sliceSelection(rule),
-      });
+      const metrics = sliceMetricsQuery(ch.database, ruleWindows(rule, windowSeconds, fromS));
       // Fairness compares the groups (slices) of one key with each other, so every group of the key is read.
       const source =
         rule.metric === "selection_rate_ratio"
