@@ -2,8 +2,9 @@
  * Ingestion benchmark: events per second from Kafka into ClickHouse through the processor, beside
  * two baselines measured in the same run on the same events:
  *   - a bare kafkajs consumer that only reads the topic (the ceiling for any kafkajs consumer);
- *   - ClickHouse's own insert of the same rows from a JSONEachRow file, streamed to its HTTP
- *     interface (the server parses and writes them; nothing else runs).
+ *   - ClickHouse's own insert of the same rows, encoded beforehand as the processor encodes them,
+ *     into a table without materialized views and into the predictions table with its views
+ *     (the server reads and writes them; nothing else runs).
  * Then a sustained phase: events produced at a fixed rate for a fixed time while the processor
  * runs, with the consumer lag sampled, to show whether it keeps up.
  *
@@ -14,13 +15,13 @@
  * KAFKA_BROKERS and CLICKHOUSE_URL are set. The processor runs as a child process, as in production.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { once } from "node:events";
 import { loadConfig, type Config } from "../services/common/config/env.js";
 import { createClickHouse, type ClickHouse } from "../services/common/clickhouse/client.js";
-import { serialize } from "../services/common/clickhouse/batch-writer.js";
+import { encodeRowBinary } from "../services/common/clickhouse/batch-writer.js";
+import { PREDICTION_LAYOUT } from "../services/common/clickhouse/raw-event-encoding.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { decode, encode, SCHEMAS } from "../services/common/kafka/avro-codec.js";
 import { consumerLag } from "../services/common/kafka/client.js";
@@ -28,7 +29,7 @@ import { predictionRow } from "../services/common/domain/event-rows.js";
 import { createDemoTraffic } from "../services/demo/generator.js";
 import { splittablePool, toWire, withId } from "./event-pool.js";
 import type { PredictionEvent } from "../schemas/events.js";
-import { CACHE_DIR, ROOT } from "../infra/local/paths.js";
+import { ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
 import { Partitioners, type Kafka } from "kafkajs";
 import { anyRow } from "../services/common/clickhouse/row-schema.js";
@@ -45,7 +46,6 @@ const EVENTS = Number(args.events);
 const RATE = Number(args.rate);
 const SUSTAIN_S = Number(args.sustain);
 const PARTITIONS = Number(args.partitions);
-const HOME = join(CACHE_DIR, "bench-stack");
 
 async function main(): Promise<void> {
   const { env, config, infra, kafka, ch } = await startBenchStack({ HINDSIGHT_PARTITIONS: String(PARTITIONS) });
@@ -65,12 +65,14 @@ async function main(): Promise<void> {
 
       const bareS = await bareConsumer(kafka, config.topics.predictions, EVENTS);
       const processorS = await processorRun(env, ch, config, EVENTS);
-      const fileS = await clickhouseFileInsert(ch, config, events);
+      const plainS = await clickhouseInsert(ch, config, events, false);
+      const viewsS = await clickhouseInsert(ch, config, events, true);
 
       const rows = [
         ["bare kafkajs consumer (read only)", bareS],
         ["Hindsight processor (Kafka → ClickHouse)", processorS],
-        ["ClickHouse INSERT from a JSONEachRow file", fileS],
+        ["ClickHouse INSERT, table without views", plainS],
+        ["ClickHouse INSERT, the predictions table and views", viewsS],
       ] as const;
       const bareRate = EVENTS / bareS;
       process.stdout.write(`\nIngestion, ${EVENTS.toLocaleString("en")} events, ${PARTITIONS} partitions, same run:\n`);
@@ -158,25 +160,29 @@ function startProcessor(env: Record<string, string>): ChildProcess {
   });
 }
 
-/** Baseline: ClickHouse itself inserting the same rows, streamed from a file to its HTTP interface. */
-async function clickhouseFileInsert(ch: ClickHouse, config: Config, events: PredictionEvent[]): Promise<number> {
-  log("baseline: ClickHouse INSERT from a JSONEachRow file");
+/**
+ * Baseline: ClickHouse itself inserting the same rows as the processor sends them (RowBinary, in
+ * inserts of HINDSIGHT_BATCH_MAX_ROWS), encoded beforehand, one insert at a time: into a copy of the
+ * predictions table without its materialized views, or into the predictions table itself, whose
+ * views copy each row on (what the processor's inserts cost the server).
+ */
+async function clickhouseInsert(ch: ClickHouse, config: Config, events: PredictionEvent[], views: boolean): Promise<number> {
+  log(`baseline: ClickHouse INSERT ${views ? "with" : "without"} the views`);
   const db = config.clickhouse.database;
-  await ch.command(sql`CREATE TABLE ${ident(`${db}.predictions_file`)} AS ${ident(`${db}.predictions`)}`);
-  mkdirSync(HOME, { recursive: true });
-  const file = join(HOME, "rows.jsonl");
-  const out = createWriteStream(file);
-  const rows = events.map((e, i) =>
-    predictionRow(e, { partition: 0, offset: i, schemaId: SCHEMAS.prediction.id, ingestedAtS: Math.floor(Date.now() / 1000) }),
-  );
-  for (const chunk of await serialize(rows, 10_000)) if (!out.write(chunk)) await once(out, "drain");
-  out.end();
-  await once(out, "finish");
+  let table = `${db}.predictions`;
+  if (!views) {
+    table = `${db}.predictions_copy`;
+    await ch.command(sql`CREATE TABLE ${ident(table)} AS ${ident(`${db}.predictions`)}`);
+  }
+  const ingestedAtS = Math.floor(Date.now() / 1000);
+  const rows = events.map((e, i) => predictionRow(e, { partition: 0, offset: i, schemaId: SCHEMAS.prediction.id, ingestedAtS }));
+  const batchRows = config.processor.batchMaxRows;
+  const batches: Buffer[][] = [];
+  for (let i = 0; i < rows.length; i += batchRows)
+    batches.push(await encodeRowBinary(rows.slice(i, i + batchRows), 2_000, PREDICTION_LAYOUT));
   const started = performance.now();
-  await ch.insertJsonEachRow(`${db}.predictions_file`, createReadStream(file));
-  const s = (performance.now() - started) / 1000;
-  rmSync(file, { force: true });
-  return s;
+  for (const chunks of batches) await ch.insertRowBinary(table, PREDICTION_LAYOUT.columns, chunks);
+  return (performance.now() - started) / 1000;
 }
 
 /** Produces at a fixed rate for SUSTAIN_S seconds while the processor runs; samples the lag. */

@@ -19,7 +19,9 @@ import { createProducer, type KafkaProducer } from "../common/kafka/client.js";
 import { createDeadLetterPublisher, type DeadLetter, type DeadLetterPublisher } from "../common/kafka/dead-letter.js";
 import type { Logger } from "../common/observability/logger.js";
 import { Counter, Gauge, Histogram, type Registry } from "../common/observability/metrics.js";
-import { labelRecord, predictionRecord, type LabelRow, type PredictionRow } from "../common/domain/event-rows.js";
+import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
+import type { RowBinaryLayout } from "../common/clickhouse/row-binary.js";
+import { LABEL_LAYOUT, PREDICTION_LAYOUT } from "../common/clickhouse/raw-event-encoding.js";
 import { toLabelRow, toPredictionRow, type StepResult } from "./steps.js";
 import { metricsRepository } from "../common/clickhouse/metrics.repository.js";
 import { MetricsUpdater } from "./metrics-updater.js";
@@ -88,10 +90,10 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   // Rows ClickHouse refuses are dead-lettered with their original message, found through this map.
   const origin = new WeakMap<object, ConsumedMessage>();
 
-  const writer = <R extends object>(table: "predictions" | "labels", record: (row: R) => object) =>
+  const writer = <R extends object>(table: "predictions" | "labels", binary: RowBinaryLayout<R>) =>
     new BatchWriter<R>(clickhouse, {
       table: ident(`${clickhouse.database}.${table}`).name,
-      record,
+      binary,
       maxRows: config.processor.batchMaxRows,
       maxWaitMs: config.processor.batchMaxWaitMs,
       onRejected: async (row, error) => {
@@ -106,13 +108,13 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       },
       onFlushed: (_rows, ms) => flushes.observe({ table }, ms / 1000),
     });
-  const predictions = writer<PredictionRow>("predictions", predictionRecord);
+  const predictions = writer<PredictionRow>("predictions", PREDICTION_LAYOUT);
   // Regression predictions are stamped with their expected error here, with the models held now.
   const errorModels = new ErrorModelCache(errorModelsRepository(clickhouse), {
     reloadMs: config.errorModels.reloadMs,
     logger: logger.child({ part: "error-models" }),
   });
-  const labels = writer<LabelRow>("labels", labelRecord);
+  const labels = writer<LabelRow>("labels", LABEL_LAYOUT);
   const beyondHorizon = new Counter({
     name: "hindsight_processor_labels_beyond_horizon_total",
     help: "Labels that arrived later than the join horizon after their prediction (kept, not joined).",

@@ -10,6 +10,7 @@
  */
 import type { ClickHouse } from "./client.js";
 import { classifyClickHouseError, clickHouseErrorCode } from "./errors.js";
+import { RowBinaryWriter, type RowBinaryLayout } from "./row-binary.js";
 
 export interface BatchWriterOptions<R> {
   table: string;
@@ -19,6 +20,8 @@ export interface BatchWriterOptions<R> {
   chunkRows?: number;
   /** The stored form of a row, when it differs from the row itself (e.g. times as DateTime64). */
   record?: (row: R) => object;
+  /** Rows sent as RowBinary in this layout instead of JSONEachRow (`record` is then unused). */
+  binary?: RowBinaryLayout<R>;
   retry?: { initialMs: number; maxMs: number };
   /** Rows ClickHouse refuses one by one; must settle before the write counts as done. */
   onRejected: (row: R, error: Error) => Promise<void>;
@@ -103,7 +106,10 @@ export class BatchWriter<R> {
     const { initialMs, maxMs } = this.options.retry ?? { initialMs: 100, maxMs: 5_000 };
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.ch.insertJsonEachRow(this.options.table, await serialize(rows, this.options.chunkRows ?? 2_000, this.options.record));
+        const chunkRows = this.options.chunkRows ?? 2_000;
+        const { binary } = this.options;
+        if (binary) await this.ch.insertRowBinary(this.options.table, binary.columns, await encodeRowBinary(rows, chunkRows, binary));
+        else await this.ch.insertJsonEachRow(this.options.table, await serialize(rows, chunkRows, this.options.record));
         return;
       } catch (err) {
         const error = err as Error;
@@ -140,6 +146,19 @@ export async function serialize<R>(rows: readonly R[], chunkRows: number, record
     let text = "";
     for (let i = start; i < end; i++) text += `${JSON.stringify(record ? record(rows[i]!) : rows[i])}\n`;
     chunks.push(text);
+  }
+  return chunks;
+}
+
+/** RowBinary in chunks, yielding to the event loop between chunks like `serialize`. */
+export async function encodeRowBinary<R>(rows: readonly R[], chunkRows: number, layout: RowBinaryLayout<R>): Promise<Buffer[]> {
+  const w = new RowBinaryWriter();
+  const chunks: Buffer[] = [];
+  for (let start = 0; start < rows.length; start += chunkRows) {
+    if (start > 0) await new Promise<void>((r) => setImmediate(r));
+    const end = Math.min(rows.length, start + chunkRows);
+    for (let i = start; i < end; i++) layout.write(w, rows[i]!);
+    chunks.push(w.take());
   }
   return chunks;
 }

@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { z } from "zod";
 import { parseRows } from "./row-schema.js";
-import { ident, sql, type Sql } from "./sql.js";
+import { ident, join, sql, type Sql } from "./sql.js";
 
 export interface ClickHouse {
   readonly database: string;
@@ -16,6 +16,8 @@ export interface ClickHouse {
   rows<S extends z.ZodType>(row: S, query: Sql): Promise<z.output<S>[]>;
   /** Inserts pre-serialised JSONEachRow text, given as chunks (or a stream) so no single string gets huge. */
   insertJsonEachRow(table: string, chunks: readonly string[] | NodeJS.ReadableStream): Promise<void>;
+  /** Inserts RowBinary chunks (row-binary.ts) whose values follow `columns` in order. */
+  insertRowBinary(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -40,6 +42,18 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     // Failures surface as errors to our callers, who log them with context (and retry or not).
     log: { level: ClickHouseLogLevel.OFF },
   });
+  /** An INSERT whose data is the request body; the (empty) response is drained so the socket goes back to the pool. */
+  async function exec(statement: Sql, body: readonly (string | Buffer)[] | Readable): Promise<void> {
+    const result = await client.exec({
+      query: statement.text,
+      values: Array.isArray(body) ? Readable.from(body, { objectMode: false }) : (body as Readable),
+    });
+    result.stream.resume();
+    await new Promise<void>((resolve, reject) => {
+      result.stream.on("end", resolve).on("error", reject);
+    });
+  }
+
   return {
     database: options.database,
     async command(statement) {
@@ -50,16 +64,17 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
       return parseRows(row, await result.json<unknown>(), query.text);
     },
     async insertJsonEachRow(table, chunks) {
-      const result = await client.exec({
-        // The table name passes the identifier whitelist like every other name in SQL.
-        query: sql`INSERT INTO ${ident(table)} FORMAT JSONEachRow`.text,
-        values: Array.isArray(chunks) ? Readable.from(chunks, { objectMode: false }) : (chunks as Readable),
-      });
-      // Drain the (empty) response so the socket goes back to the pool.
-      result.stream.resume();
-      await new Promise<void>((resolve, reject) => {
-        result.stream.on("end", resolve).on("error", reject);
-      });
+      // The table name passes the identifier whitelist like every other name in SQL.
+      await exec(sql`INSERT INTO ${ident(table)} FORMAT JSONEachRow`, chunks as readonly string[] | Readable);
+    },
+    async insertRowBinary(table, columns, chunks) {
+      await exec(
+        sql`INSERT INTO ${ident(table)} (${join(
+          columns.map((c) => sql`${ident(c)}`),
+          ", ",
+        )}) FORMAT RowBinary`,
+        chunks,
+      );
     },
     async ping() {
       const r = await client.ping();

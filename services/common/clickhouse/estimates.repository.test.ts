@@ -14,6 +14,7 @@ function fakeClickHouse(versions: string[]) {
     database: "hindsight",
     command: async () => {},
     insertJsonEachRow: async () => {},
+    insertRowBinary: async () => {},
     ping: async () => true,
     close: async () => {},
     async rows<S extends z.ZodType>(shape: S, query: Sql): Promise<z.output<S>[]> {

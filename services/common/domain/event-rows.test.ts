@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LabelEvent, PredictionEvent } from "../../../schemas/events.js";
-import { dateTime64, labelRecord, labelRow, predictionRecord, predictionRow, type SourcePosition } from "./event-rows.js";
+import { dateTime64, labelRow, predictionRow, type SourcePosition } from "./event-rows.js";
 
 const AT: SourcePosition = { partition: 2, offset: 41_337, schemaId: 1, ingestedAtS: 1763900000 };
 
@@ -90,17 +90,6 @@ describe("predictionRow", () => {
       ingested_at: 1763900000,
     });
   });
-
-  it("stores its times as DateTime64(3): seconds with the millisecond as fraction", () => {
-    const row = predictionRow(prediction({ timestamp: 1763892000999, received_at: 1763892001500 }), AT);
-    const record = predictionRecord(row) as Record<string, unknown>;
-    expect(record.event_time).toBe(1763892000.999);
-    expect(record.received_at).toBe(1763892001.5);
-    expect(record).not.toHaveProperty("event_time_ms");
-    expect(record).not.toHaveProperty("received_at_ms");
-    expect(JSON.stringify(record)).toContain('"event_time":1763892000.999');
-    expect((predictionRecord(predictionRow(prediction({ received_at: null }), AT)) as Record<string, unknown>).received_at).toBeNull();
-  });
 });
 
 describe("dateTime64", () => {
@@ -158,12 +147,5 @@ describe("labelRow", () => {
     expect(row.label).toBeNull();
     expect(row.value).toBe(0);
     expect(row.received_at_ms).toBe(1763892005000);
-  });
-
-  it("stores labeled_at as DateTime64(3)", () => {
-    const record = labelRecord(labelRow(label(), AT)) as Record<string, unknown>;
-    expect(record.labeled_at).toBe(1763892000.999);
-    expect(record.received_at).toBeNull();
-    expect(record).not.toHaveProperty("labeled_at_ms");
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Maps validated events to the rows of the raw ClickHouse tables (see migration 001). Pure: the
  * Kafka coordinates come in as arguments. Rows keep times as epoch milliseconds, as the domain
- * uses them; `predictionRecord` and `labelRecord` give the stored form, where they are DateTime64(3).
+ * uses them; the processor stores them as DateTime64(3) (clickhouse/raw-event-encoding.ts).
  */
 import type { LabelEvent, PredictionEvent } from "../../../schemas/events.js";
 
@@ -141,15 +141,3 @@ export function labelRow(e: LabelEvent, at: SourcePosition): LabelRow {
  * read as seconds.
  */
 export const dateTime64 = (ms: number): number => ms / 1000;
-
-/** The stored form of a prediction row (migration 001): times as DateTime64(3). */
-export function predictionRecord(row: PredictionRow): object {
-  const { event_time_ms, received_at_ms, ...rest } = row;
-  return { ...rest, event_time: dateTime64(event_time_ms), received_at: received_at_ms === null ? null : dateTime64(received_at_ms) };
-}
-
-/** The stored form of a label row (migration 001): times as DateTime64(3). */
-export function labelRecord(row: LabelRow): object {
-  const { labeled_at_ms, received_at_ms, ...rest } = row;
-  return { ...rest, labeled_at: dateTime64(labeled_at_ms), received_at: received_at_ms === null ? null : dateTime64(received_at_ms) };
-}
