@@ -20,8 +20,8 @@ let acknowledged = 0;
 const clickhouse = {
   ...real,
   database: real.database,
-  async insertJsonEachRow(table: string, chunks: readonly string[]) {
-    await real.insertJsonEachRow(table, chunks);
+  async insertRowBinary(table: string, columns: readonly string[], chunks: readonly Buffer[]) {
+    await real.insertRowBinary(table, columns, chunks);
     if (table.endsWith(".predictions") && ++acknowledged >= crashAfter) {
       process.stderr.write(`[crashing-processor] SIGKILL after ClickHouse acknowledged insert ${acknowledged}, before the offset commit\n`);
       process.kill(process.pid, "SIGKILL");

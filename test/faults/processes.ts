@@ -28,7 +28,19 @@ export async function stopGracefully(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function exited(child: ChildProcess): Promise<void> {
+/** The child's exit; a child still running after `timeoutMs` is killed and the wait fails, naming the wait. */
+export async function exited(child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  await once(child, "exit");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    await Promise.race([once(child, "exit"), late]);
+  } catch (err) {
+    await killHard(child);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -55,7 +55,7 @@ describe("fault 1: kill -9 of the processor", () => {
       if (k === 1) {
         // This one kills itself right after ClickHouse acknowledged an INSERT, before the commit.
         child = spawnProcessor(stack.env, { crashAfterInserts: 1 });
-        await exited(child);
+        await exited(child, "the processor to kill itself after its first acknowledged predictions insert");
         expect(child.signalCode).toBe("SIGKILL");
         const [stored, committed] = await Promise.all([distinctStored(stack), committedOffsets(stack)]);
         gapRows = stored - committed;

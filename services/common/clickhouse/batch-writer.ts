@@ -20,7 +20,7 @@ export interface BatchWriterOptions<R> {
   chunkRows?: number;
   /** The stored form of a row, when it differs from the row itself (e.g. times as DateTime64). */
   record?: (row: R) => object;
-  /** Rows sent as RowBinary in this layout instead of JSONEachRow (`record` is then unused). */
+  /** Rows sent as RowBinary in this layout instead of JSONEachRow (`record` is then unused), encoded as they are written. */
   binary?: RowBinaryLayout<R>;
   retry?: { initialMs: number; maxMs: number };
   /** Rows ClickHouse refuses one by one; must settle before the write counts as done. */
@@ -35,6 +35,8 @@ export class WriterStoppedError extends Error {
 
 interface Pending<R> {
   rows: R[];
+  /** The rows as RowBinary, encoded when written so a flush only sends them. */
+  encoded: Buffer | undefined;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -54,8 +56,10 @@ export class BatchWriter<R> {
   write(rows: R[]): Promise<void> {
     if (this.stopped) return Promise.reject(new WriterStoppedError("writer stopped"));
     if (rows.length === 0) return Promise.resolve();
+    const { binary } = this.options;
+    const encoded = binary ? encodeRows(rows, binary) : undefined;
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
+      this.queue.push({ rows, encoded, resolve, reject });
       this.queuedRows += rows.length;
       if (this.queuedRows >= this.options.maxRows) this.flushSoon(0);
       else this.flushSoon(this.options.maxWaitMs);
@@ -91,9 +95,10 @@ export class BatchWriter<R> {
     this.queue = [];
     this.queuedRows = 0;
     const rows = batch.flatMap((p) => p.rows);
+    const encoded = batch.every((p) => p.encoded) ? batch.map((p) => p.encoded!) : undefined;
     const started = performance.now();
     try {
-      await this.insertWithRetry(rows);
+      await this.insertWithRetry(rows, encoded);
       this.options.onFlushed?.(rows.length, performance.now() - started);
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -102,13 +107,15 @@ export class BatchWriter<R> {
     if (this.queue.length > 0) this.flushSoon(this.queuedRows >= this.options.maxRows ? 0 : this.options.maxWaitMs);
   }
 
-  private async insertWithRetry(rows: R[]): Promise<void> {
+  /** `encoded`: the rows' RowBinary when already at hand (a binary writer's whole batch, not a split half). */
+  private async insertWithRetry(rows: R[], encoded?: Buffer[]): Promise<void> {
     const { initialMs, maxMs } = this.options.retry ?? { initialMs: 100, maxMs: 5_000 };
     for (let attempt = 1; ; attempt++) {
       try {
         const chunkRows = this.options.chunkRows ?? 2_000;
         const { binary } = this.options;
-        if (binary) await this.ch.insertRowBinary(this.options.table, binary.columns, await encodeRowBinary(rows, chunkRows, binary));
+        if (binary)
+          await this.ch.insertRowBinary(this.options.table, binary.columns, encoded ?? (await encodeRowBinary(rows, chunkRows, binary)));
         else await this.ch.insertJsonEachRow(this.options.table, await serialize(rows, chunkRows, this.options.record));
         return;
       } catch (err) {
@@ -148,6 +155,12 @@ export async function serialize<R>(rows: readonly R[], chunkRows: number, record
     chunks.push(text);
   }
   return chunks;
+}
+
+function encodeRows<R>(rows: readonly R[], layout: RowBinaryLayout<R>): Buffer {
+  const w = new RowBinaryWriter();
+  for (const row of rows) layout.write(w, row);
+  return w.take();
 }
 
 /** RowBinary in chunks, yielding to the event loop between chunks like `serialize`. */
