@@ -14,13 +14,7 @@ import type { Config } from "../common/config/env.js";
 import type { ClickHouse } from "../common/clickhouse/client.js";
 import { BatchWriter } from "../common/clickhouse/batch-writer.js";
 import { ident } from "../common/clickhouse/sql.js";
-import {
-  createBatchConsumer,
-  type BatchConsumer,
-  type ConsumedMessage,
-  type PartitionBatch,
-  type Taken,
-} from "../common/kafka/consumer.js";
+import { createBatchConsumer, type BatchConsumer, type ConsumedMessage, type PartitionBatch } from "../common/kafka/consumer.js";
 import { createProducer, type KafkaProducer } from "../common/kafka/client.js";
 import { createDeadLetterPublisher, type DeadLetter, type DeadLetterPublisher } from "../common/kafka/dead-letter.js";
 import type { Logger } from "../common/observability/logger.js";
@@ -279,8 +273,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
   const schemasOf = (batch: PartitionBatch): Promise<BatchReader> =>
     waitOutRegistry(() => decoder.prepare(batch.messages.map((m) => m.value)), { stopped: () => stopping.aborted, logger });
 
-  /** The ingestion consumer's batch, taken once decoded and queued for its writes; durable once they are acknowledged. */
-  async function handle(batch: PartitionBatch): Promise<Taken> {
+  async function handle(batch: PartitionBatch): Promise<void> {
     const isPrediction = batch.topic === config.topics.predictions;
     const kind = isPrediction ? "prediction" : "label";
     const rows: object[] = [];
@@ -306,16 +299,12 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     }
     processed.inc({ kind, outcome: "written" }, rows.length);
     processed.inc({ kind, outcome: "dead_lettered" }, letters.length);
-    const durable = Promise.all([
+    await Promise.all([
       isPrediction ? predictions.write(rows as PredictionRow[]) : labels.write(rows as LabelRow[]),
       deadLetters!.publish(letters),
-    ]).then(() => {
-      // The metrics consumer here need not wait for the commit to reach the broker.
-      ingested?.stored(batch.topic, batch.partition, BigInt(batch.messages[batch.messages.length - 1]!.offset) + 1n);
-    });
-    // Handled by the consumer's commit queue; marked here so a failure before it looks is not "unhandled".
-    durable.catch(() => undefined);
-    return { durable };
+    ]);
+    // The metrics consumer here need not wait for the commit to reach the broker.
+    ingested?.stored(batch.topic, batch.partition, BigInt(batch.messages[batch.messages.length - 1]!.offset) + 1n);
   }
 
   /** The metrics consumer's batch: the same decoding, then the join and the windows, after ingestion. */
@@ -356,8 +345,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       consumer = createBatchConsumer(kafka, {
         groupId: config.processor.groupId,
         topics: [config.topics.predictions, config.topics.labels],
-        // The next fetches are decoded while this one is inserted: up to three inserts' worth waits.
-        pipelined: { handler: handle, maxPendingMessages: 3 * config.processor.batchMaxRows },
+        handler: handle,
         stopping: () => stopping.aborted,
         logger,
         partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),

@@ -6,7 +6,6 @@
  */
 import type { Kafka, Consumer, IHeaders } from "kafkajs";
 import type { Logger } from "../observability/logger.js";
-import { CommitQueue } from "./commit-queue.js";
 
 export interface ConsumedMessage {
   topic: string;
@@ -23,17 +22,12 @@ export interface PartitionBatch {
   messages: ConsumedMessage[];
 }
 
-/** Returned by a pipelined handler once it has taken a batch: `durable` settles when its writes do. */
-export interface Taken {
-  durable: Promise<void>;
-}
-
 export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
-export type PipelinedHandler = (batch: PartitionBatch) => Promise<Taken>;
 
-interface ConsumerOptions {
+export interface BatchConsumerOptions {
   groupId: string;
   topics: string[];
+  handler: BatchHandler;
   logger: Logger;
   /** True once the service stops: a batch failing then is dropped quietly, uncommitted, for the next start to read again. */
   stopping?: () => boolean;
@@ -44,19 +38,6 @@ interface ConsumerOptions {
   /** Bytes a fetch waits for (up to 250 ms) before it returns: larger batches for fewer lookups (default 1). */
   minBytes?: number;
 }
-
-export type BatchConsumerOptions = ConsumerOptions &
-  (
-    | { handler: BatchHandler }
-    | {
-        /**
-         * A handler that returns once it has taken the batch, so the next fetch is handled while
-         * this one is written; offsets are committed once durable (commit-queue.ts), with at most
-         * `maxPendingMessages` waiting.
-         */
-        pipelined: { handler: PipelinedHandler; maxPendingMessages: number };
-      }
-  );
 
 export interface BatchConsumer {
   start(): Promise<void>;
@@ -82,25 +63,6 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
   let stopped = false;
   const log = options.logger;
   const stopping = () => stopped || (options.stopping?.() ?? false);
-  const pipelined = "pipelined" in options ? options.pipelined : undefined;
-  const commits = pipelined
-    ? new CommitQueue(
-        {
-          commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
-          pause: (topic, partition) => consumer.pause([{ topic, partitions: [partition] }]),
-          seek: (topic, partition, offset) => {
-            consumer.seek({ topic, partition, offset });
-            consumer.resume([{ topic, partitions: [partition] }]);
-          },
-          stopping,
-          onFailure: (topic, partition, offset, error, retryInMs) =>
-            log.warn({ topic, partition, offset, err: error.message, retryInMs }, "batch failed; reading it again"),
-          onCommitError: (topic, partition, error) =>
-            log.info({ topic, partition, err: error.message }, "offset commit refused; a later commit or the next owner covers it"),
-        },
-        pipelined.maxPendingMessages,
-      )
-    : undefined;
   consumer.on(consumer.events.CRASH, (e) => {
     log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed");
     // kafkajs will not restart it: say so through the healthcheck rather than idle silently.
@@ -110,10 +72,6 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
   // Until the group has settled again this member holds nothing (others may be handed its partitions).
   consumer.on(consumer.events.REBALANCING, () => {
     assignment = {};
-    if (commits) {
-      commits.reset();
-      consumer.resume(consumer.paused());
-    }
   });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assignment = e.payload.memberAssignment;
@@ -126,17 +84,13 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({
         eachBatchAutoResolve: false,
-        // A pipelined consumer commits itself, once its batches are durable.
-        autoCommit: !commits,
+        autoCommit: true,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
         eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           // Stopping: take nothing new, and fetch the partition no more until the member leaves.
           if (stopping()) return void pause();
-          const first = batch.messages[0]!.offset;
-          const last = batch.messages[batch.messages.length - 1]!.offset;
-          if (commits && !commits.accepts(batch.topic, batch.partition, first)) return;
-          const taken: PartitionBatch = {
+          const work = options.handler({
             topic: batch.topic,
             partition: batch.partition,
             messages: batch.messages.map((m) => ({
@@ -147,24 +101,16 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
               value: m.value,
               headers: m.headers,
             })),
-          };
+          });
           try {
-            if (commits && pipelined) {
-              await keepAlive(commits.room(), heartbeat, options.heartbeatEveryMs ?? 2_000, log);
-              const { durable } = await keepAlive(pipelined.handler(taken), heartbeat, options.heartbeatEveryMs ?? 2_000, log);
-              commits.add(batch.topic, batch.partition, first, last, taken.messages.length, durable);
-              // Fetch on; the commit waits for `durable`.
-              resolveOffset(last);
-              return;
-            }
-            await keepAlive((options as { handler: BatchHandler }).handler(taken), heartbeat, options.heartbeatEveryMs ?? 2_000, log);
+            await keepAlive(work, heartbeat, options.heartbeatEveryMs ?? 2_000, log);
           } catch (err) {
             // Stopping: leave it uncommitted without an error; the next start reads it again.
             if (stopping()) return void pause();
             throw retriable(err);
           }
           // The handler finished the whole batch: every offset in it is safe to commit.
-          resolveOffset(last);
+          resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
           await commitOffsetsIfNecessary();
         },
       });
@@ -173,8 +119,6 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     async stop() {
       running = false;
       stopped = true;
-      // What was written before the stop is committed before the member leaves.
-      await commits?.drain();
       assignment = {};
       await consumer.disconnect();
     },
@@ -194,7 +138,7 @@ export function retriable(err: unknown): Error {
   return Object.assign(new Error(`batch handler failed: ${cause.message}`, { cause }), { retriable: true });
 }
 
-async function keepAlive<T>(work: Promise<T>, heartbeat: () => Promise<void>, everyMs: number, log: Logger): Promise<T> {
+async function keepAlive(work: Promise<void>, heartbeat: () => Promise<void>, everyMs: number, log: Logger): Promise<void> {
   let done = false;
   void (async () => {
     while (!done) {
@@ -205,7 +149,7 @@ async function keepAlive<T>(work: Promise<T>, heartbeat: () => Promise<void>, ev
     }
   })();
   try {
-    return await work;
+    await work;
   } finally {
     done = true;
   }

@@ -1,0 +1,104 @@
+/**
+ * A consumer stopped while its handler is still waiting (the metrics group waiting for ingestion,
+ * a writer stopped mid-retry) against the real broker: the batch is dropped quietly, nothing of it
+ * is committed, nothing is logged as an error, and the next start reads it again.
+ */
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestStack, waitUntil, type TestStack } from "../../../test/helpers/harness.js";
+import { createLogger } from "../observability/logger.js";
+import { consumerLag, createKafka, createProducer, ensureTopics, withAdmin } from "./client.js";
+import { createBatchConsumer, type PartitionBatch } from "./consumer.js";
+
+describe("a consumer stopping mid-batch", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await createTestStack();
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  it("leaves the batch uncommitted without an error, and reads it again at the next start", async () => {
+    const topic = stack.config.topics.predictions;
+    await ensureTopics(stack.kafka, [topic], stack.config.topics.partitions);
+    const producer = await createProducer(stack.kafka);
+    await producer.send(
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`m${i}`) })),
+    );
+    await producer.disconnect();
+
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = createLogger(
+      "consumer-test",
+      "info",
+      new Writable({
+        write(chunk, _enc, done) {
+          for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+          done();
+        },
+      }),
+    );
+    // kafkajs logs through this client, so its own "Error when calling eachBatch" would show here.
+    const kafka = createKafka({ ...stack.config.kafka, logger });
+    const stored = await withAdmin(stack.kafka, async (admin) =>
+      (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0),
+    );
+    expect(stored).toBeGreaterThanOrEqual(20);
+    const groupId = `${stack.config.processor.groupId}-stop`;
+    let stopping = false;
+    let handed = 0;
+    const first = createBatchConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      logger,
+      stopping: () => stopping,
+      // Waits until the stop, then fails as a handler does when the service stops under it.
+      handler: async (_batch: PartitionBatch) => {
+        handed++;
+        while (!stopping) await new Promise((r) => setTimeout(r, 20));
+        throw new Error("stopped while waiting for the ingestion group");
+      },
+    });
+    await first.start();
+    await waitUntil(
+      "a batch handed to the handler",
+      async () => handed,
+      (n) => n > 0,
+    );
+    stopping = true;
+    await new Promise((r) => setTimeout(r, 500));
+    await first.stop();
+
+    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
+    expect((await consumerLag(stack.kafka, groupId, [topic]))[topic]).toBe(stored);
+
+    // The next start gets every message again and commits them.
+    const seen: string[] = [];
+    const second = createBatchConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      logger,
+      handler: async (batch) => {
+        seen.push(...batch.messages.map((m) => String(m.value)));
+      },
+    });
+    await second.start();
+    try {
+      await waitUntil(
+        "every message read again",
+        async () => seen.length,
+        (n) => n >= 20,
+      );
+      await waitUntil(
+        "the group's offsets committed",
+        async () => (await consumerLag(stack.kafka, groupId, [topic]))[topic],
+        (n) => n === 0,
+      );
+    } finally {
+      await second.stop();
+    }
+    expect(new Set(seen).size).toBe(20);
+  }, 120_000);
+});
