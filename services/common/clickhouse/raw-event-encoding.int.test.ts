@@ -75,13 +75,13 @@ describe("raw events as RowBinary", () => {
       binary: layout as never,
       maxRows: 1_000,
       maxWaitMs: 10,
-      // Small chunks, so a batch spans several of them.
-      chunkRows: 7,
       onRejected: async (_row, error) => {
         throw error;
       },
     });
-    await writer.write(rows);
+    // Three writes in one insert: each write's rows are encoded apart and sent one after another.
+    const third = Math.ceil(rows.length / 3);
+    await Promise.all([0, 1, 2].map((k) => writer.write(rows.slice(k * third, (k + 1) * third))));
     await writer.stop();
   };
 

@@ -4,10 +4,21 @@
  * Columns left out (none today) would take their defaults.
  */
 import type { FeatureType, LabelRow, PredictionRow } from "../domain/event-rows.js";
-import type { RowBinaryLayout } from "./row-binary.js";
+import type { RowBinaryLayout, RowBinaryWriter } from "./row-binary.js";
 
 /** Enum8('null' = 0, 'number' = 1, 'string' = 2, 'boolean' = 3) of predictions.feature_types. */
 const FEATURE_TYPE_CODES: Record<FeatureType, number> = { null: 0, number: 1, string: 2, boolean: 3 };
+
+/** The last columns of both tables: how and when the event arrived. */
+const ARRIVAL_COLUMNS = ["received_at", "schema_id", "kafka_partition", "kafka_offset", "ingested_at"] as const;
+
+function writeArrival(w: RowBinaryWriter, r: PredictionRow | LabelRow): void {
+  w.nullableInt64(r.received_at_ms);
+  w.uint32(r.schema_id);
+  w.uint32(r.kafka_partition);
+  w.int64(r.kafka_offset);
+  w.uint32(r.ingested_at);
+}
 
 export const PREDICTION_LAYOUT: RowBinaryLayout<PredictionRow> = {
   columns: [
@@ -30,11 +41,7 @@ export const PREDICTION_LAYOUT: RowBinaryLayout<PredictionRow> = {
     "segment_keys",
     "segment_values",
     "request_id",
-    "received_at",
-    "schema_id",
-    "kafka_partition",
-    "kafka_offset",
-    "ingested_at",
+    ...ARRIVAL_COLUMNS,
   ],
   write(w, r) {
     w.string(r.prediction_id);
@@ -56,29 +63,12 @@ export const PREDICTION_LAYOUT: RowBinaryLayout<PredictionRow> = {
     w.strings(r.segment_keys);
     w.strings(r.segment_values);
     w.string(r.request_id);
-    w.nullableInt64(r.received_at_ms);
-    w.uint32(r.schema_id);
-    w.uint32(r.kafka_partition);
-    w.int64(r.kafka_offset);
-    w.uint32(r.ingested_at);
+    writeArrival(w, r);
   },
 };
 
 export const LABEL_LAYOUT: RowBinaryLayout<LabelRow> = {
-  columns: [
-    "prediction_id",
-    "model_id",
-    "request_id",
-    "label",
-    "value",
-    "labeled_at",
-    "source",
-    "received_at",
-    "schema_id",
-    "kafka_partition",
-    "kafka_offset",
-    "ingested_at",
-  ],
+  columns: ["prediction_id", "model_id", "request_id", "label", "value", "labeled_at", "source", ...ARRIVAL_COLUMNS],
   write(w, r) {
     w.string(r.prediction_id);
     w.string(r.model_id);
@@ -87,10 +77,6 @@ export const LABEL_LAYOUT: RowBinaryLayout<LabelRow> = {
     w.nullableFloat64(r.value);
     w.int64(r.labeled_at_ms);
     w.string(r.source);
-    w.nullableInt64(r.received_at_ms);
-    w.uint32(r.schema_id);
-    w.uint32(r.kafka_partition);
-    w.int64(r.kafka_offset);
-    w.uint32(r.ingested_at);
+    writeArrival(w, r);
   },
 };
