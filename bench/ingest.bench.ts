@@ -20,8 +20,8 @@ import { parseArgs } from "node:util";
 import { once } from "node:events";
 import { loadConfig, type Config } from "../services/common/config/env.js";
 import { createClickHouse, type ClickHouse } from "../services/common/clickhouse/client.js";
-import { encodeRowBinary } from "../services/common/clickhouse/batch-writer.js";
 import { PREDICTION_LAYOUT } from "../services/common/clickhouse/raw-event-encoding.js";
+import { encodeRows } from "../services/common/clickhouse/row-binary.js";
 import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { decode, encode, SCHEMAS } from "../services/common/kafka/avro-codec.js";
 import { consumerLag } from "../services/common/kafka/client.js";
@@ -177,11 +177,10 @@ async function clickhouseInsert(ch: ClickHouse, config: Config, events: Predicti
   const ingestedAtS = Math.floor(Date.now() / 1000);
   const rows = events.map((e, i) => predictionRow(e, { partition: 0, offset: i, schemaId: SCHEMAS.prediction.id, ingestedAtS }));
   const batchRows = config.processor.batchMaxRows;
-  const batches: Buffer[][] = [];
-  for (let i = 0; i < rows.length; i += batchRows)
-    batches.push(await encodeRowBinary(rows.slice(i, i + batchRows), 2_000, PREDICTION_LAYOUT));
+  const batches: Buffer[] = [];
+  for (let i = 0; i < rows.length; i += batchRows) batches.push(encodeRows(rows.slice(i, i + batchRows), PREDICTION_LAYOUT));
   const started = performance.now();
-  for (const chunks of batches) await ch.insertRowBinary(table, PREDICTION_LAYOUT.columns, chunks);
+  for (const batch of batches) await ch.insertRowBinary(table, PREDICTION_LAYOUT.columns, [batch]);
   return (performance.now() - started) / 1000;
 }
 

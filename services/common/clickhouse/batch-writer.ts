@@ -10,13 +10,13 @@
  */
 import type { ClickHouse } from "./client.js";
 import { classifyClickHouseError, clickHouseErrorCode } from "./errors.js";
-import { RowBinaryWriter, type RowBinaryLayout } from "./row-binary.js";
+import { encodeRows, type RowBinaryLayout } from "./row-binary.js";
 
 export interface BatchWriterOptions<R> {
   table: string;
   maxRows: number;
   maxWaitMs: number;
-  /** Rows per serialised chunk; between chunks the event loop gets a turn. */
+  /** Rows per serialised JSON chunk; between chunks the event loop gets a turn. */
   chunkRows?: number;
   /** The stored form of a row, when it differs from the row itself (e.g. times as DateTime64). */
   record?: (row: R) => object;
@@ -95,7 +95,7 @@ export class BatchWriter<R> {
     this.queue = [];
     this.queuedRows = 0;
     const rows = batch.flatMap((p) => p.rows);
-    const encoded = batch.every((p) => p.encoded) ? batch.map((p) => p.encoded!) : undefined;
+    const encoded = this.options.binary ? batch.map((p) => p.encoded!) : undefined;
     const started = performance.now();
     try {
       await this.insertWithRetry(rows, encoded);
@@ -112,11 +112,10 @@ export class BatchWriter<R> {
     const { initialMs, maxMs } = this.options.retry ?? { initialMs: 100, maxMs: 5_000 };
     for (let attempt = 1; ; attempt++) {
       try {
-        const chunkRows = this.options.chunkRows ?? 2_000;
         const { binary } = this.options;
-        if (binary)
-          await this.ch.insertRowBinary(this.options.table, binary.columns, encoded ?? (await encodeRowBinary(rows, chunkRows, binary)));
-        else await this.ch.insertJsonEachRow(this.options.table, await serialize(rows, chunkRows, this.options.record));
+        if (binary) await this.ch.insertRowBinary(this.options.table, binary.columns, encoded ?? [encodeRows(rows, binary)]);
+        else
+          await this.ch.insertJsonEachRow(this.options.table, await serialize(rows, this.options.chunkRows ?? 2_000, this.options.record));
         return;
       } catch (err) {
         const error = err as Error;
@@ -153,25 +152,6 @@ export async function serialize<R>(rows: readonly R[], chunkRows: number, record
     let text = "";
     for (let i = start; i < end; i++) text += `${JSON.stringify(record ? record(rows[i]!) : rows[i])}\n`;
     chunks.push(text);
-  }
-  return chunks;
-}
-
-function encodeRows<R>(rows: readonly R[], layout: RowBinaryLayout<R>): Buffer {
-  const w = new RowBinaryWriter();
-  for (const row of rows) layout.write(w, row);
-  return w.take();
-}
-
-/** RowBinary in chunks, yielding to the event loop between chunks like `serialize`. */
-export async function encodeRowBinary<R>(rows: readonly R[], chunkRows: number, layout: RowBinaryLayout<R>): Promise<Buffer[]> {
-  const w = new RowBinaryWriter();
-  const chunks: Buffer[] = [];
-  for (let start = 0; start < rows.length; start += chunkRows) {
-    if (start > 0) await new Promise<void>((r) => setImmediate(r));
-    const end = Math.min(rows.length, start + chunkRows);
-    for (let i = start; i < end; i++) layout.write(w, rows[i]!);
-    chunks.push(w.take());
   }
   return chunks;
 }

@@ -142,6 +142,13 @@ export class RowBinaryWriter {
   }
 }
 
+/** Rows as one RowBinary buffer, in the layout's column order. */
+export function encodeRows<R>(rows: readonly R[], layout: RowBinaryLayout<R>): Buffer {
+  const w = new RowBinaryWriter();
+  for (const row of rows) layout.write(w, row);
+  return w.take();
+}
+
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
