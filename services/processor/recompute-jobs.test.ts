@@ -1,7 +1,7 @@
 /**
  * Durable recompute jobs against an in-memory job table and raw event times: a job covers its
  * span in bounded ranges, skips empty stretches, resumes from its cursor in a new instance, is
- * written once per basis, and gives way to a newer basis.
+ * written once per basis, gives way to a newer basis, and stays gone when its model is deleted.
  */
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../common/observability/logger.js";
@@ -19,6 +19,10 @@ function fakeRepo(eventTimesS: number[]) {
   const repo: JobsRepo = {
     write: async (job) => {
       if ((jobs.get(job.job_id)?.updated_at_ms ?? -1) <= job.updated_at_ms) jobs.set(job.job_id, { ...job });
+    },
+    // As in ClickHouse: a step's update lands only while the job is stored.
+    update: async (job) => {
+      if (jobs.has(job.job_id)) await repo.write(job);
     },
     latest: async (kind, modelId, version) =>
       [...jobs.values()]
@@ -119,6 +123,27 @@ describe("recompute jobs", () => {
     basis.current = "spec-2";
     await runner.request("metrics", "fraud", "", "spec-2", "changed", "recompute");
     expect([...jobs.values()].filter((j) => j.state === "running").map((j) => j.basis)).toEqual(["spec-2"]);
+  });
+
+  it("does not write back a job deleted (with its model) while one of its ranges was recomputed", async () => {
+    const { repo, jobs } = fakeRepo(events);
+    const runner = new RecomputeJobs(
+      repo,
+      {
+        metrics: {
+          basis: async () => "b",
+          recompute: async () => {
+            jobs.clear();
+          },
+        },
+        drift: { basis: async () => "b", recompute: async () => expect.unreachable() },
+      },
+      { baseSeconds: BASE, owns: () => true, logger: createLogger("jobs-test", "silent") },
+    );
+    await runner.request("metrics", "fraud", "", "b", "model specification changed", "recompute");
+    expect(await runner.runOnce()).toBe(true);
+    expect(jobs.size).toBe(0);
+    expect(await runner.runOnce()).toBe(false);
   });
 
   it("adopts a first basis without recomputing, but recomputes when the latest job had another", async () => {

@@ -9,6 +9,8 @@
  * - the job's identity follows from what it recomputes for, so instances noticing the same change
  *   write the same job, and only one instance (the `owns` predicate) runs them; running a range
  *   twice is harmless, since each range rewrites derived rows from the raw events;
+ * - a running job's steps update it only while it is stored: deleting its model deletes the job,
+ *   and a step that was under way then does not write it back;
  * - a newer change supersedes the job; windows that fail deterministically are set aside by the
  *   step (runInPieces), and the job moves on.
  */
@@ -18,7 +20,7 @@ import type { JobKind, RecomputeJob, RecomputeJobsRepository } from "../common/c
 import { StoppedError } from "./pieces.js";
 import { classifyStatementError } from "../common/clickhouse/errors.js";
 
-export type JobsRepo = Pick<RecomputeJobsRepository, "write" | "latest" | "running" | "nextEventAt" | "lastEventAt">;
+export type JobsRepo = Pick<RecomputeJobsRepository, "write" | "update" | "latest" | "running" | "nextEventAt" | "lastEventAt">;
 
 export interface JobStep {
   /** What the job's model (or version) is computed with now; undefined while unknown here. */
@@ -130,7 +132,7 @@ export class RecomputeJobs {
       if (current === undefined) continue;
       const now = () => Math.max(this.clock(), job.updated_at_ms + 1);
       if (current !== job.basis) {
-        await this.repo.write({ ...job, state: "superseded", updated_at_ms: now() });
+        await this.repo.update({ ...job, state: "superseded", updated_at_ms: now() });
         this.options.logger.info({ job: job.job_id, model: job.model_id }, "recompute job superseded by a newer change");
         return true;
       }
@@ -143,7 +145,7 @@ export class RecomputeJobs {
         // An outage is waited out (the loop tries again); a failure that would repeat ends the job, visibly.
         if (err instanceof StoppedError || classifyStatementError(err) !== "deterministic") throw err;
         const message = (err as Error).message.slice(0, 500);
-        await this.repo.write({ ...job, state: "failed", reason: `${job.reason}; failed: ${message}`, updated_at_ms: now() });
+        await this.repo.update({ ...job, state: "failed", reason: `${job.reason}; failed: ${message}`, updated_at_ms: now() });
         this.options.logger.error(
           { job: job.job_id, model: job.model_id, err: message },
           "recompute job failed deterministically; not retried",
@@ -151,7 +153,7 @@ export class RecomputeJobs {
         return true;
       }
       const done = windows.length === 0 || windows.at(-1)! >= job.to_s;
-      await this.repo.write({
+      await this.repo.update({
         ...job,
         cursor_s: windows.length === 0 ? Math.max(job.cursor_s, job.to_s) : windows.at(-1)! + this.options.baseSeconds,
         windows_done: job.windows_done + windows.length,

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { int, row, str } from "./row-schema.js";
-import { ident, sql, type Sql } from "./sql.js";
+import { ident, sql, typed, type Sql } from "./sql.js";
 
 const KINDS = ["metrics", "drift"] as const;
 export type JobKind = (typeof KINDS)[number];
@@ -74,6 +74,20 @@ export function recomputeJobsRepository(ch: ClickHouse) {
   return {
     async write(job: RecomputeJob): Promise<void> {
       await ch.insertJsonEachRow(t("recompute_jobs").name, [`${JSON.stringify(job)}\n`]);
+    },
+
+    /**
+     * A job's next state, stored only while the job itself still is: the condition is checked by
+     * ClickHouse in the same statement, so a step that finishes after its model was deleted (which
+     * removes the job) does not bring the job back.
+     */
+    async update(job: RecomputeJob): Promise<void> {
+      await ch.command(sql`
+        INSERT INTO ${t("recompute_jobs")} (${COLUMNS})
+        SELECT ${job.job_id}, ${job.kind}, ${job.model_id}, ${job.model_version}, ${job.basis}, ${job.reason},
+          ${typed(job.from_s, "UInt32")}, ${typed(job.to_s, "UInt32")}, ${typed(job.cursor_s, "UInt32")},
+          ${typed(job.windows_done, "UInt64")}, ${job.state}, ${typed(job.created_at_ms, "UInt64")}, ${typed(job.updated_at_ms, "UInt64")}
+        WHERE EXISTS (SELECT 1 FROM ${t("recompute_jobs")} WHERE job_id = ${job.job_id})`);
     },
 
     /** The job created last for this model (and version), whatever its state. */
