@@ -4,7 +4,7 @@
  * and polling waits.
  */
 import { randomBytes } from "node:crypto";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { loadConfig, type Config } from "../../services/common/config/env.js";
 import { createClickHouse, type ClickHouse } from "../../services/common/clickhouse/client.js";
 import { ident, sql } from "../../services/common/clickhouse/sql.js";
@@ -78,6 +78,21 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
       ).catch(() => undefined);
     },
   };
+}
+
+/**
+ * A test stack for the enclosing describe block: filled in before its tests run, dropped after
+ * them. Read its fields inside tests and hooks only.
+ */
+export function useTestStack(overrides: Record<string, string> = {}): TestStack {
+  const stack = {} as TestStack;
+  beforeAll(async () => {
+    Object.assign(stack, await createTestStack(overrides));
+  }, 120_000);
+  afterAll(async () => {
+    await stack.cleanup?.();
+  });
+  return stack;
 }
 
 export async function startGateway(config: Config): Promise<{ url: string; close: () => Promise<void> }> {

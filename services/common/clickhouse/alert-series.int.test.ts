@@ -4,21 +4,15 @@
  * earlier `computed_at_ms` than rows already there (which `max(computed_at_ms)` never noticed);
  * a fairness rule's series compares each group of a key with the most selected one.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { useTestStack } from "../../../test/helpers/harness.js";
 import { validateRuleFile } from "../../../schemas/rules.js";
 import { alertSeriesRepository } from "./alert-series.repository.js";
 import { metricsRepository } from "./metrics.repository.js";
 import { ident, sql } from "./sql.js";
 
 describe("alert series change marker", () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await createTestStack();
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack();
 
   const volume = (windowStart: string, computedAtMs: number) =>
     stack.clickhouse.insertJsonEachRow(`${stack.config.clickhouse.database}.window_volume`, [

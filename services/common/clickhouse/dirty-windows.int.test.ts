@@ -5,19 +5,13 @@
  * bounded and takes both ends of time, and drift windows wait for their version's reference
  * outside the pending count until it releases them.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { useTestStack } from "../../../test/helpers/harness.js";
 import { DIRTY_KINDS, dirtyWindowsRepository, type DirtyWindow } from "./dirty-windows.repository.js";
 import { ident, sql } from "./sql.js";
 
 describe("dirty windows", () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await createTestStack();
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack();
 
   const w = (model: string, start: number, kind: DirtyWindow["kind"] = "labels", version = ""): DirtyWindow => ({
     kind,

@@ -4,8 +4,8 @@
  * strings, nulls, empty arrays, booleans, 64-bit offsets and millisecond times included. A layout
  * whose columns or types drift from the table's fails here (wrong values) or at the insert.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { useTestStack } from "../../../test/helpers/harness.js";
 import type { LabelRow, PredictionRow } from "../domain/event-rows.js";
 import { BatchWriter } from "./batch-writer.js";
 import { LABEL_LAYOUT, PREDICTION_LAYOUT } from "./raw-event-encoding.js";
@@ -61,13 +61,7 @@ function label(i: number): LabelRow {
 }
 
 describe("raw events as RowBinary", () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await createTestStack();
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack();
 
   const write = async <R extends object>(table: string, layout: typeof PREDICTION_LAYOUT | typeof LABEL_LAYOUT, rows: R[]) => {
     const writer = new BatchWriter<R>(stack.clickhouse, {

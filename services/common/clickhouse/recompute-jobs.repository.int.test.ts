@@ -3,21 +3,15 @@
  * model's deletion has removed the job, an update from a step that was still under way stores
  * nothing (the condition is ClickHouse's, in the same statement).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { useTestStack } from "../../../test/helpers/harness.js";
 import { deleteModelData } from "./model-deletion.js";
 import { recomputeJobsRepository, type RecomputeJob } from "./recompute-jobs.repository.js";
 import { anyRow } from "./row-schema.js";
 import { ident, sql } from "./sql.js";
 
 describe("recompute jobs repository", () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await createTestStack();
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack();
 
   const job = (model: string, over: Partial<RecomputeJob> = {}): RecomputeJob => ({
     job_id: `job-${model}`,

@@ -4,20 +4,14 @@
  * is committed, nothing is logged as an error, and the next start reads it again.
  */
 import { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, waitUntil, type TestStack } from "../../../test/helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { useTestStack, waitUntil } from "../../../test/helpers/harness.js";
 import { createLogger } from "../observability/logger.js";
 import { consumerLag, createKafka, createProducer, ensureTopics, withAdmin } from "./client.js";
 import { createBatchConsumer, type PartitionBatch } from "./consumer.js";
 
 describe("a consumer stopping mid-batch", () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await createTestStack();
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack();
 
   it("leaves the batch uncommitted without an error, and reads it again at the next start", async () => {
     const topic = stack.config.topics.predictions;
