@@ -77,7 +77,7 @@ describe("POST /v1/sql", () => {
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({
         columns: [
-          { name: "model_id", type: "LowCardinality(String)" },
+          { name: "model_id", type: "String" },
           { name: "n", type: "UInt64" },
           { name: "ids", type: "UInt64" },
         ],
