@@ -64,3 +64,8 @@ ALTER TABLE {{db}}.request_predictions_by_time
     MODIFY COLUMN pred_class_keys Array(String),
     MODIFY COLUMN segment_keys Array(String),
     MODIFY COLUMN segment_values Array(String);
+-- A view takes its columns' types when it is created: made again, the analysts' views answer String too.
+CREATE OR REPLACE VIEW {{db}}.prediction_events AS
+SELECT * FROM {{db}}.predictions FINAL;
+CREATE OR REPLACE VIEW {{db}}.label_events AS
+SELECT * FROM {{db}}.labels FINAL;

@@ -1,7 +1,9 @@
 /**
- * A consumer stopped while its handler is still waiting (the metrics group waiting for ingestion,
- * a writer stopped mid-retry) against the real broker: the batch is dropped quietly, nothing of it
- * is committed, nothing is logged as an error, and the next start reads it again.
+ * Consumers against the real broker. One stopped while its handler is still waiting (the metrics
+ * group waiting for ingestion, a writer stopped mid-retry): the batch is dropped quietly, nothing
+ * of it is committed, nothing is logged as an error, and the next start reads it again. One that
+ * kafkajs gives up on (an error it does not know as retriable): it is started again and handles
+ * every message.
  */
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
@@ -94,5 +96,82 @@ describe("a consumer stopping mid-batch", () => {
       await second.stop();
     }
     expect(new Set(seen).size).toBe(20);
+  }, 120_000);
+
+  it("starts a consumer again that kafkajs gave up on, and handles every message", async () => {
+    const topic = stack.config.topics.labels;
+    await ensureTopics(stack.kafka, [topic], stack.config.topics.partitions);
+    const producer = await createProducer(stack.kafka);
+    await producer.send(
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`m${i}`) })),
+    );
+    await producer.disconnect();
+    const lines: Array<{ level: number; msg: string; restart?: boolean }> = [];
+    const logger = createLogger(
+      "consumer-test",
+      "info",
+      new Writable({
+        write(chunk, _enc, done) {
+          for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+          done();
+        },
+      }),
+    );
+    // The first kafkajs consumer fails once outside the handler, as kafkajs's own offset
+    // bookkeeping did during a rebalance (a TypeError: not retriable, so kafkajs stops for good).
+    const real = createKafka({ ...stack.config.kafka, logger });
+    let made = 0;
+    const kafka = Object.assign(Object.create(real), {
+      consumer: (config: Parameters<typeof real.consumer>[0]) => {
+        const c = real.consumer(config);
+        if (made++ > 0) return c;
+        const run = c.run.bind(c);
+        let failed = false;
+        c.run = (o) =>
+          run({
+            ...o,
+            eachBatch: async (payload) => {
+              if (!failed) {
+                failed = true;
+                // @ts-expect-error reading a property of undefined, as kafkajs did
+                return undefined[0];
+              }
+              return o!.eachBatch!(payload);
+            },
+          });
+        return c;
+      },
+    }) as typeof real;
+    const seen: string[] = [];
+    const groupId = `${stack.config.processor.groupId}-crash`;
+    const consumer = createBatchConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      logger,
+      handler: async (batch) => {
+        seen.push(...batch.messages.map((m) => String(m.value)));
+      },
+    });
+    await consumer.start();
+    try {
+      await waitUntil(
+        "every message handled after the restart",
+        async () => new Set(seen).size,
+        (n) => n === 20,
+        60_000,
+      );
+      await waitUntil(
+        "the group's offsets committed",
+        async () => (await consumerLag(stack.kafka, groupId, [topic]))[topic],
+        (n) => n === 0,
+      );
+      expect(consumer.isRunning()).toBe(true);
+    } finally {
+      await consumer.stop();
+    }
+    expect(made).toBe(2);
+    expect(lines.filter((l) => l.msg === "consumer crashed").map((l) => l.restart)).toEqual([false]);
+    expect(lines.some((l) => l.msg === "consumer stopped by kafkajs; starting it again")).toBe(true);
   }, 120_000);
 });

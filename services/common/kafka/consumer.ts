@@ -48,79 +48,102 @@ export interface BatchConsumer {
   holds(topic: string, partition: number): boolean;
 }
 
+/** Pause before a crashed consumer is started again: doubling from 1 s, at most a minute. */
+export const restartDelayMs = (crashesInARow: number) => Math.min(60_000, 1_000 * 2 ** Math.max(0, crashesInARow - 1));
+
 export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions): BatchConsumer {
-  const consumer: Consumer = kafka.consumer({
-    groupId: options.groupId,
-    // A dead member is noticed within 10 s; live ones heartbeat every 3 s, also while waiting.
-    sessionTimeout: 10_000,
-    heartbeatInterval: 3_000,
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxWaitTimeInMs: 250,
-    minBytes: options.minBytes ?? 1,
-    allowAutoTopicCreation: false,
-  });
+  let consumer: Consumer | undefined;
   let running = false;
   let stopped = false;
+  let crashes = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
   const log = options.logger;
   const stopping = () => stopped || (options.stopping?.() ?? false);
-  consumer.on(consumer.events.CRASH, (e) => {
-    log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed");
-    // kafkajs will not restart it: say so through the healthcheck rather than idle silently.
-    if (!e.payload.restart) running = false;
-  });
   let assignment: Record<string, number[]> = {};
-  // Until the group has settled again this member holds nothing (others may be handed its partitions).
-  consumer.on(consumer.events.REBALANCING, () => {
-    assignment = {};
-  });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    assignment = e.payload.memberAssignment;
-    log.info({ assignment }, "joined consumer group");
-  });
 
-  return {
-    async start() {
-      await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        autoCommit: true,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause }) => {
-          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-          // Stopping: take nothing new, and fetch the partition no more until the member leaves.
-          if (stopping()) return void pause();
-          const work = options.handler({
+  /** A new kafkajs consumer, joined and fetching: kafkajs cannot run a consumer again once it has given up on it. */
+  async function launch(): Promise<void> {
+    const c: Consumer = kafka.consumer({
+      groupId: options.groupId,
+      // A dead member is noticed within 10 s; live ones heartbeat every 3 s, also while waiting.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+      minBytes: options.minBytes ?? 1,
+      allowAutoTopicCreation: false,
+    });
+    consumer = c;
+    c.on(c.events.CRASH, (e) => {
+      log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed");
+      if (e.payload.restart || consumer !== c) return;
+      // kafkajs gives up on errors it does not know as retriable, such as a TypeError inside its own
+      // offset bookkeeping during a rebalance: the member would stay out of its group for good.
+      running = false;
+      assignment = {};
+      if (stopping()) return;
+      const delay = restartDelayMs(++crashes);
+      log.warn({ group: options.groupId, delay, crashes }, "consumer stopped by kafkajs; starting it again");
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        if (stopping()) return;
+        launch().catch((err: Error) => log.error({ err: err.message }, "consumer could not start again; the healthcheck fails"));
+      }, delay);
+    });
+    // Until the group has settled again this member holds nothing (others may be handed its partitions).
+    c.on(c.events.REBALANCING, () => {
+      assignment = {};
+    });
+    c.on(c.events.GROUP_JOIN, (e) => {
+      assignment = e.payload.memberAssignment;
+      log.info({ assignment }, "joined consumer group");
+    });
+    await c.connect();
+    await c.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+    await c.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause }) => {
+        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+        // Stopping: take nothing new, and fetch the partition no more until the member leaves.
+        if (stopping()) return void pause();
+        const work = options.handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,
-            messages: batch.messages.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key,
-              value: m.value,
-              headers: m.headers,
-            })),
-          });
-          try {
-            await keepAlive(work, heartbeat, options.heartbeatEveryMs ?? 2_000, log);
-          } catch (err) {
-            // Stopping: leave it uncommitted without an error; the next start reads it again.
-            if (stopping()) return void pause();
-            throw retriable(err);
-          }
-          // The handler finished the whole batch: every offset in it is safe to commit.
-          resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-          await commitOffsetsIfNecessary();
-        },
-      });
-      running = true;
-    },
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+          })),
+        });
+        try {
+          await keepAlive(work, heartbeat, options.heartbeatEveryMs ?? 2_000, log);
+        } catch (err) {
+          // Stopping: leave it uncommitted without an error; the next start reads it again.
+          if (stopping()) return void pause();
+          throw retriable(err);
+        }
+        // The handler finished the whole batch: every offset in it is safe to commit.
+        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+        await commitOffsetsIfNecessary();
+        crashes = 0;
+      },
+    });
+    running = true;
+  }
+
+  return {
+    start: launch,
     async stop() {
       running = false;
       stopped = true;
       assignment = {};
-      await consumer.disconnect();
+      clearTimeout(restartTimer);
+      await consumer?.disconnect();
     },
     isRunning: () => running,
     holds: (topic, partition) => running && (assignment[topic] ?? []).includes(partition),
