@@ -12,11 +12,25 @@ import { createLogger } from "../observability/logger.js";
 import { consumerLag, createKafka, createProducer, ensureTopics, withAdmin } from "./client.js";
 import { createBatchConsumer, type PartitionBatch } from "./consumer.js";
 
-describe("a consumer stopping mid-batch", () => {
-  const stack = useTestStack();
+/** A logger whose lines the test reads; kafkajs logs through it too when its client is made with it. */
+function capturingLogger() {
+  const lines: Array<{ level: number; msg: string; restart?: boolean }> = [];
+  const logger = createLogger(
+    "consumer-test",
+    "info",
+    new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    }),
+  );
+  return { lines, logger };
+}
 
-  it("leaves the batch uncommitted without an error, and reads it again at the next start", async () => {
-    const topic = stack.config.topics.predictions;
+describe("batch consumers", () => {
+  const stack = useTestStack();
+  const produceTwenty = async (topic: string) => {
     await ensureTopics(stack.kafka, [topic], stack.config.topics.partitions);
     const producer = await createProducer(stack.kafka);
     await producer.send(
@@ -24,18 +38,13 @@ describe("a consumer stopping mid-batch", () => {
       Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`m${i}`) })),
     );
     await producer.disconnect();
+  };
 
-    const lines: Array<{ level: number; msg: string }> = [];
-    const logger = createLogger(
-      "consumer-test",
-      "info",
-      new Writable({
-        write(chunk, _enc, done) {
-          for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-          done();
-        },
-      }),
-    );
+  it("leaves the batch uncommitted without an error, and reads it again at the next start", async () => {
+    const topic = stack.config.topics.predictions;
+    await produceTwenty(topic);
+
+    const { lines, logger } = capturingLogger();
     // kafkajs logs through this client, so its own "Error when calling eachBatch" would show here.
     const kafka = createKafka({ ...stack.config.kafka, logger });
     const stored = await withAdmin(stack.kafka, async (admin) =>
@@ -100,24 +109,8 @@ describe("a consumer stopping mid-batch", () => {
 
   it("starts a consumer again that kafkajs gave up on, and handles every message", async () => {
     const topic = stack.config.topics.labels;
-    await ensureTopics(stack.kafka, [topic], stack.config.topics.partitions);
-    const producer = await createProducer(stack.kafka);
-    await producer.send(
-      topic,
-      Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`m${i}`) })),
-    );
-    await producer.disconnect();
-    const lines: Array<{ level: number; msg: string; restart?: boolean }> = [];
-    const logger = createLogger(
-      "consumer-test",
-      "info",
-      new Writable({
-        write(chunk, _enc, done) {
-          for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-          done();
-        },
-      }),
-    );
+    await produceTwenty(topic);
+    const { lines, logger } = capturingLogger();
     // The first kafkajs consumer fails once outside the handler, as kafkajs's own offset
     // bookkeeping did during a rebalance (a TypeError: not retriable, so kafkajs stops for good).
     const real = createKafka({ ...stack.config.kafka, logger });
