@@ -61,6 +61,21 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
   const stopping = () => stopped || (options.stopping?.() ?? false);
   let assignment: Record<string, number[]> = {};
 
+  /** Starts a new kafkajs consumer after a pause that grows with each crash in a row; until then the healthcheck fails. */
+  function restartLater(why: string): void {
+    if (stopping()) return;
+    const delay = restartDelayMs(++crashes);
+    log.warn({ group: options.groupId, delay, crashes }, why);
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping()) return;
+      launch().catch((err: Error) => {
+        void consumer?.disconnect().catch(() => undefined);
+        restartLater(`consumer could not start again (${err.message}); trying later`);
+      });
+    }, delay);
+  }
+
   /** A new kafkajs consumer, joined and fetching: kafkajs cannot run a consumer again once it has given up on it. */
   async function launch(): Promise<void> {
     const c: Consumer = kafka.consumer({
@@ -81,14 +96,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
       // offset bookkeeping during a rebalance: the member would stay out of its group for good.
       running = false;
       assignment = {};
-      if (stopping()) return;
-      const delay = restartDelayMs(++crashes);
-      log.warn({ group: options.groupId, delay, crashes }, "consumer stopped by kafkajs; starting it again");
-      restartTimer = setTimeout(() => {
-        restartTimer = undefined;
-        if (stopping()) return;
-        launch().catch((err: Error) => log.error({ err: err.message }, "consumer could not start again; the healthcheck fails"));
-      }, delay);
+      restartLater("consumer stopped by kafkajs; starting it again");
     });
     // Until the group has settled again this member holds nothing (others may be handed its partitions).
     c.on(c.events.REBALANCING, () => {
