@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["services/**/*.test.ts", "schemas/**/*.test.ts", "infra/**/*.test.ts", "dashboard/**/*.test.ts"],
+          include: ["services/**/*.test.ts", "schemas/**/*.test.ts", "infra/**/*.test.ts", "dashboard/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**"],
           // Unit tests share the two cores with the integration project's Kafka, ClickHouse and
           // browser: a replay that takes 4 s alone must not fail on vitest's 5 s default.

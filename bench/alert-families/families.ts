@@ -580,6 +580,258 @@ function maintenanceRare(): FamilySpec {
   };
 }
 
+/**
+ * rotation: a weekly on-call rotation (handover Monday 09:00) of four responders with their own
+ * habits: one acts on almost any breach above a small one, one only on large breaches, one ignores
+ * slice-scoped alerts, one acts mostly in their own working hours; two weeks covered by another. ~15–20 % acted.
+ */
+function rotation(): FamilySpec {
+  const seed = 1612;
+  const hidden = hiddenDraws(seed);
+  const models = ["fraud", "recs", "eta", "pricing"];
+  const types: TypeSpec[] = [
+    {
+      rule_kind: "threshold",
+      metric: "precision",
+      scope: "global",
+      incidentsPerDay: 1,
+      meanBurst: 2,
+      deviation: [0.1, 0.6],
+      criticalAbove: 0.45,
+    },
+    { rule_kind: "threshold", metric: "precision", scope: "slice", incidentsPerDay: 2, meanBurst: 2, deviation: [0.1, 0.6] },
+    { rule_kind: "drift", metric: "drift.basket_size", scope: "slice", incidentsPerDay: 2, meanBurst: 3, deviation: [0.2, 0.5] },
+    { rule_kind: "quality", metric: "quality.null_fraction", scope: "global", incidentsPerDay: 1.2, meanBurst: 2, deviation: [0.1, 0.7] },
+    { rule_kind: "adaptive", metric: "latency_p99", scope: "global", incidentsPerDay: 1.5, meanBurst: 2, deviation: [0.3, 0.5] },
+    { rule_kind: "relative_change", metric: "volume", scope: "slice", incidentsPerDay: 1.2, meanBurst: 3, deviation: [0.3, 0.5] },
+  ];
+  const utcOffsetHours = 1;
+  // Weeks (from the first handover) covered by someone other than the rota says: holidays.
+  const swaps: Record<number, number> = { 6: 3, 10: 0 };
+  return {
+    name: "rotation",
+    seed,
+    days: 112,
+    models,
+    slices: slices8.slice(0, 6),
+    types,
+    utcOffsetHours,
+    floor: 0.004,
+    miss: 0.04,
+    unanswered: 0.35,
+    summary:
+      "weekly on-call rotation of 4 responders: any small breach, large breaches only, no slice alerts, own working hours; ~15–20 % acted",
+    acted: (c) => {
+      // Every responder acts on a critical alert.
+      if (c.type.criticalAbove !== undefined && c.deviation > c.type.criticalAbove) return 0.9;
+      const localDays = c.day + utcOffsetHours / 24 - 9 / 24;
+      const week = Math.floor(localDays / 7);
+      const onCall = swaps[week] ?? ((week % 4) + 4) % 4;
+      const median = c.type.deviation[0];
+      const relevance = hidden(`relevance|${c.typeIndex}|${c.model}`) < 0.3 ? 0.3 : 1;
+      const breach = Math.log(c.deviation);
+      if (onCall === 0) return relevance * rising(breach, Math.log(0.7 * median), 0.15, 0.03, 0.65);
+      if (onCall === 1) return relevance * rising(breach, Math.log(2.5 * median), 0.12, 0.005, 0.85);
+      if (onCall === 2) {
+        if (c.type.scope === "slice") return 0.008;
+        return relevance * rising(breach, Math.log(median * Math.exp(hidden(`cut|${c.typeIndex}`) - 0.5)), 0.15, 0.02, 0.8);
+      }
+      // The fourth responder works from UTC−5: 15:00–23:00 of the team's time, weekdays.
+      const own = !c.weekend && c.localHour >= 15 && c.localHour < 23;
+      return relevance * (own ? rising(breach, Math.log(median), 0.15, 0.05, 0.8) : 0.03);
+    },
+  };
+}
+
+/**
+ * fatigue: responders tire of a stream: the chance of acting on a (type, model) falls with how many
+ * alerts it raised over the two preceding days, and noisy spells multiply a pair's volume for days
+ * at a time. One model is retired part-way; its rules keep firing, and a day later nobody acts. ~8–12 % acted.
+ */
+function fatigue(): FamilySpec {
+  const seed = 1613;
+  const hidden = hiddenDraws(seed);
+  const models = ["ranker", "ctr", "bidder", "budget", "ranker-legacy"];
+  const types: TypeSpec[] = [
+    { rule_kind: "threshold", metric: "ndcg", scope: "global", incidentsPerDay: 0.5, meanBurst: 2, deviation: [0.08, 0.6] },
+    { rule_kind: "drift", metric: "drift.query_length", scope: "slice", incidentsPerDay: 0.8, meanBurst: 3, deviation: [0.2, 0.5] },
+    { rule_kind: "quality", metric: "quality.null_fraction", scope: "global", incidentsPerDay: 0.6, meanBurst: 2, deviation: [0.1, 0.7] },
+    { rule_kind: "relative_change", metric: "impressions", scope: "global", incidentsPerDay: 0.6, meanBurst: 3, deviation: [0.3, 0.5] },
+    { rule_kind: "adaptive", metric: "calibration_error", scope: "slice", incidentsPerDay: 0.7, meanBurst: 2, deviation: [0.15, 0.6] },
+  ];
+  const retiredDay = 58;
+  // A spell starts on about one day in twenty per (type, model) and lasts two to six days.
+  const inSpell = (typeIndex: number, model: string, day: number) => {
+    for (let d = day; d > day - 6; d--) {
+      const key = `${typeIndex}|${model}|${d}`;
+      if (hidden(`spell|${key}`) < 0.05 && day - d < 2 + Math.floor(5 * hidden(`length|${key}`))) return true;
+    }
+    return false;
+  };
+  return {
+    name: "fatigue",
+    seed,
+    days: 120,
+    models,
+    slices: ["country=US", "country=GB", "country=JP", "placement=feed", "placement=search"],
+    types,
+    utcOffsetHours: -8,
+    floor: 0.003,
+    miss: 0.04,
+    unanswered: 0.45,
+    incidentRate: (typeIndex, model, day) =>
+      (0.4 + 1.6 * hidden(`volume|${typeIndex}|${model}`)) * (inSpell(typeIndex, model, day) ? 5 : 1),
+    summary:
+      "acted-on chance falls with a (type, model)'s alerts over the two days before; noisy spells; one model retired part-way; ~8–12 % acted",
+    acted: (c) => {
+      if (c.model === "ranker-legacy" && c.day >= retiredDay) return c.day < retiredDay + 1 ? 0.1 : 0;
+      const key = `${c.typeIndex}|${c.model}`;
+      const level = 0.15 + 0.55 * hidden(`level|${key}`);
+      const cut = c.type.deviation[0] * Math.exp(0.8 * (hidden(`cut|${key}`) - 0.5));
+      // The team's patience: half the chance once a pair has raised about a dozen alerts in two days.
+      const tired = 1 / (1 + (c.recentAlerts / 12) ** 2);
+      const repeat = c.burstPosition === 0 ? 1 : 0.6;
+      return level * rising(Math.log(c.deviation), Math.log(cut), 0.15, 0.03, 1) * tired * repeat;
+    },
+  };
+}
+
+/**
+ * sample-gated: a team that trusts a breach only on enough samples: a sample-size bar per (type,
+ * slice) and a breach cut-off per type; traffic follows the hour of day, so night alerts carry few
+ * samples; two types' bars move abruptly once. ~25–30 % acted.
+ */
+function sampleGated(): FamilySpec {
+  const seed = 1614;
+  const hidden = hiddenDraws(seed);
+  const models = ["feed", "notifications", "stories"];
+  const types: TypeSpec[] = [
+    {
+      rule_kind: "threshold",
+      metric: "ctr",
+      scope: "slice",
+      incidentsPerDay: 4,
+      meanBurst: 2,
+      deviation: [0.1, 0.5],
+      sampleSize: [3000, 0.8],
+    },
+    {
+      rule_kind: "threshold",
+      metric: "ctr",
+      scope: "global",
+      incidentsPerDay: 1.5,
+      meanBurst: 2,
+      deviation: [0.08, 0.5],
+      sampleSize: [20000, 0.7],
+    },
+    {
+      rule_kind: "drift",
+      metric: "drift.dwell_time",
+      scope: "slice",
+      incidentsPerDay: 3.5,
+      meanBurst: 3,
+      deviation: [0.2, 0.5],
+      sampleSize: [1500, 1],
+    },
+    {
+      rule_kind: "relative_change",
+      metric: "opt_out_rate",
+      scope: "slice",
+      incidentsPerDay: 3,
+      meanBurst: 2,
+      deviation: [0.25, 0.5],
+      sampleSize: [800, 1.1],
+    },
+    {
+      rule_kind: "quality",
+      metric: "quality.missing_events",
+      scope: "global",
+      incidentsPerDay: 2,
+      meanBurst: 2,
+      deviation: [0.1, 0.6],
+      sampleSize: [10000, 0.9],
+      nightShare: 0.4,
+    },
+  ];
+  // Type 2's bar rises after a false alarm on a thin slice; type 3's falls once its metric is smoothed.
+  const barChange: Record<number, { day: number; factor: number }> = { 2: { day: 48, factor: 3 }, 3: { day: 76, factor: 0.35 } };
+  return {
+    name: "sample-gated",
+    seed,
+    days: 100,
+    models,
+    slices: ["country=US", "country=BR", "country=ID", "country=NG", "app=ios", "app=android"],
+    types,
+    utcOffsetHours: -3,
+    floor: 0.005,
+    miss: 0.03,
+    unanswered: 0.3,
+    // Traffic bottoms out around 04:00 at an eighth of its evening peak.
+    traffic: (hour) => 0.125 + 0.875 * (0.5 - 0.5 * Math.cos((2 * Math.PI * (hour - 4)) / 24)),
+    summary: "breaches trusted only above per-(type, slice) sample-size bars; traffic by hour of day; two bars move once; ~25–30 % acted",
+    acted: (c) => {
+      const median = c.type.sampleSize?.[0] ?? 2000;
+      let bar = 0.4 * median * Math.exp(1.6 * (hidden(`bar|${c.typeIndex}|${c.slice}`) - 0.5));
+      const change = barChange[c.typeIndex];
+      if (change !== undefined && c.day >= change.day) bar *= change.factor;
+      const trusted = rising(Math.log(c.sampleSize), Math.log(bar), 0.2, 0.03, 1);
+      const cut = 0.75 * c.type.deviation[0] * Math.exp(0.8 * (hidden(`cut|${c.typeIndex}`) - 0.5));
+      const level = 0.7 + 0.25 * hidden(`level|${c.typeIndex}|${c.model}`);
+      return level * trusted * rising(Math.log(c.deviation), Math.log(cut), 0.15, 0.05, 1);
+    },
+  };
+}
+
+/**
+ * sparse-many-models: forty models with few alerts each (a long tail of volumes) and five types;
+ * models of one prefix (search-*, ads-*, risk-*, recs-*, ops-*) share what matters to their owners,
+ * so pooling across a prefix carries the signal; noisy, mostly unanswered. ~3–6 % acted.
+ */
+function sparseManyModels(): FamilySpec {
+  const seed = 1615;
+  const hidden = hiddenDraws(seed);
+  const prefixes: Array<[string, number]> = [
+    ["search", 10],
+    ["ads", 9],
+    ["risk", 8],
+    ["recs", 7],
+    ["ops", 6],
+  ];
+  const models = prefixes.flatMap(([prefix, count]) =>
+    Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(2, "0")}`),
+  );
+  const types: TypeSpec[] = [
+    { rule_kind: "threshold", metric: "accuracy", scope: "global", incidentsPerDay: 0.2, meanBurst: 2, deviation: [0.1, 0.6] },
+    { rule_kind: "drift", metric: "drift.features", scope: "slice", incidentsPerDay: 0.3, meanBurst: 3, deviation: [0.2, 0.5] },
+    { rule_kind: "quality", metric: "quality.null_fraction", scope: "global", incidentsPerDay: 0.2, meanBurst: 2, deviation: [0.1, 0.7] },
+    { rule_kind: "relative_change", metric: "volume", scope: "global", incidentsPerDay: 0.2, meanBurst: 2, deviation: [0.3, 0.5] },
+    { rule_kind: "adaptive", metric: "latency_p99", scope: "global", incidentsPerDay: 0.2, meanBurst: 2, deviation: [0.3, 0.5] },
+  ];
+  const prefixOf = (model: string) => model.slice(0, model.lastIndexOf("-"));
+  return {
+    name: "sparse-many-models",
+    seed,
+    days: 120,
+    models,
+    slices: slices8.slice(0, 5),
+    types,
+    utcOffsetHours: 0,
+    floor: 0.015,
+    miss: 0.08,
+    unanswered: 0.65,
+    // A long tail: a few models raise most alerts, many raise a handful over the whole history.
+    incidentRate: (_typeIndex, model) => 0.05 + 3 * hidden(`volume|${model}`) ** 3,
+    summary: "40 models with few alerts each and 5 types; models of one prefix share what matters; noisy, mostly unanswered; ~3–6 % acted",
+    acted: (c) => {
+      const prefix = prefixOf(c.model);
+      if (hidden(`matters|${c.typeIndex}|${prefix}`) >= 0.3) return 0.002;
+      const own = 0.6 + 0.8 * hidden(`own|${c.typeIndex}|${c.model}`);
+      const cut = c.type.deviation[0] * Math.exp(0.8 * (hidden(`cut|${c.typeIndex}|${prefix}`) - 0.3));
+      return Math.min(0.9, 0.35 * own * rising(Math.log(c.deviation), Math.log(cut), 0.15, 0.05, 1));
+    },
+  };
+}
+
 const classic: Family = {
   name: "classic",
   summary: "the original generator (bench/alert-history.ts, seed 7, 120 days)",
@@ -599,6 +851,10 @@ const specs = [
   mixedOwners(),
   launches(),
   maintenanceRare(),
+  rotation(),
+  fatigue(),
+  sampleGated(),
+  sparseManyModels(),
 ];
 
 export const FAMILIES: Family[] = [

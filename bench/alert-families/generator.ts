@@ -65,6 +65,8 @@ export interface Context {
   sampleSize: number;
   /** Earlier alerts of the same incident (0 for the first). */
   burstPosition: number;
+  /** Alerts the same type raised on the same model in incidents of the two preceding days. */
+  recentAlerts: number;
 }
 
 export interface FamilySpec {
@@ -87,6 +89,10 @@ export interface FamilySpec {
   unanswered: number;
   /** Day a model starts firing (a model launched part-way); default 0 for every model. */
   modelStartDay?: Readonly<Record<string, number>>;
+  /** Factor on a type's incidents per day on a model and day (uneven volumes, noisy spells); default 1. */
+  incidentRate?: (typeIndex: number, model: string, day: number) => number;
+  /** Traffic at a local hour as a share of the daily peak; sample sizes scale with it. Default: flat. */
+  traffic?: (localHour: number) => number;
 }
 
 export interface FamilyHistory {
@@ -99,12 +105,21 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
   const r = seededRandom(spec.seed);
   const start = FAMILY_START;
   const rows: Array<{ alert: AlertRecord; chance: number }> = [];
+  // Alerts per (type, model) and day; counting draws nothing, so it leaves every history as it was.
+  const daily = new Map<string, number[]>();
   for (let day = 0; day < spec.days; day++) {
     spec.types.forEach((type, typeIndex) => {
       for (const model of type.models ?? spec.models) {
         // Before its launch a model draws nothing, so families without launches keep their draws.
         if (day < (spec.modelStartDay?.[model] ?? 0)) continue;
-        const incidents = poisson(r, type.incidentsPerDay);
+        const key = `${typeIndex}|${model}`;
+        const counts = daily.get(key) ?? [];
+        daily.set(key, counts);
+        const recentAlerts = (counts[day - 1] ?? 0) + (counts[day - 2] ?? 0);
+        let raised = 0;
+        const rate =
+          spec.incidentRate === undefined ? type.incidentsPerDay : type.incidentsPerDay * spec.incidentRate(typeIndex, model, day);
+        const incidents = poisson(r, rate);
         for (let k = 0; k < incidents; k++) {
           const localHour = type.nightShare !== undefined && r() < type.nightShare ? r() * 6 : r() * 24;
           let time = start + day * DAY + Math.floor((localHour - spec.utcOffsetHours) * HOUR);
@@ -113,9 +128,11 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
           const size = 1 + poisson(r, type.meanBurst - 1);
           const [sampleMedian, sampleSpread] = type.sampleSize ?? [2000, 1.2];
           for (let b = 0; b < size; b++) {
-            const deviation = Math.max(0, incidentDeviation * Math.exp(0.15 * gaussian(r)));
-            const sampleSize = Math.max(10, Math.round(lognormal(r, sampleMedian, sampleSpread)));
             const local = new Date(time + spec.utcOffsetHours * HOUR);
+            const hour = local.getUTCHours() + local.getUTCMinutes() / 60;
+            const deviation = Math.max(0, incidentDeviation * Math.exp(0.15 * gaussian(r)));
+            const median = spec.traffic === undefined ? sampleMedian : sampleMedian * spec.traffic(hour);
+            const sampleSize = Math.max(10, Math.round(lognormal(r, median, sampleSpread)));
             const weekday = local.getUTCDay();
             const context: Context = {
               type,
@@ -123,12 +140,13 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
               model,
               slice,
               day: (time - start) / DAY,
-              localHour: local.getUTCHours() + local.getUTCMinutes() / 60,
+              localHour: hour,
               weekday,
               weekend: weekday === 0 || weekday === 6,
               deviation,
               sampleSize,
               burstPosition: b,
+              recentAlerts,
             };
             const p = spec.floor + (1 - spec.floor) * Math.min(1, Math.max(0, spec.acted(context))) * (1 - spec.miss);
             const severity: Severity =
@@ -150,9 +168,11 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
               ...respond(r, time, r() < p, spec.unanswered),
             };
             rows.push({ alert, chance: p });
+            raised++;
             time += Math.round(lognormal(r, 15 * MINUTE, 0.2));
           }
         }
+        counts[day] = raised;
       }
     });
   }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { DESIGN_FAMILIES, FAMILIES } from "./families.js";
+import type { FamilyHistory } from "./generator.js";
+
+// Each family's acted share as its design states it; the four last-added families are held out.
+const ACTED_SHARE: Record<string, [number, number]> = {
+  rotation: [0.15, 0.2],
+  fatigue: [0.08, 0.12],
+  "sample-gated": [0.25, 0.3],
+  "sparse-many-models": [0.03, 0.06],
+};
+
+// Generating every family is the slow part (about a second for all sixteen): do it once.
+const histories = new Map<string, FamilyHistory>(FAMILIES.map((family) => [family.name, family.generate()]));
+const historyOf = (name: string) => histories.get(name)!;
+const actedShare = (alerts: FamilyHistory["alerts"]) => alerts.filter((a) => a.action === "acted").length / alerts.length;
+
+describe("alert-history families", () => {
+  it("lists sixteen families under distinct names", () => {
+    expect(FAMILIES).toHaveLength(16);
+    expect(new Set(FAMILIES.map((f) => f.name)).size).toBe(16);
+  });
+
+  it.each(FAMILIES.map((f) => [f.name, f] as const))("%s is deterministic", (name, family) => {
+    expect(JSON.stringify(family.generate())).toBe(JSON.stringify(historyOf(name)));
+  });
+
+  it.each(FAMILIES.map((f) => f.name))("%s is sorted by time with unique ids and a chance in [0, 1] per alert", (name) => {
+    const { alerts, chances } = historyOf(name);
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(chances).toHaveLength(alerts.length);
+    expect(alerts.every((a, i) => i === 0 || alerts[i - 1]!.time <= a.time)).toBe(true);
+    expect(new Set(alerts.map((a) => a.id)).size).toBe(alerts.length);
+    expect(chances.every((p) => Number.isFinite(p) && p >= 0 && p <= 1)).toBe(true);
+  });
+
+  it.each(Object.entries(ACTED_SHARE))("%s has its stated acted share and enough acted alerts to judge late on", (name, [low, high]) => {
+    const { alerts } = historyOf(name);
+    const share = actedShare(alerts);
+    expect(share).toBeGreaterThanOrEqual(low);
+    expect(share).toBeLessThanOrEqual(high);
+    const last = alerts.slice(Math.floor(0.8 * alerts.length));
+    expect(last.filter((a) => a.action === "acted").length).toBeGreaterThanOrEqual(80);
+  });
+
+  it("holds out the new families and keeps the design families as written", () => {
+    expect([...DESIGN_FAMILIES]).toEqual(["classic", "per-model", "many-types", "slice-hours", "bursty-noisy", "drifting", "rare-acted"]);
+    for (const name of Object.keys(ACTED_SHARE)) expect(FAMILIES.find((f) => f.name === name)?.heldOut).toBe(true);
+    for (const family of FAMILIES) expect(family.heldOut).toBe(!(DESIGN_FAMILIES as readonly string[]).includes(family.name));
+  });
+});
