@@ -40,6 +40,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
       { token: INGEST_ONLY_TOKEN, scopes: ["ingest"] },
     ]),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    // Against a replicated cluster (README, "On a ClickHouse cluster"), each test's database is replicated too.
+    ...(process.env.CLICKHOUSE_REPLICATED_PATH ? { CLICKHOUSE_REPLICATED_PATH: process.env.CLICKHOUSE_REPLICATED_PATH } : {}),
     // Tests replay fixed dates (some from 2024); retention TTLs would drop them at any merge.
     // test/retention.int.test.ts sets its own.
     HINDSIGHT_RETENTION_RAW_DAYS: "0",

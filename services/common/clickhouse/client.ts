@@ -10,6 +10,8 @@ import { ident, join, sql, type Sql } from "./sql.js";
 
 export interface ClickHouse {
   readonly database: string;
+  /** On a replicated cluster, the Keeper path under which the Replicated database lives; undefined on one server. */
+  readonly replicatedPath?: string;
   /** DDL and other statements without a result. */
   command(statement: Sql): Promise<void>;
   /** A SELECT whose rows come back as objects (JSONEachRow), each parsed with `row` (row-schema.ts). */
@@ -27,8 +29,17 @@ export interface ClickHouseOptions {
   user: string;
   password: string;
   database: string;
+  /** A replicated cluster's Keeper path for databases (CLICKHOUSE_REPLICATED_PATH). */
+  replicatedPath?: string;
   requestTimeoutMs?: number;
 }
+
+/**
+ * On a replicated cluster every insert is acknowledged by a majority of replicas, in order, and
+ * every read sees all acknowledged inserts, whichever replica answers: the window workers, the
+ * join's look-ups and the conditional writes read what another process just wrote.
+ */
+export const REPLICATED_SETTINGS = { insert_quorum: "auto", insert_quorum_parallel: 0, select_sequential_consistency: "1" } as const;
 
 export function createClickHouse(options: ClickHouseOptions): ClickHouse {
   const client: ClickHouseClient = createClient({
@@ -37,7 +48,10 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     password: options.password,
     request_timeout: options.requestTimeoutMs ?? 60_000,
     // 64-bit integers as JSON strings (current releases default to numbers, which round past 2^53).
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+    clickhouse_settings: {
+      output_format_json_quote_64bit_integers: 1,
+      ...(options.replicatedPath === undefined ? {} : REPLICATED_SETTINGS),
+    },
     compression: { request: false, response: true },
     // Failures surface as errors to our callers, who log them with context (and retry or not).
     log: { level: ClickHouseLogLevel.OFF },
@@ -56,6 +70,7 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
 
   return {
     database: options.database,
+    ...(options.replicatedPath === undefined ? {} : { replicatedPath: options.replicatedPath }),
     async command(statement) {
       await client.command({ query: statement.text, query_params: statement.params });
     },

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadMigrations, splitStatements } from "./migrations.js";
+import { loadMigrations, replicatedDatabaseSql, replicatedEngines, splitStatements } from "./migrations.js";
 
 describe("splitStatements", () => {
   it("splits on semicolons that end a line and drops comment lines", () => {
@@ -85,5 +85,46 @@ describe("loadMigrations", () => {
   it("refuses a database name that is not an identifier", () => {
     expect(() => loadMigrations("bad-name")).toThrow(/bad-name/);
     expect(() => loadMigrations("x; DROP DATABASE y")).toThrow();
+  });
+});
+
+describe("the replicated variant", () => {
+  it("names every MergeTree engine's Replicated counterpart and keeps the engine's own arguments", () => {
+    expect(replicatedEngines("CREATE TABLE a (x UInt8) ENGINE = ReplacingMergeTree(v) ORDER BY x")).toBe(
+      "CREATE TABLE a (x UInt8) ENGINE = ReplicatedReplacingMergeTree(v) ORDER BY x",
+    );
+    expect(replicatedEngines("CREATE TABLE a (x UInt8)\nENGINE = MergeTree\nORDER BY x")).toBe(
+      "CREATE TABLE a (x UInt8)\nENGINE = ReplicatedMergeTree\nORDER BY x",
+    );
+    expect(replicatedEngines("CREATE TABLE a (x UInt8) ENGINE=SummingMergeTree ORDER BY x")).toBe(
+      "CREATE TABLE a (x UInt8) ENGINE = ReplicatedSummingMergeTree ORDER BY x",
+    );
+    // A column or view that merely mentions an engine's name is left alone.
+    expect(replicatedEngines("SELECT 'ReplacingMergeTree' AS engine_name")).toBe("SELECT 'ReplacingMergeTree' AS engine_name");
+  });
+
+  it("replicates every table of the real migrations and changes nothing else", () => {
+    const plain = loadMigrations("some_db");
+    const replicated = loadMigrations("some_db", undefined, { replicated: true });
+    expect(replicated.map((m) => m.checksum)).toEqual(plain.map((m) => m.checksum));
+    let engines = 0;
+    plain.forEach((m, i) => {
+      m.statements.forEach((statement, j) => {
+        const other = replicated[i]!.statements[j]!;
+        engines += (statement.match(/ENGINE = \w*MergeTree/g) ?? []).length;
+        expect(other).not.toMatch(/ENGINE\s*=\s*(?!Replicated)\w*MergeTree/);
+        expect(other.replaceAll(/ENGINE = Replicated(\w*MergeTree)/g, "ENGINE = $1")).toBe(statement);
+      });
+    });
+    // Counted in the files themselves: 37 ReplacingMergeTree, 3 MergeTree, 1 SummingMergeTree.
+    expect(engines).toBe(41);
+  });
+
+  it("creates a Replicated database under a checked Keeper path, at a path of its own", () => {
+    expect(replicatedDatabaseSql("hindsight", "/clickhouse/databases").text).toBe(
+      "CREATE DATABASE IF NOT EXISTS `hindsight` ENGINE = Replicated('/clickhouse/databases/hindsight', '{shard}', '{replica}')",
+    );
+    for (const bad of ["", "relative/path", "/a'b", "/a/", "/a b", "/{shard}"])
+      expect(() => replicatedDatabaseSql("hindsight", bad)).toThrow(/not a Keeper path/);
   });
 });

@@ -39,6 +39,11 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ HINDSIGHT_RATE_LIMIT_PER_MINUTE: "0" })).toThrow(/HINDSIGHT_RATE_LIMIT_PER_MINUTE/);
   });
 
+  it("takes a replicated cluster's Keeper path; none by default", () => {
+    expect(loadConfig({ CLICKHOUSE_REPLICATED_PATH: "/clickhouse/databases" }).clickhouse.replicatedPath).toBe("/clickhouse/databases");
+    expect("replicatedPath" in loadConfig({}).clickhouse).toBe(false);
+  });
+
   it("splits and trims comma-separated brokers, dropping empty entries", () => {
     expect(loadConfig({ KAFKA_BROKERS: " k1:9092 ,k2:9092,, k3:9093 " }).kafka.brokers).toEqual(["k1:9092", "k2:9092", "k3:9093"]);
   });
@@ -70,6 +75,12 @@ describe("loadConfig", () => {
     ["a non-numeric port", { HINDSIGHT_HTTP_PORT: "http" }, /HINDSIGHT_HTTP_PORT/],
     ["a database name with a dash", { CLICKHOUSE_DATABASE: "my-db" }, /CLICKHOUSE_DATABASE: must be a lower-case identifier/],
     ["a bad ClickHouse URL", { CLICKHOUSE_URL: "not a url" }, /CLICKHOUSE_URL/],
+    [
+      "a relative Keeper path",
+      { CLICKHOUSE_REPLICATED_PATH: "clickhouse/databases/hs" },
+      /CLICKHOUSE_REPLICATED_PATH: must be a Keeper path/,
+    ],
+    ["a Keeper path with a quote", { CLICKHOUSE_REPLICATED_PATH: "/clickhouse/h's" }, /CLICKHOUSE_REPLICATED_PATH: must be a Keeper path/],
     ["an unknown log level", { LOG_LEVEL: "verbose" }, /LOG_LEVEL/],
   ])("refuses %s with a ConfigError naming the variable", (_name, env, message) => {
     expect(configError(env).message).toMatch(message);

@@ -4,6 +4,7 @@
  * the Kafka broker and ClickHouse server that `hindsight up` starts on loopback.
  */
 import { z } from "zod";
+import { KEEPER_PATH } from "../clickhouse/migrations.js";
 
 const TokenSpec = z.object({
   token: z.string().min(16, "tokens must be at least 16 characters"),
@@ -33,6 +34,8 @@ const EnvSchema = z.object({
   CLICKHOUSE_USER: z.string().default("default"),
   CLICKHOUSE_PASSWORD: z.string().default(""),
   CLICKHOUSE_DATABASE: identifier.default("hindsight"),
+  // A replicated cluster: the Keeper path under which the Replicated database lives (README, "On a ClickHouse cluster").
+  CLICKHOUSE_REPLICATED_PATH: z.string().regex(KEEPER_PATH, "must be a Keeper path like /clickhouse/databases").optional(),
   // The read-only user of POST /v1/sql (users.xml: readonly=1, limits pinned, this database only).
   CLICKHOUSE_ANALYST_USER: z.string().min(1).default("analyst"),
   CLICKHOUSE_ANALYST_PASSWORD: z.string().default(""),
@@ -124,6 +127,8 @@ export interface Config {
     user: string;
     password: string;
     database: string;
+    /** Set on a replicated cluster: the Keeper path under which the Replicated database lives. */
+    replicatedPath?: string;
     analyst: { user: string; password: string };
     analystScoped: { user: string; password: string };
   };
@@ -229,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       user: e.CLICKHOUSE_USER,
       password: e.CLICKHOUSE_PASSWORD,
       database: e.CLICKHOUSE_DATABASE,
+      ...(e.CLICKHOUSE_REPLICATED_PATH === undefined ? {} : { replicatedPath: e.CLICKHOUSE_REPLICATED_PATH }),
       analyst: { user: e.CLICKHOUSE_ANALYST_USER, password: e.CLICKHOUSE_ANALYST_PASSWORD },
       analystScoped: { user: e.CLICKHOUSE_ANALYST_SCOPED_USER, password: e.CLICKHOUSE_ANALYST_SCOPED_PASSWORD },
     },
