@@ -5,6 +5,9 @@
  *   - ClickHouse's own insert of the same rows, encoded beforehand as the processor encodes them,
  *     into a table without materialized views and into the predictions table with its views
  *     (the server reads and writes them; nothing else runs).
+ * The processor runs twice on the same events: as one process (the default), and split by role
+ * into an ingestion process and a metrics process (HINDSIGHT_PROCESSOR_ROLE), each with its own
+ * database and consumer groups.
  * Then a sustained phase: events produced at a fixed rate for a fixed time while the processor
  * runs, with the consumer lag sampled, to show whether it keeps up.
  *
@@ -31,6 +34,7 @@ import { splittablePool, toWire, withId } from "./event-pool.js";
 import type { PredictionEvent } from "../schemas/events.js";
 import { ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
+import { prepare } from "../infra/local/stack.js";
 import { Partitioners, type Kafka } from "kafkajs";
 import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
@@ -64,13 +68,22 @@ async function main(): Promise<void> {
       log(`produced ${EVENTS} events in ${produceS.toFixed(1)} s`);
 
       const bareS = await bareConsumer(kafka, config.topics.predictions, EVENTS);
-      const processorS = await processorRun(env, ch, config, EVENTS);
+      const processorS = await processorRun(env, ch, config, EVENTS, ["all"]);
+      const splitEnv = {
+        ...env,
+        CLICKHOUSE_DATABASE: `${config.clickhouse.database}_split`,
+        HINDSIGHT_CONSUMER_GROUP: `${config.processor.groupId}-split`,
+      };
+      const splitConfig = loadConfig(splitEnv);
+      await prepare(splitConfig, log);
+      const splitS = await processorRun(splitEnv, ch, splitConfig, EVENTS, ["ingest", "metrics"]);
       const plainS = await clickhouseInsert(ch, config, events, false);
       const viewsS = await clickhouseInsert(ch, config, events, true);
 
       const rows = [
         ["bare kafkajs consumer (read only)", bareS],
         ["Hindsight processor (Kafka → ClickHouse)", processorS],
+        ["the same, split: ingest and metrics processes", splitS],
         ["ClickHouse INSERT, table without views", plainS],
         ["ClickHouse INSERT, the predictions table and views", viewsS],
       ] as const;
@@ -86,7 +99,8 @@ async function main(): Promise<void> {
     }
     if (SUSTAIN_S > 0) await sustained(env, kafka);
   } finally {
-    await ch.command(sql`DROP DATABASE IF EXISTS ${ident(config.clickhouse.database)}`).catch(() => undefined);
+    for (const db of [config.clickhouse.database, `${config.clickhouse.database}_split`])
+      await ch.command(sql`DROP DATABASE IF EXISTS ${ident(db)}`).catch(() => undefined);
     await ch.close();
     await infra.stop();
   }
@@ -130,10 +144,17 @@ async function bareConsumer(kafka: Kafka, topic: string, expected: number): Prom
   return s;
 }
 
-/** Ours: the processor as a child process, timed from its first row to the last row in ClickHouse. */
-async function processorRun(env: Record<string, string>, ch: ClickHouse, config: Config, expected: number): Promise<number> {
-  log("Hindsight processor");
-  const child = startProcessor(env);
+/** Ours: the processor as child processes of the given roles, timed from its first row to the last row in ClickHouse. */
+async function processorRun(
+  env: Record<string, string>,
+  ch: ClickHouse,
+  config: Config,
+  expected: number,
+  roles: Array<"all" | "ingest" | "metrics">,
+): Promise<number> {
+  log(`Hindsight processor (${roles.join(" + ")})`);
+  // Each process its own /metrics port, or none.
+  const children = roles.map((role) => startProcessor({ ...env, HINDSIGHT_PROCESSOR_ROLE: role, HINDSIGHT_PROCESSOR_METRICS_PORT: "0" }));
   try {
     const table = ident(`${config.clickhouse.database}.predictions`);
     const rowsNow = async () => Number((await ch.rows(anyRow<{ n: string }>(), sql`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
@@ -146,8 +167,8 @@ async function processorRun(env: Record<string, string>, ch: ClickHouse, config:
     }
     return (performance.now() - started) / 1000;
   } finally {
-    child.kill("SIGTERM");
-    await once(child, "exit");
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((child) => once(child, "exit")));
   }
 }
 
@@ -193,7 +214,6 @@ async function sustained(env: Record<string, string>, kafka: Kafka): Promise<voi
     HINDSIGHT_TOPIC_PREFIX: `${env.HINDSIGHT_TOPIC_PREFIX}-s`,
   };
   const sustainConfig = loadConfig(sustainEnv);
-  const { prepare } = await import("../infra/local/stack.js");
   await prepare(sustainConfig, log);
   const child = startProcessor(sustainEnv);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

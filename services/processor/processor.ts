@@ -331,51 +331,66 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
 
   return {
     async start() {
-      const retry = <T>(step: () => Promise<T>) =>
-        retryingClickHouse(step, { stopped: () => stopping.aborted, logger, what: "loading pipeline problems" });
-      await retry(() => ledger.start());
-      watch.adopt([
-        ...(await retry(() => failuresRepo.openOfKind("stalled"))),
-        ...(await retry(() => failuresRepo.openOfKind("metrics_lag"))),
-      ]);
-      await metricsUpdater.start();
-      producer = await createProducer(kafka);
-      deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");
-      ingested = createOffsetWatcher(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
-      consumer = createBatchConsumer(kafka, {
-        groupId: config.processor.groupId,
-        topics: [config.topics.predictions, config.topics.labels],
-        handler: handle,
-        stopping: () => stopping.aborted,
-        logger,
-        partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
-      });
-      await consumer.start();
-      metricsConsumer = createBatchConsumer(kafka, {
-        groupId: metricsGroupId(config.processor.groupId),
-        topics: [config.topics.predictions, config.topics.labels],
-        handler: handleMetrics,
-        stopping: () => stopping.aborted,
-        logger: logger.child({ consumer: "metrics" }),
-        // Each batch costs lookups on both sides and a joined insert: a quarter of a second of
-        // traffic per fetch, not a few messages, once it no longer waits for recomputations.
-        minBytes: 256 * 1024,
-        partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
-      });
-      await metricsConsumer.start();
-      jobs.start();
-      for (const w of workers) w.start();
-      // Specs, references and rules changed through the API reach the windows without traffic too.
-      changesTimer = setInterval(() => {
-        checkingChanges ??= Promise.all([metricsUpdater.checkSpecs(), driftUpdater.checkReferences()])
-          .catch((err: Error) => logger.warn({ err: err.message }, "checking for spec and reference changes failed; trying again"))
-          .finally(() => (checkingChanges = undefined));
-      }, 5_000);
-      // A check still running (a slow broker) makes the next tick skip rather than queue up.
-      watchTimer = setInterval(() => {
-        watching ??= checkGroup().finally(() => (watching = undefined));
-      }, config.processor.watch.intervalMs);
-      logger.info({ group: config.processor.groupId, topics: [config.topics.predictions, config.topics.labels] }, "processor started");
+      // A process of role "ingest" stores raw events; one of role "metrics" joins them and keeps the
+      // windows, waiting for ingestion through the ingestion group's committed offsets.
+      const ingests = config.processor.role !== "metrics";
+      const computes = config.processor.role !== "ingest";
+      if (computes) {
+        const retry = <T>(step: () => Promise<T>) =>
+          retryingClickHouse(step, { stopped: () => stopping.aborted, logger, what: "loading pipeline problems" });
+        await retry(() => ledger.start());
+        watch.adopt([
+          ...(await retry(() => failuresRepo.openOfKind("stalled"))),
+          ...(await retry(() => failuresRepo.openOfKind("metrics_lag"))),
+        ]);
+        await metricsUpdater.start();
+      }
+      if (ingests) {
+        producer = await createProducer(kafka);
+        deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");
+      }
+      if (computes) ingested = createOffsetWatcher(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
+      if (ingests) {
+        consumer = createBatchConsumer(kafka, {
+          groupId: config.processor.groupId,
+          topics: [config.topics.predictions, config.topics.labels],
+          handler: handle,
+          stopping: () => stopping.aborted,
+          logger,
+          partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
+        });
+        await consumer.start();
+      }
+      if (computes) {
+        metricsConsumer = createBatchConsumer(kafka, {
+          groupId: metricsGroupId(config.processor.groupId),
+          topics: [config.topics.predictions, config.topics.labels],
+          handler: handleMetrics,
+          stopping: () => stopping.aborted,
+          logger: logger.child({ consumer: "metrics" }),
+          // Each batch costs lookups on both sides and a joined insert: a quarter of a second of
+          // traffic per fetch, not a few messages, once it no longer waits for recomputations.
+          minBytes: 256 * 1024,
+          partitionsConsumedConcurrently: Math.max(2, config.topics.partitions * 2),
+        });
+        await metricsConsumer.start();
+        jobs.start();
+        for (const w of workers) w.start();
+        // Specs, references and rules changed through the API reach the windows without traffic too.
+        changesTimer = setInterval(() => {
+          checkingChanges ??= Promise.all([metricsUpdater.checkSpecs(), driftUpdater.checkReferences()])
+            .catch((err: Error) => logger.warn({ err: err.message }, "checking for spec and reference changes failed; trying again"))
+            .finally(() => (checkingChanges = undefined));
+        }, 5_000);
+        // A check still running (a slow broker) makes the next tick skip rather than queue up.
+        watchTimer = setInterval(() => {
+          watching ??= checkGroup().finally(() => (watching = undefined));
+        }, config.processor.watch.intervalMs);
+      }
+      logger.info(
+        { group: config.processor.groupId, role: config.processor.role, topics: [config.topics.predictions, config.topics.labels] },
+        "processor started",
+      );
     },
     async stop() {
       // Stop fetching first, then give waiting rows one last write; if ClickHouse is down they
@@ -397,6 +412,8 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
       await producer?.disconnect();
       logger.info("processor stopped");
     },
-    healthcheck: () => (consumer?.isRunning() ?? false) && (metricsConsumer?.isRunning() ?? false),
+    healthcheck: () =>
+      (config.processor.role === "metrics" || (consumer?.isRunning() ?? false)) &&
+      (config.processor.role === "ingest" || (metricsConsumer?.isRunning() ?? false)),
   };
 }

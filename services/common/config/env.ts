@@ -75,6 +75,9 @@ const EnvSchema = z.object({
   HINDSIGHT_BATCH_MAX_ROWS: int(20000),
   HINDSIGHT_BATCH_MAX_WAIT_MS: int(500, 0),
   HINDSIGHT_PROCESSOR_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  // What one processor process does: both consumer groups (all), or one of them, so that ingestion and
+  // the metrics path can each have a process (and a core) of their own.
+  HINDSIGHT_PROCESSOR_ROLE: z.enum(["all", "ingest", "metrics"]).default("all"),
   HINDSIGHT_LABEL_HORIZON_DAYS: z.coerce.number().positive().default(30),
   HINDSIGHT_WINDOWS: z
     .string()
@@ -156,6 +159,8 @@ export interface Config {
    */
   processor: {
     groupId: string;
+    /** all: ingestion and the metrics path; ingest: storing raw events only; metrics: the join, windows and jobs only. */
+    role: "all" | "ingest" | "metrics";
     batchMaxRows: number;
     batchMaxWaitMs: number;
     metricsPort: number;
@@ -255,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     processor: {
       groupId: e.HINDSIGHT_CONSUMER_GROUP,
+      role: e.HINDSIGHT_PROCESSOR_ROLE,
       batchMaxRows: e.HINDSIGHT_BATCH_MAX_ROWS,
       batchMaxWaitMs: e.HINDSIGHT_BATCH_MAX_WAIT_MS,
       metricsPort: e.HINDSIGHT_PROCESSOR_METRICS_PORT,
