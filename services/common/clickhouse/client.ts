@@ -35,11 +35,12 @@ export interface ClickHouseOptions {
 }
 
 /**
- * On a replicated cluster every insert is acknowledged by a majority of replicas, in order, and
- * every read sees all acknowledged inserts, whichever replica answers: the window workers, the
- * join's look-ups and the conditional writes read what another process just wrote.
+ * On a replicated cluster every insert is acknowledged once a majority of replicas hold it, so an
+ * acknowledged batch survives the loss of one. Quorum inserts stay parallel (the processor writes
+ * a table from several partitions at once); reads see other processes' writes because the
+ * services use one replica at a time (README, "On a ClickHouse cluster").
  */
-export const REPLICATED_SETTINGS = { insert_quorum: "auto", insert_quorum_parallel: 0, select_sequential_consistency: "1" } as const;
+export const REPLICATED_SETTINGS = { insert_quorum: "auto" } as const;
 
 export function createClickHouse(options: ClickHouseOptions): ClickHouse {
   const client: ClickHouseClient = createClient({
