@@ -111,13 +111,13 @@ async function main(): Promise<void> {
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
-  const rss = { start: 0, peak: 0 };
+  const rss = { start: 0, samples: [] as Array<{ atMs: number; mb: number }> };
   try {
     await new Promise((r) => setTimeout(r, 5_000));
     rss.start = rssMb(child.pid!);
     const probes = startLabelProbes(
       { producer, ch, config },
-      { everyMs: 500, onProbe: () => (rss.peak = Math.max(rss.peak, rssMb(child.pid!))) },
+      { everyMs: 500, onProbe: () => rss.samples.push({ atMs: Date.now(), mb: rssMb(child.pid!) }) },
     );
 
     // The live model: predictions stamped now, and labels for them a moment later, at LIVE_RATE events/s.
@@ -238,6 +238,10 @@ async function main(): Promise<void> {
     const during = phase(backfillFrom, done.metrics || Date.now());
     const line = (name: string, xs: number[]) =>
       xs.length ? `${name}: p50 ${quantile(xs, 0.5)} ms, p99 ${quantile(xs, 0.99)} ms (${xs.length} probes)` : `${name}: no probes`;
+    // Flat means the backfill adds nothing to what the live traffic alone keeps resident.
+    const rssPeak = (from: number, to: number) => Math.max(0, ...rss.samples.filter((x) => x.atMs >= from && x.atMs < to).map((x) => x.mb));
+    const livePeak = rssPeak(0, backfillFrom);
+    const backfillPeak = rssPeak(backfillFrom, Date.now());
     const since = (t: number) => (t ? `${((t - lastEventAt) / 1000).toFixed(1)} s` : "not within 30 min");
     process.stdout.write(
       [
@@ -247,7 +251,7 @@ async function main(): Promise<void> {
         `  live label → metric, ${line("during the backfill", during)}${baseline.length && during.length ? `; p99 ${(quantile(during, 0.99) / quantile(baseline, 0.99)).toFixed(1)}× the baseline` : ""}`,
         `  backfilled model complete after its last event: metrics ${since(done.metrics)}, drift and quality ${since(done.drift)}`,
         `  exact: ${stored.length - wrongDays} of ${expected.size} days equal to an independent count${wrongDays ? ` (${wrongDays} differ)` : ""}`,
-        `  processor resident memory: ${rss.start.toFixed(0)} MiB at start, peak ${rss.peak.toFixed(0)} MiB, ${rssMb(child.pid!).toFixed(0)} MiB at the end`,
+        `  processor resident memory: ${rss.start.toFixed(0)} MiB at start; peak ${livePeak.toFixed(0)} MiB with the live model alone, ${backfillPeak.toFixed(0)} MiB during and after the backfill (${(backfillPeak / livePeak).toFixed(2)}× the live peak); ${rssMb(child.pid!).toFixed(0)} MiB at the end`,
         "",
       ].join("\n"),
     );
