@@ -246,6 +246,8 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
     expect(tour.history.startMs).toBeGreaterThanOrEqual(tour.month.endMs);
     expect(tour.history.endMs - tour.history.startMs).toBeGreaterThanOrEqual(7 * DAY - HOUR);
     expect(tour.liveFromMs).toBeGreaterThanOrEqual(tour.history.endMs);
+    // It ends where a 5-minute window begins, so the live traffic has that window to itself.
+    expect(tour.history.endMs % (5 * MINUTE)).toBe(0);
     expect(demo.lines.some((l) => l.includes("SQL to try"))).toBe(true);
     // The terminal as the newcomer sees it, in the test's log.
     console.info(demo.lines.filter((l) => l.startsWith("[hindsight] ") || l.startsWith("  ")).join("\n"));
@@ -723,8 +725,8 @@ describe("dashboard in a browser, on `hindsight demo`", () => {
   });
 
   it("shows the live traffic that follows the week: a 5-minute window newer than the history, drawn last on the chart", async () => {
-    // The first 5-minute window that starts after the history's last prediction holds live traffic only.
-    const live = Math.floor(tour.history.endMs / (5 * MINUTE)) * 5 * MINUTE + 5 * MINUTE;
+    // The history ends on a window's start (printed to the minute): that window holds live traffic only.
+    const live = Math.ceil(tour.history.endMs / (5 * MINUTE)) * 5 * MINUTE;
     const windows = await waitUntil(
       "a live 5-minute window of the fraud model",
       async () =>

@@ -74,7 +74,10 @@ async function applyDemoRules(ctx: CliContext): Promise<void> {
 /** A week (or `historyDays`) of the model's past, sent once, when the model has no predictions yet. */
 async function sendHistory(ctx: CliContext, options: DemoOptions, token: string, signal: AbortSignal): Promise<DemoIncident | undefined> {
   if (options.historyDays <= 0 || (await predictionCount(ctx)) > 0) return undefined;
-  const nowMs = Date.now();
+  // The history ends where the current base window begins, so the live traffic that follows has
+  // that window to itself: the newest window on the charts is live from the first minute.
+  const base = Math.min(...ctx.config.metrics.windowSizes) * 1000;
+  const nowMs = Math.floor(Date.now() / base) * base;
   const history = demoHistory({ seed: options.seed, nowMs, days: options.historyDays });
   ctx.log("demo: a month of answered alerts first, from before the history, so the suppressor is trained and active");
   const month = await sendAlertMonth(ctx, { seed: options.seed, endMs: history.startMs, nowMs });
