@@ -8,7 +8,17 @@
  * in the final benchmark run, never while choosing features, thresholds or settings.
  */
 import { generateWithChances } from "../alert-history.js";
-import { DAY, generateFamily, hiddenDraws, rising, type Context, type FamilyHistory, type FamilySpec, type TypeSpec } from "./generator.js";
+import {
+  DAY,
+  generateFamily,
+  hiddenDraws,
+  rising,
+  type Context,
+  type FamilyHistory,
+  type FamilySpec,
+  type Severity,
+  type TypeSpec,
+} from "./generator.js";
 
 export interface Family {
   name: string;
@@ -832,6 +842,196 @@ function sparseManyModels(): FamilySpec {
   };
 }
 
+/**
+ * severity-mix: severities are set per rule, not by breach size alone: each (type, model) rule is
+ * configured as info, warning or critical, half the warning rules escalate to critical on a large
+ * breach, and SLO alerts are always critical (about a sixth of all alerts are critical, and the policy
+ * always surfaces those). The team acts on critical alerts, on warnings above a per-model bar on the
+ * breach (in units of the type's median), and on info alerts only far above that bar. ~20–25 % acted.
+ */
+function severityMix(): FamilySpec {
+  const seed = 1616;
+  const hidden = hiddenDraws(seed);
+  const models = ["payments", "chargeback", "merchant-score", "aml", "account-takeover"];
+  const types: TypeSpec[] = [
+    { rule_kind: "threshold", metric: "precision", scope: "global", incidentsPerDay: 0.8, meanBurst: 2, deviation: [0.1, 0.6] },
+    { rule_kind: "threshold", metric: "recall", scope: "slice", incidentsPerDay: 1.2, meanBurst: 2, deviation: [0.1, 0.6] },
+    { rule_kind: "drift", metric: "drift.amount", scope: "slice", incidentsPerDay: 1.2, meanBurst: 3, deviation: [0.2, 0.5] },
+    { rule_kind: "quality", metric: "quality.null_fraction", scope: "global", incidentsPerDay: 1, meanBurst: 2, deviation: [0.1, 0.7] },
+    { rule_kind: "adaptive", metric: "latency_p99", scope: "global", incidentsPerDay: 1, meanBurst: 2, deviation: [0.3, 0.5] },
+    { rule_kind: "slo", metric: "decision_availability", scope: "global", incidentsPerDay: 0.25, meanBurst: 1.5, deviation: [0.05, 0.4] },
+  ];
+  // The severity a (type, model) rule is configured with, and where a two-tier warning rule turns critical.
+  const configured = (c: Context): Severity => {
+    if (c.type.rule_kind === "slo") return "critical";
+    const key = `${c.typeIndex}|${c.model}`;
+    const level = hidden(`level|${key}`);
+    if (level < 0.3) return "critical";
+    if (level >= 0.75) return "info";
+    const twoTier = hidden(`tiers|${key}`) < 0.5;
+    const escalate = c.type.deviation[0] * (2 + 1.5 * hidden(`escalate|${key}`));
+    return twoTier && c.deviation > escalate ? "critical" : "warning";
+  };
+  return {
+    name: "severity-mix",
+    seed,
+    days: 80,
+    models,
+    slices: ["merchant=retail", "merchant=travel", "merchant=gaming", "card=debit", "card=credit", "card=prepaid"],
+    types,
+    utcOffsetHours: 1,
+    floor: 0.003,
+    miss: 0.03,
+    unanswered: 0.3,
+    severity: configured,
+    summary:
+      "severities set per (type, model) rule, some escalating on large breaches; ~1/6 critical (always surfaced); warnings by per-model breach bars; ~20–25 % acted",
+    acted: (c) => {
+      const median = c.type.deviation[0];
+      const breach = Math.log(c.deviation);
+      const severity = configured(c);
+      if (severity === "critical") return c.type.rule_kind === "slo" ? 0.9 : rising(breach, Math.log(median), 0.2, 0.6, 0.95);
+      // The model's bar in units of the type's median breach, shared by the model's types.
+      const bar = median * Math.exp(1.2 * (hidden(`bar|${c.model}`) - 0.35));
+      if (severity === "warning") return rising(breach, Math.log(bar), 0.12, 0.01, 0.7);
+      return rising(breach, Math.log(3 * bar), 0.12, 0.003, 0.4);
+    },
+  };
+}
+
+/**
+ * seasonal-retrain: every model is retrained every two weeks (each on its own day; one moves to a
+ * weekly cadence part-way), at 02:00. In the three days after a retrain the team acts far more
+ * often on the model's quality and performance alerts, while prediction drift, which a new model
+ * always raises then, is expected and left; otherwise it acts by breach size against per-(type,
+ * model) cut-offs. Prediction and feature drift fire more in the days after a retrain. ~10–15 % acted.
+ */
+function seasonalRetrain(): FamilySpec {
+  const seed = 1617;
+  const hidden = hiddenDraws(seed);
+  const models = ["ranker", "ctr", "ltv", "churn", "eta", "fraud"];
+  const types: TypeSpec[] = [
+    { rule_kind: "threshold", metric: "auc", scope: "global", incidentsPerDay: 0.45, meanBurst: 2, deviation: [0.08, 0.6] },
+    { rule_kind: "threshold", metric: "calibration_error", scope: "slice", incidentsPerDay: 0.6, meanBurst: 2, deviation: [0.15, 0.6] },
+    { rule_kind: "drift", metric: "drift.prediction", scope: "global", incidentsPerDay: 0.3, meanBurst: 3, deviation: [0.2, 0.5] },
+    { rule_kind: "drift", metric: "drift.features", scope: "slice", incidentsPerDay: 0.5, meanBurst: 3, deviation: [0.2, 0.5] },
+    { rule_kind: "quality", metric: "quality.null_fraction", scope: "global", incidentsPerDay: 0.45, meanBurst: 2, deviation: [0.1, 0.7] },
+  ];
+  const days = 126;
+  const utcOffsetHours = -5;
+  // Local days on which each model is retrained (at 02:00): every 14 days from its own first day;
+  // eta every 7 days from day 70 on.
+  const retrains = new Map<string, number[]>();
+  for (const model of models) {
+    const list: number[] = [];
+    for (let d = Math.floor(14 * hidden(`phase|${model}`)) - 14; d < days + 1; d += model === "eta" && d >= 70 ? 7 : 14) list.push(d);
+    retrains.set(model, list);
+  }
+  // Days since the model's last retrain at a local time in days from the start.
+  const sinceRetrain = (model: string, localDay: number) => {
+    let since = Number.POSITIVE_INFINITY;
+    for (const d of retrains.get(model)!) if (localDay >= d + 2 / 24) since = localDay - d - 2 / 24;
+    return since;
+  };
+  const afterRetrain: Record<number, readonly number[]> = { 2: [5, 3, 2], 3: [2.5, 1.5] };
+  return {
+    name: "seasonal-retrain",
+    seed,
+    days,
+    models,
+    slices: ["country=US", "country=CA", "country=GB", "platform=ios", "platform=android", "platform=web"],
+    types,
+    utcOffsetHours,
+    floor: 0.004,
+    miss: 0.05,
+    unanswered: 0.5,
+    incidentRate: (typeIndex, model, day) => {
+      const volume = 0.6 + 0.8 * hidden(`volume|${typeIndex}|${model}`);
+      const since = Math.floor(sinceRetrain(model, day + 0.5));
+      return volume * (afterRetrain[typeIndex]?.[since] ?? 1);
+    },
+    summary:
+      "models retrained every 2 weeks (one weekly from day 70); quality alerts in the 3 days after acted far more, prediction drift then left; else per-(type, model) cut-offs; ~10–15 % acted",
+    acted: (c) => {
+      const key = `${c.typeIndex}|${c.model}`;
+      const median = c.type.deviation[0];
+      const breach = Math.log(c.deviation);
+      const cut = median * Math.exp(0.9 * (hidden(`cut|${key}`) - 0.4));
+      const usual = rising(breach, Math.log(cut), 0.15, 0.005, 0.1 + 0.3 * hidden(`level|${key}`));
+      const fresh = sinceRetrain(c.model, c.day + utcOffsetHours / 24) < 3;
+      if (!fresh || c.type.rule_kind === "drift") return fresh && c.type.metric === "drift.prediction" ? 0.02 : usual;
+      return Math.max(usual, rising(breach, Math.log(0.8 * median), 0.15, 0.12, 0.75));
+    },
+  };
+}
+
+/**
+ * slice-owners: 36 slices (30 countries and 6 segments) with a long tail of volumes, owned by
+ * different teams: the core team reviews its markets closely with per-(type, slice) cut-offs, the
+ * growth team acts only on conversion and volume alerts of its markets, the product team reviews
+ * three of its six segments; eleven countries and three segments belong to nobody, and their alerts
+ * are never acted on and mostly left unanswered. Global alerts go to a platform team acting on
+ * breach size. ~8–12 % acted.
+ */
+function sliceOwners(): FamilySpec {
+  const seed = 1618;
+  const hidden = hiddenDraws(seed);
+  const models = ["search", "ads", "marketplace"];
+  // Countries in order of volume.
+  const countries = ["US", "GB", "DE", "BR", "IN", "JP", "FR", "MX", "ES", "IT", "CA", "AU", "NL", "PL", "TR"]
+    .concat(["ID", "KR", "SE", "AR", "CO", "ZA", "NG", "EG", "VN", "PH", "TH", "CL", "PE", "PT", "IE"])
+    .map((code) => `country=${code}`);
+  const segments = ["segment=new_users", "segment=returning", "segment=b2b", "plan=free", "plan=plus", "plan=pro"];
+  const slices = [...countries, ...segments];
+  const sliceWeights = [...countries.map((_, i) => 1 / (i + 1)), ...segments.map(() => 0.12)];
+  const owner = new Map<string, "core" | "growth" | "product" | "nobody">();
+  for (const code of ["US", "GB", "DE", "FR", "CA", "AU", "NL", "SE", "IE"]) owner.set(`country=${code}`, "core");
+  for (const code of ["BR", "IN", "MX", "ID", "TR", "AR", "CO", "VN", "PH", "TH"]) owner.set(`country=${code}`, "growth");
+  for (const segment of ["segment=new_users", "segment=b2b", "plan=pro"]) owner.set(segment, "product");
+  const ownerOf = (slice: string) => owner.get(slice) ?? "nobody";
+  const types: TypeSpec[] = [
+    { rule_kind: "threshold", metric: "conversion_rate", scope: "slice", incidentsPerDay: 2.5, meanBurst: 2, deviation: [0.1, 0.6] },
+    { rule_kind: "drift", metric: "drift.price", scope: "slice", incidentsPerDay: 2, meanBurst: 3, deviation: [0.2, 0.5] },
+    { rule_kind: "quality", metric: "quality.missing_events", scope: "slice", incidentsPerDay: 1.5, meanBurst: 2, deviation: [0.1, 0.7] },
+    { rule_kind: "relative_change", metric: "volume", scope: "slice", incidentsPerDay: 1.2, meanBurst: 3, deviation: [0.3, 0.5] },
+    { rule_kind: "threshold", metric: "conversion_rate", scope: "global", incidentsPerDay: 0.6, meanBurst: 2, deviation: [0.1, 0.6] },
+  ];
+  return {
+    name: "slice-owners",
+    seed,
+    days: 90,
+    models,
+    slices,
+    sliceWeights,
+    types,
+    utcOffsetHours: 0,
+    floor: 0.002,
+    miss: 0.03,
+    unanswered: 0.35,
+    unansweredIn: (c) => (c.slice !== "" && ownerOf(c.slice) === "nobody" ? 0.9 : 0.35),
+    summary:
+      "36 slices with a long tail of volumes owned by teams that act differently (closely, some types only, some segments); 14 unowned slices never acted on; ~8–12 % acted",
+    acted: (c) => {
+      const median = c.type.deviation[0];
+      const breach = Math.log(c.deviation);
+      if (c.slice === "") return rising(breach, Math.log(1.5 * median), 0.15, 0.02, 0.4);
+      const cut = median * Math.exp(1.4 * (hidden(`cut|${c.typeIndex}|${c.slice}`) - 0.1));
+      switch (ownerOf(c.slice)) {
+        case "core":
+          return rising(breach, Math.log(cut), 0.12, 0.02, 0.65);
+        case "growth":
+          return c.type.metric === "conversion_rate" || c.type.metric === "volume"
+            ? rising(breach, Math.log(1.5 * cut), 0.12, 0.01, 0.5)
+            : 0.008;
+        case "product":
+          return rising(breach, Math.log(cut), 0.12, 0.02, 0.5);
+        default:
+          return 0.002;
+      }
+    },
+  };
+}
+
 const classic: Family = {
   name: "classic",
   summary: "the original generator (bench/alert-history.ts, seed 7, 120 days)",
@@ -855,6 +1055,9 @@ const specs = [
   fatigue(),
   sampleGated(),
   sparseManyModels(),
+  severityMix(),
+  seasonalRetrain(),
+  sliceOwners(),
 ];
 
 export const FAMILIES: Family[] = [

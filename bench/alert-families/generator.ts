@@ -8,6 +8,7 @@
 import type { AlertAction, AlertRecord, Severity } from "../../services/common/domain/suppressor/types.js";
 import { seededRandom } from "../../test/helpers/seeded-random.js";
 
+export type { Severity };
 export type Rng = () => number;
 
 export const HOUR = 3_600_000;
@@ -93,6 +94,18 @@ export interface FamilySpec {
   incidentRate?: (typeIndex: number, model: string, day: number) => number;
   /** Traffic at a local hour as a share of the daily peak; sample sizes scale with it. Default: flat. */
   traffic?: (localHour: number) => number;
+  /**
+   * Relative weights of `slices` for slice-scoped alerts (a long tail of slices); default: even.
+   * Either way a slice takes one draw, so families without weights keep their draws.
+   */
+  sliceWeights?: readonly number[];
+  /**
+   * An alert's severity in its context (severities set per rule, not by breach size alone); default:
+   * critical above the type's `criticalAbove`, warning above twice its median breach, else info.
+   */
+  severity?: (c: Context) => Severity;
+  /** Share of not-acted alerts left unanswered in a context, in place of `unanswered`. */
+  unansweredIn?: (c: Context) => number;
 }
 
 export interface FamilyHistory {
@@ -107,6 +120,7 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
   const rows: Array<{ alert: AlertRecord; chance: number }> = [];
   // Alerts per (type, model) and day; counting draws nothing, so it leaves every history as it was.
   const daily = new Map<string, number[]>();
+  const sliceOf = sliceChooser(spec);
   for (let day = 0; day < spec.days; day++) {
     spec.types.forEach((type, typeIndex) => {
       for (const model of type.models ?? spec.models) {
@@ -123,7 +137,7 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
         for (let k = 0; k < incidents; k++) {
           const localHour = type.nightShare !== undefined && r() < type.nightShare ? r() * 6 : r() * 24;
           let time = start + day * DAY + Math.floor((localHour - spec.utcOffsetHours) * HOUR);
-          const slice = type.scope === "slice" ? pick(r, spec.slices) : "";
+          const slice = type.scope === "slice" ? sliceOf(r) : "";
           const incidentDeviation = lognormal(r, type.deviation[0], type.deviation[1]);
           const size = 1 + poisson(r, type.meanBurst - 1);
           const [sampleMedian, sampleSpread] = type.sampleSize ?? [2000, 1.2];
@@ -150,11 +164,13 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
             };
             const p = spec.floor + (1 - spec.floor) * Math.min(1, Math.max(0, spec.acted(context))) * (1 - spec.miss);
             const severity: Severity =
-              type.criticalAbove !== undefined && deviation > type.criticalAbove
-                ? "critical"
-                : deviation > type.deviation[0] * 2
-                  ? "warning"
-                  : "info";
+              spec.severity !== undefined
+                ? spec.severity(context)
+                : type.criticalAbove !== undefined && deviation > type.criticalAbove
+                  ? "critical"
+                  : deviation > type.deviation[0] * 2
+                    ? "warning"
+                    : "info";
             const alert: AlertRecord = {
               time,
               rule_kind: type.rule_kind,
@@ -165,7 +181,7 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
               slice,
               deviation: Number(deviation.toFixed(4)),
               sample_size: sampleSize,
-              ...respond(r, time, r() < p, spec.unanswered),
+              ...respond(r, time, r() < p, spec.unansweredIn === undefined ? spec.unanswered : spec.unansweredIn(context)),
             };
             rows.push({ alert, chance: p });
             raised++;
@@ -180,6 +196,22 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
   return {
     alerts: rows.map(({ alert }, i) => ({ id: `${spec.name}-${String(i + 1).padStart(6, "0")}`, ...alert })),
     chances: rows.map((x) => x.chance),
+  };
+}
+
+/** A slice for a slice-scoped alert: one draw, evenly or by the family's weights. */
+function sliceChooser(spec: FamilySpec): (r: Rng) => string {
+  const weights = spec.sliceWeights;
+  if (weights === undefined) return (r) => pick(r, spec.slices);
+  if (weights.length !== spec.slices.length)
+    throw new Error(`${spec.name}: ${weights.length} slice weights for ${spec.slices.length} slices`);
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const w of weights) cumulative.push((total += w));
+  return (r) => {
+    const u = r() * total;
+    const i = cumulative.findIndex((c) => u < c);
+    return spec.slices[i === -1 ? spec.slices.length - 1 : i]!;
   };
 }
 
