@@ -7,8 +7,9 @@
  * Which families are held out is written in bench/alert-families/families.ts (DESIGN_FAMILIES):
  *   design:   classic (the original generator, seed 7), per-model, many-types, slice-hours,
  *             bursty-noisy, drifting, rare-acted (all seen in earlier runs)
- *   held out: weekday-models, slow-drift, mixed-owners, launches, maintenance-rare (committed
- *             before they were first run and before the suppressor was changed against the seven)
+ *   held out: every other family, each committed before it was first run (weekday-models,
+ *             slow-drift, mixed-owners, launches, maintenance-rare; then rotation, fatigue,
+ *             sample-gated, sparse-many-models; then severity-mix, seasonal-retrain, slice-owners)
  * No setting of the suppressor was chosen by looking at a held-out family's figures.
  *
  * One row per family: the suppressor's share of alerts held back and its recall of acted-on
