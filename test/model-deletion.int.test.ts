@@ -164,6 +164,7 @@ describe("deleting a model", () => {
       "labeled_predictions",
       "window_volume",
       "window_label_stats",
+      "window_label_cells",
       "features_by_time",
       "window_feature_summaries",
       "drift_references",

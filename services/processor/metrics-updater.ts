@@ -19,6 +19,7 @@ import { joinAll } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
+import { labelCellSeconds } from "../common/clickhouse/window-stats.query.js";
 import { pairWindows } from "../common/domain/paired-windows.js";
 
 export interface MetricsUpdaterOptions {
@@ -57,12 +58,15 @@ export class MetricsUpdater {
   private specsReadAt = 0;
   private stopped = false;
   readonly baseSeconds: number;
+  /** Label statistics are marked and recomputed by cell (migration 023), a few seconds of rows each. */
+  readonly cellSeconds: number;
 
   constructor(
     private readonly repo: MetricsRepository,
     private readonly options: MetricsUpdaterOptions,
   ) {
     this.baseSeconds = Math.min(...options.windowSizes);
+    this.cellSeconds = labelCellSeconds(this.baseSeconds);
   }
 
   async start(): Promise<void> {
@@ -183,10 +187,10 @@ export class MetricsUpdater {
     return spec && specBasis(spec);
   }
 
-  /** For a metrics job: volume and label statistics of these base windows, in pieces. */
+  /** For a metrics job: volume and label statistics of these base windows (every cell of them), in pieces. */
   async recomputeForJob(job: { model_id: string }, windows: number[]): Promise<void> {
     await this.recomputeWindows("volume", job.model_id, windows);
-    await this.recomputeWindows("labels", job.model_id, windows);
+    await this.recomputeWindows("labels", job.model_id, windows, "whole");
   }
 
   /** Re-reads the specs when due, without traffic too: a change declared in a quiet period makes its job. */
@@ -209,29 +213,39 @@ export class MetricsUpdater {
     }
   }
 
+  /** The base window a prediction's volume counts in; for its label statistics, the cell within it. */
   private dirty(kind: Kind, modelId: string, eventTimeMs: number): DirtyWindow {
-    return { kind, model_id: modelId, model_version: "", window_start: baseWindowStart(eventTimeMs, this.baseSeconds) };
+    const seconds = kind === "labels" ? this.cellSeconds : this.baseSeconds;
+    return { kind, model_id: modelId, model_version: "", window_start: baseWindowStart(eventTimeMs, seconds) };
   }
 
   /**
    * A model's marked windows in bounded pieces: an outage is waited out; a statement that fails
    * deterministically is split, and a window that fails alone is set aside so that the other
-   * windows and models move on.
+   * windows and models move on. Label statistics are marked by cell: `starts` are cells (a base
+   * window's start is its first cell), unless `whole` asks for every cell of these base windows.
    */
-  async recomputeWindows(kind: Kind, modelId: string, windows: number[]): Promise<void> {
+  async recomputeWindows(kind: Kind, modelId: string, starts: number[], whole?: "whole"): Promise<void> {
     const step = kind === "volume" ? "volume" : "label_stats";
     const failures = this.options.failures ?? NO_SINK;
     // Marked by another instance, for a model this one has not met yet.
     if (!this.specs.has(modelId)) await this.refreshSpecs(true);
     const spec = this.specs.get(modelId);
-    if (!spec || windows.length === 0) return;
+    if (!spec || starts.length === 0) return;
+    // Pieces, and what is set aside, are base windows; a window's marked cells go with it.
+    const cellsOf = new Map<number, number[]>();
+    for (const c of starts) {
+      const w = c - (c % this.baseSeconds);
+      cellsOf.set(w, [...(cellsOf.get(w) ?? []), c]);
+    }
     await runInPieces(
-      windows,
-      async (chunk) => {
-        if (kind === "volume") return this.repo.recomputeVolume(spec, this.baseSeconds, chunk, Date.now());
-        await this.repo.recomputeLabelStats(spec, this.baseSeconds, chunk, Date.now());
+      cellsOf.keys(),
+      async (windows) => {
+        if (kind === "volume") return this.repo.recomputeVolume(spec, this.baseSeconds, windows, Date.now());
+        const cells = whole ? undefined : windows.flatMap((w) => cellsOf.get(w)!);
+        await this.repo.recomputeLabelStats(spec, this.baseSeconds, windows, Date.now(), cells);
         // The pairs of variants scored on the same requests, with the label statistics they compare.
-        await this.repo.recomputePairedStats(spec, this.baseSeconds, chunk, Date.now());
+        await this.repo.recomputePairedStats(spec, this.baseSeconds, windows, Date.now());
       },
       {
         maxWindows: this.options.maxWindowsPerStatement ?? 200,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { ident } from "./sql.js";
-import { labelStatsSql, volumeSql } from "./window-stats.query.js";
+import { labelCellSeconds, labelCellsSql, labelStatsFromCellsSql, volumeSql, windowsWithCellsSql } from "./window-stats.query.js";
 
 const HOSTILE = "fr'aud\\\u0000\\N`); DROP TABLE x; --é";
 const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
@@ -14,7 +14,7 @@ const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
   ...over,
 });
 const source = ident("hindsight.labeled_predictions");
-const target = ident("hindsight.window_label_stats");
+const target = ident("hindsight.window_label_cells");
 const HOUR = 3600;
 const windows = (n: number) => Array.from({ length: n }, (_, i) => 1_700_000_000 - (1_700_000_000 % HOUR) + i * HOUR);
 const values = (params: Record<string, unknown>) => Object.values(params);
@@ -25,7 +25,8 @@ describe("window statistics statements", () => {
       "volume",
       (s: ModelSpec, w: number[]) => volumeSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume"), s, HOUR, w, 1),
     ],
-    ["label stats", (s: ModelSpec, w: number[]) => labelStatsSql(source, target, s, HOUR, w, 1)],
+    ["label cells of whole windows", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { windows: w }, 1)],
+    ["label cells", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { cells: w }, 1)],
   ] as const) {
     describe(name, () => {
       it("has the same text for one window and for twenty thousand: the windows are one Array parameter", () => {
@@ -88,7 +89,7 @@ describe("window statistics statements", () => {
       windows(2),
       1,
     );
-    const labels = labelStatsSql(source, target, spec({ task: "regression" }), HOUR, windows(2), 1);
+    const labels = labelCellsSql(source, target, spec({ task: "regression" }), HOUR, { windows: windows(2) }, 1);
     const sums = "sum(has_exp), sum(x_abs), sum(x_sq), sum(x_sq - x_abs * x_abs), sum(x_sq * x_sq)";
     expect(volume.text).toContain(sums);
     expect(volume.text).toContain("toUInt8((1) AND exp_abs_err IS NOT NULL AND exp_sq_err IS NOT NULL) AS has_exp");
@@ -97,11 +98,45 @@ describe("window statistics statements", () => {
   });
 
   it("writes the task's own terms: a regression statement shifts targets by the windows' smallest value", () => {
-    const regression = labelStatsSql(source, target, spec({ task: "regression" }), HOUR, windows(2), 1);
-    const binary = labelStatsSql(source, target, spec(), HOUR, windows(2), 1);
+    const regression = labelCellsSql(source, target, spec({ task: "regression" }), HOUR, { windows: windows(2) }, 1);
+    const binary = labelCellsSql(source, target, spec(), HOUR, { windows: windows(2) }, 1);
     expect(regression.text).toContain("varPopStableIf(yv - ifNull((SELECT min(value)");
     expect(binary.text).toContain("varPopStableIf(yv - 0");
     expect(regression.text).toContain("AS abs_err");
-    expect(labelStatsSql(source, target, spec({ task: "multiclass" }), HOUR, windows(2), 1).text).toContain("cityHash64(truth)");
+    expect(labelCellsSql(source, target, spec({ task: "multiclass" }), HOUR, { windows: windows(2) }, 1).text).toContain(
+      "cityHash64(truth)",
+    );
+  });
+
+  it("cuts a base window into cells of a divisor of it, at most a thirtieth of it", () => {
+    expect([300, 60, 3600, 86_400, 30, 7, 1].map(labelCellSeconds)).toEqual([10, 2, 120, 2880, 1, 1, 1]);
+    for (const base of [300, 600, 900, 1800, 3600, 7200, 86_400, 45, 301]) {
+      const cell = labelCellSeconds(base);
+      expect(base % cell).toBe(0);
+      expect(base / cell).toBeGreaterThanOrEqual(Math.min(30, base));
+    }
+  });
+
+  it("groups label cells by cell, and reads whole windows or only the chosen cells", () => {
+    const whole = labelCellsSql(source, target, spec(), 300, { windows: [600, 900] }, 1);
+    const cells = labelCellsSql(source, target, spec(), 300, { cells: [610, 620] }, 1);
+    expect(whole.text).toContain("GROUP BY model_id, model_version, stage, ws, cs, sk, sv");
+    expect(values(whole.params)).toContainEqual([600, 900]);
+    expect(values(cells.params)).toContainEqual([610, 620]);
+    expect(values(cells.params)).toContain(10);
+  });
+
+  it("merges cells into windows with a fixed text: sums, histograms by key, the largest delay and Chan's M2", () => {
+    const one = labelStatsFromCellsSql(target, ident("hindsight.window_label_stats"), HOSTILE, windows(1), 1);
+    const many = labelStatsFromCellsSql(target, ident("hindsight.window_label_stats"), "fraud", windows(20_000), 1);
+    expect(many.text).toBe(one.text);
+    expect(one.text).not.toContain("fr'aud");
+    expect(values(one.params)).toContain(HOSTILE);
+    expect(one.text).toContain(
+      "sum(y_m2) + arraySum((cn, cy) -> if(cn = 0, 0, cn * pow(cy / cn - ys / n, 2)), groupArray(reg_n), groupArray(y_sum))",
+    );
+    expect(one.text).toContain("max(delay_max_ms)");
+    const found = windowsWithCellsSql(target, "fraud", windows(20_000));
+    expect(found.text).toBe(windowsWithCellsSql(target, HOSTILE, windows(1)).text);
   });
 });

@@ -17,13 +17,28 @@ export const ECE_BINS = 10;
 // Probabilities are clipped before the logarithm, as scikit-learn does.
 export const LOG_LOSS_EPS = 1e-15;
 
-/** Rows of the given base windows (seconds), found through the time index. */
-function inWindows(baseSeconds: number, windows: number[]): Sql {
-  const min = Math.min(...windows);
-  const max = Math.max(...windows) + baseSeconds;
+/**
+ * Rows of the given windows or cells (aligned starts, seconds, `seconds` long), found through the
+ * time index.
+ */
+function inWindows(seconds: number, starts: number[]): Sql {
+  const min = Math.min(...starts);
+  const max = Math.max(...starts) + seconds;
   return sql`event_time >= toDateTime(${min}) AND event_time < toDateTime(${max})
-             AND intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds} IN ${list(windows)}`;
+             AND intDiv(toUInt32(event_time), ${seconds}) * ${seconds} IN ${list(starts)}`;
 }
+
+/**
+ * The length of a label-statistics cell (migration 023): the largest divisor of the base window
+ * that is at most a thirtieth of it (10 s for 300 s), so a window has at most a few dozen cells.
+ */
+export function labelCellSeconds(baseSeconds: number): number {
+  for (let d = Math.floor(baseSeconds / 30); d > 1; d--) if (baseSeconds % d === 0) return d;
+  return 1;
+}
+
+/** Which labelled rows a cell statement reads: whole base windows, or some cells (of `cellSeconds`). */
+export type CellSelection = { windows: number[] } | { cells: number[] };
 
 /**
  * The slices a row counts in, as (key, value) pairs: the population ('', ''), one slice per segment
@@ -181,33 +196,36 @@ function rowTerms(spec: ModelSpec): Sql {
 }
 
 /**
- * y_m2 is Σ (y − the window's mean)² from Welford's stable pass (varPopStable) on shifted values, not Σ y²: for
- * targets near 1.7e9 (epoch-second ETAs) Σ y² − (Σ y)²/n cancels every significant digit. Windows
- * still merge by sums: SST = Σ M2ᵢ + Σ nᵢ (meanᵢ − mean)² (the slice_metrics view, Chan et al.).
+ * The label statistics of cells (migration 023): of the chosen cells, or of every cell of the
+ * chosen base windows. y_m2 is Σ (y − the cell's mean)² from Welford's stable pass (varPopStable)
+ * on shifted values, not Σ y²: for targets near 1.7e9 (epoch-second ETAs) Σ y² − (Σ y)²/n cancels
+ * every significant digit. Cells and windows still merge by sums: SST = Σ M2ᵢ + Σ nᵢ (meanᵢ − mean)²
+ * (labelStatsFromCellsSql, and the slice_metrics view for larger windows; Chan et al.).
  */
-export function labelStatsSql(
+export function labelCellsSql(
   source: Identifier,
   target: Identifier,
   spec: ModelSpec,
   baseSeconds: number,
-  windows: number[],
+  selection: CellSelection,
   nowMs: number,
 ): Sql {
+  const cellSeconds = labelCellSeconds(baseSeconds);
+  const rows = "cells" in selection ? inWindows(cellSeconds, selection.cells) : inWindows(baseSeconds, selection.windows);
   const slices = sliceExpansion(spec);
   // M2 does not change with a shift of y; Welford's pass is exact to ~1e-16 relative only once the
-  // values are small, so they are shifted by the smallest target of the statement's windows.
+  // values are small, so they are shifted by the smallest target of the statement's rows.
   const yShift =
-    spec.task === "regression"
-      ? sql`ifNull((SELECT min(value) FROM ${source} WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}), 0)`
-      : raw("0");
+    spec.task === "regression" ? sql`ifNull((SELECT min(value) FROM ${source} WHERE model_id = ${spec.modelId} AND ${rows}), 0)` : raw("0");
   return sql`
     INSERT INTO ${target}
-      (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
+      (model_id, model_version, stage, window_start, cell_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
        class_keys, class_tp, class_fp, class_fn, pair_keys, pair_counts, prob_n, log_loss_sum, brier_sum, auc_bins, auc_pos, auc_neg,
        ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
        exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum,
        delay_bins, delay_counts, delay_max_ms, computed_at_ms)
     SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
+           toDateTime(intDiv(toUInt32(event_time), ${cellSeconds}) * ${cellSeconds}) AS cs,
            slice.1 AS sk, slice.2 AS sv,
            count(), sum(is_class), sum(is_class * is_correct),
            sum(is_class * y * yhat), sum(is_class * (1 - y) * yhat), sum(is_class * y * (1 - yhat)), sum(is_class * (1 - y) * (1 - yhat)),
@@ -236,10 +254,53 @@ export function labelStatsSql(
             SELECT model_id, model_version, stage, event_time, segment_keys, segment_values, delay_ms, exp_abs_err, exp_sq_err,
                    ${rowTerms(spec)}
             FROM ${source} FINAL
-            WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}
+            WHERE model_id = ${spec.modelId} AND ${rows}
         )
     )
     ${slices.arrayJoin}
     WHERE ${slices.where}
-    GROUP BY model_id, model_version, stage, ws, sk, sv`;
+    GROUP BY model_id, model_version, stage, ws, cs, sk, sv`;
+}
+
+/**
+ * A base window's label statistics as the sum of its cells: counts and sums add, histograms add by
+ * key, the delay's maximum is the largest, and y_m2 merges by Chan's formula (each cell's M2 plus
+ * nᵢ (meanᵢ − mean)²). Reads a few dozen cells per window and slice, never the window's rows.
+ */
+export function labelStatsFromCellsSql(cells: Identifier, target: Identifier, modelId: string, windows: number[], nowMs: number): Sql {
+  const min = Math.min(...windows);
+  const max = Math.max(...windows);
+  return sql`
+    INSERT INTO ${target}
+      (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
+       class_keys, class_tp, class_fp, class_fn, pair_keys, pair_counts, prob_n, log_loss_sum, brier_sum, auc_bins, auc_pos, auc_neg,
+       ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
+       exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum,
+       delay_bins, delay_counts, delay_max_ms, computed_at_ms)
+    SELECT model_id, model_version, stage, window_start, slice_key, slice_value,
+           sum(labeled), sum(class_n), sum(correct), sum(tp), sum(fp), sum(fn), sum(tn),
+           tupleElement(sumMap(class_keys, class_tp, class_fp, class_fn) AS cm, 1), cm.2, cm.3, cm.4,
+           tupleElement(sumMap(pair_keys, pair_counts) AS pm, 1), pm.2,
+           sum(prob_n), sum(log_loss_sum), sum(brier_sum),
+           tupleElement(sumMap(auc_bins, auc_pos, auc_neg) AS am, 1), am.2, am.3,
+           tupleElement(sumMap(ece_bins, ece_n, ece_conf, ece_correct) AS em, 1), em.2, em.3, em.4,
+           sum(reg_n) AS n, sum(abs_err_sum), sum(sq_err_sum), sum(ape_sum), sum(ape_n), sum(y_sum) AS ys,
+           sum(y_m2) + arraySum((cn, cy) -> if(cn = 0, 0, cn * pow(cy / cn - ys / n, 2)), groupArray(reg_n), groupArray(y_sum)),
+           sum(exp_n), sum(exp_abs_sum), sum(exp_sq_sum), sum(exp_var_sum), sum(exp_sq2_sum),
+           tupleElement(sumMap(delay_bins, delay_counts) AS dm, 1), dm.2, max(delay_max_ms),
+           ${nowMs}
+    FROM ${cells} FINAL
+    WHERE model_id = ${modelId} AND window_start >= toDateTime(${min}) AND window_start <= toDateTime(${max})
+      AND toUInt32(window_start) IN ${list(windows)}
+    GROUP BY model_id, model_version, stage, window_start, slice_key, slice_value`;
+}
+
+/** Which of these base windows of a model have label cells (a window without is computed whole, cells and all). */
+export function windowsWithCellsSql(cells: Identifier, modelId: string, windows: number[]): Sql {
+  const min = Math.min(...windows);
+  const max = Math.max(...windows);
+  return sql`
+    SELECT DISTINCT toUInt32(window_start) AS window_start FROM ${cells}
+    WHERE model_id = ${modelId} AND window_start >= toDateTime(${min}) AND window_start <= toDateTime(${max})
+      AND toUInt32(window_start) IN ${list(windows)}`;
 }
