@@ -163,6 +163,7 @@ describe("deleting a model", () => {
       "labels",
       "labeled_predictions",
       "window_volume",
+      "window_volume_cells",
       "window_label_stats",
       "window_label_cells",
       "features_by_time",

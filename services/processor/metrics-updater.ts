@@ -19,7 +19,7 @@ import { joinAll } from "../common/domain/label-join.js";
 import { baseWindowStart, inferModelSpec, refineInferredSpec, sameSpec, type ModelSpec } from "../common/domain/model-spec.js";
 import type { LabelRow, PredictionRow } from "../common/domain/event-rows.js";
 import { distinctWindows, type DirtyWindow } from "../common/clickhouse/dirty-windows.repository.js";
-import { labelCellSeconds } from "../common/clickhouse/window-stats.query.js";
+import { windowCellSeconds } from "../common/clickhouse/window-stats.query.js";
 import { pairWindows } from "../common/domain/paired-windows.js";
 
 export interface MetricsUpdaterOptions {
@@ -58,7 +58,7 @@ export class MetricsUpdater {
   private specsReadAt = 0;
   private stopped = false;
   readonly baseSeconds: number;
-  /** Label statistics are marked and recomputed by cell (migration 023), a few seconds of rows each. */
+  /** Volume and label statistics are marked and recomputed by cell (migrations 023 and 024), a few seconds of rows each. */
   readonly cellSeconds: number;
 
   constructor(
@@ -66,7 +66,7 @@ export class MetricsUpdater {
     private readonly options: MetricsUpdaterOptions,
   ) {
     this.baseSeconds = Math.min(...options.windowSizes);
-    this.cellSeconds = labelCellSeconds(this.baseSeconds);
+    this.cellSeconds = windowCellSeconds(this.baseSeconds);
   }
 
   async start(): Promise<void> {
@@ -187,9 +187,9 @@ export class MetricsUpdater {
     return spec && specBasis(spec);
   }
 
-  /** For a metrics job: volume and label statistics of these base windows (every cell of them), in pieces. */
+  /** For a metrics job: volume and label statistics of these base windows, every cell of them, in pieces. */
   async recomputeForJob(job: { model_id: string }, windows: number[]): Promise<void> {
-    await this.recomputeWindows("volume", job.model_id, windows);
+    await this.recomputeWindows("volume", job.model_id, windows, "whole");
     await this.recomputeWindows("labels", job.model_id, windows, "whole");
   }
 
@@ -213,17 +213,16 @@ export class MetricsUpdater {
     }
   }
 
-  /** The base window a prediction's volume counts in; for its label statistics, the cell within it. */
+  /** The cell a prediction's volume or label statistics count in. */
   private dirty(kind: Kind, modelId: string, eventTimeMs: number): DirtyWindow {
-    const seconds = kind === "labels" ? this.cellSeconds : this.baseSeconds;
-    return { kind, model_id: modelId, model_version: "", window_start: baseWindowStart(eventTimeMs, seconds) };
+    return { kind, model_id: modelId, model_version: "", window_start: baseWindowStart(eventTimeMs, this.cellSeconds) };
   }
 
   /**
    * A model's marked windows in bounded pieces: an outage is waited out; a statement that fails
    * deterministically is split, and a window that fails alone is set aside so that the other
-   * windows and models move on. Label statistics are marked by cell: `starts` are cells (a base
-   * window's start is its first cell), unless `whole` asks for every cell of these base windows.
+   * windows and models move on. Both kinds are marked by cell: `starts` are cells (a base window's
+   * start is its first cell), unless `whole` asks for every cell of these base windows.
    */
   async recomputeWindows(kind: Kind, modelId: string, starts: number[], whole?: "whole"): Promise<void> {
     const step = kind === "volume" ? "volume" : "label_stats";
@@ -241,8 +240,8 @@ export class MetricsUpdater {
     await runInPieces(
       cellsOf.keys(),
       async (windows) => {
-        if (kind === "volume") return this.repo.recomputeVolume(spec, this.baseSeconds, windows, Date.now());
         const cells = whole ? undefined : windows.flatMap((w) => cellsOf.get(w)!);
+        if (kind === "volume") return this.repo.recomputeVolume(spec, this.baseSeconds, windows, Date.now(), cells);
         await this.repo.recomputeLabelStats(spec, this.baseSeconds, windows, Date.now(), cells);
         // The pairs of variants scored on the same requests, with the label statistics they compare.
         await this.repo.recomputePairedStats(spec, this.baseSeconds, windows, Date.now());

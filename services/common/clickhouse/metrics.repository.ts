@@ -8,7 +8,14 @@ import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
 import { flag, float, int, row, str } from "./row-schema.js";
 import { ident, join, list, listSlices, sql, type Sql } from "./sql.js";
-import { labelCellsSql, labelStatsFromCellsSql, volumeSql, windowsWithCellsSql } from "./window-stats.query.js";
+import {
+  type CellSelection,
+  labelCellsSql,
+  labelStatsFromCellsSql,
+  volumeCellsSql,
+  volumeFromCellsSql,
+  windowsWithCellsSql,
+} from "./window-stats.query.js";
 import { pairedRange, pairedStatsSql } from "./paired-stats.query.js";
 import { joinedRecord, type JoinableLabel, type JoinablePrediction, type JoinedRow } from "../domain/label-join.js";
 import type { ModelSpec } from "../domain/model-spec.js";
@@ -66,25 +73,45 @@ export function metricsRepository(ch: ClickHouse) {
   const t = (name: string) => ident(`${db}.${name}`);
 
   /**
-   * Windows (model, start) seen with label cells, so that a live window's cells are not looked for
+   * Windows (table, model, start) seen with cells, so that a live window's cells are not looked for
    * every cycle. Forgotten every 10 minutes and past 100,000 entries: cells leave only with their
    * model's deletion or retention, and a window met again after that is looked up again.
    */
   const knownWithCells = new Set<string>();
   let knownSince = Date.now();
-  const cellsKey = (modelId: string, window: number) => `${modelId}\u0000${window}`;
-  async function withCells(modelId: string, windows: number[]): Promise<Set<number>> {
-    if (Date.now() - knownSince > 600_000 || knownWithCells.size > 100_000) {
-      knownWithCells.clear();
-      knownSince = Date.now();
+
+  /**
+   * A kind of window statistics kept in cells (migrations 023 and 024): with `cells`, only those
+   * cells are recomputed from the rows, and every cell of a window that has none yet (computed
+   * before cells existed); without, every cell of the windows. Each window is then the sum of its
+   * cells.
+   */
+  async function recomputeThroughCells(
+    kind: { cells: string; compute: (selection: CellSelection) => Sql; merge: Sql },
+    modelId: string,
+    baseSeconds: number,
+    windows: number[],
+    cells: number[] | undefined,
+  ): Promise<void> {
+    if (cells === undefined) await ch.command(kind.compute({ windows }));
+    else {
+      if (Date.now() - knownSince > 600_000 || knownWithCells.size > 100_000) {
+        knownWithCells.clear();
+        knownSince = Date.now();
+      }
+      const key = (w: number) => `${kind.cells}\u0000${modelId}\u0000${w}`;
+      const unknown = windows.filter((w) => !knownWithCells.has(key(w)));
+      if (unknown.length > 0) {
+        const found = await ch.rows(row({ window_start: int }), windowsWithCellsSql(t(kind.cells), modelId, unknown));
+        for (const r of found) knownWithCells.add(key(r.window_start));
+      }
+      const whole = windows.filter((w) => !knownWithCells.has(key(w)));
+      const partial = cells.filter((c) => knownWithCells.has(key(c - (c % baseSeconds))));
+      if (whole.length > 0) await ch.command(kind.compute({ windows: whole }));
+      if (partial.length > 0) await ch.command(kind.compute({ cells: partial }));
+      for (const w of whole) knownWithCells.add(key(w));
     }
-    const key = (w: number) => cellsKey(modelId, w);
-    const unknown = windows.filter((w) => !knownWithCells.has(key(w)));
-    if (unknown.length > 0) {
-      const found = await ch.rows(row({ window_start: int }), windowsWithCellsSql(t("window_label_cells"), modelId, unknown));
-      for (const r of found) knownWithCells.add(key(r.window_start));
-    }
-    return new Set(windows.filter((w) => knownWithCells.has(key(w))));
+    await ch.command(kind.merge);
   }
 
   /**
@@ -195,29 +222,24 @@ export function metricsRepository(ch: ClickHouse) {
       );
     },
 
-    recomputeVolume(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {
-      return ch.command(volumeSql(t("predictions_by_time"), t("window_volume"), spec, baseSeconds, windows, nowMs));
+    /** Volume of base windows through their cells: those given, or every cell of the windows. */
+    recomputeVolume(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number, cells?: number[]): Promise<void> {
+      const kind = {
+        cells: "window_volume_cells",
+        compute: (s: CellSelection) => volumeCellsSql(t("predictions_by_time"), t("window_volume_cells"), spec, baseSeconds, s, nowMs),
+        merge: volumeFromCellsSql(t("window_volume_cells"), t("window_volume"), spec.modelId, windows, nowMs),
+      };
+      return recomputeThroughCells(kind, spec.modelId, baseSeconds, windows, cells);
     },
 
-    /**
-     * Label statistics of base windows through their cells (migration 023). With `cells`, only
-     * those cells are recomputed from the labelled rows, and every cell of a window that has none
-     * yet (computed before cells existed); without, every cell of the windows. Each window is then
-     * the sum of its cells.
-     */
-    async recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number, cells?: number[]): Promise<void> {
-      const source = t("labeled_predictions");
-      const cellsTable = t("window_label_cells");
-      if (cells === undefined) await ch.command(labelCellsSql(source, cellsTable, spec, baseSeconds, { windows }, nowMs));
-      else {
-        const have = await withCells(spec.modelId, windows);
-        const whole = windows.filter((w) => !have.has(w));
-        const partial = cells.filter((c) => have.has(c - (c % baseSeconds)));
-        if (whole.length > 0) await ch.command(labelCellsSql(source, cellsTable, spec, baseSeconds, { windows: whole }, nowMs));
-        if (partial.length > 0) await ch.command(labelCellsSql(source, cellsTable, spec, baseSeconds, { cells: partial }, nowMs));
-        for (const w of whole) knownWithCells.add(cellsKey(spec.modelId, w));
-      }
-      await ch.command(labelStatsFromCellsSql(cellsTable, t("window_label_stats"), spec.modelId, windows, nowMs));
+    /** Label statistics of base windows through their cells: those given, or every cell of the windows. */
+    recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number, cells?: number[]): Promise<void> {
+      const kind = {
+        cells: "window_label_cells",
+        compute: (s: CellSelection) => labelCellsSql(t("labeled_predictions"), t("window_label_cells"), spec, baseSeconds, s, nowMs),
+        merge: labelStatsFromCellsSql(t("window_label_cells"), t("window_label_stats"), spec.modelId, windows, nowMs),
+      };
+      return recomputeThroughCells(kind, spec.modelId, baseSeconds, windows, cells);
     },
 
     async recomputePairedStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number): Promise<void> {

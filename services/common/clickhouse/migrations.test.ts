@@ -117,7 +117,7 @@ describe("the replicated variant", () => {
       });
     });
     // Counted in the files themselves: 37 ReplacingMergeTree, 3 MergeTree, 1 SummingMergeTree.
-    expect(engines).toBe(42);
+    expect(engines).toBe(43);
   });
 
   it("creates a Replicated database under a checked Keeper path, at a path of its own", () => {

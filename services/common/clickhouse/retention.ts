@@ -26,6 +26,7 @@ export const RETENTION_TABLES: ReadonlyArray<{ table: string; kind: RetentionKin
   { table: "window_rows", kind: "rawDays", time: "window_start" },
   { table: "labeled_predictions", kind: "joinedDays", time: "event_time" },
   { table: "window_volume", kind: "windowsDays", time: "window_start" },
+  { table: "window_volume_cells", kind: "windowsDays", time: "window_start" },
   { table: "window_label_stats", kind: "windowsDays", time: "window_start" },
   { table: "window_label_cells", kind: "windowsDays", time: "window_start" },
   { table: "window_paired_stats", kind: "windowsDays", time: "window_start" },

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ModelSpec } from "../domain/model-spec.js";
 import { ident } from "./sql.js";
-import { labelCellSeconds, labelCellsSql, labelStatsFromCellsSql, volumeSql, windowsWithCellsSql } from "./window-stats.query.js";
+import {
+  labelCellsSql,
+  labelStatsFromCellsSql,
+  volumeCellsSql,
+  volumeFromCellsSql,
+  windowCellSeconds,
+  windowsWithCellsSql,
+} from "./window-stats.query.js";
 
 const HOSTILE = "fr'aud\\\u0000\\N`); DROP TABLE x; --é";
 const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
@@ -23,7 +30,8 @@ describe("window statistics statements", () => {
   for (const [name, build] of [
     [
       "volume",
-      (s: ModelSpec, w: number[]) => volumeSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume"), s, HOUR, w, 1),
+      (s: ModelSpec, w: number[]) =>
+        volumeCellsSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume_cells"), s, HOUR, { windows: w }, 1),
     ],
     ["label cells of whole windows", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { windows: w }, 1)],
     ["label cells", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { cells: w }, 1)],
@@ -71,7 +79,14 @@ describe("window statistics statements", () => {
 
   it("keeps a score histogram of every scored prediction in the volume of binary models only (migration 018)", () => {
     const volume = (task: ModelSpec["task"]) =>
-      volumeSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume"), spec({ task }), HOUR, windows(2), 1).text;
+      volumeCellsSql(
+        ident("hindsight.predictions_by_time"),
+        ident("hindsight.window_volume_cells"),
+        spec({ task }),
+        HOUR,
+        { windows: windows(2) },
+        1,
+      ).text;
     expect(volume("binary")).toContain("[toUInt32(floor(ifNull(pred_score, 0) * 10000))]");
     expect(volume("binary")).toMatch(/score_bins, score_counts, exp_n/);
     for (const task of ["multiclass", "regression"] as const) {
@@ -81,12 +96,12 @@ describe("window statistics statements", () => {
   });
 
   it("sums the stamped expectations of every prediction with the volume, of the labelled regression rows with the labels (migration 020)", () => {
-    const volume = volumeSql(
+    const volume = volumeCellsSql(
       ident("hindsight.predictions_by_time"),
-      ident("hindsight.window_volume"),
+      ident("hindsight.window_volume_cells"),
       spec({ task: "regression" }),
       HOUR,
-      windows(2),
+      { windows: windows(2) },
       1,
     );
     const labels = labelCellsSql(source, target, spec({ task: "regression" }), HOUR, { windows: windows(2) }, 1);
@@ -109,9 +124,9 @@ describe("window statistics statements", () => {
   });
 
   it("cuts a base window into cells of a divisor of it, at most a thirtieth of it", () => {
-    expect([300, 60, 3600, 86_400, 30, 7, 1].map(labelCellSeconds)).toEqual([10, 2, 120, 2880, 1, 1, 1]);
+    expect([300, 60, 3600, 86_400, 30, 7, 1].map(windowCellSeconds)).toEqual([10, 2, 120, 2880, 1, 1, 1]);
     for (const base of [300, 600, 900, 1800, 3600, 7200, 86_400, 45, 301]) {
-      const cell = labelCellSeconds(base);
+      const cell = windowCellSeconds(base);
       expect(base % cell).toBe(0);
       expect(base / cell).toBeGreaterThanOrEqual(Math.min(30, base));
     }
@@ -136,6 +151,17 @@ describe("window statistics statements", () => {
       "sum(y_m2) + arraySum((cn, cy) -> if(cn = 0, 0, cn * pow(cy / cn - ys / n, 2)), groupArray(reg_n), groupArray(y_sum))",
     );
     expect(one.text).toContain("max(delay_max_ms)");
+    const volume = volumeFromCellsSql(
+      ident("hindsight.window_volume_cells"),
+      ident("hindsight.window_volume"),
+      "fraud",
+      windows(20_000),
+      1,
+    );
+    expect(volume.text).toBe(
+      volumeFromCellsSql(ident("hindsight.window_volume_cells"), ident("hindsight.window_volume"), HOSTILE, windows(1), 1).text,
+    );
+    expect(volume.text).toContain("sumMap(score_bins, score_counts)");
     const found = windowsWithCellsSql(target, "fraud", windows(20_000));
     expect(found.text).toBe(windowsWithCellsSql(target, HOSTILE, windows(1)).text);
   });

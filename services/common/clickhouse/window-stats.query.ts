@@ -29,10 +29,10 @@ function inWindows(seconds: number, starts: number[]): Sql {
 }
 
 /**
- * The length of a label-statistics cell (migration 023): the largest divisor of the base window
+ * The length of a cell of label statistics and volume (migrations 023 and 024): the largest divisor of the base window
  * that is at most a thirtieth of it (10 s for 300 s), so a window has at most a few dozen cells.
  */
-export function labelCellSeconds(baseSeconds: number): number {
+export function windowCellSeconds(baseSeconds: number): number {
   for (let d = Math.floor(baseSeconds / 30); d > 1; d--) if (baseSeconds % d === 0) return d;
   return 1;
 }
@@ -75,12 +75,25 @@ function expectationTerms(counts: Sql): Sql {
 
 const EXPECTATION_SUMS = raw("sum(has_exp), sum(x_abs), sum(x_sq), sum(x_sq - x_abs * x_abs), sum(x_sq * x_sq)");
 
-export function volumeSql(
+/** Rows of the selected cells, or of every cell of the selected base windows. */
+function selectedRows(baseSeconds: number, selection: CellSelection): Sql {
+  return "cells" in selection ? inWindows(windowCellSeconds(baseSeconds), selection.cells) : inWindows(baseSeconds, selection.windows);
+}
+
+/** The base window and the cell of a row, as `ws` and `cs`. */
+function windowAndCell(baseSeconds: number): Sql {
+  const cellSeconds = windowCellSeconds(baseSeconds);
+  return sql`toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
+           toDateTime(intDiv(toUInt32(event_time), ${cellSeconds}) * ${cellSeconds}) AS cs`;
+}
+
+/** The volume of cells (migration 024): of the chosen cells, or of every cell of the chosen base windows. */
+export function volumeCellsSql(
   source: Identifier,
   target: Identifier,
   spec: ModelSpec,
   baseSeconds: number,
-  windows: number[],
+  selection: CellSelection,
   nowMs: number,
 ): Sql {
   // The label-free estimate: for a calibrated classifier, the probability its prediction is right.
@@ -104,9 +117,9 @@ export function volumeSql(
       : raw("emptyArrayUInt32()");
   const slices = sliceExpansion(spec);
   return sql`
-    INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n,
-                           score_bins, score_counts, exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum, computed_at_ms)
-    SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
+    INSERT INTO ${target} (model_id, model_version, stage, window_start, cell_start, slice_key, slice_value, predictions, expected_correct,
+                           expected_n, score_bins, score_counts, exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum, computed_at_ms)
+    SELECT model_id, model_version, stage, ${windowAndCell(baseSeconds)},
            slice.1 AS sk, slice.2 AS sv,
            count(), sum(ec), sum(en),
            tupleElement(sumMap(sb, sc), 1), tupleElement(sumMap(sb, sc), 2),
@@ -119,11 +132,32 @@ export function volumeSql(
                ${scoreBin} AS sb, arrayMap(b -> toUInt64(1), sb) AS sc,
                ${expectationTerms(raw("1"))}
         FROM ${source} FINAL
-        WHERE model_id = ${spec.modelId} AND ${inWindows(baseSeconds, windows)}
+        WHERE model_id = ${spec.modelId} AND ${selectedRows(baseSeconds, selection)}
     )
     ${slices.arrayJoin}
     WHERE ${slices.where}
-    GROUP BY model_id, model_version, stage, ws, sk, sv`;
+    GROUP BY model_id, model_version, stage, ws, cs, sk, sv`;
+}
+
+/** A base window's volume as the sum of its cells: counts and sums add, the score histogram by bin. */
+export function volumeFromCellsSql(cells: Identifier, target: Identifier, modelId: string, windows: number[], nowMs: number): Sql {
+  return sql`
+    INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n,
+                           score_bins, score_counts, exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum, computed_at_ms)
+    SELECT model_id, model_version, stage, window_start, slice_key, slice_value,
+           sum(predictions), sum(expected_correct), sum(expected_n),
+           tupleElement(sumMap(score_bins, score_counts) AS sm, 1), sm.2,
+           sum(exp_n), sum(exp_abs_sum), sum(exp_sq_sum), sum(exp_var_sum), sum(exp_sq2_sum),
+           ${nowMs}
+    FROM ${cells} FINAL
+    WHERE ${cellsOfWindows(modelId, windows)}
+    GROUP BY model_id, model_version, stage, window_start, slice_key, slice_value`;
+}
+
+/** A model's cells of these base windows, found through the sorting key. */
+function cellsOfWindows(modelId: string, windows: number[]): Sql {
+  return sql`model_id = ${modelId} AND window_start >= toDateTime(${Math.min(...windows)}) AND window_start <= toDateTime(${Math.max(...windows)})
+      AND toUInt32(window_start) IN ${list(windows)}`;
 }
 
 /**
@@ -210,8 +244,7 @@ export function labelCellsSql(
   selection: CellSelection,
   nowMs: number,
 ): Sql {
-  const cellSeconds = labelCellSeconds(baseSeconds);
-  const rows = "cells" in selection ? inWindows(cellSeconds, selection.cells) : inWindows(baseSeconds, selection.windows);
+  const rows = selectedRows(baseSeconds, selection);
   const slices = sliceExpansion(spec);
   // M2 does not change with a shift of y; Welford's pass is exact to ~1e-16 relative only once the
   // values are small, so they are shifted by the smallest target of the statement's rows.
@@ -224,8 +257,7 @@ export function labelCellsSql(
        ece_bins, ece_n, ece_conf, ece_correct, reg_n, abs_err_sum, sq_err_sum, ape_sum, ape_n, y_sum, y_m2,
        exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum,
        delay_bins, delay_counts, delay_max_ms, computed_at_ms)
-    SELECT model_id, model_version, stage, toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds}) AS ws,
-           toDateTime(intDiv(toUInt32(event_time), ${cellSeconds}) * ${cellSeconds}) AS cs,
+    SELECT model_id, model_version, stage, ${windowAndCell(baseSeconds)},
            slice.1 AS sk, slice.2 AS sv,
            count(), sum(is_class), sum(is_class * is_correct),
            sum(is_class * y * yhat), sum(is_class * (1 - y) * yhat), sum(is_class * y * (1 - yhat)), sum(is_class * (1 - y) * (1 - yhat)),
@@ -268,8 +300,6 @@ export function labelCellsSql(
  * nᵢ (meanᵢ − mean)²). Reads a few dozen cells per window and slice, never the window's rows.
  */
 export function labelStatsFromCellsSql(cells: Identifier, target: Identifier, modelId: string, windows: number[], nowMs: number): Sql {
-  const min = Math.min(...windows);
-  const max = Math.max(...windows);
   return sql`
     INSERT INTO ${target}
       (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
@@ -290,17 +320,11 @@ export function labelStatsFromCellsSql(cells: Identifier, target: Identifier, mo
            tupleElement(sumMap(delay_bins, delay_counts) AS dm, 1), dm.2, max(delay_max_ms),
            ${nowMs}
     FROM ${cells} FINAL
-    WHERE model_id = ${modelId} AND window_start >= toDateTime(${min}) AND window_start <= toDateTime(${max})
-      AND toUInt32(window_start) IN ${list(windows)}
+    WHERE ${cellsOfWindows(modelId, windows)}
     GROUP BY model_id, model_version, stage, window_start, slice_key, slice_value`;
 }
 
-/** Which of these base windows of a model have label cells (a window without is computed whole, cells and all). */
+/** Which of these base windows of a model have cells in `cells` (a window without is computed whole, cells and all). */
 export function windowsWithCellsSql(cells: Identifier, modelId: string, windows: number[]): Sql {
-  const min = Math.min(...windows);
-  const max = Math.max(...windows);
-  return sql`
-    SELECT DISTINCT toUInt32(window_start) AS window_start FROM ${cells}
-    WHERE model_id = ${modelId} AND window_start >= toDateTime(${min}) AND window_start <= toDateTime(${max})
-      AND toUInt32(window_start) IN ${list(windows)}`;
+  return sql`SELECT DISTINCT toUInt32(window_start) AS window_start FROM ${cells} WHERE ${cellsOfWindows(modelId, windows)}`;
 }

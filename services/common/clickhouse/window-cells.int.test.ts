@@ -1,9 +1,10 @@
 /**
- * Label statistics through cells (migration 023) against real ClickHouse: a window's statistics,
- * summed from its cells, equal the same statistics counted here from the labelled rows, whether
- * the cells were computed whole, some of them again after revisions and new labels, or for a window
- * that had no cells yet (rows from before the migration). Regression targets near 1.7e9 check that
- * the cells' M2 merge by Chan's formula keeps every digit the window's own pass would.
+ * Label statistics and volume through cells (migrations 023 and 024) against real ClickHouse: a
+ * window's statistics, summed from its cells, equal the same statistics counted here from the
+ * rows, whether the cells were computed whole, some of them again after revisions, duplicates and
+ * new rows, or for a window that had no cells yet (rows from before the migrations). Regression
+ * targets near 1.7e9 check that the cells' M2 merge by Chan's formula keeps every digit the
+ * window's own pass would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStack, type TestStack } from "../../../test/helpers/harness.js";
@@ -200,5 +201,56 @@ describe("label statistics through cells", () => {
     const want = expected(rows, spec).find((_, i) => WINDOWS[i] === windows[0])!;
     expect(got!.labeled).toBe(want.labeled);
     expect([got!.tp, got!.fp, got!.fn]).toEqual([want.tp, want.fp, want.fn]);
+  });
+
+  it("volume: whole windows, then only the cells that changed (new predictions and duplicates), equal the predictions counted here", async () => {
+    const spec: ModelSpec = { ...binary, modelId: "cells-volume" };
+    const repo = metricsRepository(stack.clickhouse);
+    const predictions = async (rows: Labelled[]) =>
+      stack.clickhouse.insertJsonEachRow(
+        `${stack.config.clickhouse.database}.predictions`,
+        rows.map(
+          (r) =>
+            `${JSON.stringify({
+              model_id: spec.modelId,
+              prediction_id: r.prediction_id,
+              model_version: "v1",
+              stage: "production",
+              event_time: r.t / 1000,
+              pred_score: r.score,
+              segment_keys: ["country"],
+              segment_values: [r.country],
+            })}\n`,
+        ),
+      );
+    const volumes = async () =>
+      stack.clickhouse.rows(
+        row({ predictions: int, expected: float, scored: int }),
+        sql`SELECT predictions, expected_correct AS expected, arraySum(score_counts) AS scored
+            FROM ${t("window_volume")} FINAL WHERE model_id = ${spec.modelId} AND slice_key = '' ORDER BY window_start`,
+      );
+    const counted = (rows: Labelled[]) =>
+      WINDOWS.map((w) => {
+        const inside = rows.filter((r) => Math.floor(r.t / 1000 / BASE) * BASE === w);
+        return { predictions: inside.length, expected: inside.reduce((s, r) => s + Math.max(r.score, 1 - r.score), 0) };
+      });
+    const check = (got: Awaited<ReturnType<typeof volumes>>, rows: Labelled[]) => {
+      const want = counted(rows);
+      expect(got.map((g) => g.predictions)).toEqual(want.map((w) => w.predictions));
+      expect(got.map((g) => g.scored)).toEqual(want.map((w) => w.predictions));
+      for (const [i, w] of want.entries()) expect(got[i]!.expected).toBeCloseTo(w.expected, 9);
+    };
+
+    const rows = draw(2_000, 31);
+    await predictions(rows);
+    await repo.recomputeVolume(spec, BASE, WINDOWS, 1_000);
+    check(await volumes(), rows);
+
+    const added = draw(50, 32).map((r) => ({ ...r, prediction_id: `new-${r.prediction_id}` }));
+    const duplicates = rows.slice(0, 30);
+    await predictions([...added, ...duplicates]);
+    const cells = [...new Set([...added, ...duplicates].map((r) => Math.floor(r.t / 1000 / 10) * 10))];
+    await repo.recomputeVolume(spec, BASE, WINDOWS, 2_000, cells);
+    check(await volumes(), [...rows, ...added]);
   });
 });
