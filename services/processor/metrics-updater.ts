@@ -241,8 +241,8 @@ export class MetricsUpdater {
       cellsOf.keys(),
       async (windows) => {
         const cells = whole ? undefined : windows.flatMap((w) => cellsOf.get(w)!);
-        if (kind === "volume") return this.repo.recomputeVolume(spec, this.baseSeconds, windows, Date.now(), cells);
-        await this.repo.recomputeLabelStats(spec, this.baseSeconds, windows, Date.now(), cells);
+        if (kind === "volume") return this.repo.recomputeVolume(spec, this.baseSeconds, windows, cells);
+        await this.repo.recomputeLabelStats(spec, this.baseSeconds, windows, cells);
         // The pairs of variants scored on the same requests, with the label statistics they compare.
         await this.repo.recomputePairedStats(spec, this.baseSeconds, windows, Date.now());
       },

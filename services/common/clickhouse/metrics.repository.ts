@@ -223,21 +223,21 @@ export function metricsRepository(ch: ClickHouse) {
     },
 
     /** Volume of base windows through their cells: those given, or every cell of the windows. */
-    recomputeVolume(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number, cells?: number[]): Promise<void> {
+    recomputeVolume(spec: ModelSpec, baseSeconds: number, windows: number[], cells?: number[]): Promise<void> {
       const kind = {
         cells: "window_volume_cells",
-        compute: (s: CellSelection) => volumeCellsSql(t("predictions_by_time"), t("window_volume_cells"), spec, baseSeconds, s, nowMs),
-        merge: volumeFromCellsSql(t("window_volume_cells"), t("window_volume"), spec.modelId, windows, nowMs),
+        compute: (s: CellSelection) => volumeCellsSql(t("predictions_by_time"), t("window_volume_cells"), spec, baseSeconds, s),
+        merge: volumeFromCellsSql(t("window_volume_cells"), t("window_volume"), spec.modelId, windows),
       };
       return recomputeThroughCells(kind, spec.modelId, baseSeconds, windows, cells);
     },
 
     /** Label statistics of base windows through their cells: those given, or every cell of the windows. */
-    recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], nowMs: number, cells?: number[]): Promise<void> {
+    recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], cells?: number[]): Promise<void> {
       const kind = {
         cells: "window_label_cells",
-        compute: (s: CellSelection) => labelCellsSql(t("labeled_predictions"), t("window_label_cells"), spec, baseSeconds, s, nowMs),
-        merge: labelStatsFromCellsSql(t("window_label_cells"), t("window_label_stats"), spec.modelId, windows, nowMs),
+        compute: (s: CellSelection) => labelCellsSql(t("labeled_predictions"), t("window_label_cells"), spec, baseSeconds, s),
+        merge: labelStatsFromCellsSql(t("window_label_cells"), t("window_label_stats"), spec.modelId, windows),
       };
       return recomputeThroughCells(kind, spec.modelId, baseSeconds, windows, cells);
     },

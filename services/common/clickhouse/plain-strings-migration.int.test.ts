@@ -53,7 +53,10 @@ describe("migration 022: plain strings in the tables written per event", () => {
       const before = await read();
       expect(before.map((r) => r.length)).toEqual([50, 50, 50, 37, 37]);
 
-      expect((await migrate(ch, all)).applied).toEqual(["022_plain_strings_for_ingestion"]);
+      // 022 and every later migration (they only add tables).
+      const later = all.map((m) => m.name).filter((name) => name >= "022");
+      expect((await migrate(ch, all)).applied).toEqual(later);
+      expect(later[0]).toBe("022_plain_strings_for_ingestion");
       expect(await read()).toEqual(before);
       const types = await ch.rows(
         anyRow<{ table: string; name: string; type: string }>(),

@@ -171,7 +171,7 @@ describe("label statistics through cells", () => {
       const repo = metricsRepository(stack.clickhouse);
       const rows = draw(3_000, spec.task === "binary" ? 11 : 12);
       await store(spec, rows);
-      await repo.recomputeLabelStats(spec, BASE, WINDOWS, 1_000);
+      await repo.recomputeLabelStats(spec, BASE, WINDOWS);
       same(await windowsOf(spec), rows, spec);
       expect(await sliceCounts(spec)).toEqual(countedSlices(rows));
 
@@ -182,7 +182,7 @@ describe("label statistics through cells", () => {
       await store(spec, [...changed, ...added]);
       const cells = [...new Set([...changed, ...added].map((r) => Math.floor(r.t / 1000 / cellSeconds) * cellSeconds))];
       expect(cells.length).toBeLessThan(60); // some of the windows' 60 cells: the rest are not read
-      await repo.recomputeLabelStats(spec, BASE, WINDOWS, 2_000, cells);
+      await repo.recomputeLabelStats(spec, BASE, WINDOWS, cells);
       const final = [...changed, ...rows.slice(40), ...added];
       same(await windowsOf(spec), final, spec);
       expect(await sliceCounts(spec)).toEqual(countedSlices(final));
@@ -196,7 +196,7 @@ describe("label statistics through cells", () => {
     await store(spec, rows);
     const oneCell = Math.floor(rows[0]!.t / 1000 / 10) * 10;
     const windows = [oneCell - (oneCell % BASE)];
-    await repo.recomputeLabelStats(spec, BASE, windows, 1_000, [oneCell]);
+    await repo.recomputeLabelStats(spec, BASE, windows, [oneCell]);
     const [got] = await windowsOf(spec);
     const want = expected(rows, spec).find((_, i) => WINDOWS[i] === windows[0])!;
     expect(got!.labeled).toBe(want.labeled);
@@ -243,14 +243,14 @@ describe("label statistics through cells", () => {
 
     const rows = draw(2_000, 31);
     await predictions(rows);
-    await repo.recomputeVolume(spec, BASE, WINDOWS, 1_000);
+    await repo.recomputeVolume(spec, BASE, WINDOWS);
     check(await volumes(), rows);
 
     const added = draw(50, 32).map((r) => ({ ...r, prediction_id: `new-${r.prediction_id}` }));
     const duplicates = rows.slice(0, 30);
     await predictions([...added, ...duplicates]);
     const cells = [...new Set([...added, ...duplicates].map((r) => Math.floor(r.t / 1000 / 10) * 10))];
-    await repo.recomputeVolume(spec, BASE, WINDOWS, 2_000, cells);
+    await repo.recomputeVolume(spec, BASE, WINDOWS, cells);
     check(await volumes(), [...rows, ...added]);
   });
 });

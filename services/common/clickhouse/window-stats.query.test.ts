@@ -31,10 +31,10 @@ describe("window statistics statements", () => {
     [
       "volume",
       (s: ModelSpec, w: number[]) =>
-        volumeCellsSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume_cells"), s, HOUR, { windows: w }, 1),
+        volumeCellsSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume_cells"), s, HOUR, { windows: w }),
     ],
-    ["label cells of whole windows", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { windows: w }, 1)],
-    ["label cells", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { cells: w }, 1)],
+    ["label cells of whole windows", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { windows: w })],
+    ["label cells", (s: ModelSpec, w: number[]) => labelCellsSql(source, target, s, HOUR, { cells: w })],
   ] as const) {
     describe(name, () => {
       it("has the same text for one window and for twenty thousand: the windows are one Array parameter", () => {
@@ -79,14 +79,9 @@ describe("window statistics statements", () => {
 
   it("keeps a score histogram of every scored prediction in the volume of binary models only (migration 018)", () => {
     const volume = (task: ModelSpec["task"]) =>
-      volumeCellsSql(
-        ident("hindsight.predictions_by_time"),
-        ident("hindsight.window_volume_cells"),
-        spec({ task }),
-        HOUR,
-        { windows: windows(2) },
-        1,
-      ).text;
+      volumeCellsSql(ident("hindsight.predictions_by_time"), ident("hindsight.window_volume_cells"), spec({ task }), HOUR, {
+        windows: windows(2),
+      }).text;
     expect(volume("binary")).toContain("[toUInt32(floor(ifNull(pred_score, 0) * 10000))]");
     expect(volume("binary")).toMatch(/score_bins, score_counts, exp_n/);
     for (const task of ["multiclass", "regression"] as const) {
@@ -102,9 +97,8 @@ describe("window statistics statements", () => {
       spec({ task: "regression" }),
       HOUR,
       { windows: windows(2) },
-      1,
     );
-    const labels = labelCellsSql(source, target, spec({ task: "regression" }), HOUR, { windows: windows(2) }, 1);
+    const labels = labelCellsSql(source, target, spec({ task: "regression" }), HOUR, { windows: windows(2) });
     const sums = "sum(has_exp), sum(x_abs), sum(x_sq), sum(x_sq - x_abs * x_abs), sum(x_sq * x_sq)";
     expect(volume.text).toContain(sums);
     expect(volume.text).toContain("toUInt8((1) AND exp_abs_err IS NOT NULL AND exp_sq_err IS NOT NULL) AS has_exp");
@@ -113,14 +107,12 @@ describe("window statistics statements", () => {
   });
 
   it("writes the task's own terms: a regression statement shifts targets by the windows' smallest value", () => {
-    const regression = labelCellsSql(source, target, spec({ task: "regression" }), HOUR, { windows: windows(2) }, 1);
-    const binary = labelCellsSql(source, target, spec(), HOUR, { windows: windows(2) }, 1);
+    const regression = labelCellsSql(source, target, spec({ task: "regression" }), HOUR, { windows: windows(2) });
+    const binary = labelCellsSql(source, target, spec(), HOUR, { windows: windows(2) });
     expect(regression.text).toContain("varPopStableIf(yv - ifNull((SELECT min(value)");
     expect(binary.text).toContain("varPopStableIf(yv - 0");
     expect(regression.text).toContain("AS abs_err");
-    expect(labelCellsSql(source, target, spec({ task: "multiclass" }), HOUR, { windows: windows(2) }, 1).text).toContain(
-      "cityHash64(truth)",
-    );
+    expect(labelCellsSql(source, target, spec({ task: "multiclass" }), HOUR, { windows: windows(2) }).text).toContain("cityHash64(truth)");
   });
 
   it("cuts a base window into cells of a divisor of it, at most a thirtieth of it", () => {
@@ -133,8 +125,8 @@ describe("window statistics statements", () => {
   });
 
   it("groups label cells by cell, and reads whole windows or only the chosen cells", () => {
-    const whole = labelCellsSql(source, target, spec(), 300, { windows: [600, 900] }, 1);
-    const cells = labelCellsSql(source, target, spec(), 300, { cells: [610, 620] }, 1);
+    const whole = labelCellsSql(source, target, spec(), 300, { windows: [600, 900] });
+    const cells = labelCellsSql(source, target, spec(), 300, { cells: [610, 620] });
     expect(whole.text).toContain("GROUP BY model_id, model_version, stage, ws, cs, sk, sv");
     expect(values(whole.params)).toContainEqual([600, 900]);
     expect(values(cells.params)).toContainEqual([610, 620]);
@@ -142,8 +134,8 @@ describe("window statistics statements", () => {
   });
 
   it("merges cells into windows with a fixed text: sums, histograms by key, the largest delay and Chan's M2", () => {
-    const one = labelStatsFromCellsSql(target, ident("hindsight.window_label_stats"), HOSTILE, windows(1), 1);
-    const many = labelStatsFromCellsSql(target, ident("hindsight.window_label_stats"), "fraud", windows(20_000), 1);
+    const one = labelStatsFromCellsSql(target, ident("hindsight.window_label_stats"), HOSTILE, windows(1));
+    const many = labelStatsFromCellsSql(target, ident("hindsight.window_label_stats"), "fraud", windows(20_000));
     expect(many.text).toBe(one.text);
     expect(one.text).not.toContain("fr'aud");
     expect(values(one.params)).toContain(HOSTILE);
@@ -151,15 +143,9 @@ describe("window statistics statements", () => {
       "sum(y_m2) + arraySum((cn, cy) -> if(cn = 0, 0, cn * pow(cy / cn - ys / n, 2)), groupArray(reg_n), groupArray(y_sum))",
     );
     expect(one.text).toContain("max(delay_max_ms)");
-    const volume = volumeFromCellsSql(
-      ident("hindsight.window_volume_cells"),
-      ident("hindsight.window_volume"),
-      "fraud",
-      windows(20_000),
-      1,
-    );
+    const volume = volumeFromCellsSql(ident("hindsight.window_volume_cells"), ident("hindsight.window_volume"), "fraud", windows(20_000));
     expect(volume.text).toBe(
-      volumeFromCellsSql(ident("hindsight.window_volume_cells"), ident("hindsight.window_volume"), HOSTILE, windows(1), 1).text,
+      volumeFromCellsSql(ident("hindsight.window_volume_cells"), ident("hindsight.window_volume"), HOSTILE, windows(1)).text,
     );
     expect(volume.text).toContain("sumMap(score_bins, score_counts)");
     const found = windowsWithCellsSql(target, "fraud", windows(20_000));

@@ -37,7 +37,15 @@ export function windowCellSeconds(baseSeconds: number): number {
   return 1;
 }
 
-/** Which labelled rows a cell statement reads: whole base windows, or some cells (of `cellSeconds`). */
+/**
+ * A cell's or a window's version, ClickHouse's clock when the statement starts: it reads what was
+ * stored by then, so of two computations of the same row the later-started, which saw more, wins.
+ * A version taken by the caller before waiting its turn could let an earlier snapshot win: a live
+ * and a backlog worker merging the same window's cells moments apart lost labels that way.
+ */
+const COMPUTED_NOW = raw("toUnixTimestamp64Milli(now64(3))");
+
+/** Which rows a cell statement reads: whole base windows, or some cells (of windowCellSeconds). */
 export type CellSelection = { windows: number[] } | { cells: number[] };
 
 /**
@@ -94,7 +102,6 @@ export function volumeCellsSql(
   spec: ModelSpec,
   baseSeconds: number,
   selection: CellSelection,
-  nowMs: number,
 ): Sql {
   // The label-free estimate: for a calibrated classifier, the probability its prediction is right.
   const expected =
@@ -124,7 +131,7 @@ export function volumeCellsSql(
            count(), sum(ec), sum(en),
            tupleElement(sumMap(sb, sc), 1), tupleElement(sumMap(sb, sc), 2),
            ${EXPECTATION_SUMS},
-           ${nowMs}
+           ${COMPUTED_NOW}
     FROM
     (
         SELECT model_id, model_version, stage, event_time, segment_keys, segment_values,
@@ -140,7 +147,7 @@ export function volumeCellsSql(
 }
 
 /** A base window's volume as the sum of its cells: counts and sums add, the score histogram by bin. */
-export function volumeFromCellsSql(cells: Identifier, target: Identifier, modelId: string, windows: number[], nowMs: number): Sql {
+export function volumeFromCellsSql(cells: Identifier, target: Identifier, modelId: string, windows: number[]): Sql {
   return sql`
     INSERT INTO ${target} (model_id, model_version, stage, window_start, slice_key, slice_value, predictions, expected_correct, expected_n,
                            score_bins, score_counts, exp_n, exp_abs_sum, exp_sq_sum, exp_var_sum, exp_sq2_sum, computed_at_ms)
@@ -148,7 +155,7 @@ export function volumeFromCellsSql(cells: Identifier, target: Identifier, modelI
            sum(predictions), sum(expected_correct), sum(expected_n),
            tupleElement(sumMap(score_bins, score_counts) AS sm, 1), sm.2,
            sum(exp_n), sum(exp_abs_sum), sum(exp_sq_sum), sum(exp_var_sum), sum(exp_sq2_sum),
-           ${nowMs}
+           ${COMPUTED_NOW}
     FROM ${cells} FINAL
     WHERE ${cellsOfWindows(modelId, windows)}
     GROUP BY model_id, model_version, stage, window_start, slice_key, slice_value`;
@@ -236,14 +243,7 @@ function rowTerms(spec: ModelSpec): Sql {
  * every significant digit. Cells and windows still merge by sums: SST = Σ M2ᵢ + Σ nᵢ (meanᵢ − mean)²
  * (labelStatsFromCellsSql, and the slice_metrics view for larger windows; Chan et al.).
  */
-export function labelCellsSql(
-  source: Identifier,
-  target: Identifier,
-  spec: ModelSpec,
-  baseSeconds: number,
-  selection: CellSelection,
-  nowMs: number,
-): Sql {
+export function labelCellsSql(source: Identifier, target: Identifier, spec: ModelSpec, baseSeconds: number, selection: CellSelection): Sql {
   const rows = selectedRows(baseSeconds, selection);
   const slices = sliceExpansion(spec);
   // M2 does not change with a shift of y; Welford's pass is exact to ~1e-16 relative only once the
@@ -270,7 +270,7 @@ export function labelCellsSql(
            if(sum(is_reg) = 0, 0, varPopStableIf(yv - ${yShift}, is_reg = 1) * sum(is_reg)),
            ${EXPECTATION_SUMS},
            tupleElement(sumMap(d_bins, d_counts), 1), tupleElement(sumMap(d_bins, d_counts), 2), max(delay_ms),
-           ${nowMs}
+           ${COMPUTED_NOW}
     FROM
     (
         SELECT *,
@@ -299,7 +299,7 @@ export function labelCellsSql(
  * key, the delay's maximum is the largest, and y_m2 merges by Chan's formula (each cell's M2 plus
  * nᵢ (meanᵢ − mean)²). Reads a few dozen cells per window and slice, never the window's rows.
  */
-export function labelStatsFromCellsSql(cells: Identifier, target: Identifier, modelId: string, windows: number[], nowMs: number): Sql {
+export function labelStatsFromCellsSql(cells: Identifier, target: Identifier, modelId: string, windows: number[]): Sql {
   return sql`
     INSERT INTO ${target}
       (model_id, model_version, stage, window_start, slice_key, slice_value, labeled, class_n, correct, tp, fp, fn, tn,
@@ -318,7 +318,7 @@ export function labelStatsFromCellsSql(cells: Identifier, target: Identifier, mo
            sum(y_m2) + arraySum((cn, cy) -> if(cn = 0, 0, cn * pow(cy / cn - ys / n, 2)), groupArray(reg_n), groupArray(y_sum)),
            sum(exp_n), sum(exp_abs_sum), sum(exp_sq_sum), sum(exp_var_sum), sum(exp_sq2_sum),
            tupleElement(sumMap(delay_bins, delay_counts) AS dm, 1), dm.2, max(delay_max_ms),
-           ${nowMs}
+           ${COMPUTED_NOW}
     FROM ${cells} FINAL
     WHERE ${cellsOfWindows(modelId, windows)}
     GROUP BY model_id, model_version, stage, window_start, slice_key, slice_value`;
