@@ -256,6 +256,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     new WindowWorker(dirtyWindows, only, {
       end,
       baseSeconds: metricsUpdater.baseSeconds,
+      marksPerWindow: metricsUpdater.baseSeconds / metricsUpdater.cellSeconds,
       maxWindows: config.processor.recomputeMaxWindows,
       maxRows: config.processor.recomputeMaxRows,
       minPauseMs: config.metrics.minIntervalMs,

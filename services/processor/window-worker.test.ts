@@ -226,6 +226,29 @@ describe("window worker", () => {
     expect(dense.pendingKeys()).toHaveLength(9);
   });
 
+  it("takes a dense backlog marked by cell as many base windows a cycle as one marked by window", async () => {
+    const marks = fakeMarks();
+    const { calls, steps } = recorder();
+    // Ten base windows of 300 s, each with its thirty cells of 10 s marked, a few rows each.
+    for (let i = 0; i < 300; i++) {
+      marks.mark(w("labels", "cells", i * 10));
+      marks.rowCounts.set(`labels/cells//${i * 10}`, 2);
+    }
+    const options = { baseSeconds: 300, owns: () => true, logger, maxWindows: 8, maxRows: 1_000, end: "oldest" as const };
+    // Beyond the live share (2 cells): every other cell in one statement, as ten windows would go.
+    expect(await new WindowWorker(marks.repo, steps, { ...options, marksPerWindow: 30 }).cycle()).toBe(298);
+    expect(calls.map(([, , , ws]) => ws.length)).toEqual([298]);
+
+    // Taking only as many marks as windows, a cycle would cover 80 cells: under three windows.
+    const again = fakeMarks();
+    const r = recorder();
+    for (let i = 0; i < 300; i++) {
+      again.mark(w("labels", "cells", i * 10));
+      again.rowCounts.set(`labels/cells//${i * 10}`, 2);
+    }
+    expect(await new WindowWorker(again.repo, r.steps, options).cycle()).toBe(80);
+  });
+
   it("does nothing on an instance that does not own the work", async () => {
     const marks = fakeMarks();
     const { calls, steps } = recorder();

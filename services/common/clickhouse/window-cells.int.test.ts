@@ -97,19 +97,24 @@ describe("label statistics through cells", () => {
     await stack?.cleanup();
   });
 
+  /** A drawn row as a prediction of the model: the columns `predictions` and `labeled_predictions` share. */
+  const predictionOf = (spec: ModelSpec, r: Labelled) => ({
+    model_id: spec.modelId,
+    prediction_id: r.prediction_id,
+    model_version: "v1",
+    stage: "production",
+    event_time: r.t / 1000,
+    pred_score: spec.task === "binary" ? r.score : null,
+    pred_value: spec.task === "regression" ? r.pred : null,
+    segment_keys: ["country"],
+    segment_values: [r.country],
+  });
+
   async function store(spec: ModelSpec, rows: Labelled[]): Promise<void> {
     const lines = rows.map(
       (r) =>
         `${JSON.stringify({
-          model_id: spec.modelId,
-          prediction_id: r.prediction_id,
-          model_version: "v1",
-          stage: "production",
-          event_time: r.t / 1000,
-          pred_score: spec.task === "binary" ? r.score : null,
-          pred_value: spec.task === "regression" ? r.pred : null,
-          segment_keys: ["country"],
-          segment_values: [r.country],
+          ...predictionOf(spec, r),
           label: spec.task === "binary" ? r.label : null,
           value: spec.task === "regression" ? r.y : null,
           labeled_at: (r.t + r.delay) / 1000,
@@ -209,19 +214,7 @@ describe("label statistics through cells", () => {
     const predictions = async (rows: Labelled[]) =>
       stack.clickhouse.insertJsonEachRow(
         `${stack.config.clickhouse.database}.predictions`,
-        rows.map(
-          (r) =>
-            `${JSON.stringify({
-              model_id: spec.modelId,
-              prediction_id: r.prediction_id,
-              model_version: "v1",
-              stage: "production",
-              event_time: r.t / 1000,
-              pred_score: r.score,
-              segment_keys: ["country"],
-              segment_values: [r.country],
-            })}\n`,
-        ),
+        rows.map((r) => `${JSON.stringify(predictionOf(spec, r))}\n`),
       );
     const volumes = async () =>
       stack.clickhouse.rows(
