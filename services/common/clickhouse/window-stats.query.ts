@@ -1,8 +1,10 @@
 /**
- * The statements that rebuild base windows' statistics from the raw rows: prediction volume per
- * window and slice, and the per-metric sums of the labelled rows. Pure: they return SQL whose
- * every value is a typed parameter (the windows go as one Array), so a statement's text is the
- * same whatever the model, its ids or the number of windows (window-stats.query.test.ts).
+ * The statements that rebuild base windows' statistics: prediction volume per window and slice,
+ * and the per-metric sums of the labelled rows, each first per cell from the raw rows (a thirtieth
+ * of a window, migrations 023 and 024) and then per window as the sum of its cells. Pure: they
+ * return SQL whose every value is a typed parameter (the windows and cells go as one Array), so a
+ * statement's text is the same whatever the model, its ids or the number of windows
+ * (window-stats.query.test.ts).
  */
 import type { ModelSpec } from "../domain/model-spec.js";
 import { CROSS, splitCross } from "../domain/model-spec.js";
@@ -40,8 +42,8 @@ export function windowCellSeconds(baseSeconds: number): number {
 /**
  * A cell's or a window's version, ClickHouse's clock when the statement starts: it reads what was
  * stored by then, so of two computations of the same row the later-started, which saw more, wins.
- * A version taken by the caller before waiting its turn could let an earlier snapshot win: a live
- * and a backlog worker merging the same window's cells moments apart lost labels that way.
+ * A version taken by the caller before waiting its turn could let an earlier snapshot win for good
+ * when two computations of one window (a live worker's and a recompute job's) overlap.
  */
 const COMPUTED_NOW = raw("toUnixTimestamp64Milli(now64(3))");
 
