@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   chunkByBytes,
+  groupLag,
   messageBytes,
   MessageTooLargeError,
   waitForLeaders,
@@ -127,5 +128,55 @@ describe("waitForLeaders", () => {
       timeoutMs: 1_000,
     });
     await expect(stuck).rejects.toThrow("Kafka topics t have no leader 1 s after they were created");
+  });
+});
+
+describe("groupLag", () => {
+  const loading = Object.assign(new Error("The coordinator is loading and hence can't process requests for this group"), {
+    retriable: true,
+  });
+  const admin = (failures: Error[]) => {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      admin: {
+        fetchOffsets: async () => {
+          const failure = failures[calls++];
+          if (failure) throw failure;
+          return [
+            {
+              topic: "t",
+              partitions: [
+                { partition: 0, offset: "40" },
+                { partition: 1, offset: "-1" },
+              ],
+            },
+          ];
+        },
+        fetchTopicOffsets: async () => [
+          { partition: 0, low: "0", high: "100" },
+          { partition: 1, low: "10", high: "30" },
+        ],
+      } as never,
+    };
+  };
+  const noSleep = async () => undefined;
+
+  it("sums what the group has yet to read, from the start of a partition it never committed", async () => {
+    expect(await groupLag(admin([]).admin, "g", ["t"], { sleep: noSleep })).toEqual({ t: 60 + 20 });
+  });
+
+  it("waits out a coordinator that is loading, and throws at once what is not retriable", async () => {
+    const f = admin([loading, loading]);
+    expect(await groupLag(f.admin, "g", ["t"], { sleep: noSleep })).toEqual({ t: 80 });
+    expect(f.calls()).toBe(3);
+    await expect(groupLag(admin([new Error("SASL authentication failed")]).admin, "g", ["t"], { sleep: noSleep })).rejects.toThrow("SASL");
+    let now = 0;
+    const stuck = groupLag(admin(Array(100).fill(loading)).admin, "g", ["t"], {
+      sleep: async () => void (now += 200),
+      clock: () => now,
+      timeoutMs: 1_000,
+    });
+    await expect(stuck).rejects.toThrow("coordinator is loading");
   });
 });

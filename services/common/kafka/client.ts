@@ -212,20 +212,42 @@ export async function waitForLeaders(
 
 /** Messages a consumer group has yet to read, summed over the topics' partitions. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<Record<string, number>> {
-  return withAdmin(kafka, async (admin) => {
-    const lag: Record<string, number> = {};
-    const committed = await admin.fetchOffsets({ groupId, topics });
-    for (const { topic, partitions } of committed) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const endBy = new Map(ends.map((p) => [p.partition, Number(p.high)]));
-      lag[topic] = partitions.reduce((sum, p) => {
-        const end = endBy.get(p.partition) ?? 0;
-        const at = Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.low ?? 0) : Number(p.offset);
-        return sum + Math.max(0, end - at);
-      }, 0);
+  return withAdmin(kafka, (admin) => groupLag(admin, groupId, topics));
+}
+
+/**
+ * consumerLag's reading, through an admin client. A broker that has just started answers "the
+ * coordinator is loading" (retriable) for a moment: that is waited out, up to `timeoutMs`, instead
+ * of failing the caller (a benchmark's first look at its group failed on it).
+ */
+export async function groupLag(
+  admin: Pick<Admin, "fetchOffsets" | "fetchTopicOffsets">,
+  groupId: string,
+  topics: string[],
+  opts: { timeoutMs?: number; sleep?: (ms: number) => Promise<void>; clock?: () => number } = {},
+): Promise<Record<string, number>> {
+  const clock = opts.clock ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = clock() + (opts.timeoutMs ?? 10_000);
+  for (;;) {
+    try {
+      const lag: Record<string, number> = {};
+      const committed = await admin.fetchOffsets({ groupId, topics });
+      for (const { topic, partitions } of committed) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const endBy = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+        lag[topic] = partitions.reduce((sum, p) => {
+          const end = endBy.get(p.partition) ?? 0;
+          const at = Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.low ?? 0) : Number(p.offset);
+          return sum + Math.max(0, end - at);
+        }, 0);
+      }
+      return lag;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || clock() >= deadline) throw err;
+      await sleep(200);
     }
-    return lag;
-  });
+  }
 }
 
 /** A group's committed offsets summed over the topics' partitions, and its unread messages. */
