@@ -69,6 +69,11 @@ export class MetricsUpdater {
     this.cellSeconds = windowCellSeconds(this.baseSeconds);
   }
 
+  /** Cells in a base window: the most marks of one kind a window can hold. */
+  get cellsPerWindow(): number {
+    return this.baseSeconds / this.cellSeconds;
+  }
+
   async start(): Promise<void> {
     await this.repo.writeWindowSizes(this.options.windowSizes);
     this.specs = await this.repo.loadModelSpecs();
@@ -235,7 +240,9 @@ export class MetricsUpdater {
     const cellsOf = new Map<number, number[]>();
     for (const c of starts) {
       const w = c - (c % this.baseSeconds);
-      cellsOf.set(w, [...(cellsOf.get(w) ?? []), c]);
+      const cells = cellsOf.get(w);
+      if (cells) cells.push(c);
+      else cellsOf.set(w, [c]);
     }
     await runInPieces(
       cellsOf.keys(),

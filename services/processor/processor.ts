@@ -256,7 +256,7 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
     new WindowWorker(dirtyWindows, only, {
       end,
       baseSeconds: metricsUpdater.baseSeconds,
-      marksPerWindow: metricsUpdater.baseSeconds / metricsUpdater.cellSeconds,
+      marksPerWindow: { volume: metricsUpdater.cellsPerWindow, labels: metricsUpdater.cellsPerWindow },
       maxWindows: config.processor.recomputeMaxWindows,
       maxRows: config.processor.recomputeMaxRows,
       minPauseMs: config.metrics.minIntervalMs,
@@ -345,13 +345,11 @@ export function createProcessor(config: Config, deps: ProcessorDeps): Processor 
           ...(await retry(() => failuresRepo.openOfKind("metrics_lag"))),
         ]);
         await metricsUpdater.start();
+        ingested = createOffsetWatcher(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
       }
       if (ingests) {
         producer = await createProducer(kafka);
         deadLetters = createDeadLetterPublisher(producer, config.topics.dlq, "processor");
-      }
-      if (computes) ingested = createOffsetWatcher(kafka, config.processor.groupId, [config.topics.predictions, config.topics.labels]);
-      if (ingests) {
         consumer = createBatchConsumer(kafka, {
           groupId: config.processor.groupId,
           topics: [config.topics.predictions, config.topics.labels],

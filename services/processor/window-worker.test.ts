@@ -236,7 +236,7 @@ describe("window worker", () => {
     }
     const options = { baseSeconds: 300, owns: () => true, logger, maxWindows: 8, maxRows: 1_000, end: "oldest" as const };
     // Beyond the live share (2 cells): every other cell in one statement, as ten windows would go.
-    expect(await new WindowWorker(marks.repo, steps, { ...options, marksPerWindow: 30 }).cycle()).toBe(298);
+    expect(await new WindowWorker(marks.repo, steps, { ...options, marksPerWindow: { labels: 30 } }).cycle()).toBe(298);
     expect(calls.map(([, , , ws]) => ws.length)).toEqual([298]);
 
     // Taking only as many marks as windows, a cycle would cover 80 cells: under three windows.

@@ -44,11 +44,12 @@ export interface WindowWorkerOptions {
   /** Which pending windows this worker takes: the newest, or the oldest beyond each kind's newest share. */
   end: "newest" | "oldest";
   /**
-   * Marks one base window can hold (its cells, for the kinds marked by cell; default 1). The backlog
-   * takes this many times as many marks a cycle, so that a dense history still goes up to
-   * SPARSE_FACTOR × maxWindows base windows a statement rather than that many cells.
+   * Marks one base window can hold, per kind (its cells, for the kinds marked by cell; 1 for the
+   * others). The backlog takes this many times as many of that kind's marks a cycle, so that a dense
+   * history still goes up to SPARSE_FACTOR × maxWindows base windows a statement rather than that
+   * many cells.
    */
-  marksPerWindow?: number;
+  marksPerWindow?: Partial<Record<DirtyKind, number>>;
   /** Least pause between two cycles with work; each pause also lasts as long as the last cycle. */
   minPauseMs?: number;
   /** How often an idle worker looks for marks (other instances write them too). */
@@ -212,10 +213,13 @@ export class WindowWorker {
       // The backlog: one model's (and version's) oldest windows per kind, one statement each,
       // sized by the rows it will read, so a sparse history goes thousands of windows at a time.
       const span = SPARSE_FACTOR * max;
-      const marks = span * (this.options.marksPerWindow ?? 1);
-      const read = await Promise.all([this.repo.now(), this.repo.pending(marks, "oldest", kinds, newestShare(max))]);
-      startedAt = read[0];
-      const taken = read[1];
+      const marks = (kind: DirtyKind) => span * (this.options.marksPerWindow?.[kind] ?? 1);
+      const [now, ...perKind] = await Promise.all([
+        this.repo.now(),
+        ...kinds.map((kind) => this.repo.pending(marks(kind), "oldest", [kind], newestShare(max))),
+      ]);
+      startedAt = now;
+      const taken = perKind.flat();
       const groups = groupWindows(taken, span * this.options.baseSeconds);
       await this.eachKind(kinds, async (kind) => {
         const g = groups.find((x) => x.kind === kind);

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
 import { flag, float, int, row, str } from "./row-schema.js";
-import { ident, join, list, listSlices, sql, type Sql } from "./sql.js";
+import { ident, type Identifier, join, list, listSlices, sql, type Sql } from "./sql.js";
 import {
   type CellSelection,
   labelCellsSql,
@@ -87,13 +87,14 @@ export function metricsRepository(ch: ClickHouse) {
    * cells.
    */
   async function recomputeThroughCells(
-    kind: { cells: string; compute: (selection: CellSelection) => Sql; merge: Sql },
+    kind: { cells: string; compute: (cells: Identifier, selection: CellSelection) => Sql; merge: (cells: Identifier) => Sql },
     modelId: string,
     baseSeconds: number,
     windows: number[],
     cells: number[] | undefined,
   ): Promise<void> {
-    if (cells === undefined) await ch.command(kind.compute({ windows }));
+    const table = t(kind.cells);
+    if (cells === undefined) await ch.command(kind.compute(table, { windows }));
     else {
       if (Date.now() - knownSince > 600_000 || knownWithCells.size > 100_000) {
         knownWithCells.clear();
@@ -102,16 +103,16 @@ export function metricsRepository(ch: ClickHouse) {
       const key = (w: number) => `${kind.cells}\u0000${modelId}\u0000${w}`;
       const unknown = windows.filter((w) => !knownWithCells.has(key(w)));
       if (unknown.length > 0) {
-        const found = await ch.rows(row({ window_start: int }), windowsWithCellsSql(t(kind.cells), modelId, unknown));
+        const found = await ch.rows(row({ window_start: int }), windowsWithCellsSql(table, modelId, unknown));
         for (const r of found) knownWithCells.add(key(r.window_start));
       }
       const whole = windows.filter((w) => !knownWithCells.has(key(w)));
       const partial = cells.filter((c) => knownWithCells.has(key(c - (c % baseSeconds))));
-      if (whole.length > 0) await ch.command(kind.compute({ windows: whole }));
-      if (partial.length > 0) await ch.command(kind.compute({ cells: partial }));
+      if (whole.length > 0) await ch.command(kind.compute(table, { windows: whole }));
+      if (partial.length > 0) await ch.command(kind.compute(table, { cells: partial }));
       for (const w of whole) knownWithCells.add(key(w));
     }
-    await ch.command(kind.merge);
+    await ch.command(kind.merge(table));
   }
 
   /**
@@ -226,8 +227,8 @@ export function metricsRepository(ch: ClickHouse) {
     recomputeVolume(spec: ModelSpec, baseSeconds: number, windows: number[], cells?: number[]): Promise<void> {
       const kind = {
         cells: "window_volume_cells",
-        compute: (s: CellSelection) => volumeCellsSql(t("predictions_by_time"), t("window_volume_cells"), spec, baseSeconds, s),
-        merge: volumeFromCellsSql(t("window_volume_cells"), t("window_volume"), spec.modelId, windows),
+        compute: (cells: Identifier, s: CellSelection) => volumeCellsSql(t("predictions_by_time"), cells, spec, baseSeconds, s),
+        merge: (cells: Identifier) => volumeFromCellsSql(cells, t("window_volume"), spec.modelId, windows),
       };
       return recomputeThroughCells(kind, spec.modelId, baseSeconds, windows, cells);
     },
@@ -236,8 +237,8 @@ export function metricsRepository(ch: ClickHouse) {
     recomputeLabelStats(spec: ModelSpec, baseSeconds: number, windows: number[], cells?: number[]): Promise<void> {
       const kind = {
         cells: "window_label_cells",
-        compute: (s: CellSelection) => labelCellsSql(t("labeled_predictions"), t("window_label_cells"), spec, baseSeconds, s),
-        merge: labelStatsFromCellsSql(t("window_label_cells"), t("window_label_stats"), spec.modelId, windows),
+        compute: (cells: Identifier, s: CellSelection) => labelCellsSql(t("labeled_predictions"), cells, spec, baseSeconds, s),
+        merge: (cells: Identifier) => labelStatsFromCellsSql(cells, t("window_label_stats"), spec.modelId, windows),
       };
       return recomputeThroughCells(kind, spec.modelId, baseSeconds, windows, cells);
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   chunkByBytes,
-  groupLag,
+  groupOffsets,
   messageBytes,
   MessageTooLargeError,
   waitForLeaders,
@@ -131,7 +131,7 @@ describe("waitForLeaders", () => {
   });
 });
 
-describe("groupLag", () => {
+describe("groupOffsets", () => {
   const loading = Object.assign(new Error("The coordinator is loading and hence can't process requests for this group"), {
     retriable: true,
   });
@@ -163,16 +163,18 @@ describe("groupLag", () => {
   const noSleep = async () => undefined;
 
   it("sums what the group has yet to read, from the start of a partition it never committed", async () => {
-    expect(await groupLag(admin([]).admin, "g", ["t"], { sleep: noSleep })).toEqual({ t: 60 + 20 });
+    expect(await groupOffsets(admin([]).admin, "g", ["t"], { sleep: noSleep })).toEqual({ t: { committed: 40, lag: 60 + 20 } });
   });
 
   it("waits out a coordinator that is loading, and throws at once what is not retriable", async () => {
     const f = admin([loading, loading]);
-    expect(await groupLag(f.admin, "g", ["t"], { sleep: noSleep })).toEqual({ t: 80 });
+    expect(await groupOffsets(f.admin, "g", ["t"], { sleep: noSleep })).toEqual({ t: { committed: 40, lag: 80 } });
     expect(f.calls()).toBe(3);
-    await expect(groupLag(admin([new Error("SASL authentication failed")]).admin, "g", ["t"], { sleep: noSleep })).rejects.toThrow("SASL");
+    await expect(groupOffsets(admin([new Error("SASL authentication failed")]).admin, "g", ["t"], { sleep: noSleep })).rejects.toThrow(
+      "SASL",
+    );
     let now = 0;
-    const stuck = groupLag(admin(Array(100).fill(loading)).admin, "g", ["t"], {
+    const stuck = groupOffsets(admin(Array(100).fill(loading)).admin, "g", ["t"], {
       sleep: async () => void (now += 200),
       clock: () => now,
       timeoutMs: 1_000,

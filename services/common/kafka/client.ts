@@ -212,58 +212,50 @@ export async function waitForLeaders(
 
 /** Messages a consumer group has yet to read, summed over the topics' partitions. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<Record<string, number>> {
-  return withAdmin(kafka, (admin) => groupLag(admin, groupId, topics));
+  const offsets = await withAdmin(kafka, (admin) => groupOffsets(admin, groupId, topics));
+  return Object.fromEntries(Object.entries(offsets).map(([topic, o]) => [topic, o.lag]));
+}
+
+/** A group's committed offsets summed over the topics' partitions, and its unread messages. */
+export async function groupPosition(kafka: Kafka, groupId: string, topics: string[]): Promise<{ committed: number; lag: number }> {
+  const offsets = await withAdmin(kafka, (admin) => groupOffsets(admin, groupId, topics));
+  const all = Object.values(offsets);
+  return { committed: all.reduce((n, o) => n + o.committed, 0), lag: all.reduce((n, o) => n + o.lag, 0) };
 }
 
 /**
- * consumerLag's reading, through an admin client. A broker that has just started answers "the
- * coordinator is loading" (retriable) for a moment: that is waited out, up to `timeoutMs`, instead
- * of failing the caller (a benchmark's first look at its group failed on it).
+ * Per topic, a group's committed offsets summed over its partitions, and the messages it has yet
+ * to read (from a partition's start where it never committed). A broker that has just started
+ * answers "the coordinator is loading" (retriable) for a moment: that is waited out, up to
+ * `timeoutMs`, instead of failing the caller (a benchmark's first look at its group failed on it).
  */
-export async function groupLag(
+export async function groupOffsets(
   admin: Pick<Admin, "fetchOffsets" | "fetchTopicOffsets">,
   groupId: string,
   topics: string[],
   opts: { timeoutMs?: number; sleep?: (ms: number) => Promise<void>; clock?: () => number } = {},
-): Promise<Record<string, number>> {
+): Promise<Record<string, { committed: number; lag: number }>> {
   const clock = opts.clock ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = clock() + (opts.timeoutMs ?? 10_000);
   for (;;) {
     try {
-      const lag: Record<string, number> = {};
-      const committed = await admin.fetchOffsets({ groupId, topics });
-      for (const { topic, partitions } of committed) {
+      const out: Record<string, { committed: number; lag: number }> = {};
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
         const ends = await admin.fetchTopicOffsets(topic);
-        const endBy = new Map(ends.map((p) => [p.partition, Number(p.high)]));
-        lag[topic] = partitions.reduce((sum, p) => {
-          const end = endBy.get(p.partition) ?? 0;
-          const at = Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.low ?? 0) : Number(p.offset);
-          return sum + Math.max(0, end - at);
-        }, 0);
+        const o = { committed: 0, lag: 0 };
+        for (const p of partitions) {
+          const end = ends.find((e) => e.partition === p.partition);
+          const at = Number(p.offset) < 0 ? Number(end?.low ?? 0) : Number(p.offset);
+          o.committed += Math.max(0, Number(p.offset));
+          o.lag += Math.max(0, Number(end?.high ?? 0) - at);
+        }
+        out[topic] = o;
       }
-      return lag;
+      return out;
     } catch (err) {
       if (!(err as { retriable?: boolean }).retriable || clock() >= deadline) throw err;
       await sleep(200);
     }
   }
-}
-
-/** A group's committed offsets summed over the topics' partitions, and its unread messages. */
-export async function groupPosition(kafka: Kafka, groupId: string, topics: string[]): Promise<{ committed: number; lag: number }> {
-  return withAdmin(kafka, async (admin) => {
-    let committed = 0;
-    let lag = 0;
-    for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      for (const p of partitions) {
-        const end = ends.find((e) => e.partition === p.partition);
-        const at = Number(p.offset) < 0 ? Number(end?.low ?? 0) : Number(p.offset);
-        committed += Math.max(0, Number(p.offset));
-        lag += Math.max(0, Number(end?.high ?? 0) - at);
-      }
-    }
-    return { committed, lag };
-  });
 }
