@@ -9,7 +9,7 @@ import type { ClickHouse } from "./client.js";
 import { serialize } from "./batch-writer.js";
 import { flag, float, int, jsonText, row, str } from "./row-schema.js";
 import { carried, mergedSummaries, ROWS_MARKER, summarySelect } from "./drift-summary.query.js";
-import { ident, join, list, raw, sql, typed, type Sql } from "./sql.js";
+import { eventSeconds, ident, join, list, raw, sql, type Sql, typed } from "./sql.js";
 import {
   MAX_CATEGORIES,
   PERCENTILES,
@@ -158,7 +158,7 @@ export function driftRepository(ch: ClickHouse) {
       return sql`SELECT *, toDateTime(0) AS event_time FROM ${t("reference_samples")} FINAL WHERE reference_id = ${referenceId}`;
     return sql`SELECT * FROM ${t("features_by_time")} FINAL
                WHERE model_id = ${modelId} AND model_version = ${version}
-                 AND event_time >= toDateTime(${Math.floor(src.fromMs / 1000)}) AND event_time < toDateTime(${Math.ceil(src.toMs / 1000)})`;
+                 AND event_time >= ${eventSeconds(Math.floor(src.fromMs / 1000))} AND event_time < ${eventSeconds(Math.ceil(src.toMs / 1000))}`;
   }
 
   return {
@@ -351,7 +351,7 @@ export function driftRepository(ch: ClickHouse) {
       const max = Math.max(...windows) + baseSeconds;
       const from = sql`SELECT * FROM ${t("features_by_time")} FINAL
                        WHERE model_id = ${modelId} AND model_version = ${version}
-                         AND event_time >= toDateTime(${min}) AND event_time < toDateTime(${max})
+                         AND event_time >= ${eventSeconds(min)} AND event_time < ${eventSeconds(max)}
                          AND intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds} IN ${list(windows)}`;
       const select = summarySelect(from, profiles, sql`toDateTime(intDiv(toUInt32(event_time), ${baseSeconds}) * ${baseSeconds})`);
       await ch.command(sql`

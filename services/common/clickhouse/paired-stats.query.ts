@@ -11,7 +11,7 @@
  */
 import type { ModelSpec } from "../domain/model-spec.js";
 import { pairSlackSeconds } from "../domain/paired-windows.js";
-import { type Identifier, list, raw, sql, type Sql } from "./sql.js";
+import { eventSeconds, type Identifier, list, raw, sql, type Sql } from "./sql.js";
 import { sliceExpansion } from "./window-stats.query.js";
 
 /**
@@ -48,7 +48,7 @@ export function pairedRange(modelId: string, baseSeconds: number, windows: numbe
   const slack = pairSlackSeconds(baseSeconds);
   const from = Math.min(...windows) - slack;
   const to = Math.max(...windows) + baseSeconds + slack;
-  return sql`model_id = ${modelId} AND event_time >= toDateTime(${from}) AND event_time < toDateTime(${to})`;
+  return sql`model_id = ${modelId} AND event_time >= ${eventSeconds(from)} AND event_time < ${eventSeconds(to)}`;
 }
 
 export function pairedStatsSql(

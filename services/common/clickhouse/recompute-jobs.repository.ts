@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { ClickHouse } from "./client.js";
 import { int, row, str } from "./row-schema.js";
-import { ident, sql, typed, type Sql } from "./sql.js";
+import { eventSeconds, ident, sql, type Sql, typed } from "./sql.js";
 
 const KINDS = ["metrics", "drift"] as const;
 export type JobKind = (typeof KINDS)[number];
@@ -126,7 +126,7 @@ export function recomputeJobsRepository(ch: ClickHouse) {
       const rows = await ch.rows(
         EventTime,
         sql`
-        SELECT toUInt32(event_time) AS s FROM ${table} WHERE ${where} AND event_time >= toDateTime(${fromS})
+        SELECT toUInt32(event_time) AS s FROM ${table} WHERE ${where} AND event_time >= ${eventSeconds(fromS)}
         ORDER BY event_time LIMIT 1`,
       );
       return rows[0]?.s ?? null;

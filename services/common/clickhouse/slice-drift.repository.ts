@@ -11,7 +11,7 @@ import { serialize } from "./batch-writer.js";
 import { flag, int, row, str } from "./row-schema.js";
 import { mergedSummaries, ROWS_MARKER, SLICE_GROUPS, slicedSource, summarySelect } from "./drift-summary.query.js";
 import { binCount, finite, SummaryRow, toSummary, type WindowResult } from "./drift.repository.js";
-import { ident, join, list, raw, sql, type Sql } from "./sql.js";
+import { eventSeconds, ident, join, list, raw, sql, type Sql } from "./sql.js";
 import type { FeatureProfile } from "../domain/drift/profile.js";
 import { emptySummary } from "../domain/drift/summary.js";
 import type { SliceDrift, SliceWindow } from "../domain/drift/slice-drift.js";
@@ -83,7 +83,7 @@ export function sliceDriftRepository(ch: ClickHouse) {
       const max = Math.max(...o.windows) + o.baseSeconds;
       const source = sql`SELECT * FROM ${t("features_by_time")} FINAL
                          WHERE model_id = ${modelId} AND model_version = ${version}
-                           AND event_time >= toDateTime(${min}) AND event_time < toDateTime(${max})
+                           AND event_time >= ${eventSeconds(min)} AND event_time < ${eventSeconds(max)}
                            AND intDiv(toUInt32(event_time), ${o.baseSeconds}) * ${o.baseSeconds} IN ${list(o.windows)}
                            AND notEmpty(segment_keys)`;
       const from = slicedSource(source, o.sliceKeys, o.baseSeconds, o.perKey);

@@ -66,6 +66,17 @@ export function typed(value: SqlValue, type: string): Param {
   return new Param(toParamValue(value), type);
 }
 
+/**
+ * Epoch seconds as a bound on a DateTime64 column (event times). ClickHouse 26.9's primary-key
+ * analysis compares such a key with a DateTime constant at whole seconds: `event_time <
+ * toDateTime(t)` skipped a part whose rows all lay in the half second before t, so a batch
+ * stamped then was missing from its window (test/event-time-bounds.int.test.ts). A DateTime64
+ * constant compares exactly.
+ */
+export function eventSeconds(seconds: number): Sql {
+  return sql`toDateTime64(${seconds}, 3)`;
+}
+
 /** The ClickHouse type a plain value is sent as. */
 export function inferType(value: SqlValue): string {
   if (value === null) return "Nullable(String)";

@@ -8,7 +8,7 @@
  */
 import type { ModelSpec } from "../domain/model-spec.js";
 import { CROSS, splitCross } from "../domain/model-spec.js";
-import { type Identifier, list, raw, sql, type Sql, typed } from "./sql.js";
+import { eventSeconds, type Identifier, list, raw, sql, type Sql, typed } from "./sql.js";
 
 // Log-spaced delay histogram: bin b holds delays in (1.05^(b-1) − 1, 1.05^b − 1] seconds, so a
 // quantile read from it overstates the true one by at most 5 % of (delay + 1 s). Bin 0: ≤ 0.
@@ -26,7 +26,7 @@ export const LOG_LOSS_EPS = 1e-15;
 function inWindows(seconds: number, starts: number[]): Sql {
   const min = Math.min(...starts);
   const max = Math.max(...starts) + seconds;
-  return sql`event_time >= toDateTime(${min}) AND event_time < toDateTime(${max})
+  return sql`event_time >= ${eventSeconds(min)} AND event_time < ${eventSeconds(max)}
              AND intDiv(toUInt32(event_time), ${seconds}) * ${seconds} IN ${list(starts)}`;
 }
 
