@@ -21,7 +21,7 @@ import { ident, sql } from "../services/common/clickhouse/sql.js";
 import { encode } from "../services/common/kafka/avro-codec.js";
 import { ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
-import { quantile, startLabelProbes, waitFor } from "./label-probe.js";
+import { PROBE_TIMEOUT_MS, quantile, startLabelProbes, waitFor } from "./label-probe.js";
 import { seededRandom } from "../test/helpers/seeded-random.js";
 import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
@@ -249,6 +249,7 @@ async function main(): Promise<void> {
         `Backfill under live load: ${HISTORY.toLocaleString("en")} predictions and ${labeledTotal.toLocaleString("en")} labels over ${expected.size} days, produced in ${((lastEventAt - backfillFrom) / 1000).toFixed(0)} s, live model at ${LIVE_RATE} events/s`,
         `  live label → metric, ${line("before the backfill (baseline)", baseline)}`,
         `  live label → metric, ${line("during the backfill", during)}${baseline.length && during.length ? `; p99 ${(quantile(during, 0.99) / quantile(baseline, 0.99)).toFixed(1)}× the baseline` : ""}`,
+        ...(probes.missed.length > 0 ? [`  live probes never counted within ${PROBE_TIMEOUT_MS / 1000} s: ${probes.missed.length}`] : []),
         `  backfilled model complete after its last event: metrics ${since(done.metrics)}, drift and quality ${since(done.drift)}`,
         `  exact: ${stored.length - wrongDays} of ${expected.size} days equal to an independent count${wrongDays ? ` (${wrongDays} differ)` : ""}`,
         `  processor resident memory: ${rss.start.toFixed(0)} MiB at start; peak ${livePeak.toFixed(0)} MiB with the live model alone, ${backfillPeak.toFixed(0)} MiB during and after the backfill (${(backfillPeak / livePeak).toFixed(2)}× the live peak); ${rssMb(child.pid!).toFixed(0)} MiB at the end`,

@@ -22,7 +22,7 @@ import { consumerLag } from "../services/common/kafka/client.js";
 import { ROOT } from "../infra/local/paths.js";
 import { log, startBenchStack } from "./stack.js";
 import { splittablePool, withId } from "./event-pool.js";
-import { quantile, startLabelProbes } from "./label-probe.js";
+import { PROBE_TIMEOUT_MS, quantile, startLabelProbes } from "./label-probe.js";
 import { anyRow } from "../services/common/clickhouse/row-schema.js";
 
 const { values: args } = parseArgs({
@@ -129,6 +129,9 @@ async function main(): Promise<void> {
         `  label produced → its window's statistics updated: p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms over ${latencies.length} probes\n`,
       );
     }
+    // A probe never counted is a lost label, not a slow one: said apart, never averaged away.
+    if (probes.missed.length > 0)
+      process.stdout.write(`  probes never counted within ${PROBE_TIMEOUT_MS / 1000} s: ${probes.missed.length}\n`);
     process.stdout.write(
       `  lag at the end: ${Object.entries(lag)
         .map(([t, n]) => `${t.split(".").at(-1)} ${n}`)

@@ -13,8 +13,13 @@ import { anyRow } from "../services/common/clickhouse/row-schema.js";
 export interface LabelProbes {
   /** Latencies (ms) of the probes so far, in the order measured, each with when it was measured. */
   samples: Array<{ atMs: number; ms: number }>;
+  /** Probes whose label was not counted within PROBE_TIMEOUT_MS (not in `samples`), each with when it gave up. */
+  missed: Array<{ atMs: number }>;
   stop(): Promise<void>;
 }
+
+/** How long a probe's label may take to be counted before it is reported missed. */
+export const PROBE_TIMEOUT_MS = 30_000;
 
 export function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -45,6 +50,7 @@ export function startLabelProbes(
       )[0]?.n ?? 0,
     );
   const samples: Array<{ atMs: number; ms: number }> = [];
+  const missed: Array<{ atMs: number }> = [];
   let running = true;
   const loop = (async () => {
     await new Promise((r) => setTimeout(r, options.startAfterMs ?? 5_000));
@@ -88,13 +94,16 @@ export function startLabelProbes(
         received_at: null,
       };
       await producer.send({ topic: config.topics.labels, acks: 1, messages: [{ key: id, value: encode("label", label) }] });
-      if (await waitFor(async () => (await labeled()) >= expected, 30_000)) samples.push({ atMs: Date.now(), ms: Date.now() - sentAt });
+      if (await waitFor(async () => (await labeled()) >= expected, PROBE_TIMEOUT_MS))
+        samples.push({ atMs: Date.now(), ms: Date.now() - sentAt });
+      else missed.push({ atMs: Date.now() });
       options.onProbe?.();
       await new Promise((r) => setTimeout(r, options.everyMs));
     }
   })();
   return {
     samples,
+    missed,
     async stop() {
       running = false;
       await loop;
