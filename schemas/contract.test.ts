@@ -140,7 +140,8 @@ const predictionCases: Array<[name: string, input: unknown, ok: boolean]> = [
   ["ISO timestamp with month 13", withP({ timestamp: "2025-13-45T00:00:00Z" }), false],
   ["ISO timestamp with hour 25", withP({ timestamp: "2025-11-23T25:00:00Z" }), false],
   ["ISO timestamp before 2000", withP({ timestamp: "1999-12-31T23:59:59Z" }), false],
-  ["ISO timestamp after 2200", withP({ timestamp: "2200-01-01T00:00:00.001Z" }), false],
+  ["ISO timestamp after 2100", withP({ timestamp: "2100-01-01T00:00:00.001Z" }), false],
+  ["timestamp in 2150, past ClickHouse's DateTime", withP({ timestamp: Date.UTC(2150, 0, 1) }), false],
   ["null timestamp", withP({ timestamp: null }), false],
   ["boolean timestamp", withP({ timestamp: true }), false],
   // rejected: outputs

@@ -1,8 +1,9 @@
 /**
  * Scenario 7: labels for predictions that never come, labels stamped before their prediction,
  * event times a day in the future and a year in the past. The policy (README, "Delayed labels"):
- * - every event with a time between 2000 and 2200 is accepted and stored as sent; times outside
- *   that range are refused per item (a seconds-vs-milliseconds mix-up) with the field and reason;
+ * - every event with a time between 2000 and 2100 is accepted and stored as sent; times outside
+ *   that range are refused per item (a seconds-vs-milliseconds mix-up, or past the ClickHouse
+ *   DateTime a window starts at) with the field and reason, over HTTP and straight from Kafka;
  * - a label whose prediction never comes is kept and counted as an orphan in `label_quality`;
  * - a label stamped before its prediction joins it (a negative feedback delay, kept as such);
  * - future and past predictions land in their own windows; a label more than the horizon (30 days)
@@ -11,13 +12,15 @@
  * Nothing is dropped without being visible in one of these places.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKafka } from "../../services/common/kafka/client.js";
+import { createKafka, createProducer } from "../../services/common/kafka/client.js";
+import { decode, encode } from "../../services/common/kafka/avro-codec.js";
 import { createLogger } from "../../services/common/observability/logger.js";
 import { createRegistry, type Registry } from "../../services/common/observability/metrics.js";
 import { createProcessor, type Processor } from "../../services/processor/processor.js";
 import { ident, sql } from "../../services/common/clickhouse/sql.js";
 import { createTestStack, postJson, startGateway, waitForProcessor, type TestStack } from "../helpers/harness.js";
 import { checkAgainstLedger, Ledger, type Findings } from "./ledger.js";
+import { readTopic } from "../helpers/kafka.js";
 import { report } from "./figures.js";
 import { anyRow } from "../../services/common/clickhouse/row-schema.js";
 
@@ -97,7 +100,35 @@ describe("fault 7: labels and event times at the edges", () => {
       rejected: [{ index: 0, path: "timestamp", message: "must be epoch milliseconds after 2000-01-01 (seconds given?)" }],
     });
 
+    // 2150: past the DateTime a window starts at (it ends in 2106). Refused over HTTP, and
+    // dead-lettered when produced straight to Kafka, where it used to make the statements over its
+    // window overflow, again and again.
+    const farFuture = Date.UTC(2150, 0, 1);
+    const late = await postJson(`${gateway.url}/v1/predictions`, [
+      { ...early.prediction(0), prediction_id: "in-2150", timestamp: farFuture },
+    ]);
+    expect(late.body).toEqual({
+      accepted: 0,
+      rejected: [{ index: 0, path: "timestamp", message: "must be epoch milliseconds before 2100-01-01" }],
+    });
+    const producer = await createProducer(stack.kafka);
+    await producer.send(stack.config.topics.predictions, [
+      {
+        key: "kafka-2150",
+        value: encode("prediction", { ...early.prediction(0), prediction_id: "kafka-2150", timestamp: farFuture } as never),
+      },
+    ]);
+    await producer.disconnect();
+
     await waitForProcessor(stack);
+    const [letter] = await readTopic(stack.kafka, stack.config.topics.dlq, 1, 60_000);
+    const dead = decode("deadLetter", letter!.value);
+    expect([dead.key?.toString(), dead.reason, dead.message]).toEqual(["kafka-2150", "invalid", expect.stringContaining("2100-01-01")]);
+    const [stored] = await stack.clickhouse.rows(
+      anyRow<{ n: string }>(),
+      sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)} WHERE prediction_id IN ('in-2150', 'kafka-2150')`,
+    );
+    expect(Number(stored!.n)).toBe(0);
     const all: Findings[] = [];
     for (const ledger of [early, future, past]) {
       const f = await checkAgainstLedger(stack.clickhouse, ledger);
@@ -131,9 +162,9 @@ describe("fault 7: labels and event times at the edges", () => {
       found,
       lost: sent - found,
       doubled: 0,
-      inDlq: 0,
+      inDlq: 1,
       recoveryS: null,
-      note: `${N} orphans counted, ${N} labels 10 min early joined, +1 day and −1 year windows stored, ${beyondHorizon} beyond the horizon kept, out of every metric, counter ${counter}`,
+      note: `${N} orphans counted, ${N} labels 10 min early joined, +1 day and −1 year windows stored, 2150 dead-lettered, ${beyondHorizon} beyond the horizon kept, out of every metric, counter ${counter}`,
     });
   });
 });
