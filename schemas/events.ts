@@ -57,10 +57,17 @@ function flatRecord<V>(what: string, maxKeys: number, valueOk: (v: unknown) => v
     });
 }
 
+// Numbers are summed (squared errors, drift bins' sums): beyond ±1e100 a window's sum of squares
+// could reach infinity, which ClickHouse returns as null, and every read of that window failed.
+const MAX_MAGNITUDE = 1e100;
+const WITHIN = "a number within ±1e100";
+const withinMagnitude = (v: number) => Number.isFinite(v) && Math.abs(v) <= MAX_MAGNITUDE;
+const measurement = z.number().refine(withinMagnitude, `must be ${WITHIN}`);
+
 const isFeatureValue = (v: unknown): v is number | string | boolean | null =>
   v === null ||
   typeof v === "boolean" ||
-  (typeof v === "number" && Number.isFinite(v)) ||
+  (typeof v === "number" && withinMagnitude(v)) ||
   (typeof v === "string" && v.length <= LIMITS.stringValueLength);
 const isSegmentValue = (v: unknown): v is string => typeof v === "string" && v.length <= LIMITS.segmentValueLength;
 
@@ -68,7 +75,7 @@ const features = flatRecord(
   "features",
   LIMITS.features,
   isFeatureValue,
-  `must be a finite number, a string of at most ${LIMITS.stringValueLength} characters, a boolean or null`,
+  `must be ${WITHIN}, a string of at most ${LIMITS.stringValueLength} characters, a boolean or null`,
 );
 const segments = flatRecord(
   "segments",
@@ -85,7 +92,7 @@ export const PredictionOutputWire = z
       .record(z.string().min(1).max(LIMITS.idLength), probability)
       .refine((s) => Object.keys(s).length > 0 && Object.keys(s).length <= LIMITS.classes, "must hold 1 to 1000 classes")
       .nullable(),
-    value: z.number().nullable(),
+    value: measurement.nullable(),
   })
   .refine((p) => p.label !== null || p.score !== null || p.scores !== null || p.value !== null, {
     message: "needs at least one of label, score, scores or value",
@@ -112,7 +119,7 @@ export const LabelWire = z
     prediction_id: z.string().max(LIMITS.idLength),
     model_id: modelId,
     label: z.string().min(1).max(LIMITS.idLength).nullable(),
-    value: z.number().nullable(),
+    value: measurement.nullable(),
     labeled_at: epochMs,
     source: z.string().min(1, "must not be empty").max(128),
     received_at: epochMs.nullable(),
