@@ -103,7 +103,11 @@ const predictionCases: Array<[name: string, input: unknown, ok: boolean]> = [
   ["score 0", withOut({ score: 0 }), true],
   ["score 1", withOut({ score: 1 }), true],
   ["explicit nulls beside one output", withOut({ label: null, score: 0.4, scores: null, value: null }), true],
-  ["null, boolean, empty-string and large numeric features", withP({ features: { a: null, b: false, c: "", d: -0.5, e: 1e100, f: -1e100 } }), true],
+  [
+    "null, boolean, empty-string and large numeric features",
+    withP({ features: { a: null, b: false, c: "", d: -0.5, e: 1e100, f: -1e100 } }),
+    true,
+  ],
   ["a regression value of ±1e100", withOut({ value: -1e100 }), true],
   ["missing stage defaults to production", without("stage"), true],
   ["missing features", without("features"), true],
