@@ -58,7 +58,7 @@ function flatRecord<V>(what: string, maxKeys: number, valueOk: (v: unknown) => v
 }
 
 // Numbers are summed (squared errors, drift bins' sums): beyond ±1e100 a window's sum of squares
-// could reach infinity, which ClickHouse returns as null, and every read of that window failed.
+// could reach infinity, which ClickHouse returns as null, and /slices failed on that model.
 const MAX_MAGNITUDE = 1e100;
 const WITHIN = "a number within ±1e100";
 const withinMagnitude = (v: number) => Number.isFinite(v) && Math.abs(v) <= MAX_MAGNITUDE;
