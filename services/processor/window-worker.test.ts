@@ -65,6 +65,16 @@ const w = (kind: DirtyKind, model: string, start: number, version = ""): DirtyWi
   window_start: start,
 });
 
+/** Marks of a model's labels at these starts, each with the rows its batch stored. */
+function backlogOf(model: string, starts: number[], rows: number) {
+  const marks = fakeMarks();
+  for (const start of starts) {
+    marks.mark(w("labels", model, start));
+    marks.rowCounts.set(`labels/${model}//${start}`, rows);
+  }
+  return marks;
+}
+
 function recorder() {
   const calls: Array<[DirtyKind, string, string, number[]]> = [];
   const step = (kind: DirtyKind) => async (modelId: string, version: string, windows: number[]) => {
@@ -199,12 +209,12 @@ describe("window worker", () => {
   });
 
   it("takes a sparse backlog in one statement of up to ten times maxWindows, a dense one a window at a time", async () => {
-    const marks = fakeMarks();
+    const marks = backlogOf(
+      "sparse",
+      Array.from({ length: 100 }, (_, i) => i * 300),
+      1,
+    );
     const { calls, steps } = recorder();
-    for (let i = 0; i < 100; i++) {
-      marks.mark(w("labels", "sparse", i * 300));
-      marks.rowCounts.set(`labels/sparse//${i * 300}`, 1);
-    }
     const options = { baseSeconds: 300, owns: () => true, logger, maxWindows: 8, maxRows: 1_000 };
     const backlog = new WindowWorker(marks.repo, steps, { ...options, end: "oldest" });
     // Beyond the live share (2): the oldest 80 in one statement, then the 18 left.
@@ -213,12 +223,12 @@ describe("window worker", () => {
     expect(await backlog.cycle()).toBe(18);
     expect(await backlog.cycle()).toBe(0);
 
-    const dense = fakeMarks();
+    const dense = backlogOf(
+      "dense",
+      Array.from({ length: 10 }, (_, i) => i * 300),
+      600,
+    );
     const d = recorder();
-    for (let i = 0; i < 10; i++) {
-      dense.mark(w("labels", "dense", i * 300));
-      dense.rowCounts.set(`labels/dense//${i * 300}`, 600);
-    }
     const denseBacklog = new WindowWorker(dense.repo, d.steps, { ...options, end: "oldest" });
     expect(await denseBacklog.cycle()).toBe(1);
     expect(d.calls.map(([, , , ws]) => ws)).toEqual([[0]]);
@@ -227,26 +237,17 @@ describe("window worker", () => {
   });
 
   it("takes a dense backlog marked by cell as many base windows a cycle as one marked by window", async () => {
-    const marks = fakeMarks();
-    const { calls, steps } = recorder();
     // Ten base windows of 300 s, each with its thirty cells of 10 s marked, a few rows each.
-    for (let i = 0; i < 300; i++) {
-      marks.mark(w("labels", "cells", i * 10));
-      marks.rowCounts.set(`labels/cells//${i * 10}`, 2);
-    }
+    const cells = Array.from({ length: 300 }, (_, i) => i * 10);
+    const marks = backlogOf("cells", cells, 2);
+    const { calls, steps } = recorder();
     const options = { baseSeconds: 300, owns: () => true, logger, maxWindows: 8, maxRows: 1_000, end: "oldest" as const };
     // Beyond the live share (2 cells): every other cell in one statement, as ten windows would go.
     expect(await new WindowWorker(marks.repo, steps, { ...options, marksPerWindow: { labels: 30 } }).cycle()).toBe(298);
     expect(calls.map(([, , , ws]) => ws.length)).toEqual([298]);
 
     // Taking only as many marks as windows, a cycle would cover 80 cells: under three windows.
-    const again = fakeMarks();
-    const r = recorder();
-    for (let i = 0; i < 300; i++) {
-      again.mark(w("labels", "cells", i * 10));
-      again.rowCounts.set(`labels/cells//${i * 10}`, 2);
-    }
-    expect(await new WindowWorker(again.repo, r.steps, options).cycle()).toBe(80);
+    expect(await new WindowWorker(backlogOf("cells", cells, 2).repo, recorder().steps, options).cycle()).toBe(80);
   });
 
   it("does nothing on an instance that does not own the work", async () => {
