@@ -106,6 +106,14 @@ export interface FamilySpec {
   severity?: (c: Context) => Severity;
   /** Share of not-acted alerts left unanswered in a context, in place of `unanswered`. */
   unansweredIn?: (c: Context) => number;
+  /**
+   * The local hour an incident of a type on a model and day starts, from one uniform draw `u`
+   * (incidents clustered around an event); in place of the default, uniform over the day or, for a
+   * type's `nightShare`, over the night. Families without it draw as before.
+   */
+  incidentHour?: (typeIndex: number, model: string, day: number, u: number) => number;
+  /** Factor on a type's median breach on a model and day (a rule's threshold retuned part-way); default 1. */
+  breachScale?: (typeIndex: number, model: string, day: number) => number;
 }
 
 export interface FamilyHistory {
@@ -135,10 +143,17 @@ export function generateFamily(spec: FamilySpec): FamilyHistory {
           spec.incidentRate === undefined ? type.incidentsPerDay : type.incidentsPerDay * spec.incidentRate(typeIndex, model, day);
         const incidents = poisson(r, rate);
         for (let k = 0; k < incidents; k++) {
-          const localHour = type.nightShare !== undefined && r() < type.nightShare ? r() * 6 : r() * 24;
+          const localHour =
+            spec.incidentHour !== undefined
+              ? spec.incidentHour(typeIndex, model, day, r())
+              : type.nightShare !== undefined && r() < type.nightShare
+                ? r() * 6
+                : r() * 24;
           let time = start + day * DAY + Math.floor((localHour - spec.utcOffsetHours) * HOUR);
           const slice = type.scope === "slice" ? sliceOf(r) : "";
-          const incidentDeviation = lognormal(r, type.deviation[0], type.deviation[1]);
+          const breachMedian =
+            spec.breachScale === undefined ? type.deviation[0] : type.deviation[0] * spec.breachScale(typeIndex, model, day);
+          const incidentDeviation = lognormal(r, breachMedian, type.deviation[1]);
           const size = 1 + poisson(r, type.meanBurst - 1);
           const [sampleMedian, sampleSpread] = type.sampleSize ?? [2000, 1.2];
           for (let b = 0; b < size; b++) {
