@@ -155,7 +155,7 @@ describe("a six-month backfill under live load", () => {
   it("lost none of the live model's labels and set nothing aside", async () => {
     // Each step of the live labels' way, so that a shortfall says where it stopped.
     const count = async (q: Sql) => Number((await p.stack.clickhouse.rows(anyRow<{ n: string }>(), q))[0]!.n);
-    const live = sql`model_id = 'live'`;
+    const live = sql`model_id = ${"live"}`;
     const way = {
       joined: await count(sql`SELECT count() AS n FROM ${table("labeled_predictions")} FINAL WHERE ${live}`),
       inCells: await count(sql`SELECT sum(labeled) AS n FROM ${table("window_label_cells")} FINAL WHERE ${live} AND slice_key = ''`),

@@ -5,8 +5,8 @@
  * part, so a live batch stamped 0.15 s before the end of its cell or window was missing from its
  * label statistics and volume until some later recomputation (eventSeconds in sql.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, type TestStack } from "./helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { useTestStack } from "./helpers/harness.js";
 import type { ModelSpec } from "../services/common/domain/model-spec.js";
 import { metricsRepository } from "../services/common/clickhouse/metrics.repository.js";
 import { int, row } from "../services/common/clickhouse/row-schema.js";
@@ -17,14 +17,8 @@ const CELL = 10;
 const W = 1_796_656_200 - BASE;
 
 describe("event-time bounds", () => {
-  let stack: TestStack;
+  const stack = useTestStack();
   const t = (name: string) => ident(`${stack.config.clickhouse.database}.${name}`);
-  beforeAll(async () => {
-    stack = await createTestStack();
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
 
   /** One insert (one part) of `n` predictions of the model, every one at `atMs`, labelled too. */
   async function batch(spec: ModelSpec, atMs: number, n: number): Promise<void> {

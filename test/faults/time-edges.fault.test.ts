@@ -17,7 +17,7 @@ import { decode, encode } from "../../services/common/kafka/avro-codec.js";
 import { createLogger } from "../../services/common/observability/logger.js";
 import { createRegistry, type Registry } from "../../services/common/observability/metrics.js";
 import { createProcessor, type Processor } from "../../services/processor/processor.js";
-import { ident, sql } from "../../services/common/clickhouse/sql.js";
+import { ident, list, sql } from "../../services/common/clickhouse/sql.js";
 import { createTestStack, postJson, startGateway, waitForProcessor, type TestStack } from "../helpers/harness.js";
 import { checkAgainstLedger, Ledger, type Findings } from "./ledger.js";
 import { readTopic } from "../helpers/kafka.js";
@@ -126,7 +126,7 @@ describe("fault 7: labels and event times at the edges", () => {
     expect([dead.key?.toString(), dead.reason, dead.message]).toEqual(["kafka-2150", "invalid", expect.stringContaining("2100-01-01")]);
     const [stored] = await stack.clickhouse.rows(
       anyRow<{ n: string }>(),
-      sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)} WHERE prediction_id IN ('in-2150', 'kafka-2150')`,
+      sql`SELECT count() AS n FROM ${ident(`${stack.config.clickhouse.database}.predictions`)} WHERE prediction_id IN ${list(["in-2150", "kafka-2150"])}`,
     );
     expect(Number(stored!.n)).toBe(0);
     const all: Findings[] = [];
